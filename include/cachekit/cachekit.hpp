@@ -1,0 +1,7 @@
+#pragma once
+// cachekit: a single-header C++17 memcached client and typed cache.
+
+#include "version.hpp"
+#include "config.hpp"
+#include "error.hpp"
+#include "backend.hpp"

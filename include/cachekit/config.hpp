@@ -1,0 +1,32 @@
+#pragma once
+// Compile-time tunables. Define any of these before including cachekit to
+// override the default; each is documented in README.md.
+
+#include "version.hpp"
+
+// Longest key memcached accepts (after key_prefix), in bytes.
+#ifndef CACHEKIT_MAX_KEY_LENGTH
+#define CACHEKIT_MAX_KEY_LENGTH 250
+#endif
+
+// Longest TTL in seconds; longer TTLs are clamped (memcached treats larger
+// values as absolute Unix times).
+#ifndef CACHEKIT_MAX_TTL_SECONDS
+#define CACHEKIT_MAX_TTL_SECONDS 2592000
+#endif
+
+// Deepest nesting the MessagePack decoder accepts.
+#ifndef CACHEKIT_MSGPACK_MAX_DEPTH
+#define CACHEKIT_MSGPACK_MAX_DEPTH 64
+#endif
+
+// Largest reply body the binary protocol parser accepts, in bytes. A header
+// that announces more is a protocol error, never an allocation.
+#ifndef CACHEKIT_MAX_RESPONSE_BODY
+#define CACHEKIT_MAX_RESPONSE_BODY (128u * 1024u * 1024u)
+#endif
+
+// Set to 0 to compile out the run-time selected AVX2/AVX-512 MD5 lanes.
+#ifndef CACHEKIT_ENABLE_SIMD
+#define CACHEKIT_ENABLE_SIMD 1
+#endif

@@ -1,0 +1,156 @@
+#include "support/memcached_process.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include <doctest/doctest.h>
+
+namespace cktest {
+
+std::string memcached_binary() {
+  if (const char* env = std::getenv("CACHEKIT_TEST_MEMCACHED")) return env;
+  for (const char* p : {"/usr/bin/memcached", "/usr/local/bin/memcached", "/usr/sbin/memcached"}) {
+    if (::access(p, X_OK) == 0) return p;
+  }
+  return {};
+}
+
+std::uint16_t free_port() {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof addr;
+    bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+              ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+    ::close(fd);
+    const std::uint16_t port = ntohs(addr.sin_port);
+    if (ok && port != 11211 && port != 0) return port;
+  }
+  FAIL("no free loopback port");
+  return 0;
+}
+
+bool port_accepts(std::uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds deadline) {
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  while (true) {
+    if (cond()) return true;
+    if (std::chrono::steady_clock::now() >= end) return cond();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+MemcachedCluster::MemcachedCluster(std::size_t n, std::vector<std::string> extra_args)
+    : extra_args_(std::move(extra_args)), servers_(n) {
+  if (memcached_binary().empty()) {
+    FAIL("memcached is not installed; install it with: apt-get install memcached "
+         "(or set CACHEKIT_TEST_MEMCACHED to its path)");
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    servers_[i].port = free_port();
+    start(i);
+  }
+}
+
+MemcachedCluster::~MemcachedCluster() {
+  for (std::size_t i = 0; i < servers_.size(); ++i) {
+    if (servers_[i].pid > 0) kill(i, SIGKILL);
+  }
+}
+
+std::string MemcachedCluster::spec(std::size_t i) const {
+  return "127.0.0.1:" + std::to_string(servers_[i].port);
+}
+
+std::vector<std::string> MemcachedCluster::specs() const {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < servers_.size(); ++i) out.push_back(spec(i));
+  return out;
+}
+
+void MemcachedCluster::start(std::size_t i) {
+  const std::string bin = memcached_binary();
+  const std::string port = std::to_string(servers_[i].port);
+  std::vector<std::string> args{bin, "-l", "127.0.0.1", "-p", port, "-U", "0", "-m", "64", "-t", "2"};
+  // memcached refuses to run as root unless told which user to become.
+  if (::geteuid() == 0) {
+    args.push_back("-u");
+    args.push_back("nobody");
+  }
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    // The server dies with the test process, even if the test crashes.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    const int devnull = ::open("/dev/null", O_RDWR);
+    if (devnull >= 0) {
+      ::dup2(devnull, 0);
+      ::dup2(devnull, 1);
+    }
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  servers_[i].pid = pid;
+  const bool up = wait_until(
+      [&] {
+        int status = 0;
+        if (::waitpid(pid, &status, WNOHANG) == pid) {
+          servers_[i].pid = -1;
+          return true;  // exited: stop waiting, reported below
+        }
+        return port_accepts(servers_[i].port);
+      },
+      std::chrono::seconds(10));
+  REQUIRE_MESSAGE(servers_[i].pid > 0, "memcached exited at start on port " << port);
+  REQUIRE_MESSAGE(up, "memcached did not accept connections on port " << port);
+}
+
+void MemcachedCluster::kill(std::size_t i, int sig) {
+  const pid_t pid = servers_[i].pid;
+  if (pid <= 0) return;
+  ::kill(pid, sig);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  servers_[i].pid = -1;
+}
+
+void MemcachedCluster::restart(std::size_t i) {
+  if (servers_[i].pid > 0) kill(i);
+  start(i);
+}
+
+}  // namespace cktest

@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""Fail if the generated single header includes anything but the C++
+standard library, POSIX/libc headers and compiler intrinsic headers."""
+import os
+import re
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HEADER = os.path.join(ROOT, "single_include", "cachekit", "cachekit.hpp")
+
+CXX_STD = set("""
+algorithm any array atomic bitset cassert cctype cerrno cfloat charconv chrono cinttypes climits
+cmath condition_variable cstddef cstdint cstdio cstdlib cstring ctime deque exception functional
+initializer_list iomanip ios iosfwd iostream istream iterator limits list map memory mutex new
+numeric optional ostream queue random ratio set shared_mutex sstream stdexcept string string_view
+system_error thread tuple type_traits typeinfo unordered_map unordered_set utility variant vector
+""".split())
+POSIX = set("""
+arpa/inet.h errno.h fcntl.h netdb.h netinet/in.h netinet/tcp.h poll.h pthread.h signal.h
+sys/socket.h sys/time.h sys/types.h sys/uio.h sys/un.h time.h unistd.h
+""".split())
+INTRINSICS = set("immintrin.h cpuid.h".split())
+ALLOWED = CXX_STD | POSIX | INTRINSICS
+
+INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
+
+
+def main():
+    bad = []
+    with open(HEADER, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            m = INCLUDE.match(line)
+            if not m:
+                continue
+            kind, name = m.groups()
+            if kind == '"' or name not in ALLOWED:
+                bad.append(f"{os.path.relpath(HEADER, ROOT)}:{n}: #include {kind}{name}")
+    if bad:
+        print("check_includes: includes outside the C++ standard library and POSIX:", file=sys.stderr)
+        for b in bad:
+            print("  " + b, file=sys.stderr)
+        return 1
+    print("check_includes: only standard and POSIX headers")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

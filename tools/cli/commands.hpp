@@ -1,0 +1,24 @@
+#pragma once
+// cachekit-cli subcommands. Each returns the process exit code:
+// 0 success, 1 a miss / negative answer, 2 bad usage or input, 3 server error.
+
+#include <string>
+#include <vector>
+
+namespace cli {
+
+using Args = std::vector<std::string>;
+
+inline constexpr int kOk = 0;
+inline constexpr int kNegative = 1;
+inline constexpr int kUsage = 2;
+inline constexpr int kServerError = 3;
+
+/// Value of "--name VALUE" or "--name=VALUE" in args, or fallback.
+std::string option(const Args& args, const std::string& name, const std::string& fallback = "");
+/// Whether the bare flag "--name" is present.
+bool flag(const Args& args, const std::string& name);
+/// Arguments that are neither options nor their values.
+Args positionals(const Args& args, const std::vector<std::string>& options_with_values);
+
+}  // namespace cli

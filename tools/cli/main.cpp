@@ -1,0 +1,88 @@
+// cachekit-cli: a command-line front end to cachekit.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include <cachekit/cachekit.hpp>
+
+#include "commands.hpp"
+
+namespace cli {
+
+std::string option(const Args& args, const std::string& name, const std::string& fallback) {
+  const std::string flag_name = "--" + name;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == flag_name && i + 1 < args.size()) return args[i + 1];
+    if (args[i].rfind(flag_name + "=", 0) == 0) return args[i].substr(flag_name.size() + 1);
+  }
+  return fallback;
+}
+
+bool flag(const Args& args, const std::string& name) {
+  for (const auto& a : args) {
+    if (a == "--" + name) return true;
+  }
+  return false;
+}
+
+Args positionals(const Args& args, const std::vector<std::string>& options_with_values) {
+  Args out;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.rfind("--", 0) == 0) {
+      for (const auto& o : options_with_values) {
+        if (a == "--" + o) {
+          ++i;
+          break;
+        }
+      }
+      continue;
+    }
+    out.push_back(a);
+  }
+  return out;
+}
+
+}  // namespace cli
+
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(const cli::Args&);
+  const char* help;
+};
+
+int run_version_of_cli(const cli::Args&) {
+  std::printf("cachekit-cli %s\n", CACHEKIT_VERSION_STRING);
+  return cli::kOk;
+}
+
+const Command kCommands[] = {
+    {"--version", run_version_of_cli, "print the cachekit version"},
+};
+
+void usage(std::FILE* out) {
+  std::fprintf(out, "usage: cachekit-cli COMMAND [options]\n\ncommands:\n");
+  for (const auto& c : kCommands) std::fprintf(out, "  %-12s %s\n", c.name, c.help);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return cli::kUsage;
+  }
+  if (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
+    usage(stdout);
+    return cli::kOk;
+  }
+  cli::Args args(argv + 2, argv + argc);
+  for (const auto& c : kCommands) {
+    if (std::strcmp(argv[1], c.name) == 0) return c.run(args);
+  }
+  std::fprintf(stderr, "cachekit-cli: unknown command '%s'\n", argv[1]);
+  usage(stderr);
+  return cli::kUsage;
+}

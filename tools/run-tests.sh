@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# The whole cachekit test suite: installs missing Debian packages (as root),
+# then builds and runs every leg. Exits non-zero on any failure.
+#
+#   tools/run-tests.sh            all legs
+#   LEGS="gcc17 meson" tools/run-tests.sh   only the named legs
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${CACHEKIT_BUILD_DIR:-$ROOT/build/ci}
+JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+ALL_LEGS="generated headeronly gcc17 clang20 noexcept asan tsan meson fuzz"
+LEGS=${LEGS:-$ALL_LEGS}
+cd "$ROOT"
+
+PACKAGES="g++ clang cmake ninja-build meson pkg-config python3 memcached libmemcached-dev
+  libmemcached-tools doctest-dev libbenchmark-dev python3-pymemcache python3-msgpack
+  python3-uhashring sasl2-bin libclang-rt-14-dev"
+
+install_packages() {
+  local missing=()
+  for p in $PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "run-tests: missing packages (run as root to install): ${missing[*]}" >&2
+    return 1
+  fi
+  echo "run-tests: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+passed=0
+failed=0
+failed_legs=()
+leg() {  # leg NAME COMMAND...
+  local name=$1; shift
+  echo "=== leg $name"
+  local start=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1)); echo "=== leg $name passed ($((SECONDS - start)) s)"
+  else
+    failed=$((failed + 1)); failed_legs+=("$name"); echo "=== leg $name FAILED ($((SECONDS - start)) s)"
+  fi
+}
+
+cmake_leg() {  # cmake_leg DIR CXX [cmake args...] -- [ctest args...]
+  local dir=$BUILD/$1 cxx=$2; shift 2
+  local cmake_args=() ctest_args=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do cmake_args+=("$1"); shift; done
+  [ $# -gt 0 ] && shift
+  ctest_args=("$@")
+  CXX=$cxx cmake -S "$ROOT" -B "$dir" -G Ninja -DCACHEKIT_REQUIRE_PEERS=ON "${cmake_args[@]}" >"$dir.configure.log" 2>&1 \
+    || { mkdir -p "$dir"; cat "$dir.configure.log"; return 1; }
+  cmake --build "$dir" -j "$JOBS" || return 1
+  (cd "$dir" && ctest --output-on-failure -j 1 "${ctest_args[@]}")
+}
+
+leg_generated() {
+  python3 tools/amalgamate.py --check && python3 tools/check_includes.py
+}
+
+leg_headeronly() {  # a file containing only the include compiles everywhere
+  local tmp; tmp=$(mktemp -d)
+  echo '#include <cachekit/cachekit.hpp>' >"$tmp/only.cpp"
+  local ok=0
+  for cxx in g++ clang++; do
+    for std in c++17 c++20; do
+      for extra in "" "-fno-exceptions -fno-rtti"; do
+        # shellcheck disable=SC2086
+        if ! $cxx -std=$std -Isingle_include -Wall -Wextra -Wpedantic -Wconversion -Wshadow -Werror $extra \
+             -fsyntax-only "$tmp/only.cpp"; then
+          echo "header-only compile failed: $cxx -std=$std $extra"; ok=1
+        fi
+      done
+    done
+  done
+  rm -rf "$tmp"
+  return $ok
+}
+
+mkdir -p "$BUILD"
+install_packages || exit 1
+export CI=${CI:-}
+for l in $LEGS; do
+  case $l in
+    generated) leg generated leg_generated ;;
+    headeronly) leg headeronly leg_headeronly ;;
+    # GCC, C++17, modular headers, benchmarks built too.
+    gcc17) leg gcc17 cmake_leg gcc17 g++ -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_STANDARD=17 \
+             -DCACHEKIT_MULTIPLE_HEADERS=ON -DCACHEKIT_BUILD_BENCH=ON ;;
+    # Clang, C++20, the generated single header.
+    clang20) leg clang20 cmake_leg clang20 clang++ -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_STANDARD=20 ;;
+    # No exceptions, no RTTI: the whole suite.
+    noexcept) leg noexcept cmake_leg noexcept g++ -DCMAKE_BUILD_TYPE=Release -DCACHEKIT_NO_EXCEPTIONS=ON \
+               -DCACHEKIT_BUILD_EXAMPLES=ON ;;
+    asan) leg asan env ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 \
+            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+            bash -c "$(declare -f cmake_leg); BUILD='$BUILD' JOBS='$JOBS' ROOT='$ROOT' cmake_leg asan clang++ \
+              -DCMAKE_BUILD_TYPE=Debug -DCACHEKIT_MULTIPLE_HEADERS=ON \
+              '-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
+              -- -E consumer" ;;
+    tsan) if [ -x tools/run-tsan.sh ]; then leg tsan tools/run-tsan.sh "$BUILD/tsan"; fi ;;
+    meson) leg meson bash -c "meson setup --wipe '$BUILD/meson' >'$BUILD/meson.log' 2>&1 || meson setup '$BUILD/meson' >'$BUILD/meson.log' 2>&1 || { cat '$BUILD/meson.log'; exit 1; }; \
+             meson compile -C '$BUILD/meson' -j $JOBS && meson test -C '$BUILD/meson' --print-errorlogs" ;;
+    fuzz) if [ -x tools/run-fuzz.sh ]; then leg fuzz tools/run-fuzz.sh replay "$BUILD/fuzz"; fi ;;
+    *) echo "unknown leg: $l"; failed=$((failed + 1)); failed_legs+=("$l") ;;
+  esac
+done
+
+echo
+[ ${#failed_legs[@]} -gt 0 ] && echo "failed legs: ${failed_legs[*]}"
+echo "legs: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
