@@ -5,3 +5,6 @@
 #include "config.hpp"
 #include "error.hpp"
 #include "backend.hpp"
+#include "hash/blake2b.hpp"
+#include "msgpack.hpp"
+#include "interop.hpp"
