@@ -333,17 +333,23 @@ struct codec<std::chrono::time_point<std::chrono::system_clock, D>> {
     if ((b >= 0xd4 && b <= 0xd8) || (b >= 0xc7 && b <= 0xc9)) return decode_timestamp_ext(r);
     double secs = 0;
     if (!r.read_double(secs)) return r.error();
-    if (!std::isfinite(secs) || secs > 9.2e12 || secs < -9.2e12) {
-      r.fail("epoch seconds out of range");
-      return r.error();
+    std::chrono::system_clock::time_point tp;
+    if (!std::isfinite(secs) || secs > 9.2e12 || secs < -9.2e12) return out_of_range(r);
+    const auto us = static_cast<std::int64_t>(std::llround(secs * 1e6));
+    std::int64_t whole = us / 1000000;
+    std::int64_t frac = us % 1000000;
+    if (frac < 0) {
+      frac += 1000000;
+      --whole;
     }
-    return from_micros(static_cast<std::int64_t>(std::llround(secs * 1e6)));
+    if (!detail::time_from_epoch(whole, frac * 1000, tp)) return out_of_range(r);
+    return std::chrono::time_point_cast<D>(tp);
   }
 
  private:
-  static time_point from_micros(std::int64_t us) {
-    return std::chrono::time_point_cast<D>(std::chrono::system_clock::time_point(
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::microseconds(us))));
+  static Error out_of_range(detail::msgpack_reader& r) {
+    r.fail("time outside the range of std::chrono::system_clock");
+    return r.error();
   }
 
   static Result<time_point> decode_sentinel(detail::msgpack_reader& r) {
@@ -405,13 +411,9 @@ struct codec<std::chrono::time_point<std::chrono::system_clock, D>> {
       r.fail("bad timestamp extension length");
       return r.error();
     }
-    if (nanos >= 1000000000u || secs > 9200000000000LL || secs < -9200000000000LL) {
-      r.fail("timestamp out of range");
-      return r.error();
-    }
-    const auto since = std::chrono::seconds(secs) + std::chrono::nanoseconds(nanos);
-    return std::chrono::time_point_cast<D>(std::chrono::system_clock::time_point(
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(since)));
+    std::chrono::system_clock::time_point tp;
+    if (nanos >= 1000000000u || !detail::time_from_epoch(secs, nanos, tp)) return out_of_range(r);
+    return std::chrono::time_point_cast<D>(tp);
   }
 };
 
