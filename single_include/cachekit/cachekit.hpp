@@ -1142,6 +1142,18 @@ inline constexpr civil_date civil_from_days(std::int64_t z) noexcept {
   return civil_date{y, m, d};
 }
 
+/// Builds a time point from epoch seconds plus nanoseconds (0..999999999);
+/// false when system_clock cannot represent it (libstdc++ counts int64
+/// nanoseconds: years 1678..2261).
+inline bool time_from_epoch(std::int64_t secs, std::int64_t nanos, std::chrono::system_clock::time_point& out) noexcept {
+  using duration = std::chrono::system_clock::duration;
+  constexpr std::int64_t limit = std::chrono::duration_cast<std::chrono::seconds>(duration::max()).count() - 1;
+  if (secs > limit || secs < -limit) return false;
+  out = std::chrono::system_clock::time_point(std::chrono::duration_cast<duration>(std::chrono::seconds(secs)) +
+                                              std::chrono::duration_cast<duration>(std::chrono::nanoseconds(nanos)));
+  return true;
+}
+
 /// Microseconds since the Unix epoch, floored (toward negative infinity).
 inline std::int64_t epoch_micros(std::chrono::system_clock::time_point tp) noexcept {
   return std::chrono::floor<std::chrono::microseconds>(tp.time_since_epoch()).count();
@@ -1266,9 +1278,9 @@ inline Result<std::chrono::system_clock::time_point> parse_iso8601(std::string_v
   if (i != s.size()) return bad("trailing characters");
   const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
-  const auto since = std::chrono::seconds(secs) + std::chrono::nanoseconds(nanos);
-  return std::chrono::system_clock::time_point(
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(since));
+  std::chrono::system_clock::time_point tp;
+  if (!time_from_epoch(secs, nanos, tp)) return bad("outside the range of std::chrono::system_clock");
+  return tp;
 }
 
 }  // namespace detail
@@ -1608,17 +1620,23 @@ struct codec<std::chrono::time_point<std::chrono::system_clock, D>> {
     if ((b >= 0xd4 && b <= 0xd8) || (b >= 0xc7 && b <= 0xc9)) return decode_timestamp_ext(r);
     double secs = 0;
     if (!r.read_double(secs)) return r.error();
-    if (!std::isfinite(secs) || secs > 9.2e12 || secs < -9.2e12) {
-      r.fail("epoch seconds out of range");
-      return r.error();
+    std::chrono::system_clock::time_point tp;
+    if (!std::isfinite(secs) || secs > 9.2e12 || secs < -9.2e12) return out_of_range(r);
+    const auto us = static_cast<std::int64_t>(std::llround(secs * 1e6));
+    std::int64_t whole = us / 1000000;
+    std::int64_t frac = us % 1000000;
+    if (frac < 0) {
+      frac += 1000000;
+      --whole;
     }
-    return from_micros(static_cast<std::int64_t>(std::llround(secs * 1e6)));
+    if (!detail::time_from_epoch(whole, frac * 1000, tp)) return out_of_range(r);
+    return std::chrono::time_point_cast<D>(tp);
   }
 
  private:
-  static time_point from_micros(std::int64_t us) {
-    return std::chrono::time_point_cast<D>(std::chrono::system_clock::time_point(
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::microseconds(us))));
+  static Error out_of_range(detail::msgpack_reader& r) {
+    r.fail("time outside the range of std::chrono::system_clock");
+    return r.error();
   }
 
   static Result<time_point> decode_sentinel(detail::msgpack_reader& r) {
@@ -1680,13 +1698,9 @@ struct codec<std::chrono::time_point<std::chrono::system_clock, D>> {
       r.fail("bad timestamp extension length");
       return r.error();
     }
-    if (nanos >= 1000000000u || secs > 9200000000000LL || secs < -9200000000000LL) {
-      r.fail("timestamp out of range");
-      return r.error();
-    }
-    const auto since = std::chrono::seconds(secs) + std::chrono::nanoseconds(nanos);
-    return std::chrono::time_point_cast<D>(std::chrono::system_clock::time_point(
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(since)));
+    std::chrono::system_clock::time_point tp;
+    if (nanos >= 1000000000u || !detail::time_from_epoch(secs, nanos, tp)) return out_of_range(r);
+    return std::chrono::time_point_cast<D>(tp);
   }
 };
 
@@ -2169,6 +2183,13 @@ CACHEKIT_END_NAMESPACE
 #define CACHEKIT_FIELDS(Type, ...)                                                                   \
   [[maybe_unused]] inline auto cachekit_fields_of(::cachekit::detail::fields_tag<Type>) noexcept {  \
     return ::std::make_tuple(CACHEKIT_DETAIL_FOREACH(CACHEKIT_DETAIL_FIELD, Type, __VA_ARGS__));     \
+  }
+
+/// Like CACHEKIT_FIELDS, but written inside the class body (as a hidden
+/// friend), so private members can be listed.
+#define CACHEKIT_FIELDS_FRIEND(Type, ...)                                                        \
+  friend auto cachekit_fields_of(::cachekit::detail::fields_tag<Type>) noexcept {                \
+    return ::std::make_tuple(CACHEKIT_DETAIL_FOREACH(CACHEKIT_DETAIL_FIELD, Type, __VA_ARGS__)); \
   }
 // ---- end cachekit/msgpack/fields.hpp ----
 
