@@ -58,7 +58,8 @@ class Parser {
         if (!lit(":")) return json_error("expected ':'", i_);
         auto v = value(depth + 1);
         if (!v) return v;
-        j.members.emplace_back(std::move(*k), std::move(*v));
+        j.keys.push_back(std::move(*k));
+        j.items.push_back(std::move(*v));
         ws();
         if (lit(",")) continue;
         if (lit("}")) return j;
@@ -211,8 +212,9 @@ cachekit::Result<Tagged> integer_from_text(const std::string& text) {
 }  // namespace
 
 const Json* Json::find(std::string_view key) const {
-  for (const auto& m : members) {
-    if (m.first == key) return &m.second;
+  if (kind != Kind::object) return nullptr;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (keys[i] == key) return &items[i];
   }
   return nullptr;
 }
@@ -275,9 +277,9 @@ cachekit::Result<Tagged> tagged_from_json(const Json& j) {
       return t;
     case Json::Kind::object: break;
   }
-  if (j.members.size() == 1 && !j.members[0].first.empty() && j.members[0].first[0] == '$') {
-    const std::string& tag = j.members[0].first;
-    const Json& body = j.members[0].second;
+  if (j.keys.size() == 1 && !j.keys[0].empty() && j.keys[0][0] == '$') {
+    const std::string& tag = j.keys[0];
+    const Json& body = j.items[0];
     if (tag == "$set") {
       t.kind = Tagged::Kind::set;
       for (const auto& item : body.items) {
@@ -316,10 +318,11 @@ cachekit::Result<Tagged> tagged_from_json(const Json& j) {
     return bridge_error("unknown tag " + tag);
   }
   t.kind = Tagged::Kind::map;
-  for (const auto& m : j.members) {
-    auto v = tagged_from_json(m.second);
+  for (std::size_t i = 0; i < j.keys.size(); ++i) {
+    auto v = tagged_from_json(j.items[i]);
     if (!v) return v;
-    t.members.emplace_back(m.first, std::move(*v));
+    t.keys.push_back(j.keys[i]);
+    t.items.push_back(std::move(*v));
   }
   return t;
 }

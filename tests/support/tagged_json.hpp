@@ -22,8 +22,8 @@ struct Json {
   Kind kind = Kind::null;
   bool boolean = false;
   std::string text;  // number literal or string contents (UTF-8)
-  std::vector<Json> items;
-  std::vector<std::pair<std::string, Json>> members;
+  std::vector<Json> items;        // array elements, or object values
+  std::vector<std::string> keys;  // object keys, parallel to items
 
   /// The member named key, or nullptr.
   const Json* find(std::string_view key) const;
@@ -51,8 +51,8 @@ struct Tagged {
   cachekit::bytes bin;
   cachekit::uuid id;
   std::chrono::system_clock::time_point time;
-  std::vector<Tagged> items;                             // array, set
-  std::vector<std::pair<std::string, Tagged>> members;   // map
+  std::vector<Tagged> items;     // array, set, or map values
+  std::vector<std::string> keys;  // map keys, parallel to items
 };
 
 /// Converts tagged JSON to a Tagged value; an Error for inputs C++ cannot
@@ -81,7 +81,12 @@ struct codec<cktest::Tagged> {
       case K::time: return codec<std::chrono::system_clock::time_point>::encode(w, v.time);
       case K::array: return detail::write_array_range(w, v.items.begin(), v.items.end(), v.items.size());
       case K::set: return detail::write_set_range(w, v.items.begin(), v.items.end(), v.items.size());
-      case K::map: return detail::write_map_range(w, v.members.begin(), v.members.end(), v.members.size());
+      case K::map: {
+        // Kept as parallel vectors: a pair holding the incomplete Tagged cannot be a member.
+        std::vector<std::pair<std::string_view, const cktest::Tagged&>> entries;
+        for (std::size_t i = 0; i < v.keys.size(); ++i) entries.emplace_back(v.keys[i], v.items[i]);
+        return detail::write_map_range(w, entries.begin(), entries.end(), entries.size());
+      }
     }
   }
 };
