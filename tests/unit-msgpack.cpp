@@ -4,7 +4,9 @@
 
 #include <cachekit/cachekit.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <memory>
 #include <limits>
 #include <string>
 
@@ -228,6 +230,42 @@ TEST_CASE("msgpack: the decoder is hardened against malformed input") {
     CHECK_FALSE(from_msgpack<shop::Order>(std::string_view(full).substr(0, n)));
   }
   CHECK(from_msgpack<shop::Order>(full));
+}
+
+namespace {
+std::size_t largest_allocation = 0;
+
+// Records the largest single allocation a container asks for.
+template <class T>
+struct CountingAllocator {
+  using value_type = T;
+  CountingAllocator() = default;
+  template <class U>
+  CountingAllocator(const CountingAllocator<U>&) noexcept {}  // NOLINT(google-explicit-constructor)
+  T* allocate(std::size_t n) {
+    largest_allocation = std::max(largest_allocation, n * sizeof(T));
+    return std::allocator<T>().allocate(n);
+  }
+  void deallocate(T* p, std::size_t n) noexcept { std::allocator<T>().deallocate(p, n); }
+  friend bool operator==(const CountingAllocator&, const CountingAllocator&) { return true; }
+  friend bool operator!=(const CountingAllocator&, const CountingAllocator&) { return false; }
+};
+}  // namespace
+
+TEST_CASE("msgpack: a forged length never allocates more than the input holds") {
+  using Big = std::array<std::int64_t, 512>;  // 4 KiB per element
+  // array32 header claiming 65536 elements, followed by 65536 bytes that are not elements.
+  std::string input = from_hex("dd00010000") + std::string(65536, '\xc1');
+  largest_allocation = 0;
+  CHECK_FALSE(from_msgpack<std::vector<Big, CountingAllocator<Big>>>(input));
+  CHECK(largest_allocation <= input.size());
+  // Real elements still decode, growing past the first reservation.
+  std::vector<int, CountingAllocator<int>> many(100000, 7);
+  auto back = from_msgpack<std::vector<int, CountingAllocator<int>>>(to_msgpack(many));
+  REQUIRE(back);
+  CHECK(back->size() == 100000);
+  CHECK(hex_of(nullptr) == "c0");
+  CHECK(from_msgpack<std::nullptr_t>(from_hex("c0")));
 }
 
 TEST_CASE("msgpack: nesting is bounded by CACHEKIT_MSGPACK_MAX_DEPTH") {

@@ -120,6 +120,15 @@ void write_map_range(msgpack_writer& w, It first, It last, std::size_t n) {
   }
 }
 
+/// How many elements to reserve for a container whose header announced n:
+/// never more bytes than the input has left, so a forged header cannot turn
+/// a small input into a large allocation (the container still grows if the
+/// elements really are there).
+inline std::size_t bounded_reserve(std::size_t n, std::size_t remaining, std::size_t element_size) noexcept {
+  const std::size_t by_input = remaining / (element_size == 0 ? 1 : element_size);
+  return n < by_input ? n : by_input;
+}
+
 /// Decodes an array of codec<E> values into a container via add(E&&).
 template <class E, class Add>
 Result<void> read_array_into(msgpack_reader& r, std::uint32_t& n, Add&& add, bool header_read = false) {
@@ -222,6 +231,16 @@ struct codec<float> {
       return r.error();
     }
     return static_cast<float>(v);
+  }
+};
+
+/// std::nullptr_t <-> nil.
+template <>
+struct codec<std::nullptr_t> {
+  static void encode(detail::msgpack_writer& w, std::nullptr_t) { w.nil(); }
+  static Result<std::nullptr_t> decode(detail::msgpack_reader& r) {
+    if (!r.read_nil()) return r.error();
+    return nullptr;
   }
 };
 
@@ -444,7 +463,7 @@ struct codec<std::vector<T, A>> {
     std::uint32_t n = 0;
     if (!r.read_array_header(n)) return r.error();
     std::vector<T, A> out;
-    out.reserve(n);  // n <= remaining input bytes, checked by the reader
+    out.reserve(detail::bounded_reserve(n, r.remaining(), sizeof(T)));
     auto res = detail::read_array_into<T>(r, n, [&](T&& e) { out.push_back(std::move(e)); }, true);
     if (!res) return std::move(res).error();
     return out;
@@ -528,7 +547,7 @@ struct codec<std::unordered_map<K, V, H, E, A>> {
     std::uint32_t n = 0;
     if (!r.read_map_header(n)) return r.error();
     std::unordered_map<K, V, H, E, A> out;
-    out.reserve(n);  // n <= remaining input bytes / 2
+    out.reserve(detail::bounded_reserve(n, r.remaining(), 2 * sizeof(void*) + sizeof(K) + sizeof(V)));
     auto res = detail::read_map_into<K, V>(r, n, [&](K&& k, V&& v) { out.insert_or_assign(std::move(k), std::move(v)); });
     if (!res) return std::move(res).error();
     return out;
