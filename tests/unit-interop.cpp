@@ -299,3 +299,20 @@ TEST_CASE("canonical encoding agrees with Python msgpack + hashlib.blake2b on ra
   REQUIRE_MESSAGE(out, (out ? "" : out.error().message()));
   CHECK(*out == expected_lines);
 }
+
+TEST_CASE("canonical strings must be well-formed UTF-8") {
+  using cachekit::detail::valid_utf8;
+  CHECK(valid_utf8(""));
+  CHECK(valid_utf8("plain ascii"));
+  CHECK(valid_utf8("\xc3\xa9\xe2\x9c\x93\xf0\x90\x80\x80\xf4\x8f\xbf\xbf"));  // 2, 3, 4 bytes, U+10FFFF
+  CHECK_FALSE(valid_utf8("\xc0\x80"));          // overlong NUL
+  CHECK_FALSE(valid_utf8("\xe0\x80\x80"));      // overlong
+  CHECK_FALSE(valid_utf8("\xf0\x80\x80\x80"));  // overlong
+  CHECK_FALSE(valid_utf8("\xed\xbf\xbf"));      // surrogate
+  CHECK_FALSE(valid_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+  CHECK_FALSE(valid_utf8("\xe2\x9c"));          // truncated
+  CHECK_FALSE(valid_utf8("\x80"));              // lone continuation
+  CHECK_FALSE(valid_utf8("\xc3\x28"));          // bad continuation
+  // Values are not checked: std::string carries bytes.
+  CHECK(cachekit::to_msgpack(std::string("\xff")) == std::string("\xa1\xff"));
+}
