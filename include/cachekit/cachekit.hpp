@@ -5,3 +5,8 @@
 #include "config.hpp"
 #include "error.hpp"
 #include "backend.hpp"
+#include "hash/md5.hpp"
+#include "hash/md5_multi.hpp"
+#include "hash/murmur3.hpp"
+#include "server_spec.hpp"
+#include "ring.hpp"
