@@ -5,10 +5,15 @@
 
 #include <cachekit/cachekit.hpp>
 
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 namespace {
 
@@ -87,4 +92,97 @@ TEST_CASE("ring: rendezvous matches pymemcache HashClient (committed vectors)") 
 
 TEST_CASE("ring: libketama matches uhashring (equal weights) and the weighted model") {
   CHECK(check_file("libketama-vectors.txt", cachekit::Distribution::libketama) >= 3500);
+}
+
+namespace {
+
+bool python_has(const char* module) {
+  const std::string cmd = std::string("/usr/bin/python3 -c 'import ") + module + "' >/dev/null 2>&1";
+  return std::system(cmd.c_str()) == 0;
+}
+
+// Random lists and keys placed by cachekit and, live, by the Python peer.
+void check_live(const char* mode, cachekit::Distribution d, bool unicode_keys) {
+  std::mt19937 rng(unicode_keys ? 77 : 78);
+  char path[] = "/tmp/cachekit-place-XXXXXX";
+  const int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  close(fd);
+  std::vector<std::size_t> expect;
+  {
+    std::ofstream out(path);
+    for (int list = 0; list < 12; ++list) {
+      const int n = 1 + static_cast<int>(rng() % 40);
+      std::vector<cachekit::ServerSpec> specs;
+      std::string line = "servers ";
+      for (int i = 0; i < n; ++i) {
+        cachekit::ServerSpec s;
+        switch (rng() % 3) {
+          case 0: s.host = "10.1." + std::to_string(list) + "." + std::to_string(i + 1); break;
+          case 1: s.host = "mc-" + std::to_string(list) + "-" + std::to_string(i) + ".example.org"; break;
+          default: s.host = "fd00::" + std::to_string(list) + ":" + std::to_string(i + 1); break;
+        }
+        s.port = static_cast<std::uint16_t>(rng() % 2 ? 11211 : 11300 + i);
+        if (i) line += ',';
+        line += s.to_string();
+        specs.push_back(s);
+      }
+      out << line << '\n';
+      auto ring = cachekit::Ring::build(specs, d);
+      REQUIRE(ring);
+      static const char* const kWide[] = {"\xc3\xa9", "\xd0\x96", "\xe4\xb8\xad", "\xf0\x9f\x98\x80", "\xc3\xbf"};
+      for (int k = 0; k < 500; ++k) {
+        std::string key;
+        const int len = 1 + static_cast<int>(rng() % 50);
+        for (int c = 0; c < len; ++c) {
+          if (unicode_keys && rng() % 8 == 0) {
+            key += kWide[rng() % 5];
+          } else {
+            key += static_cast<char>(33 + rng() % 94);
+          }
+        }
+        std::string hex;
+        for (unsigned char c : key) {
+          static const char* const kHex = "0123456789abcdef";
+          hex += kHex[c >> 4];
+          hex += kHex[c & 15];
+        }
+        out << "key " << hex << '\n';
+        expect.push_back(ring->server_for(key));
+      }
+    }
+  }
+  const std::string cmd = std::string("/usr/bin/python3 " CACHEKIT_SOURCE_DIR "/tests/scripts/peer-place.py ") +
+                          mode + " " + path;
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::vector<std::size_t> got;
+  char buf[64];
+  while (std::fgets(buf, sizeof buf, p) != nullptr) got.push_back(std::stoul(buf));
+  CHECK(pclose(p) == 0);
+  std::remove(path);
+  REQUIRE(got.size() == expect.size());
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < got.size(); ++i) wrong += got[i] != expect[i];
+  CHECK(wrong == 0);
+  MESSAGE(std::string(mode), ": ", got.size(), " keys checked live, ", wrong, " mismatches");
+}
+
+}  // namespace
+
+TEST_CASE("ring: rendezvous matches pymemcache live (when importable)") {
+  if (!python_has("pymemcache")) {
+    MESSAGE("pymemcache not importable by /usr/bin/python3: live check skipped (committed vectors still ran)");
+    return;
+  }
+  check_live("rendezvous", cachekit::Distribution::rendezvous, false);
+  check_live("rendezvous", cachekit::Distribution::rendezvous, true);
+}
+
+TEST_CASE("ring: libketama matches uhashring live (equal weights, when importable)") {
+  if (!python_has("uhashring")) {
+    MESSAGE("uhashring not importable by /usr/bin/python3: live check skipped");
+    return;
+  }
+  check_live("libketama", cachekit::Distribution::libketama, false);
 }
