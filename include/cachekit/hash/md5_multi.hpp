@@ -100,6 +100,74 @@ __attribute__((target("avx2"))) inline void md5_compress_avx2(std::uint32_t (*st
   _mm256_store_si256(reinterpret_cast<__m256i*>(state[3]), _mm256_add_epi32(d, d0));
 }
 
+/// Transposes rows (16 words each) of 8 lanes into m[16] (word i of every lane).
+__attribute__((target("avx2"))) inline void md5_transpose8x16(const std::uint32_t (*rows)[16], __m256i* m) noexcept {
+  for (int half = 0; half < 2; ++half) {
+    __m256i r[8], t[8], u[8];
+    for (int l = 0; l < 8; ++l) r[l] = _mm256_load_si256(reinterpret_cast<const __m256i*>(rows[l] + 8 * half));
+    for (int k = 0; k < 4; ++k) {
+      t[2 * k] = _mm256_unpacklo_epi32(r[2 * k], r[2 * k + 1]);
+      t[2 * k + 1] = _mm256_unpackhi_epi32(r[2 * k], r[2 * k + 1]);
+    }
+    for (int k = 0; k < 2; ++k) {  // u[4k + j], 128-bit lane L: column 4L + j of rows 4k..4k+3
+      u[4 * k + 0] = _mm256_unpacklo_epi64(t[4 * k], t[4 * k + 2]);
+      u[4 * k + 1] = _mm256_unpackhi_epi64(t[4 * k], t[4 * k + 2]);
+      u[4 * k + 2] = _mm256_unpacklo_epi64(t[4 * k + 1], t[4 * k + 3]);
+      u[4 * k + 3] = _mm256_unpackhi_epi64(t[4 * k + 1], t[4 * k + 3]);
+    }
+    for (int j = 0; j < 4; ++j) {
+      m[8 * half + j] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x20);
+      m[8 * half + 4 + j] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x31);
+    }
+  }
+}
+
+#define CACHEKIT_MD5_AVX2_STEP2(R, a, b, c, d, i, k, s)                                                     \
+  {                                                                                                          \
+    const __m256i kk = _mm256_set1_epi32(static_cast<int>(k));                                               \
+    a##1 = _mm256_add_epi32(                                                                                 \
+        b##1, CACHEKIT_MD5_AVX2_ROTL(_mm256_add_epi32(_mm256_add_epi32(a##1, _mm256_add_epi32(m1[i], kk)),    \
+                                                      CACHEKIT_MD5_AVX2_FN_##R(b##1, c##1, d##1)),           \
+                                     s));                                                                    \
+    a##2 = _mm256_add_epi32(                                                                                 \
+        b##2, CACHEKIT_MD5_AVX2_ROTL(_mm256_add_epi32(_mm256_add_epi32(a##2, _mm256_add_epi32(m2[i], kk)),    \
+                                                      CACHEKIT_MD5_AVX2_FN_##R(b##2, c##2, d##2)),           \
+                                     s));                                                                    \
+  }
+
+/// Key hashes of up to 16 one-block keys (<= 55 bytes) as two interleaved
+/// 8-lane groups; out[which[l]] receives lane l's first digest word.
+__attribute__((target("avx2"))) inline void md5_le32_one_block_avx2(const std::string_view* keys,
+                                                                    const std::size_t* which, std::size_t count,
+                                                                    std::uint32_t* out) noexcept {
+  Md5LaneRows in;
+  for (std::size_t l = 0; l < 16; ++l) {
+    auto* row = reinterpret_cast<unsigned char*>(in.rows[l]);
+    std::memset(row, 0, 64);
+    if (l < count) {
+      const std::string_view k = keys[which[l]];
+      if (!k.empty()) std::memcpy(row, k.data(), k.size());
+      row[k.size()] = 0x80;
+      store_le32(row + 56, static_cast<std::uint32_t>(k.size() * 8));
+    }
+  }
+  const __m256i ones = _mm256_set1_epi32(-1);
+  __m256i m1[16], m2[16];
+  md5_transpose8x16(in.rows, m1);
+  md5_transpose8x16(in.rows + 8, m2);
+  const __m256i a0 = _mm256_set1_epi32(static_cast<int>(kMd5Init[0]));
+  const __m256i b0 = _mm256_set1_epi32(static_cast<int>(kMd5Init[1]));
+  const __m256i c0 = _mm256_set1_epi32(static_cast<int>(kMd5Init[2]));
+  const __m256i d0 = _mm256_set1_epi32(static_cast<int>(kMd5Init[3]));
+  __m256i a1 = a0, b1 = b0, c1 = c0, d1 = d0, a2 = a0, b2 = b0, c2 = c0, d2 = d0;
+  CACHEKIT_MD5_STEPS(CACHEKIT_MD5_AVX2_STEP2)
+  alignas(32) std::uint32_t words[16];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(words), _mm256_add_epi32(a1, a0));
+  _mm256_store_si256(reinterpret_cast<__m256i*>(words + 8), _mm256_add_epi32(a2, a0));
+  for (std::size_t l = 0; l < count; ++l) out[which[l]] = words[l];
+}
+
+#undef CACHEKIT_MD5_AVX2_STEP2
 #undef CACHEKIT_MD5_AVX2_STEP
 #undef CACHEKIT_MD5_AVX2_ROTL
 #undef CACHEKIT_MD5_AVX2_FN_F
@@ -284,6 +352,11 @@ inline void md5_le32_batch(const std::string_view* keys, std::size_t n, std::uin
       fill[0] = 0;
       return;
     }
+    if (g == 0 && path == Md5Path::avx2) {
+      md5_le32_one_block_avx2(keys, pending[0], fill[0], out);
+      fill[0] = 0;
+      return;
+    }
 #endif
     md5_lanes_run(path, keys, pending[g], fill[g], g + 1, state);
     for (std::size_t l = 0; l < fill[g]; ++l) out[pending[g][l]] = state[0][l];
@@ -297,7 +370,7 @@ inline void md5_le32_batch(const std::string_view* keys, std::size_t n, std::uin
     }
     const std::size_t g = blocks - 1;
     pending[g][fill[g]++] = i;
-    if (fill[g] == (g == 0 && path == Md5Path::avx512 ? 2 * lanes : lanes)) flush(g);
+    if (fill[g] == (g == 0 ? 2 * lanes : lanes)) flush(g);  // one-block groups run two lane sets
   }
   for (std::size_t g = 0; g < kGroups; ++g) {
     if (fill[g] == 0) continue;
