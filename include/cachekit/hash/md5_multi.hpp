@@ -135,11 +135,12 @@ __attribute__((target("avx2"))) inline void md5_transpose8x16(const std::uint32_
                                      s));                                                                    \
   }
 
-/// Key hashes of up to 16 one-block keys (<= 55 bytes) as two interleaved
-/// 8-lane groups; out[which[l]] receives lane l's first digest word.
-__attribute__((target("avx2"))) inline void md5_le32_one_block_avx2(const std::string_view* keys,
-                                                                    const std::size_t* which, std::size_t count,
-                                                                    std::uint32_t* out) noexcept {
+/// Hashes up to 16 one-block keys (<= 55 bytes) as two interleaved 8-lane
+/// groups. kFull: out[4 * which[l] + j] receives digest word j of lane l;
+/// else out[which[l]] receives word 0 only.
+template <bool kFull>
+__attribute__((target("avx2"))) void md5_one_block_avx2(const std::string_view* keys, const std::size_t* which,
+                                                        std::size_t count, std::uint32_t* out) noexcept {
   Md5LaneRows in;
   for (std::size_t l = 0; l < 16; ++l) {
     auto* row = reinterpret_cast<unsigned char*>(in.rows[l]);
@@ -161,10 +162,22 @@ __attribute__((target("avx2"))) inline void md5_le32_one_block_avx2(const std::s
   const __m256i d0 = _mm256_set1_epi32(static_cast<int>(kMd5Init[3]));
   __m256i a1 = a0, b1 = b0, c1 = c0, d1 = d0, a2 = a0, b2 = b0, c2 = c0, d2 = d0;
   CACHEKIT_MD5_STEPS(CACHEKIT_MD5_AVX2_STEP2)
-  alignas(32) std::uint32_t words[16];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(words), _mm256_add_epi32(a1, a0));
-  _mm256_store_si256(reinterpret_cast<__m256i*>(words + 8), _mm256_add_epi32(a2, a0));
-  for (std::size_t l = 0; l < count; ++l) out[which[l]] = words[l];
+  alignas(32) std::uint32_t words[4][16];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(words[0]), _mm256_add_epi32(a1, a0));
+  _mm256_store_si256(reinterpret_cast<__m256i*>(words[0] + 8), _mm256_add_epi32(a2, a0));
+  if (kFull) {
+    _mm256_store_si256(reinterpret_cast<__m256i*>(words[1]), _mm256_add_epi32(b1, b0));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(words[1] + 8), _mm256_add_epi32(b2, b0));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(words[2]), _mm256_add_epi32(c1, c0));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(words[2] + 8), _mm256_add_epi32(c2, c0));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(words[3]), _mm256_add_epi32(d1, d0));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(words[3] + 8), _mm256_add_epi32(d2, d0));
+    for (std::size_t l = 0; l < count; ++l) {
+      for (int j = 0; j < 4; ++j) out[4 * which[l] + static_cast<std::size_t>(j)] = words[j][l];
+    }
+  } else {
+    for (std::size_t l = 0; l < count; ++l) out[which[l]] = words[0][l];
+  }
 }
 
 #undef CACHEKIT_MD5_AVX2_STEP2
@@ -268,10 +281,12 @@ __attribute__((target("avx512f,avx512bw"))) inline __m512i md5_one_block_row(std
   return _mm512_mask_mov_epi32(v, static_cast<__mmask16>(1u << 14), _mm512_set1_epi32(static_cast<int>(n * 8)));
 }
 
-/// Key hashes of up to 32 one-block keys (<= 55 bytes) as two interleaved
-/// 16-lane groups; out[which[l]] receives lane l's first digest word.
-__attribute__((target("avx512f,avx512bw"))) inline void md5_le32_one_block_avx512(
-    const std::string_view* keys, const std::size_t* which, std::size_t count, std::uint32_t* out) noexcept {
+/// Hashes up to 32 one-block keys (<= 55 bytes) as two interleaved 16-lane
+/// groups; output as md5_one_block_avx2.
+template <bool kFull>
+__attribute__((target("avx512f,avx512bw"))) void md5_one_block_avx512(const std::string_view* keys,
+                                                                      const std::size_t* which, std::size_t count,
+                                                                      std::uint32_t* out) noexcept {
   __m512i r[16], m1[16], m2[16];
   for (std::size_t l = 0; l < 16; ++l) r[l] = l < count ? md5_one_block_row(keys[which[l]]) : _mm512_setzero_si512();
   md5_transpose16(r, m1);
@@ -285,10 +300,22 @@ __attribute__((target("avx512f,avx512bw"))) inline void md5_le32_one_block_avx51
   const __m512i d0 = _mm512_set1_epi32(static_cast<int>(kMd5Init[3]));
   __m512i a1 = a0, b1 = b0, c1 = c0, d1 = d0, a2 = a0, b2 = b0, c2 = c0, d2 = d0;
   CACHEKIT_MD5_STEPS(CACHEKIT_MD5_AVX512_STEP2)
-  alignas(64) std::uint32_t words[32];
-  _mm512_store_si512(words, _mm512_add_epi32(a1, a0));
-  _mm512_store_si512(words + 16, _mm512_add_epi32(a2, a0));
-  for (std::size_t l = 0; l < count; ++l) out[which[l]] = words[l];
+  alignas(64) std::uint32_t words[4][32];
+  _mm512_store_si512(words[0], _mm512_add_epi32(a1, a0));
+  _mm512_store_si512(words[0] + 16, _mm512_add_epi32(a2, a0));
+  if (kFull) {
+    _mm512_store_si512(words[1], _mm512_add_epi32(b1, b0));
+    _mm512_store_si512(words[1] + 16, _mm512_add_epi32(b2, b0));
+    _mm512_store_si512(words[2], _mm512_add_epi32(c1, c0));
+    _mm512_store_si512(words[2] + 16, _mm512_add_epi32(c2, c0));
+    _mm512_store_si512(words[3], _mm512_add_epi32(d1, d0));
+    _mm512_store_si512(words[3] + 16, _mm512_add_epi32(d2, d0));
+    for (std::size_t l = 0; l < count; ++l) {
+      for (int j = 0; j < 4; ++j) out[4 * which[l] + static_cast<std::size_t>(j)] = words[j][l];
+    }
+  } else {
+    for (std::size_t l = 0; l < count; ++l) out[which[l]] = words[0][l];
+  }
 }
 
 #undef CACHEKIT_MD5_AVX512_STEP2
@@ -328,59 +355,88 @@ inline void md5_lanes_run(Md5Path path, const std::string_view* msgs, const std:
   }
 }
 
-/// out[i] = first four MD5 bytes of keys[i] as little-endian uint32, for n
-/// keys, using `path` (automatic = the fastest this CPU supports). Keys are
-/// grouped by block count so that each lane group ends together.
-inline void md5_le32_batch(const std::string_view* keys, std::size_t n, std::uint32_t* out,
-                           Md5Path path = Md5Path::automatic) noexcept {
+/// MD5 of n messages through `path` (automatic = the fastest this CPU
+/// supports). kFull: out[4i + j] = digest word j of msgs[i] (little-endian
+/// words, as md5_state); else out[i] = word 0, the ketama key hash. Messages
+/// are grouped by block count so that each lane group ends together.
+template <bool kFull>
+void md5_batch(const std::string_view* msgs, std::size_t n, std::uint32_t* out, Md5Path path) noexcept {
   if (path == Md5Path::automatic || !md5_path_supported(path)) path = md5_best_path();
+  auto scalar = [&](std::size_t i) {
+    std::uint32_t st[4];
+    md5_state(reinterpret_cast<const unsigned char*>(msgs[i].data()), msgs[i].size(), st);
+    if (kFull) {
+      for (std::size_t j = 0; j < 4; ++j) out[4 * i + j] = st[j];
+    } else {
+      out[i] = st[0];
+    }
+  };
   const std::size_t lanes = md5_lanes(path);
   if (lanes == 1) {
-    for (std::size_t i = 0; i < n; ++i) out[i] = hash::md5_le32(keys[i]);
+    for (std::size_t i = 0; i < n; ++i) scalar(i);
     return;
   }
-  // Pending groups for messages of 1..kGroups blocks (keys up to 311 bytes);
-  // longer keys are rare and go through the scalar code.
+  // Pending groups for messages of 1..kGroups blocks (up to 311 bytes);
+  // longer ones are rare and go through the scalar code. One-block groups
+  // run two lane sets at once.
   constexpr std::size_t kGroups = 5;
   std::size_t pending[kGroups][32];
   std::size_t fill[kGroups] = {};
   alignas(64) std::uint32_t state[4][16];
   auto flush = [&](std::size_t g) {
 #if CACHEKIT_MD5_X86_SIMD
-    if (g == 0 && path == Md5Path::avx512) {
-      md5_le32_one_block_avx512(keys, pending[0], fill[0], out);
-      fill[0] = 0;
-      return;
-    }
-    if (g == 0 && path == Md5Path::avx2) {
-      md5_le32_one_block_avx2(keys, pending[0], fill[0], out);
+    if (g == 0) {
+      if (path == Md5Path::avx512) {
+        md5_one_block_avx512<kFull>(msgs, pending[0], fill[0], out);
+      } else {
+        md5_one_block_avx2<kFull>(msgs, pending[0], fill[0], out);
+      }
       fill[0] = 0;
       return;
     }
 #endif
-    md5_lanes_run(path, keys, pending[g], fill[g], g + 1, state);
-    for (std::size_t l = 0; l < fill[g]; ++l) out[pending[g][l]] = state[0][l];
+    md5_lanes_run(path, msgs, pending[g], fill[g], g + 1, state);
+    for (std::size_t l = 0; l < fill[g]; ++l) {
+      if (kFull) {
+        for (std::size_t j = 0; j < 4; ++j) out[4 * pending[g][l] + j] = state[j][l];
+      } else {
+        out[pending[g][l]] = state[0][l];
+      }
+    }
     fill[g] = 0;
   };
   for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t blocks = md5_block_count(keys[i].size());
+    const std::size_t blocks = md5_block_count(msgs[i].size());
     if (blocks > kGroups) {
-      out[i] = hash::md5_le32(keys[i]);
+      scalar(i);
       continue;
     }
     const std::size_t g = blocks - 1;
     pending[g][fill[g]++] = i;
-    if (fill[g] == (g == 0 ? 2 * lanes : lanes)) flush(g);  // one-block groups run two lane sets
+    if (fill[g] == (g == 0 ? 2 * lanes : lanes)) flush(g);
   }
   for (std::size_t g = 0; g < kGroups; ++g) {
     if (fill[g] == 0) continue;
     if (fill[g] <= 2) {  // too few to pay for the lanes
-      for (std::size_t l = 0; l < fill[g]; ++l) out[pending[g][l]] = hash::md5_le32(keys[pending[g][l]]);
+      for (std::size_t l = 0; l < fill[g]; ++l) scalar(pending[g][l]);
       fill[g] = 0;
     } else {
       flush(g);
     }
   }
+}
+
+/// out[i] = first four MD5 bytes of keys[i] as a little-endian uint32 (the
+/// ketama key hash), for n keys, through `path`.
+inline void md5_le32_batch(const std::string_view* keys, std::size_t n, std::uint32_t* out,
+                           Md5Path path = Md5Path::automatic) noexcept {
+  md5_batch<false>(keys, n, out, path);
+}
+
+/// out[4i .. 4i+4) = the four little-endian digest words of MD5(msgs[i]).
+inline void md5_digest_batch(const std::string_view* msgs, std::size_t n, std::uint32_t* out,
+                             Md5Path path = Md5Path::automatic) noexcept {
+  md5_batch<true>(msgs, n, out, path);
 }
 
 }  // namespace detail
