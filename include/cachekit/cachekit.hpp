@@ -8,3 +8,8 @@
 #include "hash/blake2b.hpp"
 #include "msgpack.hpp"
 #include "interop.hpp"
+#include "hash/md5.hpp"
+#include "hash/md5_multi.hpp"
+#include "hash/murmur3.hpp"
+#include "server_spec.hpp"
+#include "ring.hpp"
