@@ -5,3 +5,4 @@
 #include "config.hpp"
 #include "error.hpp"
 #include "backend.hpp"
+#include "memory_backend.hpp"
