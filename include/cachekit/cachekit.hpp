@@ -6,3 +6,6 @@
 #include "error.hpp"
 #include "backend.hpp"
 #include "memory_backend.hpp"
+#include "hash/blake2b.hpp"
+#include "msgpack.hpp"
+#include "interop.hpp"
