@@ -9,3 +9,7 @@
 #include "hash/blake2b.hpp"
 #include "msgpack.hpp"
 #include "interop.hpp"
+#include "cache_options.hpp"
+#include "default_backend.hpp"
+#include "cache.hpp"
+#include "typed_cache.hpp"

@@ -2535,6 +2535,715 @@ Result<std::string> interop_key(std::string_view ns, std::string_view operation,
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/interop.hpp ----
 
+// ---- begin cachekit/cache_options.hpp ----
+// Options and statistics of the typed cache facade (cachekit::cache and
+// cachekit::Cache<T>).
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+
+/// An in-process near cache (L1) in front of the backend.
+struct NearCacheOptions {
+  /// Off by default; worth it in front of a remote backend.
+  bool enabled = false;
+  /// Byte budget of the L1 (keys + values).
+  std::size_t max_bytes = 8u * 1024u * 1024u;
+  /// How long an entry may be served from the L1 without asking the backend;
+  /// also bounds how long another process's invalidation goes unseen.
+  std::chrono::milliseconds ttl{30000};
+};
+
+/// Stampede protection: on a miss one caller computes under a lease, the
+/// others wait for its value.
+struct StampedeOptions {
+  /// Off by default.
+  bool enabled = false;
+  /// Lifetime of the lease key "<key>:lock" (taken with add); a crashed or
+  /// slow computation stops blocking others after it.
+  std::chrono::seconds lease_ttl{5};
+  /// Longest a caller waits for another's value before computing anyway.
+  std::chrono::milliseconds max_wait{2000};
+  /// First pause between polls while waiting; later pauses grow up to 50 ms.
+  std::chrono::milliseconds poll_interval{2};
+};
+
+/// Options of cachekit::cache and cachekit::Cache<T>.
+struct CacheOptions {
+  /// Namespace, first key segment; must match ^[a-z0-9][a-z0-9._-]{0,63}$
+  /// with the default key function. Empty: "cachekit" for cache(), no prefix
+  /// for Cache<T>.
+  std::string ns;
+  /// Operation, second key segment (same pattern). Empty: derived from the
+  /// call site of cache() as "<file name>-<line>".
+  std::string operation;
+  /// Lifetime of stored values; zero or negative = no expiry (memcached
+  /// clamps to 30 days).
+  std::chrono::seconds ttl{3600};
+  /// When false every call runs the function and the cache is not touched.
+  bool enabled = true;
+  /// Near cache in front of the backend.
+  NearCacheOptions l1;
+  /// Stampede protection.
+  StampedeOptions stampede;
+  /// Called (on the calling thread) with every backend, key or decode error.
+  /// The call that saw the error still returns a value.
+  std::function<void(const Error&)> on_error;
+};
+
+/// Counters of a cached function or a Cache<T>, since it was created.
+struct CacheStats {
+  std::uint64_t hits = 0;               ///< calls answered from the cache (L1 included)
+  std::uint64_t l1_hits = 0;            ///< of those, answered by the near cache
+  std::uint64_t misses = 0;             ///< calls that found no usable value
+  std::uint64_t calls = 0;              ///< times the user's function ran
+  std::uint64_t bypasses = 0;           ///< calls that skipped the cache on request
+  std::uint64_t errors = 0;             ///< backend and key errors (the call still succeeded)
+  std::uint64_t decode_errors = 0;      ///< stored values that did not decode (treated as misses)
+  std::uint64_t stampede_waits = 0;     ///< callers that waited for another's lease
+  std::uint64_t stampede_timeouts = 0;  ///< of those, gave up waiting and computed
+  /// hits / (hits + misses), 0 when neither happened.
+  double hit_rate() const noexcept {
+    const auto total = hits + misses;
+    return total == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(total);
+  }
+};
+
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/cache_options.hpp ----
+
+// ---- begin cachekit/default_backend.hpp ----
+// The default backend of cachekit::cache(fn): memcached when the environment
+// names servers, else the in-process store. Chosen once per process, on
+// first use, without connecting anywhere and without logging.
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+
+namespace detail {
+/// Stands in for a backend whose configuration was refused: every operation
+/// returns that error, so cached functions run uncached and report it.
+class FailedBackend final : public Backend {
+ public:
+  explicit FailedBackend(Error error) : error_(std::move(error)) {}
+  Result<std::optional<std::string>> get(std::string_view) override { return error_; }
+  Result<void> set(std::string_view, std::string_view, std::chrono::seconds) override { return error_; }
+  Result<bool> add(std::string_view, std::string_view, std::chrono::seconds) override { return error_; }
+  Result<bool> remove(std::string_view) override { return error_; }
+  Result<bool> exists(std::string_view) override { return error_; }
+  Result<bool> touch(std::string_view, std::chrono::seconds) override { return error_; }
+
+ private:
+  Error error_;
+};
+}  // namespace detail
+
+/// Whether CACHEKIT_MEMCACHED_SERVERS is set to something non-empty.
+inline bool memcached_configured() noexcept {
+  const char* servers = std::getenv("CACHEKIT_MEMCACHED_SERVERS");
+  return servers != nullptr && servers[0] != '\0';
+}
+
+/// A new backend chosen from the environment: a MemcachedBackend from
+/// MemcachedBackendConfig::from_env() when CACHEKIT_MEMCACHED_SERVERS is set,
+/// else a MemoryBackend. Fails when that configuration is malformed.
+inline Result<std::shared_ptr<Backend>> make_default_backend() {
+  if (!memcached_configured()) return std::shared_ptr<Backend>(std::make_shared<MemoryBackend>());
+  return Error(ErrorKind::permanent, "CACHEKIT_MEMCACHED_SERVERS is set but MemcachedBackend is not built in yet");
+}
+
+/// The process-wide default backend, made by make_default_backend() on first
+/// use and kept for the life of the process. When the environment's
+/// configuration is malformed, every operation on it fails with that error
+/// (so cached functions run uncached and report it to on_error).
+inline std::shared_ptr<Backend> default_backend() {
+  static const std::shared_ptr<Backend> instance = [] {
+    auto made = make_default_backend();
+    if (!made) return std::shared_ptr<Backend>(std::make_shared<detail::FailedBackend>(std::move(made).error()));
+    return std::move(made).value();
+  }();
+  return instance;
+}
+
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/default_backend.hpp ----
+
+// ---- begin cachekit/detail/cache_core.hpp ----
+// The untyped engine behind cache() and Cache<T>: backend ownership, the
+// near cache, counters, error reporting and the stampede lease. Typed code
+// (encode, decode, the user's function) stays in cache.hpp.
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+
+/// Outcome of taking a stampede lease.
+enum class Lease { taken, held_by_other, unavailable };
+
+/// Backend, L1, options and counters shared by every copy of a cached
+/// function (copies share statistics and the near cache).
+class CacheCore {
+ public:
+  CacheCore(std::shared_ptr<Backend> owner, Backend* backend, CacheOptions options)
+      : owner_(std::move(owner)), backend_(backend), options_(std::move(options)) {
+    if (options_.l1.enabled) l1_ = std::make_unique<MemoryBackend>(options_.l1.max_bytes);
+  }
+
+  const CacheOptions& options() const noexcept { return options_; }
+  Backend& backend() noexcept { return *backend_; }
+
+  /// The stored bytes for key from the L1, then the backend; nullopt on a
+  /// miss or an error (reported).
+  std::optional<std::string> lookup(std::string_view key, bool* from_l1 = nullptr) {
+    if (l1_) {
+      auto near = l1_->get(key);
+      if (near && near->has_value()) {
+        if (from_l1 != nullptr) *from_l1 = true;
+        return std::move(*near);
+      }
+    }
+    auto got = backend_->get(key);
+    if (!got) {
+      report(std::move(got).error(), "get", key);
+      return std::nullopt;
+    }
+    if (got->has_value() && l1_) fill_l1(key, **got);
+    return std::move(*got);
+  }
+
+  /// Stores bytes under key (L1 too); false (reported) when the backend failed.
+  bool store(std::string_view key, std::string_view bytes, std::chrono::seconds ttl) {
+    if (l1_) fill_l1(key, bytes, ttl);
+    auto r = backend_->set(key, bytes, ttl);
+    if (!r) {
+      report(std::move(r).error(), "set", key);
+      return false;
+    }
+    return true;
+  }
+
+  /// Removes key from the backend and the L1; true when the backend had it.
+  bool remove(std::string_view key) {
+    if (l1_) (void)l1_->remove(key);
+    auto r = backend_->remove(key);
+    if (!r) {
+      report(std::move(r).error(), "delete", key);
+      return false;
+    }
+    return *r;
+  }
+
+  /// Tries to take the lease "<key>:lock" for a computation.
+  Lease take_lease(const std::string& lock_key) {
+    auto r = backend_->add(lock_key, "1", options_.stampede.lease_ttl);
+    if (!r) {
+      report(std::move(r).error(), "add", lock_key);
+      return Lease::unavailable;
+    }
+    return *r ? Lease::taken : Lease::held_by_other;
+  }
+
+  /// Gives a lease back so waiting callers stop polling a dead lock.
+  void release_lease(const std::string& lock_key) {
+    auto r = backend_->remove(lock_key);
+    if (!r) report(std::move(r).error(), "delete", lock_key);
+  }
+
+  /// Polls for key until a value appears that decode accepts (returns true)
+  /// or max_wait passes (returns false). Counts the wait.
+  template <class Decode>
+  bool wait_for_value(std::string_view key, Decode&& decode) {
+    stampede_waits.fetch_add(1, std::memory_order_relaxed);
+    const auto& s = options_.stampede;
+    const auto start = std::chrono::steady_clock::now();
+    const auto deadline = start + s.max_wait;
+    auto pause = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::max(s.poll_interval, std::chrono::milliseconds(1)));
+    const auto longest = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::milliseconds(50));
+    for (;;) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) break;
+      std::this_thread::sleep_for(std::min(pause, deadline - now));
+      pause = std::min(longest, pause + pause / 2);
+      auto got = backend_->get(key);
+      if (!got) {
+        // The backend is failing: waiting longer will not help.
+        report(std::move(got).error(), "get", key);
+        break;
+      }
+      if (got->has_value() && decode(std::string_view(**got))) {
+        if (l1_) fill_l1(key, **got);
+        return true;
+      }
+    }
+    stampede_timeouts.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+
+  /// Counts an error and hands it to the user's callback.
+  void report(Error e, const char* operation, std::string_view key) {
+    errors.fetch_add(1, std::memory_order_relaxed);
+    notify(std::move(e), operation, key);
+  }
+  /// Counts a value that did not decode and hands the error to the callback.
+  void report_decode(Error e, std::string_view key) {
+    decode_errors.fetch_add(1, std::memory_order_relaxed);
+    notify(std::move(e), "decode", key);
+  }
+
+  /// A snapshot of the counters.
+  CacheStats stats() const noexcept {
+    CacheStats s;
+    s.hits = hits.load(std::memory_order_relaxed);
+    s.l1_hits = l1_hits.load(std::memory_order_relaxed);
+    s.misses = misses.load(std::memory_order_relaxed);
+    s.calls = calls.load(std::memory_order_relaxed);
+    s.bypasses = bypasses.load(std::memory_order_relaxed);
+    s.errors = errors.load(std::memory_order_relaxed);
+    s.decode_errors = decode_errors.load(std::memory_order_relaxed);
+    s.stampede_waits = stampede_waits.load(std::memory_order_relaxed);
+    s.stampede_timeouts = stampede_timeouts.load(std::memory_order_relaxed);
+    return s;
+  }
+
+  std::atomic<std::uint64_t> hits{0}, l1_hits{0}, misses{0}, calls{0}, bypasses{0}, errors{0},
+      decode_errors{0}, stampede_waits{0}, stampede_timeouts{0};
+
+ private:
+  void fill_l1(std::string_view key, std::string_view bytes, std::chrono::seconds ttl = {}) {
+    std::chrono::steady_clock::duration life = options_.l1.ttl;
+    if (ttl > std::chrono::seconds::zero() && ttl < life) life = ttl;
+    // An L1 refusal (value over its budget) only means the L1 is skipped.
+    (void)l1_->set_for(key, bytes, life);
+  }
+
+  void notify(Error e, const char* operation, std::string_view key) {
+    if (!options_.on_error) return;
+    if (e.operation().empty()) e.with_operation(operation);
+    if (e.key().empty()) e.with_key(std::string(key));
+    options_.on_error(e);
+  }
+
+  std::shared_ptr<Backend> owner_;  // null when the user keeps the backend alive
+  Backend* backend_;
+  CacheOptions options_;
+  std::unique_ptr<MemoryBackend> l1_;
+};
+
+/// Releases a stampede lease when the computation ends, also when the user's
+/// function throws.
+class LeaseGuard {
+ public:
+  LeaseGuard(CacheCore& core, std::string lock_key) : core_(core), lock_key_(std::move(lock_key)) {}
+  ~LeaseGuard() { core_.release_lease(lock_key_); }
+  LeaseGuard(const LeaseGuard&) = delete;
+  LeaseGuard& operator=(const LeaseGuard&) = delete;
+
+ private:
+  CacheCore& core_;
+  std::string lock_key_;
+};
+
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/detail/cache_core.hpp ----
+
+// ---- begin cachekit/cache.hpp ----
+// cachekit::cache: memoizes a function over a Backend, the C++ spelling of
+// cachekit's @cache. Keys are cachekit interop keys by default (shared with
+// the Python, Rust and TypeScript SDKs); values are plain MessagePack.
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+
+/// Marker for the default key function: interop_key(ns, operation, args...).
+struct InteropKeyFunction {};
+
+namespace detail {
+
+// A key function may return std::string, Result<std::string> or anything
+// convertible to std::string.
+inline Result<std::string> as_key(Result<std::string>&& k) { return std::move(k); }
+template <class K>
+Result<std::string> as_key(K&& k) {
+  return std::string(std::forward<K>(k));
+}
+
+inline bool segment_char(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+/// "<file name>-<line>" reduced to an interop key segment, used as the
+/// operation when the user names none.
+inline std::string call_site_operation(const char* file, int line) {
+  std::string_view path = file != nullptr ? file : "";
+  const auto slash = path.find_last_of("/\\");
+  if (slash != std::string_view::npos) path.remove_prefix(slash + 1);
+  std::string suffix = "-" + std::to_string(line < 0 ? 0 : line);
+  std::string op;
+  for (char c : path) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    op += segment_char(c) ? c : '-';
+  }
+  if (op.empty() || !((op[0] >= 'a' && op[0] <= 'z') || (op[0] >= '0' && op[0] <= '9'))) op.insert(0, "f");
+  if (op.size() + suffix.size() > 64) op.resize(64 - suffix.size());
+  return op + suffix;
+}
+
+/// Options with the defaults of cache() filled in.
+inline CacheOptions resolve_options(CacheOptions o, const char* file, int line) {
+  if (o.ns.empty()) o.ns = "cachekit";
+  if (o.operation.empty()) o.operation = call_site_operation(file, line);
+  return o;
+}
+
+/// Runs compute, counts it, stores the encoded result.
+template <class R, class Compute>
+R compute_and_store(CacheCore& core, std::string_view key, Compute& compute, std::chrono::seconds ttl) {
+  core.misses.fetch_add(1, std::memory_order_relaxed);
+  core.calls.fetch_add(1, std::memory_order_relaxed);
+  R value = compute();
+  core.store(key, to_msgpack(value), ttl);
+  return value;
+}
+
+/// Decodes bytes as R; a failure is counted and reported, never returned.
+template <class R>
+std::optional<R> decode_value(CacheCore& core, std::string_view key, std::string_view bytes) {
+  auto v = from_msgpack<R>(bytes);
+  if (!v) {
+    core.report_decode(std::move(v).error(), key);
+    return std::nullopt;
+  }
+  return std::optional<R>(std::move(v).value());
+}
+
+/// Read-through with optional stampede protection: the value under key, or
+/// compute()'s result, stored for ttl.
+template <class R, class Compute>
+R fetch(CacheCore& core, const std::string& key, Compute&& compute, std::chrono::seconds ttl) {
+  bool from_l1 = false;
+  if (auto bytes = core.lookup(key, &from_l1)) {
+    if (auto v = decode_value<R>(core, key, *bytes)) {
+      core.hits.fetch_add(1, std::memory_order_relaxed);
+      if (from_l1) core.l1_hits.fetch_add(1, std::memory_order_relaxed);
+      return std::move(*v);
+    }
+  }
+  if (!core.options().stampede.enabled) return compute_and_store<R>(core, key, compute, ttl);
+
+  std::string lock_key = key + ":lock";
+  switch (core.take_lease(lock_key)) {
+    case Lease::taken: {
+      LeaseGuard guard(core, std::move(lock_key));
+      // Another caller may have stored the value between our miss and the
+      // lease; one more read saves a computation.
+      if (auto bytes = core.lookup(key)) {
+        auto v = from_msgpack<R>(*bytes);
+        if (v) {
+          core.hits.fetch_add(1, std::memory_order_relaxed);
+          return std::move(v).value();
+        }
+      }
+      return compute_and_store<R>(core, key, compute, ttl);
+    }
+    case Lease::held_by_other: {
+      std::optional<R> got;
+      const bool arrived = core.wait_for_value(key, [&](std::string_view bytes) {
+        auto v = from_msgpack<R>(bytes);
+        if (!v) return false;
+        got.emplace(std::move(v).value());
+        return true;
+      });
+      if (arrived) {
+        core.hits.fetch_add(1, std::memory_order_relaxed);
+        return std::move(*got);
+      }
+      return compute_and_store<R>(core, key, compute, ttl);
+    }
+    case Lease::unavailable: break;
+  }
+  return compute_and_store<R>(core, key, compute, ttl);
+}
+
+}  // namespace detail
+
+/// A memoized function: call it like the function it wraps. Copies share the
+/// backend, statistics and near cache. Thread-safe when the wrapped function
+/// is. Returned by cachekit::cache; spell its type with auto.
+template <class Fn, class KeyFn = InteropKeyFunction>
+class Cached {
+ public:
+  /// Prefer cachekit::cache().
+  Cached(std::shared_ptr<detail::CacheCore> core, std::shared_ptr<Fn> fn, std::shared_ptr<KeyFn> key_fn = {})
+      : core_(std::move(core)), fn_(std::move(fn)), key_fn_(std::move(key_fn)) {}
+
+  /// Result type of a call with arguments A.
+  template <class... A>
+  using result_type = std::decay_t<std::invoke_result_t<Fn&, A&&...>>;
+
+  /// The cached value for args, or the function's result (then stored).
+  /// Backend, key and decode errors never fail the call: the function runs
+  /// uncached and the error is counted and passed to options().on_error.
+  template <class... A>
+  result_type<A...> operator()(A&&... args) const {
+    using R = result_type<A...>;
+    static_assert(!std::is_void_v<R>, "cachekit::cache: the function must return a value");
+    detail::CacheCore& core = *core_;
+    if (!core.options().enabled) return run_bypassed(std::forward<A>(args)...);
+    auto k = key(static_cast<const A&>(args)...);
+    if (!k) {
+      core.report(std::move(k).error(), "key", {});
+      core.misses.fetch_add(1, std::memory_order_relaxed);
+      core.calls.fetch_add(1, std::memory_order_relaxed);
+      return (*fn_)(std::forward<A>(args)...);
+    }
+    auto compute = [&]() -> R { return (*fn_)(std::forward<A>(args)...); };
+    return detail::fetch<R>(core, *k, compute, core.options().ttl);
+  }
+
+  /// Runs the function without reading or writing the cache.
+  template <class... A>
+  result_type<A...> bypass(A&&... args) const {
+    return run_bypassed(std::forward<A>(args)...);
+  }
+
+  /// Runs the function and stores its result, replacing any cached value.
+  template <class... A>
+  result_type<A...> refresh(A&&... args) const {
+    using R = result_type<A...>;
+    detail::CacheCore& core = *core_;
+    auto k = key(static_cast<const A&>(args)...);
+    core.calls.fetch_add(1, std::memory_order_relaxed);
+    R value = (*fn_)(std::forward<A>(args)...);
+    if (!k) core.report(std::move(k).error(), "key", {});
+    else core.store(*k, to_msgpack(value), core.options().ttl);
+    return value;
+  }
+
+  /// Removes the cached value for args (and from this process's near cache);
+  /// true when the backend held one. Errors are counted and reported.
+  template <class... A>
+  bool invalidate(const A&... args) const {
+    auto k = key(args...);
+    if (!k) {
+      core_->report(std::move(k).error(), "key", {});
+      return false;
+    }
+    return core_->remove(*k);
+  }
+
+  /// The backend key used for args.
+  template <class... A>
+  Result<std::string> key(const A&... args) const {
+    if constexpr (std::is_same_v<KeyFn, InteropKeyFunction>) {
+      const CacheOptions& o = core_->options();
+      return interop_key(o.ns, o.operation, args...);
+    } else {
+      return detail::as_key((*key_fn_)(args...));
+    }
+  }
+
+  /// The same cached function with keys from key_fn(args...) (returning
+  /// std::string or Result<std::string>) instead of interop keys. The key is
+  /// used as is: namespace and operation are not added.
+  template <class K>
+  Cached<Fn, std::decay_t<K>> with_key(K&& key_fn) const {
+    return Cached<Fn, std::decay_t<K>>(core_, fn_, std::make_shared<std::decay_t<K>>(std::forward<K>(key_fn)));
+  }
+
+  /// Counters since creation (shared by copies).
+  CacheStats stats() const noexcept { return core_->stats(); }
+  /// The options in effect, defaults filled in.
+  const CacheOptions& options() const noexcept { return core_->options(); }
+
+ private:
+  template <class... A>
+  result_type<A...> run_bypassed(A&&... args) const {
+    core_->bypasses.fetch_add(1, std::memory_order_relaxed);
+    core_->calls.fetch_add(1, std::memory_order_relaxed);
+    return (*fn_)(std::forward<A>(args)...);
+  }
+
+  std::shared_ptr<detail::CacheCore> core_;
+  std::shared_ptr<Fn> fn_;
+  std::shared_ptr<KeyFn> key_fn_;
+};
+
+namespace detail {
+template <class Fn>
+Cached<std::decay_t<Fn>> make_cached(std::shared_ptr<Backend> owner, Backend* backend, CacheOptions options, Fn&& fn,
+                                     const char* file, int line) {
+  auto core = std::make_shared<CacheCore>(std::move(owner), backend, resolve_options(std::move(options), file, line));
+  return Cached<std::decay_t<Fn>>(std::move(core), std::make_shared<std::decay_t<Fn>>(std::forward<Fn>(fn)));
+}
+}  // namespace detail
+
+/// Memoizes fn over backend, which the result shares ownership of.
+template <class Fn>
+Cached<std::decay_t<Fn>> cache(std::shared_ptr<Backend> backend, CacheOptions options, Fn&& fn,
+                               const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
+  Backend* raw = backend.get();
+  return detail::make_cached(std::move(backend), raw, std::move(options), std::forward<Fn>(fn), file, line);
+}
+
+/// Memoizes fn over backend, which must outlive the result and its copies.
+template <class Fn>
+Cached<std::decay_t<Fn>> cache(Backend& backend, CacheOptions options, Fn&& fn,
+                               const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
+  return detail::make_cached(nullptr, &backend, std::move(options), std::forward<Fn>(fn), file, line);
+}
+
+/// Memoizes fn over the default backend (see default_backend()).
+template <class Fn>
+Cached<std::decay_t<Fn>> cache(CacheOptions options, Fn&& fn, const char* file = __builtin_FILE(),
+                               int line = __builtin_LINE()) {
+  return cache(default_backend(), std::move(options), std::forward<Fn>(fn), file, line);
+}
+
+/// Memoizes fn over the default backend with default options: namespace
+/// "cachekit", operation "<file name>-<line>" of this call.
+template <class Fn, class = std::enable_if_t<!std::is_convertible_v<Fn, CacheOptions>>>
+Cached<std::decay_t<Fn>> cache(Fn&& fn, const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
+  return cache(default_backend(), CacheOptions{}, std::forward<Fn>(fn), file, line);
+}
+
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/cache.hpp ----
+
+// ---- begin cachekit/typed_cache.hpp ----
+// cachekit::Cache<T>: a typed key-value view over a Backend, values stored as
+// plain MessagePack.
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+
+/// Typed get/set over a backend. Keys are used as given, prefixed with
+/// "<ns>:" when options.ns is set. Like cache(), no call fails: backend
+/// errors and undecodable values are counted, passed to options.on_error and
+/// seen as misses. Options used: ns, ttl (default for set), enabled, l1,
+/// stampede (for get_or_set), on_error. Copies share statistics.
+template <class T>
+class Cache {
+ public:
+  /// Over the default backend (see default_backend()).
+  explicit Cache(CacheOptions options = {}) : Cache(default_backend(), std::move(options)) {}
+  /// Over backend, which the cache shares ownership of.
+  explicit Cache(std::shared_ptr<Backend> backend, CacheOptions options = {}) {
+    Backend* raw = backend.get();
+    core_ = std::make_shared<detail::CacheCore>(std::move(backend), raw, std::move(options));
+  }
+  /// Over backend, which must outlive the cache and its copies.
+  explicit Cache(Backend& backend, CacheOptions options = {})
+      : core_(std::make_shared<detail::CacheCore>(nullptr, &backend, std::move(options))) {}
+
+  /// The value under key, or nullopt (absent, undecodable or backend error).
+  std::optional<T> get(std::string_view key) const {
+    detail::CacheCore& core = *core_;
+    if (!core.options().enabled) return std::nullopt;
+    const std::string k = full_key(key);
+    bool from_l1 = false;
+    if (auto bytes = core.lookup(k, &from_l1)) {
+      if (auto v = detail::decode_value<T>(core, k, *bytes)) {
+        core.hits.fetch_add(1, std::memory_order_relaxed);
+        if (from_l1) core.l1_hits.fetch_add(1, std::memory_order_relaxed);
+        return v;
+      }
+    }
+    core.misses.fetch_add(1, std::memory_order_relaxed);
+    return std::nullopt;
+  }
+
+  /// Stores value under key for options.ttl; false when the backend failed.
+  bool set(std::string_view key, const T& value) const { return set(key, value, core_->options().ttl); }
+  /// Stores value under key for ttl (<= 0: no expiry); false when the backend failed.
+  bool set(std::string_view key, const T& value, std::chrono::seconds ttl) const {
+    if (!core_->options().enabled) return false;
+    return core_->store(full_key(key), to_msgpack(value), ttl);
+  }
+
+  /// The value under key, else fn()'s result, stored for options.ttl.
+  template <class Fn>
+  T get_or_set(std::string_view key, Fn&& fn) const {
+    return get_or_set(key, std::forward<Fn>(fn), core_->options().ttl);
+  }
+  /// The value under key, else fn()'s result, stored for ttl.
+  template <class Fn>
+  T get_or_set(std::string_view key, Fn&& fn, std::chrono::seconds ttl) const {
+    detail::CacheCore& core = *core_;
+    auto compute = [&]() -> T { return std::forward<Fn>(fn)(); };
+    if (!core.options().enabled) {
+      core.bypasses.fetch_add(1, std::memory_order_relaxed);
+      core.calls.fetch_add(1, std::memory_order_relaxed);
+      return compute();
+    }
+    return detail::fetch<T>(core, full_key(key), compute, ttl);
+  }
+
+  /// Removes key; true when the backend held it.
+  bool remove(std::string_view key) const { return core_->remove(full_key(key)); }
+
+  /// Counters since creation (calls counts get_or_set computations).
+  CacheStats stats() const noexcept { return core_->stats(); }
+  /// The options in effect.
+  const CacheOptions& options() const noexcept { return core_->options(); }
+
+ private:
+  std::string full_key(std::string_view key) const {
+    const std::string& ns = core_->options().ns;
+    if (ns.empty()) return std::string(key);
+    std::string k;
+    k.reserve(ns.size() + 1 + key.size());
+    k += ns;
+    k += ':';
+    k += key;
+    return k;
+  }
+
+  std::shared_ptr<detail::CacheCore> core_;
+};
+
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/typed_cache.hpp ----
+
 // ---- begin cachekit/cachekit.hpp ----
 // cachekit: a single-header C++17 memcached client and typed cache.
 // ---- end cachekit/cachekit.hpp ----
