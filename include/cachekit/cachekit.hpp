@@ -5,3 +5,6 @@
 #include "config.hpp"
 #include "error.hpp"
 #include "backend.hpp"
+#include "protocol/binary.hpp"
+#include "net/socket.hpp"
+#include "detail/json.hpp"
