@@ -8,3 +8,5 @@
 #include "protocol/binary.hpp"
 #include "net/socket.hpp"
 #include "detail/json.hpp"
+#include "memcached_config.hpp"
+#include "memcached_backend.hpp"
