@@ -405,15 +405,7 @@ class MemcachedBackend final : public Backend {
   enum class StoreStatus { stored, not_stored, exists, not_found };
 
   struct Server {
-    Server(ServerSpec s, std::size_t pool_size) : spec(std::move(s)), pool(pool_size) {
-      if (spec.host.find(':') != std::string::npos) {
-        name = "[" + spec.host + "]:" + std::to_string(spec.port);
-      } else if (!spec.host.empty() && spec.host[0] == '/') {
-        name = spec.host;
-      } else {
-        name = spec.host + ":" + std::to_string(spec.port);
-      }
-    }
+    Server(ServerSpec s, std::size_t pool_size) : spec(std::move(s)), name(spec.to_string()), pool(pool_size) {}
     ServerSpec spec;
     std::string name;
     detail::ConnectionPool pool;

@@ -13,6 +13,7 @@
 #include "detail/json.hpp"
 #include "error.hpp"
 #include "ring.hpp"
+#include "server_spec.hpp"
 
 CACHEKIT_BEGIN_NAMESPACE
 
@@ -49,27 +50,6 @@ struct MemcachedBackendConfig {
   /// Checks every field; the error names the field and its accepted range.
   Result<void> validate() const;
 };
-
-/// Parses "ketama", "libketama", "modula" or "rendezvous".
-inline Result<Distribution> parse_distribution(std::string_view s) {
-  if (s == "ketama") return Distribution::ketama;
-  if (s == "libketama") return Distribution::libketama;
-  if (s == "modula") return Distribution::modula;
-  if (s == "rendezvous") return Distribution::rendezvous;
-  return Error(ErrorKind::permanent, "unknown distribution '" + std::string(s) +
-                                         "' (accepted: ketama, libketama, modula, rendezvous)");
-}
-
-/// Name of a distribution, as parse_distribution accepts it.
-inline const char* to_string(Distribution d) noexcept {
-  switch (d) {
-    case Distribution::ketama: return "ketama";
-    case Distribution::libketama: return "libketama";
-    case Distribution::modula: return "modula";
-    case Distribution::rendezvous: return "rendezvous";
-  }
-  return "ketama";
-}
 
 namespace detail {
 
