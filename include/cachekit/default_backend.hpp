@@ -11,6 +11,7 @@
 
 #include "backend.hpp"
 #include "error.hpp"
+#include "memcached_backend.hpp"
 #include "memory_backend.hpp"
 
 CACHEKIT_BEGIN_NAMESPACE
@@ -44,7 +45,9 @@ inline bool memcached_configured() noexcept {
 /// else a MemoryBackend. Fails when that configuration is malformed.
 inline Result<std::shared_ptr<Backend>> make_default_backend() {
   if (!memcached_configured()) return std::shared_ptr<Backend>(std::make_shared<MemoryBackend>());
-  return Error(ErrorKind::permanent, "CACHEKIT_MEMCACHED_SERVERS is set but MemcachedBackend is not built in yet");
+  auto config = MemcachedBackendConfig::from_env();
+  if (!config) return std::move(config).error();
+  return std::shared_ptr<Backend>(std::make_shared<MemcachedBackend>(std::move(config).value()));
 }
 
 /// The process-wide default backend, made by make_default_backend() on first

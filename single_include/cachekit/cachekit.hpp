@@ -252,6 +252,3731 @@ inline std::uint32_t normalize_ttl(std::chrono::seconds ttl) noexcept {
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/backend.hpp ----
 
+// ---- begin cachekit/hash/md5.hpp ----
+// MD5 (RFC 1321), used for ketama key routing. Scalar, allocation-free, with
+// a one-block fast path for keys of up to 55 bytes. Not for security.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+
+// The 64 MD5 steps as an X-macro list, shared by the scalar and the
+// multi-lane implementations: X(round, a, b, c, d, message word, constant,
+// rotation). Constants are RFC 1321's T[i] = floor(abs(sin(i + 1)) * 2^32).
+#define CACHEKIT_MD5_STEPS(X) \
+  X(F, a, b, c, d,  0, 0xd76aa478u,  7) \
+  X(F, d, a, b, c,  1, 0xe8c7b756u, 12) \
+  X(F, c, d, a, b,  2, 0x242070dbu, 17) \
+  X(F, b, c, d, a,  3, 0xc1bdceeeu, 22) \
+  X(F, a, b, c, d,  4, 0xf57c0fafu,  7) \
+  X(F, d, a, b, c,  5, 0x4787c62au, 12) \
+  X(F, c, d, a, b,  6, 0xa8304613u, 17) \
+  X(F, b, c, d, a,  7, 0xfd469501u, 22) \
+  X(F, a, b, c, d,  8, 0x698098d8u,  7) \
+  X(F, d, a, b, c,  9, 0x8b44f7afu, 12) \
+  X(F, c, d, a, b, 10, 0xffff5bb1u, 17) \
+  X(F, b, c, d, a, 11, 0x895cd7beu, 22) \
+  X(F, a, b, c, d, 12, 0x6b901122u,  7) \
+  X(F, d, a, b, c, 13, 0xfd987193u, 12) \
+  X(F, c, d, a, b, 14, 0xa679438eu, 17) \
+  X(F, b, c, d, a, 15, 0x49b40821u, 22) \
+  X(G, a, b, c, d,  1, 0xf61e2562u,  5) \
+  X(G, d, a, b, c,  6, 0xc040b340u,  9) \
+  X(G, c, d, a, b, 11, 0x265e5a51u, 14) \
+  X(G, b, c, d, a,  0, 0xe9b6c7aau, 20) \
+  X(G, a, b, c, d,  5, 0xd62f105du,  5) \
+  X(G, d, a, b, c, 10, 0x02441453u,  9) \
+  X(G, c, d, a, b, 15, 0xd8a1e681u, 14) \
+  X(G, b, c, d, a,  4, 0xe7d3fbc8u, 20) \
+  X(G, a, b, c, d,  9, 0x21e1cde6u,  5) \
+  X(G, d, a, b, c, 14, 0xc33707d6u,  9) \
+  X(G, c, d, a, b,  3, 0xf4d50d87u, 14) \
+  X(G, b, c, d, a,  8, 0x455a14edu, 20) \
+  X(G, a, b, c, d, 13, 0xa9e3e905u,  5) \
+  X(G, d, a, b, c,  2, 0xfcefa3f8u,  9) \
+  X(G, c, d, a, b,  7, 0x676f02d9u, 14) \
+  X(G, b, c, d, a, 12, 0x8d2a4c8au, 20) \
+  X(H, a, b, c, d,  5, 0xfffa3942u,  4) \
+  X(H, d, a, b, c,  8, 0x8771f681u, 11) \
+  X(H, c, d, a, b, 11, 0x6d9d6122u, 16) \
+  X(H, b, c, d, a, 14, 0xfde5380cu, 23) \
+  X(H, a, b, c, d,  1, 0xa4beea44u,  4) \
+  X(H, d, a, b, c,  4, 0x4bdecfa9u, 11) \
+  X(H, c, d, a, b,  7, 0xf6bb4b60u, 16) \
+  X(H, b, c, d, a, 10, 0xbebfbc70u, 23) \
+  X(H, a, b, c, d, 13, 0x289b7ec6u,  4) \
+  X(H, d, a, b, c,  0, 0xeaa127fau, 11) \
+  X(H, c, d, a, b,  3, 0xd4ef3085u, 16) \
+  X(H, b, c, d, a,  6, 0x04881d05u, 23) \
+  X(H, a, b, c, d,  9, 0xd9d4d039u,  4) \
+  X(H, d, a, b, c, 12, 0xe6db99e5u, 11) \
+  X(H, c, d, a, b, 15, 0x1fa27cf8u, 16) \
+  X(H, b, c, d, a,  2, 0xc4ac5665u, 23) \
+  X(I, a, b, c, d,  0, 0xf4292244u,  6) \
+  X(I, d, a, b, c,  7, 0x432aff97u, 10) \
+  X(I, c, d, a, b, 14, 0xab9423a7u, 15) \
+  X(I, b, c, d, a,  5, 0xfc93a039u, 21) \
+  X(I, a, b, c, d, 12, 0x655b59c3u,  6) \
+  X(I, d, a, b, c,  3, 0x8f0ccc92u, 10) \
+  X(I, c, d, a, b, 10, 0xffeff47du, 15) \
+  X(I, b, c, d, a,  1, 0x85845dd1u, 21) \
+  X(I, a, b, c, d,  8, 0x6fa87e4fu,  6) \
+  X(I, d, a, b, c, 15, 0xfe2ce6e0u, 10) \
+  X(I, c, d, a, b,  6, 0xa3014314u, 15) \
+  X(I, b, c, d, a, 13, 0x4e0811a1u, 21) \
+  X(I, a, b, c, d,  4, 0xf7537e82u,  6) \
+  X(I, d, a, b, c, 11, 0xbd3af235u, 10) \
+  X(I, c, d, a, b,  2, 0x2ad7d2bbu, 15) \
+  X(I, b, c, d, a,  9, 0xeb86d391u, 21)
+
+CACHEKIT_BEGIN_NAMESPACE
+
+namespace detail {
+
+inline constexpr std::uint32_t kMd5Init[4] = {0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u};
+
+/// Little-endian 32-bit load; compilers turn it into one load on x86.
+inline std::uint32_t load_le32(const unsigned char* p) noexcept {
+  return static_cast<std::uint32_t>(p[0]) | (static_cast<std::uint32_t>(p[1]) << 8) |
+         (static_cast<std::uint32_t>(p[2]) << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
+}
+
+inline void store_le32(unsigned char* p, std::uint32_t v) noexcept {
+  p[0] = static_cast<unsigned char>(v);
+  p[1] = static_cast<unsigned char>(v >> 8);
+  p[2] = static_cast<unsigned char>(v >> 16);
+  p[3] = static_cast<unsigned char>(v >> 24);
+}
+
+inline std::uint32_t rotl32(std::uint32_t x, int s) noexcept { return (x << s) | (x >> (32 - s)); }
+
+// Round functions written so the value produced by the previous step (b)
+// enters as late as possible: G's two halves are disjoint, so + equals |.
+#define CACHEKIT_MD5_SCALAR_F(b, c, d) ((d) ^ ((b) & ((c) ^ (d))))
+#define CACHEKIT_MD5_SCALAR_G(b, c, d) ((c) & ~(d)) + ((b) & (d))
+#define CACHEKIT_MD5_SCALAR_H(b, c, d) ((b) ^ (c) ^ (d))
+#define CACHEKIT_MD5_SCALAR_I(b, c, d) ((c) ^ ((b) | ~(d)))
+#define CACHEKIT_MD5_SCALAR_STEP(R, a, b, c, d, i, k, s) \
+  a = b + rotl32(a + m[i] + k + CACHEKIT_MD5_SCALAR_##R(b, c, d), s);
+
+/// One MD5 compression of the 16 little-endian words m into state.
+inline void md5_compress(std::uint32_t state[4], const std::uint32_t m[16]) noexcept {
+  std::uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
+  CACHEKIT_MD5_STEPS(CACHEKIT_MD5_SCALAR_STEP)
+  state[0] += a;
+  state[1] += b;
+  state[2] += c;
+  state[3] += d;
+}
+
+#undef CACHEKIT_MD5_SCALAR_STEP
+#undef CACHEKIT_MD5_SCALAR_F
+#undef CACHEKIT_MD5_SCALAR_G
+#undef CACHEKIT_MD5_SCALAR_H
+#undef CACHEKIT_MD5_SCALAR_I
+
+/// Number of 64-byte blocks MD5 processes for a message of n bytes.
+inline constexpr std::size_t md5_block_count(std::size_t n) noexcept { return (n + 8) / 64 + 1; }
+
+/// Words of block j (of md5_block_count(n)) of the padded message p[0..n).
+inline void md5_block_words(const unsigned char* p, std::size_t n, std::size_t j,
+                            std::uint32_t m[16]) noexcept {
+  const std::size_t start = j * 64;
+  if (start + 64 <= n) {
+    for (int i = 0; i < 16; ++i) m[i] = load_le32(p + start + 4 * i);
+    return;
+  }
+  unsigned char buf[64] = {};
+  if (start < n) std::memcpy(buf, p + start, n - start);
+  if (start <= n) buf[n - start] = 0x80;
+  if (j + 1 == md5_block_count(n)) {
+    const std::uint64_t bits = static_cast<std::uint64_t>(n) << 3;
+    store_le32(buf + 56, static_cast<std::uint32_t>(bits));
+    store_le32(buf + 60, static_cast<std::uint32_t>(bits >> 32));
+  }
+  for (int i = 0; i < 16; ++i) m[i] = load_le32(buf + 4 * i);
+}
+
+/// The MD5 state after the whole message p[0..n).
+inline void md5_state(const unsigned char* p, std::size_t n, std::uint32_t state[4]) noexcept {
+  state[0] = kMd5Init[0];
+  state[1] = kMd5Init[1];
+  state[2] = kMd5Init[2];
+  state[3] = kMd5Init[3];
+  std::uint32_t m[16];
+  if (n <= 55) {  // the common case for keys and ring point names: one block
+    unsigned char buf[64] = {};
+    std::memcpy(buf, p, n);
+    buf[n] = 0x80;
+    store_le32(buf + 56, static_cast<std::uint32_t>(n << 3));
+    for (int i = 0; i < 16; ++i) m[i] = load_le32(buf + 4 * i);
+    md5_compress(state, m);
+    return;
+  }
+  const std::size_t blocks = md5_block_count(n);
+  for (std::size_t j = 0; j < blocks; ++j) {
+    md5_block_words(p, n, j, m);
+    md5_compress(state, m);
+  }
+}
+
+}  // namespace detail
+
+namespace hash {
+
+/// MD5 digest of data (RFC 1321).
+inline std::array<std::uint8_t, 16> md5(std::string_view data) noexcept {
+  std::uint32_t s[4];
+  detail::md5_state(reinterpret_cast<const unsigned char*>(data.data()), data.size(), s);
+  std::array<std::uint8_t, 16> out{};
+  for (int i = 0; i < 4; ++i) detail::store_le32(out.data() + 4 * i, s[i]);
+  return out;
+}
+
+/// The first four digest bytes of MD5(data) as a little-endian uint32: the
+/// ketama key hash. The compiler drops the steps this word does not need.
+inline std::uint32_t md5_le32(std::string_view data) noexcept {
+  std::uint32_t s[4];
+  detail::md5_state(reinterpret_cast<const unsigned char*>(data.data()), data.size(), s);
+  return s[0];
+}
+
+/// Lowercase hex of an MD5 digest.
+inline std::string md5_hex(std::string_view data) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const auto d = md5(data);
+  std::string out(32, '0');
+  for (std::size_t i = 0; i < 16; ++i) {
+    out[2 * i] = kHex[d[i] >> 4];
+    out[2 * i + 1] = kHex[d[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace hash
+
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/hash/md5.hpp ----
+
+// ---- begin cachekit/hash/md5_multi.hpp ----
+// Many MD5 key hashes at once: 16 lanes with AVX-512, 8 with AVX2, chosen at
+// run time, else the scalar code. Every path gives the same answers. The
+// SIMD code is compiled through target attributes, so no -m flag is needed.
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+
+#if CACHEKIT_ENABLE_SIMD && (defined(__x86_64__) || defined(__i386__)) && \
+    (defined(__GNUC__) || defined(__clang__))
+#define CACHEKIT_MD5_X86_SIMD 1
+#include <immintrin.h>
+#else
+#define CACHEKIT_MD5_X86_SIMD 0
+#endif
+
+CACHEKIT_BEGIN_NAMESPACE
+
+namespace detail {
+
+/// Which MD5 implementation a batch uses.
+enum class Md5Path { automatic, scalar, avx2, avx512 };
+
+/// Path that automatic resolves to on this CPU (detected once).
+inline Md5Path md5_best_path() noexcept {
+#if CACHEKIT_MD5_X86_SIMD
+  static const Md5Path best = [] {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")) return Md5Path::avx512;
+    if (__builtin_cpu_supports("avx2")) return Md5Path::avx2;
+    return Md5Path::scalar;
+  }();
+  return best;
+#else
+  return Md5Path::scalar;
+#endif
+}
+
+/// Whether this CPU (and build) can run path.
+inline bool md5_path_supported(Md5Path path) noexcept {
+  const Md5Path best = md5_best_path();
+  switch (path) {
+    case Md5Path::automatic:
+    case Md5Path::scalar: return true;
+    case Md5Path::avx2: return best == Md5Path::avx2 || best == Md5Path::avx512;
+    case Md5Path::avx512: return best == Md5Path::avx512;
+  }
+  return false;
+}
+
+/// Lanes a path hashes together (1 for scalar).
+inline constexpr std::size_t md5_lanes(Md5Path path) noexcept {
+  return path == Md5Path::avx512 ? 16 : path == Md5Path::avx2 ? 8 : 1;
+}
+
+/// Transposed message words of one block for up to 16 lanes: words[i][lane].
+struct Md5LaneBlock {
+  alignas(64) std::uint32_t words[16][16];
+};
+
+#if CACHEKIT_MD5_X86_SIMD
+
+// The lane kernels: state[4][lanes] += compress(words). One macro list
+// (CACHEKIT_MD5_STEPS) drives every width.
+
+#define CACHEKIT_MD5_AVX2_ROTL(x, s) _mm256_or_si256(_mm256_slli_epi32(x, s), _mm256_srli_epi32(x, 32 - (s)))
+#define CACHEKIT_MD5_AVX2_F(b, c, d) _mm256_xor_si256(d, _mm256_and_si256(b, _mm256_xor_si256(c, d)))
+#define CACHEKIT_MD5_AVX2_G(b, c, d) _mm256_or_si256(_mm256_and_si256(b, d), _mm256_andnot_si256(d, c))
+#define CACHEKIT_MD5_AVX2_H(b, c, d) _mm256_xor_si256(b, _mm256_xor_si256(c, d))
+#define CACHEKIT_MD5_AVX2_I(b, c, d) _mm256_xor_si256(c, _mm256_or_si256(b, _mm256_xor_si256(d, ones)))
+#define CACHEKIT_MD5_AVX2_STEP(R, a, b, c, d, i, k, s)                                                 \
+  a = _mm256_add_epi32(                                                                                 \
+      b, CACHEKIT_MD5_AVX2_ROTL(                                                                        \
+             _mm256_add_epi32(_mm256_add_epi32(a, _mm256_add_epi32(                                     \
+                                                      _mm256_load_si256(                                \
+                                                          reinterpret_cast<const __m256i*>(w[i] + off)), \
+                                                      _mm256_set1_epi32(static_cast<int>(k)))),         \
+                              CACHEKIT_MD5_AVX2_F_##R(b, c, d)),                                        \
+             s));
+#define CACHEKIT_MD5_AVX2_F_F CACHEKIT_MD5_AVX2_F
+#define CACHEKIT_MD5_AVX2_F_G CACHEKIT_MD5_AVX2_G
+#define CACHEKIT_MD5_AVX2_F_H CACHEKIT_MD5_AVX2_H
+#define CACHEKIT_MD5_AVX2_F_I CACHEKIT_MD5_AVX2_I
+
+/// 8 lanes at words[.][off..off+8), state[j][off..off+8).
+__attribute__((target("avx2"))) inline void md5_compress_avx2(std::uint32_t (*state)[16], const Md5LaneBlock& blk,
+                                                              std::size_t off) noexcept {
+  const std::uint32_t(*w)[16] = blk.words;
+  const __m256i ones = _mm256_set1_epi32(-1);
+  __m256i a = _mm256_load_si256(reinterpret_cast<const __m256i*>(state[0] + off));
+  __m256i b = _mm256_load_si256(reinterpret_cast<const __m256i*>(state[1] + off));
+  __m256i c = _mm256_load_si256(reinterpret_cast<const __m256i*>(state[2] + off));
+  __m256i d = _mm256_load_si256(reinterpret_cast<const __m256i*>(state[3] + off));
+  const __m256i a0 = a, b0 = b, c0 = c, d0 = d;
+  CACHEKIT_MD5_STEPS(CACHEKIT_MD5_AVX2_STEP)
+  _mm256_store_si256(reinterpret_cast<__m256i*>(state[0] + off), _mm256_add_epi32(a, a0));
+  _mm256_store_si256(reinterpret_cast<__m256i*>(state[1] + off), _mm256_add_epi32(b, b0));
+  _mm256_store_si256(reinterpret_cast<__m256i*>(state[2] + off), _mm256_add_epi32(c, c0));
+  _mm256_store_si256(reinterpret_cast<__m256i*>(state[3] + off), _mm256_add_epi32(d, d0));
+}
+
+#undef CACHEKIT_MD5_AVX2_STEP
+#undef CACHEKIT_MD5_AVX2_ROTL
+#undef CACHEKIT_MD5_AVX2_F
+#undef CACHEKIT_MD5_AVX2_G
+#undef CACHEKIT_MD5_AVX2_H
+#undef CACHEKIT_MD5_AVX2_I
+#undef CACHEKIT_MD5_AVX2_F_F
+#undef CACHEKIT_MD5_AVX2_F_G
+#undef CACHEKIT_MD5_AVX2_F_H
+#undef CACHEKIT_MD5_AVX2_F_I
+
+// AVX-512: one ternary-logic instruction per round function, native rotate.
+// The immediates are the truth tables of F = b?c:d, G = d?b:c, H = b^c^d,
+// I = c^(b|~d) over (b, c, d).
+#define CACHEKIT_MD5_AVX512_TT_F 0xca
+#define CACHEKIT_MD5_AVX512_TT_G 0xe4
+#define CACHEKIT_MD5_AVX512_TT_H 0x96
+#define CACHEKIT_MD5_AVX512_TT_I 0x39
+#define CACHEKIT_MD5_AVX512_STEP(R, a, b, c, d, i, k, s)                                                   \
+  a = _mm512_add_epi32(                                                                                     \
+      b, _mm512_rol_epi32(                                                                                  \
+             _mm512_add_epi32(                                                                              \
+                 _mm512_add_epi32(a, _mm512_add_epi32(_mm512_load_si512(w[i]),                              \
+                                                      _mm512_set1_epi32(static_cast<int>(k)))),             \
+                 _mm512_ternarylogic_epi32(b, c, d, CACHEKIT_MD5_AVX512_TT_##R)),                           \
+             s));
+
+/// 16 lanes.
+__attribute__((target("avx512f,avx512bw"))) inline void md5_compress_avx512(std::uint32_t (*state)[16],
+                                                                            const Md5LaneBlock& blk) noexcept {
+  const std::uint32_t(*w)[16] = blk.words;
+  __m512i a = _mm512_load_si512(state[0]);
+  __m512i b = _mm512_load_si512(state[1]);
+  __m512i c = _mm512_load_si512(state[2]);
+  __m512i d = _mm512_load_si512(state[3]);
+  const __m512i a0 = a, b0 = b, c0 = c, d0 = d;
+  CACHEKIT_MD5_STEPS(CACHEKIT_MD5_AVX512_STEP)
+  _mm512_store_si512(state[0], _mm512_add_epi32(a, a0));
+  _mm512_store_si512(state[1], _mm512_add_epi32(b, b0));
+  _mm512_store_si512(state[2], _mm512_add_epi32(c, c0));
+  _mm512_store_si512(state[3], _mm512_add_epi32(d, d0));
+}
+
+#undef CACHEKIT_MD5_AVX512_STEP
+#undef CACHEKIT_MD5_AVX512_TT_F
+#undef CACHEKIT_MD5_AVX512_TT_G
+#undef CACHEKIT_MD5_AVX512_TT_H
+#undef CACHEKIT_MD5_AVX512_TT_I
+
+#endif  // CACHEKIT_MD5_X86_SIMD
+
+/// Writes block j of message p[0..n) into lane `lane` of blk.
+inline void md5_fill_lane(Md5LaneBlock& blk, std::size_t lane, const unsigned char* p, std::size_t n,
+                          std::size_t j) noexcept {
+  std::uint32_t m[16];
+  md5_block_words(p, n, j, m);
+  for (int i = 0; i < 16; ++i) blk.words[i][lane] = m[i];
+}
+
+/// Hashes `count` (<= lanes) messages that all have `blocks` MD5 blocks,
+/// with the given SIMD path; state receives the final words per lane.
+inline void md5_lanes_run(Md5Path path, const std::string_view* msgs, const std::size_t* which,
+                          std::size_t count, std::size_t blocks, std::uint32_t (*state)[16]) noexcept {
+  for (int j = 0; j < 4; ++j) {
+    for (std::size_t l = 0; l < 16; ++l) state[j][l] = kMd5Init[j];
+  }
+  Md5LaneBlock blk;
+  for (std::size_t b = 0; b < blocks; ++b) {
+    for (std::size_t l = 0; l < count; ++l) {
+      const std::string_view m = msgs[which[l]];
+      md5_fill_lane(blk, l, reinterpret_cast<const unsigned char*>(m.data()), m.size(), b);
+    }
+    for (std::size_t l = count; l < md5_lanes(path); ++l) {  // idle lanes hash zeros
+      for (int i = 0; i < 16; ++i) blk.words[i][l] = 0;
+    }
+#if CACHEKIT_MD5_X86_SIMD
+    if (path == Md5Path::avx512) {
+      md5_compress_avx512(state, blk);
+    } else {
+      md5_compress_avx2(state, blk, 0);
+    }
+#else
+    (void)path;
+#endif
+  }
+}
+
+/// out[i] = first four MD5 bytes of keys[i] as little-endian uint32, for n
+/// keys, using `path` (automatic = the fastest this CPU supports). Keys are
+/// grouped by block count so that each lane group ends together.
+inline void md5_le32_batch(const std::string_view* keys, std::size_t n, std::uint32_t* out,
+                           Md5Path path = Md5Path::automatic) noexcept {
+  if (path == Md5Path::automatic || !md5_path_supported(path)) path = md5_best_path();
+  const std::size_t lanes = md5_lanes(path);
+  if (lanes == 1) {
+    for (std::size_t i = 0; i < n; ++i) out[i] = hash::md5_le32(keys[i]);
+    return;
+  }
+  // Pending groups for messages of 1..kGroups blocks (keys up to 311 bytes);
+  // longer keys are rare and go through the scalar code.
+  constexpr std::size_t kGroups = 5;
+  std::size_t pending[kGroups][16];
+  std::size_t fill[kGroups] = {};
+  alignas(64) std::uint32_t state[4][16];
+  auto flush = [&](std::size_t g) {
+    md5_lanes_run(path, keys, pending[g], fill[g], g + 1, state);
+    for (std::size_t l = 0; l < fill[g]; ++l) out[pending[g][l]] = state[0][l];
+    fill[g] = 0;
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t blocks = md5_block_count(keys[i].size());
+    if (blocks > kGroups) {
+      out[i] = hash::md5_le32(keys[i]);
+      continue;
+    }
+    const std::size_t g = blocks - 1;
+    pending[g][fill[g]++] = i;
+    if (fill[g] == lanes) flush(g);
+  }
+  for (std::size_t g = 0; g < kGroups; ++g) {
+    if (fill[g] == 0) continue;
+    if (fill[g] <= 2) {  // too few to pay for the lanes
+      for (std::size_t l = 0; l < fill[g]; ++l) out[pending[g][l]] = hash::md5_le32(keys[pending[g][l]]);
+      fill[g] = 0;
+    } else {
+      flush(g);
+    }
+  }
+}
+
+}  // namespace detail
+
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/hash/md5_multi.hpp ----
+
+// ---- begin cachekit/hash/murmur3.hpp ----
+// MurmurHash3 x86 32-bit (Austin Appleby's public-domain algorithm), used by
+// the rendezvous distribution that pymemcache's HashClient defaults to.
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+
+namespace detail {
+
+inline constexpr std::uint32_t kMurmurC1 = 0xcc9e2d51u;
+inline constexpr std::uint32_t kMurmurC2 = 0x1b873593u;
+
+inline std::uint32_t murmur3_rotl(std::uint32_t x, int s) noexcept { return (x << s) | (x >> (32 - s)); }
+
+inline std::uint32_t murmur3_mix_k(std::uint32_t k) noexcept {
+  k *= kMurmurC1;
+  k = murmur3_rotl(k, 15);
+  return k * kMurmurC2;
+}
+
+inline std::uint32_t murmur3_mix_h(std::uint32_t h, std::uint32_t k) noexcept {
+  h ^= murmur3_mix_k(k);
+  h = murmur3_rotl(h, 13);
+  return h * 5u + 0xe6546b64u;
+}
+
+inline std::uint32_t murmur3_fmix(std::uint32_t h) noexcept {
+  h ^= h >> 16;
+  h *= 0x85ebca6bu;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35u;
+  h ^= h >> 16;
+  return h;
+}
+
+/// Incremental murmur3_32: feed bytes in any split, then finish(). The
+/// state is a few words, so a prefix can be hashed once and copied.
+class Murmur3 {
+ public:
+  explicit Murmur3(std::uint32_t seed = 0) noexcept : h_(seed) {}
+
+  void update(const unsigned char* p, std::size_t n) noexcept {
+    total_ += n;
+    while (pending_ != 0 && n != 0) {  // complete a partial word first
+      tail_ |= static_cast<std::uint32_t>(*p++) << (8 * pending_);
+      --n;
+      if (++pending_ == 4) {
+        h_ = murmur3_mix_h(h_, tail_);
+        tail_ = 0;
+        pending_ = 0;
+      }
+    }
+    for (; n >= 4; n -= 4, p += 4) {
+      const std::uint32_t k = static_cast<std::uint32_t>(p[0]) | (static_cast<std::uint32_t>(p[1]) << 8) |
+                              (static_cast<std::uint32_t>(p[2]) << 16) |
+                              (static_cast<std::uint32_t>(p[3]) << 24);
+      h_ = murmur3_mix_h(h_, k);
+    }
+    for (; n != 0; --n) tail_ |= static_cast<std::uint32_t>(*p++) << (8 * pending_++);
+  }
+
+  void update(unsigned char byte) noexcept { update(&byte, 1); }
+
+  std::uint32_t finish() const noexcept {
+    std::uint32_t h = h_;
+    if (pending_ != 0) h ^= murmur3_mix_k(tail_);
+    // The reference adds the length as a 32-bit int.
+    return murmur3_fmix(h ^ static_cast<std::uint32_t>(total_));
+  }
+
+ private:
+  std::uint32_t h_;
+  std::uint32_t tail_ = 0;
+  unsigned pending_ = 0;
+  std::size_t total_ = 0;
+};
+
+}  // namespace detail
+
+namespace hash {
+
+/// MurmurHash3 x86 32-bit of data with the given seed.
+inline std::uint32_t murmur3_32(std::string_view data, std::uint32_t seed = 0) noexcept {
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  const std::size_t n = data.size();
+  std::uint32_t h = seed;
+  const std::size_t blocks = n / 4;
+  for (std::size_t i = 0; i < blocks; ++i, p += 4) {
+    const std::uint32_t k = static_cast<std::uint32_t>(p[0]) | (static_cast<std::uint32_t>(p[1]) << 8) |
+                            (static_cast<std::uint32_t>(p[2]) << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
+    h = detail::murmur3_mix_h(h, k);
+  }
+  std::uint32_t k = 0;
+  switch (n & 3) {
+    case 3: k |= static_cast<std::uint32_t>(p[2]) << 16; [[fallthrough]];
+    case 2: k |= static_cast<std::uint32_t>(p[1]) << 8; [[fallthrough]];
+    case 1:
+      k |= p[0];
+      h ^= detail::murmur3_mix_k(k);
+      break;
+    default: break;
+  }
+  return detail::murmur3_fmix(h ^ static_cast<std::uint32_t>(n));
+}
+
+}  // namespace hash
+
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/hash/murmur3.hpp ----
+
+// ---- begin cachekit/server_spec.hpp ----
+// ServerSpec: one memcached server as configured ("host:port:weight",
+// "[::1]:11211", "/path/to.sock"). Parsing only; no DNS, no I/O.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+
+/// One memcached server. A unix socket has its path in host and port 0.
+struct ServerSpec {
+  std::string host;           ///< name or address as configured, or a unix socket path
+  std::uint16_t port = 11211;  ///< TCP port; 0 for a unix socket
+  std::uint32_t weight = 1;    ///< relative share of keys (ketama, libketama)
+
+  /// Parses "host", "host:port", "host:port:weight", "[v6]", "[v6]:port[:weight]",
+  /// "/path/to.sock" or "unix:/path/to.sock". Bad input is a permanent error.
+  static Result<ServerSpec> parse(std::string_view spec);
+
+  /// Whether this is a unix socket (port 0, host is the path).
+  bool is_unix_socket() const noexcept { return port == 0; }
+
+  /// "host:port", "[v6]:port" or the socket path: how servers are named in
+  /// messages and in the CLI.
+  std::string to_string() const {
+    if (is_unix_socket()) return host;
+    std::string s;
+    const bool v6 = host.find(':') != std::string::npos;
+    s.reserve(host.size() + 8);
+    if (v6) s += '[';
+    s += host;
+    if (v6) s += ']';
+    s += ':';
+    s += std::to_string(port);
+    return s;
+  }
+
+  /// Checks a spec built by hand the way parse() checks text.
+  Result<void> validate() const;
+};
+
+/// Same host (compared without case) and port.
+inline bool same_address(const ServerSpec& a, const ServerSpec& b) noexcept {
+  if (a.port != b.port || a.host.size() != b.host.size()) return false;
+  for (std::size_t i = 0; i < a.host.size(); ++i) {
+    char x = a.host[i], y = b.host[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+namespace detail {
+
+/// Longest unix socket path (sizeof(sockaddr_un::sun_path) - 1 on Linux).
+inline constexpr std::size_t kMaxUnixPath = 107;
+/// Longest host name or address accepted (DNS allows 253).
+inline constexpr std::size_t kMaxHostLength = 255;
+
+inline Error spec_error(std::string_view spec, const std::string& why) {
+  std::string m = "invalid server spec '";
+  m.append(spec.data(), spec.size());
+  m += "': ";
+  m += why;
+  return make_error(ErrorKind::permanent, std::move(m));
+}
+
+inline bool is_host_char(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_';
+}
+
+inline bool is_v6_char(char c) noexcept {
+  return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || (c >= '0' && c <= '9') || c == ':' || c == '.';
+}
+
+/// Why host is not a valid name or address, or empty when it is.
+inline std::string check_host(std::string_view host) {
+  if (host.empty()) return "empty host";
+  if (host.size() > kMaxHostLength) return "host longer than " + std::to_string(kMaxHostLength) + " bytes";
+  if (host.find(':') != std::string_view::npos) {  // IPv6, possibly with a %zone
+    const std::size_t pct = host.find('%');
+    const std::string_view addr = host.substr(0, pct);
+    if (addr.empty()) return "empty IPv6 address";
+    for (char c : addr) {
+      if (!is_v6_char(c)) return std::string("invalid character '") + c + "' in IPv6 address";
+    }
+    if (pct != std::string_view::npos) {
+      const std::string_view zone = host.substr(pct + 1);
+      if (zone.empty()) return "empty IPv6 zone after '%'";
+      for (char c : zone) {
+        if (!is_host_char(c)) return std::string("invalid character '") + c + "' in IPv6 zone";
+      }
+    }
+    return {};
+  }
+  for (char c : host) {
+    if (!is_host_char(c)) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u < 0x20 || u == 0x7f || c == ' ') return "whitespace or control character in host";
+      return std::string("invalid character '") + c + "' in host";
+    }
+  }
+  return {};
+}
+
+/// Why path is not a usable unix socket path, or empty when it is.
+inline std::string check_unix_path(std::string_view path) {
+  if (path.size() > kMaxUnixPath) return "unix socket path longer than " + std::to_string(kMaxUnixPath) + " bytes";
+  for (char c : path) {
+    if (static_cast<unsigned char>(c) < 0x20) return "control character in unix socket path";
+  }
+  return {};
+}
+
+/// Parses decimal digits into [lo, hi]; what names the field in messages.
+inline Result<std::uint32_t> parse_number(std::string_view spec, std::string_view text, const char* what,
+                                          std::uint64_t lo, std::uint64_t hi) {
+  const std::string range = std::to_string(lo) + ".." + std::to_string(hi);
+  if (text.empty()) return spec_error(spec, std::string("empty ") + what + " (expected " + range + ")");
+  std::uint64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') {
+      return spec_error(spec, std::string(what) + " '" + std::string(text) + "' is not a number (expected " +
+                                  range + ")");
+    }
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    if (v > hi) break;  // stop before overflow; reported below
+  }
+  if (v < lo || v > hi) {
+    return spec_error(spec, std::string(what) + " " + std::string(text) + " is out of range " + range);
+  }
+  return static_cast<std::uint32_t>(v);
+}
+
+}  // namespace detail
+
+inline Result<void> ServerSpec::validate() const {
+  const std::string name = host + (port == 0 ? std::string() : ":" + std::to_string(port));
+  if (port == 0) {
+    if (host.empty() || host[0] != '/') {
+      return detail::spec_error(name, "port 0 is only valid for a unix socket path starting with '/'");
+    }
+    const std::string why = detail::check_unix_path(host);
+    if (!why.empty()) return detail::spec_error(name, why);
+  } else {
+    if (!host.empty() && host[0] == '/') {
+      return detail::spec_error(name, "a unix socket path needs port 0 (use ServerSpec::parse)");
+    }
+    const std::string why = detail::check_host(host);
+    if (!why.empty()) return detail::spec_error(name, why);
+  }
+  if (weight == 0) return detail::spec_error(name, "weight 0 is out of range 1..4294967295");
+  return {};
+}
+
+inline Result<ServerSpec> ServerSpec::parse(std::string_view spec) {
+  std::string_view s = spec;
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  if (s.empty()) return detail::spec_error(spec, "empty server spec");
+
+  ServerSpec out;
+  if (s.substr(0, 5) == "unix:") s.remove_prefix(5);
+  if (s.front() == '/') {
+    const std::string why = detail::check_unix_path(s);
+    if (!why.empty()) return detail::spec_error(spec, why);
+    out.host = std::string(s);
+    out.port = 0;
+    return out;
+  }
+
+  std::string_view host, rest;
+  if (s.front() == '[') {
+    const std::size_t close = s.find(']');
+    if (close == std::string_view::npos) return detail::spec_error(spec, "missing ']' after IPv6 address");
+    host = s.substr(1, close - 1);
+    if (host.find(':') == std::string_view::npos) {
+      return detail::spec_error(spec, "'[...]' must hold an IPv6 address");
+    }
+    rest = s.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':') {
+      return detail::spec_error(spec, "unexpected '" + std::string(rest) + "' after ']'");
+    }
+  } else {
+    const std::size_t colon = s.find(':');
+    host = s.substr(0, colon);
+    rest = colon == std::string_view::npos ? std::string_view() : s.substr(colon);
+    if (!rest.empty() && rest.find(':', 1) != std::string_view::npos &&
+        rest.find(':', rest.find(':', 1) + 1) != std::string_view::npos) {
+      return detail::spec_error(spec, "too many ':' (write IPv6 addresses as [addr]:port)");
+    }
+  }
+  if (host.empty() && s.front() == ':') {
+    return detail::spec_error(spec, "empty host (write IPv6 addresses as [addr]:port)");
+  }
+  const std::string why = detail::check_host(host);
+  if (!why.empty()) return detail::spec_error(spec, why);
+  out.host = std::string(host);
+
+  if (!rest.empty()) {  // ":port" or ":port:weight"
+    rest.remove_prefix(1);
+    const std::size_t colon = rest.find(':');
+    auto port = detail::parse_number(spec, rest.substr(0, colon), "port", 1, 65535);
+    if (!port) return std::move(port).error();
+    out.port = static_cast<std::uint16_t>(port.value());
+    if (colon != std::string_view::npos) {
+      auto weight = detail::parse_number(spec, rest.substr(colon + 1), "weight", 1, 4294967295u);
+      if (!weight) return std::move(weight).error();
+      out.weight = weight.value();
+    }
+  }
+  return out;
+}
+
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/server_spec.hpp ----
+
+// ---- begin cachekit/ring.hpp ----
+// Ring: which server a key goes to. Placement is identical to the clients
+// cachekit replaces (libmemcached ketama and modula, last.fm libketama,
+// pymemcache rendezvous). A pure layer: no I/O, no globals.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+
+/// How keys are spread over servers.
+enum class Distribution {
+  ketama,     ///< libmemcached 1.1.4 with MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED (default)
+  libketama,  ///< last.fm libketama / spymemcached KETAMA with IP addresses
+  modula,     ///< libmemcached's default: one-at-a-time hash modulo server count
+  rendezvous  ///< pymemcache HashClient's default (murmur3 highest random weight)
+};
+
+/// Name of a Distribution ("ketama", ...).
+inline const char* to_string(Distribution d) noexcept {
+  switch (d) {
+    case Distribution::ketama: return "ketama";
+    case Distribution::libketama: return "libketama";
+    case Distribution::modula: return "modula";
+    case Distribution::rendezvous: return "rendezvous";
+  }
+  return "ketama";
+}
+
+/// Parses a distribution name; an unknown name is a permanent error.
+inline Result<Distribution> parse_distribution(std::string_view name) {
+  if (name == "ketama") return Distribution::ketama;
+  if (name == "libketama") return Distribution::libketama;
+  if (name == "modula") return Distribution::modula;
+  if (name == "rendezvous") return Distribution::rendezvous;
+  return make_error(ErrorKind::permanent, "unknown distribution '" + std::string(name) +
+                                              "' (expected ketama, libketama, modula or rendezvous)");
+}
+
+namespace detail {
+
+/// Most servers a ring accepts (keeps every point index in 32 bits).
+inline constexpr std::size_t kMaxRingServers = 1000000;
+
+/// Bob Jenkins' one-at-a-time hash as libhashkit computes it: bytes are read
+/// as (signed) char, so bytes >= 0x80 are sign-extended before the add.
+inline std::uint32_t one_at_a_time(std::string_view key) noexcept {
+  std::uint32_t h = 0;
+  for (char ch : key) {
+    h += static_cast<std::uint32_t>(static_cast<std::int32_t>(static_cast<signed char>(ch)));
+    h += h << 10;
+    h ^= h >> 6;
+  }
+  h += h << 3;
+  h ^= h >> 11;
+  h += h << 15;
+  return h;
+}
+
+/// Points (a multiple of 4) libmemcached gives a server with weighted
+/// ketama: floorf(pct * 160 / 4 * n + 1e-10) * 4 in float32, step by step
+/// as libmemcached rounds. volatile keeps each step a separately rounded
+/// float (no FMA contraction, no excess precision).
+inline std::uint32_t ketama_points(std::uint32_t weight, std::uint64_t total_weight, std::size_t n) noexcept {
+  volatile float pct = static_cast<float>(weight) / static_cast<float>(total_weight);
+  volatile float x = pct * 160.0f;
+  x = x / 4.0f;
+  x = x * static_cast<float>(n);
+  x = x + 0.0000000001f;
+  return static_cast<std::uint32_t>(std::floor(static_cast<double>(x)) * 4.0);
+}
+
+/// MD5 digests libketama makes for a server: floorf(pct * 40.0 * n), where
+/// pct is a float, the products are double, and floorf's argument is
+/// rounded to float.
+inline std::uint32_t libketama_digests(std::uint32_t weight, std::uint64_t total_weight, std::size_t n) noexcept {
+  volatile float pct = static_cast<float>(weight) / static_cast<float>(total_weight);
+  volatile double x = static_cast<double>(pct) * 40.0;
+  x = x * static_cast<double>(static_cast<float>(n));
+  const volatile float xf = static_cast<float>(x);
+  return static_cast<std::uint32_t>(std::floor(xf));
+}
+
+/// Decimal digits of v appended at p; returns the end.
+inline char* append_uint(char* p, std::uint32_t v) noexcept {
+  char tmp[10];
+  int len = 0;
+  do {
+    tmp[len++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  while (len > 0) *p++ = tmp[--len];
+  return p;
+}
+
+/// One point on the continuum.
+struct RingPoint {
+  std::uint32_t value;
+  std::uint32_t server;
+};
+
+/// Stable LSD radix sort of points by value (ties keep their order, so
+/// points generated in server order end sorted by (value, server)).
+inline void sort_points(std::vector<RingPoint>& pts) {
+  if (pts.size() < 256) {
+    std::stable_sort(pts.begin(), pts.end(),
+                     [](const RingPoint& a, const RingPoint& b) { return a.value < b.value; });
+    return;
+  }
+  std::vector<RingPoint> tmp(pts.size());
+  constexpr int kBits = 11;
+  constexpr std::uint32_t kMask = (1u << kBits) - 1;
+  for (int shift = 0; shift < 32; shift += kBits) {
+    std::size_t count[(1u << kBits) + 1] = {};
+    for (const auto& p : pts) ++count[((p.value >> shift) & kMask) + 1];
+    for (std::size_t i = 1; i <= kMask + 1; ++i) count[i] += count[i - 1];
+    for (const auto& p : pts) tmp[count[(p.value >> shift) & kMask]++] = p;
+    pts.swap(tmp);
+  }
+}
+
+/// The code points of key & 0xff when key is valid UTF-8 with non-ASCII
+/// characters, as pymemcache's murmur3 sees a Python str key; otherwise the
+/// bytes. Feeds them to m and returns nothing; the length is counted by m.
+inline void feed_python_str(Murmur3& m, std::string_view key) noexcept {
+  const auto* p = reinterpret_cast<const unsigned char*>(key.data());
+  const std::size_t n = key.size();
+  // Validate first: invalid UTF-8 is hashed as raw bytes.
+  bool valid = true;
+  for (std::size_t i = 0; i < n && valid;) {
+    const unsigned char c = p[i];
+    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (len == 0 || i + len > n) {
+      valid = false;
+      break;
+    }
+    std::uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1fu) : len == 3 ? (c & 0x0fu) : (c & 0x07u);
+    for (std::size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xc0) != 0x80) valid = false;
+      cp = (cp << 6) | (p[i + k] & 0x3fu);
+    }
+    // Reject overlong forms, surrogates and values past U+10FFFF as Python does.
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff)) {
+      valid = false;
+    }
+    i += len;
+  }
+  if (!valid) {
+    m.update(p, n);
+    return;
+  }
+  for (std::size_t i = 0; i < n;) {
+    const unsigned char c = p[i];
+    const std::size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : 4;
+    // The low 8 bits of the code point are the low 6 bits of the last byte
+    // plus the low 2 bits of the byte before it.
+    unsigned char low = c;
+    if (len > 1) low = static_cast<unsigned char>((p[i + len - 1] & 0x3f) | ((p[i + len - 2] & 0x03) << 6));
+    m.update(low);
+    i += len;
+  }
+}
+
+}  // namespace detail
+
+/// Keys to servers. Build once, then share freely: every method is const.
+class Ring {
+ public:
+  /// Per-server description of a ring (for --describe and diagnostics).
+  struct ServerShare {
+    std::size_t points;  ///< points on the continuum (0 for modula and rendezvous)
+    double share;        ///< expected fraction of keys
+  };
+
+  /// An empty ring; server_for returns 0. Use build() to make a real one.
+  Ring() = default;
+
+  /// Builds a ring. Rejects an empty list, invalid specs and the same
+  /// host:port twice, with a permanent error.
+  static Result<Ring> build(std::vector<ServerSpec> servers, Distribution d = Distribution::ketama);
+
+  /// Index into servers() of the server for key.
+  std::size_t server_for(std::string_view key) const noexcept {
+    if (servers_.size() <= 1) return 0;  // a single server takes every key unhashed, as libmemcached does
+    switch (dist_) {
+      case Distribution::ketama:
+      case Distribution::libketama: return lookup(hash::md5_le32(key));
+      case Distribution::modula: return detail::one_at_a_time(key) % servers_.size();
+      case Distribution::rendezvous: return rendezvous(key);
+    }
+    return 0;
+  }
+
+  /// out[i] = server_for(keys[i]) for i < n, hashing many keys at once.
+  void server_for(const std::string_view* keys, std::size_t n, std::size_t* out) const noexcept {
+    server_for_with(keys, n, out, detail::Md5Path::automatic);
+  }
+
+  /// The servers, in the order given to build().
+  const std::vector<ServerSpec>& servers() const noexcept { return servers_; }
+
+  /// The distribution this ring was built with.
+  Distribution distribution() const noexcept { return dist_; }
+
+  /// Total points on the continuum (ketama and libketama; else 0).
+  std::size_t point_count() const noexcept { return points_.size(); }
+
+  /// Points and expected share of keys for each server, aligned with servers().
+  std::vector<ServerShare> describe() const;
+
+  /// The batch lookup with a chosen MD5 path (tests force each path).
+  void server_for_with(const std::string_view* keys, std::size_t n, std::size_t* out,
+                       detail::Md5Path path) const noexcept;
+
+  /// The ketama key hash: first four bytes of MD5(key), little-endian.
+  static std::uint32_t ketama_hash(std::string_view key) noexcept { return hash::md5_le32(key); }
+
+ private:
+  std::size_t lookup(std::uint32_t h) const noexcept {
+    const std::uint32_t b = h >> shift_;
+    std::size_t lo = buckets_[b];
+    const std::size_t hi = buckets_[b + 1];
+    // The first point >= h lies in [lo, hi]: points_[hi] (if any) is at
+    // least the next bucket's start, which exceeds h.
+    if (hi - lo > 8) {
+      lo = static_cast<std::size_t>(
+          std::lower_bound(points_.begin() + static_cast<std::ptrdiff_t>(lo),
+                           points_.begin() + static_cast<std::ptrdiff_t>(hi), h,
+                           [](const detail::RingPoint& p, std::uint32_t v) { return p.value < v; }) -
+          points_.begin());
+    } else {
+      while (lo < hi && points_[lo].value < h) ++lo;
+    }
+    if (lo == points_.size()) lo = 0;  // past the last point: wrap to the first
+    return points_[lo].server;
+  }
+
+  std::size_t rendezvous(std::string_view key) const noexcept {
+    bool ascii = true;
+    for (char c : key) {
+      if (static_cast<unsigned char>(c) >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    std::size_t best = 0;
+    std::uint32_t best_score = 0;
+    for (std::size_t i = 0; i < servers_.size(); ++i) {
+      detail::Murmur3 m = prefix_[i];
+      if (ascii) {
+        m.update(reinterpret_cast<const unsigned char*>(key.data()), key.size());
+      } else {
+        detail::feed_python_str(m, key);
+      }
+      const std::uint32_t score = m.finish();
+      // Highest score wins; a tie goes to the larger "host:port", as
+      // pymemcache's max(str(node), str(winner)) does.
+      if (i == 0 || score > best_score || (score == best_score && names_[i] > names_[best])) {
+        best = i;
+        best_score = score;
+      }
+    }
+    return best;
+  }
+
+  Result<void> build_continuum();
+
+  std::vector<ServerSpec> servers_;
+  Distribution dist_ = Distribution::ketama;
+  std::vector<detail::RingPoint> points_;  // sorted by (value, server)
+  std::vector<std::uint32_t> buckets_;     // buckets_[b] = first point >= b << shift_
+  unsigned shift_ = 31;
+  std::vector<detail::Murmur3> prefix_;    // rendezvous: murmur3 state after "name-"
+  std::vector<std::string> names_;         // rendezvous: pymemcache's node names
+};
+
+inline Result<Ring> Ring::build(std::vector<ServerSpec> servers, Distribution d) {
+  if (servers.empty()) return make_error(ErrorKind::permanent, "ring: empty server list");
+  if (servers.size() > detail::kMaxRingServers) {
+    return make_error(ErrorKind::permanent, "ring: " + std::to_string(servers.size()) + " servers (at most " +
+                                                std::to_string(detail::kMaxRingServers) + ")");
+  }
+  std::unordered_set<std::string> seen;
+  seen.reserve(servers.size() * 2);
+  for (const auto& s : servers) {
+    auto ok = s.validate();
+    if (!ok) return std::move(ok).error();
+    std::string id;
+    id.reserve(s.host.size() + 6);
+    for (char c : s.host) id += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    id += '\0';
+    id += std::to_string(s.port);
+    if (!seen.insert(std::move(id)).second) {
+      return make_error(ErrorKind::permanent, "ring: server " + s.to_string() + " is listed twice");
+    }
+  }
+  Ring r;
+  r.servers_ = std::move(servers);
+  r.dist_ = d;
+  if (d == Distribution::ketama || d == Distribution::libketama) {
+    auto ok = r.build_continuum();
+    if (!ok) return std::move(ok).error();
+  } else if (d == Distribution::rendezvous) {
+    r.prefix_.reserve(r.servers_.size());
+    r.names_.reserve(r.servers_.size());
+    for (const auto& s : r.servers_) {
+      // pymemcache names a TCP node "host:port" (IPv6 without brackets)
+      // and a unix socket node by its path.
+      std::string name = s.is_unix_socket() ? s.host : s.host + ":" + std::to_string(s.port);
+      detail::Murmur3 m;
+      m.update(reinterpret_cast<const unsigned char*>(name.data()), name.size());
+      m.update(static_cast<unsigned char>('-'));
+      r.prefix_.push_back(m);
+      r.names_.push_back(std::move(name));
+    }
+  }
+  return r;
+}
+
+inline Result<void> Ring::build_continuum() {
+  const std::size_t n = servers_.size();
+  std::uint64_t total_weight = 0;
+  for (const auto& s : servers_) total_weight += s.weight;
+  const bool lib = dist_ == Distribution::libketama;
+
+  std::vector<std::uint32_t> digests(n);
+  std::size_t total_points = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    digests[i] = lib ? detail::libketama_digests(servers_[i].weight, total_weight, n)
+                     : detail::ketama_points(servers_[i].weight, total_weight, n) / 4;
+    total_points += static_cast<std::size_t>(digests[i]) * 4;
+  }
+  points_.clear();
+  points_.reserve(total_points);
+  char name[detail::kMaxHostLength + 32];
+  for (std::size_t i = 0; i < n; ++i) {
+    const ServerSpec& s = servers_[i];
+    // ketama: "host-N" on the default port, else "host:port-N" (libmemcached);
+    // libketama: always "host:port-N".
+    char* p = name;
+    std::memcpy(p, s.host.data(), s.host.size());
+    p += s.host.size();
+    if (lib || s.port != 11211) {
+      *p++ = ':';
+      p = detail::append_uint(p, s.port);
+    }
+    *p++ = '-';
+    for (std::uint32_t k = 0; k < digests[i]; ++k) {
+      char* e = detail::append_uint(p, k);
+      std::uint32_t st[4];
+      detail::md5_state(reinterpret_cast<const unsigned char*>(name), static_cast<std::size_t>(e - name), st);
+      for (std::uint32_t w : st) points_.push_back({w, static_cast<std::uint32_t>(i)});
+    }
+  }
+  if (points_.empty()) return make_error(ErrorKind::permanent, "ring: no points on the continuum");
+  detail::sort_points(points_);
+
+  // Bucket index over the top bits of the hash: about one point per bucket.
+  unsigned bits = 1;
+  while (bits < 22 && (std::size_t{1} << bits) < points_.size()) ++bits;
+  shift_ = 32 - bits;
+  buckets_.assign((std::size_t{1} << bits) + 1, 0);
+  std::size_t pi = 0;
+  for (std::size_t b = 0; b < (std::size_t{1} << bits); ++b) {
+    const std::uint64_t start = static_cast<std::uint64_t>(b) << shift_;
+    while (pi < points_.size() && points_[pi].value < start) ++pi;
+    buckets_[b] = static_cast<std::uint32_t>(pi);
+  }
+  buckets_.back() = static_cast<std::uint32_t>(points_.size());
+  return {};
+}
+
+inline void Ring::server_for_with(const std::string_view* keys, std::size_t n, std::size_t* out,
+                                  detail::Md5Path path) const noexcept {
+  if (servers_.size() <= 1 || (dist_ != Distribution::ketama && dist_ != Distribution::libketama)) {
+    for (std::size_t i = 0; i < n; ++i) out[i] = server_for(keys[i]);
+    return;
+  }
+  constexpr std::size_t kChunk = 256;
+  std::uint32_t hashes[kChunk];
+  for (std::size_t i = 0; i < n; i += kChunk) {
+    const std::size_t m = std::min(kChunk, n - i);
+    detail::md5_le32_batch(keys + i, m, hashes, path);
+    for (std::size_t j = 0; j < m; ++j) out[i + j] = lookup(hashes[j]);
+  }
+}
+
+inline std::vector<Ring::ServerShare> Ring::describe() const {
+  std::vector<ServerShare> out(servers_.size(), ServerShare{0, 0.0});
+  if (servers_.empty()) return out;
+  if (points_.empty() || servers_.size() == 1) {
+    for (auto& s : out) s.share = 1.0 / static_cast<double>(servers_.size());
+    for (const auto& p : points_) ++out[p.server].points;
+    return out;
+  }
+  // A point owns the hashes after the previous point up to itself; the
+  // first point also owns the wrap-around past the last one.
+  constexpr double kSpace = 4294967296.0;
+  std::uint32_t prev = points_.back().value;
+  for (std::size_t i = 0; i < points_.size(); ++i) {
+    const std::uint32_t v = points_[i].value;
+    const double arc = i == 0 ? (kSpace - prev) + v : static_cast<double>(v - prev);
+    out[points_[i].server].share += arc / kSpace;
+    ++out[points_[i].server].points;
+    prev = v;
+  }
+  return out;
+}
+
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/ring.hpp ----
+
+// ---- begin cachekit/protocol/binary.hpp ----
+// memcached binary protocol codec: request encoder and an incremental
+// response parser. Pure: bytes in, bytes out; no I/O, no clock.
+// Constants follow the memcached binary protocol specification
+// (docs/protocol-binary.xml in the memcached repository).
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace protocol {
+
+inline constexpr std::uint8_t kRequestMagic = 0x80;
+inline constexpr std::uint8_t kResponseMagic = 0x81;
+inline constexpr std::size_t kHeaderSize = 24;
+
+/// Binary protocol opcodes used by cachekit.
+enum class Opcode : std::uint8_t {
+  get = 0x00,
+  set = 0x01,
+  add = 0x02,
+  replace = 0x03,
+  del = 0x04,
+  increment = 0x05,
+  decrement = 0x06,
+  flush = 0x08,
+  noop = 0x0a,
+  version = 0x0b,
+  getk = 0x0c,
+  getkq = 0x0d,
+  append = 0x0e,
+  prepend = 0x0f,
+  stat = 0x10,
+  setq = 0x11,
+  addq = 0x12,
+  replaceq = 0x13,
+  deleteq = 0x14,
+  touch = 0x1c,
+  gat = 0x1d,
+  sasl_list_mechs = 0x20,
+  sasl_auth = 0x21,
+  sasl_step = 0x22,
+};
+
+/// Response status codes.
+enum class Status : std::uint16_t {
+  ok = 0x0000,
+  key_not_found = 0x0001,
+  key_exists = 0x0002,
+  value_too_large = 0x0003,
+  invalid_arguments = 0x0004,
+  not_stored = 0x0005,
+  non_numeric = 0x0006,
+  vbucket_wrong_server = 0x0007,
+  auth_error = 0x0020,
+  auth_continue = 0x0021,
+  unknown_command = 0x0081,
+  out_of_memory = 0x0082,
+  not_supported = 0x0083,
+  internal_error = 0x0084,
+  busy = 0x0085,
+  temporary_failure = 0x0086,
+};
+
+/// Human-readable text for a status code.
+inline const char* status_text(std::uint16_t s) noexcept {
+  switch (static_cast<Status>(s)) {
+    case Status::ok: return "no error";
+    case Status::key_not_found: return "key not found";
+    case Status::key_exists: return "key exists";
+    case Status::value_too_large: return "value too large";
+    case Status::invalid_arguments: return "invalid arguments";
+    case Status::not_stored: return "item not stored";
+    case Status::non_numeric: return "incr/decr on a non-numeric value";
+    case Status::vbucket_wrong_server: return "vbucket belongs to another server";
+    case Status::auth_error: return "authentication failed";
+    case Status::auth_continue: return "authentication continues (unsupported)";
+    case Status::unknown_command: return "unknown command";
+    case Status::out_of_memory: return "server out of memory";
+    case Status::not_supported: return "not supported";
+    case Status::internal_error: return "server internal error";
+    case Status::busy: return "server busy";
+    case Status::temporary_failure: return "temporary failure";
+  }
+  return "unknown status";
+}
+
+/// How a caller should treat a non-ok status.
+inline ErrorKind status_kind(std::uint16_t s) noexcept {
+  switch (static_cast<Status>(s)) {
+    case Status::ok:
+    case Status::key_not_found:
+    case Status::key_exists:
+    case Status::value_too_large:
+    case Status::invalid_arguments:
+    case Status::not_stored:
+    case Status::non_numeric:
+    case Status::unknown_command:
+    case Status::not_supported: return ErrorKind::permanent;
+    case Status::vbucket_wrong_server:
+    case Status::out_of_memory:
+    case Status::internal_error:
+    case Status::busy:
+    case Status::temporary_failure: return ErrorKind::transient;
+    case Status::auth_error:
+    case Status::auth_continue: return ErrorKind::authentication;
+  }
+  return ErrorKind::unknown;
+}
+
+/// Error for a non-ok status (message names the status, never the payload).
+inline Error status_error(std::uint16_t s) {
+  std::string msg = "server replied: ";
+  msg += status_text(s);
+  msg += " (status 0x";
+  static constexpr char hex[] = "0123456789abcdef";
+  for (int shift = 12; shift >= 0; shift -= 4) msg += hex[(s >> shift) & 0xf];
+  msg += ')';
+  return Error(status_kind(s), std::move(msg));
+}
+
+namespace detail {
+inline void put16(char* p, std::uint16_t v) noexcept {
+  p[0] = static_cast<char>(v >> 8);
+  p[1] = static_cast<char>(v);
+}
+inline void put32(char* p, std::uint32_t v) noexcept {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>(v >> (24 - 8 * i));
+}
+inline void put64(char* p, std::uint64_t v) noexcept {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(v >> (56 - 8 * i));
+}
+inline std::uint16_t get16(const unsigned char* p) noexcept {
+  return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
+}
+inline std::uint32_t get32(const unsigned char* p) noexcept {
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+         std::uint32_t{p[3]};
+}
+inline std::uint64_t get64(const unsigned char* p) noexcept {
+  return (std::uint64_t{get32(p)} << 32) | get32(p + 4);
+}
+}  // namespace detail
+
+/// Appends one request to out. The caller keeps key <= 250 bytes and
+/// extras <= 255 bytes; out's capacity is reused between calls.
+inline void encode_request(std::string& out, Opcode op, std::string_view key, std::string_view extras,
+                           std::string_view value, std::uint32_t opaque, std::uint64_t cas = 0) {
+  char h[kHeaderSize];
+  h[0] = static_cast<char>(kRequestMagic);
+  h[1] = static_cast<char>(op);
+  detail::put16(h + 2, static_cast<std::uint16_t>(key.size()));
+  h[4] = static_cast<char>(extras.size());
+  h[5] = 0;  // raw bytes
+  detail::put16(h + 6, 0);
+  detail::put32(h + 8, static_cast<std::uint32_t>(extras.size() + key.size() + value.size()));
+  detail::put32(h + 12, opaque);
+  detail::put64(h + 16, cas);
+  out.append(h, kHeaderSize);
+  out.append(extras.data(), extras.size());
+  out.append(key.data(), key.size());
+  out.append(value.data(), value.size());
+}
+
+/// Extras of set/add/replace: flags and expiration.
+inline void encode_store(std::string& out, Opcode op, std::string_view key, std::string_view value,
+                         std::uint32_t flags, std::uint32_t expiry, std::uint32_t opaque,
+                         std::uint64_t cas = 0) {
+  char ex[8];
+  detail::put32(ex, flags);
+  detail::put32(ex + 4, expiry);
+  encode_request(out, op, key, std::string_view(ex, 8), value, opaque, cas);
+}
+
+/// Increment/decrement. Without an initial value the server answers
+/// "not found" for a missing key (expiration 0xffffffff).
+inline void encode_counter(std::string& out, Opcode op, std::string_view key, std::uint64_t delta,
+                           std::uint64_t initial, bool create, std::uint32_t expiry,
+                           std::uint32_t opaque) {
+  char ex[20];
+  detail::put64(ex, delta);
+  detail::put64(ex + 8, initial);
+  detail::put32(ex + 16, create ? expiry : 0xffffffffu);
+  encode_request(out, op, key, std::string_view(ex, 20), {}, opaque);
+}
+
+/// Touch and get-and-touch carry only an expiration.
+inline void encode_touch(std::string& out, Opcode op, std::string_view key, std::uint32_t expiry,
+                         std::uint32_t opaque) {
+  char ex[4];
+  detail::put32(ex, expiry);
+  encode_request(out, op, key, std::string_view(ex, 4), {}, opaque);
+}
+
+/// SASL PLAIN: authzid empty, then user and password separated by NUL.
+inline void encode_sasl_plain(std::string& out, std::string_view user, std::string_view password,
+                              std::uint32_t opaque) {
+  std::string payload;
+  payload.reserve(2 + user.size() + password.size());
+  payload += '\0';
+  payload.append(user.data(), user.size());
+  payload += '\0';
+  payload.append(password.data(), password.size());
+  encode_request(out, Opcode::sasl_auth, "PLAIN", {}, payload, opaque);
+  // Scrub the temporary copy of the password.
+  volatile char* p = payload.data();
+  for (std::size_t i = 0; i < payload.size(); ++i) p[i] = 0;
+}
+
+/// Pipelined multi-get: one GETKQ per key (opaque = first_opaque + index),
+/// then a NOOP with noop_opaque that marks the end of the replies.
+template <class KeyAt>
+inline void encode_getkq_pipeline(std::string& out, std::size_t n, KeyAt&& key_at, std::uint32_t first_opaque,
+                                  std::uint32_t noop_opaque) {
+  for (std::size_t i = 0; i < n; ++i) {
+    encode_request(out, Opcode::getkq, key_at(i), {}, {}, first_opaque + static_cast<std::uint32_t>(i));
+  }
+  encode_request(out, Opcode::noop, {}, {}, {}, noop_opaque);
+}
+
+/// A parsed response header.
+struct ResponseHeader {
+  std::uint8_t opcode = 0;
+  std::uint16_t key_length = 0;
+  std::uint8_t extras_length = 0;
+  std::uint16_t status = 0;
+  std::uint32_t body_length = 0;
+  std::uint32_t opaque = 0;
+  std::uint64_t cas = 0;
+};
+
+/// Incremental response parser: feed it bytes as they arrive, in any split.
+/// It stops at the end of each complete response so the caller can act on
+/// it, then next() prepares for the following one. Memory grows only with
+/// bytes actually received, never with what a header announces.
+class ResponseParser {
+ public:
+  /// Consumes bytes up to the end of the current response; returns the
+  /// number consumed. Check failed() and complete() afterwards.
+  std::size_t feed(const char* data, std::size_t n) {
+    if (failed_ || complete_) return 0;
+    std::size_t used = 0;
+    if (header_have_ < kHeaderSize) {
+      const std::size_t take = n < kHeaderSize - header_have_ ? n : kHeaderSize - header_have_;
+      std::memcpy(header_bytes_ + header_have_, data, take);
+      header_have_ += take;
+      used += take;
+      if (header_have_ < kHeaderSize) return used;
+      if (!decode_header()) return used;
+      if (header_.body_length == 0) {
+        complete_ = true;
+        return used;
+      }
+    }
+    const std::size_t want = header_.body_length - body_.size();
+    const std::size_t avail = n - used;
+    const std::size_t take = avail < want ? avail : want;
+    body_.append(data + used, take);
+    used += take;
+    if (body_.size() == header_.body_length) complete_ = true;
+    return used;
+  }
+
+  /// A whole response is ready.
+  bool complete() const noexcept { return complete_; }
+  /// The stream is corrupt; the connection must be closed.
+  bool failed() const noexcept { return failed_; }
+  /// Why the stream is corrupt.
+  const char* failure() const noexcept { return failure_; }
+  /// Whether a response has started but not finished.
+  bool in_progress() const noexcept { return header_have_ > 0 && !complete_; }
+
+  const ResponseHeader& header() const noexcept { return header_; }
+  std::string_view extras() const noexcept { return std::string_view(body_).substr(0, header_.extras_length); }
+  std::string_view key() const noexcept {
+    return std::string_view(body_).substr(header_.extras_length, header_.key_length);
+  }
+  std::string_view value() const noexcept {
+    return std::string_view(body_).substr(std::size_t{header_.extras_length} + header_.key_length);
+  }
+  /// Flags of a get reply (0 when the reply carries no flags).
+  std::uint32_t flags() const noexcept {
+    if (header_.extras_length < 4) return 0;
+    return detail::get32(reinterpret_cast<const unsigned char*>(body_.data()));
+  }
+
+  /// Moves the value out (for the caller's result) and resets nothing else.
+  std::string take_value() {
+    const std::size_t off = std::size_t{header_.extras_length} + header_.key_length;
+    return std::string(body_.data() + off, body_.size() - off);
+  }
+
+  /// Ready for the next response; keeps buffer capacity (bounded).
+  void next() noexcept {
+    header_have_ = 0;
+    complete_ = false;
+    body_.clear();
+    if (body_.capacity() > kKeepCapacity) {
+      std::string().swap(body_);
+    }
+  }
+
+  /// Forgets everything, including a failure.
+  void reset() noexcept {
+    next();
+    failed_ = false;
+    failure_ = "";
+  }
+
+ private:
+  static constexpr std::size_t kKeepCapacity = 64 * 1024;
+
+  bool fail(const char* why) noexcept {
+    failed_ = true;
+    failure_ = why;
+    return false;
+  }
+
+  bool decode_header() {
+    const auto* p = reinterpret_cast<const unsigned char*>(header_bytes_);
+    if (p[0] != kResponseMagic) return fail("bad response magic");
+    header_.opcode = p[1];
+    header_.key_length = detail::get16(p + 2);
+    header_.extras_length = p[4];
+    header_.status = detail::get16(p + 6);
+    header_.body_length = detail::get32(p + 8);
+    header_.opaque = detail::get32(p + 12);
+    header_.cas = detail::get64(p + 16);
+    if (std::size_t{header_.extras_length} + header_.key_length > header_.body_length) {
+      return fail("extras and key longer than the body");
+    }
+    if (header_.body_length > CACHEKIT_MAX_RESPONSE_BODY) return fail("response body too large");
+    return true;
+  }
+
+  char header_bytes_[kHeaderSize] = {};
+  std::size_t header_have_ = 0;
+  ResponseHeader header_;
+  std::string body_;
+  bool complete_ = false;
+  bool failed_ = false;
+  const char* failure_ = "";
+};
+
+}  // namespace protocol
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/protocol/binary.hpp ----
+
+// ---- begin cachekit/net/socket.hpp ----
+// POSIX sockets with deadlines. The only file in cachekit that makes
+// system calls: name resolution, non-blocking connect finished with poll +
+// SO_ERROR, and poll-bounded send/recv (MSG_NOSIGNAL, EINTR retried).
+
+#include <cerrno>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+namespace net {
+
+using Clock = std::chrono::steady_clock;
+using Deadline = Clock::time_point;
+
+/// Milliseconds left until deadline for poll(): rounded up, never negative.
+inline int remaining_ms(Deadline deadline) noexcept {
+  const auto now = Clock::now();
+  if (now >= deadline) return 0;
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(deadline - now).count();
+  const auto ms = (us + 999) / 1000;
+  return ms > 0x7fffffff ? 0x7fffffff : static_cast<int>(ms);
+}
+
+/// strerror text without the thread-safety trap of strerror().
+inline std::string errno_text(int err) {
+  char buf[128];
+  buf[0] = '\0';
+#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+  return std::string(::strerror_r(err, buf, sizeof buf));
+#else
+  if (::strerror_r(err, buf, sizeof buf) != 0) return "errno " + std::to_string(err);
+  return std::string(buf);
+#endif
+}
+
+inline Error sys_error(ErrorKind kind, const char* what, int err) {
+  std::string m = what;
+  m += ": ";
+  m += errno_text(err);
+  return Error(kind, std::move(m));
+}
+
+/// Owns one file descriptor; closes it when destroyed.
+class Socket {
+ public:
+  Socket() = default;
+  explicit Socket(int fd) noexcept : fd_(fd) {}
+  ~Socket() { close(); }
+  Socket(Socket&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  Socket& operator=(Socket&& o) noexcept {
+    if (this != &o) {
+      close();
+      fd_ = o.fd_;
+      o.fd_ = -1;
+    }
+    return *this;
+  }
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+
+  int fd() const noexcept { return fd_; }
+  bool valid() const noexcept { return fd_ >= 0; }
+  void close() noexcept {
+    if (fd_ >= 0) {
+      ::close(fd_);  // not retried on EINTR: the descriptor is gone either way on Linux
+      fd_ = -1;
+    }
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+/// Waits until fd is ready for events or the deadline passes. Returns the
+/// revents (0 on timeout) or an error.
+inline Result<short> wait_fd(int fd, short events, Deadline deadline) {
+  for (;;) {
+    pollfd p{fd, events, 0};
+    const int rc = ::poll(&p, 1, remaining_ms(deadline));
+    if (rc > 0) return p.revents;
+    if (rc == 0) return static_cast<short>(0);
+    if (errno != EINTR) return sys_error(ErrorKind::transient, "poll", errno);
+  }
+}
+
+/// poll() over several descriptors until one is ready or the deadline; the
+/// number ready (0 on timeout) or an error.
+inline Result<int> wait_many(pollfd* fds, std::size_t n, Deadline deadline) {
+  for (;;) {
+    const int rc = ::poll(fds, static_cast<nfds_t>(n), remaining_ms(deadline));
+    if (rc >= 0) return rc;
+    if (errno != EINTR) return sys_error(ErrorKind::transient, "poll", errno);
+  }
+}
+
+inline Result<void> finish_connect(int fd, Deadline deadline) {
+  auto ready = wait_fd(fd, POLLOUT, deadline);
+  if (!ready) return std::move(ready).error();
+  if (*ready == 0) return Error(ErrorKind::timeout, "connect timed out");
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+  if (err != 0) return sys_error(ErrorKind::transient, "connect", err);
+  return {};
+}
+
+inline Result<Socket> connect_addr(int family, const sockaddr* addr, socklen_t len, Deadline deadline) {
+  Socket s(::socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!s.valid()) return sys_error(ErrorKind::transient, "socket", errno);
+  if (family != AF_UNIX) {
+    int one = 1;
+    ::setsockopt(s.fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  int rc;
+  do {
+    rc = ::connect(s.fd(), addr, len);
+  } while (rc != 0 && errno == EINTR && family == AF_UNIX);
+  if (rc != 0) {
+    if (errno != EINPROGRESS && errno != EINTR && errno != EAGAIN) {
+      return sys_error(ErrorKind::transient, "connect", errno);
+    }
+    auto done = finish_connect(s.fd(), deadline);
+    if (!done) return std::move(done).error();
+  }
+  return s;
+}
+
+/// Connects to host:port (a name, an IPv4 or IPv6 address) or to the unix
+/// socket at host when it starts with '/'. Bounded by deadline, except name
+/// resolution, which the system resolver bounds.
+inline Result<Socket> connect_to(std::string_view host, std::uint16_t port, Deadline deadline) {
+  if (!host.empty() && host[0] == '/') {
+    sockaddr_un sun{};
+    sun.sun_family = AF_UNIX;
+    if (host.size() >= sizeof sun.sun_path) return Error(ErrorKind::permanent, "unix socket path too long");
+    std::memcpy(sun.sun_path, host.data(), host.size());
+    return connect_addr(AF_UNIX, reinterpret_cast<const sockaddr*>(&sun), sizeof sun, deadline);
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+  const std::string host_z(host);
+  const std::string port_z = std::to_string(port);
+  addrinfo* list = nullptr;
+  const int gai = ::getaddrinfo(host_z.c_str(), port_z.c_str(), &hints, &list);
+  if (gai != 0) {
+    if (gai == EAI_SYSTEM) return sys_error(ErrorKind::transient, "getaddrinfo", errno);
+    return Error(ErrorKind::transient, std::string("cannot resolve host: ") + ::gai_strerror(gai));
+  }
+  Error last(ErrorKind::transient, "no address to connect to");
+  for (addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
+    auto s = connect_addr(ai->ai_family, ai->ai_addr, ai->ai_addrlen, deadline);
+    if (s) {
+      ::freeaddrinfo(list);
+      return s;
+    }
+    last = std::move(s).error();
+    if (Clock::now() >= deadline) break;
+  }
+  ::freeaddrinfo(list);
+  return last;
+}
+
+/// Sends without blocking: bytes written (0 when the socket buffer is full).
+inline Result<std::size_t> try_send(int fd, const char* data, std::size_t n) {
+  for (;;) {
+    const ssize_t rc = ::send(fd, data, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (rc >= 0) return static_cast<std::size_t>(rc);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return std::size_t{0};
+    return sys_error(ErrorKind::transient, "send", errno);
+  }
+}
+
+/// Sends all n bytes before the deadline.
+inline Result<void> send_all(int fd, const char* data, std::size_t n, Deadline deadline) {
+  while (n > 0) {
+    auto sent = try_send(fd, data, n);
+    if (!sent) return std::move(sent).error();
+    if (*sent == 0) {
+      auto ready = wait_fd(fd, POLLOUT, deadline);
+      if (!ready) return std::move(ready).error();
+      if (*ready == 0) return Error(ErrorKind::timeout, "send timed out");
+      continue;
+    }
+    data += *sent;
+    n -= *sent;
+  }
+  return {};
+}
+
+/// Receives without blocking: bytes read, 0 when nothing is available; an
+/// orderly close by the peer is an error.
+inline Result<std::size_t> try_recv(int fd, char* buf, std::size_t cap) {
+  for (;;) {
+    const ssize_t rc = ::recv(fd, buf, cap, MSG_DONTWAIT);
+    if (rc > 0) return static_cast<std::size_t>(rc);
+    if (rc == 0) return Error(ErrorKind::transient, "connection closed by server");
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return std::size_t{0};
+    return sys_error(ErrorKind::transient, "recv", errno);
+  }
+}
+
+/// Receives at least one byte before the deadline. With wait_first the
+/// socket is polled before reading (the reply to a request just sent is
+/// rarely there yet, so this saves a read that would fail).
+inline Result<std::size_t> recv_some(int fd, char* buf, std::size_t cap, Deadline deadline, bool wait_first) {
+  for (;;) {
+    if (wait_first) {
+      auto ready = wait_fd(fd, POLLIN, deadline);
+      if (!ready) return std::move(ready).error();
+      if (*ready == 0) return Error(ErrorKind::timeout, "no reply before the timeout");
+    }
+    auto got = try_recv(fd, buf, cap);
+    if (!got) return got;
+    if (*got > 0) return got;
+    wait_first = true;
+  }
+}
+
+/// Whether the peer has closed or sent unsolicited bytes on an idle
+/// connection (either makes it unusable). Never blocks.
+inline bool idle_connection_broken(int fd) noexcept {
+  pollfd p{fd, POLLIN, 0};
+  int rc;
+  do {
+    rc = ::poll(&p, 1, 0);
+  } while (rc < 0 && errno == EINTR);
+  return rc != 0;
+}
+
+/// Process id, for fork detection.
+inline int current_pid() noexcept { return static_cast<int>(::getpid()); }
+
+}  // namespace net
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/net/socket.hpp ----
+
+// ---- begin cachekit/detail/json.hpp ----
+// A small, strict JSON reader for configuration: an array of strings
+// (RFC 8259 syntax, UTF-8 checked, \u escapes with surrogate pairs).
+// Pure: no I/O; every index is checked against the input.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+
+class JsonReader {
+ public:
+  explicit JsonReader(std::string_view in) noexcept : in_(in) {}
+
+  /// Parses the whole input as ["...", ...]; anything else is an error.
+  Result<std::vector<std::string>> string_array() {
+    std::vector<std::string> out;
+    skip_ws();
+    if (!eat('[')) return fail("expected '['");
+    skip_ws();
+    if (eat(']')) return finish(std::move(out));
+    for (;;) {
+      skip_ws();
+      std::string s;
+      if (!string(s)) return fail(error_);
+      out.push_back(std::move(s));
+      skip_ws();
+      if (eat(',')) continue;
+      if (eat(']')) break;
+      return fail("expected ',' or ']'");
+    }
+    return finish(std::move(out));
+  }
+
+ private:
+  Result<std::vector<std::string>> finish(std::vector<std::string> out) {
+    skip_ws();
+    if (pos_ != in_.size()) return fail("unexpected characters after the array");
+    return out;
+  }
+
+  Error fail(const char* why) const {
+    return Error(ErrorKind::permanent, std::string("invalid JSON at offset ") + std::to_string(pos_) + ": " + why);
+  }
+
+  bool at_end() const noexcept { return pos_ >= in_.size(); }
+  unsigned char peek() const noexcept { return static_cast<unsigned char>(in_[pos_]); }
+  bool eat(char c) noexcept {
+    if (!at_end() && in_[pos_] == c) {
+      ++pos_;
+      return true;
+    }
+    return false;
+  }
+  void skip_ws() noexcept {
+    while (!at_end() && (in_[pos_] == ' ' || in_[pos_] == '\t' || in_[pos_] == '\n' || in_[pos_] == '\r')) ++pos_;
+  }
+  bool set_error(const char* why) noexcept {
+    error_ = why;
+    return false;
+  }
+
+  static void put_utf8(std::string& out, std::uint32_t cp) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xc0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xe0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else {
+      out += static_cast<char>(0xf0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    }
+  }
+
+  bool hex4(std::uint32_t& v) noexcept {
+    if (in_.size() - pos_ < 4) return set_error("truncated \\u escape");
+    v = 0;
+    for (int i = 0; i < 4; ++i) {
+      const char c = in_[pos_++];
+      v <<= 4;
+      if (c >= '0' && c <= '9') v |= static_cast<std::uint32_t>(c - '0');
+      else if (c >= 'a' && c <= 'f') v |= static_cast<std::uint32_t>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F') v |= static_cast<std::uint32_t>(c - 'A' + 10);
+      else return set_error("bad hex digit in \\u escape");
+    }
+    return true;
+  }
+
+  // One UTF-8 sequence copied verbatim, rejecting overlong forms,
+  // surrogates and code points above U+10FFFF.
+  bool utf8(std::string& out) {
+    const unsigned char c = peek();
+    std::size_t len;
+    std::uint32_t cp;
+    if (c < 0xc2) return set_error("invalid UTF-8");
+    if (c < 0xe0) { len = 2; cp = c & 0x1fu; }
+    else if (c < 0xf0) { len = 3; cp = c & 0x0fu; }
+    else if (c < 0xf5) { len = 4; cp = c & 0x07u; }
+    else return set_error("invalid UTF-8");
+    if (in_.size() - pos_ < len) return set_error("truncated UTF-8");
+    for (std::size_t i = 1; i < len; ++i) {
+      const auto cc = static_cast<unsigned char>(in_[pos_ + i]);
+      if ((cc & 0xc0) != 0x80) return set_error("invalid UTF-8");
+      cp = (cp << 6) | (cc & 0x3fu);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff)) {
+      return set_error("invalid UTF-8");
+    }
+    out.append(in_.data() + pos_, len);
+    pos_ += len;
+    return true;
+  }
+
+  bool string(std::string& out) {
+    if (!eat('"')) return set_error("expected a string");
+    for (;;) {
+      if (at_end()) return set_error("unterminated string");
+      const unsigned char c = peek();
+      if (c == '"') {
+        ++pos_;
+        return true;
+      }
+      if (c < 0x20) return set_error("control character in string");
+      if (c >= 0x80) {
+        if (!utf8(out)) return false;
+        continue;
+      }
+      ++pos_;
+      if (c != '\\') {
+        out += static_cast<char>(c);
+        continue;
+      }
+      if (at_end()) return set_error("unterminated escape");
+      const char e = in_[pos_++];
+      switch (e) {
+        case '"': out += '"'; break;
+        case '\\': out += '\\'; break;
+        case '/': out += '/'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'u': {
+          std::uint32_t cp;
+          if (!hex4(cp)) return false;
+          if (cp >= 0xdc00 && cp <= 0xdfff) return set_error("lone low surrogate");
+          if (cp >= 0xd800 && cp <= 0xdbff) {
+            if (in_.size() - pos_ < 2 || in_[pos_] != '\\' || in_[pos_ + 1] != 'u') {
+              return set_error("lone high surrogate");
+            }
+            pos_ += 2;
+            std::uint32_t lo;
+            if (!hex4(lo)) return false;
+            if (lo < 0xdc00 || lo > 0xdfff) return set_error("bad surrogate pair");
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+          }
+          put_utf8(out, cp);
+          break;
+        }
+        default: return set_error("unknown escape");
+      }
+    }
+  }
+
+  std::string_view in_;
+  std::size_t pos_ = 0;
+  const char* error_ = "";
+};
+
+/// Parses a JSON array of strings, strictly.
+inline Result<std::vector<std::string>> parse_json_string_array(std::string_view text) {
+  return JsonReader(text).string_array();
+}
+
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/detail/json.hpp ----
+
+// ---- begin cachekit/memcached_config.hpp ----
+// MemcachedBackendConfig: everything MemcachedBackend needs, buildable
+// without a live server, from code or from CACHEKIT_MEMCACHED_* variables.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+
+/// Configuration of a MemcachedBackend.
+struct MemcachedBackendConfig {
+  /// Servers in ServerSpec syntax ("host", "host:port", "host:port:weight", "/unix.sock").
+  std::vector<std::string> servers{"127.0.0.1:11211"};
+  /// Bound on establishing one connection, 0.1 s .. 30 s.
+  std::chrono::milliseconds connect_timeout{2000};
+  /// Bound on one attempt of an operation (and on waiting for a pooled connection), 0.1 s .. 30 s.
+  std::chrono::milliseconds timeout{1000};
+  /// Connections per server, 1 .. 100.
+  std::size_t max_pool_size = 10;
+  /// Extra attempts after a transient failure, 0 .. 10.
+  int retry_attempts = 2;
+  /// Prepended to every key (counts toward the 250-byte limit).
+  std::string key_prefix;
+  /// Values longer than this are refused before sending; 0 disables the check.
+  std::size_t max_item_size_bytes = 1048576;
+  /// How keys are placed on servers.
+  Distribution distribution = Distribution::ketama;
+  /// SASL PLAIN credentials; authentication is used when username is set.
+  std::string username, password;
+  /// Consecutive failures after which a server is marked dead, 1 .. 100.
+  int server_failure_limit = 2;
+  /// How long a dead server stays out of the ring before it is tried again, 0.1 s .. 3600 s.
+  std::chrono::milliseconds dead_timeout{5000};
+  /// Take dead servers out of the ring (their keys move to the others); when
+  /// false, calls for a dead server's keys fail fast until it is retried.
+  bool remove_failed_servers = true;
+
+  /// Defaults overridden by the CACHEKIT_MEMCACHED_* environment variables.
+  static Result<MemcachedBackendConfig> from_env();
+  /// Checks every field; the error names the field and its accepted range.
+  Result<void> validate() const;
+};
+
+namespace detail {
+
+/// Key bytes memcached's text protocol would misread: whitespace, control characters.
+inline bool bad_key_byte(unsigned char c) noexcept { return c <= 0x20 || c == 0x7f; }
+
+/// Parses non-negative decimal seconds ("2", "0.25") into milliseconds.
+inline bool parse_seconds(std::string_view s, std::chrono::milliseconds& out) noexcept {
+  if (s.empty()) return false;
+  std::uint64_t whole = 0;
+  std::size_t i = 0;
+  bool digits = false;
+  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+    if (whole > 100000000u) return false;
+    whole = whole * 10 + static_cast<std::uint64_t>(s[i] - '0');
+    digits = true;
+  }
+  std::uint64_t frac_ms = 0;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    std::uint64_t scale = 100;
+    bool frac_digits = false;
+    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+      frac_ms += static_cast<std::uint64_t>(s[i] - '0') * scale;
+      scale /= 10;
+      frac_digits = true;
+    }
+    if (!frac_digits) return false;
+    digits = true;
+  }
+  if (!digits || i != s.size()) return false;
+  out = std::chrono::milliseconds(static_cast<std::int64_t>(whole * 1000 + frac_ms));
+  return true;
+}
+
+/// Parses a non-negative decimal integer that fits in max.
+inline bool parse_uint(std::string_view s, std::uint64_t max, std::uint64_t& out) noexcept {
+  if (s.empty() || s.size() > 20) return false;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    const auto d = static_cast<std::uint64_t>(c - '0');
+    if (v > (max - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  out = v;
+  return true;
+}
+
+inline Error env_error(const char* var, const std::string& what) {
+  return Error(ErrorKind::permanent, std::string(var) + ": " + what);
+}
+
+inline const char* getenv_set(const char* name) noexcept {
+  const char* v = std::getenv(name);
+  return (v != nullptr && *v != '\0') ? v : nullptr;
+}
+
+inline bool ms_in(std::chrono::milliseconds v, std::int64_t lo, std::int64_t hi) noexcept {
+  return v.count() >= lo && v.count() <= hi;
+}
+
+}  // namespace detail
+
+inline Result<void> MemcachedBackendConfig::validate() const {
+  auto bad = [](const char* field, const std::string& what) {
+    return Error(ErrorKind::permanent, std::string(field) + ": " + what);
+  };
+  if (servers.empty()) return bad("servers", "at least one server is required");
+  std::vector<ServerSpec> specs;
+  for (const auto& s : servers) {
+    auto spec = ServerSpec::parse(s);
+    if (!spec) return bad("servers", "'" + s + "': " + spec.error().message());
+    specs.push_back(std::move(*spec));
+  }
+  auto ring = Ring::build(std::move(specs), distribution);
+  if (!ring) return bad("servers", ring.error().message());
+  if (!detail::ms_in(connect_timeout, 100, 30000)) return bad("connect_timeout", "must be 0.1 .. 30 seconds");
+  if (!detail::ms_in(timeout, 100, 30000)) return bad("timeout", "must be 0.1 .. 30 seconds");
+  if (max_pool_size < 1 || max_pool_size > 100) return bad("max_pool_size", "must be 1 .. 100");
+  if (retry_attempts < 0 || retry_attempts > 10) return bad("retry_attempts", "must be 0 .. 10");
+  if (key_prefix.size() >= CACHEKIT_MAX_KEY_LENGTH) {
+    return bad("key_prefix", "must be shorter than " + std::to_string(CACHEKIT_MAX_KEY_LENGTH) + " bytes");
+  }
+  for (char c : key_prefix) {
+    if (detail::bad_key_byte(static_cast<unsigned char>(c))) {
+      return bad("key_prefix", "must not contain whitespace or control characters");
+    }
+  }
+  if (server_failure_limit < 1 || server_failure_limit > 100) return bad("server_failure_limit", "must be 1 .. 100");
+  if (!detail::ms_in(dead_timeout, 100, 3600000)) return bad("dead_timeout", "must be 0.1 .. 3600 seconds");
+  if (username.empty() && !password.empty()) return bad("username", "a password is set but no username");
+  return {};
+}
+
+inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
+  MemcachedBackendConfig c;
+  using detail::env_error;
+  using detail::getenv_set;
+  if (const char* v = getenv_set("CACHEKIT_MEMCACHED_SERVERS")) {
+    auto list = detail::parse_json_string_array(v);
+    if (!list) {
+      return env_error("CACHEKIT_MEMCACHED_SERVERS",
+                       "expected a JSON array of server strings like [\"mc1:11211\", \"mc2:11211\"]; " +
+                           list.error().message());
+    }
+    if (list->empty()) return env_error("CACHEKIT_MEMCACHED_SERVERS", "the array must name at least one server");
+    c.servers = std::move(*list);
+  }
+  struct SecondsVar {
+    const char* name;
+    std::chrono::milliseconds* field;
+    std::int64_t lo, hi;
+    const char* range;
+  };
+  const SecondsVar seconds_vars[] = {
+      {"CACHEKIT_MEMCACHED_CONNECT_TIMEOUT", &c.connect_timeout, 100, 30000, "0.1 .. 30 seconds"},
+      {"CACHEKIT_MEMCACHED_TIMEOUT", &c.timeout, 100, 30000, "0.1 .. 30 seconds"},
+      {"CACHEKIT_MEMCACHED_DEAD_TIMEOUT", &c.dead_timeout, 100, 3600000, "0.1 .. 3600 seconds"},
+  };
+  for (const auto& sv : seconds_vars) {
+    if (const char* v = getenv_set(sv.name)) {
+      std::chrono::milliseconds ms{};
+      if (!detail::parse_seconds(v, ms) || !detail::ms_in(ms, sv.lo, sv.hi)) {
+        return env_error(sv.name, "'" + std::string(v) + "' is not a number of seconds in " + sv.range);
+      }
+      *sv.field = ms;
+    }
+  }
+  struct IntVar {
+    const char* name;
+    std::uint64_t lo, hi;
+    std::uint64_t* out;
+  };
+  std::uint64_t pool = c.max_pool_size, retries = static_cast<std::uint64_t>(c.retry_attempts),
+                item = c.max_item_size_bytes, limit = static_cast<std::uint64_t>(c.server_failure_limit);
+  const IntVar int_vars[] = {
+      {"CACHEKIT_MEMCACHED_MAX_POOL_SIZE", 1, 100, &pool},
+      {"CACHEKIT_MEMCACHED_RETRY_ATTEMPTS", 0, 10, &retries},
+      {"CACHEKIT_MEMCACHED_MAX_ITEM_SIZE_BYTES", 0, 1ull << 40, &item},
+      {"CACHEKIT_MEMCACHED_SERVER_FAILURE_LIMIT", 1, 100, &limit},
+  };
+  for (const auto& iv : int_vars) {
+    if (const char* v = getenv_set(iv.name)) {
+      std::uint64_t n = 0;
+      if (!detail::parse_uint(v, iv.hi, n) || n < iv.lo) {
+        return env_error(iv.name, "'" + std::string(v) + "' is not an integer in " + std::to_string(iv.lo) + " .. " +
+                                      std::to_string(iv.hi));
+      }
+      *iv.out = n;
+    }
+  }
+  c.max_pool_size = static_cast<std::size_t>(pool);
+  c.retry_attempts = static_cast<int>(retries);
+  c.max_item_size_bytes = static_cast<std::size_t>(item);
+  c.server_failure_limit = static_cast<int>(limit);
+  if (const char* v = std::getenv("CACHEKIT_MEMCACHED_KEY_PREFIX")) c.key_prefix = v;
+  if (const char* v = getenv_set("CACHEKIT_MEMCACHED_DISTRIBUTION")) {
+    auto d = parse_distribution(v);
+    if (!d) return env_error("CACHEKIT_MEMCACHED_DISTRIBUTION", d.error().message());
+    c.distribution = *d;
+  }
+  if (const char* v = getenv_set("CACHEKIT_MEMCACHED_REMOVE_FAILED_SERVERS")) {
+    const std::string_view s(v);
+    if (s == "1" || s == "true") c.remove_failed_servers = true;
+    else if (s == "0" || s == "false") c.remove_failed_servers = false;
+    else return env_error("CACHEKIT_MEMCACHED_REMOVE_FAILED_SERVERS", "'" + std::string(s) + "' is not one of true, false, 1, 0");
+  }
+  if (const char* v = std::getenv("CACHEKIT_MEMCACHED_USERNAME")) c.username = v;
+  if (const char* v = std::getenv("CACHEKIT_MEMCACHED_PASSWORD")) c.password = v;
+  auto ok = c.validate();
+  if (!ok) {
+    // Name the variable behind the field that failed.
+    const std::string& m = ok.error().message();
+    auto var_for = [&](const char* field, const char* var) -> bool {
+      return m.rfind(std::string(field) + ":", 0) == 0 && std::getenv(var) != nullptr;
+    };
+    if (var_for("servers", "CACHEKIT_MEMCACHED_SERVERS")) return env_error("CACHEKIT_MEMCACHED_SERVERS", m);
+    if (var_for("key_prefix", "CACHEKIT_MEMCACHED_KEY_PREFIX")) return env_error("CACHEKIT_MEMCACHED_KEY_PREFIX", m);
+    if (var_for("username", "CACHEKIT_MEMCACHED_PASSWORD")) return env_error("CACHEKIT_MEMCACHED_USERNAME", m);
+    return std::move(ok).error();
+  }
+  return c;
+}
+
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/memcached_config.hpp ----
+
+// ---- begin cachekit/connection.hpp ----
+// One connection to one memcached server: a socket, a reusable request
+// buffer, a read buffer and a response parser. Any I/O or protocol error
+// marks it broken; a broken connection is closed, never reused.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+
+class Connection {
+ public:
+  using Deadline = net::Deadline;
+
+  /// Connects (bounded by connect_deadline) and, when user is set,
+  /// authenticates with SASL PLAIN (bounded by io_deadline).
+  static Result<std::unique_ptr<Connection>> open(std::string_view host, std::uint16_t port,
+                                                  Deadline connect_deadline, Deadline io_deadline,
+                                                  std::string_view user, std::string_view password) {
+    auto sock = net::connect_to(host, port, connect_deadline);
+    if (!sock) return std::move(sock).error();
+    std::unique_ptr<Connection> c(new Connection(std::move(*sock)));
+    if (!user.empty()) {
+      auto ok = c->authenticate(user, password, io_deadline);
+      if (!ok) return std::move(ok).error();
+    }
+    return c;
+  }
+
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  int fd() const noexcept { return sock_.fd(); }
+  int pid() const noexcept { return pid_; }
+  bool broken() const noexcept { return broken_; }
+  void mark_broken() noexcept {
+    broken_ = true;
+    sock_.close();
+  }
+  net::Clock::time_point last_used() const noexcept { return last_used_; }
+  void touch_used(net::Clock::time_point t) noexcept { last_used_ = t; }
+
+  /// The request buffer; callers append encoded requests, then flush().
+  std::string& out() noexcept { return out_; }
+  /// Fresh opaque values for requests on this connection.
+  std::uint32_t take_opaques(std::uint32_t n = 1) noexcept {
+    const std::uint32_t first = next_opaque_;
+    next_opaque_ += n;
+    if (next_opaque_ > 0x7fffffffu) next_opaque_ = 1;  // keep clear of wrap-around
+    return first;
+  }
+  protocol::ResponseParser& parser() noexcept { return parser_; }
+
+  /// Sends the whole request buffer before the deadline.
+  Result<void> flush(Deadline deadline) {
+    auto ok = net::send_all(sock_.fd(), out_.data(), out_.size(), deadline);
+    out_.clear();
+    if (!ok) {
+      mark_broken();
+      return ok;
+    }
+    awaiting_ = true;
+    return ok;
+  }
+
+  /// Reads until the parser holds one complete response (call
+  /// parser().next() after using it).
+  Result<void> read_response(Deadline deadline) {
+    for (;;) {
+      if (in_pos_ < in_end_) {
+        in_pos_ += parser_.feed(in_.data() + in_pos_, in_end_ - in_pos_);
+        if (parser_.failed()) return protocol_failure(parser_.failure());
+        if (parser_.complete()) return {};
+      }
+      auto got = net::recv_some(sock_.fd(), in_.data(), in_.size(), deadline, awaiting_);
+      if (!got) {
+        mark_broken();
+        return std::move(got).error();
+      }
+      awaiting_ = false;
+      in_pos_ = 0;
+      in_end_ = *got;
+    }
+  }
+
+  /// One request already in out(): sends it and reads its reply, checking
+  /// opcode and opaque.
+  Result<void> round_trip(protocol::Opcode op, std::uint32_t opaque, Deadline deadline) {
+    auto sent = flush(deadline);
+    if (!sent) return sent;
+    auto got = read_response(deadline);
+    if (!got) return got;
+    return check_reply(op, opaque);
+  }
+
+  /// The completed reply must answer op/opaque, else the stream is out of step.
+  Result<void> check_reply(protocol::Opcode op, std::uint32_t opaque) {
+    const auto& h = parser_.header();
+    if (h.opcode != static_cast<std::uint8_t>(op)) return protocol_failure("reply opcode does not match the request");
+    if (h.opaque != opaque) return protocol_failure("reply opaque does not match the request");
+    return {};
+  }
+
+  /// Marks the connection broken and describes a protocol violation.
+  Error protocol_failure(const char* why) {
+    mark_broken();
+    return Error(ErrorKind::unknown, std::string("protocol error: ") + why);
+  }
+
+  // --- non-blocking pieces for pipelines over several connections ---
+
+  /// Bytes of out() not yet sent.
+  std::size_t pending() const noexcept { return out_.size() - out_sent_; }
+  /// Sends what the socket takes now.
+  Result<void> send_some() {
+    auto n = net::try_send(sock_.fd(), out_.data() + out_sent_, out_.size() - out_sent_);
+    if (!n) {
+      mark_broken();
+      return std::move(n).error();
+    }
+    out_sent_ += *n;
+    if (out_sent_ == out_.size()) {
+      out_.clear();
+      out_sent_ = 0;
+    }
+    return {};
+  }
+  /// Reads what is available into the read buffer (false when nothing).
+  Result<bool> recv_available() {
+    if (in_pos_ < in_end_) return true;
+    auto n = net::try_recv(sock_.fd(), in_.data(), in_.size());
+    if (!n) {
+      mark_broken();
+      return std::move(n).error();
+    }
+    in_pos_ = 0;
+    in_end_ = *n;
+    return *n > 0;
+  }
+  /// Feeds buffered bytes to the parser; true when a response completed.
+  Result<bool> parse_buffered() {
+    if (in_pos_ < in_end_) in_pos_ += parser_.feed(in_.data() + in_pos_, in_end_ - in_pos_);
+    if (parser_.failed()) return protocol_failure(parser_.failure());
+    return parser_.complete();
+  }
+  /// Whether unparsed bytes remain in the read buffer.
+  bool has_buffered() const noexcept { return in_pos_ < in_end_; }
+  /// Whether the connection is between replies with nothing left over.
+  bool idle_clean() const noexcept { return !broken_ && in_pos_ == in_end_ && !parser_.in_progress() && out_.empty(); }
+
+ private:
+  static constexpr std::size_t kReadBuffer = 16 * 1024;
+
+  explicit Connection(net::Socket s) : sock_(std::move(s)), in_(kReadBuffer), pid_(net::current_pid()) {
+    out_.reserve(1024);
+  }
+
+  Result<void> authenticate(std::string_view user, std::string_view password, Deadline deadline) {
+    const std::uint32_t opaque = take_opaques();
+    protocol::encode_sasl_plain(out_, user, password, opaque);
+    auto ok = round_trip(protocol::Opcode::sasl_auth, opaque, deadline);
+    // The request buffer held the password; scrub it.
+    for (auto& ch : out_) ch = 0;
+    if (!ok) return ok;
+    const std::uint16_t status = parser_.header().status;
+    parser_.next();
+    if (status != 0) {
+      mark_broken();
+      if (status == static_cast<std::uint16_t>(protocol::Status::auth_error) ||
+          status == static_cast<std::uint16_t>(protocol::Status::auth_continue)) {
+        return Error(ErrorKind::authentication, "SASL PLAIN authentication refused");
+      }
+      return protocol::status_error(status);
+    }
+    return {};
+  }
+
+  net::Socket sock_;
+  std::string out_;
+  std::size_t out_sent_ = 0;
+  std::vector<char> in_;
+  std::size_t in_pos_ = 0, in_end_ = 0;
+  protocol::ResponseParser parser_;
+  std::uint32_t next_opaque_ = 1;
+  int pid_;
+  bool broken_ = false;
+  bool awaiting_ = false;
+  net::Clock::time_point last_used_{};
+};
+
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/connection.hpp ----
+
+// ---- begin cachekit/pool.hpp ----
+// Per-server connection pool: at most max connections, shared by all
+// threads; waiting for one is bounded by a deadline. Fork-safe: a pool used
+// in a child process drops every connection its parent opened.
+
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+
+class ConnectionPool;
+
+/// A connection (or the right to open one) taken from a pool; given back
+/// when destroyed. A broken connection is closed instead of returned.
+class PoolLease {
+ public:
+  PoolLease() = default;
+  PoolLease(ConnectionPool* pool, std::unique_ptr<Connection> c) noexcept : pool_(pool), conn_(std::move(c)) {}
+  PoolLease(PoolLease&& o) noexcept : pool_(o.pool_), conn_(std::move(o.conn_)) { o.pool_ = nullptr; }
+  PoolLease& operator=(PoolLease&& o) noexcept {
+    if (this != &o) {
+      give_back();
+      pool_ = o.pool_;
+      conn_ = std::move(o.conn_);
+      o.pool_ = nullptr;
+    }
+    return *this;
+  }
+  PoolLease(const PoolLease&) = delete;
+  PoolLease& operator=(const PoolLease&) = delete;
+  ~PoolLease() { give_back(); }
+
+  /// The connection, or null when the caller must open one (then set()).
+  Connection* get() const noexcept { return conn_.get(); }
+  void set(std::unique_ptr<Connection> c) noexcept { conn_ = std::move(c); }
+  /// Closes the connection now and frees its slot.
+  void discard() noexcept {
+    if (conn_) conn_->mark_broken();
+    give_back();
+  }
+  void give_back() noexcept;
+
+ private:
+  ConnectionPool* pool_ = nullptr;
+  std::unique_ptr<Connection> conn_;
+};
+
+class ConnectionPool {
+ public:
+  explicit ConnectionPool(std::size_t max) : max_(max), pid_(net::current_pid()) {}
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  /// An idle connection, or an empty slot to open one in; waits until the
+  /// deadline for one to free up, then a timeout error.
+  Result<PoolLease> acquire(net::Deadline deadline) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    forget_parent_connections();
+    for (;;) {
+      if (!idle_.empty()) {
+        std::unique_ptr<Connection> c = std::move(idle_.back());
+        idle_.pop_back();
+        return PoolLease(this, std::move(c));
+      }
+      if (open_ < max_) {
+        ++open_;
+        return PoolLease(this, nullptr);
+      }
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && open_ >= max_) {
+        return Error(ErrorKind::timeout, "no pooled connection became free before the timeout");
+      }
+    }
+  }
+
+  /// Like acquire, but never waits: false when the pool is exhausted.
+  bool try_acquire(PoolLease& out) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    forget_parent_connections();
+    if (!idle_.empty()) {
+      std::unique_ptr<Connection> c = std::move(idle_.back());
+      idle_.pop_back();
+      out = PoolLease(this, std::move(c));
+      return true;
+    }
+    if (open_ < max_) {
+      ++open_;
+      out = PoolLease(this, nullptr);
+      return true;
+    }
+    return false;
+  }
+
+  /// Closes every idle connection (the server failed).
+  void close_idle() {
+    std::vector<std::unique_ptr<Connection>> drop;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      drop.swap(idle_);
+      open_ -= drop.size();
+    }
+    cv_.notify_all();
+  }
+
+  /// Connections open now (idle + in use).
+  std::size_t open_count() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return open_;
+  }
+  std::size_t max_size() const noexcept { return max_; }
+
+ private:
+  friend class PoolLease;
+
+  void put_back(std::unique_ptr<Connection> c) noexcept {
+    std::unique_ptr<Connection> drop;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (c && c->pid() != pid_) {
+        // Opened before a fork by the parent: not ours to use or count.
+        drop = std::move(c);
+      } else if (c && !c->broken() && c->idle_clean()) {
+        idle_.push_back(std::move(c));
+      } else {
+        drop = std::move(c);
+        if (open_ > 0) --open_;
+      }
+    }
+    cv_.notify_one();
+  }
+
+  // After fork() the child must not touch its parent's sockets: close our
+  // copies of the descriptors (the parent's stay open) and start afresh.
+  void forget_parent_connections() {
+    const int now = net::current_pid();
+    if (now == pid_) return;
+    pid_ = now;
+    idle_.clear();
+    open_ = 0;
+  }
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  std::size_t max_;
+  std::size_t open_ = 0;
+  int pid_;
+};
+
+inline void PoolLease::give_back() noexcept {
+  if (pool_ != nullptr) {
+    ConnectionPool* p = pool_;
+    pool_ = nullptr;
+    p->put_back(std::move(conn_));
+  }
+  conn_.reset();
+}
+
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/pool.hpp ----
+
+// ---- begin cachekit/memcached_backend.hpp ----
+// MemcachedBackend: the binary protocol over a pool of connections per
+// server, keys routed by the Ring, retries, dead-server ejection and rejoin.
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <poll.h>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+
+/// A value with its flags and CAS token, as gets() returns it.
+struct Item {
+  std::string value;
+  std::uint32_t flags = 0;
+  std::uint64_t cas = 0;
+};
+
+/// Outcome of a compare-and-swap.
+enum class CasOutcome {
+  stored,     ///< the value was replaced
+  conflict,   ///< the item changed since gets() (CAS mismatch)
+  not_found,  ///< the item is gone
+};
+
+/// A key that set_many could not store: its index in the input, and why.
+struct KeyError {
+  std::size_t index = 0;
+  Error error;
+};
+
+/// Statistics of one server ("stat" command), or why they are missing.
+struct ServerStats {
+  std::string server;
+  bool ok = false;
+  Error error;
+  std::vector<std::pair<std::string, std::string>> stats;
+};
+
+/// Version of one server, or why it is missing.
+struct ServerVersion {
+  std::string server;
+  bool ok = false;
+  Error error;
+  std::string version;
+};
+
+/// Health of one server.
+struct ServerHealth {
+  std::string server;
+  bool up = false;
+  /// The server is currently taken out of the ring after repeated failures.
+  bool marked_dead = false;
+  std::chrono::microseconds latency{0};
+  std::string version;
+  Error error;
+};
+
+/// memcached client over the binary protocol. Safe to share across threads;
+/// connects lazily. A config that does not validate makes every call return
+/// that error.
+class MemcachedBackend final : public Backend {
+ public:
+  using Clock = detail::net::Clock;
+  using Deadline = detail::net::Deadline;
+
+  /// Default configuration (127.0.0.1:11211).
+  MemcachedBackend() : MemcachedBackend(MemcachedBackendConfig{}) {}
+  /// The given configuration; check status() for a configuration error.
+  explicit MemcachedBackend(MemcachedBackendConfig config) : config_(std::move(config)) { init(); }
+  MemcachedBackend(const MemcachedBackend&) = delete;
+  MemcachedBackend& operator=(const MemcachedBackend&) = delete;
+
+  /// Configuration error, if any (then every call fails with it).
+  Result<void> status() const {
+    if (init_error_) return *init_error_;
+    return {};
+  }
+  const MemcachedBackendConfig& config() const noexcept { return config_; }
+  /// "host:port" of every configured server, in configuration order.
+  std::vector<std::string> server_names() const {
+    std::vector<std::string> out;
+    for (const auto& s : servers_) out.push_back(s->name);
+    return out;
+  }
+  /// Index (into server_names()) of the server that holds key now.
+  Result<std::size_t> server_for(std::string_view key) {
+    auto r = route(key, Clock::now());
+    if (!r) return std::move(r).error();
+    return *r;
+  }
+
+  // ---- Backend interface ----
+
+  /// The value under key, or nullopt on a miss.
+  Result<std::optional<std::string>> get(std::string_view key) override {
+    return single<std::optional<std::string>>(
+        "get", key, true, [](detail::Connection& c, std::string_view k, Deadline d) -> Result<std::optional<std::string>> {
+          const std::uint32_t opaque = c.take_opaques();
+          protocol::encode_request(c.out(), protocol::Opcode::get, k, {}, {}, opaque);
+          auto ok = c.round_trip(protocol::Opcode::get, opaque, d);
+          if (!ok) return std::move(ok).error();
+          auto& p = c.parser();
+          const std::uint16_t st = p.header().status;
+          if (st == 0) {
+            std::optional<std::string> v(p.take_value());
+            p.next();
+            return v;
+          }
+          p.next();
+          if (st == static_cast<std::uint16_t>(protocol::Status::key_not_found)) return std::optional<std::string>();
+          return protocol::status_error(st);
+        });
+  }
+
+  /// Stores value (flags 0); ttl <= 0 never expires, > 30 days is clamped.
+  Result<void> set(std::string_view key, std::string_view value, std::chrono::seconds ttl = {}) override {
+    return set(key, value, ttl, 0);
+  }
+  /// Stores value with client flags.
+  Result<void> set(std::string_view key, std::string_view value, std::chrono::seconds ttl, std::uint32_t flags) {
+    auto r = store("set", protocol::Opcode::set, key, value, ttl, flags, 0);
+    if (!r) return std::move(r).error();
+    if (*r != StoreStatus::stored) return Error(ErrorKind::permanent, "item not stored").with_operation("set").with_key(std::string(key));
+    return {};
+  }
+  /// Stores only when absent: true when stored, false when key existed.
+  Result<bool> add(std::string_view key, std::string_view value, std::chrono::seconds ttl) override {
+    return add(key, value, ttl, 0);
+  }
+  Result<bool> add(std::string_view key, std::string_view value, std::chrono::seconds ttl, std::uint32_t flags) {
+    return stored_bool("add", protocol::Opcode::add, key, value, ttl, flags);
+  }
+  /// Stores only when present: true when replaced, false when absent.
+  Result<bool> replace(std::string_view key, std::string_view value, std::chrono::seconds ttl = {},
+                       std::uint32_t flags = 0) {
+    return stored_bool("replace", protocol::Opcode::replace, key, value, ttl, flags);
+  }
+  /// Appends to an existing value: false when the key is absent. Never retried.
+  Result<bool> append(std::string_view key, std::string_view value) {
+    return stored_bool("append", protocol::Opcode::append, key, value, {}, 0);
+  }
+  /// Prepends to an existing value: false when the key is absent. Never retried.
+  Result<bool> prepend(std::string_view key, std::string_view value) {
+    return stored_bool("prepend", protocol::Opcode::prepend, key, value, {}, 0);
+  }
+  /// Replaces the value only if its CAS token still equals cas.
+  Result<CasOutcome> cas(std::string_view key, std::string_view value, std::uint64_t cas_token,
+                         std::chrono::seconds ttl = {}, std::uint32_t flags = 0) {
+    auto r = store("cas", protocol::Opcode::set, key, value, ttl, flags, cas_token == 0 ? 1 : cas_token);
+    if (!r) return std::move(r).error();
+    switch (*r) {
+      case StoreStatus::stored: return CasOutcome::stored;
+      case StoreStatus::exists: return CasOutcome::conflict;
+      default: return CasOutcome::not_found;
+    }
+  }
+  /// Value, flags and CAS token, or nullopt on a miss.
+  Result<std::optional<Item>> gets(std::string_view key) {
+    return single<std::optional<Item>>(
+        "gets", key, true, [](detail::Connection& c, std::string_view k, Deadline d) -> Result<std::optional<Item>> {
+          const std::uint32_t opaque = c.take_opaques();
+          protocol::encode_request(c.out(), protocol::Opcode::get, k, {}, {}, opaque);
+          auto ok = c.round_trip(protocol::Opcode::get, opaque, d);
+          if (!ok) return std::move(ok).error();
+          auto& p = c.parser();
+          const std::uint16_t st = p.header().status;
+          if (st == 0) {
+            Item it{p.take_value(), p.flags(), p.header().cas};
+            p.next();
+            return std::optional<Item>(std::move(it));
+          }
+          p.next();
+          if (st == static_cast<std::uint16_t>(protocol::Status::key_not_found)) return std::optional<Item>();
+          return protocol::status_error(st);
+        });
+  }
+  /// Removes key: true when it existed.
+  Result<bool> remove(std::string_view key) override {
+    return single<bool>("delete", key, true, [](detail::Connection& c, std::string_view k, Deadline d) -> Result<bool> {
+      const std::uint32_t opaque = c.take_opaques();
+      protocol::encode_request(c.out(), protocol::Opcode::del, k, {}, {}, opaque);
+      return status_bool(c, protocol::Opcode::del, opaque, d, protocol::Status::key_not_found);
+    });
+  }
+  /// Whether key is present (its value is read and dropped).
+  Result<bool> exists(std::string_view key) override {
+    return single<bool>("exists", key, true, [](detail::Connection& c, std::string_view k, Deadline d) -> Result<bool> {
+      const std::uint32_t opaque = c.take_opaques();
+      protocol::encode_request(c.out(), protocol::Opcode::get, k, {}, {}, opaque);
+      return status_bool(c, protocol::Opcode::get, opaque, d, protocol::Status::key_not_found);
+    });
+  }
+  /// Sets a new TTL: true when key existed.
+  Result<bool> touch(std::string_view key, std::chrono::seconds ttl) override {
+    const std::uint32_t exp = detail::normalize_ttl(ttl);
+    return single<bool>("touch", key, true, [exp](detail::Connection& c, std::string_view k, Deadline d) -> Result<bool> {
+      const std::uint32_t opaque = c.take_opaques();
+      protocol::encode_touch(c.out(), protocol::Opcode::touch, k, exp, opaque);
+      return status_bool(c, protocol::Opcode::touch, opaque, d, protocol::Status::key_not_found);
+    });
+  }
+  /// Reads the value and sets a new TTL in one round trip.
+  Result<std::optional<std::string>> get_and_touch(std::string_view key, std::chrono::seconds ttl) {
+    const std::uint32_t exp = detail::normalize_ttl(ttl);
+    return single<std::optional<std::string>>(
+        "get_and_touch", key, true,
+        [exp](detail::Connection& c, std::string_view k, Deadline d) -> Result<std::optional<std::string>> {
+          const std::uint32_t opaque = c.take_opaques();
+          protocol::encode_touch(c.out(), protocol::Opcode::gat, k, exp, opaque);
+          auto ok = c.round_trip(protocol::Opcode::gat, opaque, d);
+          if (!ok) return std::move(ok).error();
+          auto& p = c.parser();
+          const std::uint16_t st = p.header().status;
+          if (st == 0) {
+            std::optional<std::string> v(p.take_value());
+            p.next();
+            return v;
+          }
+          p.next();
+          if (st == static_cast<std::uint16_t>(protocol::Status::key_not_found)) return std::optional<std::string>();
+          return protocol::status_error(st);
+        });
+  }
+  /// Adds delta; with an initial value a missing key is created with it
+  /// (and ttl), else a missing key gives nullopt. Never retried once sent.
+  Result<std::optional<std::uint64_t>> incr(std::string_view key, std::uint64_t delta,
+                                            std::optional<std::uint64_t> initial = std::nullopt,
+                                            std::chrono::seconds ttl = {}) {
+    return counter("incr", protocol::Opcode::increment, key, delta, initial, ttl);
+  }
+  /// Subtracts delta (memcached stops at 0); as incr otherwise.
+  Result<std::optional<std::uint64_t>> decr(std::string_view key, std::uint64_t delta,
+                                            std::optional<std::uint64_t> initial = std::nullopt,
+                                            std::chrono::seconds ttl = {}) {
+    return counter("decr", protocol::Opcode::decrement, key, delta, initial, ttl);
+  }
+
+  /// Values for keys, aligned with keys (nullopt = miss). One pipelined
+  /// round trip per server, all servers in flight at once.
+  template <class Keys>
+  Result<std::vector<std::optional<std::string>>> get_many(const Keys& keys) {
+    std::vector<std::string_view> views;
+    views.reserve(static_cast<std::size_t>(std::distance(std::begin(keys), std::end(keys))));
+    for (const auto& k : keys) views.emplace_back(k);
+    return get_many(views.data(), views.size());
+  }
+  /// get_many over an array of keys.
+  Result<std::vector<std::optional<std::string>>> get_many(const std::string_view* keys, std::size_t n) {
+    return get_many_impl(keys, n);
+  }
+  Result<std::vector<std::optional<std::string>>> get_many(std::initializer_list<std::string_view> keys) {
+    return get_many_impl(keys.begin(), keys.size());
+  }
+
+  /// Stores every (key, value) pair with quiet sets, pipelined per server.
+  /// Returns the keys that failed (empty when all were stored).
+  template <class Items>
+  Result<std::vector<KeyError>> set_many(const Items& items, std::chrono::seconds ttl = {}, std::uint32_t flags = 0) {
+    std::vector<std::pair<std::string_view, std::string_view>> views;
+    for (const auto& kv : items) views.emplace_back(std::string_view(kv.first), std::string_view(kv.second));
+    return set_many_impl(views.data(), views.size(), ttl, flags);
+  }
+
+  /// Invalidates every item on every server (after delay when given).
+  Result<void> flush_all(std::chrono::seconds delay = {}) {
+    if (init_error_) return *init_error_;
+    const std::uint32_t exp = detail::normalize_ttl(delay);
+    for (std::size_t i = 0; i < servers_.size(); ++i) {
+      auto r = on_server<bool>(i, "flush_all", Clock::now() + config_.connect_timeout + config_.timeout,
+                               [exp](detail::Connection& c, Deadline d) -> Result<bool> {
+                                 const std::uint32_t opaque = c.take_opaques();
+                                 char ex[4];
+                                 protocol::detail::put32(ex, exp);
+                                 protocol::encode_request(c.out(), protocol::Opcode::flush, {}, std::string_view(ex, 4), {}, opaque);
+                                 return status_bool(c, protocol::Opcode::flush, opaque, d, protocol::Status::ok);
+                               });
+      if (!r) return std::move(r).error();
+    }
+    return {};
+  }
+
+  /// Version string of every server.
+  std::vector<ServerVersion> version() {
+    std::vector<ServerVersion> out;
+    for (std::size_t i = 0; i < servers_.size(); ++i) {
+      ServerVersion v;
+      v.server = servers_[i]->name;
+      auto r = server_version(i, Clock::now() + config_.connect_timeout + config_.timeout);
+      if (r) {
+        v.ok = true;
+        v.version = std::move(*r);
+      } else {
+        v.error = std::move(r).error();
+      }
+      out.push_back(std::move(v));
+    }
+    return out;
+  }
+
+  /// "stat" output of every server; group selects a stats group ("slabs", "items", ...), empty for general.
+  std::vector<ServerStats> stats(std::string_view group = {}) {
+    std::vector<ServerStats> out;
+    for (std::size_t i = 0; i < servers_.size(); ++i) {
+      ServerStats s;
+      s.server = servers_[i]->name;
+      std::vector<std::pair<std::string, std::string>> kv;
+      auto r = on_server<bool>(i, "stats", Clock::now() + config_.connect_timeout + config_.timeout,
+                               [&](detail::Connection& c, Deadline d) -> Result<bool> {
+                                 const std::uint32_t opaque = c.take_opaques();
+                                 protocol::encode_request(c.out(), protocol::Opcode::stat, group, {}, {}, opaque);
+                                 auto sent = c.flush(d);
+                                 if (!sent) return std::move(sent).error();
+                                 for (;;) {
+                                   auto got = c.read_response(d);
+                                   if (!got) return std::move(got).error();
+                                   auto ok = c.check_reply(protocol::Opcode::stat, opaque);
+                                   if (!ok) return std::move(ok).error();
+                                   auto& p = c.parser();
+                                   const std::uint16_t st = p.header().status;
+                                   if (st != 0) {
+                                     p.next();
+                                     // The server ends the stream after an error reply.
+                                     return protocol::status_error(st);
+                                   }
+                                   if (p.key().empty()) {
+                                     p.next();
+                                     return true;
+                                   }
+                                   kv.emplace_back(std::string(p.key()), std::string(p.value()));
+                                   p.next();
+                                 }
+                               });
+      if (r) {
+        s.ok = true;
+        s.stats = std::move(kv);
+      } else {
+        s.error = std::move(r).error();
+      }
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+  /// Contacts every server (also those marked dead) and reports each one:
+  /// up or down, round-trip latency and version. Each server is bounded by
+  /// connect_timeout + timeout.
+  std::vector<ServerHealth> health_check() {
+    std::vector<ServerHealth> out;
+    const auto now = Clock::now();
+    for (std::size_t i = 0; i < servers_.size(); ++i) {
+      ServerHealth h;
+      h.server = servers_[i]->name;
+      const auto dead = servers_[i]->dead_until.load(std::memory_order_acquire);
+      h.marked_dead = dead != 0 && Clock::time_point(Clock::duration(dead)) > now;
+      if (init_error_) {
+        h.error = *init_error_;
+        out.push_back(std::move(h));
+        continue;
+      }
+      const auto t0 = Clock::now();
+      auto r = server_version(i, t0 + config_.connect_timeout + config_.timeout);
+      h.latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0);
+      if (r) {
+        h.up = true;
+        h.version = std::move(*r);
+      } else {
+        h.error = std::move(r).error();
+      }
+      out.push_back(std::move(h));
+    }
+    return out;
+  }
+
+  /// Connections currently open to server i (for tests and monitoring).
+  std::size_t open_connections(std::size_t i) { return servers_[i]->pool.open_count(); }
+  /// Whether server i is currently taken out of the ring.
+  bool server_marked_dead(std::size_t i) const {
+    const auto dead = servers_[i]->dead_until.load(std::memory_order_acquire);
+    return dead != 0 && Clock::time_point(Clock::duration(dead)) > Clock::now();
+  }
+
+ private:
+  enum class StoreStatus { stored, not_stored, exists, not_found };
+
+  struct Server {
+    Server(ServerSpec s, std::size_t pool_size) : spec(std::move(s)), name(spec.to_string()), pool(pool_size) {}
+    ServerSpec spec;
+    std::string name;
+    detail::ConnectionPool pool;
+    std::atomic<int> failures{0};
+    /// Clock ticks until which the server is dead; 0 when alive.
+    std::atomic<Clock::rep> dead_until{0};
+  };
+
+  /// The ring over the servers that are alive, with indices mapped back.
+  struct LiveRing {
+    std::optional<Ring> ring;
+    std::vector<std::size_t> to_server;
+  };
+
+  /// Key with prefix, validated, in a stack buffer (no allocation).
+  struct FullKey {
+    char buf[CACHEKIT_MAX_KEY_LENGTH];
+    std::size_t len = 0;
+    std::string_view view() const noexcept { return std::string_view(buf, len); }
+  };
+
+  void init() {
+    auto ok = config_.validate();
+    if (!ok) {
+      init_error_ = std::move(ok).error();
+      return;
+    }
+    std::vector<ServerSpec> specs;
+    for (const auto& s : config_.servers) specs.push_back(*ServerSpec::parse(s));
+    for (const auto& s : specs) servers_.push_back(std::make_unique<Server>(s, config_.max_pool_size));
+    auto ring = Ring::build(specs, config_.distribution);
+    full_ring_.emplace(std::move(*ring));
+  }
+
+  Result<void> make_key(std::string_view key, FullKey& out) const {
+    const std::string& prefix = config_.key_prefix;
+    if (key.empty()) return Error(ErrorKind::permanent, "empty key");
+    if (prefix.size() + key.size() > CACHEKIT_MAX_KEY_LENGTH) {
+      return Error(ErrorKind::permanent, "key longer than " + std::to_string(CACHEKIT_MAX_KEY_LENGTH) +
+                                             " bytes (with key_prefix)");
+    }
+    for (char ch : key) {
+      if (detail::bad_key_byte(static_cast<unsigned char>(ch))) {
+        return Error(ErrorKind::permanent, "key contains whitespace or a control character");
+      }
+    }
+    std::memcpy(out.buf, prefix.data(), prefix.size());
+    std::memcpy(out.buf + prefix.size(), key.data(), key.size());
+    out.len = prefix.size() + key.size();
+    return {};
+  }
+
+  Deadline call_deadline(Deadline start) const noexcept {
+    return start + config_.connect_timeout + (config_.retry_attempts + 1) * config_.timeout;
+  }
+
+  // ---- routing and failover ----
+
+  /// Server for key (hashed without key_prefix, as libmemcached and
+  /// pymemcache do), skipping dead servers.
+  Result<std::size_t> route(std::string_view key, Clock::time_point now) {
+    if (init_error_) return *init_error_;
+    if (dead_count_.load(std::memory_order_acquire) == 0) return full_ring_->server_for(key);
+    revive_due(now);
+    std::shared_ptr<const LiveRing> live;
+    {
+      std::lock_guard<std::mutex> lock(routing_mutex_);
+      live = live_;
+    }
+    if (!live) return full_ring_->server_for(key);
+    if (!live->ring) return Error(ErrorKind::transient, "every server is marked dead");
+    return live->to_server[live->ring->server_for(key)];
+  }
+
+  bool is_dead(const Server& s, Clock::time_point now) const noexcept {
+    const auto d = s.dead_until.load(std::memory_order_acquire);
+    return d != 0 && now.time_since_epoch().count() < d;
+  }
+
+  void rebuild_live_ring_locked() {
+    if (dead_count_.load(std::memory_order_acquire) == 0 || !config_.remove_failed_servers) {
+      live_.reset();
+      return;
+    }
+    auto lr = std::make_shared<LiveRing>();
+    std::vector<ServerSpec> specs;
+    for (std::size_t i = 0; i < servers_.size(); ++i) {
+      if (servers_[i]->dead_until.load(std::memory_order_acquire) == 0) {
+        specs.push_back(servers_[i]->spec);
+        lr->to_server.push_back(i);
+      }
+    }
+    if (!specs.empty()) {
+      auto r = Ring::build(std::move(specs), config_.distribution);
+      if (r) lr->ring.emplace(std::move(*r));
+    }
+    live_ = std::move(lr);
+  }
+
+  void revive_due(Clock::time_point now) {
+    bool any = false;
+    for (auto& s : servers_) {
+      const auto d = s->dead_until.load(std::memory_order_acquire);
+      if (d != 0 && now.time_since_epoch().count() >= d) any = true;
+    }
+    if (!any) return;
+    std::lock_guard<std::mutex> lock(routing_mutex_);
+    bool changed = false;
+    for (auto& s : servers_) {
+      auto d = s->dead_until.load(std::memory_order_acquire);
+      if (d != 0 && now.time_since_epoch().count() >= d && s->dead_until.compare_exchange_strong(d, 0)) {
+        // On probation: one more failure sends it back out.
+        s->failures.store(config_.server_failure_limit - 1, std::memory_order_release);
+        dead_count_.fetch_sub(1, std::memory_order_acq_rel);
+        changed = true;
+      }
+    }
+    if (changed) rebuild_live_ring_locked();
+  }
+
+  void record_failure(Server& s) {
+    const int f = s.failures.fetch_add(1, std::memory_order_acq_rel) + 1;
+    if (f < config_.server_failure_limit) return;
+    std::lock_guard<std::mutex> lock(routing_mutex_);
+    if (s.dead_until.load(std::memory_order_acquire) != 0) return;
+    const auto until = Clock::now() + config_.dead_timeout;
+    s.dead_until.store(until.time_since_epoch().count(), std::memory_order_release);
+    dead_count_.fetch_add(1, std::memory_order_acq_rel);
+    rebuild_live_ring_locked();
+    s.pool.close_idle();
+  }
+
+  static void record_success(Server& s) noexcept {
+    if (s.failures.load(std::memory_order_relaxed) != 0) s.failures.store(0, std::memory_order_relaxed);
+  }
+
+  /// Where getting a connection failed.
+  enum class Stage { pool, connect };
+
+  /// A pooled connection to server s, opening one when needed.
+  Result<detail::PoolLease> connection(Server& s, Deadline call_end, Stage& failed_at) {
+    const auto now = Clock::now();
+    const Deadline io_end = std::min(now + config_.timeout, call_end);
+    failed_at = Stage::pool;
+    auto lease = s.pool.acquire(io_end);
+    if (!lease) return std::move(lease).error();
+    detail::Connection* c = lease->get();
+    // A connection idle for a while may have been closed by the server.
+    if (c != nullptr && now - c->last_used() > std::chrono::seconds(1) && detail::net::idle_connection_broken(c->fd())) {
+      c->mark_broken();
+      lease->set(nullptr);
+    }
+    if (lease->get() == nullptr) {
+      failed_at = Stage::connect;
+      const Deadline conn_end = std::min(now + config_.connect_timeout, call_end);
+      auto opened = detail::Connection::open(s.spec.host, s.spec.port, conn_end, io_end, config_.username, config_.password);
+      if (!opened) return std::move(opened).error();
+      lease->set(std::move(*opened));
+    }
+    return lease;
+  }
+
+  Error decorate(Error e, const char* op, std::string_view key, const Server* s) const {
+    e.with_operation(op);
+    if (!key.empty()) e.with_key(std::string(key));
+    if (s != nullptr) e.with_server(s->name);
+    return e;
+  }
+
+  static bool retryable_kind(ErrorKind k) noexcept { return k == ErrorKind::transient || k == ErrorKind::timeout; }
+  static bool server_fault(ErrorKind k) noexcept {
+    return k == ErrorKind::transient || k == ErrorKind::timeout || k == ErrorKind::unknown;
+  }
+
+  /// Runs fn(connection, key, deadline) for one key with routing, retries
+  /// and failover. idempotent=false: never retried once a byte was sent.
+  template <class T, class Fn>
+  Result<T> single(const char* op, std::string_view key, bool idempotent, Fn&& fn) {
+    FullKey fk;
+    auto valid = make_key(key, fk);
+    if (!valid) return decorate(std::move(valid).error(), op, key, nullptr);
+    if (init_error_) return decorate(*init_error_, op, key, nullptr);
+    const auto start = Clock::now();
+    const Deadline end = call_deadline(start);
+    for (int attempt = 0;; ++attempt) {
+      const auto now = attempt == 0 ? start : Clock::now();
+      auto idx = route(key, now);
+      if (!idx) return decorate(std::move(idx).error(), op, key, nullptr);
+      Server& s = *servers_[*idx];
+      if (!config_.remove_failed_servers && is_dead(s, now)) {
+        return decorate(Error(ErrorKind::transient, "server is marked dead"), op, key, &s);
+      }
+      bool sent_nothing = false;
+      Error err;
+      {
+        Stage stage = Stage::pool;
+        auto lease = connection(s, end, stage);
+        if (lease) {
+          detail::Connection& c = *lease->get();
+          auto r = fn(c, fk.view(), std::min(Clock::now() + config_.timeout, end));
+          if (r || !c.broken()) {
+            c.touch_used(start);
+            record_success(s);
+            return r ? std::move(r) : Result<T>(decorate(std::move(r).error(), op, key, &s));
+          }
+          err = std::move(r).error();
+        } else {
+          err = std::move(lease).error();
+          // An exhausted pool is not the server's fault and is not retried.
+          if (stage == Stage::pool) return decorate(std::move(err), op, key, &s);
+          sent_nothing = true;
+        }
+      }
+      if (err.kind() == ErrorKind::authentication || err.kind() == ErrorKind::permanent) {
+        return decorate(std::move(err), op, key, &s);
+      }
+      if (server_fault(err.kind())) record_failure(s);
+      const bool may_retry = retryable_kind(err.kind()) && (idempotent || sent_nothing);
+      if (!may_retry || attempt >= config_.retry_attempts || Clock::now() >= end) {
+        return decorate(std::move(err), op, key, &s);
+      }
+    }
+  }
+
+  /// Runs fn on server i directly (no routing, no retries): admin commands.
+  template <class T, class Fn>
+  Result<T> on_server(std::size_t i, const char* op, Deadline end, Fn&& fn) {
+    if (init_error_) return decorate(*init_error_, op, {}, nullptr);
+    Server& s = *servers_[i];
+    Stage stage = Stage::pool;
+    auto lease = connection(s, end, stage);
+    if (!lease) return decorate(std::move(lease).error(), op, {}, &s);
+    detail::Connection& c = *lease->get();
+    auto r = fn(c, std::min(Clock::now() + config_.timeout, end));
+    c.touch_used(Clock::now());
+    if (!r) return decorate(std::move(r).error(), op, {}, &s);
+    return r;
+  }
+
+  Result<std::string> server_version(std::size_t i, Deadline end) {
+    return on_server<std::string>(i, "version", end, [](detail::Connection& c, Deadline d) -> Result<std::string> {
+      const std::uint32_t opaque = c.take_opaques();
+      protocol::encode_request(c.out(), protocol::Opcode::version, {}, {}, {}, opaque);
+      auto ok = c.round_trip(protocol::Opcode::version, opaque, d);
+      if (!ok) return std::move(ok).error();
+      auto& p = c.parser();
+      const std::uint16_t st = p.header().status;
+      std::string v(p.value());
+      p.next();
+      if (st != 0) return protocol::status_error(st);
+      return v;
+    });
+  }
+
+  /// Sends a request already encoded in c.out(), reads its reply: true on
+  /// ok, false on the given "negative" status, else the status error.
+  static Result<bool> status_bool(detail::Connection& c, protocol::Opcode op, std::uint32_t opaque, Deadline d,
+                                  protocol::Status negative) {
+    auto ok = c.round_trip(op, opaque, d);
+    if (!ok) return std::move(ok).error();
+    auto& p = c.parser();
+    const std::uint16_t st = p.header().status;
+    p.next();
+    if (st == 0) return true;
+    if (st == static_cast<std::uint16_t>(negative)) return false;
+    return protocol::status_error(st);
+  }
+
+  Result<void> check_value(std::string_view value) const {
+    if (config_.max_item_size_bytes != 0 && value.size() > config_.max_item_size_bytes) {
+      return Error(ErrorKind::permanent, "value of " + std::to_string(value.size()) + " bytes exceeds max_item_size_bytes (" +
+                                             std::to_string(config_.max_item_size_bytes) + ")");
+    }
+    if (value.size() > 0xffffffffu - CACHEKIT_MAX_KEY_LENGTH - 8) return Error(ErrorKind::permanent, "value too large");
+    return {};
+  }
+
+  Result<StoreStatus> store(const char* op, protocol::Opcode opcode, std::string_view key, std::string_view value,
+                            std::chrono::seconds ttl, std::uint32_t flags, std::uint64_t cas_token) {
+    auto ok = check_value(value);
+    if (!ok) return decorate(std::move(ok).error(), op, key, nullptr);
+    const std::uint32_t exp = detail::normalize_ttl(ttl);
+    const bool has_extras = opcode != protocol::Opcode::append && opcode != protocol::Opcode::prepend;
+    const bool idempotent = has_extras;
+    return single<StoreStatus>(
+        op, key, idempotent,
+        [&](detail::Connection& c, std::string_view k, Deadline d) -> Result<StoreStatus> {
+          const std::uint32_t opaque = c.take_opaques();
+          if (has_extras) {
+            protocol::encode_store(c.out(), opcode, k, value, flags, exp, opaque, cas_token);
+          } else {
+            protocol::encode_request(c.out(), opcode, k, {}, value, opaque);
+          }
+          auto rt = c.round_trip(opcode, opaque, d);
+          if (!rt) return std::move(rt).error();
+          auto& p = c.parser();
+          const std::uint16_t st = p.header().status;
+          p.next();
+          switch (static_cast<protocol::Status>(st)) {
+            case protocol::Status::ok: return StoreStatus::stored;
+            case protocol::Status::not_stored: return StoreStatus::not_stored;
+            case protocol::Status::key_exists: return StoreStatus::exists;
+            case protocol::Status::key_not_found: return StoreStatus::not_found;
+            default: return protocol::status_error(st);
+          }
+        });
+  }
+
+  Result<bool> stored_bool(const char* op, protocol::Opcode opcode, std::string_view key, std::string_view value,
+                           std::chrono::seconds ttl, std::uint32_t flags) {
+    auto r = store(op, opcode, key, value, ttl, flags, 0);
+    if (!r) return std::move(r).error();
+    return *r == StoreStatus::stored;
+  }
+
+  Result<std::optional<std::uint64_t>> counter(const char* op, protocol::Opcode opcode, std::string_view key,
+                                               std::uint64_t delta, std::optional<std::uint64_t> initial,
+                                               std::chrono::seconds ttl) {
+    const std::uint32_t exp = detail::normalize_ttl(ttl);
+    return single<std::optional<std::uint64_t>>(
+        op, key, false,
+        [&](detail::Connection& c, std::string_view k, Deadline d) -> Result<std::optional<std::uint64_t>> {
+          const std::uint32_t opaque = c.take_opaques();
+          protocol::encode_counter(c.out(), opcode, k, delta, initial.value_or(0), initial.has_value(), exp, opaque);
+          auto rt = c.round_trip(opcode, opaque, d);
+          if (!rt) return std::move(rt).error();
+          auto& p = c.parser();
+          const std::uint16_t st = p.header().status;
+          if (st == 0) {
+            const std::string_view v = p.value();
+            if (v.size() != 8) return c.protocol_failure("counter reply is not 8 bytes");
+            const auto n = protocol::detail::get64(reinterpret_cast<const unsigned char*>(v.data()));
+            p.next();
+            return std::optional<std::uint64_t>(n);
+          }
+          p.next();
+          if (st == static_cast<std::uint16_t>(protocol::Status::key_not_found)) return std::optional<std::uint64_t>();
+          return protocol::status_error(st);
+        });
+  }
+
+  // ---- pipelines over many connections (get_many, set_many) ----
+
+  /// One pipeline on one connection: requests for keys[idx...] then a NOOP.
+  struct Job {
+    std::size_t server = 0;
+    std::vector<std::uint32_t> keys;  // indices into the caller's arrays
+    detail::PoolLease lease;
+    std::uint32_t noop_opaque = 0;
+    bool done = false;
+    bool failed = false;
+    Error error;
+  };
+
+  /// Splits the pending key indices into jobs per server (large batches
+  /// over several pooled connections) and acquires their connections.
+  void plan_jobs(const std::vector<std::uint32_t>& pending, const std::vector<std::size_t>& server_of,
+                 std::vector<Job>& jobs) {
+    std::vector<std::vector<std::uint32_t>> by_server(servers_.size());
+    for (auto i : pending) by_server[server_of[i]].push_back(i);
+    for (std::size_t s = 0; s < by_server.size(); ++s) {
+      auto& ks = by_server[s];
+      if (ks.empty()) continue;
+      std::size_t parts = (ks.size() + kKeysPerConnection - 1) / kKeysPerConnection;
+      parts = std::max<std::size_t>(1, std::min(parts, config_.max_pool_size));
+      const std::size_t per = (ks.size() + parts - 1) / parts;
+      for (std::size_t off = 0; off < ks.size(); off += per) {
+        Job j;
+        j.server = s;
+        j.keys.assign(ks.begin() + static_cast<std::ptrdiff_t>(off),
+                      ks.begin() + static_cast<std::ptrdiff_t>(std::min(ks.size(), off + per)));
+        jobs.push_back(std::move(j));
+      }
+    }
+  }
+
+  /// Opens or takes connections for jobs: the first per server may wait,
+  /// extra ones only if free now (else merged into the server's first job).
+  void connect_jobs(std::vector<Job>& jobs, Deadline end) {
+    std::vector<std::size_t> first_of(servers_.size(), static_cast<std::size_t>(-1));
+    for (std::size_t j = 0; j < jobs.size(); ++j) {
+      Job& job = jobs[j];
+      Server& s = *servers_[job.server];
+      if (first_of[job.server] != static_cast<std::size_t>(-1)) {
+        Job& first = jobs[first_of[job.server]];
+        if (first.failed || !s.pool.try_acquire(job.lease)) {
+          first.keys.insert(first.keys.end(), job.keys.begin(), job.keys.end());
+          job.keys.clear();
+          job.done = true;
+          continue;
+        }
+        if (job.lease.get() == nullptr) {
+          const auto now = Clock::now();
+          auto opened = detail::Connection::open(s.spec.host, s.spec.port, std::min(now + config_.connect_timeout, end),
+                                                 std::min(now + config_.timeout, end), config_.username, config_.password);
+          if (!opened) {
+            job.lease.discard();
+            first.keys.insert(first.keys.end(), job.keys.begin(), job.keys.end());
+            job.keys.clear();
+            job.done = true;
+            continue;
+          }
+          job.lease.set(std::move(*opened));
+        }
+        continue;
+      }
+      first_of[job.server] = j;
+      Stage stage = Stage::pool;
+      auto lease = connection(s, end, stage);
+      if (!lease) {
+        job.failed = true;
+        job.error = std::move(lease).error();
+        continue;
+      }
+      job.lease = std::move(*lease);
+    }
+  }
+
+  /// Drives every job's connection at once: sends what each socket takes,
+  /// reads what each has, hands complete replies to on_reply(job, parser)
+  /// until each job's NOOP arrives or the deadline passes.
+  template <class OnReply>
+  void run_jobs(std::vector<Job>& jobs, Deadline deadline, OnReply&& on_reply) {
+    std::vector<pollfd> fds;
+    std::vector<std::size_t> fd_job;
+    auto fail = [&](Job& j, Error e) {
+      j.failed = true;
+      j.done = true;
+      j.error = std::move(e);
+      if (j.lease.get() != nullptr) j.lease.get()->mark_broken();
+    };
+    for (;;) {
+      fds.clear();
+      fd_job.clear();
+      for (std::size_t i = 0; i < jobs.size(); ++i) {
+        Job& j = jobs[i];
+        if (j.done || j.failed) continue;
+        detail::Connection& c = *j.lease.get();
+        if (c.pending() > 0) {
+          auto s = c.send_some();
+          if (!s) {
+            fail(j, std::move(s).error());
+            continue;
+          }
+        }
+        // Parse what is buffered; read until the socket has no more.
+        for (;;) {
+          auto more = c.recv_available();
+          if (!more) {
+            fail(j, std::move(more).error());
+            break;
+          }
+          if (!*more) break;
+          bool stop = false;
+          while (c.has_buffered() && !stop) {
+            auto complete = c.parse_buffered();
+            if (!complete) {
+              fail(j, std::move(complete).error());
+              stop = true;
+              break;
+            }
+            if (!*complete) break;
+            auto verdict = on_reply(j, c.parser());
+            c.parser().next();
+            if (!verdict) {
+              fail(j, c.protocol_failure(verdict.error().message().c_str()));
+              stop = true;
+            } else if (*verdict) {
+              j.done = true;
+              if (c.has_buffered()) fail(j, c.protocol_failure("unexpected bytes after the last reply"));
+              stop = true;
+            }
+          }
+          if (stop) break;
+        }
+        if (j.done || j.failed) continue;
+        fds.push_back(pollfd{c.fd(), static_cast<short>(POLLIN | (c.pending() > 0 ? POLLOUT : 0)), 0});
+        fd_job.push_back(i);
+      }
+      if (fds.empty()) return;
+      auto ready = detail::net::wait_many(fds.data(), fds.size(), deadline);
+      if (!ready || *ready == 0) {
+        Error e = ready ? Error(ErrorKind::timeout, "no complete reply before the timeout") : std::move(ready).error();
+        for (auto i : fd_job) fail(jobs[i], e);
+        return;
+      }
+    }
+  }
+
+  static constexpr std::size_t kKeysPerConnection = 64;
+
+  Result<std::vector<std::optional<std::string>>> get_many_impl(const std::string_view* keys, std::size_t n) {
+    const char* const op = "get_many";
+    if (init_error_) return decorate(*init_error_, op, {}, nullptr);
+    std::vector<std::optional<std::string>> results(n);
+    if (n == 0) return results;
+    if (n > 0x7ffffff0u) return decorate(Error(ErrorKind::permanent, "too many keys"), op, {}, nullptr);
+    // Full keys (prefix + key) packed into one buffer.
+    const std::string& prefix = config_.key_prefix;
+    std::string packed;
+    std::vector<std::uint32_t> offset(n + 1, 0);
+    if (!prefix.empty()) packed.reserve(n * (prefix.size() + 16));
+    for (std::size_t i = 0; i < n; ++i) {
+      FullKey fk;
+      auto ok = make_key(keys[i], fk);
+      if (!ok) return decorate(std::move(ok).error(), op, keys[i], nullptr);
+      if (!prefix.empty()) {
+        packed.append(fk.buf, fk.len);
+        offset[i + 1] = static_cast<std::uint32_t>(packed.size());
+      }
+    }
+    auto full_key = [&](std::size_t i) -> std::string_view {
+      if (prefix.empty()) return keys[i];
+      return std::string_view(packed.data() + offset[i], offset[i + 1] - offset[i]);
+    };
+
+    const auto start = Clock::now();
+    const Deadline end = call_deadline(start);
+    std::vector<std::uint32_t> pending(n);
+    for (std::size_t i = 0; i < n; ++i) pending[i] = static_cast<std::uint32_t>(i);
+    std::vector<std::size_t> server_of(n);
+    for (int attempt = 0;; ++attempt) {
+      auto routed = route_many(keys, pending, server_of, attempt == 0 ? start : Clock::now());
+      if (!routed) return decorate(std::move(routed).error(), op, {}, nullptr);
+      std::vector<Job> jobs;
+      plan_jobs(pending, server_of, jobs);
+      connect_jobs(jobs, end);
+      for (auto& j : jobs) {
+        if (j.done || j.failed) continue;
+        detail::Connection& c = *j.lease.get();
+        const std::uint32_t base = c.take_opaques(static_cast<std::uint32_t>(j.keys.size() + 1));
+        for (std::size_t k = 0; k < j.keys.size(); ++k) {
+          protocol::encode_request(c.out(), protocol::Opcode::getkq, full_key(j.keys[k]), {}, {},
+                                   base + static_cast<std::uint32_t>(k));
+        }
+        j.noop_opaque = base + static_cast<std::uint32_t>(j.keys.size());
+        protocol::encode_request(c.out(), protocol::Opcode::noop, {}, {}, {}, j.noop_opaque);
+      }
+      const Deadline io_end = std::min(Clock::now() + config_.timeout, end);
+      run_jobs(jobs, io_end, [&](Job& j, protocol::ResponseParser& p) -> Result<bool> {
+        const auto& h = p.header();
+        if (h.opaque == j.noop_opaque) {
+          if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::noop)) return Error(ErrorKind::unknown, "reply opcode does not match the request");
+          return true;
+        }
+        const std::uint32_t base = j.noop_opaque - static_cast<std::uint32_t>(j.keys.size());
+        if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::getkq) || h.opaque < base || h.opaque >= j.noop_opaque) {
+          return Error(ErrorKind::unknown, "reply to a request that was not sent");
+        }
+        const std::uint32_t idx = j.keys[h.opaque - base];
+        if (p.key() != full_key(idx)) return Error(ErrorKind::unknown, "reply key does not match the request");
+        if (h.status == 0) results[idx].emplace(p.take_value());
+        return false;
+      });
+      // Finish: give back healthy connections, collect failed keys.
+      pending.clear();
+      Error last;
+      const Server* last_server = nullptr;
+      for (auto& j : jobs) {
+        Server& s = *servers_[j.server];
+        if (j.failed) {
+          last = j.error;
+          last_server = &s;
+          if (server_fault(j.error.kind())) record_failure(s);
+          for (auto k : j.keys) {
+            results[k].reset();
+            pending.push_back(k);
+          }
+          j.lease.discard();
+        } else if (j.lease.get() != nullptr) {
+          j.lease.get()->touch_used(start);
+          record_success(s);
+        }
+      }
+      if (pending.empty()) return results;
+      if (!retryable_kind(last.kind()) || attempt >= config_.retry_attempts || Clock::now() >= end) {
+        return decorate(std::move(last), op, keys[pending.front()], last_server);
+      }
+      std::sort(pending.begin(), pending.end());
+    }
+  }
+
+  /// Routes keys[pending[i]] into server_of.
+  Result<void> route_many(const std::string_view* keys, const std::vector<std::uint32_t>& pending,
+                          std::vector<std::size_t>& server_of, Clock::time_point now) {
+    if (dead_count_.load(std::memory_order_acquire) == 0 && pending.size() == server_of.size()) {
+      full_ring_->server_for(keys, pending.size(), server_of.data());
+      return {};
+    }
+    for (auto i : pending) {
+      auto r = route(keys[i], now);
+      if (!r) return std::move(r).error();
+      server_of[i] = *r;
+    }
+    return {};
+  }
+
+  Result<std::vector<KeyError>> set_many_impl(const std::pair<std::string_view, std::string_view>* items,
+                                              std::size_t n, std::chrono::seconds ttl, std::uint32_t flags) {
+    const char* const op = "set_many";
+    if (init_error_) return decorate(*init_error_, op, {}, nullptr);
+    std::vector<KeyError> failures;
+    if (n > 0x7ffffff0u) return decorate(Error(ErrorKind::permanent, "too many keys"), op, {}, nullptr);
+    const std::uint32_t exp = detail::normalize_ttl(ttl);
+    std::vector<std::string_view> keys(n);
+    std::string packed;
+    std::vector<std::uint32_t> offset(n + 1, 0);
+    std::vector<std::uint32_t> pending;
+    pending.reserve(n);
+    const std::string& prefix = config_.key_prefix;
+    for (std::size_t i = 0; i < n; ++i) {
+      keys[i] = items[i].first;
+      FullKey fk;
+      auto ok = make_key(items[i].first, fk);
+      if (ok) ok = check_value(items[i].second);
+      if (!ok) {
+        failures.push_back(KeyError{i, decorate(std::move(ok).error(), op, items[i].first, nullptr)});
+      } else {
+        pending.push_back(static_cast<std::uint32_t>(i));
+      }
+      if (!prefix.empty()) {
+        packed.append(fk.buf, ok ? fk.len : 0);
+        offset[i + 1] = static_cast<std::uint32_t>(packed.size());
+      }
+    }
+    auto full_key = [&](std::size_t i) -> std::string_view {
+      if (prefix.empty()) return keys[i];
+      return std::string_view(packed.data() + offset[i], offset[i + 1] - offset[i]);
+    };
+    const auto start = Clock::now();
+    const Deadline end = call_deadline(start);
+    std::vector<std::size_t> server_of(n);
+    for (int attempt = 0; !pending.empty(); ++attempt) {
+      auto routed = route_many(keys.data(), pending, server_of, attempt == 0 ? start : Clock::now());
+      if (!routed) {
+        for (auto i : pending) failures.push_back(KeyError{i, decorate(routed.error(), op, keys[i], nullptr)});
+        break;
+      }
+      std::vector<Job> jobs;
+      plan_jobs(pending, server_of, jobs);
+      connect_jobs(jobs, end);
+      for (auto& j : jobs) {
+        if (j.done || j.failed) continue;
+        detail::Connection& c = *j.lease.get();
+        const std::uint32_t base = c.take_opaques(static_cast<std::uint32_t>(j.keys.size() + 1));
+        for (std::size_t k = 0; k < j.keys.size(); ++k) {
+          protocol::encode_store(c.out(), protocol::Opcode::setq, full_key(j.keys[k]), items[j.keys[k]].second, flags,
+                                 exp, base + static_cast<std::uint32_t>(k));
+        }
+        j.noop_opaque = base + static_cast<std::uint32_t>(j.keys.size());
+        protocol::encode_request(c.out(), protocol::Opcode::noop, {}, {}, {}, j.noop_opaque);
+      }
+      const Deadline io_end = std::min(Clock::now() + config_.timeout, end);
+      run_jobs(jobs, io_end, [&](Job& j, protocol::ResponseParser& p) -> Result<bool> {
+        const auto& h = p.header();
+        if (h.opaque == j.noop_opaque) {
+          if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::noop)) return Error(ErrorKind::unknown, "reply opcode does not match the request");
+          return true;
+        }
+        const std::uint32_t base = j.noop_opaque - static_cast<std::uint32_t>(j.keys.size());
+        if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::setq) || h.opaque < base || h.opaque >= j.noop_opaque) {
+          return Error(ErrorKind::unknown, "reply to a request that was not sent");
+        }
+        // Quiet sets answer only on failure.
+        const std::uint32_t idx = j.keys[h.opaque - base];
+        failures.push_back(KeyError{idx, decorate(protocol::status_error(h.status), op, keys[idx], servers_[j.server].get())});
+        return false;
+      });
+      pending.clear();
+      Error last;
+      for (auto& j : jobs) {
+        Server& s = *servers_[j.server];
+        if (j.failed) {
+          last = j.error;
+          if (server_fault(j.error.kind())) record_failure(s);
+          // Keys already reported by the server stay reported once.
+          for (auto k : j.keys) pending.push_back(k);
+          j.lease.discard();
+        } else if (j.lease.get() != nullptr) {
+          j.lease.get()->touch_used(start);
+          record_success(s);
+        }
+      }
+      if (pending.empty()) break;
+      if (!retryable_kind(last.kind()) || attempt >= config_.retry_attempts || Clock::now() >= end) {
+        for (auto i : pending) {
+          Error e = last;
+          failures.push_back(KeyError{i, decorate(std::move(e), op, keys[i], servers_[server_of[i]].get())});
+        }
+        break;
+      }
+      // Drop per-key reports for keys about to be retried.
+      std::sort(pending.begin(), pending.end());
+      failures.erase(std::remove_if(failures.begin(), failures.end(),
+                                    [&](const KeyError& f) { return std::binary_search(pending.begin(), pending.end(), static_cast<std::uint32_t>(f.index)); }),
+                     failures.end());
+    }
+    std::stable_sort(failures.begin(), failures.end(), [](const KeyError& a, const KeyError& b) { return a.index < b.index; });
+    failures.erase(std::unique(failures.begin(), failures.end(),
+                               [](const KeyError& a, const KeyError& b) { return a.index == b.index; }),
+                   failures.end());
+    return failures;
+  }
+
+  MemcachedBackendConfig config_;
+  std::optional<Error> init_error_;
+  std::vector<std::unique_ptr<Server>> servers_;
+  std::optional<Ring> full_ring_;
+  std::atomic<int> dead_count_{0};
+  std::mutex routing_mutex_;
+  std::shared_ptr<const LiveRing> live_;
+};
+
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/memcached_backend.hpp ----
+
 // ---- begin cachekit/memory_backend.hpp ----
 // MemoryBackend: the in-process store. Thread-safe, least-recently-used
 // eviction bounded by bytes (key + value sizes), TTLs on a monotonic clock.
@@ -2660,7 +6385,9 @@ inline bool memcached_configured() noexcept {
 /// else a MemoryBackend. Fails when that configuration is malformed.
 inline Result<std::shared_ptr<Backend>> make_default_backend() {
   if (!memcached_configured()) return std::shared_ptr<Backend>(std::make_shared<MemoryBackend>());
-  return Error(ErrorKind::permanent, "CACHEKIT_MEMCACHED_SERVERS is set but MemcachedBackend is not built in yet");
+  auto config = MemcachedBackendConfig::from_env();
+  if (!config) return std::move(config).error();
+  return std::shared_ptr<Backend>(std::make_shared<MemcachedBackend>(std::move(config).value()));
 }
 
 /// The process-wide default backend, made by make_default_backend() on first

@@ -1,0 +1,201 @@
+#pragma once
+// One connection to one memcached server: a socket, a reusable request
+// buffer, a read buffer and a response parser. Any I/O or protocol error
+// marks it broken; a broken connection is closed, never reused.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "error.hpp"
+#include "net/socket.hpp"
+#include "protocol/binary.hpp"
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+
+class Connection {
+ public:
+  using Deadline = net::Deadline;
+
+  /// Connects (bounded by connect_deadline) and, when user is set,
+  /// authenticates with SASL PLAIN (bounded by io_deadline).
+  static Result<std::unique_ptr<Connection>> open(std::string_view host, std::uint16_t port,
+                                                  Deadline connect_deadline, Deadline io_deadline,
+                                                  std::string_view user, std::string_view password) {
+    auto sock = net::connect_to(host, port, connect_deadline);
+    if (!sock) return std::move(sock).error();
+    std::unique_ptr<Connection> c(new Connection(std::move(*sock)));
+    if (!user.empty()) {
+      auto ok = c->authenticate(user, password, io_deadline);
+      if (!ok) return std::move(ok).error();
+    }
+    return c;
+  }
+
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  int fd() const noexcept { return sock_.fd(); }
+  int pid() const noexcept { return pid_; }
+  bool broken() const noexcept { return broken_; }
+  void mark_broken() noexcept {
+    broken_ = true;
+    sock_.close();
+  }
+  net::Clock::time_point last_used() const noexcept { return last_used_; }
+  void touch_used(net::Clock::time_point t) noexcept { last_used_ = t; }
+
+  /// The request buffer; callers append encoded requests, then flush().
+  std::string& out() noexcept { return out_; }
+  /// Fresh opaque values for requests on this connection.
+  std::uint32_t take_opaques(std::uint32_t n = 1) noexcept {
+    const std::uint32_t first = next_opaque_;
+    next_opaque_ += n;
+    if (next_opaque_ > 0x7fffffffu) next_opaque_ = 1;  // keep clear of wrap-around
+    return first;
+  }
+  protocol::ResponseParser& parser() noexcept { return parser_; }
+
+  /// Sends the whole request buffer before the deadline.
+  Result<void> flush(Deadline deadline) {
+    auto ok = net::send_all(sock_.fd(), out_.data(), out_.size(), deadline);
+    out_.clear();
+    if (!ok) {
+      mark_broken();
+      return ok;
+    }
+    awaiting_ = true;
+    return ok;
+  }
+
+  /// Reads until the parser holds one complete response (call
+  /// parser().next() after using it).
+  Result<void> read_response(Deadline deadline) {
+    for (;;) {
+      if (in_pos_ < in_end_) {
+        in_pos_ += parser_.feed(in_.data() + in_pos_, in_end_ - in_pos_);
+        if (parser_.failed()) return protocol_failure(parser_.failure());
+        if (parser_.complete()) return {};
+      }
+      auto got = net::recv_some(sock_.fd(), in_.data(), in_.size(), deadline, awaiting_);
+      if (!got) {
+        mark_broken();
+        return std::move(got).error();
+      }
+      awaiting_ = false;
+      in_pos_ = 0;
+      in_end_ = *got;
+    }
+  }
+
+  /// One request already in out(): sends it and reads its reply, checking
+  /// opcode and opaque.
+  Result<void> round_trip(protocol::Opcode op, std::uint32_t opaque, Deadline deadline) {
+    auto sent = flush(deadline);
+    if (!sent) return sent;
+    auto got = read_response(deadline);
+    if (!got) return got;
+    return check_reply(op, opaque);
+  }
+
+  /// The completed reply must answer op/opaque, else the stream is out of step.
+  Result<void> check_reply(protocol::Opcode op, std::uint32_t opaque) {
+    const auto& h = parser_.header();
+    if (h.opcode != static_cast<std::uint8_t>(op)) return protocol_failure("reply opcode does not match the request");
+    if (h.opaque != opaque) return protocol_failure("reply opaque does not match the request");
+    return {};
+  }
+
+  /// Marks the connection broken and describes a protocol violation.
+  Error protocol_failure(const char* why) {
+    mark_broken();
+    return Error(ErrorKind::unknown, std::string("protocol error: ") + why);
+  }
+
+  // --- non-blocking pieces for pipelines over several connections ---
+
+  /// Bytes of out() not yet sent.
+  std::size_t pending() const noexcept { return out_.size() - out_sent_; }
+  /// Sends what the socket takes now.
+  Result<void> send_some() {
+    auto n = net::try_send(sock_.fd(), out_.data() + out_sent_, out_.size() - out_sent_);
+    if (!n) {
+      mark_broken();
+      return std::move(n).error();
+    }
+    out_sent_ += *n;
+    if (out_sent_ == out_.size()) {
+      out_.clear();
+      out_sent_ = 0;
+    }
+    return {};
+  }
+  /// Reads what is available into the read buffer (false when nothing).
+  Result<bool> recv_available() {
+    if (in_pos_ < in_end_) return true;
+    auto n = net::try_recv(sock_.fd(), in_.data(), in_.size());
+    if (!n) {
+      mark_broken();
+      return std::move(n).error();
+    }
+    in_pos_ = 0;
+    in_end_ = *n;
+    return *n > 0;
+  }
+  /// Feeds buffered bytes to the parser; true when a response completed.
+  Result<bool> parse_buffered() {
+    if (in_pos_ < in_end_) in_pos_ += parser_.feed(in_.data() + in_pos_, in_end_ - in_pos_);
+    if (parser_.failed()) return protocol_failure(parser_.failure());
+    return parser_.complete();
+  }
+  /// Whether unparsed bytes remain in the read buffer.
+  bool has_buffered() const noexcept { return in_pos_ < in_end_; }
+  /// Whether the connection is between replies with nothing left over.
+  bool idle_clean() const noexcept { return !broken_ && in_pos_ == in_end_ && !parser_.in_progress() && out_.empty(); }
+
+ private:
+  static constexpr std::size_t kReadBuffer = 16 * 1024;
+
+  explicit Connection(net::Socket s) : sock_(std::move(s)), in_(kReadBuffer), pid_(net::current_pid()) {
+    out_.reserve(1024);
+  }
+
+  Result<void> authenticate(std::string_view user, std::string_view password, Deadline deadline) {
+    const std::uint32_t opaque = take_opaques();
+    protocol::encode_sasl_plain(out_, user, password, opaque);
+    auto ok = round_trip(protocol::Opcode::sasl_auth, opaque, deadline);
+    // The request buffer held the password; scrub it.
+    for (auto& ch : out_) ch = 0;
+    if (!ok) return ok;
+    const std::uint16_t status = parser_.header().status;
+    parser_.next();
+    if (status != 0) {
+      mark_broken();
+      if (status == static_cast<std::uint16_t>(protocol::Status::auth_error) ||
+          status == static_cast<std::uint16_t>(protocol::Status::auth_continue)) {
+        return Error(ErrorKind::authentication, "SASL PLAIN authentication refused");
+      }
+      return protocol::status_error(status);
+    }
+    return {};
+  }
+
+  net::Socket sock_;
+  std::string out_;
+  std::size_t out_sent_ = 0;
+  std::vector<char> in_;
+  std::size_t in_pos_ = 0, in_end_ = 0;
+  protocol::ResponseParser parser_;
+  std::uint32_t next_opaque_ = 1;
+  int pid_;
+  bool broken_ = false;
+  bool awaiting_ = false;
+  net::Clock::time_point last_used_{};
+};
+
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
