@@ -6312,6 +6312,10 @@ struct CacheOptions {
   std::chrono::seconds ttl{3600};
   /// When false every call runs the function and the cache is not touched.
   bool enabled = true;
+  /// Interop keys on a MemcachedBackend with a key_prefix are refused (the
+  /// other SDKs would not find the entries; every call then runs uncached and
+  /// reports the error) unless this is true.
+  bool allow_key_prefix = false;
   /// Near cache in front of the backend.
   NearCacheOptions l1;
   /// Stampede protection.
@@ -6394,14 +6398,37 @@ inline Result<std::shared_ptr<Backend>> make_default_backend() {
 /// use and kept for the life of the process. When the environment's
 /// configuration is malformed, every operation on it fails with that error
 /// (so cached functions run uncached and report it to on_error).
-inline std::shared_ptr<Backend> default_backend() {
-  static const std::shared_ptr<Backend> instance = [] {
-    auto made = make_default_backend();
-    if (!made) return std::shared_ptr<Backend>(std::make_shared<detail::FailedBackend>(std::move(made).error()));
-    return std::move(made).value();
+inline std::shared_ptr<Backend> default_backend();
+
+namespace detail {
+/// The process-wide default backend and its key prefix (interop keys are
+/// refused over a prefixed backend unless allowed).
+struct DefaultBackendState {
+  std::shared_ptr<Backend> backend;
+  std::string key_prefix;
+};
+
+inline const DefaultBackendState& default_backend_state() {
+  static const DefaultBackendState state = [] {
+    DefaultBackendState s;
+    if (!memcached_configured()) {
+      s.backend = std::make_shared<MemoryBackend>();
+      return s;
+    }
+    auto config = MemcachedBackendConfig::from_env();
+    if (!config) {
+      s.backend = std::make_shared<FailedBackend>(std::move(config).error());
+      return s;
+    }
+    s.key_prefix = config->key_prefix;
+    s.backend = std::make_shared<MemcachedBackend>(std::move(config).value());
+    return s;
   }();
-  return instance;
+  return state;
 }
+}  // namespace detail
+
+inline std::shared_ptr<Backend> default_backend() { return detail::default_backend_state().backend; }
 
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/default_backend.hpp ----
@@ -6439,6 +6466,9 @@ class CacheCore {
   }
 
   const CacheOptions& options() const noexcept { return options_; }
+  /// Why interop keys may not be used over this backend, if they may not.
+  const std::optional<Error>& interop_refusal() const noexcept { return interop_refusal_; }
+  void refuse_interop(Error e) { interop_refusal_ = std::move(e); }
   Backend& backend() noexcept { return *backend_; }
 
   /// The stored bytes for key from the L1, then the backend; nullopt on a
@@ -6577,6 +6607,7 @@ class CacheCore {
   Backend* backend_;
   CacheOptions options_;
   std::unique_ptr<MemoryBackend> l1_;
+  std::optional<Error> interop_refusal_;
 };
 
 /// Releases a stampede lease when the computation ends, also when the user's
@@ -6795,6 +6826,7 @@ class Cached {
   template <class... A>
   Result<std::string> key(const A&... args) const {
     if constexpr (std::is_same_v<KeyFn, InteropKeyFunction>) {
+      if (core_->interop_refusal()) return *core_->interop_refusal();
       const CacheOptions& o = core_->options();
       return interop_key(o.ns, o.operation, args...);
     } else {
@@ -6829,10 +6861,21 @@ class Cached {
 };
 
 namespace detail {
+/// Refuses interop keys over a backend that prefixes keys, unless allowed.
+inline void check_key_prefix(CacheCore& core, std::string_view key_prefix) {
+  if (key_prefix.empty() || core.options().allow_key_prefix) return;
+  core.refuse_interop(Error(ErrorKind::permanent,
+                            "interop keys refused: the backend has key_prefix '" + std::string(key_prefix) +
+                                "', so other cachekit SDKs would not find the entries "
+                                "(set CacheOptions::allow_key_prefix to accept)")
+                          .with_operation("key"));
+}
+
 template <class Fn>
 Cached<std::decay_t<Fn>> make_cached(std::shared_ptr<Backend> owner, Backend* backend, CacheOptions options, Fn&& fn,
-                                     const char* file, int line) {
+                                     const char* file, int line, std::string_view key_prefix = {}) {
   auto core = std::make_shared<CacheCore>(std::move(owner), backend, resolve_options(std::move(options), file, line));
+  check_key_prefix(*core, key_prefix);
   return Cached<std::decay_t<Fn>>(std::move(core), std::make_shared<std::decay_t<Fn>>(std::forward<Fn>(fn)));
 }
 }  // namespace detail
@@ -6852,18 +6895,41 @@ Cached<std::decay_t<Fn>> cache(Backend& backend, CacheOptions options, Fn&& fn,
   return detail::make_cached(nullptr, &backend, std::move(options), std::forward<Fn>(fn), file, line);
 }
 
+/// Memoizes fn over a memcached backend, which the result shares ownership
+/// of. Interop keys are refused when it has a key_prefix, unless
+/// options.allow_key_prefix.
+template <class Fn>
+Cached<std::decay_t<Fn>> cache(std::shared_ptr<MemcachedBackend> backend, CacheOptions options, Fn&& fn,
+                               const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
+  MemcachedBackend* raw = backend.get();
+  return detail::make_cached(std::move(backend), raw, std::move(options), std::forward<Fn>(fn), file, line,
+                             raw->config().key_prefix);
+}
+
+/// Memoizes fn over a memcached backend, which must outlive the result and
+/// its copies. Interop keys are refused when it has a key_prefix, unless
+/// options.allow_key_prefix.
+template <class Fn>
+Cached<std::decay_t<Fn>> cache(MemcachedBackend& backend, CacheOptions options, Fn&& fn,
+                               const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
+  return detail::make_cached(nullptr, &backend, std::move(options), std::forward<Fn>(fn), file, line,
+                             backend.config().key_prefix);
+}
+
 /// Memoizes fn over the default backend (see default_backend()).
 template <class Fn>
 Cached<std::decay_t<Fn>> cache(CacheOptions options, Fn&& fn, const char* file = __builtin_FILE(),
                                int line = __builtin_LINE()) {
-  return cache(default_backend(), std::move(options), std::forward<Fn>(fn), file, line);
+  const auto& d = detail::default_backend_state();
+  return detail::make_cached(d.backend, d.backend.get(), std::move(options), std::forward<Fn>(fn), file, line,
+                             d.key_prefix);
 }
 
 /// Memoizes fn over the default backend with default options: namespace
 /// "cachekit", operation "<file name>-<line>" of this call.
 template <class Fn, class = std::enable_if_t<!std::is_convertible_v<Fn, CacheOptions>>>
 Cached<std::decay_t<Fn>> cache(Fn&& fn, const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
-  return cache(default_backend(), CacheOptions{}, std::forward<Fn>(fn), file, line);
+  return cache(CacheOptions{}, std::forward<Fn>(fn), file, line);
 }
 
 CACHEKIT_END_NAMESPACE

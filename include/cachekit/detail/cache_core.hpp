@@ -35,6 +35,9 @@ class CacheCore {
   }
 
   const CacheOptions& options() const noexcept { return options_; }
+  /// Why interop keys may not be used over this backend, if they may not.
+  const std::optional<Error>& interop_refusal() const noexcept { return interop_refusal_; }
+  void refuse_interop(Error e) { interop_refusal_ = std::move(e); }
   Backend& backend() noexcept { return *backend_; }
 
   /// The stored bytes for key from the L1, then the backend; nullopt on a
@@ -173,6 +176,7 @@ class CacheCore {
   Backend* backend_;
   CacheOptions options_;
   std::unique_ptr<MemoryBackend> l1_;
+  std::optional<Error> interop_refusal_;
 };
 
 /// Releases a stampede lease when the computation ends, also when the user's
