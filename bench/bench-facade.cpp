@@ -4,10 +4,18 @@
 
 #include <cachekit/cachekit.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -51,5 +59,109 @@ void BM_MemoryBackendGet(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(backend.get(key));
 }
 BENCHMARK(BM_MemoryBackendGet);
+
+// A memcached the benchmark starts on a free loopback port and stops by PID.
+class LocalMemcached {
+ public:
+  LocalMemcached() {
+    port_ = free_port();
+    if (port_ == 0) return;
+    const std::string port = std::to_string(port_);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      if (::geteuid() == 0) {
+        ::execlp("memcached", "memcached", "-l", "127.0.0.1", "-p", port.c_str(), "-U", "0", "-u", "nobody",
+                 static_cast<char*>(nullptr));
+      } else {
+        ::execlp("memcached", "memcached", "-l", "127.0.0.1", "-p", port.c_str(), "-U", "0",
+                 static_cast<char*>(nullptr));
+      }
+      ::_exit(127);
+    }
+    // Up to 2 s for the server to accept, before a client marks it dead.
+    bool up = false;
+    for (int i = 0; i < 200 && !up; ++i) {
+      up = accepts(port_);
+      if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!up) return;
+    cachekit::MemcachedBackendConfig cfg;
+    cfg.servers = {"127.0.0.1:" + port};
+    backend_ = std::make_shared<cachekit::MemcachedBackend>(cfg);
+    if (!backend_->set("bench-ready", "1", std::chrono::seconds(10))) backend_.reset();
+  }
+  ~LocalMemcached() {
+    backend_.reset();
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  /// Null when memcached could not be started.
+  std::shared_ptr<cachekit::MemcachedBackend> backend() const { return backend_; }
+
+ private:
+  static sockaddr_in loopback(std::uint16_t port) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    return a;
+  }
+  static bool accepts(std::uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return false;
+    sockaddr_in a = loopback(port);
+    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    return ok;
+  }
+  static std::uint16_t free_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return 0;
+    sockaddr_in a = loopback(0);
+    socklen_t len = sizeof a;
+    std::uint16_t port = 0;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+      port = ntohs(a.sin_port);
+    }
+    ::close(fd);
+    return port == 11211 ? 0 : port;
+  }
+  std::uint16_t port_ = 0;
+  pid_t pid_ = -1;
+  std::shared_ptr<cachekit::MemcachedBackend> backend_;
+};
+
+LocalMemcached& local_memcached() {
+  static LocalMemcached server;
+  return server;
+}
+
+// A raw backend get of the value a memoized call reads (same key, same bytes).
+void BM_MemcachedRawGet(benchmark::State& state) {
+  auto backend = local_memcached().backend();
+  if (!backend) return state.SkipWithError("memcached could not be started");
+  const std::string key = cachekit::interop_key("bench", "square", 7).value();
+  (void)backend->set(key, cachekit::to_msgpack(std::int64_t{49}), std::chrono::seconds(0));
+  for (auto _ : state) {
+    auto r = backend->get(key);
+    if (!r || !r->has_value()) return state.SkipWithError("raw get missed");
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_MemcachedRawGet)->UseRealTime();
+
+// The same read through a memoized call: key derivation + get + decode.
+void BM_FacadeHitMemcached(benchmark::State& state) {
+  auto backend = local_memcached().backend();
+  if (!backend) return state.SkipWithError("memcached could not be started");
+  auto square = cachekit::cache(backend, bench_options(), [](std::int64_t x) { return x * x; });
+  benchmark::DoNotOptimize(square(7));
+  for (auto _ : state) benchmark::DoNotOptimize(square(7));
+  if (square.stats().calls > 1 || square.stats().errors != 0) state.SkipWithError("unexpected misses");
+}
+BENCHMARK(BM_FacadeHitMemcached)->UseRealTime();
 
 }  // namespace
