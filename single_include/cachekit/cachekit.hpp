@@ -4258,6 +4258,7 @@ CACHEKIT_END_NAMESPACE
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <utility>
 
 
 CACHEKIT_BEGIN_NAMESPACE
@@ -4290,7 +4291,10 @@ inline constexpr std::uint64_t rotr64(std::uint64_t x, unsigned n) noexcept {
 
 inline std::uint64_t load64_le(const std::uint8_t* p) noexcept {
   std::uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  std::memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap64(v);
+#endif
   return v;
 }
 }  // namespace detail
@@ -4367,22 +4371,32 @@ class Blake2b {
     v[12] ^= t_[0];
     v[13] ^= t_[1];
     if (last) v[14] = ~v[14];
-    for (int r = 0; r < 12; ++r) {
-      const std::uint8_t* s = detail::blake2b_sigma[r];
-      mix(v, 0, 4, 8, 12, m[s[0]], m[s[1]]);
-      mix(v, 1, 5, 9, 13, m[s[2]], m[s[3]]);
-      mix(v, 2, 6, 10, 14, m[s[4]], m[s[5]]);
-      mix(v, 3, 7, 11, 15, m[s[6]], m[s[7]]);
-      mix(v, 0, 5, 10, 15, m[s[8]], m[s[9]]);
-      mix(v, 1, 6, 11, 12, m[s[10]], m[s[11]]);
-      mix(v, 2, 7, 8, 13, m[s[12]], m[s[13]]);
-      mix(v, 3, 4, 9, 14, m[s[14]], m[s[15]]);
-    }
+    // Rounds expanded at compile time so every index is a constant and the
+    // state can live in registers.
+    rounds(v, m, std::make_index_sequence<12>{});
     for (int i = 0; i < 8; ++i) h_[i] ^= v[i] ^ v[i + 8];
   }
 
+  template <std::size_t R>
+  static void round(std::uint64_t* v, const std::uint64_t* m) noexcept {
+    constexpr const std::uint8_t* s = detail::blake2b_sigma[R];
+    mix(v, 0, 4, 8, 12, m[s[0]], m[s[1]]);
+    mix(v, 1, 5, 9, 13, m[s[2]], m[s[3]]);
+    mix(v, 2, 6, 10, 14, m[s[4]], m[s[5]]);
+    mix(v, 3, 7, 11, 15, m[s[6]], m[s[7]]);
+    mix(v, 0, 5, 10, 15, m[s[8]], m[s[9]]);
+    mix(v, 1, 6, 11, 12, m[s[10]], m[s[11]]);
+    mix(v, 2, 7, 8, 13, m[s[12]], m[s[13]]);
+    mix(v, 3, 4, 9, 14, m[s[14]], m[s[15]]);
+  }
+
+  template <std::size_t... R>
+  static void rounds(std::uint64_t* v, const std::uint64_t* m, std::index_sequence<R...>) noexcept {
+    (round<R>(v, m), ...);
+  }
+
   // The G function (RFC 7693, section 3.1).
-  static void mix(std::uint64_t* v, int a, int b, int c, int d, std::uint64_t x, std::uint64_t y) noexcept {
+  static inline void mix(std::uint64_t* v, int a, int b, int c, int d, std::uint64_t x, std::uint64_t y) noexcept {
     v[a] = v[a] + v[b] + x;
     v[d] = detail::rotr64(v[d] ^ v[a], 32);
     v[c] = v[c] + v[d];
@@ -5138,6 +5152,18 @@ inline constexpr civil_date civil_from_days(std::int64_t z) noexcept {
   return civil_date{y, m, d};
 }
 
+/// Builds a time point from epoch seconds plus nanoseconds (0..999999999);
+/// false when system_clock cannot represent it (libstdc++ counts int64
+/// nanoseconds: years 1678..2261).
+inline bool time_from_epoch(std::int64_t secs, std::int64_t nanos, std::chrono::system_clock::time_point& out) noexcept {
+  using duration = std::chrono::system_clock::duration;
+  constexpr std::int64_t limit = std::chrono::duration_cast<std::chrono::seconds>(duration::max()).count() - 1;
+  if (secs > limit || secs < -limit) return false;
+  out = std::chrono::system_clock::time_point(std::chrono::duration_cast<duration>(std::chrono::seconds(secs)) +
+                                              std::chrono::duration_cast<duration>(std::chrono::nanoseconds(nanos)));
+  return true;
+}
+
 /// Microseconds since the Unix epoch, floored (toward negative infinity).
 inline std::int64_t epoch_micros(std::chrono::system_clock::time_point tp) noexcept {
   return std::chrono::floor<std::chrono::microseconds>(tp.time_since_epoch()).count();
@@ -5262,9 +5288,9 @@ inline Result<std::chrono::system_clock::time_point> parse_iso8601(std::string_v
   if (i != s.size()) return bad("trailing characters");
   const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
-  const auto since = std::chrono::seconds(secs) + std::chrono::nanoseconds(nanos);
-  return std::chrono::system_clock::time_point(
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(since));
+  std::chrono::system_clock::time_point tp;
+  if (!time_from_epoch(secs, nanos, tp)) return bad("outside the range of std::chrono::system_clock");
+  return tp;
 }
 
 }  // namespace detail
@@ -5391,6 +5417,15 @@ void write_map_range(msgpack_writer& w, It first, It last, std::size_t n) {
   }
 }
 
+/// How many elements to reserve for a container whose header announced n:
+/// never more bytes than the input has left, so a forged header cannot turn
+/// a small input into a large allocation (the container still grows if the
+/// elements really are there).
+inline std::size_t bounded_reserve(std::size_t n, std::size_t remaining, std::size_t element_size) noexcept {
+  const std::size_t by_input = remaining / (element_size == 0 ? 1 : element_size);
+  return n < by_input ? n : by_input;
+}
+
 /// Decodes an array of codec<E> values into a container via add(E&&).
 template <class E, class Add>
 Result<void> read_array_into(msgpack_reader& r, std::uint32_t& n, Add&& add, bool header_read = false) {
@@ -5493,6 +5528,16 @@ struct codec<float> {
       return r.error();
     }
     return static_cast<float>(v);
+  }
+};
+
+/// std::nullptr_t <-> nil.
+template <>
+struct codec<std::nullptr_t> {
+  static void encode(detail::msgpack_writer& w, std::nullptr_t) { w.nil(); }
+  static Result<std::nullptr_t> decode(detail::msgpack_reader& r) {
+    if (!r.read_nil()) return r.error();
+    return nullptr;
   }
 };
 
@@ -5604,17 +5649,23 @@ struct codec<std::chrono::time_point<std::chrono::system_clock, D>> {
     if ((b >= 0xd4 && b <= 0xd8) || (b >= 0xc7 && b <= 0xc9)) return decode_timestamp_ext(r);
     double secs = 0;
     if (!r.read_double(secs)) return r.error();
-    if (!std::isfinite(secs) || secs > 9.2e12 || secs < -9.2e12) {
-      r.fail("epoch seconds out of range");
-      return r.error();
+    std::chrono::system_clock::time_point tp;
+    if (!std::isfinite(secs) || secs > 9.2e12 || secs < -9.2e12) return out_of_range(r);
+    const auto us = static_cast<std::int64_t>(std::llround(secs * 1e6));
+    std::int64_t whole = us / 1000000;
+    std::int64_t frac = us % 1000000;
+    if (frac < 0) {
+      frac += 1000000;
+      --whole;
     }
-    return from_micros(static_cast<std::int64_t>(std::llround(secs * 1e6)));
+    if (!detail::time_from_epoch(whole, frac * 1000, tp)) return out_of_range(r);
+    return std::chrono::time_point_cast<D>(tp);
   }
 
  private:
-  static time_point from_micros(std::int64_t us) {
-    return std::chrono::time_point_cast<D>(std::chrono::system_clock::time_point(
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::microseconds(us))));
+  static Error out_of_range(detail::msgpack_reader& r) {
+    r.fail("time outside the range of std::chrono::system_clock");
+    return r.error();
   }
 
   static Result<time_point> decode_sentinel(detail::msgpack_reader& r) {
@@ -5676,13 +5727,9 @@ struct codec<std::chrono::time_point<std::chrono::system_clock, D>> {
       r.fail("bad timestamp extension length");
       return r.error();
     }
-    if (nanos >= 1000000000u || secs > 9200000000000LL || secs < -9200000000000LL) {
-      r.fail("timestamp out of range");
-      return r.error();
-    }
-    const auto since = std::chrono::seconds(secs) + std::chrono::nanoseconds(nanos);
-    return std::chrono::time_point_cast<D>(std::chrono::system_clock::time_point(
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(since)));
+    std::chrono::system_clock::time_point tp;
+    if (nanos >= 1000000000u || !detail::time_from_epoch(secs, nanos, tp)) return out_of_range(r);
+    return std::chrono::time_point_cast<D>(tp);
   }
 };
 
@@ -5713,7 +5760,7 @@ struct codec<std::vector<T, A>> {
     std::uint32_t n = 0;
     if (!r.read_array_header(n)) return r.error();
     std::vector<T, A> out;
-    out.reserve(n);  // n <= remaining input bytes, checked by the reader
+    out.reserve(detail::bounded_reserve(n, r.remaining(), sizeof(T)));
     auto res = detail::read_array_into<T>(r, n, [&](T&& e) { out.push_back(std::move(e)); }, true);
     if (!res) return std::move(res).error();
     return out;
@@ -5797,7 +5844,7 @@ struct codec<std::unordered_map<K, V, H, E, A>> {
     std::uint32_t n = 0;
     if (!r.read_map_header(n)) return r.error();
     std::unordered_map<K, V, H, E, A> out;
-    out.reserve(n);  // n <= remaining input bytes / 2
+    out.reserve(detail::bounded_reserve(n, r.remaining(), 2 * sizeof(void*) + sizeof(K) + sizeof(V)));
     auto res = detail::read_map_into<K, V>(r, n, [&](K&& k, V&& v) { out.insert_or_assign(std::move(k), std::move(v)); });
     if (!res) return std::move(res).error();
     return out;
@@ -6165,6 +6212,13 @@ CACHEKIT_END_NAMESPACE
 #define CACHEKIT_FIELDS(Type, ...)                                                                   \
   [[maybe_unused]] inline auto cachekit_fields_of(::cachekit::detail::fields_tag<Type>) noexcept {  \
     return ::std::make_tuple(CACHEKIT_DETAIL_FOREACH(CACHEKIT_DETAIL_FIELD, Type, __VA_ARGS__));     \
+  }
+
+/// Like CACHEKIT_FIELDS, but written inside the class body (as a hidden
+/// friend), so private members can be listed.
+#define CACHEKIT_FIELDS_FRIEND(Type, ...)                                                        \
+  friend auto cachekit_fields_of(::cachekit::detail::fields_tag<Type>) noexcept {                \
+    return ::std::make_tuple(CACHEKIT_DETAIL_FOREACH(CACHEKIT_DETAIL_FIELD, Type, __VA_ARGS__)); \
   }
 // ---- end cachekit/msgpack/fields.hpp ----
 

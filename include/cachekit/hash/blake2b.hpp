@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "../config.hpp"
 
@@ -41,7 +42,10 @@ inline constexpr std::uint64_t rotr64(std::uint64_t x, unsigned n) noexcept {
 
 inline std::uint64_t load64_le(const std::uint8_t* p) noexcept {
   std::uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  std::memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap64(v);
+#endif
   return v;
 }
 }  // namespace detail
@@ -118,22 +122,32 @@ class Blake2b {
     v[12] ^= t_[0];
     v[13] ^= t_[1];
     if (last) v[14] = ~v[14];
-    for (int r = 0; r < 12; ++r) {
-      const std::uint8_t* s = detail::blake2b_sigma[r];
-      mix(v, 0, 4, 8, 12, m[s[0]], m[s[1]]);
-      mix(v, 1, 5, 9, 13, m[s[2]], m[s[3]]);
-      mix(v, 2, 6, 10, 14, m[s[4]], m[s[5]]);
-      mix(v, 3, 7, 11, 15, m[s[6]], m[s[7]]);
-      mix(v, 0, 5, 10, 15, m[s[8]], m[s[9]]);
-      mix(v, 1, 6, 11, 12, m[s[10]], m[s[11]]);
-      mix(v, 2, 7, 8, 13, m[s[12]], m[s[13]]);
-      mix(v, 3, 4, 9, 14, m[s[14]], m[s[15]]);
-    }
+    // Rounds expanded at compile time so every index is a constant and the
+    // state can live in registers.
+    rounds(v, m, std::make_index_sequence<12>{});
     for (int i = 0; i < 8; ++i) h_[i] ^= v[i] ^ v[i + 8];
   }
 
+  template <std::size_t R>
+  static void round(std::uint64_t* v, const std::uint64_t* m) noexcept {
+    constexpr const std::uint8_t* s = detail::blake2b_sigma[R];
+    mix(v, 0, 4, 8, 12, m[s[0]], m[s[1]]);
+    mix(v, 1, 5, 9, 13, m[s[2]], m[s[3]]);
+    mix(v, 2, 6, 10, 14, m[s[4]], m[s[5]]);
+    mix(v, 3, 7, 11, 15, m[s[6]], m[s[7]]);
+    mix(v, 0, 5, 10, 15, m[s[8]], m[s[9]]);
+    mix(v, 1, 6, 11, 12, m[s[10]], m[s[11]]);
+    mix(v, 2, 7, 8, 13, m[s[12]], m[s[13]]);
+    mix(v, 3, 4, 9, 14, m[s[14]], m[s[15]]);
+  }
+
+  template <std::size_t... R>
+  static void rounds(std::uint64_t* v, const std::uint64_t* m, std::index_sequence<R...>) noexcept {
+    (round<R>(v, m), ...);
+  }
+
   // The G function (RFC 7693, section 3.1).
-  static void mix(std::uint64_t* v, int a, int b, int c, int d, std::uint64_t x, std::uint64_t y) noexcept {
+  static inline void mix(std::uint64_t* v, int a, int b, int c, int d, std::uint64_t x, std::uint64_t y) noexcept {
     v[a] = v[a] + v[b] + x;
     v[d] = detail::rotr64(v[d] ^ v[a], 32);
     v[c] = v[c] + v[d];

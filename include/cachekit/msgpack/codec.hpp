@@ -120,6 +120,15 @@ void write_map_range(msgpack_writer& w, It first, It last, std::size_t n) {
   }
 }
 
+/// How many elements to reserve for a container whose header announced n:
+/// never more bytes than the input has left, so a forged header cannot turn
+/// a small input into a large allocation (the container still grows if the
+/// elements really are there).
+inline std::size_t bounded_reserve(std::size_t n, std::size_t remaining, std::size_t element_size) noexcept {
+  const std::size_t by_input = remaining / (element_size == 0 ? 1 : element_size);
+  return n < by_input ? n : by_input;
+}
+
 /// Decodes an array of codec<E> values into a container via add(E&&).
 template <class E, class Add>
 Result<void> read_array_into(msgpack_reader& r, std::uint32_t& n, Add&& add, bool header_read = false) {
@@ -222,6 +231,16 @@ struct codec<float> {
       return r.error();
     }
     return static_cast<float>(v);
+  }
+};
+
+/// std::nullptr_t <-> nil.
+template <>
+struct codec<std::nullptr_t> {
+  static void encode(detail::msgpack_writer& w, std::nullptr_t) { w.nil(); }
+  static Result<std::nullptr_t> decode(detail::msgpack_reader& r) {
+    if (!r.read_nil()) return r.error();
+    return nullptr;
   }
 };
 
@@ -333,17 +352,23 @@ struct codec<std::chrono::time_point<std::chrono::system_clock, D>> {
     if ((b >= 0xd4 && b <= 0xd8) || (b >= 0xc7 && b <= 0xc9)) return decode_timestamp_ext(r);
     double secs = 0;
     if (!r.read_double(secs)) return r.error();
-    if (!std::isfinite(secs) || secs > 9.2e12 || secs < -9.2e12) {
-      r.fail("epoch seconds out of range");
-      return r.error();
+    std::chrono::system_clock::time_point tp;
+    if (!std::isfinite(secs) || secs > 9.2e12 || secs < -9.2e12) return out_of_range(r);
+    const auto us = static_cast<std::int64_t>(std::llround(secs * 1e6));
+    std::int64_t whole = us / 1000000;
+    std::int64_t frac = us % 1000000;
+    if (frac < 0) {
+      frac += 1000000;
+      --whole;
     }
-    return from_micros(static_cast<std::int64_t>(std::llround(secs * 1e6)));
+    if (!detail::time_from_epoch(whole, frac * 1000, tp)) return out_of_range(r);
+    return std::chrono::time_point_cast<D>(tp);
   }
 
  private:
-  static time_point from_micros(std::int64_t us) {
-    return std::chrono::time_point_cast<D>(std::chrono::system_clock::time_point(
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::microseconds(us))));
+  static Error out_of_range(detail::msgpack_reader& r) {
+    r.fail("time outside the range of std::chrono::system_clock");
+    return r.error();
   }
 
   static Result<time_point> decode_sentinel(detail::msgpack_reader& r) {
@@ -405,13 +430,9 @@ struct codec<std::chrono::time_point<std::chrono::system_clock, D>> {
       r.fail("bad timestamp extension length");
       return r.error();
     }
-    if (nanos >= 1000000000u || secs > 9200000000000LL || secs < -9200000000000LL) {
-      r.fail("timestamp out of range");
-      return r.error();
-    }
-    const auto since = std::chrono::seconds(secs) + std::chrono::nanoseconds(nanos);
-    return std::chrono::time_point_cast<D>(std::chrono::system_clock::time_point(
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(since)));
+    std::chrono::system_clock::time_point tp;
+    if (nanos >= 1000000000u || !detail::time_from_epoch(secs, nanos, tp)) return out_of_range(r);
+    return std::chrono::time_point_cast<D>(tp);
   }
 };
 
@@ -442,7 +463,7 @@ struct codec<std::vector<T, A>> {
     std::uint32_t n = 0;
     if (!r.read_array_header(n)) return r.error();
     std::vector<T, A> out;
-    out.reserve(n);  // n <= remaining input bytes, checked by the reader
+    out.reserve(detail::bounded_reserve(n, r.remaining(), sizeof(T)));
     auto res = detail::read_array_into<T>(r, n, [&](T&& e) { out.push_back(std::move(e)); }, true);
     if (!res) return std::move(res).error();
     return out;
@@ -526,7 +547,7 @@ struct codec<std::unordered_map<K, V, H, E, A>> {
     std::uint32_t n = 0;
     if (!r.read_map_header(n)) return r.error();
     std::unordered_map<K, V, H, E, A> out;
-    out.reserve(n);  // n <= remaining input bytes / 2
+    out.reserve(detail::bounded_reserve(n, r.remaining(), 2 * sizeof(void*) + sizeof(K) + sizeof(V)));
     auto res = detail::read_map_into<K, V>(r, n, [&](K&& k, V&& v) { out.insert_or_assign(std::move(k), std::move(v)); });
     if (!res) return std::move(res).error();
     return out;

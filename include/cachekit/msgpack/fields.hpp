@@ -265,3 +265,10 @@ CACHEKIT_END_NAMESPACE
   [[maybe_unused]] inline auto cachekit_fields_of(::cachekit::detail::fields_tag<Type>) noexcept {  \
     return ::std::make_tuple(CACHEKIT_DETAIL_FOREACH(CACHEKIT_DETAIL_FIELD, Type, __VA_ARGS__));     \
   }
+
+/// Like CACHEKIT_FIELDS, but written inside the class body (as a hidden
+/// friend), so private members can be listed.
+#define CACHEKIT_FIELDS_FRIEND(Type, ...)                                                        \
+  friend auto cachekit_fields_of(::cachekit::detail::fields_tag<Type>) noexcept {                \
+    return ::std::make_tuple(CACHEKIT_DETAIL_FOREACH(CACHEKIT_DETAIL_FIELD, Type, __VA_ARGS__)); \
+  }

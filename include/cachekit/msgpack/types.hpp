@@ -118,6 +118,18 @@ inline constexpr civil_date civil_from_days(std::int64_t z) noexcept {
   return civil_date{y, m, d};
 }
 
+/// Builds a time point from epoch seconds plus nanoseconds (0..999999999);
+/// false when system_clock cannot represent it (libstdc++ counts int64
+/// nanoseconds: years 1678..2261).
+inline bool time_from_epoch(std::int64_t secs, std::int64_t nanos, std::chrono::system_clock::time_point& out) noexcept {
+  using duration = std::chrono::system_clock::duration;
+  constexpr std::int64_t limit = std::chrono::duration_cast<std::chrono::seconds>(duration::max()).count() - 1;
+  if (secs > limit || secs < -limit) return false;
+  out = std::chrono::system_clock::time_point(std::chrono::duration_cast<duration>(std::chrono::seconds(secs)) +
+                                              std::chrono::duration_cast<duration>(std::chrono::nanoseconds(nanos)));
+  return true;
+}
+
 /// Microseconds since the Unix epoch, floored (toward negative infinity).
 inline std::int64_t epoch_micros(std::chrono::system_clock::time_point tp) noexcept {
   return std::chrono::floor<std::chrono::microseconds>(tp.time_since_epoch()).count();
@@ -242,9 +254,9 @@ inline Result<std::chrono::system_clock::time_point> parse_iso8601(std::string_v
   if (i != s.size()) return bad("trailing characters");
   const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
-  const auto since = std::chrono::seconds(secs) + std::chrono::nanoseconds(nanos);
-  return std::chrono::system_clock::time_point(
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(since));
+  std::chrono::system_clock::time_point tp;
+  if (!time_from_epoch(secs, nanos, tp)) return bad("outside the range of std::chrono::system_clock");
+  return tp;
 }
 
 }  // namespace detail
