@@ -29,5 +29,7 @@ int run_touch(const Args& args);
 int run_stats(const Args& args);
 int run_version(const Args& args);
 int run_health(const Args& args);
+/// `ring`: prints the server of each key read from stdin (tools/cli/ring.cpp).
+int run_ring(const Args& args);
 
 }  // namespace cli

@@ -67,6 +67,7 @@ const Command kCommands[] = {
     {"stats", cli::run_stats, "stats [GROUP]: statistics of every server"},
     {"version", cli::run_version, "version: version of every server"},
     {"health", cli::run_health, "health: up/down, latency, version of every server"},
+    {"ring", cli::run_ring, "print the server for each key read from stdin"},
 };
 
 void usage(std::FILE* out) {
