@@ -1988,6 +1988,7 @@ CACHEKIT_END_NAMESPACE
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -2081,6 +2082,15 @@ inline Result<int> wait_many(pollfd* fds, std::size_t n, Deadline deadline) {
   }
 }
 
+/// Makes a connected socket blocking: plain send/recv then wait in the
+/// kernel, bounded by SO_SNDTIMEO/SO_RCVTIMEO (one system call per read or
+/// write instead of poll + read). MSG_DONTWAIT still gives non-blocking calls.
+inline Result<void> set_blocking(int fd) {
+  const int flags = ::fcntl(fd, F_GETFL, 0);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) return sys_error(ErrorKind::transient, "fcntl", errno);
+  return {};
+}
+
 inline Result<void> finish_connect(int fd, Deadline deadline) {
   auto ready = wait_fd(fd, POLLOUT, deadline);
   if (!ready) return std::move(ready).error();
@@ -2110,6 +2120,8 @@ inline Result<Socket> connect_addr(int family, const sockaddr* addr, socklen_t l
     auto done = finish_connect(s.fd(), deadline);
     if (!done) return std::move(done).error();
   }
+  auto blocking = set_blocking(s.fd());
+  if (!blocking) return std::move(blocking).error();
   return s;
 }
 
@@ -2148,6 +2160,39 @@ inline Result<Socket> connect_to(std::string_view host, std::uint16_t port, Dead
   }
   ::freeaddrinfo(list);
   return last;
+}
+
+/// Sets SO_RCVTIMEO or SO_SNDTIMEO (microseconds, > 0).
+inline bool set_io_timeout(int fd, int option, long long us) noexcept {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(us / 1000000);
+  tv.tv_usec = static_cast<suseconds_t>(us % 1000000);
+  return ::setsockopt(fd, SOL_SOCKET, option, &tv, sizeof tv) == 0;
+}
+
+/// Blocking send bounded by SO_SNDTIMEO: bytes written, 0 when the timeout
+/// ran out first.
+inline Result<std::size_t> send_wait(int fd, const char* data, std::size_t n) {
+  for (;;) {
+    const ssize_t rc = ::send(fd, data, n, MSG_NOSIGNAL);
+    if (rc >= 0) return static_cast<std::size_t>(rc);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return std::size_t{0};
+    return sys_error(ErrorKind::transient, "send", errno);
+  }
+}
+
+/// Blocking receive bounded by SO_RCVTIMEO: bytes read, 0 when the timeout
+/// ran out first; an orderly close by the peer is an error.
+inline Result<std::size_t> recv_wait(int fd, char* buf, std::size_t cap) {
+  for (;;) {
+    const ssize_t rc = ::recv(fd, buf, cap, 0);
+    if (rc > 0) return static_cast<std::size_t>(rc);
+    if (rc == 0) return Error(ErrorKind::transient, "connection closed by server");
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return std::size_t{0};
+    return sys_error(ErrorKind::transient, "recv", errno);
+  }
 }
 
 /// Sends without blocking: bytes written (0 when the socket buffer is full).
@@ -2191,23 +2236,6 @@ inline Result<std::size_t> try_recv(int fd, char* buf, std::size_t cap) {
   }
 }
 
-/// Receives at least one byte before the deadline. With wait_first the
-/// socket is polled before reading (the reply to a request just sent is
-/// rarely there yet, so this saves a read that would fail).
-inline Result<std::size_t> recv_some(int fd, char* buf, std::size_t cap, Deadline deadline, bool wait_first) {
-  for (;;) {
-    if (wait_first) {
-      auto ready = wait_fd(fd, POLLIN, deadline);
-      if (!ready) return std::move(ready).error();
-      if (*ready == 0) return Error(ErrorKind::timeout, "no reply before the timeout");
-    }
-    auto got = try_recv(fd, buf, cap);
-    if (!got) return got;
-    if (*got > 0) return got;
-    wait_first = true;
-  }
-}
-
 /// Whether the peer has closed or sent unsolicited bytes on an idle
 /// connection (either makes it unusable). Never blocks.
 inline bool idle_connection_broken(int fd) noexcept {
@@ -2218,9 +2246,6 @@ inline bool idle_connection_broken(int fd) noexcept {
   } while (rc < 0 && errno == EINTR);
   return rc != 0;
 }
-
-/// Process id, for fork detection.
-inline int current_pid() noexcept { return static_cast<int>(::getpid()); }
 
 }  // namespace net
 }  // namespace detail
@@ -2678,12 +2703,13 @@ class Connection {
 
   /// Connects (bounded by connect_deadline) and, when user is set,
   /// authenticates with SASL PLAIN (bounded by io_deadline).
+  /// owner_pid is the process the connection belongs to (see ConnectionPool).
   static Result<std::unique_ptr<Connection>> open(std::string_view host, std::uint16_t port,
                                                   Deadline connect_deadline, Deadline io_deadline,
-                                                  std::string_view user, std::string_view password) {
+                                                  std::string_view user, std::string_view password, int owner_pid) {
     auto sock = net::connect_to(host, port, connect_deadline);
     if (!sock) return std::move(sock).error();
-    std::unique_ptr<Connection> c(new Connection(std::move(*sock)));
+    std::unique_ptr<Connection> c(new Connection(std::move(*sock), owner_pid));
     if (!user.empty()) {
       auto ok = c->authenticate(user, password, io_deadline);
       if (!ok) return std::move(ok).error();
@@ -2717,14 +2743,15 @@ class Connection {
 
   /// Sends the whole request buffer before the deadline.
   Result<void> flush(Deadline deadline) {
-    auto ok = net::send_all(sock_.fd(), out_.data(), out_.size(), deadline);
-    out_.clear();
-    if (!ok) {
-      mark_broken();
-      return ok;
+    std::size_t off = 0;
+    while (off < out_.size()) {
+      if (!arm(SO_SNDTIMEO, snd_timeout_us_, deadline)) return io_failure(Error(ErrorKind::timeout, "send timed out"));
+      auto n = net::send_wait(sock_.fd(), out_.data() + off, out_.size() - off);
+      if (!n) return io_failure(std::move(n).error());
+      off += *n;
     }
-    awaiting_ = true;
-    return ok;
+    out_.clear();
+    return {};
   }
 
   /// Reads until the parser holds one complete response (call
@@ -2736,14 +2763,25 @@ class Connection {
         if (parser_.failed()) return protocol_failure(parser_.failure());
         if (parser_.complete()) return {};
       }
-      auto got = net::recv_some(sock_.fd(), in_.data(), in_.size(), deadline, awaiting_);
-      if (!got) {
-        mark_broken();
-        return std::move(got).error();
+      auto got = fill(deadline);
+      if (!got) return got;
+    }
+  }
+
+  /// Blocks until some bytes are in the read buffer (it must be empty) or
+  /// the deadline passes.
+  Result<void> fill(Deadline deadline) {
+    for (;;) {
+      if (!arm(SO_RCVTIMEO, rcv_timeout_us_, deadline)) {
+        return io_failure(Error(ErrorKind::timeout, "no reply before the timeout"));
       }
-      awaiting_ = false;
-      in_pos_ = 0;
-      in_end_ = *got;
+      auto got = net::recv_wait(sock_.fd(), in_.data(), in_.size());
+      if (!got) return io_failure(std::move(got).error());
+      if (*got > 0) {
+        in_pos_ = 0;
+        in_end_ = *got;
+        return {};
+      }
     }
   }
 
@@ -2813,10 +2851,31 @@ class Connection {
   bool idle_clean() const noexcept { return !broken_ && in_pos_ == in_end_ && !parser_.in_progress() && out_.empty(); }
 
  private:
-  static constexpr std::size_t kReadBuffer = 16 * 1024;
+  static constexpr std::size_t kReadBuffer = 32 * 1024;
+  static constexpr long long kSlackUs = 2000;
 
-  explicit Connection(net::Socket s) : sock_(std::move(s)), in_(kReadBuffer), pid_(net::current_pid()) {
+  Connection(net::Socket s, int owner_pid) : sock_(std::move(s)), in_(kReadBuffer), pid_(owner_pid) {
     out_.reserve(1024);
+  }
+
+  Error io_failure(Error e) {
+    mark_broken();
+    return e;
+  }
+
+  // Sets the kernel timeout of the next blocking send/recv so that it ends
+  // by the deadline (overshoot at most kSlack). Costs a system call only
+  // when the remaining time differs from the current setting; false when
+  // the deadline has passed.
+  bool arm(int option, long long& current_us, Deadline deadline) {
+    const auto now = net::Clock::now();
+    if (now >= deadline) return false;
+    const long long remaining = std::chrono::duration_cast<std::chrono::microseconds>(deadline - now).count();
+    if (current_us > 0 && current_us <= remaining + kSlackUs && current_us * 2 >= remaining) return true;
+    const long long want = remaining > 0 ? remaining : 1;
+    if (!net::set_io_timeout(sock_.fd(), option, want)) return false;
+    current_us = want;
+    return true;
   }
 
   Result<void> authenticate(std::string_view user, std::string_view password, Deadline deadline) {
@@ -2848,13 +2907,76 @@ class Connection {
   std::uint32_t next_opaque_ = 1;
   int pid_;
   bool broken_ = false;
-  bool awaiting_ = false;
+  long long snd_timeout_us_ = 0;
+  long long rcv_timeout_us_ = 0;
   net::Clock::time_point last_used_{};
 };
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/connection.hpp ----
+
+// ---- begin cachekit/net/fork_guard.hpp ----
+// Detects that the process forked since the guard was armed, so a child
+// never uses its parent's sockets. With MADV_WIPEONFORK (Linux 4.14+) the
+// check is a memory read: the kernel zeroes the page in the child. Elsewhere
+// it falls back to comparing getpid().
+
+#include <cstddef>
+
+#include <sys/mman.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+namespace net {
+
+class ForkGuard {
+ public:
+  ForkGuard() noexcept : pid_(::getpid()) {
+#ifdef MADV_WIPEONFORK
+    void* p = ::mmap(nullptr, kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p != MAP_FAILED) {
+      if (::madvise(p, kPage, MADV_WIPEONFORK) == 0) {
+        page_ = static_cast<volatile unsigned char*>(p);
+        *page_ = 1;
+      } else {
+        ::munmap(p, kPage);
+      }
+    }
+#endif
+  }
+  ~ForkGuard() {
+    if (page_ != nullptr) ::munmap(const_cast<unsigned char*>(page_), kPage);
+  }
+  ForkGuard(const ForkGuard&) = delete;
+  ForkGuard& operator=(const ForkGuard&) = delete;
+
+  /// True once in a process forked after the guard was (re)armed.
+  bool forked() const noexcept {
+    if (page_ != nullptr) return *page_ == 0;
+    return ::getpid() != pid_;
+  }
+  /// Arms the guard for the current process.
+  void rearm() noexcept {
+    pid_ = ::getpid();
+    if (page_ != nullptr) *page_ = 1;
+  }
+  /// Process id when last armed.
+  int pid() const noexcept { return static_cast<int>(pid_); }
+
+ private:
+  static constexpr std::size_t kPage = 4096;
+  volatile unsigned char* page_ = nullptr;
+  pid_t pid_;
+};
+
+}  // namespace net
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/net/fork_guard.hpp ----
 
 // ---- begin cachekit/pool.hpp ----
 // Per-server connection pool: at most max connections, shared by all
@@ -2910,7 +3032,7 @@ class PoolLease {
 
 class ConnectionPool {
  public:
-  explicit ConnectionPool(std::size_t max) : max_(max), pid_(net::current_pid()) {}
+  explicit ConnectionPool(std::size_t max) : max_(max) {}
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
 
@@ -2970,6 +3092,12 @@ class ConnectionPool {
     return open_;
   }
   std::size_t max_size() const noexcept { return max_; }
+  /// The process this pool's connections belong to (for Connection::open).
+  int owner_pid() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    forget_parent_connections();
+    return fork_guard_.pid();
+  }
 
  private:
   friend class PoolLease;
@@ -2978,7 +3106,7 @@ class ConnectionPool {
     std::unique_ptr<Connection> drop;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (c && c->pid() != pid_) {
+      if (c && c->pid() != fork_guard_.pid()) {
         // Opened before a fork by the parent: not ours to use or count.
         drop = std::move(c);
       } else if (c && !c->broken() && c->idle_clean()) {
@@ -2994,9 +3122,8 @@ class ConnectionPool {
   // After fork() the child must not touch its parent's sockets: close our
   // copies of the descriptors (the parent's stay open) and start afresh.
   void forget_parent_connections() {
-    const int now = net::current_pid();
-    if (now == pid_) return;
-    pid_ = now;
+    if (!fork_guard_.forked()) return;
+    fork_guard_.rearm();
     idle_.clear();
     open_ = 0;
   }
@@ -3006,7 +3133,7 @@ class ConnectionPool {
   std::vector<std::unique_ptr<Connection>> idle_;
   std::size_t max_;
   std::size_t open_ = 0;
-  int pid_;
+  net::ForkGuard fork_guard_;
 };
 
 inline void PoolLease::give_back() noexcept {
@@ -3577,7 +3704,7 @@ class MemcachedBackend final : public Backend {
     if (lease->get() == nullptr) {
       failed_at = Stage::connect;
       const Deadline conn_end = std::min(now + config_.connect_timeout, call_end);
-      auto opened = detail::Connection::open(s.spec.host, s.spec.port, conn_end, io_end, config_.username, config_.password);
+      auto opened = detail::Connection::open(s.spec.host, s.spec.port, conn_end, io_end, config_.username, config_.password, s.pool.owner_pid());
       if (!opened) return std::move(opened).error();
       lease->set(std::move(*opened));
     }
@@ -3816,7 +3943,7 @@ class MemcachedBackend final : public Backend {
         if (job.lease.get() == nullptr) {
           const auto now = Clock::now();
           auto opened = detail::Connection::open(s.spec.host, s.spec.port, std::min(now + config_.connect_timeout, end),
-                                                 std::min(now + config_.timeout, end), config_.username, config_.password);
+                                                 std::min(now + config_.timeout, end), config_.username, config_.password, s.pool.owner_pid());
           if (!opened) {
             job.lease.discard();
             first.keys.insert(first.keys.end(), job.keys.begin(), job.keys.end());
@@ -3833,6 +3960,7 @@ class MemcachedBackend final : public Backend {
       auto lease = connection(s, end, stage);
       if (!lease) {
         job.failed = true;
+        job.done = true;
         job.error = std::move(lease).error();
         continue;
       }
@@ -3842,71 +3970,81 @@ class MemcachedBackend final : public Backend {
 
   /// Drives every job's connection at once: sends what each socket takes,
   /// reads what each has, hands complete replies to on_reply(job, parser)
-  /// until each job's NOOP arrives or the deadline passes.
+  /// until each job's NOOP arrives or the deadline passes. When one job is
+  /// left with everything sent, it waits in a blocking read (no poll).
   template <class OnReply>
   void run_jobs(std::vector<Job>& jobs, Deadline deadline, OnReply&& on_reply) {
-    std::vector<pollfd> fds;
-    std::vector<std::size_t> fd_job;
     auto fail = [&](Job& j, Error e) {
       j.failed = true;
       j.done = true;
       j.error = std::move(e);
       if (j.lease.get() != nullptr) j.lease.get()->mark_broken();
     };
+    // Parses everything buffered on j's connection.
+    auto consume = [&](Job& j) {
+      detail::Connection& c = *j.lease.get();
+      while (!j.done && c.has_buffered()) {
+        auto complete = c.parse_buffered();
+        if (!complete) return fail(j, std::move(complete).error());
+        if (!*complete) return;
+        auto verdict = on_reply(j, c.parser());
+        c.parser().next();
+        if (!verdict) return fail(j, c.protocol_failure(verdict.error().message().c_str()));
+        if (*verdict) {
+          j.done = true;
+          if (c.has_buffered()) fail(j, c.protocol_failure("unexpected bytes after the last reply"));
+        }
+      }
+    };
+    std::vector<pollfd> fds;
+    std::vector<std::size_t> fd_job;
+    std::vector<char> readable(jobs.size(), 0);
     for (;;) {
       fds.clear();
       fd_job.clear();
       for (std::size_t i = 0; i < jobs.size(); ++i) {
         Job& j = jobs[i];
-        if (j.done || j.failed) continue;
+        if (j.done) continue;
         detail::Connection& c = *j.lease.get();
         if (c.pending() > 0) {
-          auto s = c.send_some();
-          if (!s) {
-            fail(j, std::move(s).error());
+          auto sent = c.send_some();
+          if (!sent) {
+            fail(j, std::move(sent).error());
             continue;
           }
         }
-        // Parse what is buffered; read until the socket has no more.
-        for (;;) {
+        if (readable[i]) {
+          readable[i] = 0;
           auto more = c.recv_available();
           if (!more) {
             fail(j, std::move(more).error());
-            break;
+            continue;
           }
-          if (!*more) break;
-          bool stop = false;
-          while (c.has_buffered() && !stop) {
-            auto complete = c.parse_buffered();
-            if (!complete) {
-              fail(j, std::move(complete).error());
-              stop = true;
-              break;
-            }
-            if (!*complete) break;
-            auto verdict = on_reply(j, c.parser());
-            c.parser().next();
-            if (!verdict) {
-              fail(j, c.protocol_failure(verdict.error().message().c_str()));
-              stop = true;
-            } else if (*verdict) {
-              j.done = true;
-              if (c.has_buffered()) fail(j, c.protocol_failure("unexpected bytes after the last reply"));
-              stop = true;
-            }
-          }
-          if (stop) break;
+          consume(j);
+          if (j.done) continue;
         }
-        if (j.done || j.failed) continue;
         fds.push_back(pollfd{c.fd(), static_cast<short>(POLLIN | (c.pending() > 0 ? POLLOUT : 0)), 0});
         fd_job.push_back(i);
       }
       if (fds.empty()) return;
+      if (fds.size() == 1 && jobs[fd_job[0]].lease.get()->pending() == 0) {
+        Job& j = jobs[fd_job[0]];
+        detail::Connection& c = *j.lease.get();
+        while (!j.done) {
+          auto got = c.fill(deadline);
+          if (!got) return fail(j, std::move(got).error());
+          consume(j);
+        }
+        return;
+      }
       auto ready = detail::net::wait_many(fds.data(), fds.size(), deadline);
       if (!ready || *ready == 0) {
         Error e = ready ? Error(ErrorKind::timeout, "no complete reply before the timeout") : std::move(ready).error();
         for (auto i : fd_job) fail(jobs[i], e);
         return;
+      }
+      for (std::size_t k = 0; k < fds.size(); ++k) {
+        if (fds[k].revents & (POLLIN | POLLERR | POLLHUP)) readable[fd_job[k]] = 1;
       }
     }
   }
@@ -3950,7 +4088,7 @@ class MemcachedBackend final : public Backend {
       plan_jobs(pending, server_of, jobs);
       connect_jobs(jobs, end);
       for (auto& j : jobs) {
-        if (j.done || j.failed) continue;
+        if (j.done) continue;
         detail::Connection& c = *j.lease.get();
         const std::uint32_t base = c.take_opaques(static_cast<std::uint32_t>(j.keys.size() + 1));
         for (std::size_t k = 0; k < j.keys.size(); ++k) {
@@ -4064,7 +4202,7 @@ class MemcachedBackend final : public Backend {
       plan_jobs(pending, server_of, jobs);
       connect_jobs(jobs, end);
       for (auto& j : jobs) {
-        if (j.done || j.failed) continue;
+        if (j.done) continue;
         detail::Connection& c = *j.lease.get();
         const std::uint32_t base = c.take_opaques(static_cast<std::uint32_t>(j.keys.size() + 1));
         for (std::size_t k = 0; k < j.keys.size(); ++k) {
