@@ -142,7 +142,8 @@ void check_live(const char* mode, cachekit::Distribution d, bool unicode_keys) {
           }
         }
         std::string hex;
-        for (unsigned char c : key) {
+        for (char ch : key) {
+          const auto c = static_cast<unsigned char>(ch);
           static const char* const kHex = "0123456789abcdef";
           hex += kHex[c >> 4];
           hex += kHex[c & 15];

@@ -23,12 +23,13 @@ class Connection {
 
   /// Connects (bounded by connect_deadline) and, when user is set,
   /// authenticates with SASL PLAIN (bounded by io_deadline).
+  /// owner_pid is the process the connection belongs to (see ConnectionPool).
   static Result<std::unique_ptr<Connection>> open(std::string_view host, std::uint16_t port,
                                                   Deadline connect_deadline, Deadline io_deadline,
-                                                  std::string_view user, std::string_view password) {
+                                                  std::string_view user, std::string_view password, int owner_pid) {
     auto sock = net::connect_to(host, port, connect_deadline);
     if (!sock) return std::move(sock).error();
-    std::unique_ptr<Connection> c(new Connection(std::move(*sock)));
+    std::unique_ptr<Connection> c(new Connection(std::move(*sock), owner_pid));
     if (!user.empty()) {
       auto ok = c->authenticate(user, password, io_deadline);
       if (!ok) return std::move(ok).error();
@@ -62,14 +63,15 @@ class Connection {
 
   /// Sends the whole request buffer before the deadline.
   Result<void> flush(Deadline deadline) {
-    auto ok = net::send_all(sock_.fd(), out_.data(), out_.size(), deadline);
-    out_.clear();
-    if (!ok) {
-      mark_broken();
-      return ok;
+    std::size_t off = 0;
+    while (off < out_.size()) {
+      if (!arm(SO_SNDTIMEO, snd_timeout_us_, deadline)) return io_failure(Error(ErrorKind::timeout, "send timed out"));
+      auto n = net::send_wait(sock_.fd(), out_.data() + off, out_.size() - off);
+      if (!n) return io_failure(std::move(n).error());
+      off += *n;
     }
-    awaiting_ = true;
-    return ok;
+    out_.clear();
+    return {};
   }
 
   /// Reads until the parser holds one complete response (call
@@ -81,14 +83,25 @@ class Connection {
         if (parser_.failed()) return protocol_failure(parser_.failure());
         if (parser_.complete()) return {};
       }
-      auto got = net::recv_some(sock_.fd(), in_.data(), in_.size(), deadline, awaiting_);
-      if (!got) {
-        mark_broken();
-        return std::move(got).error();
+      auto got = fill(deadline);
+      if (!got) return got;
+    }
+  }
+
+  /// Blocks until some bytes are in the read buffer (it must be empty) or
+  /// the deadline passes.
+  Result<void> fill(Deadline deadline) {
+    for (;;) {
+      if (!arm(SO_RCVTIMEO, rcv_timeout_us_, deadline)) {
+        return io_failure(Error(ErrorKind::timeout, "no reply before the timeout"));
       }
-      awaiting_ = false;
-      in_pos_ = 0;
-      in_end_ = *got;
+      auto got = net::recv_wait(sock_.fd(), in_.data(), in_.size());
+      if (!got) return io_failure(std::move(got).error());
+      if (*got > 0) {
+        in_pos_ = 0;
+        in_end_ = *got;
+        return {};
+      }
     }
   }
 
@@ -158,10 +171,31 @@ class Connection {
   bool idle_clean() const noexcept { return !broken_ && in_pos_ == in_end_ && !parser_.in_progress() && out_.empty(); }
 
  private:
-  static constexpr std::size_t kReadBuffer = 16 * 1024;
+  static constexpr std::size_t kReadBuffer = 32 * 1024;
+  static constexpr long long kSlackUs = 2000;
 
-  explicit Connection(net::Socket s) : sock_(std::move(s)), in_(kReadBuffer), pid_(net::current_pid()) {
+  Connection(net::Socket s, int owner_pid) : sock_(std::move(s)), in_(kReadBuffer), pid_(owner_pid) {
     out_.reserve(1024);
+  }
+
+  Error io_failure(Error e) {
+    mark_broken();
+    return e;
+  }
+
+  // Sets the kernel timeout of the next blocking send/recv so that it ends
+  // by the deadline (overshoot at most kSlack). Costs a system call only
+  // when the remaining time differs from the current setting; false when
+  // the deadline has passed.
+  bool arm(int option, long long& current_us, Deadline deadline) {
+    const auto now = net::Clock::now();
+    if (now >= deadline) return false;
+    const long long remaining = std::chrono::duration_cast<std::chrono::microseconds>(deadline - now).count();
+    if (current_us > 0 && current_us <= remaining + kSlackUs && current_us * 2 >= remaining) return true;
+    const long long want = remaining > 0 ? remaining : 1;
+    if (!net::set_io_timeout(sock_.fd(), option, want)) return false;
+    current_us = want;
+    return true;
   }
 
   Result<void> authenticate(std::string_view user, std::string_view password, Deadline deadline) {
@@ -193,7 +227,8 @@ class Connection {
   std::uint32_t next_opaque_ = 1;
   int pid_;
   bool broken_ = false;
-  bool awaiting_ = false;
+  long long snd_timeout_us_ = 0;
+  long long rcv_timeout_us_ = 0;
   net::Clock::time_point last_used_{};
 };
 

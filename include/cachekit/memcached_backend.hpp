@@ -561,7 +561,7 @@ class MemcachedBackend final : public Backend {
     if (lease->get() == nullptr) {
       failed_at = Stage::connect;
       const Deadline conn_end = std::min(now + config_.connect_timeout, call_end);
-      auto opened = detail::Connection::open(s.spec.host, s.spec.port, conn_end, io_end, config_.username, config_.password);
+      auto opened = detail::Connection::open(s.spec.host, s.spec.port, conn_end, io_end, config_.username, config_.password, s.pool.owner_pid());
       if (!opened) return std::move(opened).error();
       lease->set(std::move(*opened));
     }
@@ -800,7 +800,7 @@ class MemcachedBackend final : public Backend {
         if (job.lease.get() == nullptr) {
           const auto now = Clock::now();
           auto opened = detail::Connection::open(s.spec.host, s.spec.port, std::min(now + config_.connect_timeout, end),
-                                                 std::min(now + config_.timeout, end), config_.username, config_.password);
+                                                 std::min(now + config_.timeout, end), config_.username, config_.password, s.pool.owner_pid());
           if (!opened) {
             job.lease.discard();
             first.keys.insert(first.keys.end(), job.keys.begin(), job.keys.end());
@@ -817,6 +817,7 @@ class MemcachedBackend final : public Backend {
       auto lease = connection(s, end, stage);
       if (!lease) {
         job.failed = true;
+        job.done = true;
         job.error = std::move(lease).error();
         continue;
       }
@@ -826,71 +827,81 @@ class MemcachedBackend final : public Backend {
 
   /// Drives every job's connection at once: sends what each socket takes,
   /// reads what each has, hands complete replies to on_reply(job, parser)
-  /// until each job's NOOP arrives or the deadline passes.
+  /// until each job's NOOP arrives or the deadline passes. When one job is
+  /// left with everything sent, it waits in a blocking read (no poll).
   template <class OnReply>
   void run_jobs(std::vector<Job>& jobs, Deadline deadline, OnReply&& on_reply) {
-    std::vector<pollfd> fds;
-    std::vector<std::size_t> fd_job;
     auto fail = [&](Job& j, Error e) {
       j.failed = true;
       j.done = true;
       j.error = std::move(e);
       if (j.lease.get() != nullptr) j.lease.get()->mark_broken();
     };
+    // Parses everything buffered on j's connection.
+    auto consume = [&](Job& j) {
+      detail::Connection& c = *j.lease.get();
+      while (!j.done && c.has_buffered()) {
+        auto complete = c.parse_buffered();
+        if (!complete) return fail(j, std::move(complete).error());
+        if (!*complete) return;
+        auto verdict = on_reply(j, c.parser());
+        c.parser().next();
+        if (!verdict) return fail(j, c.protocol_failure(verdict.error().message().c_str()));
+        if (*verdict) {
+          j.done = true;
+          if (c.has_buffered()) fail(j, c.protocol_failure("unexpected bytes after the last reply"));
+        }
+      }
+    };
+    std::vector<pollfd> fds;
+    std::vector<std::size_t> fd_job;
+    std::vector<char> readable(jobs.size(), 0);
     for (;;) {
       fds.clear();
       fd_job.clear();
       for (std::size_t i = 0; i < jobs.size(); ++i) {
         Job& j = jobs[i];
-        if (j.done || j.failed) continue;
+        if (j.done) continue;
         detail::Connection& c = *j.lease.get();
         if (c.pending() > 0) {
-          auto s = c.send_some();
-          if (!s) {
-            fail(j, std::move(s).error());
+          auto sent = c.send_some();
+          if (!sent) {
+            fail(j, std::move(sent).error());
             continue;
           }
         }
-        // Parse what is buffered; read until the socket has no more.
-        for (;;) {
+        if (readable[i]) {
+          readable[i] = 0;
           auto more = c.recv_available();
           if (!more) {
             fail(j, std::move(more).error());
-            break;
+            continue;
           }
-          if (!*more) break;
-          bool stop = false;
-          while (c.has_buffered() && !stop) {
-            auto complete = c.parse_buffered();
-            if (!complete) {
-              fail(j, std::move(complete).error());
-              stop = true;
-              break;
-            }
-            if (!*complete) break;
-            auto verdict = on_reply(j, c.parser());
-            c.parser().next();
-            if (!verdict) {
-              fail(j, c.protocol_failure(verdict.error().message().c_str()));
-              stop = true;
-            } else if (*verdict) {
-              j.done = true;
-              if (c.has_buffered()) fail(j, c.protocol_failure("unexpected bytes after the last reply"));
-              stop = true;
-            }
-          }
-          if (stop) break;
+          consume(j);
+          if (j.done) continue;
         }
-        if (j.done || j.failed) continue;
         fds.push_back(pollfd{c.fd(), static_cast<short>(POLLIN | (c.pending() > 0 ? POLLOUT : 0)), 0});
         fd_job.push_back(i);
       }
       if (fds.empty()) return;
+      if (fds.size() == 1 && jobs[fd_job[0]].lease.get()->pending() == 0) {
+        Job& j = jobs[fd_job[0]];
+        detail::Connection& c = *j.lease.get();
+        while (!j.done) {
+          auto got = c.fill(deadline);
+          if (!got) return fail(j, std::move(got).error());
+          consume(j);
+        }
+        return;
+      }
       auto ready = detail::net::wait_many(fds.data(), fds.size(), deadline);
       if (!ready || *ready == 0) {
         Error e = ready ? Error(ErrorKind::timeout, "no complete reply before the timeout") : std::move(ready).error();
         for (auto i : fd_job) fail(jobs[i], e);
         return;
+      }
+      for (std::size_t k = 0; k < fds.size(); ++k) {
+        if (fds[k].revents & (POLLIN | POLLERR | POLLHUP)) readable[fd_job[k]] = 1;
       }
     }
   }
@@ -934,7 +945,7 @@ class MemcachedBackend final : public Backend {
       plan_jobs(pending, server_of, jobs);
       connect_jobs(jobs, end);
       for (auto& j : jobs) {
-        if (j.done || j.failed) continue;
+        if (j.done) continue;
         detail::Connection& c = *j.lease.get();
         const std::uint32_t base = c.take_opaques(static_cast<std::uint32_t>(j.keys.size() + 1));
         for (std::size_t k = 0; k < j.keys.size(); ++k) {
@@ -1048,7 +1059,7 @@ class MemcachedBackend final : public Backend {
       plan_jobs(pending, server_of, jobs);
       connect_jobs(jobs, end);
       for (auto& j : jobs) {
-        if (j.done || j.failed) continue;
+        if (j.done) continue;
         detail::Connection& c = *j.lease.get();
         const std::uint32_t base = c.take_opaques(static_cast<std::uint32_t>(j.keys.size() + 1));
         for (std::size_t k = 0; k < j.keys.size(); ++k) {

@@ -229,7 +229,9 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
     };
     if (var_for("servers", "CACHEKIT_MEMCACHED_SERVERS")) return env_error("CACHEKIT_MEMCACHED_SERVERS", m);
     if (var_for("key_prefix", "CACHEKIT_MEMCACHED_KEY_PREFIX")) return env_error("CACHEKIT_MEMCACHED_KEY_PREFIX", m);
-    if (var_for("username", "CACHEKIT_MEMCACHED_PASSWORD")) return env_error("CACHEKIT_MEMCACHED_USERNAME", m);
+    if (var_for("username", "CACHEKIT_MEMCACHED_PASSWORD")) {
+      return env_error("CACHEKIT_MEMCACHED_PASSWORD", "is set but CACHEKIT_MEMCACHED_USERNAME is not");
+    }
     return std::move(ok).error();
   }
   return c;

@@ -11,6 +11,7 @@
 
 #include "connection.hpp"
 #include "error.hpp"
+#include "net/fork_guard.hpp"
 #include "net/socket.hpp"
 
 CACHEKIT_BEGIN_NAMESPACE
@@ -55,7 +56,7 @@ class PoolLease {
 
 class ConnectionPool {
  public:
-  explicit ConnectionPool(std::size_t max) : max_(max), pid_(net::current_pid()) {}
+  explicit ConnectionPool(std::size_t max) : max_(max) {}
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
 
@@ -115,6 +116,12 @@ class ConnectionPool {
     return open_;
   }
   std::size_t max_size() const noexcept { return max_; }
+  /// The process this pool's connections belong to (for Connection::open).
+  int owner_pid() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    forget_parent_connections();
+    return fork_guard_.pid();
+  }
 
  private:
   friend class PoolLease;
@@ -123,7 +130,7 @@ class ConnectionPool {
     std::unique_ptr<Connection> drop;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (c && c->pid() != pid_) {
+      if (c && c->pid() != fork_guard_.pid()) {
         // Opened before a fork by the parent: not ours to use or count.
         drop = std::move(c);
       } else if (c && !c->broken() && c->idle_clean()) {
@@ -139,9 +146,8 @@ class ConnectionPool {
   // After fork() the child must not touch its parent's sockets: close our
   // copies of the descriptors (the parent's stay open) and start afresh.
   void forget_parent_connections() {
-    const int now = net::current_pid();
-    if (now == pid_) return;
-    pid_ = now;
+    if (!fork_guard_.forked()) return;
+    fork_guard_.rearm();
     idle_.clear();
     open_ = 0;
   }
@@ -151,7 +157,7 @@ class ConnectionPool {
   std::vector<std::unique_ptr<Connection>> idle_;
   std::size_t max_;
   std::size_t open_ = 0;
-  int pid_;
+  net::ForkGuard fork_guard_;
 };
 
 inline void PoolLease::give_back() noexcept {

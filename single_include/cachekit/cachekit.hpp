@@ -363,8 +363,16 @@ inline std::uint32_t rotl32(std::uint32_t x, int s) noexcept { return (x << s) |
 #define CACHEKIT_MD5_SCALAR_STEP(R, a, b, c, d, i, k, s) \
   a = b + rotl32(a + m[i] + k + CACHEKIT_MD5_SCALAR_##R(b, c, d), s);
 
-/// One MD5 compression of the 16 little-endian words m into state.
-inline void md5_compress(std::uint32_t state[4], const std::uint32_t m[16]) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+#define CACHEKIT_MD5_INLINE inline __attribute__((always_inline))
+#else
+#define CACHEKIT_MD5_INLINE inline
+#endif
+
+/// One MD5 compression of the 16 little-endian words m into state. Always
+/// inlined so that a caller wanting one word lets the compiler drop the
+/// last steps.
+CACHEKIT_MD5_INLINE void md5_compress(std::uint32_t state[4], const std::uint32_t m[16]) noexcept {
   std::uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
   CACHEKIT_MD5_STEPS(CACHEKIT_MD5_SCALAR_STEP)
   state[0] += a;
@@ -402,7 +410,7 @@ inline void md5_block_words(const unsigned char* p, std::size_t n, std::size_t j
 }
 
 /// The MD5 state after the whole message p[0..n).
-inline void md5_state(const unsigned char* p, std::size_t n, std::uint32_t state[4]) noexcept {
+CACHEKIT_MD5_INLINE void md5_state(const unsigned char* p, std::size_t n, std::uint32_t state[4]) noexcept {
   state[0] = kMd5Init[0];
   state[1] = kMd5Init[1];
   state[2] = kMd5Init[2];
@@ -519,83 +527,177 @@ inline constexpr std::size_t md5_lanes(Md5Path path) noexcept {
   return path == Md5Path::avx512 ? 16 : path == Md5Path::avx2 ? 8 : 1;
 }
 
-/// Transposed message words of one block for up to 16 lanes: words[i][lane].
-struct Md5LaneBlock {
-  alignas(64) std::uint32_t words[16][16];
+/// Message words of one block for up to 16 lanes, one row per lane.
+struct Md5LaneRows {
+  alignas(64) std::uint32_t rows[16][16];
 };
 
 #if CACHEKIT_MD5_X86_SIMD
 
-// The lane kernels: state[4][lanes] += compress(words). One macro list
+// The lane kernels: state[word][lane] += compress(rows). The message words
+// are gathered from the rows (a transposition), then one macro list
 // (CACHEKIT_MD5_STEPS) drives every width.
 
 #define CACHEKIT_MD5_AVX2_ROTL(x, s) _mm256_or_si256(_mm256_slli_epi32(x, s), _mm256_srli_epi32(x, 32 - (s)))
-#define CACHEKIT_MD5_AVX2_F(b, c, d) _mm256_xor_si256(d, _mm256_and_si256(b, _mm256_xor_si256(c, d)))
-#define CACHEKIT_MD5_AVX2_G(b, c, d) _mm256_or_si256(_mm256_and_si256(b, d), _mm256_andnot_si256(d, c))
-#define CACHEKIT_MD5_AVX2_H(b, c, d) _mm256_xor_si256(b, _mm256_xor_si256(c, d))
-#define CACHEKIT_MD5_AVX2_I(b, c, d) _mm256_xor_si256(c, _mm256_or_si256(b, _mm256_xor_si256(d, ones)))
-#define CACHEKIT_MD5_AVX2_STEP(R, a, b, c, d, i, k, s)                                                 \
-  a = _mm256_add_epi32(                                                                                 \
-      b, CACHEKIT_MD5_AVX2_ROTL(                                                                        \
-             _mm256_add_epi32(_mm256_add_epi32(a, _mm256_add_epi32(                                     \
-                                                      _mm256_load_si256(                                \
-                                                          reinterpret_cast<const __m256i*>(w[i] + off)), \
-                                                      _mm256_set1_epi32(static_cast<int>(k)))),         \
-                              CACHEKIT_MD5_AVX2_F_##R(b, c, d)),                                        \
+#define CACHEKIT_MD5_AVX2_FN_F(b, c, d) _mm256_xor_si256(d, _mm256_and_si256(b, _mm256_xor_si256(c, d)))
+#define CACHEKIT_MD5_AVX2_FN_G(b, c, d) _mm256_or_si256(_mm256_and_si256(b, d), _mm256_andnot_si256(d, c))
+#define CACHEKIT_MD5_AVX2_FN_H(b, c, d) _mm256_xor_si256(b, _mm256_xor_si256(c, d))
+#define CACHEKIT_MD5_AVX2_FN_I(b, c, d) _mm256_xor_si256(c, _mm256_or_si256(b, _mm256_xor_si256(d, ones)))
+#define CACHEKIT_MD5_AVX2_STEP(R, a, b, c, d, i, k, s)                                                     \
+  a = _mm256_add_epi32(                                                                                     \
+      b, CACHEKIT_MD5_AVX2_ROTL(                                                                            \
+             _mm256_add_epi32(_mm256_add_epi32(a, _mm256_add_epi32(m[i], _mm256_set1_epi32(static_cast<int>(k)))), \
+                              CACHEKIT_MD5_AVX2_FN_##R(b, c, d)),                                           \
              s));
-#define CACHEKIT_MD5_AVX2_F_F CACHEKIT_MD5_AVX2_F
-#define CACHEKIT_MD5_AVX2_F_G CACHEKIT_MD5_AVX2_G
-#define CACHEKIT_MD5_AVX2_F_H CACHEKIT_MD5_AVX2_H
-#define CACHEKIT_MD5_AVX2_F_I CACHEKIT_MD5_AVX2_I
 
-/// 8 lanes at words[.][off..off+8), state[j][off..off+8).
-__attribute__((target("avx2"))) inline void md5_compress_avx2(std::uint32_t (*state)[16], const Md5LaneBlock& blk,
-                                                              std::size_t off) noexcept {
-  const std::uint32_t(*w)[16] = blk.words;
+/// 8 lanes: rows[0..8) into state[.][0..8).
+__attribute__((target("avx2"))) inline void md5_compress_avx2(std::uint32_t (*state)[16],
+                                                              const Md5LaneRows& in) noexcept {
   const __m256i ones = _mm256_set1_epi32(-1);
-  __m256i a = _mm256_load_si256(reinterpret_cast<const __m256i*>(state[0] + off));
-  __m256i b = _mm256_load_si256(reinterpret_cast<const __m256i*>(state[1] + off));
-  __m256i c = _mm256_load_si256(reinterpret_cast<const __m256i*>(state[2] + off));
-  __m256i d = _mm256_load_si256(reinterpret_cast<const __m256i*>(state[3] + off));
+  const __m256i idx = _mm256_setr_epi32(0, 16, 32, 48, 64, 80, 96, 112);
+  __m256i m[16];
+  for (int i = 0; i < 16; ++i) {
+    m[i] = _mm256_i32gather_epi32(reinterpret_cast<const int*>(&in.rows[0][i]), idx, 4);
+  }
+  __m256i a = _mm256_load_si256(reinterpret_cast<const __m256i*>(state[0]));
+  __m256i b = _mm256_load_si256(reinterpret_cast<const __m256i*>(state[1]));
+  __m256i c = _mm256_load_si256(reinterpret_cast<const __m256i*>(state[2]));
+  __m256i d = _mm256_load_si256(reinterpret_cast<const __m256i*>(state[3]));
   const __m256i a0 = a, b0 = b, c0 = c, d0 = d;
   CACHEKIT_MD5_STEPS(CACHEKIT_MD5_AVX2_STEP)
-  _mm256_store_si256(reinterpret_cast<__m256i*>(state[0] + off), _mm256_add_epi32(a, a0));
-  _mm256_store_si256(reinterpret_cast<__m256i*>(state[1] + off), _mm256_add_epi32(b, b0));
-  _mm256_store_si256(reinterpret_cast<__m256i*>(state[2] + off), _mm256_add_epi32(c, c0));
-  _mm256_store_si256(reinterpret_cast<__m256i*>(state[3] + off), _mm256_add_epi32(d, d0));
+  _mm256_store_si256(reinterpret_cast<__m256i*>(state[0]), _mm256_add_epi32(a, a0));
+  _mm256_store_si256(reinterpret_cast<__m256i*>(state[1]), _mm256_add_epi32(b, b0));
+  _mm256_store_si256(reinterpret_cast<__m256i*>(state[2]), _mm256_add_epi32(c, c0));
+  _mm256_store_si256(reinterpret_cast<__m256i*>(state[3]), _mm256_add_epi32(d, d0));
 }
 
+/// Transposes rows (16 words each) of 8 lanes into m[16] (word i of every lane).
+__attribute__((target("avx2"))) inline void md5_transpose8x16(const std::uint32_t (*rows)[16], __m256i* m) noexcept {
+  for (int half = 0; half < 2; ++half) {
+    __m256i r[8], t[8], u[8];
+    for (int l = 0; l < 8; ++l) r[l] = _mm256_load_si256(reinterpret_cast<const __m256i*>(rows[l] + 8 * half));
+    for (int k = 0; k < 4; ++k) {
+      t[2 * k] = _mm256_unpacklo_epi32(r[2 * k], r[2 * k + 1]);
+      t[2 * k + 1] = _mm256_unpackhi_epi32(r[2 * k], r[2 * k + 1]);
+    }
+    for (int k = 0; k < 2; ++k) {  // u[4k + j], 128-bit lane L: column 4L + j of rows 4k..4k+3
+      u[4 * k + 0] = _mm256_unpacklo_epi64(t[4 * k], t[4 * k + 2]);
+      u[4 * k + 1] = _mm256_unpackhi_epi64(t[4 * k], t[4 * k + 2]);
+      u[4 * k + 2] = _mm256_unpacklo_epi64(t[4 * k + 1], t[4 * k + 3]);
+      u[4 * k + 3] = _mm256_unpackhi_epi64(t[4 * k + 1], t[4 * k + 3]);
+    }
+    for (int j = 0; j < 4; ++j) {
+      m[8 * half + j] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x20);
+      m[8 * half + 4 + j] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x31);
+    }
+  }
+}
+
+#define CACHEKIT_MD5_AVX2_STEP2(R, a, b, c, d, i, k, s)                                                     \
+  {                                                                                                          \
+    const __m256i kk = _mm256_set1_epi32(static_cast<int>(k));                                               \
+    a##1 = _mm256_add_epi32(                                                                                 \
+        b##1, CACHEKIT_MD5_AVX2_ROTL(_mm256_add_epi32(_mm256_add_epi32(a##1, _mm256_add_epi32(m1[i], kk)),    \
+                                                      CACHEKIT_MD5_AVX2_FN_##R(b##1, c##1, d##1)),           \
+                                     s));                                                                    \
+    a##2 = _mm256_add_epi32(                                                                                 \
+        b##2, CACHEKIT_MD5_AVX2_ROTL(_mm256_add_epi32(_mm256_add_epi32(a##2, _mm256_add_epi32(m2[i], kk)),    \
+                                                      CACHEKIT_MD5_AVX2_FN_##R(b##2, c##2, d##2)),           \
+                                     s));                                                                    \
+  }
+
+/// Key hashes of up to 16 one-block keys (<= 55 bytes) as two interleaved
+/// 8-lane groups; out[which[l]] receives lane l's first digest word.
+__attribute__((target("avx2"))) inline void md5_le32_one_block_avx2(const std::string_view* keys,
+                                                                    const std::size_t* which, std::size_t count,
+                                                                    std::uint32_t* out) noexcept {
+  Md5LaneRows in;
+  for (std::size_t l = 0; l < 16; ++l) {
+    auto* row = reinterpret_cast<unsigned char*>(in.rows[l]);
+    std::memset(row, 0, 64);
+    if (l < count) {
+      const std::string_view k = keys[which[l]];
+      if (!k.empty()) std::memcpy(row, k.data(), k.size());
+      row[k.size()] = 0x80;
+      store_le32(row + 56, static_cast<std::uint32_t>(k.size() * 8));
+    }
+  }
+  const __m256i ones = _mm256_set1_epi32(-1);
+  __m256i m1[16], m2[16];
+  md5_transpose8x16(in.rows, m1);
+  md5_transpose8x16(in.rows + 8, m2);
+  const __m256i a0 = _mm256_set1_epi32(static_cast<int>(kMd5Init[0]));
+  const __m256i b0 = _mm256_set1_epi32(static_cast<int>(kMd5Init[1]));
+  const __m256i c0 = _mm256_set1_epi32(static_cast<int>(kMd5Init[2]));
+  const __m256i d0 = _mm256_set1_epi32(static_cast<int>(kMd5Init[3]));
+  __m256i a1 = a0, b1 = b0, c1 = c0, d1 = d0, a2 = a0, b2 = b0, c2 = c0, d2 = d0;
+  CACHEKIT_MD5_STEPS(CACHEKIT_MD5_AVX2_STEP2)
+  alignas(32) std::uint32_t words[16];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(words), _mm256_add_epi32(a1, a0));
+  _mm256_store_si256(reinterpret_cast<__m256i*>(words + 8), _mm256_add_epi32(a2, a0));
+  for (std::size_t l = 0; l < count; ++l) out[which[l]] = words[l];
+}
+
+#undef CACHEKIT_MD5_AVX2_STEP2
 #undef CACHEKIT_MD5_AVX2_STEP
 #undef CACHEKIT_MD5_AVX2_ROTL
-#undef CACHEKIT_MD5_AVX2_F
-#undef CACHEKIT_MD5_AVX2_G
-#undef CACHEKIT_MD5_AVX2_H
-#undef CACHEKIT_MD5_AVX2_I
-#undef CACHEKIT_MD5_AVX2_F_F
-#undef CACHEKIT_MD5_AVX2_F_G
-#undef CACHEKIT_MD5_AVX2_F_H
-#undef CACHEKIT_MD5_AVX2_F_I
+#undef CACHEKIT_MD5_AVX2_FN_F
+#undef CACHEKIT_MD5_AVX2_FN_G
+#undef CACHEKIT_MD5_AVX2_FN_H
+#undef CACHEKIT_MD5_AVX2_FN_I
 
-// AVX-512: one ternary-logic instruction per round function, native rotate.
-// The immediates are the truth tables of F = b?c:d, G = d?b:c, H = b^c^d,
-// I = c^(b|~d) over (b, c, d).
+// AVX-512: one ternary-logic instruction per round function and a native
+// rotate (the zero-masked form: GCC 12 warns about the plain form's
+// undefined source). The immediates are the truth tables over (b, c, d) of
+// F = b?c:d, G = d?b:c, H = b^c^d and I = c^(b|~d).
 #define CACHEKIT_MD5_AVX512_TT_F 0xca
 #define CACHEKIT_MD5_AVX512_TT_G 0xe4
 #define CACHEKIT_MD5_AVX512_TT_H 0x96
 #define CACHEKIT_MD5_AVX512_TT_I 0x39
-#define CACHEKIT_MD5_AVX512_STEP(R, a, b, c, d, i, k, s)                                                   \
-  a = _mm512_add_epi32(                                                                                     \
-      b, _mm512_rol_epi32(                                                                                  \
-             _mm512_add_epi32(                                                                              \
-                 _mm512_add_epi32(a, _mm512_add_epi32(_mm512_load_si512(w[i]),                              \
-                                                      _mm512_set1_epi32(static_cast<int>(k)))),             \
-                 _mm512_ternarylogic_epi32(b, c, d, CACHEKIT_MD5_AVX512_TT_##R)),                           \
+#define CACHEKIT_MD5_AVX512_STEP(R, a, b, c, d, i, k, s)                                                    \
+  a = _mm512_add_epi32(                                                                                      \
+      b, _mm512_maskz_rol_epi32(                                                                             \
+             static_cast<__mmask16>(0xffff),                                                                 \
+             _mm512_add_epi32(_mm512_add_epi32(a, _mm512_add_epi32(m[i], _mm512_set1_epi32(static_cast<int>(k)))), \
+                              _mm512_ternarylogic_epi32(b, c, d, CACHEKIT_MD5_AVX512_TT_##R)),               \
              s));
 
-/// 16 lanes.
+/// Transposes 16 rows of 16 words into 16 message-word vectors (m[i] holds
+/// word i of every lane) in 64 shuffles.
+__attribute__((target("avx512f,avx512bw"))) inline void md5_transpose16(const __m512i* r, __m512i* m) noexcept {
+  // Zero-masked forms with every lane enabled: GCC 12 warns about the plain
+  // forms' undefined pass-through operand.
+  const auto kAll16 = static_cast<__mmask16>(0xffff);
+  const auto kAll8 = static_cast<__mmask8>(0xff);
+  __m512i t[16], u[16];
+  for (int k = 0; k < 8; ++k) {  // interleave dwords of row pairs
+    t[2 * k] = _mm512_maskz_unpacklo_epi32(kAll16, r[2 * k], r[2 * k + 1]);
+    t[2 * k + 1] = _mm512_maskz_unpackhi_epi32(kAll16, r[2 * k], r[2 * k + 1]);
+  }
+  for (int k = 0; k < 4; ++k) {  // u[4k + j], 128-bit lane L: column 4L + j of rows 4k..4k+3
+    u[4 * k + 0] = _mm512_maskz_unpacklo_epi64(kAll8, t[4 * k], t[4 * k + 2]);
+    u[4 * k + 1] = _mm512_maskz_unpackhi_epi64(kAll8, t[4 * k], t[4 * k + 2]);
+    u[4 * k + 2] = _mm512_maskz_unpacklo_epi64(kAll8, t[4 * k + 1], t[4 * k + 3]);
+    u[4 * k + 3] = _mm512_maskz_unpackhi_epi64(kAll8, t[4 * k + 1], t[4 * k + 3]);
+  }
+  for (int j = 0; j < 4; ++j) {  // 4x4 transpose of 128-bit lanes across u[j], u[4+j], u[8+j], u[12+j]
+    const __m512i v0 = _mm512_maskz_shuffle_i32x4(kAll16, u[j], u[4 + j], 0x44);
+    const __m512i v1 = _mm512_maskz_shuffle_i32x4(kAll16, u[j], u[4 + j], 0xee);
+    const __m512i v2 = _mm512_maskz_shuffle_i32x4(kAll16, u[8 + j], u[12 + j], 0x44);
+    const __m512i v3 = _mm512_maskz_shuffle_i32x4(kAll16, u[8 + j], u[12 + j], 0xee);
+    m[j] = _mm512_maskz_shuffle_i32x4(kAll16, v0, v2, 0x88);
+    m[4 + j] = _mm512_maskz_shuffle_i32x4(kAll16, v0, v2, 0xdd);
+    m[8 + j] = _mm512_maskz_shuffle_i32x4(kAll16, v1, v3, 0x88);
+    m[12 + j] = _mm512_maskz_shuffle_i32x4(kAll16, v1, v3, 0xdd);
+  }
+}
+
+/// 16 lanes: rows into state.
 __attribute__((target("avx512f,avx512bw"))) inline void md5_compress_avx512(std::uint32_t (*state)[16],
-                                                                            const Md5LaneBlock& blk) noexcept {
-  const std::uint32_t(*w)[16] = blk.words;
+                                                                            const Md5LaneRows& in) noexcept {
+  __m512i r[16], m[16];
+  for (int i = 0; i < 16; ++i) r[i] = _mm512_load_si512(in.rows[i]);
+  md5_transpose16(r, m);
   __m512i a = _mm512_load_si512(state[0]);
   __m512i b = _mm512_load_si512(state[1]);
   __m512i c = _mm512_load_si512(state[2]);
@@ -608,6 +710,59 @@ __attribute__((target("avx512f,avx512bw"))) inline void md5_compress_avx512(std:
   _mm512_store_si512(state[3], _mm512_add_epi32(d, d0));
 }
 
+// Two independent 16-lane groups step by step, so one group's dependency
+// chain runs while the other's waits.
+#define CACHEKIT_MD5_AVX512_STEP2(R, a, b, c, d, i, k, s)                                               \
+  {                                                                                                      \
+    const __m512i kk = _mm512_set1_epi32(static_cast<int>(k));                                           \
+    a##1 = _mm512_add_epi32(                                                                             \
+        b##1, _mm512_maskz_rol_epi32(static_cast<__mmask16>(0xffff),                                     \
+                                     _mm512_add_epi32(_mm512_add_epi32(a##1, _mm512_add_epi32(m1[i], kk)), \
+                                                      _mm512_ternarylogic_epi32(b##1, c##1, d##1,        \
+                                                                                CACHEKIT_MD5_AVX512_TT_##R)), \
+                                     s));                                                                \
+    a##2 = _mm512_add_epi32(                                                                             \
+        b##2, _mm512_maskz_rol_epi32(static_cast<__mmask16>(0xffff),                                     \
+                                     _mm512_add_epi32(_mm512_add_epi32(a##2, _mm512_add_epi32(m2[i], kk)), \
+                                                      _mm512_ternarylogic_epi32(b##2, c##2, d##2,        \
+                                                                                CACHEKIT_MD5_AVX512_TT_##R)), \
+                                     s));                                                                \
+  }
+
+/// Builds the padded one-block row of a key of at most 55 bytes in a
+/// register with a masked byte load (no read past the key).
+__attribute__((target("avx512f,avx512bw"))) inline __m512i md5_one_block_row(std::string_view k) noexcept {
+  const std::size_t n = k.size();
+  __m512i v = _mm512_setzero_si512();
+  if (n != 0) v = _mm512_maskz_loadu_epi8((__mmask64{1} << n) - 1, k.data());
+  v = _mm512_mask_mov_epi8(v, __mmask64{1} << n, _mm512_set1_epi8(static_cast<char>(0x80)));
+  return _mm512_mask_mov_epi32(v, static_cast<__mmask16>(1u << 14), _mm512_set1_epi32(static_cast<int>(n * 8)));
+}
+
+/// Key hashes of up to 32 one-block keys (<= 55 bytes) as two interleaved
+/// 16-lane groups; out[which[l]] receives lane l's first digest word.
+__attribute__((target("avx512f,avx512bw"))) inline void md5_le32_one_block_avx512(
+    const std::string_view* keys, const std::size_t* which, std::size_t count, std::uint32_t* out) noexcept {
+  __m512i r[16], m1[16], m2[16];
+  for (std::size_t l = 0; l < 16; ++l) r[l] = l < count ? md5_one_block_row(keys[which[l]]) : _mm512_setzero_si512();
+  md5_transpose16(r, m1);
+  for (std::size_t l = 0; l < 16; ++l) {
+    r[l] = l + 16 < count ? md5_one_block_row(keys[which[l + 16]]) : _mm512_setzero_si512();
+  }
+  md5_transpose16(r, m2);
+  const __m512i a0 = _mm512_set1_epi32(static_cast<int>(kMd5Init[0]));
+  const __m512i b0 = _mm512_set1_epi32(static_cast<int>(kMd5Init[1]));
+  const __m512i c0 = _mm512_set1_epi32(static_cast<int>(kMd5Init[2]));
+  const __m512i d0 = _mm512_set1_epi32(static_cast<int>(kMd5Init[3]));
+  __m512i a1 = a0, b1 = b0, c1 = c0, d1 = d0, a2 = a0, b2 = b0, c2 = c0, d2 = d0;
+  CACHEKIT_MD5_STEPS(CACHEKIT_MD5_AVX512_STEP2)
+  alignas(64) std::uint32_t words[32];
+  _mm512_store_si512(words, _mm512_add_epi32(a1, a0));
+  _mm512_store_si512(words + 16, _mm512_add_epi32(a2, a0));
+  for (std::size_t l = 0; l < count; ++l) out[which[l]] = words[l];
+}
+
+#undef CACHEKIT_MD5_AVX512_STEP2
 #undef CACHEKIT_MD5_AVX512_STEP
 #undef CACHEKIT_MD5_AVX512_TT_F
 #undef CACHEKIT_MD5_AVX512_TT_G
@@ -616,35 +771,27 @@ __attribute__((target("avx512f,avx512bw"))) inline void md5_compress_avx512(std:
 
 #endif  // CACHEKIT_MD5_X86_SIMD
 
-/// Writes block j of message p[0..n) into lane `lane` of blk.
-inline void md5_fill_lane(Md5LaneBlock& blk, std::size_t lane, const unsigned char* p, std::size_t n,
-                          std::size_t j) noexcept {
-  std::uint32_t m[16];
-  md5_block_words(p, n, j, m);
-  for (int i = 0; i < 16; ++i) blk.words[i][lane] = m[i];
-}
-
-/// Hashes `count` (<= lanes) messages that all have `blocks` MD5 blocks,
-/// with the given SIMD path; state receives the final words per lane.
+/// Hashes `count` (<= lanes) messages msgs[which[l]] that all have `blocks`
+/// MD5 blocks, with a SIMD path; state receives the final words per lane.
 inline void md5_lanes_run(Md5Path path, const std::string_view* msgs, const std::size_t* which,
                           std::size_t count, std::size_t blocks, std::uint32_t (*state)[16]) noexcept {
   for (int j = 0; j < 4; ++j) {
     for (std::size_t l = 0; l < 16; ++l) state[j][l] = kMd5Init[j];
   }
-  Md5LaneBlock blk;
+  Md5LaneRows in;
+  for (std::size_t l = count; l < 16; ++l) {  // idle lanes hash zeros
+    for (int i = 0; i < 16; ++i) in.rows[l][i] = 0;
+  }
   for (std::size_t b = 0; b < blocks; ++b) {
     for (std::size_t l = 0; l < count; ++l) {
       const std::string_view m = msgs[which[l]];
-      md5_fill_lane(blk, l, reinterpret_cast<const unsigned char*>(m.data()), m.size(), b);
-    }
-    for (std::size_t l = count; l < md5_lanes(path); ++l) {  // idle lanes hash zeros
-      for (int i = 0; i < 16; ++i) blk.words[i][l] = 0;
+      md5_block_words(reinterpret_cast<const unsigned char*>(m.data()), m.size(), b, in.rows[l]);
     }
 #if CACHEKIT_MD5_X86_SIMD
     if (path == Md5Path::avx512) {
-      md5_compress_avx512(state, blk);
+      md5_compress_avx512(state, in);
     } else {
-      md5_compress_avx2(state, blk, 0);
+      md5_compress_avx2(state, in);
     }
 #else
     (void)path;
@@ -666,10 +813,22 @@ inline void md5_le32_batch(const std::string_view* keys, std::size_t n, std::uin
   // Pending groups for messages of 1..kGroups blocks (keys up to 311 bytes);
   // longer keys are rare and go through the scalar code.
   constexpr std::size_t kGroups = 5;
-  std::size_t pending[kGroups][16];
+  std::size_t pending[kGroups][32];
   std::size_t fill[kGroups] = {};
   alignas(64) std::uint32_t state[4][16];
   auto flush = [&](std::size_t g) {
+#if CACHEKIT_MD5_X86_SIMD
+    if (g == 0 && path == Md5Path::avx512) {
+      md5_le32_one_block_avx512(keys, pending[0], fill[0], out);
+      fill[0] = 0;
+      return;
+    }
+    if (g == 0 && path == Md5Path::avx2) {
+      md5_le32_one_block_avx2(keys, pending[0], fill[0], out);
+      fill[0] = 0;
+      return;
+    }
+#endif
     md5_lanes_run(path, keys, pending[g], fill[g], g + 1, state);
     for (std::size_t l = 0; l < fill[g]; ++l) out[pending[g][l]] = state[0][l];
     fill[g] = 0;
@@ -682,7 +841,7 @@ inline void md5_le32_batch(const std::string_view* keys, std::size_t n, std::uin
     }
     const std::size_t g = blocks - 1;
     pending[g][fill[g]++] = i;
-    if (fill[g] == lanes) flush(g);
+    if (fill[g] == (g == 0 ? 2 * lanes : lanes)) flush(g);  // one-block groups run two lane sets
   }
   for (std::size_t g = 0; g < kGroups; ++g) {
     if (fill[g] == 0) continue;
@@ -1829,6 +1988,7 @@ CACHEKIT_END_NAMESPACE
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -1922,6 +2082,15 @@ inline Result<int> wait_many(pollfd* fds, std::size_t n, Deadline deadline) {
   }
 }
 
+/// Makes a connected socket blocking: plain send/recv then wait in the
+/// kernel, bounded by SO_SNDTIMEO/SO_RCVTIMEO (one system call per read or
+/// write instead of poll + read). MSG_DONTWAIT still gives non-blocking calls.
+inline Result<void> set_blocking(int fd) {
+  const int flags = ::fcntl(fd, F_GETFL, 0);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) return sys_error(ErrorKind::transient, "fcntl", errno);
+  return {};
+}
+
 inline Result<void> finish_connect(int fd, Deadline deadline) {
   auto ready = wait_fd(fd, POLLOUT, deadline);
   if (!ready) return std::move(ready).error();
@@ -1951,6 +2120,8 @@ inline Result<Socket> connect_addr(int family, const sockaddr* addr, socklen_t l
     auto done = finish_connect(s.fd(), deadline);
     if (!done) return std::move(done).error();
   }
+  auto blocking = set_blocking(s.fd());
+  if (!blocking) return std::move(blocking).error();
   return s;
 }
 
@@ -1989,6 +2160,39 @@ inline Result<Socket> connect_to(std::string_view host, std::uint16_t port, Dead
   }
   ::freeaddrinfo(list);
   return last;
+}
+
+/// Sets SO_RCVTIMEO or SO_SNDTIMEO (microseconds, > 0).
+inline bool set_io_timeout(int fd, int option, long long us) noexcept {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(us / 1000000);
+  tv.tv_usec = static_cast<suseconds_t>(us % 1000000);
+  return ::setsockopt(fd, SOL_SOCKET, option, &tv, sizeof tv) == 0;
+}
+
+/// Blocking send bounded by SO_SNDTIMEO: bytes written, 0 when the timeout
+/// ran out first.
+inline Result<std::size_t> send_wait(int fd, const char* data, std::size_t n) {
+  for (;;) {
+    const ssize_t rc = ::send(fd, data, n, MSG_NOSIGNAL);
+    if (rc >= 0) return static_cast<std::size_t>(rc);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return std::size_t{0};
+    return sys_error(ErrorKind::transient, "send", errno);
+  }
+}
+
+/// Blocking receive bounded by SO_RCVTIMEO: bytes read, 0 when the timeout
+/// ran out first; an orderly close by the peer is an error.
+inline Result<std::size_t> recv_wait(int fd, char* buf, std::size_t cap) {
+  for (;;) {
+    const ssize_t rc = ::recv(fd, buf, cap, 0);
+    if (rc > 0) return static_cast<std::size_t>(rc);
+    if (rc == 0) return Error(ErrorKind::transient, "connection closed by server");
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return std::size_t{0};
+    return sys_error(ErrorKind::transient, "recv", errno);
+  }
 }
 
 /// Sends without blocking: bytes written (0 when the socket buffer is full).
@@ -2032,23 +2236,6 @@ inline Result<std::size_t> try_recv(int fd, char* buf, std::size_t cap) {
   }
 }
 
-/// Receives at least one byte before the deadline. With wait_first the
-/// socket is polled before reading (the reply to a request just sent is
-/// rarely there yet, so this saves a read that would fail).
-inline Result<std::size_t> recv_some(int fd, char* buf, std::size_t cap, Deadline deadline, bool wait_first) {
-  for (;;) {
-    if (wait_first) {
-      auto ready = wait_fd(fd, POLLIN, deadline);
-      if (!ready) return std::move(ready).error();
-      if (*ready == 0) return Error(ErrorKind::timeout, "no reply before the timeout");
-    }
-    auto got = try_recv(fd, buf, cap);
-    if (!got) return got;
-    if (*got > 0) return got;
-    wait_first = true;
-  }
-}
-
 /// Whether the peer has closed or sent unsolicited bytes on an idle
 /// connection (either makes it unusable). Never blocks.
 inline bool idle_connection_broken(int fd) noexcept {
@@ -2059,9 +2246,6 @@ inline bool idle_connection_broken(int fd) noexcept {
   } while (rc < 0 && errno == EINTR);
   return rc != 0;
 }
-
-/// Process id, for fork detection.
-inline int current_pid() noexcept { return static_cast<int>(::getpid()); }
 
 }  // namespace net
 }  // namespace detail
@@ -2486,7 +2670,9 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
     };
     if (var_for("servers", "CACHEKIT_MEMCACHED_SERVERS")) return env_error("CACHEKIT_MEMCACHED_SERVERS", m);
     if (var_for("key_prefix", "CACHEKIT_MEMCACHED_KEY_PREFIX")) return env_error("CACHEKIT_MEMCACHED_KEY_PREFIX", m);
-    if (var_for("username", "CACHEKIT_MEMCACHED_PASSWORD")) return env_error("CACHEKIT_MEMCACHED_USERNAME", m);
+    if (var_for("username", "CACHEKIT_MEMCACHED_PASSWORD")) {
+      return env_error("CACHEKIT_MEMCACHED_PASSWORD", "is set but CACHEKIT_MEMCACHED_USERNAME is not");
+    }
     return std::move(ok).error();
   }
   return c;
@@ -2517,12 +2703,13 @@ class Connection {
 
   /// Connects (bounded by connect_deadline) and, when user is set,
   /// authenticates with SASL PLAIN (bounded by io_deadline).
+  /// owner_pid is the process the connection belongs to (see ConnectionPool).
   static Result<std::unique_ptr<Connection>> open(std::string_view host, std::uint16_t port,
                                                   Deadline connect_deadline, Deadline io_deadline,
-                                                  std::string_view user, std::string_view password) {
+                                                  std::string_view user, std::string_view password, int owner_pid) {
     auto sock = net::connect_to(host, port, connect_deadline);
     if (!sock) return std::move(sock).error();
-    std::unique_ptr<Connection> c(new Connection(std::move(*sock)));
+    std::unique_ptr<Connection> c(new Connection(std::move(*sock), owner_pid));
     if (!user.empty()) {
       auto ok = c->authenticate(user, password, io_deadline);
       if (!ok) return std::move(ok).error();
@@ -2556,14 +2743,15 @@ class Connection {
 
   /// Sends the whole request buffer before the deadline.
   Result<void> flush(Deadline deadline) {
-    auto ok = net::send_all(sock_.fd(), out_.data(), out_.size(), deadline);
-    out_.clear();
-    if (!ok) {
-      mark_broken();
-      return ok;
+    std::size_t off = 0;
+    while (off < out_.size()) {
+      if (!arm(SO_SNDTIMEO, snd_timeout_us_, deadline)) return io_failure(Error(ErrorKind::timeout, "send timed out"));
+      auto n = net::send_wait(sock_.fd(), out_.data() + off, out_.size() - off);
+      if (!n) return io_failure(std::move(n).error());
+      off += *n;
     }
-    awaiting_ = true;
-    return ok;
+    out_.clear();
+    return {};
   }
 
   /// Reads until the parser holds one complete response (call
@@ -2575,14 +2763,25 @@ class Connection {
         if (parser_.failed()) return protocol_failure(parser_.failure());
         if (parser_.complete()) return {};
       }
-      auto got = net::recv_some(sock_.fd(), in_.data(), in_.size(), deadline, awaiting_);
-      if (!got) {
-        mark_broken();
-        return std::move(got).error();
+      auto got = fill(deadline);
+      if (!got) return got;
+    }
+  }
+
+  /// Blocks until some bytes are in the read buffer (it must be empty) or
+  /// the deadline passes.
+  Result<void> fill(Deadline deadline) {
+    for (;;) {
+      if (!arm(SO_RCVTIMEO, rcv_timeout_us_, deadline)) {
+        return io_failure(Error(ErrorKind::timeout, "no reply before the timeout"));
       }
-      awaiting_ = false;
-      in_pos_ = 0;
-      in_end_ = *got;
+      auto got = net::recv_wait(sock_.fd(), in_.data(), in_.size());
+      if (!got) return io_failure(std::move(got).error());
+      if (*got > 0) {
+        in_pos_ = 0;
+        in_end_ = *got;
+        return {};
+      }
     }
   }
 
@@ -2652,10 +2851,31 @@ class Connection {
   bool idle_clean() const noexcept { return !broken_ && in_pos_ == in_end_ && !parser_.in_progress() && out_.empty(); }
 
  private:
-  static constexpr std::size_t kReadBuffer = 16 * 1024;
+  static constexpr std::size_t kReadBuffer = 32 * 1024;
+  static constexpr long long kSlackUs = 2000;
 
-  explicit Connection(net::Socket s) : sock_(std::move(s)), in_(kReadBuffer), pid_(net::current_pid()) {
+  Connection(net::Socket s, int owner_pid) : sock_(std::move(s)), in_(kReadBuffer), pid_(owner_pid) {
     out_.reserve(1024);
+  }
+
+  Error io_failure(Error e) {
+    mark_broken();
+    return e;
+  }
+
+  // Sets the kernel timeout of the next blocking send/recv so that it ends
+  // by the deadline (overshoot at most kSlack). Costs a system call only
+  // when the remaining time differs from the current setting; false when
+  // the deadline has passed.
+  bool arm(int option, long long& current_us, Deadline deadline) {
+    const auto now = net::Clock::now();
+    if (now >= deadline) return false;
+    const long long remaining = std::chrono::duration_cast<std::chrono::microseconds>(deadline - now).count();
+    if (current_us > 0 && current_us <= remaining + kSlackUs && current_us * 2 >= remaining) return true;
+    const long long want = remaining > 0 ? remaining : 1;
+    if (!net::set_io_timeout(sock_.fd(), option, want)) return false;
+    current_us = want;
+    return true;
   }
 
   Result<void> authenticate(std::string_view user, std::string_view password, Deadline deadline) {
@@ -2687,13 +2907,76 @@ class Connection {
   std::uint32_t next_opaque_ = 1;
   int pid_;
   bool broken_ = false;
-  bool awaiting_ = false;
+  long long snd_timeout_us_ = 0;
+  long long rcv_timeout_us_ = 0;
   net::Clock::time_point last_used_{};
 };
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/connection.hpp ----
+
+// ---- begin cachekit/net/fork_guard.hpp ----
+// Detects that the process forked since the guard was armed, so a child
+// never uses its parent's sockets. With MADV_WIPEONFORK (Linux 4.14+) the
+// check is a memory read: the kernel zeroes the page in the child. Elsewhere
+// it falls back to comparing getpid().
+
+#include <cstddef>
+
+#include <sys/mman.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+namespace net {
+
+class ForkGuard {
+ public:
+  ForkGuard() noexcept : pid_(::getpid()) {
+#ifdef MADV_WIPEONFORK
+    void* p = ::mmap(nullptr, kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p != MAP_FAILED) {
+      if (::madvise(p, kPage, MADV_WIPEONFORK) == 0) {
+        page_ = static_cast<volatile unsigned char*>(p);
+        *page_ = 1;
+      } else {
+        ::munmap(p, kPage);
+      }
+    }
+#endif
+  }
+  ~ForkGuard() {
+    if (page_ != nullptr) ::munmap(const_cast<unsigned char*>(page_), kPage);
+  }
+  ForkGuard(const ForkGuard&) = delete;
+  ForkGuard& operator=(const ForkGuard&) = delete;
+
+  /// True once in a process forked after the guard was (re)armed.
+  bool forked() const noexcept {
+    if (page_ != nullptr) return *page_ == 0;
+    return ::getpid() != pid_;
+  }
+  /// Arms the guard for the current process.
+  void rearm() noexcept {
+    pid_ = ::getpid();
+    if (page_ != nullptr) *page_ = 1;
+  }
+  /// Process id when last armed.
+  int pid() const noexcept { return static_cast<int>(pid_); }
+
+ private:
+  static constexpr std::size_t kPage = 4096;
+  volatile unsigned char* page_ = nullptr;
+  pid_t pid_;
+};
+
+}  // namespace net
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/net/fork_guard.hpp ----
 
 // ---- begin cachekit/pool.hpp ----
 // Per-server connection pool: at most max connections, shared by all
@@ -2749,7 +3032,7 @@ class PoolLease {
 
 class ConnectionPool {
  public:
-  explicit ConnectionPool(std::size_t max) : max_(max), pid_(net::current_pid()) {}
+  explicit ConnectionPool(std::size_t max) : max_(max) {}
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
 
@@ -2809,6 +3092,12 @@ class ConnectionPool {
     return open_;
   }
   std::size_t max_size() const noexcept { return max_; }
+  /// The process this pool's connections belong to (for Connection::open).
+  int owner_pid() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    forget_parent_connections();
+    return fork_guard_.pid();
+  }
 
  private:
   friend class PoolLease;
@@ -2817,7 +3106,7 @@ class ConnectionPool {
     std::unique_ptr<Connection> drop;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (c && c->pid() != pid_) {
+      if (c && c->pid() != fork_guard_.pid()) {
         // Opened before a fork by the parent: not ours to use or count.
         drop = std::move(c);
       } else if (c && !c->broken() && c->idle_clean()) {
@@ -2833,9 +3122,8 @@ class ConnectionPool {
   // After fork() the child must not touch its parent's sockets: close our
   // copies of the descriptors (the parent's stay open) and start afresh.
   void forget_parent_connections() {
-    const int now = net::current_pid();
-    if (now == pid_) return;
-    pid_ = now;
+    if (!fork_guard_.forked()) return;
+    fork_guard_.rearm();
     idle_.clear();
     open_ = 0;
   }
@@ -2845,7 +3133,7 @@ class ConnectionPool {
   std::vector<std::unique_ptr<Connection>> idle_;
   std::size_t max_;
   std::size_t open_ = 0;
-  int pid_;
+  net::ForkGuard fork_guard_;
 };
 
 inline void PoolLease::give_back() noexcept {
@@ -3416,7 +3704,7 @@ class MemcachedBackend final : public Backend {
     if (lease->get() == nullptr) {
       failed_at = Stage::connect;
       const Deadline conn_end = std::min(now + config_.connect_timeout, call_end);
-      auto opened = detail::Connection::open(s.spec.host, s.spec.port, conn_end, io_end, config_.username, config_.password);
+      auto opened = detail::Connection::open(s.spec.host, s.spec.port, conn_end, io_end, config_.username, config_.password, s.pool.owner_pid());
       if (!opened) return std::move(opened).error();
       lease->set(std::move(*opened));
     }
@@ -3655,7 +3943,7 @@ class MemcachedBackend final : public Backend {
         if (job.lease.get() == nullptr) {
           const auto now = Clock::now();
           auto opened = detail::Connection::open(s.spec.host, s.spec.port, std::min(now + config_.connect_timeout, end),
-                                                 std::min(now + config_.timeout, end), config_.username, config_.password);
+                                                 std::min(now + config_.timeout, end), config_.username, config_.password, s.pool.owner_pid());
           if (!opened) {
             job.lease.discard();
             first.keys.insert(first.keys.end(), job.keys.begin(), job.keys.end());
@@ -3672,6 +3960,7 @@ class MemcachedBackend final : public Backend {
       auto lease = connection(s, end, stage);
       if (!lease) {
         job.failed = true;
+        job.done = true;
         job.error = std::move(lease).error();
         continue;
       }
@@ -3681,71 +3970,81 @@ class MemcachedBackend final : public Backend {
 
   /// Drives every job's connection at once: sends what each socket takes,
   /// reads what each has, hands complete replies to on_reply(job, parser)
-  /// until each job's NOOP arrives or the deadline passes.
+  /// until each job's NOOP arrives or the deadline passes. When one job is
+  /// left with everything sent, it waits in a blocking read (no poll).
   template <class OnReply>
   void run_jobs(std::vector<Job>& jobs, Deadline deadline, OnReply&& on_reply) {
-    std::vector<pollfd> fds;
-    std::vector<std::size_t> fd_job;
     auto fail = [&](Job& j, Error e) {
       j.failed = true;
       j.done = true;
       j.error = std::move(e);
       if (j.lease.get() != nullptr) j.lease.get()->mark_broken();
     };
+    // Parses everything buffered on j's connection.
+    auto consume = [&](Job& j) {
+      detail::Connection& c = *j.lease.get();
+      while (!j.done && c.has_buffered()) {
+        auto complete = c.parse_buffered();
+        if (!complete) return fail(j, std::move(complete).error());
+        if (!*complete) return;
+        auto verdict = on_reply(j, c.parser());
+        c.parser().next();
+        if (!verdict) return fail(j, c.protocol_failure(verdict.error().message().c_str()));
+        if (*verdict) {
+          j.done = true;
+          if (c.has_buffered()) fail(j, c.protocol_failure("unexpected bytes after the last reply"));
+        }
+      }
+    };
+    std::vector<pollfd> fds;
+    std::vector<std::size_t> fd_job;
+    std::vector<char> readable(jobs.size(), 0);
     for (;;) {
       fds.clear();
       fd_job.clear();
       for (std::size_t i = 0; i < jobs.size(); ++i) {
         Job& j = jobs[i];
-        if (j.done || j.failed) continue;
+        if (j.done) continue;
         detail::Connection& c = *j.lease.get();
         if (c.pending() > 0) {
-          auto s = c.send_some();
-          if (!s) {
-            fail(j, std::move(s).error());
+          auto sent = c.send_some();
+          if (!sent) {
+            fail(j, std::move(sent).error());
             continue;
           }
         }
-        // Parse what is buffered; read until the socket has no more.
-        for (;;) {
+        if (readable[i]) {
+          readable[i] = 0;
           auto more = c.recv_available();
           if (!more) {
             fail(j, std::move(more).error());
-            break;
+            continue;
           }
-          if (!*more) break;
-          bool stop = false;
-          while (c.has_buffered() && !stop) {
-            auto complete = c.parse_buffered();
-            if (!complete) {
-              fail(j, std::move(complete).error());
-              stop = true;
-              break;
-            }
-            if (!*complete) break;
-            auto verdict = on_reply(j, c.parser());
-            c.parser().next();
-            if (!verdict) {
-              fail(j, c.protocol_failure(verdict.error().message().c_str()));
-              stop = true;
-            } else if (*verdict) {
-              j.done = true;
-              if (c.has_buffered()) fail(j, c.protocol_failure("unexpected bytes after the last reply"));
-              stop = true;
-            }
-          }
-          if (stop) break;
+          consume(j);
+          if (j.done) continue;
         }
-        if (j.done || j.failed) continue;
         fds.push_back(pollfd{c.fd(), static_cast<short>(POLLIN | (c.pending() > 0 ? POLLOUT : 0)), 0});
         fd_job.push_back(i);
       }
       if (fds.empty()) return;
+      if (fds.size() == 1 && jobs[fd_job[0]].lease.get()->pending() == 0) {
+        Job& j = jobs[fd_job[0]];
+        detail::Connection& c = *j.lease.get();
+        while (!j.done) {
+          auto got = c.fill(deadline);
+          if (!got) return fail(j, std::move(got).error());
+          consume(j);
+        }
+        return;
+      }
       auto ready = detail::net::wait_many(fds.data(), fds.size(), deadline);
       if (!ready || *ready == 0) {
         Error e = ready ? Error(ErrorKind::timeout, "no complete reply before the timeout") : std::move(ready).error();
         for (auto i : fd_job) fail(jobs[i], e);
         return;
+      }
+      for (std::size_t k = 0; k < fds.size(); ++k) {
+        if (fds[k].revents & (POLLIN | POLLERR | POLLHUP)) readable[fd_job[k]] = 1;
       }
     }
   }
@@ -3789,7 +4088,7 @@ class MemcachedBackend final : public Backend {
       plan_jobs(pending, server_of, jobs);
       connect_jobs(jobs, end);
       for (auto& j : jobs) {
-        if (j.done || j.failed) continue;
+        if (j.done) continue;
         detail::Connection& c = *j.lease.get();
         const std::uint32_t base = c.take_opaques(static_cast<std::uint32_t>(j.keys.size() + 1));
         for (std::size_t k = 0; k < j.keys.size(); ++k) {
@@ -3903,7 +4202,7 @@ class MemcachedBackend final : public Backend {
       plan_jobs(pending, server_of, jobs);
       connect_jobs(jobs, end);
       for (auto& j : jobs) {
-        if (j.done || j.failed) continue;
+        if (j.done) continue;
         detail::Connection& c = *j.lease.get();
         const std::uint32_t base = c.take_opaques(static_cast<std::uint32_t>(j.keys.size() + 1));
         for (std::size_t k = 0; k < j.keys.size(); ++k) {

@@ -110,8 +110,16 @@ inline std::uint32_t rotl32(std::uint32_t x, int s) noexcept { return (x << s) |
 #define CACHEKIT_MD5_SCALAR_STEP(R, a, b, c, d, i, k, s) \
   a = b + rotl32(a + m[i] + k + CACHEKIT_MD5_SCALAR_##R(b, c, d), s);
 
-/// One MD5 compression of the 16 little-endian words m into state.
-inline void md5_compress(std::uint32_t state[4], const std::uint32_t m[16]) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+#define CACHEKIT_MD5_INLINE inline __attribute__((always_inline))
+#else
+#define CACHEKIT_MD5_INLINE inline
+#endif
+
+/// One MD5 compression of the 16 little-endian words m into state. Always
+/// inlined so that a caller wanting one word lets the compiler drop the
+/// last steps.
+CACHEKIT_MD5_INLINE void md5_compress(std::uint32_t state[4], const std::uint32_t m[16]) noexcept {
   std::uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
   CACHEKIT_MD5_STEPS(CACHEKIT_MD5_SCALAR_STEP)
   state[0] += a;
@@ -149,7 +157,7 @@ inline void md5_block_words(const unsigned char* p, std::size_t n, std::size_t j
 }
 
 /// The MD5 state after the whole message p[0..n).
-inline void md5_state(const unsigned char* p, std::size_t n, std::uint32_t state[4]) noexcept {
+CACHEKIT_MD5_INLINE void md5_state(const unsigned char* p, std::size_t n, std::uint32_t state[4]) noexcept {
   state[0] = kMd5Init[0];
   state[1] = kMd5Init[1];
   state[2] = kMd5Init[2];

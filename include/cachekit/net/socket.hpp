@@ -17,6 +17,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -111,6 +112,15 @@ inline Result<int> wait_many(pollfd* fds, std::size_t n, Deadline deadline) {
   }
 }
 
+/// Makes a connected socket blocking: plain send/recv then wait in the
+/// kernel, bounded by SO_SNDTIMEO/SO_RCVTIMEO (one system call per read or
+/// write instead of poll + read). MSG_DONTWAIT still gives non-blocking calls.
+inline Result<void> set_blocking(int fd) {
+  const int flags = ::fcntl(fd, F_GETFL, 0);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) return sys_error(ErrorKind::transient, "fcntl", errno);
+  return {};
+}
+
 inline Result<void> finish_connect(int fd, Deadline deadline) {
   auto ready = wait_fd(fd, POLLOUT, deadline);
   if (!ready) return std::move(ready).error();
@@ -140,6 +150,8 @@ inline Result<Socket> connect_addr(int family, const sockaddr* addr, socklen_t l
     auto done = finish_connect(s.fd(), deadline);
     if (!done) return std::move(done).error();
   }
+  auto blocking = set_blocking(s.fd());
+  if (!blocking) return std::move(blocking).error();
   return s;
 }
 
@@ -178,6 +190,39 @@ inline Result<Socket> connect_to(std::string_view host, std::uint16_t port, Dead
   }
   ::freeaddrinfo(list);
   return last;
+}
+
+/// Sets SO_RCVTIMEO or SO_SNDTIMEO (microseconds, > 0).
+inline bool set_io_timeout(int fd, int option, long long us) noexcept {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(us / 1000000);
+  tv.tv_usec = static_cast<suseconds_t>(us % 1000000);
+  return ::setsockopt(fd, SOL_SOCKET, option, &tv, sizeof tv) == 0;
+}
+
+/// Blocking send bounded by SO_SNDTIMEO: bytes written, 0 when the timeout
+/// ran out first.
+inline Result<std::size_t> send_wait(int fd, const char* data, std::size_t n) {
+  for (;;) {
+    const ssize_t rc = ::send(fd, data, n, MSG_NOSIGNAL);
+    if (rc >= 0) return static_cast<std::size_t>(rc);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return std::size_t{0};
+    return sys_error(ErrorKind::transient, "send", errno);
+  }
+}
+
+/// Blocking receive bounded by SO_RCVTIMEO: bytes read, 0 when the timeout
+/// ran out first; an orderly close by the peer is an error.
+inline Result<std::size_t> recv_wait(int fd, char* buf, std::size_t cap) {
+  for (;;) {
+    const ssize_t rc = ::recv(fd, buf, cap, 0);
+    if (rc > 0) return static_cast<std::size_t>(rc);
+    if (rc == 0) return Error(ErrorKind::transient, "connection closed by server");
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return std::size_t{0};
+    return sys_error(ErrorKind::transient, "recv", errno);
+  }
 }
 
 /// Sends without blocking: bytes written (0 when the socket buffer is full).
@@ -221,23 +266,6 @@ inline Result<std::size_t> try_recv(int fd, char* buf, std::size_t cap) {
   }
 }
 
-/// Receives at least one byte before the deadline. With wait_first the
-/// socket is polled before reading (the reply to a request just sent is
-/// rarely there yet, so this saves a read that would fail).
-inline Result<std::size_t> recv_some(int fd, char* buf, std::size_t cap, Deadline deadline, bool wait_first) {
-  for (;;) {
-    if (wait_first) {
-      auto ready = wait_fd(fd, POLLIN, deadline);
-      if (!ready) return std::move(ready).error();
-      if (*ready == 0) return Error(ErrorKind::timeout, "no reply before the timeout");
-    }
-    auto got = try_recv(fd, buf, cap);
-    if (!got) return got;
-    if (*got > 0) return got;
-    wait_first = true;
-  }
-}
-
 /// Whether the peer has closed or sent unsolicited bytes on an idle
 /// connection (either makes it unusable). Never blocks.
 inline bool idle_connection_broken(int fd) noexcept {
@@ -248,9 +276,6 @@ inline bool idle_connection_broken(int fd) noexcept {
   } while (rc < 0 && errno == EINTR);
   return rc != 0;
 }
-
-/// Process id, for fork detection.
-inline int current_pid() noexcept { return static_cast<int>(::getpid()); }
 
 }  // namespace net
 }  // namespace detail
