@@ -63,7 +63,11 @@ class Connection {
 
   /// Sends the whole request buffer before the deadline.
   Result<void> flush(Deadline deadline) {
-    std::size_t off = 0;
+    // A request normally fits the socket buffer: try once without waiting
+    // (and without setting a kernel timeout) first.
+    auto first = net::try_send(sock_.fd(), out_.data(), out_.size());
+    if (!first) return io_failure(std::move(first).error());
+    std::size_t off = *first;
     while (off < out_.size()) {
       if (!arm(SO_SNDTIMEO, snd_timeout_us_, deadline)) return io_failure(Error(ErrorKind::timeout, "send timed out"));
       auto n = net::send_wait(sock_.fd(), out_.data() + off, out_.size() - off);

@@ -28,6 +28,13 @@
 #include "protocol/binary.hpp"
 #include "ring.hpp"
 
+// Keys per connection in get_many/set_many: a larger batch for one server is
+// split over several pooled connections so that several server threads work
+// on it at once (up to max_pool_size connections).
+#ifndef CACHEKIT_PIPELINE_CHUNK_KEYS
+#define CACHEKIT_PIPELINE_CHUNK_KEYS 64
+#endif
+
 CACHEKIT_BEGIN_NAMESPACE
 
 /// A value with its flags and CAS token, as gets() returns it.
@@ -545,26 +552,34 @@ class MemcachedBackend final : public Backend {
   /// Where getting a connection failed.
   enum class Stage { pool, connect };
 
-  /// A pooled connection to server s, opening one when needed.
-  Result<detail::PoolLease> connection(Server& s, Deadline call_end, Stage& failed_at) {
-    const auto now = Clock::now();
+  /// A pooled connection to server s, opening one when needed. now is
+  /// the caller's current time; fresh is set when the connection was taken
+  /// idle without waiting (so the caller's clock reading is still current).
+  Result<detail::PoolLease> connection(Server& s, Clock::time_point now, Deadline call_end, Stage& failed_at,
+                                       bool& fresh) {
     const Deadline io_end = std::min(now + config_.timeout, call_end);
     failed_at = Stage::pool;
+    fresh = false;
     auto lease = s.pool.acquire(io_end);
     if (!lease) return std::move(lease).error();
     detail::Connection* c = lease->get();
-    // A connection idle for a while may have been closed by the server.
-    if (c != nullptr && now - c->last_used() > std::chrono::seconds(1) && detail::net::idle_connection_broken(c->fd())) {
+    if (c != nullptr) {
+      // A connection idle for a while may have been closed by the server.
+      if (now - c->last_used() <= std::chrono::seconds(1)) {
+        fresh = true;
+        return lease;
+      }
+      if (!detail::net::idle_connection_broken(c->fd())) return lease;
       c->mark_broken();
       lease->set(nullptr);
     }
-    if (lease->get() == nullptr) {
-      failed_at = Stage::connect;
-      const Deadline conn_end = std::min(now + config_.connect_timeout, call_end);
-      auto opened = detail::Connection::open(s.spec.host, s.spec.port, conn_end, io_end, config_.username, config_.password, s.pool.owner_pid());
-      if (!opened) return std::move(opened).error();
-      lease->set(std::move(*opened));
-    }
+    failed_at = Stage::connect;
+    now = Clock::now();
+    const Deadline conn_end = std::min(now + config_.connect_timeout, call_end);
+    auto opened = detail::Connection::open(s.spec.host, s.spec.port, conn_end, std::min(now + config_.timeout, call_end),
+                                           config_.username, config_.password, s.pool.owner_pid());
+    if (!opened) return std::move(opened).error();
+    lease->set(std::move(*opened));
     return lease;
   }
 
@@ -602,14 +617,21 @@ class MemcachedBackend final : public Backend {
       Error err;
       {
         Stage stage = Stage::pool;
-        auto lease = connection(s, end, stage);
+        bool fresh = false;
+        auto lease = connection(s, now, end, stage, fresh);
         if (lease) {
           detail::Connection& c = *lease->get();
-          auto r = fn(c, fk.view(), std::min(Clock::now() + config_.timeout, end));
-          if (r || !c.broken()) {
-            c.touch_used(start);
+          const auto t = fresh ? now : Clock::now();
+          auto r = fn(c, fk.view(), std::min(t + config_.timeout, end));
+          if (r) {
+            c.touch_used(t);
             record_success(s);
-            return r ? std::move(r) : Result<T>(decorate(std::move(r).error(), op, key, &s));
+            return r;
+          }
+          if (!c.broken()) {
+            c.touch_used(t);
+            record_success(s);
+            return decorate(std::move(r).error(), op, key, &s);
           }
           err = std::move(r).error();
         } else {
@@ -636,7 +658,8 @@ class MemcachedBackend final : public Backend {
     if (init_error_) return decorate(*init_error_, op, {}, nullptr);
     Server& s = *servers_[i];
     Stage stage = Stage::pool;
-    auto lease = connection(s, end, stage);
+    bool fresh = false;
+    auto lease = connection(s, Clock::now(), end, stage, fresh);
     if (!lease) return decorate(std::move(lease).error(), op, {}, &s);
     detail::Connection& c = *lease->get();
     auto r = fn(c, std::min(Clock::now() + config_.timeout, end));
@@ -814,7 +837,8 @@ class MemcachedBackend final : public Backend {
       }
       first_of[job.server] = j;
       Stage stage = Stage::pool;
-      auto lease = connection(s, end, stage);
+      bool fresh = false;
+      auto lease = connection(s, Clock::now(), end, stage, fresh);
       if (!lease) {
         job.failed = true;
         job.done = true;
@@ -906,7 +930,7 @@ class MemcachedBackend final : public Backend {
     }
   }
 
-  static constexpr std::size_t kKeysPerConnection = 64;
+  static constexpr std::size_t kKeysPerConnection = CACHEKIT_PIPELINE_CHUNK_KEYS;
 
   Result<std::vector<std::optional<std::string>>> get_many_impl(const std::string_view* keys, std::size_t n) {
     const char* const op = "get_many";

@@ -154,7 +154,7 @@ class [[nodiscard]] Result {
  public:
   Result(const T& v) : value_(v) {}                       // NOLINT(google-explicit-constructor)
   Result(T&& v) : value_(std::move(v)) {}                  // NOLINT(google-explicit-constructor)
-  Result(Error e) : error_(std::move(e)) {}                // NOLINT(google-explicit-constructor)
+  Result(Error e) : error_(std::in_place, std::move(e)) {}  // NOLINT(google-explicit-constructor)
   template <class U, class = std::enable_if_t<std::is_constructible_v<T, U&&> &&
                                               !std::is_same_v<std::decay_t<U>, T> &&
                                               !std::is_same_v<std::decay_t<U>, Error> &&
@@ -175,12 +175,14 @@ class [[nodiscard]] Result {
   template <class U>
   T value_or(U&& fallback) const& { return ok() ? *value_ : static_cast<T>(std::forward<U>(fallback)); }
 
-  const Error& error() const& { assert(!ok()); return error_; }
-  Error&& error() && { assert(!ok()); return std::move(error_); }
+  const Error& error() const& { assert(!ok()); return *error_; }
+  Error&& error() && { assert(!ok()); return std::move(*error_); }
 
  private:
   std::optional<T> value_;
-  Error error_;
+  // Engaged only on failure, so a successful Result costs no Error
+  // construction, move or destruction (hot paths return many of them).
+  std::optional<Error> error_;
 };
 
 /// Success or an Error.
@@ -188,17 +190,16 @@ template <>
 class [[nodiscard]] Result<void> {
  public:
   Result() = default;
-  Result(Error e) : error_(std::move(e)), failed_(true) {}  // NOLINT(google-explicit-constructor)
+  Result(Error e) : error_(std::in_place, std::move(e)) {}  // NOLINT(google-explicit-constructor)
 
-  explicit operator bool() const noexcept { return !failed_; }
-  bool ok() const noexcept { return !failed_; }
+  explicit operator bool() const noexcept { return !error_.has_value(); }
+  bool ok() const noexcept { return !error_.has_value(); }
   void value() const { assert(ok()); }
-  const Error& error() const& { assert(!ok()); return error_; }
-  Error&& error() && { assert(!ok()); return std::move(error_); }
+  const Error& error() const& { assert(!ok()); return *error_; }
+  Error&& error() && { assert(!ok()); return std::move(*error_); }
 
  private:
-  Error error_;
-  bool failed_ = false;
+  std::optional<Error> error_;  // engaged only on failure
 };
 
 CACHEKIT_END_NAMESPACE
@@ -1769,20 +1770,25 @@ inline std::uint64_t get64(const unsigned char* p) noexcept {
 /// extras <= 255 bytes; out's capacity is reused between calls.
 inline void encode_request(std::string& out, Opcode op, std::string_view key, std::string_view extras,
                            std::string_view value, std::uint32_t opaque, std::uint64_t cas = 0) {
-  char h[kHeaderSize];
+  const std::size_t body = extras.size() + key.size() + value.size();
+  const std::size_t at = out.size();
+  out.resize(at + kHeaderSize + body);  // one size change; capacity is reused between calls
+  char* h = &out[at];
   h[0] = static_cast<char>(kRequestMagic);
   h[1] = static_cast<char>(op);
   detail::put16(h + 2, static_cast<std::uint16_t>(key.size()));
   h[4] = static_cast<char>(extras.size());
   h[5] = 0;  // raw bytes
   detail::put16(h + 6, 0);
-  detail::put32(h + 8, static_cast<std::uint32_t>(extras.size() + key.size() + value.size()));
+  detail::put32(h + 8, static_cast<std::uint32_t>(body));
   detail::put32(h + 12, opaque);
   detail::put64(h + 16, cas);
-  out.append(h, kHeaderSize);
-  out.append(extras.data(), extras.size());
-  out.append(key.data(), key.size());
-  out.append(value.data(), value.size());
+  char* p = h + kHeaderSize;
+  if (!extras.empty()) std::memcpy(p, extras.data(), extras.size());
+  p += extras.size();
+  if (!key.empty()) std::memcpy(p, key.data(), key.size());
+  p += key.size();
+  if (!value.empty()) std::memcpy(p, value.data(), value.size());
 }
 
 /// Extras of set/add/replace: flags and expiration.
@@ -1875,8 +1881,15 @@ class ResponseParser {
         return used;
       }
     }
-    const std::size_t want = header_.body_length - body_.size();
     const std::size_t avail = n - used;
+    if (body_.empty() && avail >= header_.body_length) {
+      // The whole body is in the caller's buffer: refer to it, no copy. The
+      // view stays valid until the caller reuses that buffer.
+      view_ = data + used;
+      complete_ = true;
+      return used + header_.body_length;
+    }
+    const std::size_t want = header_.body_length - body_.size();
     const std::size_t take = avail < want ? avail : want;
     body_.append(data + used, take);
     used += take;
@@ -1894,29 +1907,30 @@ class ResponseParser {
   bool in_progress() const noexcept { return header_have_ > 0 && !complete_; }
 
   const ResponseHeader& header() const noexcept { return header_; }
-  std::string_view extras() const noexcept { return std::string_view(body_).substr(0, header_.extras_length); }
-  std::string_view key() const noexcept {
-    return std::string_view(body_).substr(header_.extras_length, header_.key_length);
+  /// The body of a complete response.
+  std::string_view body() const noexcept {
+    if (view_ != nullptr) return std::string_view(view_, header_.body_length);
+    return std::string_view(body_);
   }
+  std::string_view extras() const noexcept { return body().substr(0, header_.extras_length); }
+  std::string_view key() const noexcept { return body().substr(header_.extras_length, header_.key_length); }
   std::string_view value() const noexcept {
-    return std::string_view(body_).substr(std::size_t{header_.extras_length} + header_.key_length);
+    return body().substr(std::size_t{header_.extras_length} + header_.key_length);
   }
   /// Flags of a get reply (0 when the reply carries no flags).
   std::uint32_t flags() const noexcept {
     if (header_.extras_length < 4) return 0;
-    return detail::get32(reinterpret_cast<const unsigned char*>(body_.data()));
+    return detail::get32(reinterpret_cast<const unsigned char*>(body().data()));
   }
 
-  /// Moves the value out (for the caller's result) and resets nothing else.
-  std::string take_value() {
-    const std::size_t off = std::size_t{header_.extras_length} + header_.key_length;
-    return std::string(body_.data() + off, body_.size() - off);
-  }
+  /// A copy of the value, for the caller's result.
+  std::string take_value() { return std::string(value()); }
 
   /// Ready for the next response; keeps buffer capacity (bounded).
   void next() noexcept {
     header_have_ = 0;
     complete_ = false;
+    view_ = nullptr;
     body_.clear();
     if (body_.capacity() > kKeepCapacity) {
       std::string().swap(body_);
@@ -1960,6 +1974,7 @@ class ResponseParser {
   std::size_t header_have_ = 0;
   ResponseHeader header_;
   std::string body_;
+  const char* view_ = nullptr;  // body in the caller's buffer, when it arrived whole
   bool complete_ = false;
   bool failed_ = false;
   const char* failure_ = "";
@@ -2743,7 +2758,11 @@ class Connection {
 
   /// Sends the whole request buffer before the deadline.
   Result<void> flush(Deadline deadline) {
-    std::size_t off = 0;
+    // A request normally fits the socket buffer: try once without waiting
+    // (and without setting a kernel timeout) first.
+    auto first = net::try_send(sock_.fd(), out_.data(), out_.size());
+    if (!first) return io_failure(std::move(first).error());
+    std::size_t off = *first;
     while (off < out_.size()) {
       if (!arm(SO_SNDTIMEO, snd_timeout_us_, deadline)) return io_failure(Error(ErrorKind::timeout, "send timed out"));
       auto n = net::send_wait(sock_.fd(), out_.data() + off, out_.size() - off);
@@ -3051,7 +3070,10 @@ class ConnectionPool {
         ++open_;
         return PoolLease(this, nullptr);
       }
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && open_ >= max_) {
+      ++waiting_;
+      const auto st = cv_.wait_until(lock, deadline);
+      --waiting_;
+      if (st == std::cv_status::timeout && idle_.empty() && open_ >= max_) {
         return Error(ErrorKind::timeout, "no pooled connection became free before the timeout");
       }
     }
@@ -3104,6 +3126,7 @@ class ConnectionPool {
 
   void put_back(std::unique_ptr<Connection> c) noexcept {
     std::unique_ptr<Connection> drop;
+    bool wake;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (c && c->pid() != fork_guard_.pid()) {
@@ -3115,8 +3138,9 @@ class ConnectionPool {
         drop = std::move(c);
         if (open_ > 0) --open_;
       }
+      wake = waiting_ > 0;
     }
-    cv_.notify_one();
+    if (wake) cv_.notify_one();
   }
 
   // After fork() the child must not touch its parent's sockets: close our
@@ -3133,6 +3157,7 @@ class ConnectionPool {
   std::vector<std::unique_ptr<Connection>> idle_;
   std::size_t max_;
   std::size_t open_ = 0;
+  std::size_t waiting_ = 0;
   net::ForkGuard fork_guard_;
 };
 
@@ -3170,6 +3195,13 @@ CACHEKIT_END_NAMESPACE
 
 #include <poll.h>
 
+
+// Keys per connection in get_many/set_many: a larger batch for one server is
+// split over several pooled connections so that several server threads work
+// on it at once (up to max_pool_size connections).
+#ifndef CACHEKIT_PIPELINE_CHUNK_KEYS
+#define CACHEKIT_PIPELINE_CHUNK_KEYS 64
+#endif
 
 CACHEKIT_BEGIN_NAMESPACE
 
@@ -3688,26 +3720,34 @@ class MemcachedBackend final : public Backend {
   /// Where getting a connection failed.
   enum class Stage { pool, connect };
 
-  /// A pooled connection to server s, opening one when needed.
-  Result<detail::PoolLease> connection(Server& s, Deadline call_end, Stage& failed_at) {
-    const auto now = Clock::now();
+  /// A pooled connection to server s, opening one when needed. now is
+  /// the caller's current time; fresh is set when the connection was taken
+  /// idle without waiting (so the caller's clock reading is still current).
+  Result<detail::PoolLease> connection(Server& s, Clock::time_point now, Deadline call_end, Stage& failed_at,
+                                       bool& fresh) {
     const Deadline io_end = std::min(now + config_.timeout, call_end);
     failed_at = Stage::pool;
+    fresh = false;
     auto lease = s.pool.acquire(io_end);
     if (!lease) return std::move(lease).error();
     detail::Connection* c = lease->get();
-    // A connection idle for a while may have been closed by the server.
-    if (c != nullptr && now - c->last_used() > std::chrono::seconds(1) && detail::net::idle_connection_broken(c->fd())) {
+    if (c != nullptr) {
+      // A connection idle for a while may have been closed by the server.
+      if (now - c->last_used() <= std::chrono::seconds(1)) {
+        fresh = true;
+        return lease;
+      }
+      if (!detail::net::idle_connection_broken(c->fd())) return lease;
       c->mark_broken();
       lease->set(nullptr);
     }
-    if (lease->get() == nullptr) {
-      failed_at = Stage::connect;
-      const Deadline conn_end = std::min(now + config_.connect_timeout, call_end);
-      auto opened = detail::Connection::open(s.spec.host, s.spec.port, conn_end, io_end, config_.username, config_.password, s.pool.owner_pid());
-      if (!opened) return std::move(opened).error();
-      lease->set(std::move(*opened));
-    }
+    failed_at = Stage::connect;
+    now = Clock::now();
+    const Deadline conn_end = std::min(now + config_.connect_timeout, call_end);
+    auto opened = detail::Connection::open(s.spec.host, s.spec.port, conn_end, std::min(now + config_.timeout, call_end),
+                                           config_.username, config_.password, s.pool.owner_pid());
+    if (!opened) return std::move(opened).error();
+    lease->set(std::move(*opened));
     return lease;
   }
 
@@ -3745,14 +3785,21 @@ class MemcachedBackend final : public Backend {
       Error err;
       {
         Stage stage = Stage::pool;
-        auto lease = connection(s, end, stage);
+        bool fresh = false;
+        auto lease = connection(s, now, end, stage, fresh);
         if (lease) {
           detail::Connection& c = *lease->get();
-          auto r = fn(c, fk.view(), std::min(Clock::now() + config_.timeout, end));
-          if (r || !c.broken()) {
-            c.touch_used(start);
+          const auto t = fresh ? now : Clock::now();
+          auto r = fn(c, fk.view(), std::min(t + config_.timeout, end));
+          if (r) {
+            c.touch_used(t);
             record_success(s);
-            return r ? std::move(r) : Result<T>(decorate(std::move(r).error(), op, key, &s));
+            return r;
+          }
+          if (!c.broken()) {
+            c.touch_used(t);
+            record_success(s);
+            return decorate(std::move(r).error(), op, key, &s);
           }
           err = std::move(r).error();
         } else {
@@ -3779,7 +3826,8 @@ class MemcachedBackend final : public Backend {
     if (init_error_) return decorate(*init_error_, op, {}, nullptr);
     Server& s = *servers_[i];
     Stage stage = Stage::pool;
-    auto lease = connection(s, end, stage);
+    bool fresh = false;
+    auto lease = connection(s, Clock::now(), end, stage, fresh);
     if (!lease) return decorate(std::move(lease).error(), op, {}, &s);
     detail::Connection& c = *lease->get();
     auto r = fn(c, std::min(Clock::now() + config_.timeout, end));
@@ -3957,7 +4005,8 @@ class MemcachedBackend final : public Backend {
       }
       first_of[job.server] = j;
       Stage stage = Stage::pool;
-      auto lease = connection(s, end, stage);
+      bool fresh = false;
+      auto lease = connection(s, Clock::now(), end, stage, fresh);
       if (!lease) {
         job.failed = true;
         job.done = true;
@@ -4049,7 +4098,7 @@ class MemcachedBackend final : public Backend {
     }
   }
 
-  static constexpr std::size_t kKeysPerConnection = 64;
+  static constexpr std::size_t kKeysPerConnection = CACHEKIT_PIPELINE_CHUNK_KEYS;
 
   Result<std::vector<std::optional<std::string>>> get_many_impl(const std::string_view* keys, std::size_t n) {
     const char* const op = "get_many";

@@ -152,20 +152,25 @@ inline std::uint64_t get64(const unsigned char* p) noexcept {
 /// extras <= 255 bytes; out's capacity is reused between calls.
 inline void encode_request(std::string& out, Opcode op, std::string_view key, std::string_view extras,
                            std::string_view value, std::uint32_t opaque, std::uint64_t cas = 0) {
-  char h[kHeaderSize];
+  const std::size_t body = extras.size() + key.size() + value.size();
+  const std::size_t at = out.size();
+  out.resize(at + kHeaderSize + body);  // one size change; capacity is reused between calls
+  char* h = &out[at];
   h[0] = static_cast<char>(kRequestMagic);
   h[1] = static_cast<char>(op);
   detail::put16(h + 2, static_cast<std::uint16_t>(key.size()));
   h[4] = static_cast<char>(extras.size());
   h[5] = 0;  // raw bytes
   detail::put16(h + 6, 0);
-  detail::put32(h + 8, static_cast<std::uint32_t>(extras.size() + key.size() + value.size()));
+  detail::put32(h + 8, static_cast<std::uint32_t>(body));
   detail::put32(h + 12, opaque);
   detail::put64(h + 16, cas);
-  out.append(h, kHeaderSize);
-  out.append(extras.data(), extras.size());
-  out.append(key.data(), key.size());
-  out.append(value.data(), value.size());
+  char* p = h + kHeaderSize;
+  if (!extras.empty()) std::memcpy(p, extras.data(), extras.size());
+  p += extras.size();
+  if (!key.empty()) std::memcpy(p, key.data(), key.size());
+  p += key.size();
+  if (!value.empty()) std::memcpy(p, value.data(), value.size());
 }
 
 /// Extras of set/add/replace: flags and expiration.
@@ -258,8 +263,15 @@ class ResponseParser {
         return used;
       }
     }
-    const std::size_t want = header_.body_length - body_.size();
     const std::size_t avail = n - used;
+    if (body_.empty() && avail >= header_.body_length) {
+      // The whole body is in the caller's buffer: refer to it, no copy. The
+      // view stays valid until the caller reuses that buffer.
+      view_ = data + used;
+      complete_ = true;
+      return used + header_.body_length;
+    }
+    const std::size_t want = header_.body_length - body_.size();
     const std::size_t take = avail < want ? avail : want;
     body_.append(data + used, take);
     used += take;
@@ -277,29 +289,30 @@ class ResponseParser {
   bool in_progress() const noexcept { return header_have_ > 0 && !complete_; }
 
   const ResponseHeader& header() const noexcept { return header_; }
-  std::string_view extras() const noexcept { return std::string_view(body_).substr(0, header_.extras_length); }
-  std::string_view key() const noexcept {
-    return std::string_view(body_).substr(header_.extras_length, header_.key_length);
+  /// The body of a complete response.
+  std::string_view body() const noexcept {
+    if (view_ != nullptr) return std::string_view(view_, header_.body_length);
+    return std::string_view(body_);
   }
+  std::string_view extras() const noexcept { return body().substr(0, header_.extras_length); }
+  std::string_view key() const noexcept { return body().substr(header_.extras_length, header_.key_length); }
   std::string_view value() const noexcept {
-    return std::string_view(body_).substr(std::size_t{header_.extras_length} + header_.key_length);
+    return body().substr(std::size_t{header_.extras_length} + header_.key_length);
   }
   /// Flags of a get reply (0 when the reply carries no flags).
   std::uint32_t flags() const noexcept {
     if (header_.extras_length < 4) return 0;
-    return detail::get32(reinterpret_cast<const unsigned char*>(body_.data()));
+    return detail::get32(reinterpret_cast<const unsigned char*>(body().data()));
   }
 
-  /// Moves the value out (for the caller's result) and resets nothing else.
-  std::string take_value() {
-    const std::size_t off = std::size_t{header_.extras_length} + header_.key_length;
-    return std::string(body_.data() + off, body_.size() - off);
-  }
+  /// A copy of the value, for the caller's result.
+  std::string take_value() { return std::string(value()); }
 
   /// Ready for the next response; keeps buffer capacity (bounded).
   void next() noexcept {
     header_have_ = 0;
     complete_ = false;
+    view_ = nullptr;
     body_.clear();
     if (body_.capacity() > kKeepCapacity) {
       std::string().swap(body_);
@@ -343,6 +356,7 @@ class ResponseParser {
   std::size_t header_have_ = 0;
   ResponseHeader header_;
   std::string body_;
+  const char* view_ = nullptr;  // body in the caller's buffer, when it arrived whole
   bool complete_ = false;
   bool failed_ = false;
   const char* failure_ = "";
