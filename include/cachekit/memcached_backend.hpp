@@ -123,15 +123,13 @@ class MemcachedBackend final : public Backend {
   /// The value under key, or nullopt on a miss.
   Result<std::optional<std::string>> get(std::string_view key) override {
     return single<std::optional<std::string>>(
-        "get", key, true, [](detail::Connection& c, std::string_view k, Deadline d) -> Result<std::optional<std::string>> {
-          const std::uint32_t opaque = c.take_opaques();
-          protocol::encode_request(c.out(), protocol::Opcode::get, k, {}, {}, opaque);
-          auto ok = c.round_trip(protocol::Opcode::get, opaque, d);
+        "get", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<std::string>> {
+          auto ok = c.request(protocol::Opcode::get, k, {}, {}, 0, d, now);
           if (!ok) return std::move(ok).error();
           auto& p = c.parser();
           const std::uint16_t st = p.header().status;
           if (st == 0) {
-            std::optional<std::string> v(p.take_value());
+            Result<std::optional<std::string>> v(p.value());  // the string is built once, in place
             p.next();
             return v;
           }
@@ -186,10 +184,8 @@ class MemcachedBackend final : public Backend {
   /// Value, flags and CAS token, or nullopt on a miss.
   Result<std::optional<Item>> gets(std::string_view key) {
     return single<std::optional<Item>>(
-        "gets", key, true, [](detail::Connection& c, std::string_view k, Deadline d) -> Result<std::optional<Item>> {
-          const std::uint32_t opaque = c.take_opaques();
-          protocol::encode_request(c.out(), protocol::Opcode::get, k, {}, {}, opaque);
-          auto ok = c.round_trip(protocol::Opcode::get, opaque, d);
+        "gets", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<Item>> {
+          auto ok = c.request(protocol::Opcode::get, k, {}, {}, 0, d, now);
           if (!ok) return std::move(ok).error();
           auto& p = c.parser();
           const std::uint16_t st = p.header().status;
@@ -205,27 +201,23 @@ class MemcachedBackend final : public Backend {
   }
   /// Removes key: true when it existed.
   Result<bool> remove(std::string_view key) override {
-    return single<bool>("delete", key, true, [](detail::Connection& c, std::string_view k, Deadline d) -> Result<bool> {
-      const std::uint32_t opaque = c.take_opaques();
-      protocol::encode_request(c.out(), protocol::Opcode::del, k, {}, {}, opaque);
-      return status_bool(c, protocol::Opcode::del, opaque, d, protocol::Status::key_not_found);
+    return single<bool>("delete", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
+      return status_bool(c.request(protocol::Opcode::del, k, {}, {}, 0, d, now), c, protocol::Status::key_not_found);
     });
   }
   /// Whether key is present (its value is read and dropped).
   Result<bool> exists(std::string_view key) override {
-    return single<bool>("exists", key, true, [](detail::Connection& c, std::string_view k, Deadline d) -> Result<bool> {
-      const std::uint32_t opaque = c.take_opaques();
-      protocol::encode_request(c.out(), protocol::Opcode::get, k, {}, {}, opaque);
-      return status_bool(c, protocol::Opcode::get, opaque, d, protocol::Status::key_not_found);
+    return single<bool>("exists", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
+      return status_bool(c.request(protocol::Opcode::get, k, {}, {}, 0, d, now), c, protocol::Status::key_not_found);
     });
   }
   /// Sets a new TTL: true when key existed.
   Result<bool> touch(std::string_view key, std::chrono::seconds ttl) override {
     const std::uint32_t exp = detail::normalize_ttl(ttl);
-    return single<bool>("touch", key, true, [exp](detail::Connection& c, std::string_view k, Deadline d) -> Result<bool> {
-      const std::uint32_t opaque = c.take_opaques();
-      protocol::encode_touch(c.out(), protocol::Opcode::touch, k, exp, opaque);
-      return status_bool(c, protocol::Opcode::touch, opaque, d, protocol::Status::key_not_found);
+    return single<bool>("touch", key, true, [exp](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
+      char ex[4];
+      return status_bool(c.request(protocol::Opcode::touch, k, protocol::expiry_extras(ex, exp), {}, 0, d, now), c,
+                         protocol::Status::key_not_found);
     });
   }
   /// Reads the value and sets a new TTL in one round trip.
@@ -233,10 +225,9 @@ class MemcachedBackend final : public Backend {
     const std::uint32_t exp = detail::normalize_ttl(ttl);
     return single<std::optional<std::string>>(
         "get_and_touch", key, true,
-        [exp](detail::Connection& c, std::string_view k, Deadline d) -> Result<std::optional<std::string>> {
-          const std::uint32_t opaque = c.take_opaques();
-          protocol::encode_touch(c.out(), protocol::Opcode::gat, k, exp, opaque);
-          auto ok = c.round_trip(protocol::Opcode::gat, opaque, d);
+        [exp](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<std::string>> {
+          char ex[4];
+          auto ok = c.request(protocol::Opcode::gat, k, protocol::expiry_extras(ex, exp), {}, 0, d, now);
           if (!ok) return std::move(ok).error();
           auto& p = c.parser();
           const std::uint16_t st = p.header().status;
@@ -297,11 +288,10 @@ class MemcachedBackend final : public Backend {
     for (std::size_t i = 0; i < servers_.size(); ++i) {
       auto r = on_server<bool>(i, "flush_all", Clock::now() + config_.connect_timeout + config_.timeout,
                                [exp](detail::Connection& c, Deadline d) -> Result<bool> {
-                                 const std::uint32_t opaque = c.take_opaques();
                                  char ex[4];
-                                 protocol::detail::put32(ex, exp);
-                                 protocol::encode_request(c.out(), protocol::Opcode::flush, {}, std::string_view(ex, 4), {}, opaque);
-                                 return status_bool(c, protocol::Opcode::flush, opaque, d, protocol::Status::ok);
+                                 return status_bool(c.request(protocol::Opcode::flush, {}, protocol::expiry_extras(ex, exp), {}, 0,
+                                                              d, Clock::now()),
+                                                    c, protocol::Status::ok);
                                });
       if (!r) return std::move(r).error();
     }
@@ -427,11 +417,13 @@ class MemcachedBackend final : public Backend {
     std::vector<std::size_t> to_server;
   };
 
-  /// Key with prefix, validated, in a stack buffer (no allocation).
+  /// Key with prefix, validated; in a stack buffer when there is a prefix
+  /// (no allocation), else the caller's bytes.
   struct FullKey {
     char buf[CACHEKIT_MAX_KEY_LENGTH];
+    const char* data = buf;
     std::size_t len = 0;
-    std::string_view view() const noexcept { return std::string_view(buf, len); }
+    std::string_view view() const noexcept { return std::string_view(data, len); }
   };
 
   void init() {
@@ -447,20 +439,27 @@ class MemcachedBackend final : public Backend {
     full_ring_.emplace(std::move(*ring));
   }
 
-  Result<void> make_key(std::string_view key, FullKey& out) const {
-    const std::string& prefix = config_.key_prefix;
-    if (key.empty()) return Error(ErrorKind::permanent, "empty key");
-    if (prefix.size() + key.size() > CACHEKIT_MAX_KEY_LENGTH) {
-      return Error(ErrorKind::permanent, "key longer than " + std::to_string(CACHEKIT_MAX_KEY_LENGTH) +
-                                             " bytes (with key_prefix)");
-    }
+  /// Why key (with key_prefix) is not a valid memcached key, or null.
+  const char* key_problem(std::string_view key) const noexcept {
+    if (key.empty()) return "empty key";
+    if (config_.key_prefix.size() + key.size() > CACHEKIT_MAX_KEY_LENGTH) return "key longer than 250 bytes (with key_prefix)";
+    unsigned bad = 0;
     for (char ch : key) {
-      if (detail::bad_key_byte(static_cast<unsigned char>(ch))) {
-        return Error(ErrorKind::permanent, "key contains whitespace or a control character");
-      }
+      const auto c = static_cast<unsigned char>(ch);
+      bad |= static_cast<unsigned>(c <= 0x20) | static_cast<unsigned>(c == 0x7f);
     }
-    std::memcpy(out.buf, prefix.data(), prefix.size());
-    std::memcpy(out.buf + prefix.size(), key.data(), key.size());
+    return bad != 0 ? "key contains whitespace or a control character" : nullptr;
+  }
+
+  Result<void> make_key(std::string_view key, FullKey& out) const {
+    if (const char* why = key_problem(key)) return Error(ErrorKind::permanent, why);
+    const std::string& prefix = config_.key_prefix;
+    if (prefix.empty()) {
+      out.data = key.data();
+    } else {
+      std::memcpy(out.buf, prefix.data(), prefix.size());
+      std::memcpy(out.buf + prefix.size(), key.data(), key.size());
+    }
     out.len = prefix.size() + key.size();
     return {};
   }
@@ -614,7 +613,7 @@ class MemcachedBackend final : public Backend {
         return decorate(Error(ErrorKind::transient, "server is marked dead"), op, key, &s);
       }
       bool sent_nothing = false;
-      Error err;
+      std::optional<Error> failure;
       {
         Stage stage = Stage::pool;
         bool fresh = false;
@@ -622,7 +621,7 @@ class MemcachedBackend final : public Backend {
         if (lease) {
           detail::Connection& c = *lease->get();
           const auto t = fresh ? now : Clock::now();
-          auto r = fn(c, fk.view(), std::min(t + config_.timeout, end));
+          auto r = fn(c, fk.view(), std::min(t + config_.timeout, end), t);
           if (r) {
             c.touch_used(t);
             record_success(s);
@@ -633,14 +632,15 @@ class MemcachedBackend final : public Backend {
             record_success(s);
             return decorate(std::move(r).error(), op, key, &s);
           }
-          err = std::move(r).error();
+          failure.emplace(std::move(r).error());
         } else {
-          err = std::move(lease).error();
           // An exhausted pool is not the server's fault and is not retried.
-          if (stage == Stage::pool) return decorate(std::move(err), op, key, &s);
+          if (stage == Stage::pool) return decorate(std::move(lease).error(), op, key, &s);
+          failure.emplace(std::move(lease).error());
           sent_nothing = true;
         }
       }
+      Error& err = *failure;
       if (err.kind() == ErrorKind::authentication || err.kind() == ErrorKind::permanent) {
         return decorate(std::move(err), op, key, &s);
       }
@@ -670,9 +670,7 @@ class MemcachedBackend final : public Backend {
 
   Result<std::string> server_version(std::size_t i, Deadline end) {
     return on_server<std::string>(i, "version", end, [](detail::Connection& c, Deadline d) -> Result<std::string> {
-      const std::uint32_t opaque = c.take_opaques();
-      protocol::encode_request(c.out(), protocol::Opcode::version, {}, {}, {}, opaque);
-      auto ok = c.round_trip(protocol::Opcode::version, opaque, d);
+      auto ok = c.request(protocol::Opcode::version, {}, {}, {}, 0, d, Clock::now());
       if (!ok) return std::move(ok).error();
       auto& p = c.parser();
       const std::uint16_t st = p.header().status;
@@ -683,12 +681,10 @@ class MemcachedBackend final : public Backend {
     });
   }
 
-  /// Sends a request already encoded in c.out(), reads its reply: true on
-  /// ok, false on the given "negative" status, else the status error.
-  static Result<bool> status_bool(detail::Connection& c, protocol::Opcode op, std::uint32_t opaque, Deadline d,
-                                  protocol::Status negative) {
-    auto ok = c.round_trip(op, opaque, d);
-    if (!ok) return std::move(ok).error();
+  /// After a request: true on ok, false on the given "negative" status,
+  /// else the status error.
+  static Result<bool> status_bool(Result<void> sent, detail::Connection& c, protocol::Status negative) {
+    if (!sent) return std::move(sent).error();
     auto& p = c.parser();
     const std::uint16_t st = p.header().status;
     p.next();
@@ -715,14 +711,10 @@ class MemcachedBackend final : public Backend {
     const bool idempotent = has_extras;
     return single<StoreStatus>(
         op, key, idempotent,
-        [&](detail::Connection& c, std::string_view k, Deadline d) -> Result<StoreStatus> {
-          const std::uint32_t opaque = c.take_opaques();
-          if (has_extras) {
-            protocol::encode_store(c.out(), opcode, k, value, flags, exp, opaque, cas_token);
-          } else {
-            protocol::encode_request(c.out(), opcode, k, {}, value, opaque);
-          }
-          auto rt = c.round_trip(opcode, opaque, d);
+        [&](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<StoreStatus> {
+          char ex[8];
+          const std::string_view extras = has_extras ? protocol::store_extras(ex, flags, exp) : std::string_view();
+          auto rt = c.request(opcode, k, extras, value, cas_token, d, now);
           if (!rt) return std::move(rt).error();
           auto& p = c.parser();
           const std::uint16_t st = p.header().status;
@@ -750,10 +742,10 @@ class MemcachedBackend final : public Backend {
     const std::uint32_t exp = detail::normalize_ttl(ttl);
     return single<std::optional<std::uint64_t>>(
         op, key, false,
-        [&](detail::Connection& c, std::string_view k, Deadline d) -> Result<std::optional<std::uint64_t>> {
-          const std::uint32_t opaque = c.take_opaques();
-          protocol::encode_counter(c.out(), opcode, k, delta, initial.value_or(0), initial.has_value(), exp, opaque);
-          auto rt = c.round_trip(opcode, opaque, d);
+        [&](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<std::uint64_t>> {
+          char ex[20];
+          auto rt = c.request(opcode, k, protocol::counter_extras(ex, delta, initial.value_or(0), initial.has_value(), exp),
+                              {}, 0, d, now);
           if (!rt) return std::move(rt).error();
           auto& p = c.parser();
           const std::uint16_t st = p.header().status;
@@ -912,7 +904,7 @@ class MemcachedBackend final : public Backend {
         Job& j = jobs[fd_job[0]];
         detail::Connection& c = *j.lease.get();
         while (!j.done) {
-          auto got = c.fill(deadline);
+          auto got = c.fill(deadline, Clock::now());
           if (!got) return fail(j, std::move(got).error());
           consume(j);
         }
@@ -948,7 +940,7 @@ class MemcachedBackend final : public Backend {
       auto ok = make_key(keys[i], fk);
       if (!ok) return decorate(std::move(ok).error(), op, keys[i], nullptr);
       if (!prefix.empty()) {
-        packed.append(fk.buf, fk.len);
+        packed.append(fk.data, fk.len);
         offset[i + 1] = static_cast<std::uint32_t>(packed.size());
       }
     }
@@ -992,7 +984,7 @@ class MemcachedBackend final : public Backend {
         }
         const std::uint32_t idx = j.keys[h.opaque - base];
         if (p.key() != full_key(idx)) return Error(ErrorKind::unknown, "reply key does not match the request");
-        if (h.status == 0) results[idx].emplace(p.take_value());
+        if (h.status == 0) results[idx].emplace(p.value());
         return false;
       });
       // Finish: give back healthy connections, collect failed keys.
@@ -1062,7 +1054,7 @@ class MemcachedBackend final : public Backend {
         pending.push_back(static_cast<std::uint32_t>(i));
       }
       if (!prefix.empty()) {
-        packed.append(fk.buf, ok ? fk.len : 0);
+        if (ok) packed.append(fk.data, fk.len);
         offset[i + 1] = static_cast<std::uint32_t>(packed.size());
       }
     }
@@ -1087,8 +1079,9 @@ class MemcachedBackend final : public Backend {
         detail::Connection& c = *j.lease.get();
         const std::uint32_t base = c.take_opaques(static_cast<std::uint32_t>(j.keys.size() + 1));
         for (std::size_t k = 0; k < j.keys.size(); ++k) {
-          protocol::encode_store(c.out(), protocol::Opcode::setq, full_key(j.keys[k]), items[j.keys[k]].second, flags,
-                                 exp, base + static_cast<std::uint32_t>(k));
+          char ex[8];
+          protocol::encode_request(c.out(), protocol::Opcode::setq, full_key(j.keys[k]), protocol::store_extras(ex, flags, exp),
+                                   items[j.keys[k]].second, base + static_cast<std::uint32_t>(k));
         }
         j.noop_opaque = base + static_cast<std::uint32_t>(j.keys.size());
         protocol::encode_request(c.out(), protocol::Opcode::noop, {}, {}, {}, j.noop_opaque);

@@ -1768,19 +1768,19 @@ inline std::uint64_t get64(const unsigned char* p) noexcept {
 
 /// Appends one request to out. The caller keeps key <= 250 bytes and
 /// extras <= 255 bytes; out's capacity is reused between calls.
-inline void encode_request(std::string& out, Opcode op, std::string_view key, std::string_view extras,
-                           std::string_view value, std::uint32_t opaque, std::uint64_t cas = 0) {
-  const std::size_t body = extras.size() + key.size() + value.size();
-  const std::size_t at = out.size();
-  out.resize(at + kHeaderSize + body);  // one size change; capacity is reused between calls
-  char* h = &out[at];
+/// Writes the header, extras and key of a request to dst (room for
+/// kHeaderSize + extras + key bytes); the value, value_size bytes, follows
+/// separately. Returns the bytes written.
+inline std::size_t encode_head(char* dst, Opcode op, std::string_view key, std::string_view extras,
+                               std::size_t value_size, std::uint32_t opaque, std::uint64_t cas = 0) noexcept {
+  char* h = dst;
   h[0] = static_cast<char>(kRequestMagic);
   h[1] = static_cast<char>(op);
   detail::put16(h + 2, static_cast<std::uint16_t>(key.size()));
   h[4] = static_cast<char>(extras.size());
   h[5] = 0;  // raw bytes
   detail::put16(h + 6, 0);
-  detail::put32(h + 8, static_cast<std::uint32_t>(body));
+  detail::put32(h + 8, static_cast<std::uint32_t>(extras.size() + key.size() + value_size));
   detail::put32(h + 12, opaque);
   detail::put64(h + 16, cas);
   char* p = h + kHeaderSize;
@@ -1788,7 +1788,40 @@ inline void encode_request(std::string& out, Opcode op, std::string_view key, st
   p += extras.size();
   if (!key.empty()) std::memcpy(p, key.data(), key.size());
   p += key.size();
-  if (!value.empty()) std::memcpy(p, value.data(), value.size());
+  return static_cast<std::size_t>(p - dst);
+}
+
+/// Appends one request to out. The caller keeps key <= 250 bytes and
+/// extras <= 255 bytes; out's capacity is reused between calls.
+inline void encode_request(std::string& out, Opcode op, std::string_view key, std::string_view extras,
+                           std::string_view value, std::uint32_t opaque, std::uint64_t cas = 0) {
+  char head[kHeaderSize + 255 + 255];
+  const std::size_t n = encode_head(head, op, key, extras, value.size(), opaque, cas);
+  out.append(head, n);
+  out.append(value.data(), value.size());
+}
+
+/// Extras of set/add/replace (flags, expiration) into ex[8].
+inline std::string_view store_extras(char* ex, std::uint32_t flags, std::uint32_t expiry) noexcept {
+  detail::put32(ex, flags);
+  detail::put32(ex + 4, expiry);
+  return std::string_view(ex, 8);
+}
+
+/// Extras of increment/decrement into ex[20]. Without an initial value the
+/// server answers "not found" for a missing key (expiration 0xffffffff).
+inline std::string_view counter_extras(char* ex, std::uint64_t delta, std::uint64_t initial, bool create,
+                                       std::uint32_t expiry) noexcept {
+  detail::put64(ex, delta);
+  detail::put64(ex + 8, initial);
+  detail::put32(ex + 16, create ? expiry : 0xffffffffu);
+  return std::string_view(ex, 20);
+}
+
+/// Extras holding only an expiration (touch, get-and-touch, flush) into ex[4].
+inline std::string_view expiry_extras(char* ex, std::uint32_t expiry) noexcept {
+  detail::put32(ex, expiry);
+  return std::string_view(ex, 4);
 }
 
 /// Extras of set/add/replace: flags and expiration.
@@ -2005,6 +2038,7 @@ CACHEKIT_END_NAMESPACE
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -2207,6 +2241,21 @@ inline Result<std::size_t> recv_wait(int fd, char* buf, std::size_t cap) {
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return std::size_t{0};
     return sys_error(ErrorKind::transient, "recv", errno);
+  }
+}
+
+/// sendmsg of n buffers with extra flags (MSG_NOSIGNAL always): bytes
+/// written, 0 when the socket would block or its timeout ran out.
+inline Result<std::size_t> send_iov(int fd, iovec* iov, std::size_t n, int flags) {
+  msghdr m{};
+  m.msg_iov = iov;
+  m.msg_iovlen = n;
+  for (;;) {
+    const ssize_t rc = ::sendmsg(fd, &m, MSG_NOSIGNAL | flags);
+    if (rc >= 0) return static_cast<std::size_t>(rc);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return std::size_t{0};
+    return sys_error(ErrorKind::transient, "send", errno);
   }
 }
 
@@ -2708,6 +2757,8 @@ CACHEKIT_END_NAMESPACE
 #include <string_view>
 #include <vector>
 
+#include <sys/uio.h>
+
 
 CACHEKIT_BEGIN_NAMESPACE
 namespace detail {
@@ -2764,7 +2815,9 @@ class Connection {
     if (!first) return io_failure(std::move(first).error());
     std::size_t off = *first;
     while (off < out_.size()) {
-      if (!arm(SO_SNDTIMEO, snd_timeout_us_, deadline)) return io_failure(Error(ErrorKind::timeout, "send timed out"));
+      if (!arm(SO_SNDTIMEO, snd_timeout_us_, deadline, net::Clock::now())) {
+        return io_failure(Error(ErrorKind::timeout, "send timed out"));
+      }
       auto n = net::send_wait(sock_.fd(), out_.data() + off, out_.size() - off);
       if (!n) return io_failure(std::move(n).error());
       off += *n;
@@ -2782,16 +2835,16 @@ class Connection {
         if (parser_.failed()) return protocol_failure(parser_.failure());
         if (parser_.complete()) return {};
       }
-      auto got = fill(deadline);
+      auto got = fill(deadline, net::Clock::now());
       if (!got) return got;
     }
   }
 
   /// Blocks until some bytes are in the read buffer (it must be empty) or
-  /// the deadline passes.
-  Result<void> fill(Deadline deadline) {
-    for (;;) {
-      if (!arm(SO_RCVTIMEO, rcv_timeout_us_, deadline)) {
+  /// the deadline passes. now is a recent clock reading.
+  Result<void> fill(Deadline deadline, net::Clock::time_point now) {
+    for (;; now = net::Clock::now()) {
+      if (!arm(SO_RCVTIMEO, rcv_timeout_us_, deadline, now)) {
         return io_failure(Error(ErrorKind::timeout, "no reply before the timeout"));
       }
       auto got = net::recv_wait(sock_.fd(), in_.data(), in_.size());
@@ -2801,6 +2854,54 @@ class Connection {
         in_end_ = *got;
         return {};
       }
+    }
+  }
+
+  /// One request (header, extras and key built here; the value sent from
+  /// the caller's memory without a copy), then its reply, checked for
+  /// opcode and opaque. now is a recent clock reading.
+  Result<void> request(protocol::Opcode op, std::string_view key, std::string_view extras, std::string_view value,
+                       std::uint64_t cas, Deadline deadline, net::Clock::time_point now) {
+    const std::uint32_t opaque = take_opaques();
+    iovec iov[2];
+    iov[0].iov_base = head_;
+    iov[0].iov_len = protocol::encode_head(head_, op, key, extras, value.size(), opaque, cas);
+    iov[1].iov_base = const_cast<char*>(value.data());
+    iov[1].iov_len = value.size();
+    const std::size_t total = iov[0].iov_len + iov[1].iov_len;
+    std::size_t sent = 0;
+    // Normally the whole request fits the socket buffer at once.
+    auto first = net::send_iov(sock_.fd(), iov, value.empty() ? 1 : 2, MSG_DONTWAIT);
+    if (!first) return io_failure(std::move(first).error());
+    sent = *first;
+    while (sent < total) {
+      if (!arm(SO_SNDTIMEO, snd_timeout_us_, deadline, net::Clock::now())) {
+        return io_failure(Error(ErrorKind::timeout, "send timed out"));
+      }
+      iovec rest[2];
+      std::size_t n = 0;
+      if (sent < iov[0].iov_len) {
+        rest[n].iov_base = head_ + sent;
+        rest[n++].iov_len = iov[0].iov_len - sent;
+        rest[n].iov_base = iov[1].iov_base;
+        rest[n++].iov_len = iov[1].iov_len;
+      } else {
+        const std::size_t off = sent - iov[0].iov_len;
+        rest[n].iov_base = const_cast<char*>(value.data()) + off;
+        rest[n++].iov_len = value.size() - off;
+      }
+      auto more = net::send_iov(sock_.fd(), rest, n, 0);
+      if (!more) return io_failure(std::move(more).error());
+      sent += *more;
+    }
+    for (bool first_read = true;; first_read = false) {
+      if (in_pos_ < in_end_) {
+        in_pos_ += parser_.feed(in_.data() + in_pos_, in_end_ - in_pos_);
+        if (parser_.failed()) return protocol_failure(parser_.failure());
+        if (parser_.complete()) return check_reply(op, opaque);
+      }
+      auto got = fill(deadline, first_read ? now : net::Clock::now());
+      if (!got) return got;
     }
   }
 
@@ -2886,8 +2987,7 @@ class Connection {
   // by the deadline (overshoot at most kSlack). Costs a system call only
   // when the remaining time differs from the current setting; false when
   // the deadline has passed.
-  bool arm(int option, long long& current_us, Deadline deadline) {
-    const auto now = net::Clock::now();
+  bool arm(int option, long long& current_us, Deadline deadline, net::Clock::time_point now) {
     if (now >= deadline) return false;
     const long long remaining = std::chrono::duration_cast<std::chrono::microseconds>(deadline - now).count();
     if (current_us > 0 && current_us <= remaining + kSlackUs && current_us * 2 >= remaining) return true;
@@ -2921,6 +3021,7 @@ class Connection {
   std::string out_;
   std::size_t out_sent_ = 0;
   std::vector<char> in_;
+  char head_[protocol::kHeaderSize + 32 + CACHEKIT_MAX_KEY_LENGTH];  // single-key request header
   std::size_t in_pos_ = 0, in_end_ = 0;
   protocol::ResponseParser parser_;
   std::uint32_t next_opaque_ = 1;
@@ -3291,15 +3392,13 @@ class MemcachedBackend final : public Backend {
   /// The value under key, or nullopt on a miss.
   Result<std::optional<std::string>> get(std::string_view key) override {
     return single<std::optional<std::string>>(
-        "get", key, true, [](detail::Connection& c, std::string_view k, Deadline d) -> Result<std::optional<std::string>> {
-          const std::uint32_t opaque = c.take_opaques();
-          protocol::encode_request(c.out(), protocol::Opcode::get, k, {}, {}, opaque);
-          auto ok = c.round_trip(protocol::Opcode::get, opaque, d);
+        "get", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<std::string>> {
+          auto ok = c.request(protocol::Opcode::get, k, {}, {}, 0, d, now);
           if (!ok) return std::move(ok).error();
           auto& p = c.parser();
           const std::uint16_t st = p.header().status;
           if (st == 0) {
-            std::optional<std::string> v(p.take_value());
+            Result<std::optional<std::string>> v(p.value());  // the string is built once, in place
             p.next();
             return v;
           }
@@ -3354,10 +3453,8 @@ class MemcachedBackend final : public Backend {
   /// Value, flags and CAS token, or nullopt on a miss.
   Result<std::optional<Item>> gets(std::string_view key) {
     return single<std::optional<Item>>(
-        "gets", key, true, [](detail::Connection& c, std::string_view k, Deadline d) -> Result<std::optional<Item>> {
-          const std::uint32_t opaque = c.take_opaques();
-          protocol::encode_request(c.out(), protocol::Opcode::get, k, {}, {}, opaque);
-          auto ok = c.round_trip(protocol::Opcode::get, opaque, d);
+        "gets", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<Item>> {
+          auto ok = c.request(protocol::Opcode::get, k, {}, {}, 0, d, now);
           if (!ok) return std::move(ok).error();
           auto& p = c.parser();
           const std::uint16_t st = p.header().status;
@@ -3373,27 +3470,23 @@ class MemcachedBackend final : public Backend {
   }
   /// Removes key: true when it existed.
   Result<bool> remove(std::string_view key) override {
-    return single<bool>("delete", key, true, [](detail::Connection& c, std::string_view k, Deadline d) -> Result<bool> {
-      const std::uint32_t opaque = c.take_opaques();
-      protocol::encode_request(c.out(), protocol::Opcode::del, k, {}, {}, opaque);
-      return status_bool(c, protocol::Opcode::del, opaque, d, protocol::Status::key_not_found);
+    return single<bool>("delete", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
+      return status_bool(c.request(protocol::Opcode::del, k, {}, {}, 0, d, now), c, protocol::Status::key_not_found);
     });
   }
   /// Whether key is present (its value is read and dropped).
   Result<bool> exists(std::string_view key) override {
-    return single<bool>("exists", key, true, [](detail::Connection& c, std::string_view k, Deadline d) -> Result<bool> {
-      const std::uint32_t opaque = c.take_opaques();
-      protocol::encode_request(c.out(), protocol::Opcode::get, k, {}, {}, opaque);
-      return status_bool(c, protocol::Opcode::get, opaque, d, protocol::Status::key_not_found);
+    return single<bool>("exists", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
+      return status_bool(c.request(protocol::Opcode::get, k, {}, {}, 0, d, now), c, protocol::Status::key_not_found);
     });
   }
   /// Sets a new TTL: true when key existed.
   Result<bool> touch(std::string_view key, std::chrono::seconds ttl) override {
     const std::uint32_t exp = detail::normalize_ttl(ttl);
-    return single<bool>("touch", key, true, [exp](detail::Connection& c, std::string_view k, Deadline d) -> Result<bool> {
-      const std::uint32_t opaque = c.take_opaques();
-      protocol::encode_touch(c.out(), protocol::Opcode::touch, k, exp, opaque);
-      return status_bool(c, protocol::Opcode::touch, opaque, d, protocol::Status::key_not_found);
+    return single<bool>("touch", key, true, [exp](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
+      char ex[4];
+      return status_bool(c.request(protocol::Opcode::touch, k, protocol::expiry_extras(ex, exp), {}, 0, d, now), c,
+                         protocol::Status::key_not_found);
     });
   }
   /// Reads the value and sets a new TTL in one round trip.
@@ -3401,10 +3494,9 @@ class MemcachedBackend final : public Backend {
     const std::uint32_t exp = detail::normalize_ttl(ttl);
     return single<std::optional<std::string>>(
         "get_and_touch", key, true,
-        [exp](detail::Connection& c, std::string_view k, Deadline d) -> Result<std::optional<std::string>> {
-          const std::uint32_t opaque = c.take_opaques();
-          protocol::encode_touch(c.out(), protocol::Opcode::gat, k, exp, opaque);
-          auto ok = c.round_trip(protocol::Opcode::gat, opaque, d);
+        [exp](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<std::string>> {
+          char ex[4];
+          auto ok = c.request(protocol::Opcode::gat, k, protocol::expiry_extras(ex, exp), {}, 0, d, now);
           if (!ok) return std::move(ok).error();
           auto& p = c.parser();
           const std::uint16_t st = p.header().status;
@@ -3465,11 +3557,10 @@ class MemcachedBackend final : public Backend {
     for (std::size_t i = 0; i < servers_.size(); ++i) {
       auto r = on_server<bool>(i, "flush_all", Clock::now() + config_.connect_timeout + config_.timeout,
                                [exp](detail::Connection& c, Deadline d) -> Result<bool> {
-                                 const std::uint32_t opaque = c.take_opaques();
                                  char ex[4];
-                                 protocol::detail::put32(ex, exp);
-                                 protocol::encode_request(c.out(), protocol::Opcode::flush, {}, std::string_view(ex, 4), {}, opaque);
-                                 return status_bool(c, protocol::Opcode::flush, opaque, d, protocol::Status::ok);
+                                 return status_bool(c.request(protocol::Opcode::flush, {}, protocol::expiry_extras(ex, exp), {}, 0,
+                                                              d, Clock::now()),
+                                                    c, protocol::Status::ok);
                                });
       if (!r) return std::move(r).error();
     }
@@ -3595,11 +3686,13 @@ class MemcachedBackend final : public Backend {
     std::vector<std::size_t> to_server;
   };
 
-  /// Key with prefix, validated, in a stack buffer (no allocation).
+  /// Key with prefix, validated; in a stack buffer when there is a prefix
+  /// (no allocation), else the caller's bytes.
   struct FullKey {
     char buf[CACHEKIT_MAX_KEY_LENGTH];
+    const char* data = buf;
     std::size_t len = 0;
-    std::string_view view() const noexcept { return std::string_view(buf, len); }
+    std::string_view view() const noexcept { return std::string_view(data, len); }
   };
 
   void init() {
@@ -3615,20 +3708,27 @@ class MemcachedBackend final : public Backend {
     full_ring_.emplace(std::move(*ring));
   }
 
-  Result<void> make_key(std::string_view key, FullKey& out) const {
-    const std::string& prefix = config_.key_prefix;
-    if (key.empty()) return Error(ErrorKind::permanent, "empty key");
-    if (prefix.size() + key.size() > CACHEKIT_MAX_KEY_LENGTH) {
-      return Error(ErrorKind::permanent, "key longer than " + std::to_string(CACHEKIT_MAX_KEY_LENGTH) +
-                                             " bytes (with key_prefix)");
-    }
+  /// Why key (with key_prefix) is not a valid memcached key, or null.
+  const char* key_problem(std::string_view key) const noexcept {
+    if (key.empty()) return "empty key";
+    if (config_.key_prefix.size() + key.size() > CACHEKIT_MAX_KEY_LENGTH) return "key longer than 250 bytes (with key_prefix)";
+    unsigned bad = 0;
     for (char ch : key) {
-      if (detail::bad_key_byte(static_cast<unsigned char>(ch))) {
-        return Error(ErrorKind::permanent, "key contains whitespace or a control character");
-      }
+      const auto c = static_cast<unsigned char>(ch);
+      bad |= static_cast<unsigned>(c <= 0x20) | static_cast<unsigned>(c == 0x7f);
     }
-    std::memcpy(out.buf, prefix.data(), prefix.size());
-    std::memcpy(out.buf + prefix.size(), key.data(), key.size());
+    return bad != 0 ? "key contains whitespace or a control character" : nullptr;
+  }
+
+  Result<void> make_key(std::string_view key, FullKey& out) const {
+    if (const char* why = key_problem(key)) return Error(ErrorKind::permanent, why);
+    const std::string& prefix = config_.key_prefix;
+    if (prefix.empty()) {
+      out.data = key.data();
+    } else {
+      std::memcpy(out.buf, prefix.data(), prefix.size());
+      std::memcpy(out.buf + prefix.size(), key.data(), key.size());
+    }
     out.len = prefix.size() + key.size();
     return {};
   }
@@ -3782,7 +3882,7 @@ class MemcachedBackend final : public Backend {
         return decorate(Error(ErrorKind::transient, "server is marked dead"), op, key, &s);
       }
       bool sent_nothing = false;
-      Error err;
+      std::optional<Error> failure;
       {
         Stage stage = Stage::pool;
         bool fresh = false;
@@ -3790,7 +3890,7 @@ class MemcachedBackend final : public Backend {
         if (lease) {
           detail::Connection& c = *lease->get();
           const auto t = fresh ? now : Clock::now();
-          auto r = fn(c, fk.view(), std::min(t + config_.timeout, end));
+          auto r = fn(c, fk.view(), std::min(t + config_.timeout, end), t);
           if (r) {
             c.touch_used(t);
             record_success(s);
@@ -3801,14 +3901,15 @@ class MemcachedBackend final : public Backend {
             record_success(s);
             return decorate(std::move(r).error(), op, key, &s);
           }
-          err = std::move(r).error();
+          failure.emplace(std::move(r).error());
         } else {
-          err = std::move(lease).error();
           // An exhausted pool is not the server's fault and is not retried.
-          if (stage == Stage::pool) return decorate(std::move(err), op, key, &s);
+          if (stage == Stage::pool) return decorate(std::move(lease).error(), op, key, &s);
+          failure.emplace(std::move(lease).error());
           sent_nothing = true;
         }
       }
+      Error& err = *failure;
       if (err.kind() == ErrorKind::authentication || err.kind() == ErrorKind::permanent) {
         return decorate(std::move(err), op, key, &s);
       }
@@ -3838,9 +3939,7 @@ class MemcachedBackend final : public Backend {
 
   Result<std::string> server_version(std::size_t i, Deadline end) {
     return on_server<std::string>(i, "version", end, [](detail::Connection& c, Deadline d) -> Result<std::string> {
-      const std::uint32_t opaque = c.take_opaques();
-      protocol::encode_request(c.out(), protocol::Opcode::version, {}, {}, {}, opaque);
-      auto ok = c.round_trip(protocol::Opcode::version, opaque, d);
+      auto ok = c.request(protocol::Opcode::version, {}, {}, {}, 0, d, Clock::now());
       if (!ok) return std::move(ok).error();
       auto& p = c.parser();
       const std::uint16_t st = p.header().status;
@@ -3851,12 +3950,10 @@ class MemcachedBackend final : public Backend {
     });
   }
 
-  /// Sends a request already encoded in c.out(), reads its reply: true on
-  /// ok, false on the given "negative" status, else the status error.
-  static Result<bool> status_bool(detail::Connection& c, protocol::Opcode op, std::uint32_t opaque, Deadline d,
-                                  protocol::Status negative) {
-    auto ok = c.round_trip(op, opaque, d);
-    if (!ok) return std::move(ok).error();
+  /// After a request: true on ok, false on the given "negative" status,
+  /// else the status error.
+  static Result<bool> status_bool(Result<void> sent, detail::Connection& c, protocol::Status negative) {
+    if (!sent) return std::move(sent).error();
     auto& p = c.parser();
     const std::uint16_t st = p.header().status;
     p.next();
@@ -3883,14 +3980,10 @@ class MemcachedBackend final : public Backend {
     const bool idempotent = has_extras;
     return single<StoreStatus>(
         op, key, idempotent,
-        [&](detail::Connection& c, std::string_view k, Deadline d) -> Result<StoreStatus> {
-          const std::uint32_t opaque = c.take_opaques();
-          if (has_extras) {
-            protocol::encode_store(c.out(), opcode, k, value, flags, exp, opaque, cas_token);
-          } else {
-            protocol::encode_request(c.out(), opcode, k, {}, value, opaque);
-          }
-          auto rt = c.round_trip(opcode, opaque, d);
+        [&](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<StoreStatus> {
+          char ex[8];
+          const std::string_view extras = has_extras ? protocol::store_extras(ex, flags, exp) : std::string_view();
+          auto rt = c.request(opcode, k, extras, value, cas_token, d, now);
           if (!rt) return std::move(rt).error();
           auto& p = c.parser();
           const std::uint16_t st = p.header().status;
@@ -3918,10 +4011,10 @@ class MemcachedBackend final : public Backend {
     const std::uint32_t exp = detail::normalize_ttl(ttl);
     return single<std::optional<std::uint64_t>>(
         op, key, false,
-        [&](detail::Connection& c, std::string_view k, Deadline d) -> Result<std::optional<std::uint64_t>> {
-          const std::uint32_t opaque = c.take_opaques();
-          protocol::encode_counter(c.out(), opcode, k, delta, initial.value_or(0), initial.has_value(), exp, opaque);
-          auto rt = c.round_trip(opcode, opaque, d);
+        [&](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<std::uint64_t>> {
+          char ex[20];
+          auto rt = c.request(opcode, k, protocol::counter_extras(ex, delta, initial.value_or(0), initial.has_value(), exp),
+                              {}, 0, d, now);
           if (!rt) return std::move(rt).error();
           auto& p = c.parser();
           const std::uint16_t st = p.header().status;
@@ -4080,7 +4173,7 @@ class MemcachedBackend final : public Backend {
         Job& j = jobs[fd_job[0]];
         detail::Connection& c = *j.lease.get();
         while (!j.done) {
-          auto got = c.fill(deadline);
+          auto got = c.fill(deadline, Clock::now());
           if (!got) return fail(j, std::move(got).error());
           consume(j);
         }
@@ -4116,7 +4209,7 @@ class MemcachedBackend final : public Backend {
       auto ok = make_key(keys[i], fk);
       if (!ok) return decorate(std::move(ok).error(), op, keys[i], nullptr);
       if (!prefix.empty()) {
-        packed.append(fk.buf, fk.len);
+        packed.append(fk.data, fk.len);
         offset[i + 1] = static_cast<std::uint32_t>(packed.size());
       }
     }
@@ -4160,7 +4253,7 @@ class MemcachedBackend final : public Backend {
         }
         const std::uint32_t idx = j.keys[h.opaque - base];
         if (p.key() != full_key(idx)) return Error(ErrorKind::unknown, "reply key does not match the request");
-        if (h.status == 0) results[idx].emplace(p.take_value());
+        if (h.status == 0) results[idx].emplace(p.value());
         return false;
       });
       // Finish: give back healthy connections, collect failed keys.
@@ -4230,7 +4323,7 @@ class MemcachedBackend final : public Backend {
         pending.push_back(static_cast<std::uint32_t>(i));
       }
       if (!prefix.empty()) {
-        packed.append(fk.buf, ok ? fk.len : 0);
+        if (ok) packed.append(fk.data, fk.len);
         offset[i + 1] = static_cast<std::uint32_t>(packed.size());
       }
     }
@@ -4255,8 +4348,9 @@ class MemcachedBackend final : public Backend {
         detail::Connection& c = *j.lease.get();
         const std::uint32_t base = c.take_opaques(static_cast<std::uint32_t>(j.keys.size() + 1));
         for (std::size_t k = 0; k < j.keys.size(); ++k) {
-          protocol::encode_store(c.out(), protocol::Opcode::setq, full_key(j.keys[k]), items[j.keys[k]].second, flags,
-                                 exp, base + static_cast<std::uint32_t>(k));
+          char ex[8];
+          protocol::encode_request(c.out(), protocol::Opcode::setq, full_key(j.keys[k]), protocol::store_extras(ex, flags, exp),
+                                   items[j.keys[k]].second, base + static_cast<std::uint32_t>(k));
         }
         j.noop_opaque = base + static_cast<std::uint32_t>(j.keys.size());
         protocol::encode_request(c.out(), protocol::Opcode::noop, {}, {}, {}, j.noop_opaque);

@@ -150,19 +150,19 @@ inline std::uint64_t get64(const unsigned char* p) noexcept {
 
 /// Appends one request to out. The caller keeps key <= 250 bytes and
 /// extras <= 255 bytes; out's capacity is reused between calls.
-inline void encode_request(std::string& out, Opcode op, std::string_view key, std::string_view extras,
-                           std::string_view value, std::uint32_t opaque, std::uint64_t cas = 0) {
-  const std::size_t body = extras.size() + key.size() + value.size();
-  const std::size_t at = out.size();
-  out.resize(at + kHeaderSize + body);  // one size change; capacity is reused between calls
-  char* h = &out[at];
+/// Writes the header, extras and key of a request to dst (room for
+/// kHeaderSize + extras + key bytes); the value, value_size bytes, follows
+/// separately. Returns the bytes written.
+inline std::size_t encode_head(char* dst, Opcode op, std::string_view key, std::string_view extras,
+                               std::size_t value_size, std::uint32_t opaque, std::uint64_t cas = 0) noexcept {
+  char* h = dst;
   h[0] = static_cast<char>(kRequestMagic);
   h[1] = static_cast<char>(op);
   detail::put16(h + 2, static_cast<std::uint16_t>(key.size()));
   h[4] = static_cast<char>(extras.size());
   h[5] = 0;  // raw bytes
   detail::put16(h + 6, 0);
-  detail::put32(h + 8, static_cast<std::uint32_t>(body));
+  detail::put32(h + 8, static_cast<std::uint32_t>(extras.size() + key.size() + value_size));
   detail::put32(h + 12, opaque);
   detail::put64(h + 16, cas);
   char* p = h + kHeaderSize;
@@ -170,7 +170,40 @@ inline void encode_request(std::string& out, Opcode op, std::string_view key, st
   p += extras.size();
   if (!key.empty()) std::memcpy(p, key.data(), key.size());
   p += key.size();
-  if (!value.empty()) std::memcpy(p, value.data(), value.size());
+  return static_cast<std::size_t>(p - dst);
+}
+
+/// Appends one request to out. The caller keeps key <= 250 bytes and
+/// extras <= 255 bytes; out's capacity is reused between calls.
+inline void encode_request(std::string& out, Opcode op, std::string_view key, std::string_view extras,
+                           std::string_view value, std::uint32_t opaque, std::uint64_t cas = 0) {
+  char head[kHeaderSize + 255 + 255];
+  const std::size_t n = encode_head(head, op, key, extras, value.size(), opaque, cas);
+  out.append(head, n);
+  out.append(value.data(), value.size());
+}
+
+/// Extras of set/add/replace (flags, expiration) into ex[8].
+inline std::string_view store_extras(char* ex, std::uint32_t flags, std::uint32_t expiry) noexcept {
+  detail::put32(ex, flags);
+  detail::put32(ex + 4, expiry);
+  return std::string_view(ex, 8);
+}
+
+/// Extras of increment/decrement into ex[20]. Without an initial value the
+/// server answers "not found" for a missing key (expiration 0xffffffff).
+inline std::string_view counter_extras(char* ex, std::uint64_t delta, std::uint64_t initial, bool create,
+                                       std::uint32_t expiry) noexcept {
+  detail::put64(ex, delta);
+  detail::put64(ex + 8, initial);
+  detail::put32(ex + 16, create ? expiry : 0xffffffffu);
+  return std::string_view(ex, 20);
+}
+
+/// Extras holding only an expiration (touch, get-and-touch, flush) into ex[4].
+inline std::string_view expiry_extras(char* ex, std::uint32_t expiry) noexcept {
+  detail::put32(ex, expiry);
+  return std::string_view(ex, 4);
 }
 
 /// Extras of set/add/replace: flags and expiration.
