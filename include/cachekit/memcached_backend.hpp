@@ -443,12 +443,11 @@ class MemcachedBackend final : public Backend {
   const char* key_problem(std::string_view key) const noexcept {
     if (key.empty()) return "empty key";
     if (config_.key_prefix.size() + key.size() > CACHEKIT_MAX_KEY_LENGTH) return "key longer than 250 bytes (with key_prefix)";
-    unsigned bad = 0;
-    for (char ch : key) {
-      const auto c = static_cast<unsigned char>(ch);
-      bad |= static_cast<unsigned>(c <= 0x20) | static_cast<unsigned>(c == 0x7f);
+    const auto* p = reinterpret_cast<const unsigned char*>(key.data());
+    for (std::size_t i = 0, n = key.size(); i < n; ++i) {
+      if (p[i] <= 0x20 || p[i] == 0x7f) return "key contains whitespace or a control character";
     }
-    return bad != 0 ? "key contains whitespace or a control character" : nullptr;
+    return nullptr;
   }
 
   Result<void> make_key(std::string_view key, FullKey& out) const {
@@ -780,7 +779,14 @@ class MemcachedBackend final : public Backend {
   void plan_jobs(const std::vector<std::uint32_t>& pending, const std::vector<std::size_t>& server_of,
                  std::vector<Job>& jobs) {
     std::vector<std::vector<std::uint32_t>> by_server(servers_.size());
-    for (auto i : pending) by_server[server_of[i]].push_back(i);
+    if (servers_.size() == 1) {
+      by_server[0] = pending;
+    } else {
+      std::vector<std::size_t> count(servers_.size(), 0);
+      for (auto i : pending) ++count[server_of[i]];
+      for (std::size_t s = 0; s < count.size(); ++s) by_server[s].reserve(count[s]);
+      for (auto i : pending) by_server[server_of[i]].push_back(i);
+    }
     for (std::size_t s = 0; s < by_server.size(); ++s) {
       auto& ks = by_server[s];
       if (ks.empty()) continue;
@@ -964,9 +970,12 @@ class MemcachedBackend final : public Backend {
         if (j.done) continue;
         detail::Connection& c = *j.lease.get();
         const std::uint32_t base = c.take_opaques(static_cast<std::uint32_t>(j.keys.size() + 1));
+        std::string& out = c.out();
+        out.reserve(out.size() + j.keys.size() * (protocol::kHeaderSize + 32) + protocol::kHeaderSize);
+        char head[protocol::kHeaderSize + CACHEKIT_MAX_KEY_LENGTH];
         for (std::size_t k = 0; k < j.keys.size(); ++k) {
-          protocol::encode_request(c.out(), protocol::Opcode::getkq, full_key(j.keys[k]), {}, {},
-                                   base + static_cast<std::uint32_t>(k));
+          out.append(head, protocol::encode_head(head, protocol::Opcode::getkq, full_key(j.keys[k]), {}, 0,
+                                                 base + static_cast<std::uint32_t>(k)));
         }
         j.noop_opaque = base + static_cast<std::uint32_t>(j.keys.size());
         protocol::encode_request(c.out(), protocol::Opcode::noop, {}, {}, {}, j.noop_opaque);

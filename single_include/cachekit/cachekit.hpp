@@ -1902,13 +1902,22 @@ class ResponseParser {
   std::size_t feed(const char* data, std::size_t n) {
     if (failed_ || complete_) return 0;
     std::size_t used = 0;
-    if (header_have_ < kHeaderSize) {
+    if (header_have_ == 0 && n >= kHeaderSize) {
+      // Common case: the whole header is in the caller's buffer.
+      if (!decode_header(data)) return 0;
+      header_have_ = kHeaderSize;
+      used = kHeaderSize;
+      if (header_.body_length == 0) {
+        complete_ = true;
+        return used;
+      }
+    } else if (header_have_ < kHeaderSize) {
       const std::size_t take = n < kHeaderSize - header_have_ ? n : kHeaderSize - header_have_;
       std::memcpy(header_bytes_ + header_have_, data, take);
       header_have_ += take;
       used += take;
       if (header_have_ < kHeaderSize) return used;
-      if (!decode_header()) return used;
+      if (!decode_header(header_bytes_)) return used;
       if (header_.body_length == 0) {
         complete_ = true;
         return used;
@@ -1986,8 +1995,8 @@ class ResponseParser {
     return false;
   }
 
-  bool decode_header() {
-    const auto* p = reinterpret_cast<const unsigned char*>(header_bytes_);
+  bool decode_header(const char* bytes) {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes);
     if (p[0] != kResponseMagic) return fail("bad response magic");
     header_.opcode = p[1];
     header_.key_length = detail::get16(p + 2);
@@ -3712,12 +3721,11 @@ class MemcachedBackend final : public Backend {
   const char* key_problem(std::string_view key) const noexcept {
     if (key.empty()) return "empty key";
     if (config_.key_prefix.size() + key.size() > CACHEKIT_MAX_KEY_LENGTH) return "key longer than 250 bytes (with key_prefix)";
-    unsigned bad = 0;
-    for (char ch : key) {
-      const auto c = static_cast<unsigned char>(ch);
-      bad |= static_cast<unsigned>(c <= 0x20) | static_cast<unsigned>(c == 0x7f);
+    const auto* p = reinterpret_cast<const unsigned char*>(key.data());
+    for (std::size_t i = 0, n = key.size(); i < n; ++i) {
+      if (p[i] <= 0x20 || p[i] == 0x7f) return "key contains whitespace or a control character";
     }
-    return bad != 0 ? "key contains whitespace or a control character" : nullptr;
+    return nullptr;
   }
 
   Result<void> make_key(std::string_view key, FullKey& out) const {
@@ -4049,7 +4057,14 @@ class MemcachedBackend final : public Backend {
   void plan_jobs(const std::vector<std::uint32_t>& pending, const std::vector<std::size_t>& server_of,
                  std::vector<Job>& jobs) {
     std::vector<std::vector<std::uint32_t>> by_server(servers_.size());
-    for (auto i : pending) by_server[server_of[i]].push_back(i);
+    if (servers_.size() == 1) {
+      by_server[0] = pending;
+    } else {
+      std::vector<std::size_t> count(servers_.size(), 0);
+      for (auto i : pending) ++count[server_of[i]];
+      for (std::size_t s = 0; s < count.size(); ++s) by_server[s].reserve(count[s]);
+      for (auto i : pending) by_server[server_of[i]].push_back(i);
+    }
     for (std::size_t s = 0; s < by_server.size(); ++s) {
       auto& ks = by_server[s];
       if (ks.empty()) continue;
@@ -4233,9 +4248,12 @@ class MemcachedBackend final : public Backend {
         if (j.done) continue;
         detail::Connection& c = *j.lease.get();
         const std::uint32_t base = c.take_opaques(static_cast<std::uint32_t>(j.keys.size() + 1));
+        std::string& out = c.out();
+        out.reserve(out.size() + j.keys.size() * (protocol::kHeaderSize + 32) + protocol::kHeaderSize);
+        char head[protocol::kHeaderSize + CACHEKIT_MAX_KEY_LENGTH];
         for (std::size_t k = 0; k < j.keys.size(); ++k) {
-          protocol::encode_request(c.out(), protocol::Opcode::getkq, full_key(j.keys[k]), {}, {},
-                                   base + static_cast<std::uint32_t>(k));
+          out.append(head, protocol::encode_head(head, protocol::Opcode::getkq, full_key(j.keys[k]), {}, 0,
+                                                 base + static_cast<std::uint32_t>(k)));
         }
         j.noop_opaque = base + static_cast<std::uint32_t>(j.keys.size());
         protocol::encode_request(c.out(), protocol::Opcode::noop, {}, {}, {}, j.noop_opaque);

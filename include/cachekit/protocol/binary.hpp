@@ -284,13 +284,22 @@ class ResponseParser {
   std::size_t feed(const char* data, std::size_t n) {
     if (failed_ || complete_) return 0;
     std::size_t used = 0;
-    if (header_have_ < kHeaderSize) {
+    if (header_have_ == 0 && n >= kHeaderSize) {
+      // Common case: the whole header is in the caller's buffer.
+      if (!decode_header(data)) return 0;
+      header_have_ = kHeaderSize;
+      used = kHeaderSize;
+      if (header_.body_length == 0) {
+        complete_ = true;
+        return used;
+      }
+    } else if (header_have_ < kHeaderSize) {
       const std::size_t take = n < kHeaderSize - header_have_ ? n : kHeaderSize - header_have_;
       std::memcpy(header_bytes_ + header_have_, data, take);
       header_have_ += take;
       used += take;
       if (header_have_ < kHeaderSize) return used;
-      if (!decode_header()) return used;
+      if (!decode_header(header_bytes_)) return used;
       if (header_.body_length == 0) {
         complete_ = true;
         return used;
@@ -368,8 +377,8 @@ class ResponseParser {
     return false;
   }
 
-  bool decode_header() {
-    const auto* p = reinterpret_cast<const unsigned char*>(header_bytes_);
+  bool decode_header(const char* bytes) {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes);
     if (p[0] != kResponseMagic) return fail("bad response magic");
     header_.opcode = p[1];
     header_.key_length = detail::get16(p + 2);
