@@ -28,13 +28,6 @@
 #include "protocol/binary.hpp"
 #include "ring.hpp"
 
-// Keys per connection in get_many/set_many: a larger batch for one server is
-// split over several pooled connections so that several server threads work
-// on it at once (up to max_pool_size connections).
-#ifndef CACHEKIT_PIPELINE_CHUNK_KEYS
-#define CACHEKIT_PIPELINE_CHUNK_KEYS 64
-#endif
-
 CACHEKIT_BEGIN_NAMESPACE
 
 /// A value with its flags and CAS token, as gets() returns it.
@@ -790,7 +783,8 @@ class MemcachedBackend final : public Backend {
     for (std::size_t s = 0; s < by_server.size(); ++s) {
       auto& ks = by_server[s];
       if (ks.empty()) continue;
-      std::size_t parts = (ks.size() + kKeysPerConnection - 1) / kKeysPerConnection;
+      const std::size_t chunk = config_.pipeline_chunk_keys;
+      std::size_t parts = (ks.size() + chunk - 1) / chunk;
       parts = std::max<std::size_t>(1, std::min(parts, config_.max_pool_size));
       const std::size_t per = (ks.size() + parts - 1) / parts;
       for (std::size_t off = 0; off < ks.size(); off += per) {
@@ -927,8 +921,6 @@ class MemcachedBackend final : public Backend {
       }
     }
   }
-
-  static constexpr std::size_t kKeysPerConnection = CACHEKIT_PIPELINE_CHUNK_KEYS;
 
   Result<std::vector<std::optional<std::string>>> get_many_impl(const std::string_view* keys, std::size_t n) {
     const char* const op = "get_many";
