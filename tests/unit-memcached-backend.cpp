@@ -262,6 +262,19 @@ TEST_CASE("memcached backend: get_many and set_many across servers") {
   // Values agree with single gets.
   CHECK(b.get("key-999")->value() == items[999].second);
 
+  // Large batches split over several pooled connections per server.
+  auto split_cfg = cfg;
+  split_cfg.pipeline_chunk_keys = 16;
+  split_cfg.max_pool_size = 4;
+  MemcachedBackend split(split_cfg);
+  auto got2 = split.get_many(keys);
+  REQUIRE(got2);
+  CHECK(*got2 == *got);
+  CHECK(split.open_connections(0) > 1);
+  auto f_split = split.set_many(items, 300s);
+  REQUIRE(f_split);
+  CHECK(f_split->empty());
+
   // Per-key failures are reported; the other keys are stored.
   std::map<std::string, std::string> mixed{{"good-1", "a"}, {"bad key", "b"}, {"good-2", "c"},
                                            {"huge", std::string(2 * 1048576, 'z')}};

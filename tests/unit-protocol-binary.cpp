@@ -21,9 +21,9 @@ std::string response(std::uint8_t opcode, std::uint16_t status, std::uint32_t op
   h[6] = static_cast<char>(status >> 8);
   h[7] = static_cast<char>(status);
   const auto body = static_cast<std::uint32_t>(extras.size() + key.size() + value.size());
-  for (int i = 0; i < 4; ++i) h[8 + i] = static_cast<char>(body >> (24 - 8 * i));
-  for (int i = 0; i < 4; ++i) h[12 + i] = static_cast<char>(opaque >> (24 - 8 * i));
-  for (int i = 0; i < 8; ++i) h[16 + i] = static_cast<char>(cas >> (56 - 8 * i));
+  for (std::size_t i = 0; i < 4; ++i) h[8 + i] = static_cast<char>(body >> (24 - 8 * i));
+  for (std::size_t i = 0; i < 4; ++i) h[12 + i] = static_cast<char>(opaque >> (24 - 8 * i));
+  for (std::size_t i = 0; i < 8; ++i) h[16 + i] = static_cast<char>(cas >> (56 - 8 * i));
   return h + extras + key + value;
 }
 }  // namespace

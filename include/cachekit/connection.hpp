@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include <sys/uio.h>
+
 #include "error.hpp"
 #include "net/socket.hpp"
 #include "protocol/binary.hpp"
@@ -63,9 +65,15 @@ class Connection {
 
   /// Sends the whole request buffer before the deadline.
   Result<void> flush(Deadline deadline) {
-    std::size_t off = 0;
+    // A request normally fits the socket buffer: try once without waiting
+    // (and without setting a kernel timeout) first.
+    auto first = net::try_send(sock_.fd(), out_.data(), out_.size());
+    if (!first) return io_failure(std::move(first).error());
+    std::size_t off = *first;
     while (off < out_.size()) {
-      if (!arm(SO_SNDTIMEO, snd_timeout_us_, deadline)) return io_failure(Error(ErrorKind::timeout, "send timed out"));
+      if (!arm(SO_SNDTIMEO, snd_timeout_us_, deadline, net::Clock::now())) {
+        return io_failure(Error(ErrorKind::timeout, "send timed out"));
+      }
       auto n = net::send_wait(sock_.fd(), out_.data() + off, out_.size() - off);
       if (!n) return io_failure(std::move(n).error());
       off += *n;
@@ -83,16 +91,16 @@ class Connection {
         if (parser_.failed()) return protocol_failure(parser_.failure());
         if (parser_.complete()) return {};
       }
-      auto got = fill(deadline);
+      auto got = fill(deadline, net::Clock::now());
       if (!got) return got;
     }
   }
 
   /// Blocks until some bytes are in the read buffer (it must be empty) or
-  /// the deadline passes.
-  Result<void> fill(Deadline deadline) {
-    for (;;) {
-      if (!arm(SO_RCVTIMEO, rcv_timeout_us_, deadline)) {
+  /// the deadline passes. now is a recent clock reading.
+  Result<void> fill(Deadline deadline, net::Clock::time_point now) {
+    for (;; now = net::Clock::now()) {
+      if (!arm(SO_RCVTIMEO, rcv_timeout_us_, deadline, now)) {
         return io_failure(Error(ErrorKind::timeout, "no reply before the timeout"));
       }
       auto got = net::recv_wait(sock_.fd(), in_.data(), in_.size());
@@ -102,6 +110,54 @@ class Connection {
         in_end_ = *got;
         return {};
       }
+    }
+  }
+
+  /// One request (header, extras and key built here; the value sent from
+  /// the caller's memory without a copy), then its reply, checked for
+  /// opcode and opaque. now is a recent clock reading.
+  Result<void> request(protocol::Opcode op, std::string_view key, std::string_view extras, std::string_view value,
+                       std::uint64_t cas, Deadline deadline, net::Clock::time_point now) {
+    const std::uint32_t opaque = take_opaques();
+    iovec iov[2];
+    iov[0].iov_base = head_;
+    iov[0].iov_len = protocol::encode_head(head_, op, key, extras, value.size(), opaque, cas);
+    iov[1].iov_base = const_cast<char*>(value.data());
+    iov[1].iov_len = value.size();
+    const std::size_t total = iov[0].iov_len + iov[1].iov_len;
+    std::size_t sent = 0;
+    // Normally the whole request fits the socket buffer at once.
+    auto first = net::send_iov(sock_.fd(), iov, value.empty() ? 1 : 2, MSG_DONTWAIT);
+    if (!first) return io_failure(std::move(first).error());
+    sent = *first;
+    while (sent < total) {
+      if (!arm(SO_SNDTIMEO, snd_timeout_us_, deadline, net::Clock::now())) {
+        return io_failure(Error(ErrorKind::timeout, "send timed out"));
+      }
+      iovec rest[2];
+      std::size_t n = 0;
+      if (sent < iov[0].iov_len) {
+        rest[n].iov_base = head_ + sent;
+        rest[n++].iov_len = iov[0].iov_len - sent;
+        rest[n].iov_base = iov[1].iov_base;
+        rest[n++].iov_len = iov[1].iov_len;
+      } else {
+        const std::size_t off = sent - iov[0].iov_len;
+        rest[n].iov_base = const_cast<char*>(value.data()) + off;
+        rest[n++].iov_len = value.size() - off;
+      }
+      auto more = net::send_iov(sock_.fd(), rest, n, 0);
+      if (!more) return io_failure(std::move(more).error());
+      sent += *more;
+    }
+    for (bool first_read = true;; first_read = false) {
+      if (in_pos_ < in_end_) {
+        in_pos_ += parser_.feed(in_.data() + in_pos_, in_end_ - in_pos_);
+        if (parser_.failed()) return protocol_failure(parser_.failure());
+        if (parser_.complete()) return check_reply(op, opaque);
+      }
+      auto got = fill(deadline, first_read ? now : net::Clock::now());
+      if (!got) return got;
     }
   }
 
@@ -187,8 +243,7 @@ class Connection {
   // by the deadline (overshoot at most kSlack). Costs a system call only
   // when the remaining time differs from the current setting; false when
   // the deadline has passed.
-  bool arm(int option, long long& current_us, Deadline deadline) {
-    const auto now = net::Clock::now();
+  bool arm(int option, long long& current_us, Deadline deadline, net::Clock::time_point now) {
     if (now >= deadline) return false;
     const long long remaining = std::chrono::duration_cast<std::chrono::microseconds>(deadline - now).count();
     if (current_us > 0 && current_us <= remaining + kSlackUs && current_us * 2 >= remaining) return true;
@@ -222,6 +277,7 @@ class Connection {
   std::string out_;
   std::size_t out_sent_ = 0;
   std::vector<char> in_;
+  char head_[protocol::kHeaderSize + 32 + CACHEKIT_MAX_KEY_LENGTH];  // single-key request header
   std::size_t in_pos_ = 0, in_end_ = 0;
   protocol::ResponseParser parser_;
   std::uint32_t next_opaque_ = 1;

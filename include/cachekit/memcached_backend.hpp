@@ -116,15 +116,13 @@ class MemcachedBackend final : public Backend {
   /// The value under key, or nullopt on a miss.
   Result<std::optional<std::string>> get(std::string_view key) override {
     return single<std::optional<std::string>>(
-        "get", key, true, [](detail::Connection& c, std::string_view k, Deadline d) -> Result<std::optional<std::string>> {
-          const std::uint32_t opaque = c.take_opaques();
-          protocol::encode_request(c.out(), protocol::Opcode::get, k, {}, {}, opaque);
-          auto ok = c.round_trip(protocol::Opcode::get, opaque, d);
+        "get", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<std::string>> {
+          auto ok = c.request(protocol::Opcode::get, k, {}, {}, 0, d, now);
           if (!ok) return std::move(ok).error();
           auto& p = c.parser();
           const std::uint16_t st = p.header().status;
           if (st == 0) {
-            std::optional<std::string> v(p.take_value());
+            Result<std::optional<std::string>> v(p.value());  // the string is built once, in place
             p.next();
             return v;
           }
@@ -179,10 +177,8 @@ class MemcachedBackend final : public Backend {
   /// Value, flags and CAS token, or nullopt on a miss.
   Result<std::optional<Item>> gets(std::string_view key) {
     return single<std::optional<Item>>(
-        "gets", key, true, [](detail::Connection& c, std::string_view k, Deadline d) -> Result<std::optional<Item>> {
-          const std::uint32_t opaque = c.take_opaques();
-          protocol::encode_request(c.out(), protocol::Opcode::get, k, {}, {}, opaque);
-          auto ok = c.round_trip(protocol::Opcode::get, opaque, d);
+        "gets", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<Item>> {
+          auto ok = c.request(protocol::Opcode::get, k, {}, {}, 0, d, now);
           if (!ok) return std::move(ok).error();
           auto& p = c.parser();
           const std::uint16_t st = p.header().status;
@@ -198,27 +194,23 @@ class MemcachedBackend final : public Backend {
   }
   /// Removes key: true when it existed.
   Result<bool> remove(std::string_view key) override {
-    return single<bool>("delete", key, true, [](detail::Connection& c, std::string_view k, Deadline d) -> Result<bool> {
-      const std::uint32_t opaque = c.take_opaques();
-      protocol::encode_request(c.out(), protocol::Opcode::del, k, {}, {}, opaque);
-      return status_bool(c, protocol::Opcode::del, opaque, d, protocol::Status::key_not_found);
+    return single<bool>("delete", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
+      return status_bool(c.request(protocol::Opcode::del, k, {}, {}, 0, d, now), c, protocol::Status::key_not_found);
     });
   }
   /// Whether key is present (its value is read and dropped).
   Result<bool> exists(std::string_view key) override {
-    return single<bool>("exists", key, true, [](detail::Connection& c, std::string_view k, Deadline d) -> Result<bool> {
-      const std::uint32_t opaque = c.take_opaques();
-      protocol::encode_request(c.out(), protocol::Opcode::get, k, {}, {}, opaque);
-      return status_bool(c, protocol::Opcode::get, opaque, d, protocol::Status::key_not_found);
+    return single<bool>("exists", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
+      return status_bool(c.request(protocol::Opcode::get, k, {}, {}, 0, d, now), c, protocol::Status::key_not_found);
     });
   }
   /// Sets a new TTL: true when key existed.
   Result<bool> touch(std::string_view key, std::chrono::seconds ttl) override {
     const std::uint32_t exp = detail::normalize_ttl(ttl);
-    return single<bool>("touch", key, true, [exp](detail::Connection& c, std::string_view k, Deadline d) -> Result<bool> {
-      const std::uint32_t opaque = c.take_opaques();
-      protocol::encode_touch(c.out(), protocol::Opcode::touch, k, exp, opaque);
-      return status_bool(c, protocol::Opcode::touch, opaque, d, protocol::Status::key_not_found);
+    return single<bool>("touch", key, true, [exp](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
+      char ex[4];
+      return status_bool(c.request(protocol::Opcode::touch, k, protocol::expiry_extras(ex, exp), {}, 0, d, now), c,
+                         protocol::Status::key_not_found);
     });
   }
   /// Reads the value and sets a new TTL in one round trip.
@@ -226,10 +218,9 @@ class MemcachedBackend final : public Backend {
     const std::uint32_t exp = detail::normalize_ttl(ttl);
     return single<std::optional<std::string>>(
         "get_and_touch", key, true,
-        [exp](detail::Connection& c, std::string_view k, Deadline d) -> Result<std::optional<std::string>> {
-          const std::uint32_t opaque = c.take_opaques();
-          protocol::encode_touch(c.out(), protocol::Opcode::gat, k, exp, opaque);
-          auto ok = c.round_trip(protocol::Opcode::gat, opaque, d);
+        [exp](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<std::string>> {
+          char ex[4];
+          auto ok = c.request(protocol::Opcode::gat, k, protocol::expiry_extras(ex, exp), {}, 0, d, now);
           if (!ok) return std::move(ok).error();
           auto& p = c.parser();
           const std::uint16_t st = p.header().status;
@@ -290,11 +281,10 @@ class MemcachedBackend final : public Backend {
     for (std::size_t i = 0; i < servers_.size(); ++i) {
       auto r = on_server<bool>(i, "flush_all", Clock::now() + config_.connect_timeout + config_.timeout,
                                [exp](detail::Connection& c, Deadline d) -> Result<bool> {
-                                 const std::uint32_t opaque = c.take_opaques();
                                  char ex[4];
-                                 protocol::detail::put32(ex, exp);
-                                 protocol::encode_request(c.out(), protocol::Opcode::flush, {}, std::string_view(ex, 4), {}, opaque);
-                                 return status_bool(c, protocol::Opcode::flush, opaque, d, protocol::Status::ok);
+                                 return status_bool(c.request(protocol::Opcode::flush, {}, protocol::expiry_extras(ex, exp), {}, 0,
+                                                              d, Clock::now()),
+                                                    c, protocol::Status::ok);
                                });
       if (!r) return std::move(r).error();
     }
@@ -420,11 +410,13 @@ class MemcachedBackend final : public Backend {
     std::vector<std::size_t> to_server;
   };
 
-  /// Key with prefix, validated, in a stack buffer (no allocation).
+  /// Key with prefix, validated; in a stack buffer when there is a prefix
+  /// (no allocation), else the caller's bytes.
   struct FullKey {
     char buf[CACHEKIT_MAX_KEY_LENGTH];
+    const char* data = buf;
     std::size_t len = 0;
-    std::string_view view() const noexcept { return std::string_view(buf, len); }
+    std::string_view view() const noexcept { return std::string_view(data, len); }
   };
 
   void init() {
@@ -440,20 +432,26 @@ class MemcachedBackend final : public Backend {
     full_ring_.emplace(std::move(*ring));
   }
 
+  /// Why key (with key_prefix) is not a valid memcached key, or null.
+  const char* key_problem(std::string_view key) const noexcept {
+    if (key.empty()) return "empty key";
+    if (config_.key_prefix.size() + key.size() > CACHEKIT_MAX_KEY_LENGTH) return "key longer than 250 bytes (with key_prefix)";
+    const auto* p = reinterpret_cast<const unsigned char*>(key.data());
+    for (std::size_t i = 0, n = key.size(); i < n; ++i) {
+      if (p[i] <= 0x20 || p[i] == 0x7f) return "key contains whitespace or a control character";
+    }
+    return nullptr;
+  }
+
   Result<void> make_key(std::string_view key, FullKey& out) const {
+    if (const char* why = key_problem(key)) return Error(ErrorKind::permanent, why);
     const std::string& prefix = config_.key_prefix;
-    if (key.empty()) return Error(ErrorKind::permanent, "empty key");
-    if (prefix.size() + key.size() > CACHEKIT_MAX_KEY_LENGTH) {
-      return Error(ErrorKind::permanent, "key longer than " + std::to_string(CACHEKIT_MAX_KEY_LENGTH) +
-                                             " bytes (with key_prefix)");
+    if (prefix.empty()) {
+      out.data = key.data();
+    } else {
+      std::memcpy(out.buf, prefix.data(), prefix.size());
+      std::memcpy(out.buf + prefix.size(), key.data(), key.size());
     }
-    for (char ch : key) {
-      if (detail::bad_key_byte(static_cast<unsigned char>(ch))) {
-        return Error(ErrorKind::permanent, "key contains whitespace or a control character");
-      }
-    }
-    std::memcpy(out.buf, prefix.data(), prefix.size());
-    std::memcpy(out.buf + prefix.size(), key.data(), key.size());
     out.len = prefix.size() + key.size();
     return {};
   }
@@ -545,26 +543,34 @@ class MemcachedBackend final : public Backend {
   /// Where getting a connection failed.
   enum class Stage { pool, connect };
 
-  /// A pooled connection to server s, opening one when needed.
-  Result<detail::PoolLease> connection(Server& s, Deadline call_end, Stage& failed_at) {
-    const auto now = Clock::now();
+  /// A pooled connection to server s, opening one when needed. now is
+  /// the caller's current time; fresh is set when the connection was taken
+  /// idle without waiting (so the caller's clock reading is still current).
+  Result<detail::PoolLease> connection(Server& s, Clock::time_point now, Deadline call_end, Stage& failed_at,
+                                       bool& fresh) {
     const Deadline io_end = std::min(now + config_.timeout, call_end);
     failed_at = Stage::pool;
+    fresh = false;
     auto lease = s.pool.acquire(io_end);
     if (!lease) return std::move(lease).error();
     detail::Connection* c = lease->get();
-    // A connection idle for a while may have been closed by the server.
-    if (c != nullptr && now - c->last_used() > std::chrono::seconds(1) && detail::net::idle_connection_broken(c->fd())) {
+    if (c != nullptr) {
+      // A connection idle for a while may have been closed by the server.
+      if (now - c->last_used() <= std::chrono::seconds(1)) {
+        fresh = true;
+        return lease;
+      }
+      if (!detail::net::idle_connection_broken(c->fd())) return lease;
       c->mark_broken();
       lease->set(nullptr);
     }
-    if (lease->get() == nullptr) {
-      failed_at = Stage::connect;
-      const Deadline conn_end = std::min(now + config_.connect_timeout, call_end);
-      auto opened = detail::Connection::open(s.spec.host, s.spec.port, conn_end, io_end, config_.username, config_.password, s.pool.owner_pid());
-      if (!opened) return std::move(opened).error();
-      lease->set(std::move(*opened));
-    }
+    failed_at = Stage::connect;
+    now = Clock::now();
+    const Deadline conn_end = std::min(now + config_.connect_timeout, call_end);
+    auto opened = detail::Connection::open(s.spec.host, s.spec.port, conn_end, std::min(now + config_.timeout, call_end),
+                                           config_.username, config_.password, s.pool.owner_pid());
+    if (!opened) return std::move(opened).error();
+    lease->set(std::move(*opened));
     return lease;
   }
 
@@ -599,26 +605,34 @@ class MemcachedBackend final : public Backend {
         return decorate(Error(ErrorKind::transient, "server is marked dead"), op, key, &s);
       }
       bool sent_nothing = false;
-      Error err;
+      std::optional<Error> failure;
       {
         Stage stage = Stage::pool;
-        auto lease = connection(s, end, stage);
+        bool fresh = false;
+        auto lease = connection(s, now, end, stage, fresh);
         if (lease) {
           detail::Connection& c = *lease->get();
-          auto r = fn(c, fk.view(), std::min(Clock::now() + config_.timeout, end));
-          if (r || !c.broken()) {
-            c.touch_used(start);
+          const auto t = fresh ? now : Clock::now();
+          auto r = fn(c, fk.view(), std::min(t + config_.timeout, end), t);
+          if (r) {
+            c.touch_used(t);
             record_success(s);
-            return r ? std::move(r) : Result<T>(decorate(std::move(r).error(), op, key, &s));
+            return r;
           }
-          err = std::move(r).error();
+          if (!c.broken()) {
+            c.touch_used(t);
+            record_success(s);
+            return decorate(std::move(r).error(), op, key, &s);
+          }
+          failure.emplace(std::move(r).error());
         } else {
-          err = std::move(lease).error();
           // An exhausted pool is not the server's fault and is not retried.
-          if (stage == Stage::pool) return decorate(std::move(err), op, key, &s);
+          if (stage == Stage::pool) return decorate(std::move(lease).error(), op, key, &s);
+          failure.emplace(std::move(lease).error());
           sent_nothing = true;
         }
       }
+      Error& err = *failure;
       if (err.kind() == ErrorKind::authentication || err.kind() == ErrorKind::permanent) {
         return decorate(std::move(err), op, key, &s);
       }
@@ -636,7 +650,8 @@ class MemcachedBackend final : public Backend {
     if (init_error_) return decorate(*init_error_, op, {}, nullptr);
     Server& s = *servers_[i];
     Stage stage = Stage::pool;
-    auto lease = connection(s, end, stage);
+    bool fresh = false;
+    auto lease = connection(s, Clock::now(), end, stage, fresh);
     if (!lease) return decorate(std::move(lease).error(), op, {}, &s);
     detail::Connection& c = *lease->get();
     auto r = fn(c, std::min(Clock::now() + config_.timeout, end));
@@ -647,9 +662,7 @@ class MemcachedBackend final : public Backend {
 
   Result<std::string> server_version(std::size_t i, Deadline end) {
     return on_server<std::string>(i, "version", end, [](detail::Connection& c, Deadline d) -> Result<std::string> {
-      const std::uint32_t opaque = c.take_opaques();
-      protocol::encode_request(c.out(), protocol::Opcode::version, {}, {}, {}, opaque);
-      auto ok = c.round_trip(protocol::Opcode::version, opaque, d);
+      auto ok = c.request(protocol::Opcode::version, {}, {}, {}, 0, d, Clock::now());
       if (!ok) return std::move(ok).error();
       auto& p = c.parser();
       const std::uint16_t st = p.header().status;
@@ -660,12 +673,10 @@ class MemcachedBackend final : public Backend {
     });
   }
 
-  /// Sends a request already encoded in c.out(), reads its reply: true on
-  /// ok, false on the given "negative" status, else the status error.
-  static Result<bool> status_bool(detail::Connection& c, protocol::Opcode op, std::uint32_t opaque, Deadline d,
-                                  protocol::Status negative) {
-    auto ok = c.round_trip(op, opaque, d);
-    if (!ok) return std::move(ok).error();
+  /// After a request: true on ok, false on the given "negative" status,
+  /// else the status error.
+  static Result<bool> status_bool(Result<void> sent, detail::Connection& c, protocol::Status negative) {
+    if (!sent) return std::move(sent).error();
     auto& p = c.parser();
     const std::uint16_t st = p.header().status;
     p.next();
@@ -692,14 +703,10 @@ class MemcachedBackend final : public Backend {
     const bool idempotent = has_extras;
     return single<StoreStatus>(
         op, key, idempotent,
-        [&](detail::Connection& c, std::string_view k, Deadline d) -> Result<StoreStatus> {
-          const std::uint32_t opaque = c.take_opaques();
-          if (has_extras) {
-            protocol::encode_store(c.out(), opcode, k, value, flags, exp, opaque, cas_token);
-          } else {
-            protocol::encode_request(c.out(), opcode, k, {}, value, opaque);
-          }
-          auto rt = c.round_trip(opcode, opaque, d);
+        [&](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<StoreStatus> {
+          char ex[8];
+          const std::string_view extras = has_extras ? protocol::store_extras(ex, flags, exp) : std::string_view();
+          auto rt = c.request(opcode, k, extras, value, cas_token, d, now);
           if (!rt) return std::move(rt).error();
           auto& p = c.parser();
           const std::uint16_t st = p.header().status;
@@ -727,10 +734,10 @@ class MemcachedBackend final : public Backend {
     const std::uint32_t exp = detail::normalize_ttl(ttl);
     return single<std::optional<std::uint64_t>>(
         op, key, false,
-        [&](detail::Connection& c, std::string_view k, Deadline d) -> Result<std::optional<std::uint64_t>> {
-          const std::uint32_t opaque = c.take_opaques();
-          protocol::encode_counter(c.out(), opcode, k, delta, initial.value_or(0), initial.has_value(), exp, opaque);
-          auto rt = c.round_trip(opcode, opaque, d);
+        [&](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<std::uint64_t>> {
+          char ex[20];
+          auto rt = c.request(opcode, k, protocol::counter_extras(ex, delta, initial.value_or(0), initial.has_value(), exp),
+                              {}, 0, d, now);
           if (!rt) return std::move(rt).error();
           auto& p = c.parser();
           const std::uint16_t st = p.header().status;
@@ -765,11 +772,19 @@ class MemcachedBackend final : public Backend {
   void plan_jobs(const std::vector<std::uint32_t>& pending, const std::vector<std::size_t>& server_of,
                  std::vector<Job>& jobs) {
     std::vector<std::vector<std::uint32_t>> by_server(servers_.size());
-    for (auto i : pending) by_server[server_of[i]].push_back(i);
+    if (servers_.size() == 1) {
+      by_server[0] = pending;
+    } else {
+      std::vector<std::size_t> count(servers_.size(), 0);
+      for (auto i : pending) ++count[server_of[i]];
+      for (std::size_t s = 0; s < count.size(); ++s) by_server[s].reserve(count[s]);
+      for (auto i : pending) by_server[server_of[i]].push_back(i);
+    }
     for (std::size_t s = 0; s < by_server.size(); ++s) {
       auto& ks = by_server[s];
       if (ks.empty()) continue;
-      std::size_t parts = (ks.size() + kKeysPerConnection - 1) / kKeysPerConnection;
+      const std::size_t chunk = config_.pipeline_chunk_keys;
+      std::size_t parts = (ks.size() + chunk - 1) / chunk;
       parts = std::max<std::size_t>(1, std::min(parts, config_.max_pool_size));
       const std::size_t per = (ks.size() + parts - 1) / parts;
       for (std::size_t off = 0; off < ks.size(); off += per) {
@@ -814,7 +829,8 @@ class MemcachedBackend final : public Backend {
       }
       first_of[job.server] = j;
       Stage stage = Stage::pool;
-      auto lease = connection(s, end, stage);
+      bool fresh = false;
+      auto lease = connection(s, Clock::now(), end, stage, fresh);
       if (!lease) {
         job.failed = true;
         job.done = true;
@@ -888,7 +904,7 @@ class MemcachedBackend final : public Backend {
         Job& j = jobs[fd_job[0]];
         detail::Connection& c = *j.lease.get();
         while (!j.done) {
-          auto got = c.fill(deadline);
+          auto got = c.fill(deadline, Clock::now());
           if (!got) return fail(j, std::move(got).error());
           consume(j);
         }
@@ -906,8 +922,6 @@ class MemcachedBackend final : public Backend {
     }
   }
 
-  static constexpr std::size_t kKeysPerConnection = 64;
-
   Result<std::vector<std::optional<std::string>>> get_many_impl(const std::string_view* keys, std::size_t n) {
     const char* const op = "get_many";
     if (init_error_) return decorate(*init_error_, op, {}, nullptr);
@@ -924,7 +938,7 @@ class MemcachedBackend final : public Backend {
       auto ok = make_key(keys[i], fk);
       if (!ok) return decorate(std::move(ok).error(), op, keys[i], nullptr);
       if (!prefix.empty()) {
-        packed.append(fk.buf, fk.len);
+        packed.append(fk.data, fk.len);
         offset[i + 1] = static_cast<std::uint32_t>(packed.size());
       }
     }
@@ -948,9 +962,12 @@ class MemcachedBackend final : public Backend {
         if (j.done) continue;
         detail::Connection& c = *j.lease.get();
         const std::uint32_t base = c.take_opaques(static_cast<std::uint32_t>(j.keys.size() + 1));
+        std::string& out = c.out();
+        out.reserve(out.size() + j.keys.size() * (protocol::kHeaderSize + 32) + protocol::kHeaderSize);
+        char head[protocol::kHeaderSize + CACHEKIT_MAX_KEY_LENGTH];
         for (std::size_t k = 0; k < j.keys.size(); ++k) {
-          protocol::encode_request(c.out(), protocol::Opcode::getkq, full_key(j.keys[k]), {}, {},
-                                   base + static_cast<std::uint32_t>(k));
+          out.append(head, protocol::encode_head(head, protocol::Opcode::getkq, full_key(j.keys[k]), {}, 0,
+                                                 base + static_cast<std::uint32_t>(k)));
         }
         j.noop_opaque = base + static_cast<std::uint32_t>(j.keys.size());
         protocol::encode_request(c.out(), protocol::Opcode::noop, {}, {}, {}, j.noop_opaque);
@@ -968,7 +985,7 @@ class MemcachedBackend final : public Backend {
         }
         const std::uint32_t idx = j.keys[h.opaque - base];
         if (p.key() != full_key(idx)) return Error(ErrorKind::unknown, "reply key does not match the request");
-        if (h.status == 0) results[idx].emplace(p.take_value());
+        if (h.status == 0) results[idx].emplace(p.value());
         return false;
       });
       // Finish: give back healthy connections, collect failed keys.
@@ -1038,7 +1055,7 @@ class MemcachedBackend final : public Backend {
         pending.push_back(static_cast<std::uint32_t>(i));
       }
       if (!prefix.empty()) {
-        packed.append(fk.buf, ok ? fk.len : 0);
+        if (ok) packed.append(fk.data, fk.len);
         offset[i + 1] = static_cast<std::uint32_t>(packed.size());
       }
     }
@@ -1063,8 +1080,9 @@ class MemcachedBackend final : public Backend {
         detail::Connection& c = *j.lease.get();
         const std::uint32_t base = c.take_opaques(static_cast<std::uint32_t>(j.keys.size() + 1));
         for (std::size_t k = 0; k < j.keys.size(); ++k) {
-          protocol::encode_store(c.out(), protocol::Opcode::setq, full_key(j.keys[k]), items[j.keys[k]].second, flags,
-                                 exp, base + static_cast<std::uint32_t>(k));
+          char ex[8];
+          protocol::encode_request(c.out(), protocol::Opcode::setq, full_key(j.keys[k]), protocol::store_extras(ex, flags, exp),
+                                   items[j.keys[k]].second, base + static_cast<std::uint32_t>(k));
         }
         j.noop_opaque = base + static_cast<std::uint32_t>(j.keys.size());
         protocol::encode_request(c.out(), protocol::Opcode::noop, {}, {}, {}, j.noop_opaque);

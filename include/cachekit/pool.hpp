@@ -75,7 +75,10 @@ class ConnectionPool {
         ++open_;
         return PoolLease(this, nullptr);
       }
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && open_ >= max_) {
+      ++waiting_;
+      const auto st = cv_.wait_until(lock, deadline);
+      --waiting_;
+      if (st == std::cv_status::timeout && idle_.empty() && open_ >= max_) {
         return Error(ErrorKind::timeout, "no pooled connection became free before the timeout");
       }
     }
@@ -128,6 +131,7 @@ class ConnectionPool {
 
   void put_back(std::unique_ptr<Connection> c) noexcept {
     std::unique_ptr<Connection> drop;
+    bool wake;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (c && c->pid() != fork_guard_.pid()) {
@@ -139,8 +143,9 @@ class ConnectionPool {
         drop = std::move(c);
         if (open_ > 0) --open_;
       }
+      wake = waiting_ > 0;
     }
-    cv_.notify_one();
+    if (wake) cv_.notify_one();
   }
 
   // After fork() the child must not touch its parent's sockets: close our
@@ -157,6 +162,7 @@ class ConnectionPool {
   std::vector<std::unique_ptr<Connection>> idle_;
   std::size_t max_;
   std::size_t open_ = 0;
+  std::size_t waiting_ = 0;
   net::ForkGuard fork_guard_;
 };
 

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -222,6 +223,21 @@ inline Result<std::size_t> recv_wait(int fd, char* buf, std::size_t cap) {
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return std::size_t{0};
     return sys_error(ErrorKind::transient, "recv", errno);
+  }
+}
+
+/// sendmsg of n buffers with extra flags (MSG_NOSIGNAL always): bytes
+/// written, 0 when the socket would block or its timeout ran out.
+inline Result<std::size_t> send_iov(int fd, iovec* iov, std::size_t n, int flags) {
+  msghdr m{};
+  m.msg_iov = iov;
+  m.msg_iovlen = n;
+  for (;;) {
+    const ssize_t rc = ::sendmsg(fd, &m, MSG_NOSIGNAL | flags);
+    if (rc >= 0) return static_cast<std::size_t>(rc);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return std::size_t{0};
+    return sys_error(ErrorKind::transient, "send", errno);
   }
 }
 

@@ -150,22 +150,60 @@ inline std::uint64_t get64(const unsigned char* p) noexcept {
 
 /// Appends one request to out. The caller keeps key <= 250 bytes and
 /// extras <= 255 bytes; out's capacity is reused between calls.
-inline void encode_request(std::string& out, Opcode op, std::string_view key, std::string_view extras,
-                           std::string_view value, std::uint32_t opaque, std::uint64_t cas = 0) {
-  char h[kHeaderSize];
+/// Writes the header, extras and key of a request to dst (room for
+/// kHeaderSize + extras + key bytes); the value, value_size bytes, follows
+/// separately. Returns the bytes written.
+inline std::size_t encode_head(char* dst, Opcode op, std::string_view key, std::string_view extras,
+                               std::size_t value_size, std::uint32_t opaque, std::uint64_t cas = 0) noexcept {
+  char* h = dst;
   h[0] = static_cast<char>(kRequestMagic);
   h[1] = static_cast<char>(op);
   detail::put16(h + 2, static_cast<std::uint16_t>(key.size()));
   h[4] = static_cast<char>(extras.size());
   h[5] = 0;  // raw bytes
   detail::put16(h + 6, 0);
-  detail::put32(h + 8, static_cast<std::uint32_t>(extras.size() + key.size() + value.size()));
+  detail::put32(h + 8, static_cast<std::uint32_t>(extras.size() + key.size() + value_size));
   detail::put32(h + 12, opaque);
   detail::put64(h + 16, cas);
-  out.append(h, kHeaderSize);
-  out.append(extras.data(), extras.size());
-  out.append(key.data(), key.size());
+  char* p = h + kHeaderSize;
+  if (!extras.empty()) std::memcpy(p, extras.data(), extras.size());
+  p += extras.size();
+  if (!key.empty()) std::memcpy(p, key.data(), key.size());
+  p += key.size();
+  return static_cast<std::size_t>(p - dst);
+}
+
+/// Appends one request to out. The caller keeps key <= 250 bytes and
+/// extras <= 255 bytes; out's capacity is reused between calls.
+inline void encode_request(std::string& out, Opcode op, std::string_view key, std::string_view extras,
+                           std::string_view value, std::uint32_t opaque, std::uint64_t cas = 0) {
+  char head[kHeaderSize + 255 + 255];
+  const std::size_t n = encode_head(head, op, key, extras, value.size(), opaque, cas);
+  out.append(head, n);
   out.append(value.data(), value.size());
+}
+
+/// Extras of set/add/replace (flags, expiration) into ex[8].
+inline std::string_view store_extras(char* ex, std::uint32_t flags, std::uint32_t expiry) noexcept {
+  detail::put32(ex, flags);
+  detail::put32(ex + 4, expiry);
+  return std::string_view(ex, 8);
+}
+
+/// Extras of increment/decrement into ex[20]. Without an initial value the
+/// server answers "not found" for a missing key (expiration 0xffffffff).
+inline std::string_view counter_extras(char* ex, std::uint64_t delta, std::uint64_t initial, bool create,
+                                       std::uint32_t expiry) noexcept {
+  detail::put64(ex, delta);
+  detail::put64(ex + 8, initial);
+  detail::put32(ex + 16, create ? expiry : 0xffffffffu);
+  return std::string_view(ex, 20);
+}
+
+/// Extras holding only an expiration (touch, get-and-touch, flush) into ex[4].
+inline std::string_view expiry_extras(char* ex, std::uint32_t expiry) noexcept {
+  detail::put32(ex, expiry);
+  return std::string_view(ex, 4);
 }
 
 /// Extras of set/add/replace: flags and expiration.
@@ -246,20 +284,36 @@ class ResponseParser {
   std::size_t feed(const char* data, std::size_t n) {
     if (failed_ || complete_) return 0;
     std::size_t used = 0;
-    if (header_have_ < kHeaderSize) {
+    if (header_have_ == 0 && n >= kHeaderSize) {
+      // Common case: the whole header is in the caller's buffer.
+      if (!decode_header(data)) return 0;
+      header_have_ = kHeaderSize;
+      used = kHeaderSize;
+      if (header_.body_length == 0) {
+        complete_ = true;
+        return used;
+      }
+    } else if (header_have_ < kHeaderSize) {
       const std::size_t take = n < kHeaderSize - header_have_ ? n : kHeaderSize - header_have_;
       std::memcpy(header_bytes_ + header_have_, data, take);
       header_have_ += take;
       used += take;
       if (header_have_ < kHeaderSize) return used;
-      if (!decode_header()) return used;
+      if (!decode_header(header_bytes_)) return used;
       if (header_.body_length == 0) {
         complete_ = true;
         return used;
       }
     }
-    const std::size_t want = header_.body_length - body_.size();
     const std::size_t avail = n - used;
+    if (body_.empty() && avail >= header_.body_length) {
+      // The whole body is in the caller's buffer: refer to it, no copy. The
+      // view stays valid until the caller reuses that buffer.
+      view_ = data + used;
+      complete_ = true;
+      return used + header_.body_length;
+    }
+    const std::size_t want = header_.body_length - body_.size();
     const std::size_t take = avail < want ? avail : want;
     body_.append(data + used, take);
     used += take;
@@ -277,29 +331,30 @@ class ResponseParser {
   bool in_progress() const noexcept { return header_have_ > 0 && !complete_; }
 
   const ResponseHeader& header() const noexcept { return header_; }
-  std::string_view extras() const noexcept { return std::string_view(body_).substr(0, header_.extras_length); }
-  std::string_view key() const noexcept {
-    return std::string_view(body_).substr(header_.extras_length, header_.key_length);
+  /// The body of a complete response.
+  std::string_view body() const noexcept {
+    if (view_ != nullptr) return std::string_view(view_, header_.body_length);
+    return std::string_view(body_);
   }
+  std::string_view extras() const noexcept { return body().substr(0, header_.extras_length); }
+  std::string_view key() const noexcept { return body().substr(header_.extras_length, header_.key_length); }
   std::string_view value() const noexcept {
-    return std::string_view(body_).substr(std::size_t{header_.extras_length} + header_.key_length);
+    return body().substr(std::size_t{header_.extras_length} + header_.key_length);
   }
   /// Flags of a get reply (0 when the reply carries no flags).
   std::uint32_t flags() const noexcept {
     if (header_.extras_length < 4) return 0;
-    return detail::get32(reinterpret_cast<const unsigned char*>(body_.data()));
+    return detail::get32(reinterpret_cast<const unsigned char*>(body().data()));
   }
 
-  /// Moves the value out (for the caller's result) and resets nothing else.
-  std::string take_value() {
-    const std::size_t off = std::size_t{header_.extras_length} + header_.key_length;
-    return std::string(body_.data() + off, body_.size() - off);
-  }
+  /// A copy of the value, for the caller's result.
+  std::string take_value() { return std::string(value()); }
 
   /// Ready for the next response; keeps buffer capacity (bounded).
   void next() noexcept {
     header_have_ = 0;
     complete_ = false;
+    view_ = nullptr;
     body_.clear();
     if (body_.capacity() > kKeepCapacity) {
       std::string().swap(body_);
@@ -322,8 +377,8 @@ class ResponseParser {
     return false;
   }
 
-  bool decode_header() {
-    const auto* p = reinterpret_cast<const unsigned char*>(header_bytes_);
+  bool decode_header(const char* bytes) {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes);
     if (p[0] != kResponseMagic) return fail("bad response magic");
     header_.opcode = p[1];
     header_.key_length = detail::get16(p + 2);
@@ -343,6 +398,7 @@ class ResponseParser {
   std::size_t header_have_ = 0;
   ResponseHeader header_;
   std::string body_;
+  const char* view_ = nullptr;  // body in the caller's buffer, when it arrived whole
   bool complete_ = false;
   bool failed_ = false;
   const char* failure_ = "";
