@@ -1,0 +1,313 @@
+#pragma once
+// cachekit::cache: memoizes a function over a Backend, the C++ spelling of
+// cachekit's @cache. Keys are cachekit interop keys by default (shared with
+// the Python, Rust and TypeScript SDKs); values are plain MessagePack.
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "backend.hpp"
+#include "cache_options.hpp"
+#include "default_backend.hpp"
+#include "detail/cache_core.hpp"
+#include "error.hpp"
+#include "interop.hpp"
+#include "memcached_backend.hpp"
+#include "msgpack.hpp"
+
+CACHEKIT_BEGIN_NAMESPACE
+
+/// Marker for the default key function: interop_key(ns, operation, args...).
+struct InteropKeyFunction {};
+
+namespace detail {
+
+// A key function may return std::string, Result<std::string> or anything
+// convertible to std::string.
+inline Result<std::string> as_key(Result<std::string>&& k) { return std::move(k); }
+template <class K>
+Result<std::string> as_key(K&& k) {
+  return std::string(std::forward<K>(k));
+}
+
+inline bool segment_char(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+/// "<file name>-<line>" reduced to an interop key segment, used as the
+/// operation when the user names none.
+inline std::string call_site_operation(const char* file, int line) {
+  std::string_view path = file != nullptr ? file : "";
+  const auto slash = path.find_last_of("/\\");
+  if (slash != std::string_view::npos) path.remove_prefix(slash + 1);
+  std::string suffix = "-" + std::to_string(line < 0 ? 0 : line);
+  std::string op;
+  for (char c : path) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    op += segment_char(c) ? c : '-';
+  }
+  if (op.empty() || !((op[0] >= 'a' && op[0] <= 'z') || (op[0] >= '0' && op[0] <= '9'))) op.insert(0, "f");
+  if (op.size() + suffix.size() > 64) op.resize(64 - suffix.size());
+  return op + suffix;
+}
+
+/// Options with the defaults of cache() filled in.
+inline CacheOptions resolve_options(CacheOptions o, const char* file, int line) {
+  if (o.ns.empty()) o.ns = "cachekit";
+  if (o.operation.empty()) o.operation = call_site_operation(file, line);
+  return o;
+}
+
+/// Runs compute, counts it, stores the encoded result.
+template <class R, class Compute>
+R compute_and_store(CacheCore& core, std::string_view key, Compute& compute, std::chrono::seconds ttl) {
+  core.misses.fetch_add(1, std::memory_order_relaxed);
+  core.calls.fetch_add(1, std::memory_order_relaxed);
+  R value = compute();
+  core.store(key, to_msgpack(value), ttl);
+  return value;
+}
+
+/// Decodes bytes as R; a failure is counted and reported, never returned.
+template <class R>
+std::optional<R> decode_value(CacheCore& core, std::string_view key, std::string_view bytes) {
+  auto v = from_msgpack<R>(bytes);
+  if (!v) {
+    core.report_decode(std::move(v).error(), key);
+    return std::nullopt;
+  }
+  return std::optional<R>(std::move(v).value());
+}
+
+/// Read-through with optional stampede protection: the value under key, or
+/// compute()'s result, stored for ttl.
+template <class R, class Compute>
+R fetch(CacheCore& core, const std::string& key, Compute&& compute, std::chrono::seconds ttl) {
+  bool from_l1 = false;
+  if (auto bytes = core.lookup(key, &from_l1)) {
+    if (auto v = decode_value<R>(core, key, *bytes)) {
+      core.hits.fetch_add(1, std::memory_order_relaxed);
+      if (from_l1) core.l1_hits.fetch_add(1, std::memory_order_relaxed);
+      return std::move(*v);
+    }
+  }
+  if (!core.options().stampede.enabled) return compute_and_store<R>(core, key, compute, ttl);
+
+  std::string lock_key = key + ":lock";
+  switch (core.take_lease(lock_key)) {
+    case Lease::taken: {
+      LeaseGuard guard(core, std::move(lock_key));
+      // Another caller may have stored the value between our miss and the
+      // lease; one more read saves a computation.
+      if (auto bytes = core.lookup(key)) {
+        auto v = from_msgpack<R>(*bytes);
+        if (v) {
+          core.hits.fetch_add(1, std::memory_order_relaxed);
+          return std::move(v).value();
+        }
+      }
+      return compute_and_store<R>(core, key, compute, ttl);
+    }
+    case Lease::held_by_other: {
+      std::optional<R> got;
+      const bool arrived = core.wait_for_value(key, [&](std::string_view bytes) {
+        auto v = from_msgpack<R>(bytes);
+        if (!v) return false;
+        got.emplace(std::move(v).value());
+        return true;
+      });
+      if (arrived) {
+        core.hits.fetch_add(1, std::memory_order_relaxed);
+        return std::move(*got);
+      }
+      return compute_and_store<R>(core, key, compute, ttl);
+    }
+    case Lease::unavailable: break;
+  }
+  return compute_and_store<R>(core, key, compute, ttl);
+}
+
+}  // namespace detail
+
+/// A memoized function: call it like the function it wraps. Copies share the
+/// backend, statistics and near cache. Thread-safe when the wrapped function
+/// is. Returned by cachekit::cache; spell its type with auto.
+template <class Fn, class KeyFn = InteropKeyFunction>
+class Cached {
+ public:
+  /// Prefer cachekit::cache().
+  Cached(std::shared_ptr<detail::CacheCore> core, std::shared_ptr<Fn> fn, std::shared_ptr<KeyFn> key_fn = {})
+      : core_(std::move(core)), fn_(std::move(fn)), key_fn_(std::move(key_fn)) {}
+
+  /// Result type of a call with arguments A.
+  template <class... A>
+  using result_type = std::decay_t<std::invoke_result_t<Fn&, A&&...>>;
+
+  /// The cached value for args, or the function's result (then stored).
+  /// Backend, key and decode errors never fail the call: the function runs
+  /// uncached and the error is counted and passed to options().on_error.
+  template <class... A>
+  result_type<A...> operator()(A&&... args) const {
+    using R = result_type<A...>;
+    static_assert(!std::is_void_v<R>, "cachekit::cache: the function must return a value");
+    detail::CacheCore& core = *core_;
+    if (!core.options().enabled) return run_bypassed(std::forward<A>(args)...);
+    auto k = key(static_cast<const A&>(args)...);
+    if (!k) {
+      core.report(std::move(k).error(), "key", {});
+      core.misses.fetch_add(1, std::memory_order_relaxed);
+      core.calls.fetch_add(1, std::memory_order_relaxed);
+      return (*fn_)(std::forward<A>(args)...);
+    }
+    auto compute = [&]() -> R { return (*fn_)(std::forward<A>(args)...); };
+    return detail::fetch<R>(core, *k, compute, core.options().ttl);
+  }
+
+  /// Runs the function without reading or writing the cache.
+  template <class... A>
+  result_type<A...> bypass(A&&... args) const {
+    return run_bypassed(std::forward<A>(args)...);
+  }
+
+  /// Runs the function and stores its result, replacing any cached value.
+  template <class... A>
+  result_type<A...> refresh(A&&... args) const {
+    using R = result_type<A...>;
+    detail::CacheCore& core = *core_;
+    auto k = key(static_cast<const A&>(args)...);
+    core.calls.fetch_add(1, std::memory_order_relaxed);
+    R value = (*fn_)(std::forward<A>(args)...);
+    if (!k) core.report(std::move(k).error(), "key", {});
+    else core.store(*k, to_msgpack(value), core.options().ttl);
+    return value;
+  }
+
+  /// Removes the cached value for args (and from this process's near cache);
+  /// true when the backend held one. Errors are counted and reported.
+  template <class... A>
+  bool invalidate(const A&... args) const {
+    auto k = key(args...);
+    if (!k) {
+      core_->report(std::move(k).error(), "key", {});
+      return false;
+    }
+    return core_->remove(*k);
+  }
+
+  /// The backend key used for args.
+  template <class... A>
+  Result<std::string> key(const A&... args) const {
+    if constexpr (std::is_same_v<KeyFn, InteropKeyFunction>) {
+      if (core_->interop_refusal()) return *core_->interop_refusal();
+      const CacheOptions& o = core_->options();
+      return interop_key(o.ns, o.operation, args...);
+    } else {
+      return detail::as_key((*key_fn_)(args...));
+    }
+  }
+
+  /// The same cached function with keys from key_fn(args...) (returning
+  /// std::string or Result<std::string>) instead of interop keys. The key is
+  /// used as is: namespace and operation are not added.
+  template <class K>
+  Cached<Fn, std::decay_t<K>> with_key(K&& key_fn) const {
+    return Cached<Fn, std::decay_t<K>>(core_, fn_, std::make_shared<std::decay_t<K>>(std::forward<K>(key_fn)));
+  }
+
+  /// Counters since creation (shared by copies).
+  CacheStats stats() const noexcept { return core_->stats(); }
+  /// The options in effect, defaults filled in.
+  const CacheOptions& options() const noexcept { return core_->options(); }
+
+ private:
+  template <class... A>
+  result_type<A...> run_bypassed(A&&... args) const {
+    core_->bypasses.fetch_add(1, std::memory_order_relaxed);
+    core_->calls.fetch_add(1, std::memory_order_relaxed);
+    return (*fn_)(std::forward<A>(args)...);
+  }
+
+  std::shared_ptr<detail::CacheCore> core_;
+  std::shared_ptr<Fn> fn_;
+  std::shared_ptr<KeyFn> key_fn_;
+};
+
+namespace detail {
+/// Refuses interop keys over a backend that prefixes keys, unless allowed.
+inline void check_key_prefix(CacheCore& core, std::string_view key_prefix) {
+  if (key_prefix.empty() || core.options().allow_key_prefix) return;
+  core.refuse_interop(Error(ErrorKind::permanent,
+                            "interop keys refused: the backend has key_prefix '" + std::string(key_prefix) +
+                                "', so other cachekit SDKs would not find the entries "
+                                "(set CacheOptions::allow_key_prefix to accept)")
+                          .with_operation("key"));
+}
+
+template <class Fn>
+Cached<std::decay_t<Fn>> make_cached(std::shared_ptr<Backend> owner, Backend* backend, CacheOptions options, Fn&& fn,
+                                     const char* file, int line, std::string_view key_prefix = {}) {
+  auto core = std::make_shared<CacheCore>(std::move(owner), backend, resolve_options(std::move(options), file, line));
+  check_key_prefix(*core, key_prefix);
+  return Cached<std::decay_t<Fn>>(std::move(core), std::make_shared<std::decay_t<Fn>>(std::forward<Fn>(fn)));
+}
+}  // namespace detail
+
+/// Memoizes fn over backend, which the result shares ownership of.
+template <class Fn>
+Cached<std::decay_t<Fn>> cache(std::shared_ptr<Backend> backend, CacheOptions options, Fn&& fn,
+                               const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
+  Backend* raw = backend.get();
+  return detail::make_cached(std::move(backend), raw, std::move(options), std::forward<Fn>(fn), file, line);
+}
+
+/// Memoizes fn over backend, which must outlive the result and its copies.
+template <class Fn>
+Cached<std::decay_t<Fn>> cache(Backend& backend, CacheOptions options, Fn&& fn,
+                               const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
+  return detail::make_cached(nullptr, &backend, std::move(options), std::forward<Fn>(fn), file, line);
+}
+
+/// Memoizes fn over a memcached backend, which the result shares ownership
+/// of. Interop keys are refused when it has a key_prefix, unless
+/// options.allow_key_prefix.
+template <class Fn>
+Cached<std::decay_t<Fn>> cache(std::shared_ptr<MemcachedBackend> backend, CacheOptions options, Fn&& fn,
+                               const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
+  MemcachedBackend* raw = backend.get();
+  return detail::make_cached(std::move(backend), raw, std::move(options), std::forward<Fn>(fn), file, line,
+                             raw->config().key_prefix);
+}
+
+/// Memoizes fn over a memcached backend, which must outlive the result and
+/// its copies. Interop keys are refused when it has a key_prefix, unless
+/// options.allow_key_prefix.
+template <class Fn>
+Cached<std::decay_t<Fn>> cache(MemcachedBackend& backend, CacheOptions options, Fn&& fn,
+                               const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
+  return detail::make_cached(nullptr, &backend, std::move(options), std::forward<Fn>(fn), file, line,
+                             backend.config().key_prefix);
+}
+
+/// Memoizes fn over the default backend (see default_backend()).
+template <class Fn>
+Cached<std::decay_t<Fn>> cache(CacheOptions options, Fn&& fn, const char* file = __builtin_FILE(),
+                               int line = __builtin_LINE()) {
+  const auto& d = detail::default_backend_state();
+  return detail::make_cached(d.backend, d.backend.get(), std::move(options), std::forward<Fn>(fn), file, line,
+                             d.key_prefix);
+}
+
+/// Memoizes fn over the default backend with default options: namespace
+/// "cachekit", operation "<file name>-<line>" of this call.
+template <class Fn, class = std::enable_if_t<!std::is_convertible_v<Fn, CacheOptions>>>
+Cached<std::decay_t<Fn>> cache(Fn&& fn, const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
+  return cache(CacheOptions{}, std::forward<Fn>(fn), file, line);
+}
+
+CACHEKIT_END_NAMESPACE

@@ -1,0 +1,197 @@
+#pragma once
+// The untyped engine behind cache() and Cache<T>: backend ownership, the
+// near cache, counters, error reporting and the stampede lease. Typed code
+// (encode, decode, the user's function) stays in cache.hpp.
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+#include "../backend.hpp"
+#include "../cache_options.hpp"
+#include "../error.hpp"
+#include "../memory_backend.hpp"
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+
+/// Outcome of taking a stampede lease.
+enum class Lease { taken, held_by_other, unavailable };
+
+/// Backend, L1, options and counters shared by every copy of a cached
+/// function (copies share statistics and the near cache).
+class CacheCore {
+ public:
+  CacheCore(std::shared_ptr<Backend> owner, Backend* backend, CacheOptions options)
+      : owner_(std::move(owner)), backend_(backend), options_(std::move(options)) {
+    if (options_.l1.enabled) l1_ = std::make_unique<MemoryBackend>(options_.l1.max_bytes);
+  }
+
+  const CacheOptions& options() const noexcept { return options_; }
+  /// Why interop keys may not be used over this backend, if they may not.
+  const std::optional<Error>& interop_refusal() const noexcept { return interop_refusal_; }
+  void refuse_interop(Error e) { interop_refusal_ = std::move(e); }
+  Backend& backend() noexcept { return *backend_; }
+
+  /// The stored bytes for key from the L1, then the backend; nullopt on a
+  /// miss or an error (reported).
+  std::optional<std::string> lookup(std::string_view key, bool* from_l1 = nullptr) {
+    if (l1_) {
+      auto near = l1_->get(key);
+      if (near && near->has_value()) {
+        if (from_l1 != nullptr) *from_l1 = true;
+        return std::move(*near);
+      }
+    }
+    auto got = backend_->get(key);
+    if (!got) {
+      report(std::move(got).error(), "get", key);
+      return std::nullopt;
+    }
+    if (got->has_value() && l1_) fill_l1(key, **got);
+    return std::move(*got);
+  }
+
+  /// Stores bytes under key (L1 too); false (reported) when the backend failed.
+  bool store(std::string_view key, std::string_view bytes, std::chrono::seconds ttl) {
+    if (l1_) fill_l1(key, bytes, ttl);
+    auto r = backend_->set(key, bytes, ttl);
+    if (!r) {
+      report(std::move(r).error(), "set", key);
+      return false;
+    }
+    return true;
+  }
+
+  /// Removes key from the backend and the L1; true when the backend had it.
+  bool remove(std::string_view key) {
+    if (l1_) (void)l1_->remove(key);
+    auto r = backend_->remove(key);
+    if (!r) {
+      report(std::move(r).error(), "delete", key);
+      return false;
+    }
+    return *r;
+  }
+
+  /// Tries to take the lease "<key>:lock" for a computation.
+  Lease take_lease(const std::string& lock_key) {
+    auto r = backend_->add(lock_key, "1", options_.stampede.lease_ttl);
+    if (!r) {
+      report(std::move(r).error(), "add", lock_key);
+      return Lease::unavailable;
+    }
+    return *r ? Lease::taken : Lease::held_by_other;
+  }
+
+  /// Gives a lease back so waiting callers stop polling a dead lock.
+  void release_lease(const std::string& lock_key) {
+    auto r = backend_->remove(lock_key);
+    if (!r) report(std::move(r).error(), "delete", lock_key);
+  }
+
+  /// Polls for key until a value appears that decode accepts (returns true)
+  /// or max_wait passes (returns false). Counts the wait.
+  template <class Decode>
+  bool wait_for_value(std::string_view key, Decode&& decode) {
+    stampede_waits.fetch_add(1, std::memory_order_relaxed);
+    const auto& s = options_.stampede;
+    const auto start = std::chrono::steady_clock::now();
+    const auto deadline = start + s.max_wait;
+    auto pause = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::max(s.poll_interval, std::chrono::milliseconds(1)));
+    const auto longest = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::milliseconds(50));
+    for (;;) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) break;
+      std::this_thread::sleep_for(std::min(pause, deadline - now));
+      pause = std::min(longest, pause + pause / 2);
+      auto got = backend_->get(key);
+      if (!got) {
+        // The backend is failing: waiting longer will not help.
+        report(std::move(got).error(), "get", key);
+        break;
+      }
+      if (got->has_value() && decode(std::string_view(**got))) {
+        if (l1_) fill_l1(key, **got);
+        return true;
+      }
+    }
+    stampede_timeouts.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+
+  /// Counts an error and hands it to the user's callback.
+  void report(Error e, const char* operation, std::string_view key) {
+    errors.fetch_add(1, std::memory_order_relaxed);
+    notify(std::move(e), operation, key);
+  }
+  /// Counts a value that did not decode and hands the error to the callback.
+  void report_decode(Error e, std::string_view key) {
+    decode_errors.fetch_add(1, std::memory_order_relaxed);
+    notify(std::move(e), "decode", key);
+  }
+
+  /// A snapshot of the counters.
+  CacheStats stats() const noexcept {
+    CacheStats s;
+    s.hits = hits.load(std::memory_order_relaxed);
+    s.l1_hits = l1_hits.load(std::memory_order_relaxed);
+    s.misses = misses.load(std::memory_order_relaxed);
+    s.calls = calls.load(std::memory_order_relaxed);
+    s.bypasses = bypasses.load(std::memory_order_relaxed);
+    s.errors = errors.load(std::memory_order_relaxed);
+    s.decode_errors = decode_errors.load(std::memory_order_relaxed);
+    s.stampede_waits = stampede_waits.load(std::memory_order_relaxed);
+    s.stampede_timeouts = stampede_timeouts.load(std::memory_order_relaxed);
+    return s;
+  }
+
+  std::atomic<std::uint64_t> hits{0}, l1_hits{0}, misses{0}, calls{0}, bypasses{0}, errors{0},
+      decode_errors{0}, stampede_waits{0}, stampede_timeouts{0};
+
+ private:
+  void fill_l1(std::string_view key, std::string_view bytes, std::chrono::seconds ttl = {}) {
+    std::chrono::steady_clock::duration life = options_.l1.ttl;
+    if (ttl > std::chrono::seconds::zero() && ttl < life) life = ttl;
+    // An L1 refusal (value over its budget) only means the L1 is skipped.
+    (void)l1_->set_for(key, bytes, life);
+  }
+
+  void notify(Error e, const char* operation, std::string_view key) {
+    if (!options_.on_error) return;
+    if (e.operation().empty()) e.with_operation(operation);
+    if (e.key().empty()) e.with_key(std::string(key));
+    options_.on_error(e);
+  }
+
+  std::shared_ptr<Backend> owner_;  // null when the user keeps the backend alive
+  Backend* backend_;
+  CacheOptions options_;
+  std::unique_ptr<MemoryBackend> l1_;
+  std::optional<Error> interop_refusal_;
+};
+
+/// Releases a stampede lease when the computation ends, also when the user's
+/// function throws.
+class LeaseGuard {
+ public:
+  LeaseGuard(CacheCore& core, std::string lock_key) : core_(core), lock_key_(std::move(lock_key)) {}
+  ~LeaseGuard() { core_.release_lease(lock_key_); }
+  LeaseGuard(const LeaseGuard&) = delete;
+  LeaseGuard& operator=(const LeaseGuard&) = delete;
+
+ private:
+  CacheCore& core_;
+  std::string lock_key_;
+};
+
+}  // namespace detail
+CACHEKIT_END_NAMESPACE

@@ -1,0 +1,271 @@
+#pragma once
+// MemoryBackend: the in-process store. Thread-safe, least-recently-used
+// eviction bounded by bytes (key + value sizes), TTLs on a monotonic clock.
+// It is the default backend when no memcached servers are configured and the
+// near cache (L1) in front of a remote one.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <iterator>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+#include "backend.hpp"
+#include "error.hpp"
+
+// Default byte budget of a MemoryBackend (keys + values), 64 MiB.
+#ifndef CACHEKIT_MEMORY_BACKEND_MAX_BYTES
+#define CACHEKIT_MEMORY_BACKEND_MAX_BYTES (64u * 1024u * 1024u)
+#endif
+
+CACHEKIT_BEGIN_NAMESPACE
+
+/// Settings of a MemoryBackend.
+struct MemoryBackendOptions {
+  /// Budget for the sum of key and value sizes; least recently used entries
+  /// are evicted beyond it.
+  std::size_t max_bytes = CACHEKIT_MEMORY_BACKEND_MAX_BYTES;
+  /// Source of time for TTLs; empty means std::chrono::steady_clock::now.
+  /// Tests inject a manual clock so that expiry needs no sleeping.
+  std::function<std::chrono::steady_clock::time_point()> clock;
+};
+
+/// In-process Backend: thread-safe LRU bounded by bytes, honouring TTLs.
+/// TTLs follow memcached's rules (<= 0 never expires, longer than 30 days is
+/// clamped); set_for/add_for take sub-second TTLs.
+class MemoryBackend final : public Backend {
+ public:
+  using clock_type = std::chrono::steady_clock;
+  using time_point = clock_type::time_point;
+  using duration = clock_type::duration;
+
+  /// A store with the default budget (CACHEKIT_MEMORY_BACKEND_MAX_BYTES).
+  MemoryBackend() = default;
+  /// A store holding at most max_bytes of keys and values.
+  explicit MemoryBackend(std::size_t max_bytes) { options_.max_bytes = max_bytes; }
+  /// A store with the given options.
+  explicit MemoryBackend(MemoryBackendOptions options) : options_(std::move(options)) {}
+
+  MemoryBackend(const MemoryBackend&) = delete;
+  MemoryBackend& operator=(const MemoryBackend&) = delete;
+
+  Result<std::optional<std::string>> get(std::string_view key) override {
+    const time_point now = this->now();
+    std::lock_guard<std::mutex> lock(mutex_);
+    Entry* e = find_live(key, now);
+    if (e == nullptr) return std::optional<std::string>();
+    return std::optional<std::string>(e->value);
+  }
+
+  /// Looks key up and hands the value to fn under the lock, without copying
+  /// it; returns whether it was found. fn must not call back into the store.
+  template <class Fn>
+  bool visit(std::string_view key, Fn&& fn) {
+    const time_point now = this->now();
+    std::lock_guard<std::mutex> lock(mutex_);
+    Entry* e = find_live(key, now);
+    if (e == nullptr) return false;
+    std::forward<Fn>(fn)(std::string_view(e->value));
+    return true;
+  }
+
+  Result<void> set(std::string_view key, std::string_view value, std::chrono::seconds ttl) override {
+    return set_for(key, value, ttl_duration(ttl));
+  }
+
+  /// set() with a TTL of any precision; zero or negative never expires.
+  Result<void> set_for(std::string_view key, std::string_view value, duration ttl) {
+    const time_point now = this->now();
+    std::lock_guard<std::mutex> lock(mutex_);
+    return store(key, value, expiry(now, ttl), now);
+  }
+
+  Result<bool> add(std::string_view key, std::string_view value, std::chrono::seconds ttl) override {
+    return add_for(key, value, ttl_duration(ttl));
+  }
+
+  /// add() with a TTL of any precision.
+  Result<bool> add_for(std::string_view key, std::string_view value, duration ttl) {
+    const time_point now = this->now();
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (find_live(key, now) != nullptr) return false;
+    auto stored = store(key, value, expiry(now, ttl), now);
+    if (!stored) return std::move(stored).error();
+    return true;
+  }
+
+  Result<bool> remove(std::string_view key) override {
+    const time_point now = this->now();
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = index_.find(key);
+    if (it == index_.end()) return false;
+    const bool live = !expired(*it->second, now);
+    erase(it->second);
+    return live;
+  }
+
+  Result<bool> exists(std::string_view key) override {
+    const time_point now = this->now();
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = index_.find(key);
+    if (it == index_.end()) return false;
+    if (expired(*it->second, now)) {
+      erase(it->second);
+      return false;
+    }
+    return true;
+  }
+
+  Result<bool> touch(std::string_view key, std::chrono::seconds ttl) override {
+    const time_point now = this->now();
+    std::lock_guard<std::mutex> lock(mutex_);
+    Entry* e = find_live(key, now);
+    if (e == nullptr) return false;
+    e->expires = expiry(now, ttl_duration(ttl));
+    return true;
+  }
+
+  /// Drops every entry.
+  void clear() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    index_.clear();
+    lru_.clear();
+    bytes_ = 0;
+    writes_since_sweep_ = 0;
+  }
+
+  /// Reclaims every expired entry now; returns how many were dropped.
+  std::size_t purge_expired() {
+    const time_point now = this->now();
+    std::lock_guard<std::mutex> lock(mutex_);
+    return sweep(now);
+  }
+
+  /// Number of entries held (expired ones not yet reclaimed included).
+  std::size_t size() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return lru_.size();
+  }
+  /// Sum of key and value sizes held, in bytes.
+  std::size_t bytes() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return bytes_;
+  }
+  /// The byte budget.
+  std::size_t max_bytes() const noexcept { return options_.max_bytes; }
+  /// Entries dropped to stay within the budget so far.
+  std::uint64_t evictions() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return evictions_;
+  }
+
+ private:
+  struct Entry {
+    std::string key;
+    std::string value;
+    time_point expires;  // time_point::max() = never
+  };
+  using List = std::list<Entry>;
+  // Keys in the index view the key stored in the list node, which never
+  // moves, so lookups by string_view need no allocation.
+  using Index = std::unordered_map<std::string_view, List::iterator>;
+
+  time_point now() const { return options_.clock ? options_.clock() : clock_type::now(); }
+
+  static duration ttl_duration(std::chrono::seconds ttl) noexcept {
+    return std::chrono::seconds(detail::normalize_ttl(ttl));
+  }
+  static time_point expiry(time_point now, duration ttl) noexcept {
+    if (ttl <= duration::zero()) return time_point::max();
+    if (now > time_point::max() - ttl) return time_point::max();
+    return now + ttl;
+  }
+  static bool expired(const Entry& e, time_point now) noexcept { return e.expires <= now; }
+
+  static std::size_t cost(std::string_view key, std::string_view value) noexcept {
+    return key.size() + value.size();
+  }
+
+  // The live entry for key, moved to the front of the LRU list; an expired
+  // one is reclaimed and reported as absent.
+  Entry* find_live(std::string_view key, time_point now) {
+    auto it = index_.find(key);
+    if (it == index_.end()) return nullptr;
+    List::iterator node = it->second;
+    if (expired(*node, now)) {
+      erase(node);
+      return nullptr;
+    }
+    if (node != lru_.begin()) lru_.splice(lru_.begin(), lru_, node);
+    return &*node;
+  }
+
+  Result<void> store(std::string_view key, std::string_view value, time_point expires, time_point now) {
+    auto it = index_.find(key);
+    if (cost(key, value) > options_.max_bytes) {
+      // The old value must not outlive a write that could not be kept.
+      if (it != index_.end()) erase(it->second);
+      return Error(ErrorKind::permanent, "value larger than the memory backend's max_bytes")
+          .with_operation("set");
+    }
+    if (it != index_.end()) {
+      List::iterator node = it->second;
+      bytes_ -= node->value.size();
+      node->value.assign(value.data(), value.size());
+      bytes_ += node->value.size();
+      node->expires = expires;
+      if (node != lru_.begin()) lru_.splice(lru_.begin(), lru_, node);
+    } else {
+      lru_.push_front(Entry{std::string(key), std::string(value), expires});
+      index_.emplace(std::string_view(lru_.front().key), lru_.begin());
+      bytes_ += cost(key, value);
+    }
+    // Amortised reclaim of expired entries nobody reads again: one full
+    // sweep per as many writes as there were entries after the last one.
+    if (++writes_since_sweep_ >= next_sweep_) sweep(now);
+    while (bytes_ > options_.max_bytes) {
+      erase(std::prev(lru_.end()));
+      ++evictions_;
+    }
+    return {};
+  }
+
+  std::size_t sweep(time_point now) {
+    writes_since_sweep_ = 0;
+    std::size_t dropped = 0;
+    for (auto node = lru_.begin(); node != lru_.end();) {
+      auto next = std::next(node);
+      if (expired(*node, now)) {
+        erase(node);
+        ++dropped;
+      }
+      node = next;
+    }
+    next_sweep_ = lru_.size() > 64 ? lru_.size() : 64;
+    return dropped;
+  }
+
+  void erase(List::iterator node) {
+    bytes_ -= cost(node->key, node->value);
+    index_.erase(std::string_view(node->key));
+    lru_.erase(node);
+  }
+
+  MemoryBackendOptions options_;
+  mutable std::mutex mutex_;
+  List lru_;
+  Index index_;
+  std::size_t bytes_ = 0;
+  std::size_t writes_since_sweep_ = 0;
+  std::size_t next_sweep_ = 64;
+  std::uint64_t evictions_ = 0;
+};
+
+CACHEKIT_END_NAMESPACE
