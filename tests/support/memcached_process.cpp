@@ -66,8 +66,9 @@ bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds dea
   }
 }
 
-MemcachedCluster::MemcachedCluster(std::size_t n, std::vector<std::string> extra_args)
-    : extra_args_(std::move(extra_args)), servers_(n) {
+MemcachedCluster::MemcachedCluster(std::size_t n, std::vector<std::string> extra_args,
+                                   std::vector<std::string> env)
+    : extra_args_(std::move(extra_args)), env_(std::move(env)), servers_(n) {
   if (memcached_binary().empty()) {
     FAIL("memcached is not installed; install it with: apt-get install memcached "
          "(or set CACHEKIT_TEST_MEMCACHED to its path)");
@@ -107,6 +108,7 @@ void MemcachedCluster::start(std::size_t i) {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  std::vector<std::string> env = env_;  // copied before fork: the child must not allocate
 
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
@@ -120,6 +122,7 @@ void MemcachedCluster::start(std::size_t i) {
       ::dup2(devnull, 0);
       ::dup2(devnull, 1);
     }
+    for (auto& e : env) ::putenv(e.data());
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }

@@ -30,7 +30,9 @@ bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds dea
 /// memcached is missing; it never skips.
 class MemcachedCluster {
  public:
-  explicit MemcachedCluster(std::size_t n, std::vector<std::string> extra_args = {});
+  /// env holds "NAME=VALUE" entries added to each server's environment.
+  explicit MemcachedCluster(std::size_t n, std::vector<std::string> extra_args = {},
+                            std::vector<std::string> env = {});
   ~MemcachedCluster();
   MemcachedCluster(const MemcachedCluster&) = delete;
   MemcachedCluster& operator=(const MemcachedCluster&) = delete;
@@ -55,6 +57,7 @@ class MemcachedCluster {
   };
   void start(std::size_t i);
   std::vector<std::string> extra_args_;
+  std::vector<std::string> env_;
   std::vector<Server> servers_;
 };
 
