@@ -21,4 +21,7 @@ bool flag(const Args& args, const std::string& name);
 /// Arguments that are neither options nor their values.
 Args positionals(const Args& args, const std::vector<std::string>& options_with_values);
 
+/// `ring`: prints the server of each key read from stdin (tools/cli/ring.cpp).
+int run_ring(const Args& args);
+
 }  // namespace cli

@@ -60,6 +60,7 @@ int run_version_of_cli(const cli::Args&) {
 
 const Command kCommands[] = {
     {"--version", run_version_of_cli, "print the cachekit version"},
+    {"ring", cli::run_ring, "print the server for each key read from stdin"},
 };
 
 void usage(std::FILE* out) {

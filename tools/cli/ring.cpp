@@ -1,0 +1,123 @@
+// cachekit-cli ring: which server each key on stdin goes to.
+//
+//   cachekit-cli ring --servers SPEC[,SPEC...] [--distribution NAME] [--describe]
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <cachekit/cachekit.hpp>
+
+#include "commands.hpp"
+
+namespace cli {
+
+namespace {
+
+constexpr const char* kRingUsage =
+    "usage: cachekit-cli ring --servers SPEC[,SPEC...] [--distribution ketama|libketama|modula|rendezvous]\n"
+    "                         [--describe]\n"
+    "Reads keys, one per line, from stdin and prints the server (host:port) of each, in order.\n"
+    "--describe prints each server's points and share of the hash space instead.\n"
+    "SPEC: host, host:port, host:port:weight, [v6addr]:port[:weight], /path/to.sock\n";
+
+int ring_usage_error(const std::string& message) {
+  std::fprintf(stderr, "cachekit-cli ring: %s\n%s", message.c_str(), kRingUsage);
+  return kUsage;
+}
+
+void print_servers(const cachekit::Ring& ring, const std::vector<std::string>& names,
+                   const std::vector<std::string_view>& keys, std::vector<std::size_t>& out) {
+  out.resize(keys.size());
+  ring.server_for(keys.data(), keys.size(), out.data());
+  for (std::size_t i : out) {
+    std::fwrite(names[i].data(), 1, names[i].size(), stdout);
+    std::fputc('\n', stdout);
+  }
+}
+
+}  // namespace
+
+int run_ring(const Args& args) {
+  if (flag(args, "help")) {
+    std::fputs(kRingUsage, stdout);
+    return kOk;
+  }
+  const std::string servers_text = option(args, "servers");
+  if (servers_text.empty()) return ring_usage_error("--servers is required");
+  const std::string dist_text = option(args, "distribution", "ketama");
+  auto dist = cachekit::parse_distribution(dist_text);
+  if (!dist) return ring_usage_error(dist.error().message());
+  const Args extra = positionals(args, {"servers", "distribution"});
+  if (!extra.empty()) return ring_usage_error("unexpected argument '" + extra.front() + "'");
+  for (const auto& a : args) {
+    if (a.rfind("--", 0) == 0 && a != "--servers" && a.rfind("--servers=", 0) != 0 && a != "--distribution" &&
+        a.rfind("--distribution=", 0) != 0 && a != "--describe") {
+      return ring_usage_error("unknown option '" + a + "'");
+    }
+  }
+
+  std::vector<cachekit::ServerSpec> specs;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = servers_text.find(',', start);
+    const std::string one = servers_text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    auto spec = cachekit::ServerSpec::parse(one);
+    if (!spec) {
+      std::fprintf(stderr, "cachekit-cli ring: %s\n", spec.error().message().c_str());
+      return kUsage;
+    }
+    specs.push_back(std::move(spec).value());
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  auto built = cachekit::Ring::build(std::move(specs), dist.value());
+  if (!built) {
+    std::fprintf(stderr, "cachekit-cli ring: %s\n", built.error().message().c_str());
+    return kUsage;
+  }
+  const cachekit::Ring& ring = built.value();
+  std::vector<std::string> names;
+  for (const auto& s : ring.servers()) names.push_back(s.to_string());
+
+  if (flag(args, "describe")) {
+    const auto shares = ring.describe();
+    std::printf("distribution %s, %zu servers, %zu points\n", cachekit::to_string(ring.distribution()),
+                ring.servers().size(), ring.point_count());
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      std::printf("%-40s weight %-6u points %-7zu share %7.3f%%\n", names[i].c_str(), ring.servers()[i].weight,
+                  shares[i].points, shares[i].share * 100.0);
+    }
+    return kOk;
+  }
+
+  // Keys in chunks through the batch lookup.
+  std::vector<std::string> lines;
+  std::vector<std::string_view> keys;
+  std::vector<std::size_t> out;
+  std::string line;
+  int c;
+  auto flush = [&] {
+    keys.assign(lines.begin(), lines.end());
+    print_servers(ring, names, keys, out);
+    lines.clear();
+  };
+  while ((c = std::getchar()) != EOF) {
+    if (c != '\n') {
+      line += static_cast<char>(c);
+      continue;
+    }
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(std::move(line));
+    line.clear();
+    if (lines.size() == 4096) flush();
+  }
+  if (!line.empty()) {
+    if (line.back() == '\r') line.pop_back();
+    lines.push_back(std::move(line));
+  }
+  flush();
+  return std::fflush(stdout) == 0 ? kOk : kServerError;
+}
+
+}  // namespace cli
