@@ -76,6 +76,10 @@ TEST_CASE("ring: ServerSpec::parse accepts every documented form") {
   auto h = ServerSpec::parse("unix:/tmp/mc.sock");
   REQUIRE(h);
   CHECK(h->host == "/tmp/mc.sock");
+  // Found by fuzzing: "unix:" with nothing after it read past the input.
+  auto bare = ServerSpec::parse("unix:");
+  REQUIRE_FALSE(bare);
+  CHECK(bare.error().message().find("socket path") != std::string::npos);
 
   auto i = ServerSpec::parse("  host:65535:4294967295 ");
   REQUIRE(i);
