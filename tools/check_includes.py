@@ -17,7 +17,7 @@ system_error thread tuple type_traits typeinfo unordered_map unordered_set utili
 """.split())
 POSIX = set("""
 arpa/inet.h errno.h fcntl.h netdb.h netinet/in.h netinet/tcp.h poll.h pthread.h signal.h
-sys/socket.h sys/time.h sys/types.h sys/uio.h sys/un.h time.h unistd.h
+sys/mman.h sys/socket.h sys/time.h sys/types.h sys/uio.h sys/un.h time.h unistd.h
 """.split())
 INTRINSICS = set("immintrin.h cpuid.h".split())
 ALLOWED = CXX_STD | POSIX | INTRINSICS

@@ -13,3 +13,8 @@
 #include "hash/murmur3.hpp"
 #include "server_spec.hpp"
 #include "ring.hpp"
+#include "protocol/binary.hpp"
+#include "net/socket.hpp"
+#include "detail/json.hpp"
+#include "memcached_config.hpp"
+#include "memcached_backend.hpp"

@@ -94,7 +94,7 @@ class [[nodiscard]] Result {
  public:
   Result(const T& v) : value_(v) {}                       // NOLINT(google-explicit-constructor)
   Result(T&& v) : value_(std::move(v)) {}                  // NOLINT(google-explicit-constructor)
-  Result(Error e) : error_(std::move(e)) {}                // NOLINT(google-explicit-constructor)
+  Result(Error e) : error_(std::in_place, std::move(e)) {}  // NOLINT(google-explicit-constructor)
   template <class U, class = std::enable_if_t<std::is_constructible_v<T, U&&> &&
                                               !std::is_same_v<std::decay_t<U>, T> &&
                                               !std::is_same_v<std::decay_t<U>, Error> &&
@@ -115,12 +115,14 @@ class [[nodiscard]] Result {
   template <class U>
   T value_or(U&& fallback) const& { return ok() ? *value_ : static_cast<T>(std::forward<U>(fallback)); }
 
-  const Error& error() const& { assert(!ok()); return error_; }
-  Error&& error() && { assert(!ok()); return std::move(error_); }
+  const Error& error() const& { assert(!ok()); return *error_; }
+  Error&& error() && { assert(!ok()); return std::move(*error_); }
 
  private:
   std::optional<T> value_;
-  Error error_;
+  // Engaged only on failure, so a successful Result costs no Error
+  // construction, move or destruction (hot paths return many of them).
+  std::optional<Error> error_;
 };
 
 /// Success or an Error.
@@ -128,17 +130,16 @@ template <>
 class [[nodiscard]] Result<void> {
  public:
   Result() = default;
-  Result(Error e) : error_(std::move(e)), failed_(true) {}  // NOLINT(google-explicit-constructor)
+  Result(Error e) : error_(std::in_place, std::move(e)) {}  // NOLINT(google-explicit-constructor)
 
-  explicit operator bool() const noexcept { return !failed_; }
-  bool ok() const noexcept { return !failed_; }
+  explicit operator bool() const noexcept { return !error_.has_value(); }
+  bool ok() const noexcept { return !error_.has_value(); }
   void value() const { assert(ok()); }
-  const Error& error() const& { assert(!ok()); return error_; }
-  Error&& error() && { assert(!ok()); return std::move(error_); }
+  const Error& error() const& { assert(!ok()); return *error_; }
+  Error&& error() && { assert(!ok()); return std::move(*error_); }
 
  private:
-  Error error_;
-  bool failed_ = false;
+  std::optional<Error> error_;  // engaged only on failure
 };
 
 CACHEKIT_END_NAMESPACE

@@ -154,7 +154,7 @@ class [[nodiscard]] Result {
  public:
   Result(const T& v) : value_(v) {}                       // NOLINT(google-explicit-constructor)
   Result(T&& v) : value_(std::move(v)) {}                  // NOLINT(google-explicit-constructor)
-  Result(Error e) : error_(std::move(e)) {}                // NOLINT(google-explicit-constructor)
+  Result(Error e) : error_(std::in_place, std::move(e)) {}  // NOLINT(google-explicit-constructor)
   template <class U, class = std::enable_if_t<std::is_constructible_v<T, U&&> &&
                                               !std::is_same_v<std::decay_t<U>, T> &&
                                               !std::is_same_v<std::decay_t<U>, Error> &&
@@ -175,12 +175,14 @@ class [[nodiscard]] Result {
   template <class U>
   T value_or(U&& fallback) const& { return ok() ? *value_ : static_cast<T>(std::forward<U>(fallback)); }
 
-  const Error& error() const& { assert(!ok()); return error_; }
-  Error&& error() && { assert(!ok()); return std::move(error_); }
+  const Error& error() const& { assert(!ok()); return *error_; }
+  Error&& error() && { assert(!ok()); return std::move(*error_); }
 
  private:
   std::optional<T> value_;
-  Error error_;
+  // Engaged only on failure, so a successful Result costs no Error
+  // construction, move or destruction (hot paths return many of them).
+  std::optional<Error> error_;
 };
 
 /// Success or an Error.
@@ -188,17 +190,16 @@ template <>
 class [[nodiscard]] Result<void> {
  public:
   Result() = default;
-  Result(Error e) : error_(std::move(e)), failed_(true) {}  // NOLINT(google-explicit-constructor)
+  Result(Error e) : error_(std::in_place, std::move(e)) {}  // NOLINT(google-explicit-constructor)
 
-  explicit operator bool() const noexcept { return !failed_; }
-  bool ok() const noexcept { return !failed_; }
+  explicit operator bool() const noexcept { return !error_.has_value(); }
+  bool ok() const noexcept { return !error_.has_value(); }
   void value() const { assert(ok()); }
-  const Error& error() const& { assert(!ok()); return error_; }
-  Error&& error() && { assert(!ok()); return std::move(error_); }
+  const Error& error() const& { assert(!ok()); return *error_; }
+  Error&& error() && { assert(!ok()); return std::move(*error_); }
 
  private:
-  Error error_;
-  bool failed_ = false;
+  std::optional<Error> error_;  // engaged only on failure
 };
 
 CACHEKIT_END_NAMESPACE
@@ -3680,6 +3681,2824 @@ inline std::vector<Ring::ServerShare> Ring::describe() const {
 
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/ring.hpp ----
+
+// ---- begin cachekit/protocol/binary.hpp ----
+// memcached binary protocol codec: request encoder and an incremental
+// response parser. Pure: bytes in, bytes out; no I/O, no clock.
+// Constants follow the memcached binary protocol specification
+// (docs/protocol-binary.xml in the memcached repository).
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace protocol {
+
+inline constexpr std::uint8_t kRequestMagic = 0x80;
+inline constexpr std::uint8_t kResponseMagic = 0x81;
+inline constexpr std::size_t kHeaderSize = 24;
+
+/// Binary protocol opcodes used by cachekit.
+enum class Opcode : std::uint8_t {
+  get = 0x00,
+  set = 0x01,
+  add = 0x02,
+  replace = 0x03,
+  del = 0x04,
+  increment = 0x05,
+  decrement = 0x06,
+  flush = 0x08,
+  noop = 0x0a,
+  version = 0x0b,
+  getk = 0x0c,
+  getkq = 0x0d,
+  append = 0x0e,
+  prepend = 0x0f,
+  stat = 0x10,
+  setq = 0x11,
+  addq = 0x12,
+  replaceq = 0x13,
+  deleteq = 0x14,
+  touch = 0x1c,
+  gat = 0x1d,
+  sasl_list_mechs = 0x20,
+  sasl_auth = 0x21,
+  sasl_step = 0x22,
+};
+
+/// Response status codes.
+enum class Status : std::uint16_t {
+  ok = 0x0000,
+  key_not_found = 0x0001,
+  key_exists = 0x0002,
+  value_too_large = 0x0003,
+  invalid_arguments = 0x0004,
+  not_stored = 0x0005,
+  non_numeric = 0x0006,
+  vbucket_wrong_server = 0x0007,
+  auth_error = 0x0020,
+  auth_continue = 0x0021,
+  unknown_command = 0x0081,
+  out_of_memory = 0x0082,
+  not_supported = 0x0083,
+  internal_error = 0x0084,
+  busy = 0x0085,
+  temporary_failure = 0x0086,
+};
+
+/// Human-readable text for a status code.
+inline const char* status_text(std::uint16_t s) noexcept {
+  switch (static_cast<Status>(s)) {
+    case Status::ok: return "no error";
+    case Status::key_not_found: return "key not found";
+    case Status::key_exists: return "key exists";
+    case Status::value_too_large: return "value too large";
+    case Status::invalid_arguments: return "invalid arguments";
+    case Status::not_stored: return "item not stored";
+    case Status::non_numeric: return "incr/decr on a non-numeric value";
+    case Status::vbucket_wrong_server: return "vbucket belongs to another server";
+    case Status::auth_error: return "authentication failed";
+    case Status::auth_continue: return "authentication continues (unsupported)";
+    case Status::unknown_command: return "unknown command";
+    case Status::out_of_memory: return "server out of memory";
+    case Status::not_supported: return "not supported";
+    case Status::internal_error: return "server internal error";
+    case Status::busy: return "server busy";
+    case Status::temporary_failure: return "temporary failure";
+  }
+  return "unknown status";
+}
+
+/// How a caller should treat a non-ok status.
+inline ErrorKind status_kind(std::uint16_t s) noexcept {
+  switch (static_cast<Status>(s)) {
+    case Status::ok:
+    case Status::key_not_found:
+    case Status::key_exists:
+    case Status::value_too_large:
+    case Status::invalid_arguments:
+    case Status::not_stored:
+    case Status::non_numeric:
+    case Status::unknown_command:
+    case Status::not_supported: return ErrorKind::permanent;
+    case Status::vbucket_wrong_server:
+    case Status::out_of_memory:
+    case Status::internal_error:
+    case Status::busy:
+    case Status::temporary_failure: return ErrorKind::transient;
+    case Status::auth_error:
+    case Status::auth_continue: return ErrorKind::authentication;
+  }
+  return ErrorKind::unknown;
+}
+
+/// Error for a non-ok status (message names the status, never the payload).
+inline Error status_error(std::uint16_t s) {
+  std::string msg = "server replied: ";
+  msg += status_text(s);
+  msg += " (status 0x";
+  static constexpr char hex[] = "0123456789abcdef";
+  for (int shift = 12; shift >= 0; shift -= 4) msg += hex[(s >> shift) & 0xf];
+  msg += ')';
+  return Error(status_kind(s), std::move(msg));
+}
+
+namespace detail {
+inline void put16(char* p, std::uint16_t v) noexcept {
+  p[0] = static_cast<char>(v >> 8);
+  p[1] = static_cast<char>(v);
+}
+inline void put32(char* p, std::uint32_t v) noexcept {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>(v >> (24 - 8 * i));
+}
+inline void put64(char* p, std::uint64_t v) noexcept {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(v >> (56 - 8 * i));
+}
+inline std::uint16_t get16(const unsigned char* p) noexcept {
+  return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
+}
+inline std::uint32_t get32(const unsigned char* p) noexcept {
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+         std::uint32_t{p[3]};
+}
+inline std::uint64_t get64(const unsigned char* p) noexcept {
+  return (std::uint64_t{get32(p)} << 32) | get32(p + 4);
+}
+}  // namespace detail
+
+/// Appends one request to out. The caller keeps key <= 250 bytes and
+/// extras <= 255 bytes; out's capacity is reused between calls.
+/// Writes the header, extras and key of a request to dst (room for
+/// kHeaderSize + extras + key bytes); the value, value_size bytes, follows
+/// separately. Returns the bytes written.
+inline std::size_t encode_head(char* dst, Opcode op, std::string_view key, std::string_view extras,
+                               std::size_t value_size, std::uint32_t opaque, std::uint64_t cas = 0) noexcept {
+  char* h = dst;
+  h[0] = static_cast<char>(kRequestMagic);
+  h[1] = static_cast<char>(op);
+  detail::put16(h + 2, static_cast<std::uint16_t>(key.size()));
+  h[4] = static_cast<char>(extras.size());
+  h[5] = 0;  // raw bytes
+  detail::put16(h + 6, 0);
+  detail::put32(h + 8, static_cast<std::uint32_t>(extras.size() + key.size() + value_size));
+  detail::put32(h + 12, opaque);
+  detail::put64(h + 16, cas);
+  char* p = h + kHeaderSize;
+  if (!extras.empty()) std::memcpy(p, extras.data(), extras.size());
+  p += extras.size();
+  if (!key.empty()) std::memcpy(p, key.data(), key.size());
+  p += key.size();
+  return static_cast<std::size_t>(p - dst);
+}
+
+/// Appends one request to out. The caller keeps key <= 250 bytes and
+/// extras <= 255 bytes; out's capacity is reused between calls.
+inline void encode_request(std::string& out, Opcode op, std::string_view key, std::string_view extras,
+                           std::string_view value, std::uint32_t opaque, std::uint64_t cas = 0) {
+  char head[kHeaderSize + 255 + 255];
+  const std::size_t n = encode_head(head, op, key, extras, value.size(), opaque, cas);
+  out.append(head, n);
+  out.append(value.data(), value.size());
+}
+
+/// Extras of set/add/replace (flags, expiration) into ex[8].
+inline std::string_view store_extras(char* ex, std::uint32_t flags, std::uint32_t expiry) noexcept {
+  detail::put32(ex, flags);
+  detail::put32(ex + 4, expiry);
+  return std::string_view(ex, 8);
+}
+
+/// Extras of increment/decrement into ex[20]. Without an initial value the
+/// server answers "not found" for a missing key (expiration 0xffffffff).
+inline std::string_view counter_extras(char* ex, std::uint64_t delta, std::uint64_t initial, bool create,
+                                       std::uint32_t expiry) noexcept {
+  detail::put64(ex, delta);
+  detail::put64(ex + 8, initial);
+  detail::put32(ex + 16, create ? expiry : 0xffffffffu);
+  return std::string_view(ex, 20);
+}
+
+/// Extras holding only an expiration (touch, get-and-touch, flush) into ex[4].
+inline std::string_view expiry_extras(char* ex, std::uint32_t expiry) noexcept {
+  detail::put32(ex, expiry);
+  return std::string_view(ex, 4);
+}
+
+/// Extras of set/add/replace: flags and expiration.
+inline void encode_store(std::string& out, Opcode op, std::string_view key, std::string_view value,
+                         std::uint32_t flags, std::uint32_t expiry, std::uint32_t opaque,
+                         std::uint64_t cas = 0) {
+  char ex[8];
+  detail::put32(ex, flags);
+  detail::put32(ex + 4, expiry);
+  encode_request(out, op, key, std::string_view(ex, 8), value, opaque, cas);
+}
+
+/// Increment/decrement. Without an initial value the server answers
+/// "not found" for a missing key (expiration 0xffffffff).
+inline void encode_counter(std::string& out, Opcode op, std::string_view key, std::uint64_t delta,
+                           std::uint64_t initial, bool create, std::uint32_t expiry,
+                           std::uint32_t opaque) {
+  char ex[20];
+  detail::put64(ex, delta);
+  detail::put64(ex + 8, initial);
+  detail::put32(ex + 16, create ? expiry : 0xffffffffu);
+  encode_request(out, op, key, std::string_view(ex, 20), {}, opaque);
+}
+
+/// Touch and get-and-touch carry only an expiration.
+inline void encode_touch(std::string& out, Opcode op, std::string_view key, std::uint32_t expiry,
+                         std::uint32_t opaque) {
+  char ex[4];
+  detail::put32(ex, expiry);
+  encode_request(out, op, key, std::string_view(ex, 4), {}, opaque);
+}
+
+/// SASL PLAIN: authzid empty, then user and password separated by NUL.
+inline void encode_sasl_plain(std::string& out, std::string_view user, std::string_view password,
+                              std::uint32_t opaque) {
+  std::string payload;
+  payload.reserve(2 + user.size() + password.size());
+  payload += '\0';
+  payload.append(user.data(), user.size());
+  payload += '\0';
+  payload.append(password.data(), password.size());
+  encode_request(out, Opcode::sasl_auth, "PLAIN", {}, payload, opaque);
+  // Scrub the temporary copy of the password.
+  volatile char* p = payload.data();
+  for (std::size_t i = 0; i < payload.size(); ++i) p[i] = 0;
+}
+
+/// Pipelined multi-get: one GETKQ per key (opaque = first_opaque + index),
+/// then a NOOP with noop_opaque that marks the end of the replies.
+template <class KeyAt>
+inline void encode_getkq_pipeline(std::string& out, std::size_t n, KeyAt&& key_at, std::uint32_t first_opaque,
+                                  std::uint32_t noop_opaque) {
+  for (std::size_t i = 0; i < n; ++i) {
+    encode_request(out, Opcode::getkq, key_at(i), {}, {}, first_opaque + static_cast<std::uint32_t>(i));
+  }
+  encode_request(out, Opcode::noop, {}, {}, {}, noop_opaque);
+}
+
+/// A parsed response header.
+struct ResponseHeader {
+  std::uint8_t opcode = 0;
+  std::uint16_t key_length = 0;
+  std::uint8_t extras_length = 0;
+  std::uint16_t status = 0;
+  std::uint32_t body_length = 0;
+  std::uint32_t opaque = 0;
+  std::uint64_t cas = 0;
+};
+
+/// Incremental response parser: feed it bytes as they arrive, in any split.
+/// It stops at the end of each complete response so the caller can act on
+/// it, then next() prepares for the following one. Memory grows only with
+/// bytes actually received, never with what a header announces.
+class ResponseParser {
+ public:
+  /// Consumes bytes up to the end of the current response; returns the
+  /// number consumed. Check failed() and complete() afterwards.
+  std::size_t feed(const char* data, std::size_t n) {
+    if (failed_ || complete_) return 0;
+    std::size_t used = 0;
+    if (header_have_ == 0 && n >= kHeaderSize) {
+      // Common case: the whole header is in the caller's buffer.
+      if (!decode_header(data)) return 0;
+      header_have_ = kHeaderSize;
+      used = kHeaderSize;
+      if (header_.body_length == 0) {
+        complete_ = true;
+        return used;
+      }
+    } else if (header_have_ < kHeaderSize) {
+      const std::size_t take = n < kHeaderSize - header_have_ ? n : kHeaderSize - header_have_;
+      std::memcpy(header_bytes_ + header_have_, data, take);
+      header_have_ += take;
+      used += take;
+      if (header_have_ < kHeaderSize) return used;
+      if (!decode_header(header_bytes_)) return used;
+      if (header_.body_length == 0) {
+        complete_ = true;
+        return used;
+      }
+    }
+    const std::size_t avail = n - used;
+    if (body_.empty() && avail >= header_.body_length) {
+      // The whole body is in the caller's buffer: refer to it, no copy. The
+      // view stays valid until the caller reuses that buffer.
+      view_ = data + used;
+      complete_ = true;
+      return used + header_.body_length;
+    }
+    const std::size_t want = header_.body_length - body_.size();
+    const std::size_t take = avail < want ? avail : want;
+    body_.append(data + used, take);
+    used += take;
+    if (body_.size() == header_.body_length) complete_ = true;
+    return used;
+  }
+
+  /// A whole response is ready.
+  bool complete() const noexcept { return complete_; }
+  /// The stream is corrupt; the connection must be closed.
+  bool failed() const noexcept { return failed_; }
+  /// Why the stream is corrupt.
+  const char* failure() const noexcept { return failure_; }
+  /// Whether a response has started but not finished.
+  bool in_progress() const noexcept { return header_have_ > 0 && !complete_; }
+
+  const ResponseHeader& header() const noexcept { return header_; }
+  /// The body of a complete response.
+  std::string_view body() const noexcept {
+    if (view_ != nullptr) return std::string_view(view_, header_.body_length);
+    return std::string_view(body_);
+  }
+  std::string_view extras() const noexcept { return body().substr(0, header_.extras_length); }
+  std::string_view key() const noexcept { return body().substr(header_.extras_length, header_.key_length); }
+  std::string_view value() const noexcept {
+    return body().substr(std::size_t{header_.extras_length} + header_.key_length);
+  }
+  /// Flags of a get reply (0 when the reply carries no flags).
+  std::uint32_t flags() const noexcept {
+    if (header_.extras_length < 4) return 0;
+    return detail::get32(reinterpret_cast<const unsigned char*>(body().data()));
+  }
+
+  /// A copy of the value, for the caller's result.
+  std::string take_value() { return std::string(value()); }
+
+  /// Ready for the next response; keeps buffer capacity (bounded).
+  void next() noexcept {
+    header_have_ = 0;
+    complete_ = false;
+    view_ = nullptr;
+    body_.clear();
+    if (body_.capacity() > kKeepCapacity) {
+      std::string().swap(body_);
+    }
+  }
+
+  /// Forgets everything, including a failure.
+  void reset() noexcept {
+    next();
+    failed_ = false;
+    failure_ = "";
+  }
+
+ private:
+  static constexpr std::size_t kKeepCapacity = 64 * 1024;
+
+  bool fail(const char* why) noexcept {
+    failed_ = true;
+    failure_ = why;
+    return false;
+  }
+
+  bool decode_header(const char* bytes) {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes);
+    if (p[0] != kResponseMagic) return fail("bad response magic");
+    header_.opcode = p[1];
+    header_.key_length = detail::get16(p + 2);
+    header_.extras_length = p[4];
+    header_.status = detail::get16(p + 6);
+    header_.body_length = detail::get32(p + 8);
+    header_.opaque = detail::get32(p + 12);
+    header_.cas = detail::get64(p + 16);
+    if (std::size_t{header_.extras_length} + header_.key_length > header_.body_length) {
+      return fail("extras and key longer than the body");
+    }
+    if (header_.body_length > CACHEKIT_MAX_RESPONSE_BODY) return fail("response body too large");
+    return true;
+  }
+
+  char header_bytes_[kHeaderSize] = {};
+  std::size_t header_have_ = 0;
+  ResponseHeader header_;
+  std::string body_;
+  const char* view_ = nullptr;  // body in the caller's buffer, when it arrived whole
+  bool complete_ = false;
+  bool failed_ = false;
+  const char* failure_ = "";
+};
+
+}  // namespace protocol
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/protocol/binary.hpp ----
+
+// ---- begin cachekit/net/socket.hpp ----
+// POSIX sockets with deadlines. The only file in cachekit that makes
+// system calls: name resolution, non-blocking connect finished with poll +
+// SO_ERROR, and poll-bounded send/recv (MSG_NOSIGNAL, EINTR retried).
+
+#include <cerrno>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+namespace net {
+
+using Clock = std::chrono::steady_clock;
+using Deadline = Clock::time_point;
+
+/// Milliseconds left until deadline for poll(): rounded up, never negative.
+inline int remaining_ms(Deadline deadline) noexcept {
+  const auto now = Clock::now();
+  if (now >= deadline) return 0;
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(deadline - now).count();
+  const auto ms = (us + 999) / 1000;
+  return ms > 0x7fffffff ? 0x7fffffff : static_cast<int>(ms);
+}
+
+/// strerror text without the thread-safety trap of strerror().
+inline std::string errno_text(int err) {
+  char buf[128];
+  buf[0] = '\0';
+#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+  return std::string(::strerror_r(err, buf, sizeof buf));
+#else
+  if (::strerror_r(err, buf, sizeof buf) != 0) return "errno " + std::to_string(err);
+  return std::string(buf);
+#endif
+}
+
+inline Error sys_error(ErrorKind kind, const char* what, int err) {
+  std::string m = what;
+  m += ": ";
+  m += errno_text(err);
+  return Error(kind, std::move(m));
+}
+
+/// Owns one file descriptor; closes it when destroyed.
+class Socket {
+ public:
+  Socket() = default;
+  explicit Socket(int fd) noexcept : fd_(fd) {}
+  ~Socket() { close(); }
+  Socket(Socket&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  Socket& operator=(Socket&& o) noexcept {
+    if (this != &o) {
+      close();
+      fd_ = o.fd_;
+      o.fd_ = -1;
+    }
+    return *this;
+  }
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+
+  int fd() const noexcept { return fd_; }
+  bool valid() const noexcept { return fd_ >= 0; }
+  void close() noexcept {
+    if (fd_ >= 0) {
+      ::close(fd_);  // not retried on EINTR: the descriptor is gone either way on Linux
+      fd_ = -1;
+    }
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+/// Waits until fd is ready for events or the deadline passes. Returns the
+/// revents (0 on timeout) or an error.
+inline Result<short> wait_fd(int fd, short events, Deadline deadline) {
+  for (;;) {
+    pollfd p{fd, events, 0};
+    const int rc = ::poll(&p, 1, remaining_ms(deadline));
+    if (rc > 0) return p.revents;
+    if (rc == 0) return static_cast<short>(0);
+    if (errno != EINTR) return sys_error(ErrorKind::transient, "poll", errno);
+  }
+}
+
+/// poll() over several descriptors until one is ready or the deadline; the
+/// number ready (0 on timeout) or an error.
+inline Result<int> wait_many(pollfd* fds, std::size_t n, Deadline deadline) {
+  for (;;) {
+    const int rc = ::poll(fds, static_cast<nfds_t>(n), remaining_ms(deadline));
+    if (rc >= 0) return rc;
+    if (errno != EINTR) return sys_error(ErrorKind::transient, "poll", errno);
+  }
+}
+
+/// Makes a connected socket blocking: plain send/recv then wait in the
+/// kernel, bounded by SO_SNDTIMEO/SO_RCVTIMEO (one system call per read or
+/// write instead of poll + read). MSG_DONTWAIT still gives non-blocking calls.
+inline Result<void> set_blocking(int fd) {
+  const int flags = ::fcntl(fd, F_GETFL, 0);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) return sys_error(ErrorKind::transient, "fcntl", errno);
+  return {};
+}
+
+inline Result<void> finish_connect(int fd, Deadline deadline) {
+  auto ready = wait_fd(fd, POLLOUT, deadline);
+  if (!ready) return std::move(ready).error();
+  if (*ready == 0) return Error(ErrorKind::timeout, "connect timed out");
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+  if (err != 0) return sys_error(ErrorKind::transient, "connect", err);
+  return {};
+}
+
+inline Result<Socket> connect_addr(int family, const sockaddr* addr, socklen_t len, Deadline deadline) {
+  Socket s(::socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!s.valid()) return sys_error(ErrorKind::transient, "socket", errno);
+  if (family != AF_UNIX) {
+    int one = 1;
+    ::setsockopt(s.fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  int rc;
+  do {
+    rc = ::connect(s.fd(), addr, len);
+  } while (rc != 0 && errno == EINTR && family == AF_UNIX);
+  if (rc != 0) {
+    if (errno != EINPROGRESS && errno != EINTR && errno != EAGAIN) {
+      return sys_error(ErrorKind::transient, "connect", errno);
+    }
+    auto done = finish_connect(s.fd(), deadline);
+    if (!done) return std::move(done).error();
+  }
+  auto blocking = set_blocking(s.fd());
+  if (!blocking) return std::move(blocking).error();
+  return s;
+}
+
+/// Connects to host:port (a name, an IPv4 or IPv6 address) or to the unix
+/// socket at host when it starts with '/'. Bounded by deadline, except name
+/// resolution, which the system resolver bounds.
+inline Result<Socket> connect_to(std::string_view host, std::uint16_t port, Deadline deadline) {
+  if (!host.empty() && host[0] == '/') {
+    sockaddr_un sun{};
+    sun.sun_family = AF_UNIX;
+    if (host.size() >= sizeof sun.sun_path) return Error(ErrorKind::permanent, "unix socket path too long");
+    std::memcpy(sun.sun_path, host.data(), host.size());
+    return connect_addr(AF_UNIX, reinterpret_cast<const sockaddr*>(&sun), sizeof sun, deadline);
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+  const std::string host_z(host);
+  const std::string port_z = std::to_string(port);
+  addrinfo* list = nullptr;
+  const int gai = ::getaddrinfo(host_z.c_str(), port_z.c_str(), &hints, &list);
+  if (gai != 0) {
+    if (gai == EAI_SYSTEM) return sys_error(ErrorKind::transient, "getaddrinfo", errno);
+    return Error(ErrorKind::transient, std::string("cannot resolve host: ") + ::gai_strerror(gai));
+  }
+  Error last(ErrorKind::transient, "no address to connect to");
+  for (addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
+    auto s = connect_addr(ai->ai_family, ai->ai_addr, ai->ai_addrlen, deadline);
+    if (s) {
+      ::freeaddrinfo(list);
+      return s;
+    }
+    last = std::move(s).error();
+    if (Clock::now() >= deadline) break;
+  }
+  ::freeaddrinfo(list);
+  return last;
+}
+
+/// Sets SO_RCVTIMEO or SO_SNDTIMEO (microseconds, > 0).
+inline bool set_io_timeout(int fd, int option, long long us) noexcept {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(us / 1000000);
+  tv.tv_usec = static_cast<suseconds_t>(us % 1000000);
+  return ::setsockopt(fd, SOL_SOCKET, option, &tv, sizeof tv) == 0;
+}
+
+/// Blocking send bounded by SO_SNDTIMEO: bytes written, 0 when the timeout
+/// ran out first.
+inline Result<std::size_t> send_wait(int fd, const char* data, std::size_t n) {
+  for (;;) {
+    const ssize_t rc = ::send(fd, data, n, MSG_NOSIGNAL);
+    if (rc >= 0) return static_cast<std::size_t>(rc);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return std::size_t{0};
+    return sys_error(ErrorKind::transient, "send", errno);
+  }
+}
+
+/// Blocking receive bounded by SO_RCVTIMEO: bytes read, 0 when the timeout
+/// ran out first; an orderly close by the peer is an error.
+inline Result<std::size_t> recv_wait(int fd, char* buf, std::size_t cap) {
+  for (;;) {
+    const ssize_t rc = ::recv(fd, buf, cap, 0);
+    if (rc > 0) return static_cast<std::size_t>(rc);
+    if (rc == 0) return Error(ErrorKind::transient, "connection closed by server");
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return std::size_t{0};
+    return sys_error(ErrorKind::transient, "recv", errno);
+  }
+}
+
+/// sendmsg of n buffers with extra flags (MSG_NOSIGNAL always): bytes
+/// written, 0 when the socket would block or its timeout ran out.
+inline Result<std::size_t> send_iov(int fd, iovec* iov, std::size_t n, int flags) {
+  msghdr m{};
+  m.msg_iov = iov;
+  m.msg_iovlen = n;
+  for (;;) {
+    const ssize_t rc = ::sendmsg(fd, &m, MSG_NOSIGNAL | flags);
+    if (rc >= 0) return static_cast<std::size_t>(rc);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return std::size_t{0};
+    return sys_error(ErrorKind::transient, "send", errno);
+  }
+}
+
+/// Sends without blocking: bytes written (0 when the socket buffer is full).
+inline Result<std::size_t> try_send(int fd, const char* data, std::size_t n) {
+  for (;;) {
+    const ssize_t rc = ::send(fd, data, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (rc >= 0) return static_cast<std::size_t>(rc);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return std::size_t{0};
+    return sys_error(ErrorKind::transient, "send", errno);
+  }
+}
+
+/// Sends all n bytes before the deadline.
+inline Result<void> send_all(int fd, const char* data, std::size_t n, Deadline deadline) {
+  while (n > 0) {
+    auto sent = try_send(fd, data, n);
+    if (!sent) return std::move(sent).error();
+    if (*sent == 0) {
+      auto ready = wait_fd(fd, POLLOUT, deadline);
+      if (!ready) return std::move(ready).error();
+      if (*ready == 0) return Error(ErrorKind::timeout, "send timed out");
+      continue;
+    }
+    data += *sent;
+    n -= *sent;
+  }
+  return {};
+}
+
+/// Receives without blocking: bytes read, 0 when nothing is available; an
+/// orderly close by the peer is an error.
+inline Result<std::size_t> try_recv(int fd, char* buf, std::size_t cap) {
+  for (;;) {
+    const ssize_t rc = ::recv(fd, buf, cap, MSG_DONTWAIT);
+    if (rc > 0) return static_cast<std::size_t>(rc);
+    if (rc == 0) return Error(ErrorKind::transient, "connection closed by server");
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return std::size_t{0};
+    return sys_error(ErrorKind::transient, "recv", errno);
+  }
+}
+
+/// Whether the peer has closed or sent unsolicited bytes on an idle
+/// connection (either makes it unusable). Never blocks.
+inline bool idle_connection_broken(int fd) noexcept {
+  pollfd p{fd, POLLIN, 0};
+  int rc;
+  do {
+    rc = ::poll(&p, 1, 0);
+  } while (rc < 0 && errno == EINTR);
+  return rc != 0;
+}
+
+}  // namespace net
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/net/socket.hpp ----
+
+// ---- begin cachekit/detail/json.hpp ----
+// A small, strict JSON reader for configuration: an array of strings
+// (RFC 8259 syntax, UTF-8 checked, \u escapes with surrogate pairs).
+// Pure: no I/O; every index is checked against the input.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+
+class JsonReader {
+ public:
+  explicit JsonReader(std::string_view in) noexcept : in_(in) {}
+
+  /// Parses the whole input as ["...", ...]; anything else is an error.
+  Result<std::vector<std::string>> string_array() {
+    std::vector<std::string> out;
+    skip_ws();
+    if (!eat('[')) return fail("expected '['");
+    skip_ws();
+    if (eat(']')) return finish(std::move(out));
+    for (;;) {
+      skip_ws();
+      std::string s;
+      if (!string(s)) return fail(error_);
+      out.push_back(std::move(s));
+      skip_ws();
+      if (eat(',')) continue;
+      if (eat(']')) break;
+      return fail("expected ',' or ']'");
+    }
+    return finish(std::move(out));
+  }
+
+ private:
+  Result<std::vector<std::string>> finish(std::vector<std::string> out) {
+    skip_ws();
+    if (pos_ != in_.size()) return fail("unexpected characters after the array");
+    return out;
+  }
+
+  Error fail(const char* why) const {
+    return Error(ErrorKind::permanent, std::string("invalid JSON at offset ") + std::to_string(pos_) + ": " + why);
+  }
+
+  bool at_end() const noexcept { return pos_ >= in_.size(); }
+  unsigned char peek() const noexcept { return static_cast<unsigned char>(in_[pos_]); }
+  bool eat(char c) noexcept {
+    if (!at_end() && in_[pos_] == c) {
+      ++pos_;
+      return true;
+    }
+    return false;
+  }
+  void skip_ws() noexcept {
+    while (!at_end() && (in_[pos_] == ' ' || in_[pos_] == '\t' || in_[pos_] == '\n' || in_[pos_] == '\r')) ++pos_;
+  }
+  bool set_error(const char* why) noexcept {
+    error_ = why;
+    return false;
+  }
+
+  static void put_utf8(std::string& out, std::uint32_t cp) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xc0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xe0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else {
+      out += static_cast<char>(0xf0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    }
+  }
+
+  bool hex4(std::uint32_t& v) noexcept {
+    if (in_.size() - pos_ < 4) return set_error("truncated \\u escape");
+    v = 0;
+    for (int i = 0; i < 4; ++i) {
+      const char c = in_[pos_++];
+      v <<= 4;
+      if (c >= '0' && c <= '9') v |= static_cast<std::uint32_t>(c - '0');
+      else if (c >= 'a' && c <= 'f') v |= static_cast<std::uint32_t>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F') v |= static_cast<std::uint32_t>(c - 'A' + 10);
+      else return set_error("bad hex digit in \\u escape");
+    }
+    return true;
+  }
+
+  // One UTF-8 sequence copied verbatim, rejecting overlong forms,
+  // surrogates and code points above U+10FFFF.
+  bool utf8(std::string& out) {
+    const unsigned char c = peek();
+    std::size_t len;
+    std::uint32_t cp;
+    if (c < 0xc2) return set_error("invalid UTF-8");
+    if (c < 0xe0) { len = 2; cp = c & 0x1fu; }
+    else if (c < 0xf0) { len = 3; cp = c & 0x0fu; }
+    else if (c < 0xf5) { len = 4; cp = c & 0x07u; }
+    else return set_error("invalid UTF-8");
+    if (in_.size() - pos_ < len) return set_error("truncated UTF-8");
+    for (std::size_t i = 1; i < len; ++i) {
+      const auto cc = static_cast<unsigned char>(in_[pos_ + i]);
+      if ((cc & 0xc0) != 0x80) return set_error("invalid UTF-8");
+      cp = (cp << 6) | (cc & 0x3fu);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff)) {
+      return set_error("invalid UTF-8");
+    }
+    out.append(in_.data() + pos_, len);
+    pos_ += len;
+    return true;
+  }
+
+  bool string(std::string& out) {
+    if (!eat('"')) return set_error("expected a string");
+    for (;;) {
+      if (at_end()) return set_error("unterminated string");
+      const unsigned char c = peek();
+      if (c == '"') {
+        ++pos_;
+        return true;
+      }
+      if (c < 0x20) return set_error("control character in string");
+      if (c >= 0x80) {
+        if (!utf8(out)) return false;
+        continue;
+      }
+      ++pos_;
+      if (c != '\\') {
+        out += static_cast<char>(c);
+        continue;
+      }
+      if (at_end()) return set_error("unterminated escape");
+      const char e = in_[pos_++];
+      switch (e) {
+        case '"': out += '"'; break;
+        case '\\': out += '\\'; break;
+        case '/': out += '/'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'u': {
+          std::uint32_t cp;
+          if (!hex4(cp)) return false;
+          if (cp >= 0xdc00 && cp <= 0xdfff) return set_error("lone low surrogate");
+          if (cp >= 0xd800 && cp <= 0xdbff) {
+            if (in_.size() - pos_ < 2 || in_[pos_] != '\\' || in_[pos_ + 1] != 'u') {
+              return set_error("lone high surrogate");
+            }
+            pos_ += 2;
+            std::uint32_t lo;
+            if (!hex4(lo)) return false;
+            if (lo < 0xdc00 || lo > 0xdfff) return set_error("bad surrogate pair");
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+          }
+          put_utf8(out, cp);
+          break;
+        }
+        default: return set_error("unknown escape");
+      }
+    }
+  }
+
+  std::string_view in_;
+  std::size_t pos_ = 0;
+  const char* error_ = "";
+};
+
+/// Parses a JSON array of strings, strictly.
+inline Result<std::vector<std::string>> parse_json_string_array(std::string_view text) {
+  return JsonReader(text).string_array();
+}
+
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/detail/json.hpp ----
+
+// ---- begin cachekit/memcached_config.hpp ----
+// MemcachedBackendConfig: everything MemcachedBackend needs, buildable
+// without a live server, from code or from CACHEKIT_MEMCACHED_* variables.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+
+/// Configuration of a MemcachedBackend.
+struct MemcachedBackendConfig {
+  /// Servers in ServerSpec syntax ("host", "host:port", "host:port:weight", "/unix.sock").
+  std::vector<std::string> servers{"127.0.0.1:11211"};
+  /// Bound on establishing one connection, 0.1 s .. 30 s.
+  std::chrono::milliseconds connect_timeout{2000};
+  /// Bound on one attempt of an operation (and on waiting for a pooled connection), 0.1 s .. 30 s.
+  std::chrono::milliseconds timeout{1000};
+  /// Connections per server, 1 .. 100.
+  std::size_t max_pool_size = 10;
+  /// Extra attempts after a transient failure, 0 .. 10.
+  int retry_attempts = 2;
+  /// Prepended to every key (counts toward the 250-byte limit).
+  std::string key_prefix;
+  /// Values longer than this are refused before sending; 0 disables the check.
+  std::size_t max_item_size_bytes = 1048576;
+  /// How keys are placed on servers.
+  Distribution distribution = Distribution::ketama;
+  /// SASL PLAIN credentials; authentication is used when username is set.
+  std::string username, password;
+  /// Consecutive failures after which a server is marked dead, 1 .. 100.
+  int server_failure_limit = 2;
+  /// How long a dead server stays out of the ring before it is tried again, 0.1 s .. 3600 s.
+  std::chrono::milliseconds dead_timeout{5000};
+  /// Take dead servers out of the ring (their keys move to the others); when
+  /// false, calls for a dead server's keys fail fast until it is retried.
+  bool remove_failed_servers = true;
+  /// Keys per connection in get_many/set_many, 1 .. 1000000: a larger share
+  /// for one server is split over several pooled connections (up to
+  /// max_pool_size) so several memcached threads serve it at once. The
+  /// default splits only very large batches: on small machines the extra
+  /// connections cost more than they bring (see the benchmarks).
+  std::size_t pipeline_chunk_keys = 1024;
+
+  /// Defaults overridden by the CACHEKIT_MEMCACHED_* environment variables.
+  static Result<MemcachedBackendConfig> from_env();
+  /// Checks every field; the error names the field and its accepted range.
+  Result<void> validate() const;
+};
+
+namespace detail {
+
+/// Key bytes memcached's text protocol would misread: whitespace, control characters.
+inline bool bad_key_byte(unsigned char c) noexcept { return c <= 0x20 || c == 0x7f; }
+
+/// Parses non-negative decimal seconds ("2", "0.25") into milliseconds.
+inline bool parse_seconds(std::string_view s, std::chrono::milliseconds& out) noexcept {
+  if (s.empty()) return false;
+  std::uint64_t whole = 0;
+  std::size_t i = 0;
+  bool digits = false;
+  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+    if (whole > 100000000u) return false;
+    whole = whole * 10 + static_cast<std::uint64_t>(s[i] - '0');
+    digits = true;
+  }
+  std::uint64_t frac_ms = 0;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    std::uint64_t scale = 100;
+    bool frac_digits = false;
+    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+      frac_ms += static_cast<std::uint64_t>(s[i] - '0') * scale;
+      scale /= 10;
+      frac_digits = true;
+    }
+    if (!frac_digits) return false;
+    digits = true;
+  }
+  if (!digits || i != s.size()) return false;
+  out = std::chrono::milliseconds(static_cast<std::int64_t>(whole * 1000 + frac_ms));
+  return true;
+}
+
+/// Parses a non-negative decimal integer that fits in max.
+inline bool parse_uint(std::string_view s, std::uint64_t max, std::uint64_t& out) noexcept {
+  if (s.empty() || s.size() > 20) return false;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    const auto d = static_cast<std::uint64_t>(c - '0');
+    if (v > (max - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  out = v;
+  return true;
+}
+
+inline Error env_error(const char* var, const std::string& what) {
+  return Error(ErrorKind::permanent, std::string(var) + ": " + what);
+}
+
+inline const char* getenv_set(const char* name) noexcept {
+  const char* v = std::getenv(name);
+  return (v != nullptr && *v != '\0') ? v : nullptr;
+}
+
+inline bool ms_in(std::chrono::milliseconds v, std::int64_t lo, std::int64_t hi) noexcept {
+  return v.count() >= lo && v.count() <= hi;
+}
+
+}  // namespace detail
+
+inline Result<void> MemcachedBackendConfig::validate() const {
+  auto bad = [](const char* field, const std::string& what) {
+    return Error(ErrorKind::permanent, std::string(field) + ": " + what);
+  };
+  if (servers.empty()) return bad("servers", "at least one server is required");
+  std::vector<ServerSpec> specs;
+  for (const auto& s : servers) {
+    auto spec = ServerSpec::parse(s);
+    if (!spec) return bad("servers", "'" + s + "': " + spec.error().message());
+    specs.push_back(std::move(*spec));
+  }
+  auto ring = Ring::build(std::move(specs), distribution);
+  if (!ring) return bad("servers", ring.error().message());
+  if (!detail::ms_in(connect_timeout, 100, 30000)) return bad("connect_timeout", "must be 0.1 .. 30 seconds");
+  if (!detail::ms_in(timeout, 100, 30000)) return bad("timeout", "must be 0.1 .. 30 seconds");
+  if (max_pool_size < 1 || max_pool_size > 100) return bad("max_pool_size", "must be 1 .. 100");
+  if (retry_attempts < 0 || retry_attempts > 10) return bad("retry_attempts", "must be 0 .. 10");
+  if (key_prefix.size() >= CACHEKIT_MAX_KEY_LENGTH) {
+    return bad("key_prefix", "must be shorter than " + std::to_string(CACHEKIT_MAX_KEY_LENGTH) + " bytes");
+  }
+  for (char c : key_prefix) {
+    if (detail::bad_key_byte(static_cast<unsigned char>(c))) {
+      return bad("key_prefix", "must not contain whitespace or control characters");
+    }
+  }
+  if (server_failure_limit < 1 || server_failure_limit > 100) return bad("server_failure_limit", "must be 1 .. 100");
+  if (!detail::ms_in(dead_timeout, 100, 3600000)) return bad("dead_timeout", "must be 0.1 .. 3600 seconds");
+  if (username.empty() && !password.empty()) return bad("username", "a password is set but no username");
+  if (pipeline_chunk_keys < 1 || pipeline_chunk_keys > 1000000) return bad("pipeline_chunk_keys", "must be 1 .. 1000000");
+  return {};
+}
+
+inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
+  MemcachedBackendConfig c;
+  using detail::env_error;
+  using detail::getenv_set;
+  if (const char* v = getenv_set("CACHEKIT_MEMCACHED_SERVERS")) {
+    auto list = detail::parse_json_string_array(v);
+    if (!list) {
+      return env_error("CACHEKIT_MEMCACHED_SERVERS",
+                       "expected a JSON array of server strings like [\"mc1:11211\", \"mc2:11211\"]; " +
+                           list.error().message());
+    }
+    if (list->empty()) return env_error("CACHEKIT_MEMCACHED_SERVERS", "the array must name at least one server");
+    c.servers = std::move(*list);
+  }
+  struct SecondsVar {
+    const char* name;
+    std::chrono::milliseconds* field;
+    std::int64_t lo, hi;
+    const char* range;
+  };
+  const SecondsVar seconds_vars[] = {
+      {"CACHEKIT_MEMCACHED_CONNECT_TIMEOUT", &c.connect_timeout, 100, 30000, "0.1 .. 30 seconds"},
+      {"CACHEKIT_MEMCACHED_TIMEOUT", &c.timeout, 100, 30000, "0.1 .. 30 seconds"},
+      {"CACHEKIT_MEMCACHED_DEAD_TIMEOUT", &c.dead_timeout, 100, 3600000, "0.1 .. 3600 seconds"},
+  };
+  for (const auto& sv : seconds_vars) {
+    if (const char* v = getenv_set(sv.name)) {
+      std::chrono::milliseconds ms{};
+      if (!detail::parse_seconds(v, ms) || !detail::ms_in(ms, sv.lo, sv.hi)) {
+        return env_error(sv.name, "'" + std::string(v) + "' is not a number of seconds in " + sv.range);
+      }
+      *sv.field = ms;
+    }
+  }
+  struct IntVar {
+    const char* name;
+    std::uint64_t lo, hi;
+    std::uint64_t* out;
+  };
+  std::uint64_t pool = c.max_pool_size, retries = static_cast<std::uint64_t>(c.retry_attempts),
+                item = c.max_item_size_bytes, limit = static_cast<std::uint64_t>(c.server_failure_limit);
+  const IntVar int_vars[] = {
+      {"CACHEKIT_MEMCACHED_MAX_POOL_SIZE", 1, 100, &pool},
+      {"CACHEKIT_MEMCACHED_RETRY_ATTEMPTS", 0, 10, &retries},
+      {"CACHEKIT_MEMCACHED_MAX_ITEM_SIZE_BYTES", 0, 1ull << 40, &item},
+      {"CACHEKIT_MEMCACHED_SERVER_FAILURE_LIMIT", 1, 100, &limit},
+  };
+  for (const auto& iv : int_vars) {
+    if (const char* v = getenv_set(iv.name)) {
+      std::uint64_t n = 0;
+      if (!detail::parse_uint(v, iv.hi, n) || n < iv.lo) {
+        return env_error(iv.name, "'" + std::string(v) + "' is not an integer in " + std::to_string(iv.lo) + " .. " +
+                                      std::to_string(iv.hi));
+      }
+      *iv.out = n;
+    }
+  }
+  c.max_pool_size = static_cast<std::size_t>(pool);
+  c.retry_attempts = static_cast<int>(retries);
+  c.max_item_size_bytes = static_cast<std::size_t>(item);
+  c.server_failure_limit = static_cast<int>(limit);
+  if (const char* v = std::getenv("CACHEKIT_MEMCACHED_KEY_PREFIX")) c.key_prefix = v;
+  if (const char* v = getenv_set("CACHEKIT_MEMCACHED_DISTRIBUTION")) {
+    auto d = parse_distribution(v);
+    if (!d) return env_error("CACHEKIT_MEMCACHED_DISTRIBUTION", d.error().message());
+    c.distribution = *d;
+  }
+  if (const char* v = getenv_set("CACHEKIT_MEMCACHED_REMOVE_FAILED_SERVERS")) {
+    const std::string_view s(v);
+    if (s == "1" || s == "true") c.remove_failed_servers = true;
+    else if (s == "0" || s == "false") c.remove_failed_servers = false;
+    else return env_error("CACHEKIT_MEMCACHED_REMOVE_FAILED_SERVERS", "'" + std::string(s) + "' is not one of true, false, 1, 0");
+  }
+  if (const char* v = std::getenv("CACHEKIT_MEMCACHED_USERNAME")) c.username = v;
+  if (const char* v = std::getenv("CACHEKIT_MEMCACHED_PASSWORD")) c.password = v;
+  auto ok = c.validate();
+  if (!ok) {
+    // Name the variable behind the field that failed.
+    const std::string& m = ok.error().message();
+    auto var_for = [&](const char* field, const char* var) -> bool {
+      return m.rfind(std::string(field) + ":", 0) == 0 && std::getenv(var) != nullptr;
+    };
+    if (var_for("servers", "CACHEKIT_MEMCACHED_SERVERS")) return env_error("CACHEKIT_MEMCACHED_SERVERS", m);
+    if (var_for("key_prefix", "CACHEKIT_MEMCACHED_KEY_PREFIX")) return env_error("CACHEKIT_MEMCACHED_KEY_PREFIX", m);
+    if (var_for("username", "CACHEKIT_MEMCACHED_PASSWORD")) {
+      return env_error("CACHEKIT_MEMCACHED_PASSWORD", "is set but CACHEKIT_MEMCACHED_USERNAME is not");
+    }
+    return std::move(ok).error();
+  }
+  return c;
+}
+
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/memcached_config.hpp ----
+
+// ---- begin cachekit/connection.hpp ----
+// One connection to one memcached server: a socket, a reusable request
+// buffer, a read buffer and a response parser. Any I/O or protocol error
+// marks it broken; a broken connection is closed, never reused.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <sys/uio.h>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+
+class Connection {
+ public:
+  using Deadline = net::Deadline;
+
+  /// Connects (bounded by connect_deadline) and, when user is set,
+  /// authenticates with SASL PLAIN (bounded by io_deadline).
+  /// owner_pid is the process the connection belongs to (see ConnectionPool).
+  static Result<std::unique_ptr<Connection>> open(std::string_view host, std::uint16_t port,
+                                                  Deadline connect_deadline, Deadline io_deadline,
+                                                  std::string_view user, std::string_view password, int owner_pid) {
+    auto sock = net::connect_to(host, port, connect_deadline);
+    if (!sock) return std::move(sock).error();
+    std::unique_ptr<Connection> c(new Connection(std::move(*sock), owner_pid));
+    if (!user.empty()) {
+      auto ok = c->authenticate(user, password, io_deadline);
+      if (!ok) return std::move(ok).error();
+    }
+    return c;
+  }
+
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  int fd() const noexcept { return sock_.fd(); }
+  int pid() const noexcept { return pid_; }
+  bool broken() const noexcept { return broken_; }
+  void mark_broken() noexcept {
+    broken_ = true;
+    sock_.close();
+  }
+  net::Clock::time_point last_used() const noexcept { return last_used_; }
+  void touch_used(net::Clock::time_point t) noexcept { last_used_ = t; }
+
+  /// The request buffer; callers append encoded requests, then flush().
+  std::string& out() noexcept { return out_; }
+  /// Fresh opaque values for requests on this connection.
+  std::uint32_t take_opaques(std::uint32_t n = 1) noexcept {
+    const std::uint32_t first = next_opaque_;
+    next_opaque_ += n;
+    if (next_opaque_ > 0x7fffffffu) next_opaque_ = 1;  // keep clear of wrap-around
+    return first;
+  }
+  protocol::ResponseParser& parser() noexcept { return parser_; }
+
+  /// Sends the whole request buffer before the deadline.
+  Result<void> flush(Deadline deadline) {
+    // A request normally fits the socket buffer: try once without waiting
+    // (and without setting a kernel timeout) first.
+    auto first = net::try_send(sock_.fd(), out_.data(), out_.size());
+    if (!first) return io_failure(std::move(first).error());
+    std::size_t off = *first;
+    while (off < out_.size()) {
+      if (!arm(SO_SNDTIMEO, snd_timeout_us_, deadline, net::Clock::now())) {
+        return io_failure(Error(ErrorKind::timeout, "send timed out"));
+      }
+      auto n = net::send_wait(sock_.fd(), out_.data() + off, out_.size() - off);
+      if (!n) return io_failure(std::move(n).error());
+      off += *n;
+    }
+    out_.clear();
+    return {};
+  }
+
+  /// Reads until the parser holds one complete response (call
+  /// parser().next() after using it).
+  Result<void> read_response(Deadline deadline) {
+    for (;;) {
+      if (in_pos_ < in_end_) {
+        in_pos_ += parser_.feed(in_.data() + in_pos_, in_end_ - in_pos_);
+        if (parser_.failed()) return protocol_failure(parser_.failure());
+        if (parser_.complete()) return {};
+      }
+      auto got = fill(deadline, net::Clock::now());
+      if (!got) return got;
+    }
+  }
+
+  /// Blocks until some bytes are in the read buffer (it must be empty) or
+  /// the deadline passes. now is a recent clock reading.
+  Result<void> fill(Deadline deadline, net::Clock::time_point now) {
+    for (;; now = net::Clock::now()) {
+      if (!arm(SO_RCVTIMEO, rcv_timeout_us_, deadline, now)) {
+        return io_failure(Error(ErrorKind::timeout, "no reply before the timeout"));
+      }
+      auto got = net::recv_wait(sock_.fd(), in_.data(), in_.size());
+      if (!got) return io_failure(std::move(got).error());
+      if (*got > 0) {
+        in_pos_ = 0;
+        in_end_ = *got;
+        return {};
+      }
+    }
+  }
+
+  /// One request (header, extras and key built here; the value sent from
+  /// the caller's memory without a copy), then its reply, checked for
+  /// opcode and opaque. now is a recent clock reading.
+  Result<void> request(protocol::Opcode op, std::string_view key, std::string_view extras, std::string_view value,
+                       std::uint64_t cas, Deadline deadline, net::Clock::time_point now) {
+    const std::uint32_t opaque = take_opaques();
+    iovec iov[2];
+    iov[0].iov_base = head_;
+    iov[0].iov_len = protocol::encode_head(head_, op, key, extras, value.size(), opaque, cas);
+    iov[1].iov_base = const_cast<char*>(value.data());
+    iov[1].iov_len = value.size();
+    const std::size_t total = iov[0].iov_len + iov[1].iov_len;
+    std::size_t sent = 0;
+    // Normally the whole request fits the socket buffer at once.
+    auto first = net::send_iov(sock_.fd(), iov, value.empty() ? 1 : 2, MSG_DONTWAIT);
+    if (!first) return io_failure(std::move(first).error());
+    sent = *first;
+    while (sent < total) {
+      if (!arm(SO_SNDTIMEO, snd_timeout_us_, deadline, net::Clock::now())) {
+        return io_failure(Error(ErrorKind::timeout, "send timed out"));
+      }
+      iovec rest[2];
+      std::size_t n = 0;
+      if (sent < iov[0].iov_len) {
+        rest[n].iov_base = head_ + sent;
+        rest[n++].iov_len = iov[0].iov_len - sent;
+        rest[n].iov_base = iov[1].iov_base;
+        rest[n++].iov_len = iov[1].iov_len;
+      } else {
+        const std::size_t off = sent - iov[0].iov_len;
+        rest[n].iov_base = const_cast<char*>(value.data()) + off;
+        rest[n++].iov_len = value.size() - off;
+      }
+      auto more = net::send_iov(sock_.fd(), rest, n, 0);
+      if (!more) return io_failure(std::move(more).error());
+      sent += *more;
+    }
+    for (bool first_read = true;; first_read = false) {
+      if (in_pos_ < in_end_) {
+        in_pos_ += parser_.feed(in_.data() + in_pos_, in_end_ - in_pos_);
+        if (parser_.failed()) return protocol_failure(parser_.failure());
+        if (parser_.complete()) return check_reply(op, opaque);
+      }
+      auto got = fill(deadline, first_read ? now : net::Clock::now());
+      if (!got) return got;
+    }
+  }
+
+  /// One request already in out(): sends it and reads its reply, checking
+  /// opcode and opaque.
+  Result<void> round_trip(protocol::Opcode op, std::uint32_t opaque, Deadline deadline) {
+    auto sent = flush(deadline);
+    if (!sent) return sent;
+    auto got = read_response(deadline);
+    if (!got) return got;
+    return check_reply(op, opaque);
+  }
+
+  /// The completed reply must answer op/opaque, else the stream is out of step.
+  Result<void> check_reply(protocol::Opcode op, std::uint32_t opaque) {
+    const auto& h = parser_.header();
+    if (h.opcode != static_cast<std::uint8_t>(op)) return protocol_failure("reply opcode does not match the request");
+    if (h.opaque != opaque) return protocol_failure("reply opaque does not match the request");
+    return {};
+  }
+
+  /// Marks the connection broken and describes a protocol violation.
+  Error protocol_failure(const char* why) {
+    mark_broken();
+    return Error(ErrorKind::unknown, std::string("protocol error: ") + why);
+  }
+
+  // --- non-blocking pieces for pipelines over several connections ---
+
+  /// Bytes of out() not yet sent.
+  std::size_t pending() const noexcept { return out_.size() - out_sent_; }
+  /// Sends what the socket takes now.
+  Result<void> send_some() {
+    auto n = net::try_send(sock_.fd(), out_.data() + out_sent_, out_.size() - out_sent_);
+    if (!n) {
+      mark_broken();
+      return std::move(n).error();
+    }
+    out_sent_ += *n;
+    if (out_sent_ == out_.size()) {
+      out_.clear();
+      out_sent_ = 0;
+    }
+    return {};
+  }
+  /// Reads what is available into the read buffer (false when nothing).
+  Result<bool> recv_available() {
+    if (in_pos_ < in_end_) return true;
+    auto n = net::try_recv(sock_.fd(), in_.data(), in_.size());
+    if (!n) {
+      mark_broken();
+      return std::move(n).error();
+    }
+    in_pos_ = 0;
+    in_end_ = *n;
+    return *n > 0;
+  }
+  /// Feeds buffered bytes to the parser; true when a response completed.
+  Result<bool> parse_buffered() {
+    if (in_pos_ < in_end_) in_pos_ += parser_.feed(in_.data() + in_pos_, in_end_ - in_pos_);
+    if (parser_.failed()) return protocol_failure(parser_.failure());
+    return parser_.complete();
+  }
+  /// Whether unparsed bytes remain in the read buffer.
+  bool has_buffered() const noexcept { return in_pos_ < in_end_; }
+  /// Whether the connection is between replies with nothing left over.
+  bool idle_clean() const noexcept { return !broken_ && in_pos_ == in_end_ && !parser_.in_progress() && out_.empty(); }
+
+ private:
+  static constexpr std::size_t kReadBuffer = 32 * 1024;
+  static constexpr long long kSlackUs = 2000;
+
+  Connection(net::Socket s, int owner_pid) : sock_(std::move(s)), in_(kReadBuffer), pid_(owner_pid) {
+    out_.reserve(1024);
+  }
+
+  Error io_failure(Error e) {
+    mark_broken();
+    return e;
+  }
+
+  // Sets the kernel timeout of the next blocking send/recv so that it ends
+  // by the deadline (overshoot at most kSlack). Costs a system call only
+  // when the remaining time differs from the current setting; false when
+  // the deadline has passed.
+  bool arm(int option, long long& current_us, Deadline deadline, net::Clock::time_point now) {
+    if (now >= deadline) return false;
+    const long long remaining = std::chrono::duration_cast<std::chrono::microseconds>(deadline - now).count();
+    if (current_us > 0 && current_us <= remaining + kSlackUs && current_us * 2 >= remaining) return true;
+    const long long want = remaining > 0 ? remaining : 1;
+    if (!net::set_io_timeout(sock_.fd(), option, want)) return false;
+    current_us = want;
+    return true;
+  }
+
+  Result<void> authenticate(std::string_view user, std::string_view password, Deadline deadline) {
+    const std::uint32_t opaque = take_opaques();
+    protocol::encode_sasl_plain(out_, user, password, opaque);
+    auto ok = round_trip(protocol::Opcode::sasl_auth, opaque, deadline);
+    // The request buffer held the password; scrub it.
+    for (auto& ch : out_) ch = 0;
+    if (!ok) return ok;
+    const std::uint16_t status = parser_.header().status;
+    parser_.next();
+    if (status != 0) {
+      mark_broken();
+      if (status == static_cast<std::uint16_t>(protocol::Status::auth_error) ||
+          status == static_cast<std::uint16_t>(protocol::Status::auth_continue)) {
+        return Error(ErrorKind::authentication, "SASL PLAIN authentication refused");
+      }
+      return protocol::status_error(status);
+    }
+    return {};
+  }
+
+  net::Socket sock_;
+  std::string out_;
+  std::size_t out_sent_ = 0;
+  std::vector<char> in_;
+  char head_[protocol::kHeaderSize + 32 + CACHEKIT_MAX_KEY_LENGTH];  // single-key request header
+  std::size_t in_pos_ = 0, in_end_ = 0;
+  protocol::ResponseParser parser_;
+  std::uint32_t next_opaque_ = 1;
+  int pid_;
+  bool broken_ = false;
+  long long snd_timeout_us_ = 0;
+  long long rcv_timeout_us_ = 0;
+  net::Clock::time_point last_used_{};
+};
+
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/connection.hpp ----
+
+// ---- begin cachekit/net/fork_guard.hpp ----
+// Detects that the process forked since the guard was armed, so a child
+// never uses its parent's sockets. With MADV_WIPEONFORK (Linux 4.14+) the
+// check is a memory read: the kernel zeroes the page in the child. Elsewhere
+// it falls back to comparing getpid().
+
+#include <cstddef>
+
+#include <sys/mman.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+namespace net {
+
+class ForkGuard {
+ public:
+  ForkGuard() noexcept : pid_(::getpid()) {
+#ifdef MADV_WIPEONFORK
+    void* p = ::mmap(nullptr, kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p != MAP_FAILED) {
+      if (::madvise(p, kPage, MADV_WIPEONFORK) == 0) {
+        page_ = static_cast<volatile unsigned char*>(p);
+        *page_ = 1;
+      } else {
+        ::munmap(p, kPage);
+      }
+    }
+#endif
+  }
+  ~ForkGuard() {
+    if (page_ != nullptr) ::munmap(const_cast<unsigned char*>(page_), kPage);
+  }
+  ForkGuard(const ForkGuard&) = delete;
+  ForkGuard& operator=(const ForkGuard&) = delete;
+
+  /// True once in a process forked after the guard was (re)armed.
+  bool forked() const noexcept {
+    if (page_ != nullptr) return *page_ == 0;
+    return ::getpid() != pid_;
+  }
+  /// Arms the guard for the current process.
+  void rearm() noexcept {
+    pid_ = ::getpid();
+    if (page_ != nullptr) *page_ = 1;
+  }
+  /// Process id when last armed.
+  int pid() const noexcept { return static_cast<int>(pid_); }
+
+ private:
+  static constexpr std::size_t kPage = 4096;
+  volatile unsigned char* page_ = nullptr;
+  pid_t pid_;
+};
+
+}  // namespace net
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/net/fork_guard.hpp ----
+
+// ---- begin cachekit/pool.hpp ----
+// Per-server connection pool: at most max connections, shared by all
+// threads; waiting for one is bounded by a deadline. Fork-safe: a pool used
+// in a child process drops every connection its parent opened.
+
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+
+class ConnectionPool;
+
+/// A connection (or the right to open one) taken from a pool; given back
+/// when destroyed. A broken connection is closed instead of returned.
+class PoolLease {
+ public:
+  PoolLease() = default;
+  PoolLease(ConnectionPool* pool, std::unique_ptr<Connection> c) noexcept : pool_(pool), conn_(std::move(c)) {}
+  PoolLease(PoolLease&& o) noexcept : pool_(o.pool_), conn_(std::move(o.conn_)) { o.pool_ = nullptr; }
+  PoolLease& operator=(PoolLease&& o) noexcept {
+    if (this != &o) {
+      give_back();
+      pool_ = o.pool_;
+      conn_ = std::move(o.conn_);
+      o.pool_ = nullptr;
+    }
+    return *this;
+  }
+  PoolLease(const PoolLease&) = delete;
+  PoolLease& operator=(const PoolLease&) = delete;
+  ~PoolLease() { give_back(); }
+
+  /// The connection, or null when the caller must open one (then set()).
+  Connection* get() const noexcept { return conn_.get(); }
+  void set(std::unique_ptr<Connection> c) noexcept { conn_ = std::move(c); }
+  /// Closes the connection now and frees its slot.
+  void discard() noexcept {
+    if (conn_) conn_->mark_broken();
+    give_back();
+  }
+  void give_back() noexcept;
+
+ private:
+  ConnectionPool* pool_ = nullptr;
+  std::unique_ptr<Connection> conn_;
+};
+
+class ConnectionPool {
+ public:
+  explicit ConnectionPool(std::size_t max) : max_(max) {}
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  /// An idle connection, or an empty slot to open one in; waits until the
+  /// deadline for one to free up, then a timeout error.
+  Result<PoolLease> acquire(net::Deadline deadline) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    forget_parent_connections();
+    for (;;) {
+      if (!idle_.empty()) {
+        std::unique_ptr<Connection> c = std::move(idle_.back());
+        idle_.pop_back();
+        return PoolLease(this, std::move(c));
+      }
+      if (open_ < max_) {
+        ++open_;
+        return PoolLease(this, nullptr);
+      }
+      ++waiting_;
+      const auto st = cv_.wait_until(lock, deadline);
+      --waiting_;
+      if (st == std::cv_status::timeout && idle_.empty() && open_ >= max_) {
+        return Error(ErrorKind::timeout, "no pooled connection became free before the timeout");
+      }
+    }
+  }
+
+  /// Like acquire, but never waits: false when the pool is exhausted.
+  bool try_acquire(PoolLease& out) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    forget_parent_connections();
+    if (!idle_.empty()) {
+      std::unique_ptr<Connection> c = std::move(idle_.back());
+      idle_.pop_back();
+      out = PoolLease(this, std::move(c));
+      return true;
+    }
+    if (open_ < max_) {
+      ++open_;
+      out = PoolLease(this, nullptr);
+      return true;
+    }
+    return false;
+  }
+
+  /// Closes every idle connection (the server failed).
+  void close_idle() {
+    std::vector<std::unique_ptr<Connection>> drop;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      drop.swap(idle_);
+      open_ -= drop.size();
+    }
+    cv_.notify_all();
+  }
+
+  /// Connections open now (idle + in use).
+  std::size_t open_count() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return open_;
+  }
+  std::size_t max_size() const noexcept { return max_; }
+  /// The process this pool's connections belong to (for Connection::open).
+  int owner_pid() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    forget_parent_connections();
+    return fork_guard_.pid();
+  }
+
+ private:
+  friend class PoolLease;
+
+  void put_back(std::unique_ptr<Connection> c) noexcept {
+    std::unique_ptr<Connection> drop;
+    bool wake;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (c && c->pid() != fork_guard_.pid()) {
+        // Opened before a fork by the parent: not ours to use or count.
+        drop = std::move(c);
+      } else if (c && !c->broken() && c->idle_clean()) {
+        idle_.push_back(std::move(c));
+      } else {
+        drop = std::move(c);
+        if (open_ > 0) --open_;
+      }
+      wake = waiting_ > 0;
+    }
+    if (wake) cv_.notify_one();
+  }
+
+  // After fork() the child must not touch its parent's sockets: close our
+  // copies of the descriptors (the parent's stay open) and start afresh.
+  void forget_parent_connections() {
+    if (!fork_guard_.forked()) return;
+    fork_guard_.rearm();
+    idle_.clear();
+    open_ = 0;
+  }
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  std::size_t max_;
+  std::size_t open_ = 0;
+  std::size_t waiting_ = 0;
+  net::ForkGuard fork_guard_;
+};
+
+inline void PoolLease::give_back() noexcept {
+  if (pool_ != nullptr) {
+    ConnectionPool* p = pool_;
+    pool_ = nullptr;
+    p->put_back(std::move(conn_));
+  }
+  conn_.reset();
+}
+
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/pool.hpp ----
+
+// ---- begin cachekit/memcached_backend.hpp ----
+// MemcachedBackend: the binary protocol over a pool of connections per
+// server, keys routed by the Ring, retries, dead-server ejection and rejoin.
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <poll.h>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+
+/// A value with its flags and CAS token, as gets() returns it.
+struct Item {
+  std::string value;
+  std::uint32_t flags = 0;
+  std::uint64_t cas = 0;
+};
+
+/// Outcome of a compare-and-swap.
+enum class CasOutcome {
+  stored,     ///< the value was replaced
+  conflict,   ///< the item changed since gets() (CAS mismatch)
+  not_found,  ///< the item is gone
+};
+
+/// A key that set_many could not store: its index in the input, and why.
+struct KeyError {
+  std::size_t index = 0;
+  Error error;
+};
+
+/// Statistics of one server ("stat" command), or why they are missing.
+struct ServerStats {
+  std::string server;
+  bool ok = false;
+  Error error;
+  std::vector<std::pair<std::string, std::string>> stats;
+};
+
+/// Version of one server, or why it is missing.
+struct ServerVersion {
+  std::string server;
+  bool ok = false;
+  Error error;
+  std::string version;
+};
+
+/// Health of one server.
+struct ServerHealth {
+  std::string server;
+  bool up = false;
+  /// The server is currently taken out of the ring after repeated failures.
+  bool marked_dead = false;
+  std::chrono::microseconds latency{0};
+  std::string version;
+  Error error;
+};
+
+/// memcached client over the binary protocol. Safe to share across threads;
+/// connects lazily. A config that does not validate makes every call return
+/// that error.
+class MemcachedBackend final : public Backend {
+ public:
+  using Clock = detail::net::Clock;
+  using Deadline = detail::net::Deadline;
+
+  /// Default configuration (127.0.0.1:11211).
+  MemcachedBackend() : MemcachedBackend(MemcachedBackendConfig{}) {}
+  /// The given configuration; check status() for a configuration error.
+  explicit MemcachedBackend(MemcachedBackendConfig config) : config_(std::move(config)) { init(); }
+  MemcachedBackend(const MemcachedBackend&) = delete;
+  MemcachedBackend& operator=(const MemcachedBackend&) = delete;
+
+  /// Configuration error, if any (then every call fails with it).
+  Result<void> status() const {
+    if (init_error_) return *init_error_;
+    return {};
+  }
+  const MemcachedBackendConfig& config() const noexcept { return config_; }
+  /// "host:port" of every configured server, in configuration order.
+  std::vector<std::string> server_names() const {
+    std::vector<std::string> out;
+    for (const auto& s : servers_) out.push_back(s->name);
+    return out;
+  }
+  /// Index (into server_names()) of the server that holds key now.
+  Result<std::size_t> server_for(std::string_view key) {
+    auto r = route(key, Clock::now());
+    if (!r) return std::move(r).error();
+    return *r;
+  }
+
+  // ---- Backend interface ----
+
+  /// The value under key, or nullopt on a miss.
+  Result<std::optional<std::string>> get(std::string_view key) override {
+    return single<std::optional<std::string>>(
+        "get", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<std::string>> {
+          auto ok = c.request(protocol::Opcode::get, k, {}, {}, 0, d, now);
+          if (!ok) return std::move(ok).error();
+          auto& p = c.parser();
+          const std::uint16_t st = p.header().status;
+          if (st == 0) {
+            Result<std::optional<std::string>> v(p.value());  // the string is built once, in place
+            p.next();
+            return v;
+          }
+          p.next();
+          if (st == static_cast<std::uint16_t>(protocol::Status::key_not_found)) return std::optional<std::string>();
+          return protocol::status_error(st);
+        });
+  }
+
+  /// Stores value (flags 0); ttl <= 0 never expires, > 30 days is clamped.
+  Result<void> set(std::string_view key, std::string_view value, std::chrono::seconds ttl = {}) override {
+    return set(key, value, ttl, 0);
+  }
+  /// Stores value with client flags.
+  Result<void> set(std::string_view key, std::string_view value, std::chrono::seconds ttl, std::uint32_t flags) {
+    auto r = store("set", protocol::Opcode::set, key, value, ttl, flags, 0);
+    if (!r) return std::move(r).error();
+    if (*r != StoreStatus::stored) return Error(ErrorKind::permanent, "item not stored").with_operation("set").with_key(std::string(key));
+    return {};
+  }
+  /// Stores only when absent: true when stored, false when key existed.
+  Result<bool> add(std::string_view key, std::string_view value, std::chrono::seconds ttl) override {
+    return add(key, value, ttl, 0);
+  }
+  Result<bool> add(std::string_view key, std::string_view value, std::chrono::seconds ttl, std::uint32_t flags) {
+    return stored_bool("add", protocol::Opcode::add, key, value, ttl, flags);
+  }
+  /// Stores only when present: true when replaced, false when absent.
+  Result<bool> replace(std::string_view key, std::string_view value, std::chrono::seconds ttl = {},
+                       std::uint32_t flags = 0) {
+    return stored_bool("replace", protocol::Opcode::replace, key, value, ttl, flags);
+  }
+  /// Appends to an existing value: false when the key is absent. Never retried.
+  Result<bool> append(std::string_view key, std::string_view value) {
+    return stored_bool("append", protocol::Opcode::append, key, value, {}, 0);
+  }
+  /// Prepends to an existing value: false when the key is absent. Never retried.
+  Result<bool> prepend(std::string_view key, std::string_view value) {
+    return stored_bool("prepend", protocol::Opcode::prepend, key, value, {}, 0);
+  }
+  /// Replaces the value only if its CAS token still equals cas.
+  Result<CasOutcome> cas(std::string_view key, std::string_view value, std::uint64_t cas_token,
+                         std::chrono::seconds ttl = {}, std::uint32_t flags = 0) {
+    auto r = store("cas", protocol::Opcode::set, key, value, ttl, flags, cas_token == 0 ? 1 : cas_token);
+    if (!r) return std::move(r).error();
+    switch (*r) {
+      case StoreStatus::stored: return CasOutcome::stored;
+      case StoreStatus::exists: return CasOutcome::conflict;
+      default: return CasOutcome::not_found;
+    }
+  }
+  /// Value, flags and CAS token, or nullopt on a miss.
+  Result<std::optional<Item>> gets(std::string_view key) {
+    return single<std::optional<Item>>(
+        "gets", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<Item>> {
+          auto ok = c.request(protocol::Opcode::get, k, {}, {}, 0, d, now);
+          if (!ok) return std::move(ok).error();
+          auto& p = c.parser();
+          const std::uint16_t st = p.header().status;
+          if (st == 0) {
+            Item it{p.take_value(), p.flags(), p.header().cas};
+            p.next();
+            return std::optional<Item>(std::move(it));
+          }
+          p.next();
+          if (st == static_cast<std::uint16_t>(protocol::Status::key_not_found)) return std::optional<Item>();
+          return protocol::status_error(st);
+        });
+  }
+  /// Removes key: true when it existed.
+  Result<bool> remove(std::string_view key) override {
+    return single<bool>("delete", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
+      return status_bool(c.request(protocol::Opcode::del, k, {}, {}, 0, d, now), c, protocol::Status::key_not_found);
+    });
+  }
+  /// Whether key is present (its value is read and dropped).
+  Result<bool> exists(std::string_view key) override {
+    return single<bool>("exists", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
+      return status_bool(c.request(protocol::Opcode::get, k, {}, {}, 0, d, now), c, protocol::Status::key_not_found);
+    });
+  }
+  /// Sets a new TTL: true when key existed.
+  Result<bool> touch(std::string_view key, std::chrono::seconds ttl) override {
+    const std::uint32_t exp = detail::normalize_ttl(ttl);
+    return single<bool>("touch", key, true, [exp](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
+      char ex[4];
+      return status_bool(c.request(protocol::Opcode::touch, k, protocol::expiry_extras(ex, exp), {}, 0, d, now), c,
+                         protocol::Status::key_not_found);
+    });
+  }
+  /// Reads the value and sets a new TTL in one round trip.
+  Result<std::optional<std::string>> get_and_touch(std::string_view key, std::chrono::seconds ttl) {
+    const std::uint32_t exp = detail::normalize_ttl(ttl);
+    return single<std::optional<std::string>>(
+        "get_and_touch", key, true,
+        [exp](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<std::string>> {
+          char ex[4];
+          auto ok = c.request(protocol::Opcode::gat, k, protocol::expiry_extras(ex, exp), {}, 0, d, now);
+          if (!ok) return std::move(ok).error();
+          auto& p = c.parser();
+          const std::uint16_t st = p.header().status;
+          if (st == 0) {
+            std::optional<std::string> v(p.take_value());
+            p.next();
+            return v;
+          }
+          p.next();
+          if (st == static_cast<std::uint16_t>(protocol::Status::key_not_found)) return std::optional<std::string>();
+          return protocol::status_error(st);
+        });
+  }
+  /// Adds delta; with an initial value a missing key is created with it
+  /// (and ttl), else a missing key gives nullopt. Never retried once sent.
+  Result<std::optional<std::uint64_t>> incr(std::string_view key, std::uint64_t delta,
+                                            std::optional<std::uint64_t> initial = std::nullopt,
+                                            std::chrono::seconds ttl = {}) {
+    return counter("incr", protocol::Opcode::increment, key, delta, initial, ttl);
+  }
+  /// Subtracts delta (memcached stops at 0); as incr otherwise.
+  Result<std::optional<std::uint64_t>> decr(std::string_view key, std::uint64_t delta,
+                                            std::optional<std::uint64_t> initial = std::nullopt,
+                                            std::chrono::seconds ttl = {}) {
+    return counter("decr", protocol::Opcode::decrement, key, delta, initial, ttl);
+  }
+
+  /// Values for keys, aligned with keys (nullopt = miss). One pipelined
+  /// round trip per server, all servers in flight at once.
+  template <class Keys>
+  Result<std::vector<std::optional<std::string>>> get_many(const Keys& keys) {
+    std::vector<std::string_view> views;
+    views.reserve(static_cast<std::size_t>(std::distance(std::begin(keys), std::end(keys))));
+    for (const auto& k : keys) views.emplace_back(k);
+    return get_many(views.data(), views.size());
+  }
+  /// get_many over an array of keys.
+  Result<std::vector<std::optional<std::string>>> get_many(const std::string_view* keys, std::size_t n) {
+    return get_many_impl(keys, n);
+  }
+  Result<std::vector<std::optional<std::string>>> get_many(std::initializer_list<std::string_view> keys) {
+    return get_many_impl(keys.begin(), keys.size());
+  }
+
+  /// Stores every (key, value) pair with quiet sets, pipelined per server.
+  /// Returns the keys that failed (empty when all were stored).
+  template <class Items>
+  Result<std::vector<KeyError>> set_many(const Items& items, std::chrono::seconds ttl = {}, std::uint32_t flags = 0) {
+    std::vector<std::pair<std::string_view, std::string_view>> views;
+    for (const auto& kv : items) views.emplace_back(std::string_view(kv.first), std::string_view(kv.second));
+    return set_many_impl(views.data(), views.size(), ttl, flags);
+  }
+
+  /// Invalidates every item on every server (after delay when given).
+  Result<void> flush_all(std::chrono::seconds delay = {}) {
+    if (init_error_) return *init_error_;
+    const std::uint32_t exp = detail::normalize_ttl(delay);
+    for (std::size_t i = 0; i < servers_.size(); ++i) {
+      auto r = on_server<bool>(i, "flush_all", Clock::now() + config_.connect_timeout + config_.timeout,
+                               [exp](detail::Connection& c, Deadline d) -> Result<bool> {
+                                 char ex[4];
+                                 return status_bool(c.request(protocol::Opcode::flush, {}, protocol::expiry_extras(ex, exp), {}, 0,
+                                                              d, Clock::now()),
+                                                    c, protocol::Status::ok);
+                               });
+      if (!r) return std::move(r).error();
+    }
+    return {};
+  }
+
+  /// Version string of every server.
+  std::vector<ServerVersion> version() {
+    std::vector<ServerVersion> out;
+    for (std::size_t i = 0; i < servers_.size(); ++i) {
+      ServerVersion v;
+      v.server = servers_[i]->name;
+      auto r = server_version(i, Clock::now() + config_.connect_timeout + config_.timeout);
+      if (r) {
+        v.ok = true;
+        v.version = std::move(*r);
+      } else {
+        v.error = std::move(r).error();
+      }
+      out.push_back(std::move(v));
+    }
+    return out;
+  }
+
+  /// "stat" output of every server; group selects a stats group ("slabs", "items", ...), empty for general.
+  std::vector<ServerStats> stats(std::string_view group = {}) {
+    std::vector<ServerStats> out;
+    for (std::size_t i = 0; i < servers_.size(); ++i) {
+      ServerStats s;
+      s.server = servers_[i]->name;
+      std::vector<std::pair<std::string, std::string>> kv;
+      auto r = on_server<bool>(i, "stats", Clock::now() + config_.connect_timeout + config_.timeout,
+                               [&](detail::Connection& c, Deadline d) -> Result<bool> {
+                                 const std::uint32_t opaque = c.take_opaques();
+                                 protocol::encode_request(c.out(), protocol::Opcode::stat, group, {}, {}, opaque);
+                                 auto sent = c.flush(d);
+                                 if (!sent) return std::move(sent).error();
+                                 for (;;) {
+                                   auto got = c.read_response(d);
+                                   if (!got) return std::move(got).error();
+                                   auto ok = c.check_reply(protocol::Opcode::stat, opaque);
+                                   if (!ok) return std::move(ok).error();
+                                   auto& p = c.parser();
+                                   const std::uint16_t st = p.header().status;
+                                   if (st != 0) {
+                                     p.next();
+                                     // The server ends the stream after an error reply.
+                                     return protocol::status_error(st);
+                                   }
+                                   if (p.key().empty()) {
+                                     p.next();
+                                     return true;
+                                   }
+                                   kv.emplace_back(std::string(p.key()), std::string(p.value()));
+                                   p.next();
+                                 }
+                               });
+      if (r) {
+        s.ok = true;
+        s.stats = std::move(kv);
+      } else {
+        s.error = std::move(r).error();
+      }
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+  /// Contacts every server (also those marked dead) and reports each one:
+  /// up or down, round-trip latency and version. Each server is bounded by
+  /// connect_timeout + timeout.
+  std::vector<ServerHealth> health_check() {
+    std::vector<ServerHealth> out;
+    const auto now = Clock::now();
+    for (std::size_t i = 0; i < servers_.size(); ++i) {
+      ServerHealth h;
+      h.server = servers_[i]->name;
+      const auto dead = servers_[i]->dead_until.load(std::memory_order_acquire);
+      h.marked_dead = dead != 0 && Clock::time_point(Clock::duration(dead)) > now;
+      if (init_error_) {
+        h.error = *init_error_;
+        out.push_back(std::move(h));
+        continue;
+      }
+      const auto t0 = Clock::now();
+      auto r = server_version(i, t0 + config_.connect_timeout + config_.timeout);
+      h.latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0);
+      if (r) {
+        h.up = true;
+        h.version = std::move(*r);
+      } else {
+        h.error = std::move(r).error();
+      }
+      out.push_back(std::move(h));
+    }
+    return out;
+  }
+
+  /// Connections currently open to server i (for tests and monitoring).
+  std::size_t open_connections(std::size_t i) { return servers_[i]->pool.open_count(); }
+  /// Whether server i is currently taken out of the ring.
+  bool server_marked_dead(std::size_t i) const {
+    const auto dead = servers_[i]->dead_until.load(std::memory_order_acquire);
+    return dead != 0 && Clock::time_point(Clock::duration(dead)) > Clock::now();
+  }
+
+ private:
+  enum class StoreStatus { stored, not_stored, exists, not_found };
+
+  struct Server {
+    Server(ServerSpec s, std::size_t pool_size) : spec(std::move(s)), name(spec.to_string()), pool(pool_size) {}
+    ServerSpec spec;
+    std::string name;
+    detail::ConnectionPool pool;
+    std::atomic<int> failures{0};
+    /// Clock ticks until which the server is dead; 0 when alive.
+    std::atomic<Clock::rep> dead_until{0};
+  };
+
+  /// The ring over the servers that are alive, with indices mapped back.
+  struct LiveRing {
+    std::optional<Ring> ring;
+    std::vector<std::size_t> to_server;
+  };
+
+  /// Key with prefix, validated; in a stack buffer when there is a prefix
+  /// (no allocation), else the caller's bytes.
+  struct FullKey {
+    char buf[CACHEKIT_MAX_KEY_LENGTH];
+    const char* data = buf;
+    std::size_t len = 0;
+    std::string_view view() const noexcept { return std::string_view(data, len); }
+  };
+
+  void init() {
+    auto ok = config_.validate();
+    if (!ok) {
+      init_error_ = std::move(ok).error();
+      return;
+    }
+    std::vector<ServerSpec> specs;
+    for (const auto& s : config_.servers) specs.push_back(*ServerSpec::parse(s));
+    for (const auto& s : specs) servers_.push_back(std::make_unique<Server>(s, config_.max_pool_size));
+    auto ring = Ring::build(specs, config_.distribution);
+    full_ring_.emplace(std::move(*ring));
+  }
+
+  /// Why key (with key_prefix) is not a valid memcached key, or null.
+  const char* key_problem(std::string_view key) const noexcept {
+    if (key.empty()) return "empty key";
+    if (config_.key_prefix.size() + key.size() > CACHEKIT_MAX_KEY_LENGTH) return "key longer than 250 bytes (with key_prefix)";
+    const auto* p = reinterpret_cast<const unsigned char*>(key.data());
+    for (std::size_t i = 0, n = key.size(); i < n; ++i) {
+      if (p[i] <= 0x20 || p[i] == 0x7f) return "key contains whitespace or a control character";
+    }
+    return nullptr;
+  }
+
+  Result<void> make_key(std::string_view key, FullKey& out) const {
+    if (const char* why = key_problem(key)) return Error(ErrorKind::permanent, why);
+    const std::string& prefix = config_.key_prefix;
+    if (prefix.empty()) {
+      out.data = key.data();
+    } else {
+      std::memcpy(out.buf, prefix.data(), prefix.size());
+      std::memcpy(out.buf + prefix.size(), key.data(), key.size());
+    }
+    out.len = prefix.size() + key.size();
+    return {};
+  }
+
+  Deadline call_deadline(Deadline start) const noexcept {
+    return start + config_.connect_timeout + (config_.retry_attempts + 1) * config_.timeout;
+  }
+
+  // ---- routing and failover ----
+
+  /// Server for key (hashed without key_prefix, as libmemcached and
+  /// pymemcache do), skipping dead servers.
+  Result<std::size_t> route(std::string_view key, Clock::time_point now) {
+    if (init_error_) return *init_error_;
+    if (dead_count_.load(std::memory_order_acquire) == 0) return full_ring_->server_for(key);
+    revive_due(now);
+    std::shared_ptr<const LiveRing> live;
+    {
+      std::lock_guard<std::mutex> lock(routing_mutex_);
+      live = live_;
+    }
+    if (!live) return full_ring_->server_for(key);
+    if (!live->ring) return Error(ErrorKind::transient, "every server is marked dead");
+    return live->to_server[live->ring->server_for(key)];
+  }
+
+  bool is_dead(const Server& s, Clock::time_point now) const noexcept {
+    const auto d = s.dead_until.load(std::memory_order_acquire);
+    return d != 0 && now.time_since_epoch().count() < d;
+  }
+
+  void rebuild_live_ring_locked() {
+    if (dead_count_.load(std::memory_order_acquire) == 0 || !config_.remove_failed_servers) {
+      live_.reset();
+      return;
+    }
+    auto lr = std::make_shared<LiveRing>();
+    std::vector<ServerSpec> specs;
+    for (std::size_t i = 0; i < servers_.size(); ++i) {
+      if (servers_[i]->dead_until.load(std::memory_order_acquire) == 0) {
+        specs.push_back(servers_[i]->spec);
+        lr->to_server.push_back(i);
+      }
+    }
+    if (!specs.empty()) {
+      auto r = Ring::build(std::move(specs), config_.distribution);
+      if (r) lr->ring.emplace(std::move(*r));
+    }
+    live_ = std::move(lr);
+  }
+
+  void revive_due(Clock::time_point now) {
+    bool any = false;
+    for (auto& s : servers_) {
+      const auto d = s->dead_until.load(std::memory_order_acquire);
+      if (d != 0 && now.time_since_epoch().count() >= d) any = true;
+    }
+    if (!any) return;
+    std::lock_guard<std::mutex> lock(routing_mutex_);
+    bool changed = false;
+    for (auto& s : servers_) {
+      auto d = s->dead_until.load(std::memory_order_acquire);
+      if (d != 0 && now.time_since_epoch().count() >= d && s->dead_until.compare_exchange_strong(d, 0)) {
+        // On probation: one more failure sends it back out.
+        s->failures.store(config_.server_failure_limit - 1, std::memory_order_release);
+        dead_count_.fetch_sub(1, std::memory_order_acq_rel);
+        changed = true;
+      }
+    }
+    if (changed) rebuild_live_ring_locked();
+  }
+
+  void record_failure(Server& s) {
+    const int f = s.failures.fetch_add(1, std::memory_order_acq_rel) + 1;
+    if (f < config_.server_failure_limit) return;
+    std::lock_guard<std::mutex> lock(routing_mutex_);
+    if (s.dead_until.load(std::memory_order_acquire) != 0) return;
+    const auto until = Clock::now() + config_.dead_timeout;
+    s.dead_until.store(until.time_since_epoch().count(), std::memory_order_release);
+    dead_count_.fetch_add(1, std::memory_order_acq_rel);
+    rebuild_live_ring_locked();
+    s.pool.close_idle();
+  }
+
+  static void record_success(Server& s) noexcept {
+    if (s.failures.load(std::memory_order_relaxed) != 0) s.failures.store(0, std::memory_order_relaxed);
+  }
+
+  /// Where getting a connection failed.
+  enum class Stage { pool, connect };
+
+  /// A pooled connection to server s, opening one when needed. now is
+  /// the caller's current time; fresh is set when the connection was taken
+  /// idle without waiting (so the caller's clock reading is still current).
+  Result<detail::PoolLease> connection(Server& s, Clock::time_point now, Deadline call_end, Stage& failed_at,
+                                       bool& fresh) {
+    const Deadline io_end = std::min(now + config_.timeout, call_end);
+    failed_at = Stage::pool;
+    fresh = false;
+    auto lease = s.pool.acquire(io_end);
+    if (!lease) return std::move(lease).error();
+    detail::Connection* c = lease->get();
+    if (c != nullptr) {
+      // A connection idle for a while may have been closed by the server.
+      if (now - c->last_used() <= std::chrono::seconds(1)) {
+        fresh = true;
+        return lease;
+      }
+      if (!detail::net::idle_connection_broken(c->fd())) return lease;
+      c->mark_broken();
+      lease->set(nullptr);
+    }
+    failed_at = Stage::connect;
+    now = Clock::now();
+    const Deadline conn_end = std::min(now + config_.connect_timeout, call_end);
+    auto opened = detail::Connection::open(s.spec.host, s.spec.port, conn_end, std::min(now + config_.timeout, call_end),
+                                           config_.username, config_.password, s.pool.owner_pid());
+    if (!opened) return std::move(opened).error();
+    lease->set(std::move(*opened));
+    return lease;
+  }
+
+  Error decorate(Error e, const char* op, std::string_view key, const Server* s) const {
+    e.with_operation(op);
+    if (!key.empty()) e.with_key(std::string(key));
+    if (s != nullptr) e.with_server(s->name);
+    return e;
+  }
+
+  static bool retryable_kind(ErrorKind k) noexcept { return k == ErrorKind::transient || k == ErrorKind::timeout; }
+  static bool server_fault(ErrorKind k) noexcept {
+    return k == ErrorKind::transient || k == ErrorKind::timeout || k == ErrorKind::unknown;
+  }
+
+  /// Runs fn(connection, key, deadline) for one key with routing, retries
+  /// and failover. idempotent=false: never retried once a byte was sent.
+  template <class T, class Fn>
+  Result<T> single(const char* op, std::string_view key, bool idempotent, Fn&& fn) {
+    FullKey fk;
+    auto valid = make_key(key, fk);
+    if (!valid) return decorate(std::move(valid).error(), op, key, nullptr);
+    if (init_error_) return decorate(*init_error_, op, key, nullptr);
+    const auto start = Clock::now();
+    const Deadline end = call_deadline(start);
+    for (int attempt = 0;; ++attempt) {
+      const auto now = attempt == 0 ? start : Clock::now();
+      auto idx = route(key, now);
+      if (!idx) return decorate(std::move(idx).error(), op, key, nullptr);
+      Server& s = *servers_[*idx];
+      if (!config_.remove_failed_servers && is_dead(s, now)) {
+        return decorate(Error(ErrorKind::transient, "server is marked dead"), op, key, &s);
+      }
+      bool sent_nothing = false;
+      std::optional<Error> failure;
+      {
+        Stage stage = Stage::pool;
+        bool fresh = false;
+        auto lease = connection(s, now, end, stage, fresh);
+        if (lease) {
+          detail::Connection& c = *lease->get();
+          const auto t = fresh ? now : Clock::now();
+          auto r = fn(c, fk.view(), std::min(t + config_.timeout, end), t);
+          if (r) {
+            c.touch_used(t);
+            record_success(s);
+            return r;
+          }
+          if (!c.broken()) {
+            c.touch_used(t);
+            record_success(s);
+            return decorate(std::move(r).error(), op, key, &s);
+          }
+          failure.emplace(std::move(r).error());
+        } else {
+          // An exhausted pool is not the server's fault and is not retried.
+          if (stage == Stage::pool) return decorate(std::move(lease).error(), op, key, &s);
+          failure.emplace(std::move(lease).error());
+          sent_nothing = true;
+        }
+      }
+      Error& err = *failure;
+      if (err.kind() == ErrorKind::authentication || err.kind() == ErrorKind::permanent) {
+        return decorate(std::move(err), op, key, &s);
+      }
+      if (server_fault(err.kind())) record_failure(s);
+      const bool may_retry = retryable_kind(err.kind()) && (idempotent || sent_nothing);
+      if (!may_retry || attempt >= config_.retry_attempts || Clock::now() >= end) {
+        return decorate(std::move(err), op, key, &s);
+      }
+    }
+  }
+
+  /// Runs fn on server i directly (no routing, no retries): admin commands.
+  template <class T, class Fn>
+  Result<T> on_server(std::size_t i, const char* op, Deadline end, Fn&& fn) {
+    if (init_error_) return decorate(*init_error_, op, {}, nullptr);
+    Server& s = *servers_[i];
+    Stage stage = Stage::pool;
+    bool fresh = false;
+    auto lease = connection(s, Clock::now(), end, stage, fresh);
+    if (!lease) return decorate(std::move(lease).error(), op, {}, &s);
+    detail::Connection& c = *lease->get();
+    auto r = fn(c, std::min(Clock::now() + config_.timeout, end));
+    c.touch_used(Clock::now());
+    if (!r) return decorate(std::move(r).error(), op, {}, &s);
+    return r;
+  }
+
+  Result<std::string> server_version(std::size_t i, Deadline end) {
+    return on_server<std::string>(i, "version", end, [](detail::Connection& c, Deadline d) -> Result<std::string> {
+      auto ok = c.request(protocol::Opcode::version, {}, {}, {}, 0, d, Clock::now());
+      if (!ok) return std::move(ok).error();
+      auto& p = c.parser();
+      const std::uint16_t st = p.header().status;
+      std::string v(p.value());
+      p.next();
+      if (st != 0) return protocol::status_error(st);
+      return v;
+    });
+  }
+
+  /// After a request: true on ok, false on the given "negative" status,
+  /// else the status error.
+  static Result<bool> status_bool(Result<void> sent, detail::Connection& c, protocol::Status negative) {
+    if (!sent) return std::move(sent).error();
+    auto& p = c.parser();
+    const std::uint16_t st = p.header().status;
+    p.next();
+    if (st == 0) return true;
+    if (st == static_cast<std::uint16_t>(negative)) return false;
+    return protocol::status_error(st);
+  }
+
+  Result<void> check_value(std::string_view value) const {
+    if (config_.max_item_size_bytes != 0 && value.size() > config_.max_item_size_bytes) {
+      return Error(ErrorKind::permanent, "value of " + std::to_string(value.size()) + " bytes exceeds max_item_size_bytes (" +
+                                             std::to_string(config_.max_item_size_bytes) + ")");
+    }
+    if (value.size() > 0xffffffffu - CACHEKIT_MAX_KEY_LENGTH - 8) return Error(ErrorKind::permanent, "value too large");
+    return {};
+  }
+
+  Result<StoreStatus> store(const char* op, protocol::Opcode opcode, std::string_view key, std::string_view value,
+                            std::chrono::seconds ttl, std::uint32_t flags, std::uint64_t cas_token) {
+    auto ok = check_value(value);
+    if (!ok) return decorate(std::move(ok).error(), op, key, nullptr);
+    const std::uint32_t exp = detail::normalize_ttl(ttl);
+    const bool has_extras = opcode != protocol::Opcode::append && opcode != protocol::Opcode::prepend;
+    const bool idempotent = has_extras;
+    return single<StoreStatus>(
+        op, key, idempotent,
+        [&](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<StoreStatus> {
+          char ex[8];
+          const std::string_view extras = has_extras ? protocol::store_extras(ex, flags, exp) : std::string_view();
+          auto rt = c.request(opcode, k, extras, value, cas_token, d, now);
+          if (!rt) return std::move(rt).error();
+          auto& p = c.parser();
+          const std::uint16_t st = p.header().status;
+          p.next();
+          switch (static_cast<protocol::Status>(st)) {
+            case protocol::Status::ok: return StoreStatus::stored;
+            case protocol::Status::not_stored: return StoreStatus::not_stored;
+            case protocol::Status::key_exists: return StoreStatus::exists;
+            case protocol::Status::key_not_found: return StoreStatus::not_found;
+            default: return protocol::status_error(st);
+          }
+        });
+  }
+
+  Result<bool> stored_bool(const char* op, protocol::Opcode opcode, std::string_view key, std::string_view value,
+                           std::chrono::seconds ttl, std::uint32_t flags) {
+    auto r = store(op, opcode, key, value, ttl, flags, 0);
+    if (!r) return std::move(r).error();
+    return *r == StoreStatus::stored;
+  }
+
+  Result<std::optional<std::uint64_t>> counter(const char* op, protocol::Opcode opcode, std::string_view key,
+                                               std::uint64_t delta, std::optional<std::uint64_t> initial,
+                                               std::chrono::seconds ttl) {
+    const std::uint32_t exp = detail::normalize_ttl(ttl);
+    return single<std::optional<std::uint64_t>>(
+        op, key, false,
+        [&](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<std::uint64_t>> {
+          char ex[20];
+          auto rt = c.request(opcode, k, protocol::counter_extras(ex, delta, initial.value_or(0), initial.has_value(), exp),
+                              {}, 0, d, now);
+          if (!rt) return std::move(rt).error();
+          auto& p = c.parser();
+          const std::uint16_t st = p.header().status;
+          if (st == 0) {
+            const std::string_view v = p.value();
+            if (v.size() != 8) return c.protocol_failure("counter reply is not 8 bytes");
+            const auto n = protocol::detail::get64(reinterpret_cast<const unsigned char*>(v.data()));
+            p.next();
+            return std::optional<std::uint64_t>(n);
+          }
+          p.next();
+          if (st == static_cast<std::uint16_t>(protocol::Status::key_not_found)) return std::optional<std::uint64_t>();
+          return protocol::status_error(st);
+        });
+  }
+
+  // ---- pipelines over many connections (get_many, set_many) ----
+
+  /// One pipeline on one connection: requests for keys[idx...] then a NOOP.
+  struct Job {
+    std::size_t server = 0;
+    std::vector<std::uint32_t> keys;  // indices into the caller's arrays
+    detail::PoolLease lease;
+    std::uint32_t noop_opaque = 0;
+    bool done = false;
+    bool failed = false;
+    Error error;
+  };
+
+  /// Splits the pending key indices into jobs per server (large batches
+  /// over several pooled connections) and acquires their connections.
+  void plan_jobs(const std::vector<std::uint32_t>& pending, const std::vector<std::size_t>& server_of,
+                 std::vector<Job>& jobs) {
+    std::vector<std::vector<std::uint32_t>> by_server(servers_.size());
+    if (servers_.size() == 1) {
+      by_server[0] = pending;
+    } else {
+      std::vector<std::size_t> count(servers_.size(), 0);
+      for (auto i : pending) ++count[server_of[i]];
+      for (std::size_t s = 0; s < count.size(); ++s) by_server[s].reserve(count[s]);
+      for (auto i : pending) by_server[server_of[i]].push_back(i);
+    }
+    for (std::size_t s = 0; s < by_server.size(); ++s) {
+      auto& ks = by_server[s];
+      if (ks.empty()) continue;
+      const std::size_t chunk = config_.pipeline_chunk_keys;
+      std::size_t parts = (ks.size() + chunk - 1) / chunk;
+      parts = std::max<std::size_t>(1, std::min(parts, config_.max_pool_size));
+      const std::size_t per = (ks.size() + parts - 1) / parts;
+      for (std::size_t off = 0; off < ks.size(); off += per) {
+        Job j;
+        j.server = s;
+        j.keys.assign(ks.begin() + static_cast<std::ptrdiff_t>(off),
+                      ks.begin() + static_cast<std::ptrdiff_t>(std::min(ks.size(), off + per)));
+        jobs.push_back(std::move(j));
+      }
+    }
+  }
+
+  /// Opens or takes connections for jobs: the first per server may wait,
+  /// extra ones only if free now (else merged into the server's first job).
+  void connect_jobs(std::vector<Job>& jobs, Deadline end) {
+    std::vector<std::size_t> first_of(servers_.size(), static_cast<std::size_t>(-1));
+    for (std::size_t j = 0; j < jobs.size(); ++j) {
+      Job& job = jobs[j];
+      Server& s = *servers_[job.server];
+      if (first_of[job.server] != static_cast<std::size_t>(-1)) {
+        Job& first = jobs[first_of[job.server]];
+        if (first.failed || !s.pool.try_acquire(job.lease)) {
+          first.keys.insert(first.keys.end(), job.keys.begin(), job.keys.end());
+          job.keys.clear();
+          job.done = true;
+          continue;
+        }
+        if (job.lease.get() == nullptr) {
+          const auto now = Clock::now();
+          auto opened = detail::Connection::open(s.spec.host, s.spec.port, std::min(now + config_.connect_timeout, end),
+                                                 std::min(now + config_.timeout, end), config_.username, config_.password, s.pool.owner_pid());
+          if (!opened) {
+            job.lease.discard();
+            first.keys.insert(first.keys.end(), job.keys.begin(), job.keys.end());
+            job.keys.clear();
+            job.done = true;
+            continue;
+          }
+          job.lease.set(std::move(*opened));
+        }
+        continue;
+      }
+      first_of[job.server] = j;
+      Stage stage = Stage::pool;
+      bool fresh = false;
+      auto lease = connection(s, Clock::now(), end, stage, fresh);
+      if (!lease) {
+        job.failed = true;
+        job.done = true;
+        job.error = std::move(lease).error();
+        continue;
+      }
+      job.lease = std::move(*lease);
+    }
+  }
+
+  /// Drives every job's connection at once: sends what each socket takes,
+  /// reads what each has, hands complete replies to on_reply(job, parser)
+  /// until each job's NOOP arrives or the deadline passes. When one job is
+  /// left with everything sent, it waits in a blocking read (no poll).
+  template <class OnReply>
+  void run_jobs(std::vector<Job>& jobs, Deadline deadline, OnReply&& on_reply) {
+    auto fail = [&](Job& j, Error e) {
+      j.failed = true;
+      j.done = true;
+      j.error = std::move(e);
+      if (j.lease.get() != nullptr) j.lease.get()->mark_broken();
+    };
+    // Parses everything buffered on j's connection.
+    auto consume = [&](Job& j) {
+      detail::Connection& c = *j.lease.get();
+      while (!j.done && c.has_buffered()) {
+        auto complete = c.parse_buffered();
+        if (!complete) return fail(j, std::move(complete).error());
+        if (!*complete) return;
+        auto verdict = on_reply(j, c.parser());
+        c.parser().next();
+        if (!verdict) return fail(j, c.protocol_failure(verdict.error().message().c_str()));
+        if (*verdict) {
+          j.done = true;
+          if (c.has_buffered()) fail(j, c.protocol_failure("unexpected bytes after the last reply"));
+        }
+      }
+    };
+    std::vector<pollfd> fds;
+    std::vector<std::size_t> fd_job;
+    std::vector<char> readable(jobs.size(), 0);
+    for (;;) {
+      fds.clear();
+      fd_job.clear();
+      for (std::size_t i = 0; i < jobs.size(); ++i) {
+        Job& j = jobs[i];
+        if (j.done) continue;
+        detail::Connection& c = *j.lease.get();
+        if (c.pending() > 0) {
+          auto sent = c.send_some();
+          if (!sent) {
+            fail(j, std::move(sent).error());
+            continue;
+          }
+        }
+        if (readable[i]) {
+          readable[i] = 0;
+          auto more = c.recv_available();
+          if (!more) {
+            fail(j, std::move(more).error());
+            continue;
+          }
+          consume(j);
+          if (j.done) continue;
+        }
+        fds.push_back(pollfd{c.fd(), static_cast<short>(POLLIN | (c.pending() > 0 ? POLLOUT : 0)), 0});
+        fd_job.push_back(i);
+      }
+      if (fds.empty()) return;
+      if (fds.size() == 1 && jobs[fd_job[0]].lease.get()->pending() == 0) {
+        Job& j = jobs[fd_job[0]];
+        detail::Connection& c = *j.lease.get();
+        while (!j.done) {
+          auto got = c.fill(deadline, Clock::now());
+          if (!got) return fail(j, std::move(got).error());
+          consume(j);
+        }
+        return;
+      }
+      auto ready = detail::net::wait_many(fds.data(), fds.size(), deadline);
+      if (!ready || *ready == 0) {
+        Error e = ready ? Error(ErrorKind::timeout, "no complete reply before the timeout") : std::move(ready).error();
+        for (auto i : fd_job) fail(jobs[i], e);
+        return;
+      }
+      for (std::size_t k = 0; k < fds.size(); ++k) {
+        if (fds[k].revents & (POLLIN | POLLERR | POLLHUP)) readable[fd_job[k]] = 1;
+      }
+    }
+  }
+
+  Result<std::vector<std::optional<std::string>>> get_many_impl(const std::string_view* keys, std::size_t n) {
+    const char* const op = "get_many";
+    if (init_error_) return decorate(*init_error_, op, {}, nullptr);
+    std::vector<std::optional<std::string>> results(n);
+    if (n == 0) return results;
+    if (n > 0x7ffffff0u) return decorate(Error(ErrorKind::permanent, "too many keys"), op, {}, nullptr);
+    // Full keys (prefix + key) packed into one buffer.
+    const std::string& prefix = config_.key_prefix;
+    std::string packed;
+    std::vector<std::uint32_t> offset(n + 1, 0);
+    if (!prefix.empty()) packed.reserve(n * (prefix.size() + 16));
+    for (std::size_t i = 0; i < n; ++i) {
+      FullKey fk;
+      auto ok = make_key(keys[i], fk);
+      if (!ok) return decorate(std::move(ok).error(), op, keys[i], nullptr);
+      if (!prefix.empty()) {
+        packed.append(fk.data, fk.len);
+        offset[i + 1] = static_cast<std::uint32_t>(packed.size());
+      }
+    }
+    auto full_key = [&](std::size_t i) -> std::string_view {
+      if (prefix.empty()) return keys[i];
+      return std::string_view(packed.data() + offset[i], offset[i + 1] - offset[i]);
+    };
+
+    const auto start = Clock::now();
+    const Deadline end = call_deadline(start);
+    std::vector<std::uint32_t> pending(n);
+    for (std::size_t i = 0; i < n; ++i) pending[i] = static_cast<std::uint32_t>(i);
+    std::vector<std::size_t> server_of(n);
+    for (int attempt = 0;; ++attempt) {
+      auto routed = route_many(keys, pending, server_of, attempt == 0 ? start : Clock::now());
+      if (!routed) return decorate(std::move(routed).error(), op, {}, nullptr);
+      std::vector<Job> jobs;
+      plan_jobs(pending, server_of, jobs);
+      connect_jobs(jobs, end);
+      for (auto& j : jobs) {
+        if (j.done) continue;
+        detail::Connection& c = *j.lease.get();
+        const std::uint32_t base = c.take_opaques(static_cast<std::uint32_t>(j.keys.size() + 1));
+        std::string& out = c.out();
+        out.reserve(out.size() + j.keys.size() * (protocol::kHeaderSize + 32) + protocol::kHeaderSize);
+        char head[protocol::kHeaderSize + CACHEKIT_MAX_KEY_LENGTH];
+        for (std::size_t k = 0; k < j.keys.size(); ++k) {
+          out.append(head, protocol::encode_head(head, protocol::Opcode::getkq, full_key(j.keys[k]), {}, 0,
+                                                 base + static_cast<std::uint32_t>(k)));
+        }
+        j.noop_opaque = base + static_cast<std::uint32_t>(j.keys.size());
+        protocol::encode_request(c.out(), protocol::Opcode::noop, {}, {}, {}, j.noop_opaque);
+      }
+      const Deadline io_end = std::min(Clock::now() + config_.timeout, end);
+      run_jobs(jobs, io_end, [&](Job& j, protocol::ResponseParser& p) -> Result<bool> {
+        const auto& h = p.header();
+        if (h.opaque == j.noop_opaque) {
+          if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::noop)) return Error(ErrorKind::unknown, "reply opcode does not match the request");
+          return true;
+        }
+        const std::uint32_t base = j.noop_opaque - static_cast<std::uint32_t>(j.keys.size());
+        if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::getkq) || h.opaque < base || h.opaque >= j.noop_opaque) {
+          return Error(ErrorKind::unknown, "reply to a request that was not sent");
+        }
+        const std::uint32_t idx = j.keys[h.opaque - base];
+        if (p.key() != full_key(idx)) return Error(ErrorKind::unknown, "reply key does not match the request");
+        if (h.status == 0) results[idx].emplace(p.value());
+        return false;
+      });
+      // Finish: give back healthy connections, collect failed keys.
+      pending.clear();
+      Error last;
+      const Server* last_server = nullptr;
+      for (auto& j : jobs) {
+        Server& s = *servers_[j.server];
+        if (j.failed) {
+          last = j.error;
+          last_server = &s;
+          if (server_fault(j.error.kind())) record_failure(s);
+          for (auto k : j.keys) {
+            results[k].reset();
+            pending.push_back(k);
+          }
+          j.lease.discard();
+        } else if (j.lease.get() != nullptr) {
+          j.lease.get()->touch_used(start);
+          record_success(s);
+        }
+      }
+      if (pending.empty()) return results;
+      if (!retryable_kind(last.kind()) || attempt >= config_.retry_attempts || Clock::now() >= end) {
+        return decorate(std::move(last), op, keys[pending.front()], last_server);
+      }
+      std::sort(pending.begin(), pending.end());
+    }
+  }
+
+  /// Routes keys[pending[i]] into server_of.
+  Result<void> route_many(const std::string_view* keys, const std::vector<std::uint32_t>& pending,
+                          std::vector<std::size_t>& server_of, Clock::time_point now) {
+    if (dead_count_.load(std::memory_order_acquire) == 0 && pending.size() == server_of.size()) {
+      full_ring_->server_for(keys, pending.size(), server_of.data());
+      return {};
+    }
+    for (auto i : pending) {
+      auto r = route(keys[i], now);
+      if (!r) return std::move(r).error();
+      server_of[i] = *r;
+    }
+    return {};
+  }
+
+  Result<std::vector<KeyError>> set_many_impl(const std::pair<std::string_view, std::string_view>* items,
+                                              std::size_t n, std::chrono::seconds ttl, std::uint32_t flags) {
+    const char* const op = "set_many";
+    if (init_error_) return decorate(*init_error_, op, {}, nullptr);
+    std::vector<KeyError> failures;
+    if (n > 0x7ffffff0u) return decorate(Error(ErrorKind::permanent, "too many keys"), op, {}, nullptr);
+    const std::uint32_t exp = detail::normalize_ttl(ttl);
+    std::vector<std::string_view> keys(n);
+    std::string packed;
+    std::vector<std::uint32_t> offset(n + 1, 0);
+    std::vector<std::uint32_t> pending;
+    pending.reserve(n);
+    const std::string& prefix = config_.key_prefix;
+    for (std::size_t i = 0; i < n; ++i) {
+      keys[i] = items[i].first;
+      FullKey fk;
+      auto ok = make_key(items[i].first, fk);
+      if (ok) ok = check_value(items[i].second);
+      if (!ok) {
+        failures.push_back(KeyError{i, decorate(std::move(ok).error(), op, items[i].first, nullptr)});
+      } else {
+        pending.push_back(static_cast<std::uint32_t>(i));
+      }
+      if (!prefix.empty()) {
+        if (ok) packed.append(fk.data, fk.len);
+        offset[i + 1] = static_cast<std::uint32_t>(packed.size());
+      }
+    }
+    auto full_key = [&](std::size_t i) -> std::string_view {
+      if (prefix.empty()) return keys[i];
+      return std::string_view(packed.data() + offset[i], offset[i + 1] - offset[i]);
+    };
+    const auto start = Clock::now();
+    const Deadline end = call_deadline(start);
+    std::vector<std::size_t> server_of(n);
+    for (int attempt = 0; !pending.empty(); ++attempt) {
+      auto routed = route_many(keys.data(), pending, server_of, attempt == 0 ? start : Clock::now());
+      if (!routed) {
+        for (auto i : pending) failures.push_back(KeyError{i, decorate(routed.error(), op, keys[i], nullptr)});
+        break;
+      }
+      std::vector<Job> jobs;
+      plan_jobs(pending, server_of, jobs);
+      connect_jobs(jobs, end);
+      for (auto& j : jobs) {
+        if (j.done) continue;
+        detail::Connection& c = *j.lease.get();
+        const std::uint32_t base = c.take_opaques(static_cast<std::uint32_t>(j.keys.size() + 1));
+        for (std::size_t k = 0; k < j.keys.size(); ++k) {
+          char ex[8];
+          protocol::encode_request(c.out(), protocol::Opcode::setq, full_key(j.keys[k]), protocol::store_extras(ex, flags, exp),
+                                   items[j.keys[k]].second, base + static_cast<std::uint32_t>(k));
+        }
+        j.noop_opaque = base + static_cast<std::uint32_t>(j.keys.size());
+        protocol::encode_request(c.out(), protocol::Opcode::noop, {}, {}, {}, j.noop_opaque);
+      }
+      const Deadline io_end = std::min(Clock::now() + config_.timeout, end);
+      run_jobs(jobs, io_end, [&](Job& j, protocol::ResponseParser& p) -> Result<bool> {
+        const auto& h = p.header();
+        if (h.opaque == j.noop_opaque) {
+          if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::noop)) return Error(ErrorKind::unknown, "reply opcode does not match the request");
+          return true;
+        }
+        const std::uint32_t base = j.noop_opaque - static_cast<std::uint32_t>(j.keys.size());
+        if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::setq) || h.opaque < base || h.opaque >= j.noop_opaque) {
+          return Error(ErrorKind::unknown, "reply to a request that was not sent");
+        }
+        // Quiet sets answer only on failure.
+        const std::uint32_t idx = j.keys[h.opaque - base];
+        failures.push_back(KeyError{idx, decorate(protocol::status_error(h.status), op, keys[idx], servers_[j.server].get())});
+        return false;
+      });
+      pending.clear();
+      Error last;
+      for (auto& j : jobs) {
+        Server& s = *servers_[j.server];
+        if (j.failed) {
+          last = j.error;
+          if (server_fault(j.error.kind())) record_failure(s);
+          // Keys already reported by the server stay reported once.
+          for (auto k : j.keys) pending.push_back(k);
+          j.lease.discard();
+        } else if (j.lease.get() != nullptr) {
+          j.lease.get()->touch_used(start);
+          record_success(s);
+        }
+      }
+      if (pending.empty()) break;
+      if (!retryable_kind(last.kind()) || attempt >= config_.retry_attempts || Clock::now() >= end) {
+        for (auto i : pending) {
+          Error e = last;
+          failures.push_back(KeyError{i, decorate(std::move(e), op, keys[i], servers_[server_of[i]].get())});
+        }
+        break;
+      }
+      // Drop per-key reports for keys about to be retried.
+      std::sort(pending.begin(), pending.end());
+      failures.erase(std::remove_if(failures.begin(), failures.end(),
+                                    [&](const KeyError& f) { return std::binary_search(pending.begin(), pending.end(), static_cast<std::uint32_t>(f.index)); }),
+                     failures.end());
+    }
+    std::stable_sort(failures.begin(), failures.end(), [](const KeyError& a, const KeyError& b) { return a.index < b.index; });
+    failures.erase(std::unique(failures.begin(), failures.end(),
+                               [](const KeyError& a, const KeyError& b) { return a.index == b.index; }),
+                   failures.end());
+    return failures;
+  }
+
+  MemcachedBackendConfig config_;
+  std::optional<Error> init_error_;
+  std::vector<std::unique_ptr<Server>> servers_;
+  std::optional<Ring> full_ring_;
+  std::atomic<int> dead_count_{0};
+  std::mutex routing_mutex_;
+  std::shared_ptr<const LiveRing> live_;
+};
+
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/memcached_backend.hpp ----
 
 // ---- begin cachekit/cachekit.hpp ----
 // cachekit: a single-header C++17 memcached client and typed cache.

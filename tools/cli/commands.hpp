@@ -21,6 +21,14 @@ bool flag(const Args& args, const std::string& name);
 /// Arguments that are neither options nor their values.
 Args positionals(const Args& args, const std::vector<std::string>& options_with_values);
 
+// memcached subcommands (tools/cli/<name>.cpp).
+int run_get(const Args& args);
+int run_set(const Args& args);
+int run_delete(const Args& args);
+int run_touch(const Args& args);
+int run_stats(const Args& args);
+int run_version(const Args& args);
+int run_health(const Args& args);
 /// `ring`: prints the server of each key read from stdin (tools/cli/ring.cpp).
 int run_ring(const Args& args);
 

@@ -60,12 +60,23 @@ int run_version_of_cli(const cli::Args&) {
 
 const Command kCommands[] = {
     {"--version", run_version_of_cli, "print the cachekit version"},
+    {"get", cli::run_get, "get KEY: print the value; exit 1 on a miss"},
+    {"set", cli::run_set, "set KEY VALUE|- [--ttl S]: store a value (- reads stdin)"},
+    {"delete", cli::run_delete, "delete KEY: exit 1 when absent"},
+    {"touch", cli::run_touch, "touch KEY --ttl S: new TTL; exit 1 when absent"},
+    {"stats", cli::run_stats, "stats [GROUP]: statistics of every server"},
+    {"version", cli::run_version, "version: version of every server"},
+    {"health", cli::run_health, "health: up/down, latency, version of every server"},
     {"ring", cli::run_ring, "print the server for each key read from stdin"},
 };
 
 void usage(std::FILE* out) {
   std::fprintf(out, "usage: cachekit-cli COMMAND [options]\n\ncommands:\n");
   for (const auto& c : kCommands) std::fprintf(out, "  %-12s %s\n", c.name, c.help);
+  std::fprintf(out,
+               "\nmemcached options: --servers host:port[,host:port...] (else CACHEKIT_MEMCACHED_SERVERS),\n"
+               "  --timeout S, --connect-timeout S, --prefix P, --distribution NAME, --retries N\n"
+               "exit codes: 0 ok, 1 miss/absent, 2 bad usage or input, 3 server error\n");
 }
 
 }  // namespace

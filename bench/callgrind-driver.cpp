@@ -1,0 +1,83 @@
+// Runs N client operations against a running memcached so that
+// valgrind --tool=callgrind can count the client's instructions per
+// operation. See bench/callgrind-backend.sh.
+//   cachekit_callgrind_driver cachekit|libmemcached get|mget PORT N
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <cachekit/cachekit.hpp>
+
+#ifdef CACHEKIT_BENCH_HAVE_LIBMEMCACHED
+#include <libmemcached/memcached.h>
+#endif
+
+int main(int argc, char** argv) {
+  if (argc != 5) {
+    std::fprintf(stderr, "usage: %s cachekit|libmemcached get|mget PORT N\n", argv[0]);
+    return 2;
+  }
+  const std::string client = argv[1], op = argv[2];
+  const std::string port = argv[3];
+  const long n = std::atol(argv[4]);
+  const std::string value(100, 'v');
+  std::vector<std::string> keys;
+  for (int i = 0; i < 100; ++i) keys.push_back("cg:key:" + std::to_string(i));
+  long found = 0;
+  if (client == "cachekit") {
+    cachekit::MemcachedBackendConfig cfg;
+    cfg.servers = {"127.0.0.1:" + port};
+    cachekit::MemcachedBackend b(cfg);
+    for (const auto& k : keys) (void)b.set(k, value);
+    if (op == "get") {
+      for (long i = 0; i < n; ++i) found += b.get(keys[0])->has_value() ? 1 : 0;
+    } else {
+      for (long i = 0; i < n; ++i) {
+        auto r = b.get_many(keys);
+        for (const auto& v : *r) found += v ? 1 : 0;
+      }
+    }
+  }
+#ifdef CACHEKIT_BENCH_HAVE_LIBMEMCACHED
+  else if (client == "libmemcached") {
+    memcached_st* m = memcached_create(nullptr);
+    memcached_behavior_set(m, MEMCACHED_BEHAVIOR_BINARY_PROTOCOL, 1);
+    memcached_behavior_set(m, MEMCACHED_BEHAVIOR_TCP_NODELAY, 1);
+    memcached_server_add(m, "127.0.0.1", static_cast<in_port_t>(std::atoi(port.c_str())));
+    std::vector<const char*> kp;
+    std::vector<size_t> kl;
+    for (const auto& k : keys) {
+      memcached_set(m, k.data(), k.size(), value.data(), value.size(), 0, 0);
+      kp.push_back(k.data());
+      kl.push_back(k.size());
+    }
+    for (long i = 0; i < n; ++i) {
+      if (op == "get") {
+        size_t len;
+        uint32_t flags;
+        memcached_return_t rc;
+        char* v = memcached_get(m, kp[0], kl[0], &len, &flags, &rc);
+        found += v ? 1 : 0;
+        std::free(v);
+      } else {
+        memcached_mget(m, kp.data(), kl.data(), kp.size());
+        memcached_return_t rc;
+        memcached_result_st* res;
+        while ((res = memcached_fetch_result(m, nullptr, &rc)) != nullptr) {
+          ++found;
+          memcached_result_free(res);
+        }
+      }
+    }
+    memcached_free(m);
+  }
+#endif
+  else {
+    std::fprintf(stderr, "unknown client %s\n", client.c_str());
+    return 2;
+  }
+  std::printf("%ld found\n", found);
+  return 0;
+}

@@ -1,0 +1,292 @@
+#pragma once
+// One connection to one memcached server: a socket, a reusable request
+// buffer, a read buffer and a response parser. Any I/O or protocol error
+// marks it broken; a broken connection is closed, never reused.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <sys/uio.h>
+
+#include "error.hpp"
+#include "net/socket.hpp"
+#include "protocol/binary.hpp"
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+
+class Connection {
+ public:
+  using Deadline = net::Deadline;
+
+  /// Connects (bounded by connect_deadline) and, when user is set,
+  /// authenticates with SASL PLAIN (bounded by io_deadline).
+  /// owner_pid is the process the connection belongs to (see ConnectionPool).
+  static Result<std::unique_ptr<Connection>> open(std::string_view host, std::uint16_t port,
+                                                  Deadline connect_deadline, Deadline io_deadline,
+                                                  std::string_view user, std::string_view password, int owner_pid) {
+    auto sock = net::connect_to(host, port, connect_deadline);
+    if (!sock) return std::move(sock).error();
+    std::unique_ptr<Connection> c(new Connection(std::move(*sock), owner_pid));
+    if (!user.empty()) {
+      auto ok = c->authenticate(user, password, io_deadline);
+      if (!ok) return std::move(ok).error();
+    }
+    return c;
+  }
+
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  int fd() const noexcept { return sock_.fd(); }
+  int pid() const noexcept { return pid_; }
+  bool broken() const noexcept { return broken_; }
+  void mark_broken() noexcept {
+    broken_ = true;
+    sock_.close();
+  }
+  net::Clock::time_point last_used() const noexcept { return last_used_; }
+  void touch_used(net::Clock::time_point t) noexcept { last_used_ = t; }
+
+  /// The request buffer; callers append encoded requests, then flush().
+  std::string& out() noexcept { return out_; }
+  /// Fresh opaque values for requests on this connection.
+  std::uint32_t take_opaques(std::uint32_t n = 1) noexcept {
+    const std::uint32_t first = next_opaque_;
+    next_opaque_ += n;
+    if (next_opaque_ > 0x7fffffffu) next_opaque_ = 1;  // keep clear of wrap-around
+    return first;
+  }
+  protocol::ResponseParser& parser() noexcept { return parser_; }
+
+  /// Sends the whole request buffer before the deadline.
+  Result<void> flush(Deadline deadline) {
+    // A request normally fits the socket buffer: try once without waiting
+    // (and without setting a kernel timeout) first.
+    auto first = net::try_send(sock_.fd(), out_.data(), out_.size());
+    if (!first) return io_failure(std::move(first).error());
+    std::size_t off = *first;
+    while (off < out_.size()) {
+      if (!arm(SO_SNDTIMEO, snd_timeout_us_, deadline, net::Clock::now())) {
+        return io_failure(Error(ErrorKind::timeout, "send timed out"));
+      }
+      auto n = net::send_wait(sock_.fd(), out_.data() + off, out_.size() - off);
+      if (!n) return io_failure(std::move(n).error());
+      off += *n;
+    }
+    out_.clear();
+    return {};
+  }
+
+  /// Reads until the parser holds one complete response (call
+  /// parser().next() after using it).
+  Result<void> read_response(Deadline deadline) {
+    for (;;) {
+      if (in_pos_ < in_end_) {
+        in_pos_ += parser_.feed(in_.data() + in_pos_, in_end_ - in_pos_);
+        if (parser_.failed()) return protocol_failure(parser_.failure());
+        if (parser_.complete()) return {};
+      }
+      auto got = fill(deadline, net::Clock::now());
+      if (!got) return got;
+    }
+  }
+
+  /// Blocks until some bytes are in the read buffer (it must be empty) or
+  /// the deadline passes. now is a recent clock reading.
+  Result<void> fill(Deadline deadline, net::Clock::time_point now) {
+    for (;; now = net::Clock::now()) {
+      if (!arm(SO_RCVTIMEO, rcv_timeout_us_, deadline, now)) {
+        return io_failure(Error(ErrorKind::timeout, "no reply before the timeout"));
+      }
+      auto got = net::recv_wait(sock_.fd(), in_.data(), in_.size());
+      if (!got) return io_failure(std::move(got).error());
+      if (*got > 0) {
+        in_pos_ = 0;
+        in_end_ = *got;
+        return {};
+      }
+    }
+  }
+
+  /// One request (header, extras and key built here; the value sent from
+  /// the caller's memory without a copy), then its reply, checked for
+  /// opcode and opaque. now is a recent clock reading.
+  Result<void> request(protocol::Opcode op, std::string_view key, std::string_view extras, std::string_view value,
+                       std::uint64_t cas, Deadline deadline, net::Clock::time_point now) {
+    const std::uint32_t opaque = take_opaques();
+    iovec iov[2];
+    iov[0].iov_base = head_;
+    iov[0].iov_len = protocol::encode_head(head_, op, key, extras, value.size(), opaque, cas);
+    iov[1].iov_base = const_cast<char*>(value.data());
+    iov[1].iov_len = value.size();
+    const std::size_t total = iov[0].iov_len + iov[1].iov_len;
+    std::size_t sent = 0;
+    // Normally the whole request fits the socket buffer at once.
+    auto first = net::send_iov(sock_.fd(), iov, value.empty() ? 1 : 2, MSG_DONTWAIT);
+    if (!first) return io_failure(std::move(first).error());
+    sent = *first;
+    while (sent < total) {
+      if (!arm(SO_SNDTIMEO, snd_timeout_us_, deadline, net::Clock::now())) {
+        return io_failure(Error(ErrorKind::timeout, "send timed out"));
+      }
+      iovec rest[2];
+      std::size_t n = 0;
+      if (sent < iov[0].iov_len) {
+        rest[n].iov_base = head_ + sent;
+        rest[n++].iov_len = iov[0].iov_len - sent;
+        rest[n].iov_base = iov[1].iov_base;
+        rest[n++].iov_len = iov[1].iov_len;
+      } else {
+        const std::size_t off = sent - iov[0].iov_len;
+        rest[n].iov_base = const_cast<char*>(value.data()) + off;
+        rest[n++].iov_len = value.size() - off;
+      }
+      auto more = net::send_iov(sock_.fd(), rest, n, 0);
+      if (!more) return io_failure(std::move(more).error());
+      sent += *more;
+    }
+    for (bool first_read = true;; first_read = false) {
+      if (in_pos_ < in_end_) {
+        in_pos_ += parser_.feed(in_.data() + in_pos_, in_end_ - in_pos_);
+        if (parser_.failed()) return protocol_failure(parser_.failure());
+        if (parser_.complete()) return check_reply(op, opaque);
+      }
+      auto got = fill(deadline, first_read ? now : net::Clock::now());
+      if (!got) return got;
+    }
+  }
+
+  /// One request already in out(): sends it and reads its reply, checking
+  /// opcode and opaque.
+  Result<void> round_trip(protocol::Opcode op, std::uint32_t opaque, Deadline deadline) {
+    auto sent = flush(deadline);
+    if (!sent) return sent;
+    auto got = read_response(deadline);
+    if (!got) return got;
+    return check_reply(op, opaque);
+  }
+
+  /// The completed reply must answer op/opaque, else the stream is out of step.
+  Result<void> check_reply(protocol::Opcode op, std::uint32_t opaque) {
+    const auto& h = parser_.header();
+    if (h.opcode != static_cast<std::uint8_t>(op)) return protocol_failure("reply opcode does not match the request");
+    if (h.opaque != opaque) return protocol_failure("reply opaque does not match the request");
+    return {};
+  }
+
+  /// Marks the connection broken and describes a protocol violation.
+  Error protocol_failure(const char* why) {
+    mark_broken();
+    return Error(ErrorKind::unknown, std::string("protocol error: ") + why);
+  }
+
+  // --- non-blocking pieces for pipelines over several connections ---
+
+  /// Bytes of out() not yet sent.
+  std::size_t pending() const noexcept { return out_.size() - out_sent_; }
+  /// Sends what the socket takes now.
+  Result<void> send_some() {
+    auto n = net::try_send(sock_.fd(), out_.data() + out_sent_, out_.size() - out_sent_);
+    if (!n) {
+      mark_broken();
+      return std::move(n).error();
+    }
+    out_sent_ += *n;
+    if (out_sent_ == out_.size()) {
+      out_.clear();
+      out_sent_ = 0;
+    }
+    return {};
+  }
+  /// Reads what is available into the read buffer (false when nothing).
+  Result<bool> recv_available() {
+    if (in_pos_ < in_end_) return true;
+    auto n = net::try_recv(sock_.fd(), in_.data(), in_.size());
+    if (!n) {
+      mark_broken();
+      return std::move(n).error();
+    }
+    in_pos_ = 0;
+    in_end_ = *n;
+    return *n > 0;
+  }
+  /// Feeds buffered bytes to the parser; true when a response completed.
+  Result<bool> parse_buffered() {
+    if (in_pos_ < in_end_) in_pos_ += parser_.feed(in_.data() + in_pos_, in_end_ - in_pos_);
+    if (parser_.failed()) return protocol_failure(parser_.failure());
+    return parser_.complete();
+  }
+  /// Whether unparsed bytes remain in the read buffer.
+  bool has_buffered() const noexcept { return in_pos_ < in_end_; }
+  /// Whether the connection is between replies with nothing left over.
+  bool idle_clean() const noexcept { return !broken_ && in_pos_ == in_end_ && !parser_.in_progress() && out_.empty(); }
+
+ private:
+  static constexpr std::size_t kReadBuffer = 32 * 1024;
+  static constexpr long long kSlackUs = 2000;
+
+  Connection(net::Socket s, int owner_pid) : sock_(std::move(s)), in_(kReadBuffer), pid_(owner_pid) {
+    out_.reserve(1024);
+  }
+
+  Error io_failure(Error e) {
+    mark_broken();
+    return e;
+  }
+
+  // Sets the kernel timeout of the next blocking send/recv so that it ends
+  // by the deadline (overshoot at most kSlack). Costs a system call only
+  // when the remaining time differs from the current setting; false when
+  // the deadline has passed.
+  bool arm(int option, long long& current_us, Deadline deadline, net::Clock::time_point now) {
+    if (now >= deadline) return false;
+    const long long remaining = std::chrono::duration_cast<std::chrono::microseconds>(deadline - now).count();
+    if (current_us > 0 && current_us <= remaining + kSlackUs && current_us * 2 >= remaining) return true;
+    const long long want = remaining > 0 ? remaining : 1;
+    if (!net::set_io_timeout(sock_.fd(), option, want)) return false;
+    current_us = want;
+    return true;
+  }
+
+  Result<void> authenticate(std::string_view user, std::string_view password, Deadline deadline) {
+    const std::uint32_t opaque = take_opaques();
+    protocol::encode_sasl_plain(out_, user, password, opaque);
+    auto ok = round_trip(protocol::Opcode::sasl_auth, opaque, deadline);
+    // The request buffer held the password; scrub it.
+    for (auto& ch : out_) ch = 0;
+    if (!ok) return ok;
+    const std::uint16_t status = parser_.header().status;
+    parser_.next();
+    if (status != 0) {
+      mark_broken();
+      if (status == static_cast<std::uint16_t>(protocol::Status::auth_error) ||
+          status == static_cast<std::uint16_t>(protocol::Status::auth_continue)) {
+        return Error(ErrorKind::authentication, "SASL PLAIN authentication refused");
+      }
+      return protocol::status_error(status);
+    }
+    return {};
+  }
+
+  net::Socket sock_;
+  std::string out_;
+  std::size_t out_sent_ = 0;
+  std::vector<char> in_;
+  char head_[protocol::kHeaderSize + 32 + CACHEKIT_MAX_KEY_LENGTH];  // single-key request header
+  std::size_t in_pos_ = 0, in_end_ = 0;
+  protocol::ResponseParser parser_;
+  std::uint32_t next_opaque_ = 1;
+  int pid_;
+  bool broken_ = false;
+  long long snd_timeout_us_ = 0;
+  long long rcv_timeout_us_ = 0;
+  net::Clock::time_point last_used_{};
+};
+
+}  // namespace detail
+CACHEKIT_END_NAMESPACE

@@ -1,0 +1,1151 @@
+#pragma once
+// MemcachedBackend: the binary protocol over a pool of connections per
+// server, keys routed by the Ring, retries, dead-server ejection and rejoin.
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <poll.h>
+
+#include "backend.hpp"
+#include "connection.hpp"
+#include "error.hpp"
+#include "memcached_config.hpp"
+#include "net/socket.hpp"
+#include "pool.hpp"
+#include "protocol/binary.hpp"
+#include "ring.hpp"
+
+CACHEKIT_BEGIN_NAMESPACE
+
+/// A value with its flags and CAS token, as gets() returns it.
+struct Item {
+  std::string value;
+  std::uint32_t flags = 0;
+  std::uint64_t cas = 0;
+};
+
+/// Outcome of a compare-and-swap.
+enum class CasOutcome {
+  stored,     ///< the value was replaced
+  conflict,   ///< the item changed since gets() (CAS mismatch)
+  not_found,  ///< the item is gone
+};
+
+/// A key that set_many could not store: its index in the input, and why.
+struct KeyError {
+  std::size_t index = 0;
+  Error error;
+};
+
+/// Statistics of one server ("stat" command), or why they are missing.
+struct ServerStats {
+  std::string server;
+  bool ok = false;
+  Error error;
+  std::vector<std::pair<std::string, std::string>> stats;
+};
+
+/// Version of one server, or why it is missing.
+struct ServerVersion {
+  std::string server;
+  bool ok = false;
+  Error error;
+  std::string version;
+};
+
+/// Health of one server.
+struct ServerHealth {
+  std::string server;
+  bool up = false;
+  /// The server is currently taken out of the ring after repeated failures.
+  bool marked_dead = false;
+  std::chrono::microseconds latency{0};
+  std::string version;
+  Error error;
+};
+
+/// memcached client over the binary protocol. Safe to share across threads;
+/// connects lazily. A config that does not validate makes every call return
+/// that error.
+class MemcachedBackend final : public Backend {
+ public:
+  using Clock = detail::net::Clock;
+  using Deadline = detail::net::Deadline;
+
+  /// Default configuration (127.0.0.1:11211).
+  MemcachedBackend() : MemcachedBackend(MemcachedBackendConfig{}) {}
+  /// The given configuration; check status() for a configuration error.
+  explicit MemcachedBackend(MemcachedBackendConfig config) : config_(std::move(config)) { init(); }
+  MemcachedBackend(const MemcachedBackend&) = delete;
+  MemcachedBackend& operator=(const MemcachedBackend&) = delete;
+
+  /// Configuration error, if any (then every call fails with it).
+  Result<void> status() const {
+    if (init_error_) return *init_error_;
+    return {};
+  }
+  const MemcachedBackendConfig& config() const noexcept { return config_; }
+  /// "host:port" of every configured server, in configuration order.
+  std::vector<std::string> server_names() const {
+    std::vector<std::string> out;
+    for (const auto& s : servers_) out.push_back(s->name);
+    return out;
+  }
+  /// Index (into server_names()) of the server that holds key now.
+  Result<std::size_t> server_for(std::string_view key) {
+    auto r = route(key, Clock::now());
+    if (!r) return std::move(r).error();
+    return *r;
+  }
+
+  // ---- Backend interface ----
+
+  /// The value under key, or nullopt on a miss.
+  Result<std::optional<std::string>> get(std::string_view key) override {
+    return single<std::optional<std::string>>(
+        "get", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<std::string>> {
+          auto ok = c.request(protocol::Opcode::get, k, {}, {}, 0, d, now);
+          if (!ok) return std::move(ok).error();
+          auto& p = c.parser();
+          const std::uint16_t st = p.header().status;
+          if (st == 0) {
+            Result<std::optional<std::string>> v(p.value());  // the string is built once, in place
+            p.next();
+            return v;
+          }
+          p.next();
+          if (st == static_cast<std::uint16_t>(protocol::Status::key_not_found)) return std::optional<std::string>();
+          return protocol::status_error(st);
+        });
+  }
+
+  /// Stores value (flags 0); ttl <= 0 never expires, > 30 days is clamped.
+  Result<void> set(std::string_view key, std::string_view value, std::chrono::seconds ttl = {}) override {
+    return set(key, value, ttl, 0);
+  }
+  /// Stores value with client flags.
+  Result<void> set(std::string_view key, std::string_view value, std::chrono::seconds ttl, std::uint32_t flags) {
+    auto r = store("set", protocol::Opcode::set, key, value, ttl, flags, 0);
+    if (!r) return std::move(r).error();
+    if (*r != StoreStatus::stored) return Error(ErrorKind::permanent, "item not stored").with_operation("set").with_key(std::string(key));
+    return {};
+  }
+  /// Stores only when absent: true when stored, false when key existed.
+  Result<bool> add(std::string_view key, std::string_view value, std::chrono::seconds ttl) override {
+    return add(key, value, ttl, 0);
+  }
+  Result<bool> add(std::string_view key, std::string_view value, std::chrono::seconds ttl, std::uint32_t flags) {
+    return stored_bool("add", protocol::Opcode::add, key, value, ttl, flags);
+  }
+  /// Stores only when present: true when replaced, false when absent.
+  Result<bool> replace(std::string_view key, std::string_view value, std::chrono::seconds ttl = {},
+                       std::uint32_t flags = 0) {
+    return stored_bool("replace", protocol::Opcode::replace, key, value, ttl, flags);
+  }
+  /// Appends to an existing value: false when the key is absent. Never retried.
+  Result<bool> append(std::string_view key, std::string_view value) {
+    return stored_bool("append", protocol::Opcode::append, key, value, {}, 0);
+  }
+  /// Prepends to an existing value: false when the key is absent. Never retried.
+  Result<bool> prepend(std::string_view key, std::string_view value) {
+    return stored_bool("prepend", protocol::Opcode::prepend, key, value, {}, 0);
+  }
+  /// Replaces the value only if its CAS token still equals cas.
+  Result<CasOutcome> cas(std::string_view key, std::string_view value, std::uint64_t cas_token,
+                         std::chrono::seconds ttl = {}, std::uint32_t flags = 0) {
+    auto r = store("cas", protocol::Opcode::set, key, value, ttl, flags, cas_token == 0 ? 1 : cas_token);
+    if (!r) return std::move(r).error();
+    switch (*r) {
+      case StoreStatus::stored: return CasOutcome::stored;
+      case StoreStatus::exists: return CasOutcome::conflict;
+      default: return CasOutcome::not_found;
+    }
+  }
+  /// Value, flags and CAS token, or nullopt on a miss.
+  Result<std::optional<Item>> gets(std::string_view key) {
+    return single<std::optional<Item>>(
+        "gets", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<Item>> {
+          auto ok = c.request(protocol::Opcode::get, k, {}, {}, 0, d, now);
+          if (!ok) return std::move(ok).error();
+          auto& p = c.parser();
+          const std::uint16_t st = p.header().status;
+          if (st == 0) {
+            Item it{p.take_value(), p.flags(), p.header().cas};
+            p.next();
+            return std::optional<Item>(std::move(it));
+          }
+          p.next();
+          if (st == static_cast<std::uint16_t>(protocol::Status::key_not_found)) return std::optional<Item>();
+          return protocol::status_error(st);
+        });
+  }
+  /// Removes key: true when it existed.
+  Result<bool> remove(std::string_view key) override {
+    return single<bool>("delete", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
+      return status_bool(c.request(protocol::Opcode::del, k, {}, {}, 0, d, now), c, protocol::Status::key_not_found);
+    });
+  }
+  /// Whether key is present (its value is read and dropped).
+  Result<bool> exists(std::string_view key) override {
+    return single<bool>("exists", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
+      return status_bool(c.request(protocol::Opcode::get, k, {}, {}, 0, d, now), c, protocol::Status::key_not_found);
+    });
+  }
+  /// Sets a new TTL: true when key existed.
+  Result<bool> touch(std::string_view key, std::chrono::seconds ttl) override {
+    const std::uint32_t exp = detail::normalize_ttl(ttl);
+    return single<bool>("touch", key, true, [exp](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
+      char ex[4];
+      return status_bool(c.request(protocol::Opcode::touch, k, protocol::expiry_extras(ex, exp), {}, 0, d, now), c,
+                         protocol::Status::key_not_found);
+    });
+  }
+  /// Reads the value and sets a new TTL in one round trip.
+  Result<std::optional<std::string>> get_and_touch(std::string_view key, std::chrono::seconds ttl) {
+    const std::uint32_t exp = detail::normalize_ttl(ttl);
+    return single<std::optional<std::string>>(
+        "get_and_touch", key, true,
+        [exp](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<std::string>> {
+          char ex[4];
+          auto ok = c.request(protocol::Opcode::gat, k, protocol::expiry_extras(ex, exp), {}, 0, d, now);
+          if (!ok) return std::move(ok).error();
+          auto& p = c.parser();
+          const std::uint16_t st = p.header().status;
+          if (st == 0) {
+            std::optional<std::string> v(p.take_value());
+            p.next();
+            return v;
+          }
+          p.next();
+          if (st == static_cast<std::uint16_t>(protocol::Status::key_not_found)) return std::optional<std::string>();
+          return protocol::status_error(st);
+        });
+  }
+  /// Adds delta; with an initial value a missing key is created with it
+  /// (and ttl), else a missing key gives nullopt. Never retried once sent.
+  Result<std::optional<std::uint64_t>> incr(std::string_view key, std::uint64_t delta,
+                                            std::optional<std::uint64_t> initial = std::nullopt,
+                                            std::chrono::seconds ttl = {}) {
+    return counter("incr", protocol::Opcode::increment, key, delta, initial, ttl);
+  }
+  /// Subtracts delta (memcached stops at 0); as incr otherwise.
+  Result<std::optional<std::uint64_t>> decr(std::string_view key, std::uint64_t delta,
+                                            std::optional<std::uint64_t> initial = std::nullopt,
+                                            std::chrono::seconds ttl = {}) {
+    return counter("decr", protocol::Opcode::decrement, key, delta, initial, ttl);
+  }
+
+  /// Values for keys, aligned with keys (nullopt = miss). One pipelined
+  /// round trip per server, all servers in flight at once.
+  template <class Keys>
+  Result<std::vector<std::optional<std::string>>> get_many(const Keys& keys) {
+    std::vector<std::string_view> views;
+    views.reserve(static_cast<std::size_t>(std::distance(std::begin(keys), std::end(keys))));
+    for (const auto& k : keys) views.emplace_back(k);
+    return get_many(views.data(), views.size());
+  }
+  /// get_many over an array of keys.
+  Result<std::vector<std::optional<std::string>>> get_many(const std::string_view* keys, std::size_t n) {
+    return get_many_impl(keys, n);
+  }
+  Result<std::vector<std::optional<std::string>>> get_many(std::initializer_list<std::string_view> keys) {
+    return get_many_impl(keys.begin(), keys.size());
+  }
+
+  /// Stores every (key, value) pair with quiet sets, pipelined per server.
+  /// Returns the keys that failed (empty when all were stored).
+  template <class Items>
+  Result<std::vector<KeyError>> set_many(const Items& items, std::chrono::seconds ttl = {}, std::uint32_t flags = 0) {
+    std::vector<std::pair<std::string_view, std::string_view>> views;
+    for (const auto& kv : items) views.emplace_back(std::string_view(kv.first), std::string_view(kv.second));
+    return set_many_impl(views.data(), views.size(), ttl, flags);
+  }
+
+  /// Invalidates every item on every server (after delay when given).
+  Result<void> flush_all(std::chrono::seconds delay = {}) {
+    if (init_error_) return *init_error_;
+    const std::uint32_t exp = detail::normalize_ttl(delay);
+    for (std::size_t i = 0; i < servers_.size(); ++i) {
+      auto r = on_server<bool>(i, "flush_all", Clock::now() + config_.connect_timeout + config_.timeout,
+                               [exp](detail::Connection& c, Deadline d) -> Result<bool> {
+                                 char ex[4];
+                                 return status_bool(c.request(protocol::Opcode::flush, {}, protocol::expiry_extras(ex, exp), {}, 0,
+                                                              d, Clock::now()),
+                                                    c, protocol::Status::ok);
+                               });
+      if (!r) return std::move(r).error();
+    }
+    return {};
+  }
+
+  /// Version string of every server.
+  std::vector<ServerVersion> version() {
+    std::vector<ServerVersion> out;
+    for (std::size_t i = 0; i < servers_.size(); ++i) {
+      ServerVersion v;
+      v.server = servers_[i]->name;
+      auto r = server_version(i, Clock::now() + config_.connect_timeout + config_.timeout);
+      if (r) {
+        v.ok = true;
+        v.version = std::move(*r);
+      } else {
+        v.error = std::move(r).error();
+      }
+      out.push_back(std::move(v));
+    }
+    return out;
+  }
+
+  /// "stat" output of every server; group selects a stats group ("slabs", "items", ...), empty for general.
+  std::vector<ServerStats> stats(std::string_view group = {}) {
+    std::vector<ServerStats> out;
+    for (std::size_t i = 0; i < servers_.size(); ++i) {
+      ServerStats s;
+      s.server = servers_[i]->name;
+      std::vector<std::pair<std::string, std::string>> kv;
+      auto r = on_server<bool>(i, "stats", Clock::now() + config_.connect_timeout + config_.timeout,
+                               [&](detail::Connection& c, Deadline d) -> Result<bool> {
+                                 const std::uint32_t opaque = c.take_opaques();
+                                 protocol::encode_request(c.out(), protocol::Opcode::stat, group, {}, {}, opaque);
+                                 auto sent = c.flush(d);
+                                 if (!sent) return std::move(sent).error();
+                                 for (;;) {
+                                   auto got = c.read_response(d);
+                                   if (!got) return std::move(got).error();
+                                   auto ok = c.check_reply(protocol::Opcode::stat, opaque);
+                                   if (!ok) return std::move(ok).error();
+                                   auto& p = c.parser();
+                                   const std::uint16_t st = p.header().status;
+                                   if (st != 0) {
+                                     p.next();
+                                     // The server ends the stream after an error reply.
+                                     return protocol::status_error(st);
+                                   }
+                                   if (p.key().empty()) {
+                                     p.next();
+                                     return true;
+                                   }
+                                   kv.emplace_back(std::string(p.key()), std::string(p.value()));
+                                   p.next();
+                                 }
+                               });
+      if (r) {
+        s.ok = true;
+        s.stats = std::move(kv);
+      } else {
+        s.error = std::move(r).error();
+      }
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+  /// Contacts every server (also those marked dead) and reports each one:
+  /// up or down, round-trip latency and version. Each server is bounded by
+  /// connect_timeout + timeout.
+  std::vector<ServerHealth> health_check() {
+    std::vector<ServerHealth> out;
+    const auto now = Clock::now();
+    for (std::size_t i = 0; i < servers_.size(); ++i) {
+      ServerHealth h;
+      h.server = servers_[i]->name;
+      const auto dead = servers_[i]->dead_until.load(std::memory_order_acquire);
+      h.marked_dead = dead != 0 && Clock::time_point(Clock::duration(dead)) > now;
+      if (init_error_) {
+        h.error = *init_error_;
+        out.push_back(std::move(h));
+        continue;
+      }
+      const auto t0 = Clock::now();
+      auto r = server_version(i, t0 + config_.connect_timeout + config_.timeout);
+      h.latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0);
+      if (r) {
+        h.up = true;
+        h.version = std::move(*r);
+      } else {
+        h.error = std::move(r).error();
+      }
+      out.push_back(std::move(h));
+    }
+    return out;
+  }
+
+  /// Connections currently open to server i (for tests and monitoring).
+  std::size_t open_connections(std::size_t i) { return servers_[i]->pool.open_count(); }
+  /// Whether server i is currently taken out of the ring.
+  bool server_marked_dead(std::size_t i) const {
+    const auto dead = servers_[i]->dead_until.load(std::memory_order_acquire);
+    return dead != 0 && Clock::time_point(Clock::duration(dead)) > Clock::now();
+  }
+
+ private:
+  enum class StoreStatus { stored, not_stored, exists, not_found };
+
+  struct Server {
+    Server(ServerSpec s, std::size_t pool_size) : spec(std::move(s)), name(spec.to_string()), pool(pool_size) {}
+    ServerSpec spec;
+    std::string name;
+    detail::ConnectionPool pool;
+    std::atomic<int> failures{0};
+    /// Clock ticks until which the server is dead; 0 when alive.
+    std::atomic<Clock::rep> dead_until{0};
+  };
+
+  /// The ring over the servers that are alive, with indices mapped back.
+  struct LiveRing {
+    std::optional<Ring> ring;
+    std::vector<std::size_t> to_server;
+  };
+
+  /// Key with prefix, validated; in a stack buffer when there is a prefix
+  /// (no allocation), else the caller's bytes.
+  struct FullKey {
+    char buf[CACHEKIT_MAX_KEY_LENGTH];
+    const char* data = buf;
+    std::size_t len = 0;
+    std::string_view view() const noexcept { return std::string_view(data, len); }
+  };
+
+  void init() {
+    auto ok = config_.validate();
+    if (!ok) {
+      init_error_ = std::move(ok).error();
+      return;
+    }
+    std::vector<ServerSpec> specs;
+    for (const auto& s : config_.servers) specs.push_back(*ServerSpec::parse(s));
+    for (const auto& s : specs) servers_.push_back(std::make_unique<Server>(s, config_.max_pool_size));
+    auto ring = Ring::build(specs, config_.distribution);
+    full_ring_.emplace(std::move(*ring));
+  }
+
+  /// Why key (with key_prefix) is not a valid memcached key, or null.
+  const char* key_problem(std::string_view key) const noexcept {
+    if (key.empty()) return "empty key";
+    if (config_.key_prefix.size() + key.size() > CACHEKIT_MAX_KEY_LENGTH) return "key longer than 250 bytes (with key_prefix)";
+    const auto* p = reinterpret_cast<const unsigned char*>(key.data());
+    for (std::size_t i = 0, n = key.size(); i < n; ++i) {
+      if (p[i] <= 0x20 || p[i] == 0x7f) return "key contains whitespace or a control character";
+    }
+    return nullptr;
+  }
+
+  Result<void> make_key(std::string_view key, FullKey& out) const {
+    if (const char* why = key_problem(key)) return Error(ErrorKind::permanent, why);
+    const std::string& prefix = config_.key_prefix;
+    if (prefix.empty()) {
+      out.data = key.data();
+    } else {
+      std::memcpy(out.buf, prefix.data(), prefix.size());
+      std::memcpy(out.buf + prefix.size(), key.data(), key.size());
+    }
+    out.len = prefix.size() + key.size();
+    return {};
+  }
+
+  Deadline call_deadline(Deadline start) const noexcept {
+    return start + config_.connect_timeout + (config_.retry_attempts + 1) * config_.timeout;
+  }
+
+  // ---- routing and failover ----
+
+  /// Server for key (hashed without key_prefix, as libmemcached and
+  /// pymemcache do), skipping dead servers.
+  Result<std::size_t> route(std::string_view key, Clock::time_point now) {
+    if (init_error_) return *init_error_;
+    if (dead_count_.load(std::memory_order_acquire) == 0) return full_ring_->server_for(key);
+    revive_due(now);
+    std::shared_ptr<const LiveRing> live;
+    {
+      std::lock_guard<std::mutex> lock(routing_mutex_);
+      live = live_;
+    }
+    if (!live) return full_ring_->server_for(key);
+    if (!live->ring) return Error(ErrorKind::transient, "every server is marked dead");
+    return live->to_server[live->ring->server_for(key)];
+  }
+
+  bool is_dead(const Server& s, Clock::time_point now) const noexcept {
+    const auto d = s.dead_until.load(std::memory_order_acquire);
+    return d != 0 && now.time_since_epoch().count() < d;
+  }
+
+  void rebuild_live_ring_locked() {
+    if (dead_count_.load(std::memory_order_acquire) == 0 || !config_.remove_failed_servers) {
+      live_.reset();
+      return;
+    }
+    auto lr = std::make_shared<LiveRing>();
+    std::vector<ServerSpec> specs;
+    for (std::size_t i = 0; i < servers_.size(); ++i) {
+      if (servers_[i]->dead_until.load(std::memory_order_acquire) == 0) {
+        specs.push_back(servers_[i]->spec);
+        lr->to_server.push_back(i);
+      }
+    }
+    if (!specs.empty()) {
+      auto r = Ring::build(std::move(specs), config_.distribution);
+      if (r) lr->ring.emplace(std::move(*r));
+    }
+    live_ = std::move(lr);
+  }
+
+  void revive_due(Clock::time_point now) {
+    bool any = false;
+    for (auto& s : servers_) {
+      const auto d = s->dead_until.load(std::memory_order_acquire);
+      if (d != 0 && now.time_since_epoch().count() >= d) any = true;
+    }
+    if (!any) return;
+    std::lock_guard<std::mutex> lock(routing_mutex_);
+    bool changed = false;
+    for (auto& s : servers_) {
+      auto d = s->dead_until.load(std::memory_order_acquire);
+      if (d != 0 && now.time_since_epoch().count() >= d && s->dead_until.compare_exchange_strong(d, 0)) {
+        // On probation: one more failure sends it back out.
+        s->failures.store(config_.server_failure_limit - 1, std::memory_order_release);
+        dead_count_.fetch_sub(1, std::memory_order_acq_rel);
+        changed = true;
+      }
+    }
+    if (changed) rebuild_live_ring_locked();
+  }
+
+  void record_failure(Server& s) {
+    const int f = s.failures.fetch_add(1, std::memory_order_acq_rel) + 1;
+    if (f < config_.server_failure_limit) return;
+    std::lock_guard<std::mutex> lock(routing_mutex_);
+    if (s.dead_until.load(std::memory_order_acquire) != 0) return;
+    const auto until = Clock::now() + config_.dead_timeout;
+    s.dead_until.store(until.time_since_epoch().count(), std::memory_order_release);
+    dead_count_.fetch_add(1, std::memory_order_acq_rel);
+    rebuild_live_ring_locked();
+    s.pool.close_idle();
+  }
+
+  static void record_success(Server& s) noexcept {
+    if (s.failures.load(std::memory_order_relaxed) != 0) s.failures.store(0, std::memory_order_relaxed);
+  }
+
+  /// Where getting a connection failed.
+  enum class Stage { pool, connect };
+
+  /// A pooled connection to server s, opening one when needed. now is
+  /// the caller's current time; fresh is set when the connection was taken
+  /// idle without waiting (so the caller's clock reading is still current).
+  Result<detail::PoolLease> connection(Server& s, Clock::time_point now, Deadline call_end, Stage& failed_at,
+                                       bool& fresh) {
+    const Deadline io_end = std::min(now + config_.timeout, call_end);
+    failed_at = Stage::pool;
+    fresh = false;
+    auto lease = s.pool.acquire(io_end);
+    if (!lease) return std::move(lease).error();
+    detail::Connection* c = lease->get();
+    if (c != nullptr) {
+      // A connection idle for a while may have been closed by the server.
+      if (now - c->last_used() <= std::chrono::seconds(1)) {
+        fresh = true;
+        return lease;
+      }
+      if (!detail::net::idle_connection_broken(c->fd())) return lease;
+      c->mark_broken();
+      lease->set(nullptr);
+    }
+    failed_at = Stage::connect;
+    now = Clock::now();
+    const Deadline conn_end = std::min(now + config_.connect_timeout, call_end);
+    auto opened = detail::Connection::open(s.spec.host, s.spec.port, conn_end, std::min(now + config_.timeout, call_end),
+                                           config_.username, config_.password, s.pool.owner_pid());
+    if (!opened) return std::move(opened).error();
+    lease->set(std::move(*opened));
+    return lease;
+  }
+
+  Error decorate(Error e, const char* op, std::string_view key, const Server* s) const {
+    e.with_operation(op);
+    if (!key.empty()) e.with_key(std::string(key));
+    if (s != nullptr) e.with_server(s->name);
+    return e;
+  }
+
+  static bool retryable_kind(ErrorKind k) noexcept { return k == ErrorKind::transient || k == ErrorKind::timeout; }
+  static bool server_fault(ErrorKind k) noexcept {
+    return k == ErrorKind::transient || k == ErrorKind::timeout || k == ErrorKind::unknown;
+  }
+
+  /// Runs fn(connection, key, deadline) for one key with routing, retries
+  /// and failover. idempotent=false: never retried once a byte was sent.
+  template <class T, class Fn>
+  Result<T> single(const char* op, std::string_view key, bool idempotent, Fn&& fn) {
+    FullKey fk;
+    auto valid = make_key(key, fk);
+    if (!valid) return decorate(std::move(valid).error(), op, key, nullptr);
+    if (init_error_) return decorate(*init_error_, op, key, nullptr);
+    const auto start = Clock::now();
+    const Deadline end = call_deadline(start);
+    for (int attempt = 0;; ++attempt) {
+      const auto now = attempt == 0 ? start : Clock::now();
+      auto idx = route(key, now);
+      if (!idx) return decorate(std::move(idx).error(), op, key, nullptr);
+      Server& s = *servers_[*idx];
+      if (!config_.remove_failed_servers && is_dead(s, now)) {
+        return decorate(Error(ErrorKind::transient, "server is marked dead"), op, key, &s);
+      }
+      bool sent_nothing = false;
+      std::optional<Error> failure;
+      {
+        Stage stage = Stage::pool;
+        bool fresh = false;
+        auto lease = connection(s, now, end, stage, fresh);
+        if (lease) {
+          detail::Connection& c = *lease->get();
+          const auto t = fresh ? now : Clock::now();
+          auto r = fn(c, fk.view(), std::min(t + config_.timeout, end), t);
+          if (r) {
+            c.touch_used(t);
+            record_success(s);
+            return r;
+          }
+          if (!c.broken()) {
+            c.touch_used(t);
+            record_success(s);
+            return decorate(std::move(r).error(), op, key, &s);
+          }
+          failure.emplace(std::move(r).error());
+        } else {
+          // An exhausted pool is not the server's fault and is not retried.
+          if (stage == Stage::pool) return decorate(std::move(lease).error(), op, key, &s);
+          failure.emplace(std::move(lease).error());
+          sent_nothing = true;
+        }
+      }
+      Error& err = *failure;
+      if (err.kind() == ErrorKind::authentication || err.kind() == ErrorKind::permanent) {
+        return decorate(std::move(err), op, key, &s);
+      }
+      if (server_fault(err.kind())) record_failure(s);
+      const bool may_retry = retryable_kind(err.kind()) && (idempotent || sent_nothing);
+      if (!may_retry || attempt >= config_.retry_attempts || Clock::now() >= end) {
+        return decorate(std::move(err), op, key, &s);
+      }
+    }
+  }
+
+  /// Runs fn on server i directly (no routing, no retries): admin commands.
+  template <class T, class Fn>
+  Result<T> on_server(std::size_t i, const char* op, Deadline end, Fn&& fn) {
+    if (init_error_) return decorate(*init_error_, op, {}, nullptr);
+    Server& s = *servers_[i];
+    Stage stage = Stage::pool;
+    bool fresh = false;
+    auto lease = connection(s, Clock::now(), end, stage, fresh);
+    if (!lease) return decorate(std::move(lease).error(), op, {}, &s);
+    detail::Connection& c = *lease->get();
+    auto r = fn(c, std::min(Clock::now() + config_.timeout, end));
+    c.touch_used(Clock::now());
+    if (!r) return decorate(std::move(r).error(), op, {}, &s);
+    return r;
+  }
+
+  Result<std::string> server_version(std::size_t i, Deadline end) {
+    return on_server<std::string>(i, "version", end, [](detail::Connection& c, Deadline d) -> Result<std::string> {
+      auto ok = c.request(protocol::Opcode::version, {}, {}, {}, 0, d, Clock::now());
+      if (!ok) return std::move(ok).error();
+      auto& p = c.parser();
+      const std::uint16_t st = p.header().status;
+      std::string v(p.value());
+      p.next();
+      if (st != 0) return protocol::status_error(st);
+      return v;
+    });
+  }
+
+  /// After a request: true on ok, false on the given "negative" status,
+  /// else the status error.
+  static Result<bool> status_bool(Result<void> sent, detail::Connection& c, protocol::Status negative) {
+    if (!sent) return std::move(sent).error();
+    auto& p = c.parser();
+    const std::uint16_t st = p.header().status;
+    p.next();
+    if (st == 0) return true;
+    if (st == static_cast<std::uint16_t>(negative)) return false;
+    return protocol::status_error(st);
+  }
+
+  Result<void> check_value(std::string_view value) const {
+    if (config_.max_item_size_bytes != 0 && value.size() > config_.max_item_size_bytes) {
+      return Error(ErrorKind::permanent, "value of " + std::to_string(value.size()) + " bytes exceeds max_item_size_bytes (" +
+                                             std::to_string(config_.max_item_size_bytes) + ")");
+    }
+    if (value.size() > 0xffffffffu - CACHEKIT_MAX_KEY_LENGTH - 8) return Error(ErrorKind::permanent, "value too large");
+    return {};
+  }
+
+  Result<StoreStatus> store(const char* op, protocol::Opcode opcode, std::string_view key, std::string_view value,
+                            std::chrono::seconds ttl, std::uint32_t flags, std::uint64_t cas_token) {
+    auto ok = check_value(value);
+    if (!ok) return decorate(std::move(ok).error(), op, key, nullptr);
+    const std::uint32_t exp = detail::normalize_ttl(ttl);
+    const bool has_extras = opcode != protocol::Opcode::append && opcode != protocol::Opcode::prepend;
+    const bool idempotent = has_extras;
+    return single<StoreStatus>(
+        op, key, idempotent,
+        [&](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<StoreStatus> {
+          char ex[8];
+          const std::string_view extras = has_extras ? protocol::store_extras(ex, flags, exp) : std::string_view();
+          auto rt = c.request(opcode, k, extras, value, cas_token, d, now);
+          if (!rt) return std::move(rt).error();
+          auto& p = c.parser();
+          const std::uint16_t st = p.header().status;
+          p.next();
+          switch (static_cast<protocol::Status>(st)) {
+            case protocol::Status::ok: return StoreStatus::stored;
+            case protocol::Status::not_stored: return StoreStatus::not_stored;
+            case protocol::Status::key_exists: return StoreStatus::exists;
+            case protocol::Status::key_not_found: return StoreStatus::not_found;
+            default: return protocol::status_error(st);
+          }
+        });
+  }
+
+  Result<bool> stored_bool(const char* op, protocol::Opcode opcode, std::string_view key, std::string_view value,
+                           std::chrono::seconds ttl, std::uint32_t flags) {
+    auto r = store(op, opcode, key, value, ttl, flags, 0);
+    if (!r) return std::move(r).error();
+    return *r == StoreStatus::stored;
+  }
+
+  Result<std::optional<std::uint64_t>> counter(const char* op, protocol::Opcode opcode, std::string_view key,
+                                               std::uint64_t delta, std::optional<std::uint64_t> initial,
+                                               std::chrono::seconds ttl) {
+    const std::uint32_t exp = detail::normalize_ttl(ttl);
+    return single<std::optional<std::uint64_t>>(
+        op, key, false,
+        [&](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<std::uint64_t>> {
+          char ex[20];
+          auto rt = c.request(opcode, k, protocol::counter_extras(ex, delta, initial.value_or(0), initial.has_value(), exp),
+                              {}, 0, d, now);
+          if (!rt) return std::move(rt).error();
+          auto& p = c.parser();
+          const std::uint16_t st = p.header().status;
+          if (st == 0) {
+            const std::string_view v = p.value();
+            if (v.size() != 8) return c.protocol_failure("counter reply is not 8 bytes");
+            const auto n = protocol::detail::get64(reinterpret_cast<const unsigned char*>(v.data()));
+            p.next();
+            return std::optional<std::uint64_t>(n);
+          }
+          p.next();
+          if (st == static_cast<std::uint16_t>(protocol::Status::key_not_found)) return std::optional<std::uint64_t>();
+          return protocol::status_error(st);
+        });
+  }
+
+  // ---- pipelines over many connections (get_many, set_many) ----
+
+  /// One pipeline on one connection: requests for keys[idx...] then a NOOP.
+  struct Job {
+    std::size_t server = 0;
+    std::vector<std::uint32_t> keys;  // indices into the caller's arrays
+    detail::PoolLease lease;
+    std::uint32_t noop_opaque = 0;
+    bool done = false;
+    bool failed = false;
+    Error error;
+  };
+
+  /// Splits the pending key indices into jobs per server (large batches
+  /// over several pooled connections) and acquires their connections.
+  void plan_jobs(const std::vector<std::uint32_t>& pending, const std::vector<std::size_t>& server_of,
+                 std::vector<Job>& jobs) {
+    std::vector<std::vector<std::uint32_t>> by_server(servers_.size());
+    if (servers_.size() == 1) {
+      by_server[0] = pending;
+    } else {
+      std::vector<std::size_t> count(servers_.size(), 0);
+      for (auto i : pending) ++count[server_of[i]];
+      for (std::size_t s = 0; s < count.size(); ++s) by_server[s].reserve(count[s]);
+      for (auto i : pending) by_server[server_of[i]].push_back(i);
+    }
+    for (std::size_t s = 0; s < by_server.size(); ++s) {
+      auto& ks = by_server[s];
+      if (ks.empty()) continue;
+      const std::size_t chunk = config_.pipeline_chunk_keys;
+      std::size_t parts = (ks.size() + chunk - 1) / chunk;
+      parts = std::max<std::size_t>(1, std::min(parts, config_.max_pool_size));
+      const std::size_t per = (ks.size() + parts - 1) / parts;
+      for (std::size_t off = 0; off < ks.size(); off += per) {
+        Job j;
+        j.server = s;
+        j.keys.assign(ks.begin() + static_cast<std::ptrdiff_t>(off),
+                      ks.begin() + static_cast<std::ptrdiff_t>(std::min(ks.size(), off + per)));
+        jobs.push_back(std::move(j));
+      }
+    }
+  }
+
+  /// Opens or takes connections for jobs: the first per server may wait,
+  /// extra ones only if free now (else merged into the server's first job).
+  void connect_jobs(std::vector<Job>& jobs, Deadline end) {
+    std::vector<std::size_t> first_of(servers_.size(), static_cast<std::size_t>(-1));
+    for (std::size_t j = 0; j < jobs.size(); ++j) {
+      Job& job = jobs[j];
+      Server& s = *servers_[job.server];
+      if (first_of[job.server] != static_cast<std::size_t>(-1)) {
+        Job& first = jobs[first_of[job.server]];
+        if (first.failed || !s.pool.try_acquire(job.lease)) {
+          first.keys.insert(first.keys.end(), job.keys.begin(), job.keys.end());
+          job.keys.clear();
+          job.done = true;
+          continue;
+        }
+        if (job.lease.get() == nullptr) {
+          const auto now = Clock::now();
+          auto opened = detail::Connection::open(s.spec.host, s.spec.port, std::min(now + config_.connect_timeout, end),
+                                                 std::min(now + config_.timeout, end), config_.username, config_.password, s.pool.owner_pid());
+          if (!opened) {
+            job.lease.discard();
+            first.keys.insert(first.keys.end(), job.keys.begin(), job.keys.end());
+            job.keys.clear();
+            job.done = true;
+            continue;
+          }
+          job.lease.set(std::move(*opened));
+        }
+        continue;
+      }
+      first_of[job.server] = j;
+      Stage stage = Stage::pool;
+      bool fresh = false;
+      auto lease = connection(s, Clock::now(), end, stage, fresh);
+      if (!lease) {
+        job.failed = true;
+        job.done = true;
+        job.error = std::move(lease).error();
+        continue;
+      }
+      job.lease = std::move(*lease);
+    }
+  }
+
+  /// Drives every job's connection at once: sends what each socket takes,
+  /// reads what each has, hands complete replies to on_reply(job, parser)
+  /// until each job's NOOP arrives or the deadline passes. When one job is
+  /// left with everything sent, it waits in a blocking read (no poll).
+  template <class OnReply>
+  void run_jobs(std::vector<Job>& jobs, Deadline deadline, OnReply&& on_reply) {
+    auto fail = [&](Job& j, Error e) {
+      j.failed = true;
+      j.done = true;
+      j.error = std::move(e);
+      if (j.lease.get() != nullptr) j.lease.get()->mark_broken();
+    };
+    // Parses everything buffered on j's connection.
+    auto consume = [&](Job& j) {
+      detail::Connection& c = *j.lease.get();
+      while (!j.done && c.has_buffered()) {
+        auto complete = c.parse_buffered();
+        if (!complete) return fail(j, std::move(complete).error());
+        if (!*complete) return;
+        auto verdict = on_reply(j, c.parser());
+        c.parser().next();
+        if (!verdict) return fail(j, c.protocol_failure(verdict.error().message().c_str()));
+        if (*verdict) {
+          j.done = true;
+          if (c.has_buffered()) fail(j, c.protocol_failure("unexpected bytes after the last reply"));
+        }
+      }
+    };
+    std::vector<pollfd> fds;
+    std::vector<std::size_t> fd_job;
+    std::vector<char> readable(jobs.size(), 0);
+    for (;;) {
+      fds.clear();
+      fd_job.clear();
+      for (std::size_t i = 0; i < jobs.size(); ++i) {
+        Job& j = jobs[i];
+        if (j.done) continue;
+        detail::Connection& c = *j.lease.get();
+        if (c.pending() > 0) {
+          auto sent = c.send_some();
+          if (!sent) {
+            fail(j, std::move(sent).error());
+            continue;
+          }
+        }
+        if (readable[i]) {
+          readable[i] = 0;
+          auto more = c.recv_available();
+          if (!more) {
+            fail(j, std::move(more).error());
+            continue;
+          }
+          consume(j);
+          if (j.done) continue;
+        }
+        fds.push_back(pollfd{c.fd(), static_cast<short>(POLLIN | (c.pending() > 0 ? POLLOUT : 0)), 0});
+        fd_job.push_back(i);
+      }
+      if (fds.empty()) return;
+      if (fds.size() == 1 && jobs[fd_job[0]].lease.get()->pending() == 0) {
+        Job& j = jobs[fd_job[0]];
+        detail::Connection& c = *j.lease.get();
+        while (!j.done) {
+          auto got = c.fill(deadline, Clock::now());
+          if (!got) return fail(j, std::move(got).error());
+          consume(j);
+        }
+        return;
+      }
+      auto ready = detail::net::wait_many(fds.data(), fds.size(), deadline);
+      if (!ready || *ready == 0) {
+        Error e = ready ? Error(ErrorKind::timeout, "no complete reply before the timeout") : std::move(ready).error();
+        for (auto i : fd_job) fail(jobs[i], e);
+        return;
+      }
+      for (std::size_t k = 0; k < fds.size(); ++k) {
+        if (fds[k].revents & (POLLIN | POLLERR | POLLHUP)) readable[fd_job[k]] = 1;
+      }
+    }
+  }
+
+  Result<std::vector<std::optional<std::string>>> get_many_impl(const std::string_view* keys, std::size_t n) {
+    const char* const op = "get_many";
+    if (init_error_) return decorate(*init_error_, op, {}, nullptr);
+    std::vector<std::optional<std::string>> results(n);
+    if (n == 0) return results;
+    if (n > 0x7ffffff0u) return decorate(Error(ErrorKind::permanent, "too many keys"), op, {}, nullptr);
+    // Full keys (prefix + key) packed into one buffer.
+    const std::string& prefix = config_.key_prefix;
+    std::string packed;
+    std::vector<std::uint32_t> offset(n + 1, 0);
+    if (!prefix.empty()) packed.reserve(n * (prefix.size() + 16));
+    for (std::size_t i = 0; i < n; ++i) {
+      FullKey fk;
+      auto ok = make_key(keys[i], fk);
+      if (!ok) return decorate(std::move(ok).error(), op, keys[i], nullptr);
+      if (!prefix.empty()) {
+        packed.append(fk.data, fk.len);
+        offset[i + 1] = static_cast<std::uint32_t>(packed.size());
+      }
+    }
+    auto full_key = [&](std::size_t i) -> std::string_view {
+      if (prefix.empty()) return keys[i];
+      return std::string_view(packed.data() + offset[i], offset[i + 1] - offset[i]);
+    };
+
+    const auto start = Clock::now();
+    const Deadline end = call_deadline(start);
+    std::vector<std::uint32_t> pending(n);
+    for (std::size_t i = 0; i < n; ++i) pending[i] = static_cast<std::uint32_t>(i);
+    std::vector<std::size_t> server_of(n);
+    for (int attempt = 0;; ++attempt) {
+      auto routed = route_many(keys, pending, server_of, attempt == 0 ? start : Clock::now());
+      if (!routed) return decorate(std::move(routed).error(), op, {}, nullptr);
+      std::vector<Job> jobs;
+      plan_jobs(pending, server_of, jobs);
+      connect_jobs(jobs, end);
+      for (auto& j : jobs) {
+        if (j.done) continue;
+        detail::Connection& c = *j.lease.get();
+        const std::uint32_t base = c.take_opaques(static_cast<std::uint32_t>(j.keys.size() + 1));
+        std::string& out = c.out();
+        out.reserve(out.size() + j.keys.size() * (protocol::kHeaderSize + 32) + protocol::kHeaderSize);
+        char head[protocol::kHeaderSize + CACHEKIT_MAX_KEY_LENGTH];
+        for (std::size_t k = 0; k < j.keys.size(); ++k) {
+          out.append(head, protocol::encode_head(head, protocol::Opcode::getkq, full_key(j.keys[k]), {}, 0,
+                                                 base + static_cast<std::uint32_t>(k)));
+        }
+        j.noop_opaque = base + static_cast<std::uint32_t>(j.keys.size());
+        protocol::encode_request(c.out(), protocol::Opcode::noop, {}, {}, {}, j.noop_opaque);
+      }
+      const Deadline io_end = std::min(Clock::now() + config_.timeout, end);
+      run_jobs(jobs, io_end, [&](Job& j, protocol::ResponseParser& p) -> Result<bool> {
+        const auto& h = p.header();
+        if (h.opaque == j.noop_opaque) {
+          if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::noop)) return Error(ErrorKind::unknown, "reply opcode does not match the request");
+          return true;
+        }
+        const std::uint32_t base = j.noop_opaque - static_cast<std::uint32_t>(j.keys.size());
+        if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::getkq) || h.opaque < base || h.opaque >= j.noop_opaque) {
+          return Error(ErrorKind::unknown, "reply to a request that was not sent");
+        }
+        const std::uint32_t idx = j.keys[h.opaque - base];
+        if (p.key() != full_key(idx)) return Error(ErrorKind::unknown, "reply key does not match the request");
+        if (h.status == 0) results[idx].emplace(p.value());
+        return false;
+      });
+      // Finish: give back healthy connections, collect failed keys.
+      pending.clear();
+      Error last;
+      const Server* last_server = nullptr;
+      for (auto& j : jobs) {
+        Server& s = *servers_[j.server];
+        if (j.failed) {
+          last = j.error;
+          last_server = &s;
+          if (server_fault(j.error.kind())) record_failure(s);
+          for (auto k : j.keys) {
+            results[k].reset();
+            pending.push_back(k);
+          }
+          j.lease.discard();
+        } else if (j.lease.get() != nullptr) {
+          j.lease.get()->touch_used(start);
+          record_success(s);
+        }
+      }
+      if (pending.empty()) return results;
+      if (!retryable_kind(last.kind()) || attempt >= config_.retry_attempts || Clock::now() >= end) {
+        return decorate(std::move(last), op, keys[pending.front()], last_server);
+      }
+      std::sort(pending.begin(), pending.end());
+    }
+  }
+
+  /// Routes keys[pending[i]] into server_of.
+  Result<void> route_many(const std::string_view* keys, const std::vector<std::uint32_t>& pending,
+                          std::vector<std::size_t>& server_of, Clock::time_point now) {
+    if (dead_count_.load(std::memory_order_acquire) == 0 && pending.size() == server_of.size()) {
+      full_ring_->server_for(keys, pending.size(), server_of.data());
+      return {};
+    }
+    for (auto i : pending) {
+      auto r = route(keys[i], now);
+      if (!r) return std::move(r).error();
+      server_of[i] = *r;
+    }
+    return {};
+  }
+
+  Result<std::vector<KeyError>> set_many_impl(const std::pair<std::string_view, std::string_view>* items,
+                                              std::size_t n, std::chrono::seconds ttl, std::uint32_t flags) {
+    const char* const op = "set_many";
+    if (init_error_) return decorate(*init_error_, op, {}, nullptr);
+    std::vector<KeyError> failures;
+    if (n > 0x7ffffff0u) return decorate(Error(ErrorKind::permanent, "too many keys"), op, {}, nullptr);
+    const std::uint32_t exp = detail::normalize_ttl(ttl);
+    std::vector<std::string_view> keys(n);
+    std::string packed;
+    std::vector<std::uint32_t> offset(n + 1, 0);
+    std::vector<std::uint32_t> pending;
+    pending.reserve(n);
+    const std::string& prefix = config_.key_prefix;
+    for (std::size_t i = 0; i < n; ++i) {
+      keys[i] = items[i].first;
+      FullKey fk;
+      auto ok = make_key(items[i].first, fk);
+      if (ok) ok = check_value(items[i].second);
+      if (!ok) {
+        failures.push_back(KeyError{i, decorate(std::move(ok).error(), op, items[i].first, nullptr)});
+      } else {
+        pending.push_back(static_cast<std::uint32_t>(i));
+      }
+      if (!prefix.empty()) {
+        if (ok) packed.append(fk.data, fk.len);
+        offset[i + 1] = static_cast<std::uint32_t>(packed.size());
+      }
+    }
+    auto full_key = [&](std::size_t i) -> std::string_view {
+      if (prefix.empty()) return keys[i];
+      return std::string_view(packed.data() + offset[i], offset[i + 1] - offset[i]);
+    };
+    const auto start = Clock::now();
+    const Deadline end = call_deadline(start);
+    std::vector<std::size_t> server_of(n);
+    for (int attempt = 0; !pending.empty(); ++attempt) {
+      auto routed = route_many(keys.data(), pending, server_of, attempt == 0 ? start : Clock::now());
+      if (!routed) {
+        for (auto i : pending) failures.push_back(KeyError{i, decorate(routed.error(), op, keys[i], nullptr)});
+        break;
+      }
+      std::vector<Job> jobs;
+      plan_jobs(pending, server_of, jobs);
+      connect_jobs(jobs, end);
+      for (auto& j : jobs) {
+        if (j.done) continue;
+        detail::Connection& c = *j.lease.get();
+        const std::uint32_t base = c.take_opaques(static_cast<std::uint32_t>(j.keys.size() + 1));
+        for (std::size_t k = 0; k < j.keys.size(); ++k) {
+          char ex[8];
+          protocol::encode_request(c.out(), protocol::Opcode::setq, full_key(j.keys[k]), protocol::store_extras(ex, flags, exp),
+                                   items[j.keys[k]].second, base + static_cast<std::uint32_t>(k));
+        }
+        j.noop_opaque = base + static_cast<std::uint32_t>(j.keys.size());
+        protocol::encode_request(c.out(), protocol::Opcode::noop, {}, {}, {}, j.noop_opaque);
+      }
+      const Deadline io_end = std::min(Clock::now() + config_.timeout, end);
+      run_jobs(jobs, io_end, [&](Job& j, protocol::ResponseParser& p) -> Result<bool> {
+        const auto& h = p.header();
+        if (h.opaque == j.noop_opaque) {
+          if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::noop)) return Error(ErrorKind::unknown, "reply opcode does not match the request");
+          return true;
+        }
+        const std::uint32_t base = j.noop_opaque - static_cast<std::uint32_t>(j.keys.size());
+        if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::setq) || h.opaque < base || h.opaque >= j.noop_opaque) {
+          return Error(ErrorKind::unknown, "reply to a request that was not sent");
+        }
+        // Quiet sets answer only on failure.
+        const std::uint32_t idx = j.keys[h.opaque - base];
+        failures.push_back(KeyError{idx, decorate(protocol::status_error(h.status), op, keys[idx], servers_[j.server].get())});
+        return false;
+      });
+      pending.clear();
+      Error last;
+      for (auto& j : jobs) {
+        Server& s = *servers_[j.server];
+        if (j.failed) {
+          last = j.error;
+          if (server_fault(j.error.kind())) record_failure(s);
+          // Keys already reported by the server stay reported once.
+          for (auto k : j.keys) pending.push_back(k);
+          j.lease.discard();
+        } else if (j.lease.get() != nullptr) {
+          j.lease.get()->touch_used(start);
+          record_success(s);
+        }
+      }
+      if (pending.empty()) break;
+      if (!retryable_kind(last.kind()) || attempt >= config_.retry_attempts || Clock::now() >= end) {
+        for (auto i : pending) {
+          Error e = last;
+          failures.push_back(KeyError{i, decorate(std::move(e), op, keys[i], servers_[server_of[i]].get())});
+        }
+        break;
+      }
+      // Drop per-key reports for keys about to be retried.
+      std::sort(pending.begin(), pending.end());
+      failures.erase(std::remove_if(failures.begin(), failures.end(),
+                                    [&](const KeyError& f) { return std::binary_search(pending.begin(), pending.end(), static_cast<std::uint32_t>(f.index)); }),
+                     failures.end());
+    }
+    std::stable_sort(failures.begin(), failures.end(), [](const KeyError& a, const KeyError& b) { return a.index < b.index; });
+    failures.erase(std::unique(failures.begin(), failures.end(),
+                               [](const KeyError& a, const KeyError& b) { return a.index == b.index; }),
+                   failures.end());
+    return failures;
+  }
+
+  MemcachedBackendConfig config_;
+  std::optional<Error> init_error_;
+  std::vector<std::unique_ptr<Server>> servers_;
+  std::optional<Ring> full_ring_;
+  std::atomic<int> dead_count_{0};
+  std::mutex routing_mutex_;
+  std::shared_ptr<const LiveRing> live_;
+};
+
+CACHEKIT_END_NAMESPACE

@@ -1,0 +1,247 @@
+#pragma once
+// MemcachedBackendConfig: everything MemcachedBackend needs, buildable
+// without a live server, from code or from CACHEKIT_MEMCACHED_* variables.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "detail/json.hpp"
+#include "error.hpp"
+#include "ring.hpp"
+#include "server_spec.hpp"
+
+CACHEKIT_BEGIN_NAMESPACE
+
+/// Configuration of a MemcachedBackend.
+struct MemcachedBackendConfig {
+  /// Servers in ServerSpec syntax ("host", "host:port", "host:port:weight", "/unix.sock").
+  std::vector<std::string> servers{"127.0.0.1:11211"};
+  /// Bound on establishing one connection, 0.1 s .. 30 s.
+  std::chrono::milliseconds connect_timeout{2000};
+  /// Bound on one attempt of an operation (and on waiting for a pooled connection), 0.1 s .. 30 s.
+  std::chrono::milliseconds timeout{1000};
+  /// Connections per server, 1 .. 100.
+  std::size_t max_pool_size = 10;
+  /// Extra attempts after a transient failure, 0 .. 10.
+  int retry_attempts = 2;
+  /// Prepended to every key (counts toward the 250-byte limit).
+  std::string key_prefix;
+  /// Values longer than this are refused before sending; 0 disables the check.
+  std::size_t max_item_size_bytes = 1048576;
+  /// How keys are placed on servers.
+  Distribution distribution = Distribution::ketama;
+  /// SASL PLAIN credentials; authentication is used when username is set.
+  std::string username, password;
+  /// Consecutive failures after which a server is marked dead, 1 .. 100.
+  int server_failure_limit = 2;
+  /// How long a dead server stays out of the ring before it is tried again, 0.1 s .. 3600 s.
+  std::chrono::milliseconds dead_timeout{5000};
+  /// Take dead servers out of the ring (their keys move to the others); when
+  /// false, calls for a dead server's keys fail fast until it is retried.
+  bool remove_failed_servers = true;
+  /// Keys per connection in get_many/set_many, 1 .. 1000000: a larger share
+  /// for one server is split over several pooled connections (up to
+  /// max_pool_size) so several memcached threads serve it at once. The
+  /// default splits only very large batches: on small machines the extra
+  /// connections cost more than they bring (see the benchmarks).
+  std::size_t pipeline_chunk_keys = 1024;
+
+  /// Defaults overridden by the CACHEKIT_MEMCACHED_* environment variables.
+  static Result<MemcachedBackendConfig> from_env();
+  /// Checks every field; the error names the field and its accepted range.
+  Result<void> validate() const;
+};
+
+namespace detail {
+
+/// Key bytes memcached's text protocol would misread: whitespace, control characters.
+inline bool bad_key_byte(unsigned char c) noexcept { return c <= 0x20 || c == 0x7f; }
+
+/// Parses non-negative decimal seconds ("2", "0.25") into milliseconds.
+inline bool parse_seconds(std::string_view s, std::chrono::milliseconds& out) noexcept {
+  if (s.empty()) return false;
+  std::uint64_t whole = 0;
+  std::size_t i = 0;
+  bool digits = false;
+  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+    if (whole > 100000000u) return false;
+    whole = whole * 10 + static_cast<std::uint64_t>(s[i] - '0');
+    digits = true;
+  }
+  std::uint64_t frac_ms = 0;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    std::uint64_t scale = 100;
+    bool frac_digits = false;
+    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+      frac_ms += static_cast<std::uint64_t>(s[i] - '0') * scale;
+      scale /= 10;
+      frac_digits = true;
+    }
+    if (!frac_digits) return false;
+    digits = true;
+  }
+  if (!digits || i != s.size()) return false;
+  out = std::chrono::milliseconds(static_cast<std::int64_t>(whole * 1000 + frac_ms));
+  return true;
+}
+
+/// Parses a non-negative decimal integer that fits in max.
+inline bool parse_uint(std::string_view s, std::uint64_t max, std::uint64_t& out) noexcept {
+  if (s.empty() || s.size() > 20) return false;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    const auto d = static_cast<std::uint64_t>(c - '0');
+    if (v > (max - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  out = v;
+  return true;
+}
+
+inline Error env_error(const char* var, const std::string& what) {
+  return Error(ErrorKind::permanent, std::string(var) + ": " + what);
+}
+
+inline const char* getenv_set(const char* name) noexcept {
+  const char* v = std::getenv(name);
+  return (v != nullptr && *v != '\0') ? v : nullptr;
+}
+
+inline bool ms_in(std::chrono::milliseconds v, std::int64_t lo, std::int64_t hi) noexcept {
+  return v.count() >= lo && v.count() <= hi;
+}
+
+}  // namespace detail
+
+inline Result<void> MemcachedBackendConfig::validate() const {
+  auto bad = [](const char* field, const std::string& what) {
+    return Error(ErrorKind::permanent, std::string(field) + ": " + what);
+  };
+  if (servers.empty()) return bad("servers", "at least one server is required");
+  std::vector<ServerSpec> specs;
+  for (const auto& s : servers) {
+    auto spec = ServerSpec::parse(s);
+    if (!spec) return bad("servers", "'" + s + "': " + spec.error().message());
+    specs.push_back(std::move(*spec));
+  }
+  auto ring = Ring::build(std::move(specs), distribution);
+  if (!ring) return bad("servers", ring.error().message());
+  if (!detail::ms_in(connect_timeout, 100, 30000)) return bad("connect_timeout", "must be 0.1 .. 30 seconds");
+  if (!detail::ms_in(timeout, 100, 30000)) return bad("timeout", "must be 0.1 .. 30 seconds");
+  if (max_pool_size < 1 || max_pool_size > 100) return bad("max_pool_size", "must be 1 .. 100");
+  if (retry_attempts < 0 || retry_attempts > 10) return bad("retry_attempts", "must be 0 .. 10");
+  if (key_prefix.size() >= CACHEKIT_MAX_KEY_LENGTH) {
+    return bad("key_prefix", "must be shorter than " + std::to_string(CACHEKIT_MAX_KEY_LENGTH) + " bytes");
+  }
+  for (char c : key_prefix) {
+    if (detail::bad_key_byte(static_cast<unsigned char>(c))) {
+      return bad("key_prefix", "must not contain whitespace or control characters");
+    }
+  }
+  if (server_failure_limit < 1 || server_failure_limit > 100) return bad("server_failure_limit", "must be 1 .. 100");
+  if (!detail::ms_in(dead_timeout, 100, 3600000)) return bad("dead_timeout", "must be 0.1 .. 3600 seconds");
+  if (username.empty() && !password.empty()) return bad("username", "a password is set but no username");
+  if (pipeline_chunk_keys < 1 || pipeline_chunk_keys > 1000000) return bad("pipeline_chunk_keys", "must be 1 .. 1000000");
+  return {};
+}
+
+inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
+  MemcachedBackendConfig c;
+  using detail::env_error;
+  using detail::getenv_set;
+  if (const char* v = getenv_set("CACHEKIT_MEMCACHED_SERVERS")) {
+    auto list = detail::parse_json_string_array(v);
+    if (!list) {
+      return env_error("CACHEKIT_MEMCACHED_SERVERS",
+                       "expected a JSON array of server strings like [\"mc1:11211\", \"mc2:11211\"]; " +
+                           list.error().message());
+    }
+    if (list->empty()) return env_error("CACHEKIT_MEMCACHED_SERVERS", "the array must name at least one server");
+    c.servers = std::move(*list);
+  }
+  struct SecondsVar {
+    const char* name;
+    std::chrono::milliseconds* field;
+    std::int64_t lo, hi;
+    const char* range;
+  };
+  const SecondsVar seconds_vars[] = {
+      {"CACHEKIT_MEMCACHED_CONNECT_TIMEOUT", &c.connect_timeout, 100, 30000, "0.1 .. 30 seconds"},
+      {"CACHEKIT_MEMCACHED_TIMEOUT", &c.timeout, 100, 30000, "0.1 .. 30 seconds"},
+      {"CACHEKIT_MEMCACHED_DEAD_TIMEOUT", &c.dead_timeout, 100, 3600000, "0.1 .. 3600 seconds"},
+  };
+  for (const auto& sv : seconds_vars) {
+    if (const char* v = getenv_set(sv.name)) {
+      std::chrono::milliseconds ms{};
+      if (!detail::parse_seconds(v, ms) || !detail::ms_in(ms, sv.lo, sv.hi)) {
+        return env_error(sv.name, "'" + std::string(v) + "' is not a number of seconds in " + sv.range);
+      }
+      *sv.field = ms;
+    }
+  }
+  struct IntVar {
+    const char* name;
+    std::uint64_t lo, hi;
+    std::uint64_t* out;
+  };
+  std::uint64_t pool = c.max_pool_size, retries = static_cast<std::uint64_t>(c.retry_attempts),
+                item = c.max_item_size_bytes, limit = static_cast<std::uint64_t>(c.server_failure_limit);
+  const IntVar int_vars[] = {
+      {"CACHEKIT_MEMCACHED_MAX_POOL_SIZE", 1, 100, &pool},
+      {"CACHEKIT_MEMCACHED_RETRY_ATTEMPTS", 0, 10, &retries},
+      {"CACHEKIT_MEMCACHED_MAX_ITEM_SIZE_BYTES", 0, 1ull << 40, &item},
+      {"CACHEKIT_MEMCACHED_SERVER_FAILURE_LIMIT", 1, 100, &limit},
+  };
+  for (const auto& iv : int_vars) {
+    if (const char* v = getenv_set(iv.name)) {
+      std::uint64_t n = 0;
+      if (!detail::parse_uint(v, iv.hi, n) || n < iv.lo) {
+        return env_error(iv.name, "'" + std::string(v) + "' is not an integer in " + std::to_string(iv.lo) + " .. " +
+                                      std::to_string(iv.hi));
+      }
+      *iv.out = n;
+    }
+  }
+  c.max_pool_size = static_cast<std::size_t>(pool);
+  c.retry_attempts = static_cast<int>(retries);
+  c.max_item_size_bytes = static_cast<std::size_t>(item);
+  c.server_failure_limit = static_cast<int>(limit);
+  if (const char* v = std::getenv("CACHEKIT_MEMCACHED_KEY_PREFIX")) c.key_prefix = v;
+  if (const char* v = getenv_set("CACHEKIT_MEMCACHED_DISTRIBUTION")) {
+    auto d = parse_distribution(v);
+    if (!d) return env_error("CACHEKIT_MEMCACHED_DISTRIBUTION", d.error().message());
+    c.distribution = *d;
+  }
+  if (const char* v = getenv_set("CACHEKIT_MEMCACHED_REMOVE_FAILED_SERVERS")) {
+    const std::string_view s(v);
+    if (s == "1" || s == "true") c.remove_failed_servers = true;
+    else if (s == "0" || s == "false") c.remove_failed_servers = false;
+    else return env_error("CACHEKIT_MEMCACHED_REMOVE_FAILED_SERVERS", "'" + std::string(s) + "' is not one of true, false, 1, 0");
+  }
+  if (const char* v = std::getenv("CACHEKIT_MEMCACHED_USERNAME")) c.username = v;
+  if (const char* v = std::getenv("CACHEKIT_MEMCACHED_PASSWORD")) c.password = v;
+  auto ok = c.validate();
+  if (!ok) {
+    // Name the variable behind the field that failed.
+    const std::string& m = ok.error().message();
+    auto var_for = [&](const char* field, const char* var) -> bool {
+      return m.rfind(std::string(field) + ":", 0) == 0 && std::getenv(var) != nullptr;
+    };
+    if (var_for("servers", "CACHEKIT_MEMCACHED_SERVERS")) return env_error("CACHEKIT_MEMCACHED_SERVERS", m);
+    if (var_for("key_prefix", "CACHEKIT_MEMCACHED_KEY_PREFIX")) return env_error("CACHEKIT_MEMCACHED_KEY_PREFIX", m);
+    if (var_for("username", "CACHEKIT_MEMCACHED_PASSWORD")) {
+      return env_error("CACHEKIT_MEMCACHED_PASSWORD", "is set but CACHEKIT_MEMCACHED_USERNAME is not");
+    }
+    return std::move(ok).error();
+  }
+  return c;
+}
+
+CACHEKIT_END_NAMESPACE

@@ -1,0 +1,408 @@
+#pragma once
+// memcached binary protocol codec: request encoder and an incremental
+// response parser. Pure: bytes in, bytes out; no I/O, no clock.
+// Constants follow the memcached binary protocol specification
+// (docs/protocol-binary.xml in the memcached repository).
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "../config.hpp"
+#include "../error.hpp"
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace protocol {
+
+inline constexpr std::uint8_t kRequestMagic = 0x80;
+inline constexpr std::uint8_t kResponseMagic = 0x81;
+inline constexpr std::size_t kHeaderSize = 24;
+
+/// Binary protocol opcodes used by cachekit.
+enum class Opcode : std::uint8_t {
+  get = 0x00,
+  set = 0x01,
+  add = 0x02,
+  replace = 0x03,
+  del = 0x04,
+  increment = 0x05,
+  decrement = 0x06,
+  flush = 0x08,
+  noop = 0x0a,
+  version = 0x0b,
+  getk = 0x0c,
+  getkq = 0x0d,
+  append = 0x0e,
+  prepend = 0x0f,
+  stat = 0x10,
+  setq = 0x11,
+  addq = 0x12,
+  replaceq = 0x13,
+  deleteq = 0x14,
+  touch = 0x1c,
+  gat = 0x1d,
+  sasl_list_mechs = 0x20,
+  sasl_auth = 0x21,
+  sasl_step = 0x22,
+};
+
+/// Response status codes.
+enum class Status : std::uint16_t {
+  ok = 0x0000,
+  key_not_found = 0x0001,
+  key_exists = 0x0002,
+  value_too_large = 0x0003,
+  invalid_arguments = 0x0004,
+  not_stored = 0x0005,
+  non_numeric = 0x0006,
+  vbucket_wrong_server = 0x0007,
+  auth_error = 0x0020,
+  auth_continue = 0x0021,
+  unknown_command = 0x0081,
+  out_of_memory = 0x0082,
+  not_supported = 0x0083,
+  internal_error = 0x0084,
+  busy = 0x0085,
+  temporary_failure = 0x0086,
+};
+
+/// Human-readable text for a status code.
+inline const char* status_text(std::uint16_t s) noexcept {
+  switch (static_cast<Status>(s)) {
+    case Status::ok: return "no error";
+    case Status::key_not_found: return "key not found";
+    case Status::key_exists: return "key exists";
+    case Status::value_too_large: return "value too large";
+    case Status::invalid_arguments: return "invalid arguments";
+    case Status::not_stored: return "item not stored";
+    case Status::non_numeric: return "incr/decr on a non-numeric value";
+    case Status::vbucket_wrong_server: return "vbucket belongs to another server";
+    case Status::auth_error: return "authentication failed";
+    case Status::auth_continue: return "authentication continues (unsupported)";
+    case Status::unknown_command: return "unknown command";
+    case Status::out_of_memory: return "server out of memory";
+    case Status::not_supported: return "not supported";
+    case Status::internal_error: return "server internal error";
+    case Status::busy: return "server busy";
+    case Status::temporary_failure: return "temporary failure";
+  }
+  return "unknown status";
+}
+
+/// How a caller should treat a non-ok status.
+inline ErrorKind status_kind(std::uint16_t s) noexcept {
+  switch (static_cast<Status>(s)) {
+    case Status::ok:
+    case Status::key_not_found:
+    case Status::key_exists:
+    case Status::value_too_large:
+    case Status::invalid_arguments:
+    case Status::not_stored:
+    case Status::non_numeric:
+    case Status::unknown_command:
+    case Status::not_supported: return ErrorKind::permanent;
+    case Status::vbucket_wrong_server:
+    case Status::out_of_memory:
+    case Status::internal_error:
+    case Status::busy:
+    case Status::temporary_failure: return ErrorKind::transient;
+    case Status::auth_error:
+    case Status::auth_continue: return ErrorKind::authentication;
+  }
+  return ErrorKind::unknown;
+}
+
+/// Error for a non-ok status (message names the status, never the payload).
+inline Error status_error(std::uint16_t s) {
+  std::string msg = "server replied: ";
+  msg += status_text(s);
+  msg += " (status 0x";
+  static constexpr char hex[] = "0123456789abcdef";
+  for (int shift = 12; shift >= 0; shift -= 4) msg += hex[(s >> shift) & 0xf];
+  msg += ')';
+  return Error(status_kind(s), std::move(msg));
+}
+
+namespace detail {
+inline void put16(char* p, std::uint16_t v) noexcept {
+  p[0] = static_cast<char>(v >> 8);
+  p[1] = static_cast<char>(v);
+}
+inline void put32(char* p, std::uint32_t v) noexcept {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>(v >> (24 - 8 * i));
+}
+inline void put64(char* p, std::uint64_t v) noexcept {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(v >> (56 - 8 * i));
+}
+inline std::uint16_t get16(const unsigned char* p) noexcept {
+  return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
+}
+inline std::uint32_t get32(const unsigned char* p) noexcept {
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+         std::uint32_t{p[3]};
+}
+inline std::uint64_t get64(const unsigned char* p) noexcept {
+  return (std::uint64_t{get32(p)} << 32) | get32(p + 4);
+}
+}  // namespace detail
+
+/// Appends one request to out. The caller keeps key <= 250 bytes and
+/// extras <= 255 bytes; out's capacity is reused between calls.
+/// Writes the header, extras and key of a request to dst (room for
+/// kHeaderSize + extras + key bytes); the value, value_size bytes, follows
+/// separately. Returns the bytes written.
+inline std::size_t encode_head(char* dst, Opcode op, std::string_view key, std::string_view extras,
+                               std::size_t value_size, std::uint32_t opaque, std::uint64_t cas = 0) noexcept {
+  char* h = dst;
+  h[0] = static_cast<char>(kRequestMagic);
+  h[1] = static_cast<char>(op);
+  detail::put16(h + 2, static_cast<std::uint16_t>(key.size()));
+  h[4] = static_cast<char>(extras.size());
+  h[5] = 0;  // raw bytes
+  detail::put16(h + 6, 0);
+  detail::put32(h + 8, static_cast<std::uint32_t>(extras.size() + key.size() + value_size));
+  detail::put32(h + 12, opaque);
+  detail::put64(h + 16, cas);
+  char* p = h + kHeaderSize;
+  if (!extras.empty()) std::memcpy(p, extras.data(), extras.size());
+  p += extras.size();
+  if (!key.empty()) std::memcpy(p, key.data(), key.size());
+  p += key.size();
+  return static_cast<std::size_t>(p - dst);
+}
+
+/// Appends one request to out. The caller keeps key <= 250 bytes and
+/// extras <= 255 bytes; out's capacity is reused between calls.
+inline void encode_request(std::string& out, Opcode op, std::string_view key, std::string_view extras,
+                           std::string_view value, std::uint32_t opaque, std::uint64_t cas = 0) {
+  char head[kHeaderSize + 255 + 255];
+  const std::size_t n = encode_head(head, op, key, extras, value.size(), opaque, cas);
+  out.append(head, n);
+  out.append(value.data(), value.size());
+}
+
+/// Extras of set/add/replace (flags, expiration) into ex[8].
+inline std::string_view store_extras(char* ex, std::uint32_t flags, std::uint32_t expiry) noexcept {
+  detail::put32(ex, flags);
+  detail::put32(ex + 4, expiry);
+  return std::string_view(ex, 8);
+}
+
+/// Extras of increment/decrement into ex[20]. Without an initial value the
+/// server answers "not found" for a missing key (expiration 0xffffffff).
+inline std::string_view counter_extras(char* ex, std::uint64_t delta, std::uint64_t initial, bool create,
+                                       std::uint32_t expiry) noexcept {
+  detail::put64(ex, delta);
+  detail::put64(ex + 8, initial);
+  detail::put32(ex + 16, create ? expiry : 0xffffffffu);
+  return std::string_view(ex, 20);
+}
+
+/// Extras holding only an expiration (touch, get-and-touch, flush) into ex[4].
+inline std::string_view expiry_extras(char* ex, std::uint32_t expiry) noexcept {
+  detail::put32(ex, expiry);
+  return std::string_view(ex, 4);
+}
+
+/// Extras of set/add/replace: flags and expiration.
+inline void encode_store(std::string& out, Opcode op, std::string_view key, std::string_view value,
+                         std::uint32_t flags, std::uint32_t expiry, std::uint32_t opaque,
+                         std::uint64_t cas = 0) {
+  char ex[8];
+  detail::put32(ex, flags);
+  detail::put32(ex + 4, expiry);
+  encode_request(out, op, key, std::string_view(ex, 8), value, opaque, cas);
+}
+
+/// Increment/decrement. Without an initial value the server answers
+/// "not found" for a missing key (expiration 0xffffffff).
+inline void encode_counter(std::string& out, Opcode op, std::string_view key, std::uint64_t delta,
+                           std::uint64_t initial, bool create, std::uint32_t expiry,
+                           std::uint32_t opaque) {
+  char ex[20];
+  detail::put64(ex, delta);
+  detail::put64(ex + 8, initial);
+  detail::put32(ex + 16, create ? expiry : 0xffffffffu);
+  encode_request(out, op, key, std::string_view(ex, 20), {}, opaque);
+}
+
+/// Touch and get-and-touch carry only an expiration.
+inline void encode_touch(std::string& out, Opcode op, std::string_view key, std::uint32_t expiry,
+                         std::uint32_t opaque) {
+  char ex[4];
+  detail::put32(ex, expiry);
+  encode_request(out, op, key, std::string_view(ex, 4), {}, opaque);
+}
+
+/// SASL PLAIN: authzid empty, then user and password separated by NUL.
+inline void encode_sasl_plain(std::string& out, std::string_view user, std::string_view password,
+                              std::uint32_t opaque) {
+  std::string payload;
+  payload.reserve(2 + user.size() + password.size());
+  payload += '\0';
+  payload.append(user.data(), user.size());
+  payload += '\0';
+  payload.append(password.data(), password.size());
+  encode_request(out, Opcode::sasl_auth, "PLAIN", {}, payload, opaque);
+  // Scrub the temporary copy of the password.
+  volatile char* p = payload.data();
+  for (std::size_t i = 0; i < payload.size(); ++i) p[i] = 0;
+}
+
+/// Pipelined multi-get: one GETKQ per key (opaque = first_opaque + index),
+/// then a NOOP with noop_opaque that marks the end of the replies.
+template <class KeyAt>
+inline void encode_getkq_pipeline(std::string& out, std::size_t n, KeyAt&& key_at, std::uint32_t first_opaque,
+                                  std::uint32_t noop_opaque) {
+  for (std::size_t i = 0; i < n; ++i) {
+    encode_request(out, Opcode::getkq, key_at(i), {}, {}, first_opaque + static_cast<std::uint32_t>(i));
+  }
+  encode_request(out, Opcode::noop, {}, {}, {}, noop_opaque);
+}
+
+/// A parsed response header.
+struct ResponseHeader {
+  std::uint8_t opcode = 0;
+  std::uint16_t key_length = 0;
+  std::uint8_t extras_length = 0;
+  std::uint16_t status = 0;
+  std::uint32_t body_length = 0;
+  std::uint32_t opaque = 0;
+  std::uint64_t cas = 0;
+};
+
+/// Incremental response parser: feed it bytes as they arrive, in any split.
+/// It stops at the end of each complete response so the caller can act on
+/// it, then next() prepares for the following one. Memory grows only with
+/// bytes actually received, never with what a header announces.
+class ResponseParser {
+ public:
+  /// Consumes bytes up to the end of the current response; returns the
+  /// number consumed. Check failed() and complete() afterwards.
+  std::size_t feed(const char* data, std::size_t n) {
+    if (failed_ || complete_) return 0;
+    std::size_t used = 0;
+    if (header_have_ == 0 && n >= kHeaderSize) {
+      // Common case: the whole header is in the caller's buffer.
+      if (!decode_header(data)) return 0;
+      header_have_ = kHeaderSize;
+      used = kHeaderSize;
+      if (header_.body_length == 0) {
+        complete_ = true;
+        return used;
+      }
+    } else if (header_have_ < kHeaderSize) {
+      const std::size_t take = n < kHeaderSize - header_have_ ? n : kHeaderSize - header_have_;
+      std::memcpy(header_bytes_ + header_have_, data, take);
+      header_have_ += take;
+      used += take;
+      if (header_have_ < kHeaderSize) return used;
+      if (!decode_header(header_bytes_)) return used;
+      if (header_.body_length == 0) {
+        complete_ = true;
+        return used;
+      }
+    }
+    const std::size_t avail = n - used;
+    if (body_.empty() && avail >= header_.body_length) {
+      // The whole body is in the caller's buffer: refer to it, no copy. The
+      // view stays valid until the caller reuses that buffer.
+      view_ = data + used;
+      complete_ = true;
+      return used + header_.body_length;
+    }
+    const std::size_t want = header_.body_length - body_.size();
+    const std::size_t take = avail < want ? avail : want;
+    body_.append(data + used, take);
+    used += take;
+    if (body_.size() == header_.body_length) complete_ = true;
+    return used;
+  }
+
+  /// A whole response is ready.
+  bool complete() const noexcept { return complete_; }
+  /// The stream is corrupt; the connection must be closed.
+  bool failed() const noexcept { return failed_; }
+  /// Why the stream is corrupt.
+  const char* failure() const noexcept { return failure_; }
+  /// Whether a response has started but not finished.
+  bool in_progress() const noexcept { return header_have_ > 0 && !complete_; }
+
+  const ResponseHeader& header() const noexcept { return header_; }
+  /// The body of a complete response.
+  std::string_view body() const noexcept {
+    if (view_ != nullptr) return std::string_view(view_, header_.body_length);
+    return std::string_view(body_);
+  }
+  std::string_view extras() const noexcept { return body().substr(0, header_.extras_length); }
+  std::string_view key() const noexcept { return body().substr(header_.extras_length, header_.key_length); }
+  std::string_view value() const noexcept {
+    return body().substr(std::size_t{header_.extras_length} + header_.key_length);
+  }
+  /// Flags of a get reply (0 when the reply carries no flags).
+  std::uint32_t flags() const noexcept {
+    if (header_.extras_length < 4) return 0;
+    return detail::get32(reinterpret_cast<const unsigned char*>(body().data()));
+  }
+
+  /// A copy of the value, for the caller's result.
+  std::string take_value() { return std::string(value()); }
+
+  /// Ready for the next response; keeps buffer capacity (bounded).
+  void next() noexcept {
+    header_have_ = 0;
+    complete_ = false;
+    view_ = nullptr;
+    body_.clear();
+    if (body_.capacity() > kKeepCapacity) {
+      std::string().swap(body_);
+    }
+  }
+
+  /// Forgets everything, including a failure.
+  void reset() noexcept {
+    next();
+    failed_ = false;
+    failure_ = "";
+  }
+
+ private:
+  static constexpr std::size_t kKeepCapacity = 64 * 1024;
+
+  bool fail(const char* why) noexcept {
+    failed_ = true;
+    failure_ = why;
+    return false;
+  }
+
+  bool decode_header(const char* bytes) {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes);
+    if (p[0] != kResponseMagic) return fail("bad response magic");
+    header_.opcode = p[1];
+    header_.key_length = detail::get16(p + 2);
+    header_.extras_length = p[4];
+    header_.status = detail::get16(p + 6);
+    header_.body_length = detail::get32(p + 8);
+    header_.opaque = detail::get32(p + 12);
+    header_.cas = detail::get64(p + 16);
+    if (std::size_t{header_.extras_length} + header_.key_length > header_.body_length) {
+      return fail("extras and key longer than the body");
+    }
+    if (header_.body_length > CACHEKIT_MAX_RESPONSE_BODY) return fail("response body too large");
+    return true;
+  }
+
+  char header_bytes_[kHeaderSize] = {};
+  std::size_t header_have_ = 0;
+  ResponseHeader header_;
+  std::string body_;
+  const char* view_ = nullptr;  // body in the caller's buffer, when it arrived whole
+  bool complete_ = false;
+  bool failed_ = false;
+  const char* failure_ = "";
+};
+
+}  // namespace protocol
+CACHEKIT_END_NAMESPACE

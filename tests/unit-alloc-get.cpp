@@ -1,0 +1,76 @@
+// No heap allocation per get on the hot path after warm-up, apart from the
+// returned value. Global operator new is replaced in this file; it counts
+// only while a test sets the flag.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <string>
+
+#include <cachekit/cachekit.hpp>
+
+#include "support/memcached_process.hpp"
+
+namespace {
+std::atomic<bool> g_counting{false};
+std::atomic<long> g_allocations{0};
+
+void* counted_alloc(std::size_t n) {
+  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
+  void* p = std::malloc(n == 0 ? 1 : n);
+  if (p == nullptr) std::abort();
+  return p;
+}
+}  // namespace
+
+void* operator new(std::size_t n) { return counted_alloc(n); }
+void* operator new[](std::size_t n) { return counted_alloc(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+
+TEST_CASE("allocations: a get allocates only its returned value") {
+  cktest::MemcachedCluster cluster(3);
+  cachekit::MemcachedBackendConfig cfg;
+  cfg.servers = cluster.specs();
+  cfg.key_prefix = "alloc:";
+  cachekit::MemcachedBackend b(cfg);
+  const std::string big(100, 'v');   // heap-allocated std::string
+  const std::string small("tiny");   // fits the small-string buffer
+  REQUIRE(b.set("big-key", big));
+  REQUIRE(b.set("small-key", small));
+  for (int i = 0; i < 100; ++i) {  // warm-up: connections, buffers
+    REQUIRE(b.get("big-key"));
+    REQUIRE(b.get("small-key"));
+    REQUIRE(b.get("missing-key"));
+  }
+  constexpr int kGets = 1000;
+
+  g_allocations = 0;
+  g_counting = true;
+  long hits = 0;
+  for (int i = 0; i < kGets; ++i) {
+    auto r = b.get("big-key");
+    hits += (r && r->has_value() && r->value().size() == 100) ? 1 : 0;
+  }
+  g_counting = false;
+  CHECK(hits == kGets);
+  CHECK(g_allocations.load() == kGets);  // exactly one: the returned value
+
+  g_allocations = 0;
+  g_counting = true;
+  for (int i = 0; i < kGets; ++i) {
+    auto r = b.get("small-key");
+    auto m = b.get("missing-key");
+    hits += (r && r->has_value() && m && !m->has_value()) ? 1 : 0;
+  }
+  g_counting = false;
+  CHECK(hits == 2 * kGets);
+  CHECK(g_allocations.load() == 0);
+}

@@ -1,0 +1,67 @@
+// SASL PLAIN against memcached -S: right credentials work, a wrong password
+// is an authentication error (not retried), and no password in messages.
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include <cachekit/cachekit.hpp>
+
+#include "support/memcached_process.hpp"
+
+namespace {
+// A sasldb with one user, readable by the user memcached runs as.
+struct SaslDb {
+  std::string dir;
+  SaslDb() {
+    char tmpl[] = "/tmp/cachekit-sasl-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    dir = tmpl;
+    ::chmod(dir.c_str(), 0755);
+    FILE* conf = std::fopen((dir + "/memcached.conf").c_str(), "w");
+    REQUIRE(conf != nullptr);
+    std::fprintf(conf, "mech_list: plain\nsasldb_path: %s/sasldb2\n", dir.c_str());
+    std::fclose(conf);
+    const std::string cmd = "printf secret-pw | saslpasswd2 -a memcached -c -p -f " + dir + "/sasldb2 alice";
+    REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, "saslpasswd2 failed; install it with: apt-get install sasl2-bin");
+    ::chmod((dir + "/sasldb2").c_str(), 0644);
+  }
+  ~SaslDb() { std::system(("rm -rf " + dir).c_str()); }
+};
+}  // namespace
+
+TEST_CASE("sasl: PLAIN authentication against memcached -S") {
+  SaslDb db;
+  ::setenv("SASL_CONF_PATH", db.dir.c_str(), 1);
+  cktest::MemcachedCluster cluster(1, {"-S"});
+  ::unsetenv("SASL_CONF_PATH");
+
+  cachekit::MemcachedBackendConfig cfg;
+  cfg.servers = cluster.specs();
+  cfg.username = "alice";
+  cfg.password = "secret-pw";
+  cachekit::MemcachedBackend good(cfg);
+  REQUIRE(good.set("k", "v"));
+  CHECK(good.get("k")->value() == "v");
+  auto h = good.health_check();
+  CHECK(h[0].up);
+
+  cfg.password = "wrong-pw";
+  cachekit::MemcachedBackend bad(cfg);
+  auto r = bad.get("k");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind() == cachekit::ErrorKind::authentication);
+  CHECK(r.error().to_string().find("wrong-pw") == std::string::npos);
+  CHECK_FALSE(bad.server_marked_dead(0));  // credentials are not a server failure
+
+  cachekit::MemcachedBackendConfig anon;
+  anon.servers = cluster.specs();
+  cachekit::MemcachedBackend none(anon);
+  auto n = none.get("k");
+  REQUIRE_FALSE(n);
+  CHECK(n.error().kind() == cachekit::ErrorKind::authentication);
+}

@@ -1,0 +1,142 @@
+// Binary protocol codec: request bytes, response parsing over any split,
+// and the checks that keep a hostile reply from corrupting the client.
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <string>
+
+#include <cachekit/cachekit.hpp>
+
+namespace proto = cachekit::protocol;
+
+namespace {
+std::string response(std::uint8_t opcode, std::uint16_t status, std::uint32_t opaque, std::string extras,
+                     std::string key, std::string value, std::uint64_t cas = 0, std::uint8_t magic = 0x81) {
+  std::string h(24, '\0');
+  h[0] = static_cast<char>(magic);
+  h[1] = static_cast<char>(opcode);
+  h[2] = static_cast<char>(key.size() >> 8);
+  h[3] = static_cast<char>(key.size());
+  h[4] = static_cast<char>(extras.size());
+  h[6] = static_cast<char>(status >> 8);
+  h[7] = static_cast<char>(status);
+  const auto body = static_cast<std::uint32_t>(extras.size() + key.size() + value.size());
+  for (std::size_t i = 0; i < 4; ++i) h[8 + i] = static_cast<char>(body >> (24 - 8 * i));
+  for (std::size_t i = 0; i < 4; ++i) h[12 + i] = static_cast<char>(opaque >> (24 - 8 * i));
+  for (std::size_t i = 0; i < 8; ++i) h[16 + i] = static_cast<char>(cas >> (56 - 8 * i));
+  return h + extras + key + value;
+}
+}  // namespace
+
+TEST_CASE("binary: request header layout") {
+  std::string out;
+  proto::encode_store(out, proto::Opcode::set, "key", "value", 0xdeadbeef, 300, 7, 42);
+  REQUIRE(out.size() == 24 + 8 + 3 + 5);
+  CHECK(static_cast<unsigned char>(out[0]) == 0x80);
+  CHECK(out[1] == 0x01);
+  CHECK(out[2] == 0);
+  CHECK(out[3] == 3);
+  CHECK(out[4] == 8);
+  CHECK(out[11] == 16);  // body length 8 + 3 + 5
+  CHECK(out[15] == 7);   // opaque
+  CHECK(out[23] == 42);  // cas
+  CHECK(static_cast<unsigned char>(out[24]) == 0xde);
+  CHECK(out[31] == 44);  // 300 = 0x012c
+  CHECK(out.substr(32) == "keyvalue");
+
+  out.clear();
+  proto::encode_counter(out, proto::Opcode::increment, "n", 5, 10, false, 60, 1);
+  REQUIRE(out.size() == 24 + 20 + 1);
+  CHECK(static_cast<unsigned char>(out[24 + 16]) == 0xff);  // no initial: expiration all ones
+
+  out.clear();
+  proto::encode_sasl_plain(out, "user", "pw", 9);
+  CHECK(out.substr(24) == std::string("PLAIN") + std::string("\0user\0pw", 8));
+
+  out.clear();
+  const std::string keys[] = {"a", "bb"};
+  proto::encode_getkq_pipeline(out, 2, [&](std::size_t i) { return std::string_view(keys[i]); }, 100, 200);
+  CHECK(out.size() == 24 * 3 + 3);
+  CHECK(out[1] == 0x0d);
+  CHECK(out[24 + 1 + 1] == 0x0d);
+  CHECK(out[24 * 2 + 3 + 1] == 0x0a);
+}
+
+TEST_CASE("binary: response parsed whatever the split") {
+  const std::string flags("\x00\x00\x01\x02", 4);
+  const std::string wire = response(0x0c, 0, 77, flags, "k1", "hello world", 99) + response(0x0a, 0, 78, "", "", "");
+  for (std::size_t chunk = 1; chunk <= wire.size(); ++chunk) {
+    proto::ResponseParser p;
+    std::size_t pos = 0;
+    int seen = 0;
+    while (pos < wire.size()) {
+      const std::size_t n = std::min(chunk, wire.size() - pos);
+      std::size_t used = 0;
+      while (used < n) {
+        used += p.feed(wire.data() + pos + used, n - used);
+        REQUIRE_FALSE(p.failed());
+        if (p.complete()) {
+          if (seen == 0) {
+            CHECK(p.header().opaque == 77);
+            CHECK(p.header().cas == 99);
+            CHECK(p.flags() == 0x0102);
+            CHECK(p.key() == "k1");
+            CHECK(p.value() == "hello world");
+          } else {
+            CHECK(p.header().opcode == 0x0a);
+            CHECK(p.value().empty());
+          }
+          ++seen;
+          p.next();
+        }
+      }
+      pos += n;
+    }
+    CHECK(seen == 2);
+  }
+}
+
+TEST_CASE("binary: hostile headers are rejected without allocating") {
+  SUBCASE("wrong magic") {
+    proto::ResponseParser p;
+    const std::string w = response(0, 0, 1, "", "", "x", 0, 0x80);
+    p.feed(w.data(), w.size());
+    CHECK(p.failed());
+  }
+  SUBCASE("extras + key longer than body") {
+    std::string w = response(0, 0, 1, "abcd", "key", "");
+    w[11] = 2;  // body 2 < 4 + 3
+    proto::ResponseParser p;
+    p.feed(w.data(), 24);
+    CHECK(p.failed());
+  }
+  SUBCASE("4 GiB body announced") {
+    std::string w = response(0, 0, 1, "", "", "");
+    w[8] = w[9] = w[10] = w[11] = static_cast<char>(0xff);
+    proto::ResponseParser p;
+    p.feed(w.data(), w.size());
+    CHECK(p.failed());
+    CHECK(std::string(p.failure()).find("too large") != std::string::npos);
+  }
+  SUBCASE("a large announced body grows only with the bytes received") {
+    std::string w = response(0, 0, 1, "", "", "");
+    w[9] = 0x10;  // 1 MiB announced
+    proto::ResponseParser p;
+    p.feed(w.data(), w.size());
+    CHECK_FALSE(p.failed());
+    CHECK_FALSE(p.complete());
+    CHECK(p.in_progress());
+    CHECK(p.value().size() == 0);
+  }
+}
+
+TEST_CASE("binary: status codes map to error kinds") {
+  using cachekit::ErrorKind;
+  CHECK(proto::status_kind(0x0003) == ErrorKind::permanent);
+  CHECK(proto::status_kind(0x0020) == ErrorKind::authentication);
+  CHECK(proto::status_kind(0x0085) == ErrorKind::transient);
+  CHECK(proto::status_kind(0x0086) == ErrorKind::transient);
+  CHECK(proto::status_kind(0x1234) == ErrorKind::unknown);
+  CHECK(proto::status_error(0x0003).message().find("value too large") != std::string::npos);
+  CHECK(proto::status_error(0x1234).message().find("0x1234") != std::string::npos);
+}
