@@ -185,3 +185,26 @@ void FakeMemcached::accept_loop() {
 }
 
 }  // namespace cktest
+
+namespace cktest {
+void serve_healthy(FakeConnection& conn, std::string_view value) {
+  FakeRequest req;
+  while (conn.read_request(req)) {
+    switch (req.opcode) {
+      case 0x00: case 0x09: case 0x0c: case 0x0d:  // GET, GETQ, GETK, GETKQ
+        if (!conn.send(make_get_hit(req, value))) return;
+        break;
+      case 0x0b:  // VERSION
+        if (!conn.send(make_response(req.opcode, 0, req.opaque, {}, {}, "1.6.0-fake"))) return;
+        break;
+      case 0x11: case 0x01: case 0x02: case 0x03: case 0x04: case 0x0a: case 0x1c:
+        // SETQ, SET, ADD, REPLACE, DELETE, NOOP, TOUCH: success; quiet SET says nothing.
+        if (req.opcode == 0x11) break;
+        if (!conn.send(make_response(req.opcode, 0, req.opaque, {}, {}, {}, 1))) return;
+        break;
+      default:
+        if (!conn.send(make_response(req.opcode, 0x81, req.opaque, {}, {}, "Unknown command"))) return;
+    }
+  }
+}
+}  // namespace cktest

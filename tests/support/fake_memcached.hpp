@@ -89,3 +89,9 @@ class FakeMemcached {
 };
 
 }  // namespace cktest
+
+namespace cktest {
+/// Behaves like a tiny healthy memcached until the peer closes: GET-family
+/// requests hit with value, NOOP/VERSION/SET/DELETE succeed.
+void serve_healthy(FakeConnection& conn, std::string_view value);
+}  // namespace cktest
