@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,10 @@ std::uint16_t free_port();
 
 /// True once something accepts TCP connections on 127.0.0.1:port.
 bool port_accepts(std::uint16_t port);
+
+/// The server's "stats" over a fresh text-protocol connection (empty on
+/// failure); used to observe the server side of a test.
+std::map<std::string, std::string> server_stats(std::uint16_t port);
 
 /// Polls cond until it holds or the deadline passes; returns the last value.
 bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds deadline);
