@@ -187,9 +187,11 @@ void FakeMemcached::accept_loop() {
 }  // namespace cktest
 
 namespace cktest {
-void serve_healthy(FakeConnection& conn, std::string_view value) {
+void serve_healthy(FakeConnection& conn, std::string_view value,
+                   const std::function<void(const FakeRequest&)>& on_request) {
   FakeRequest req;
   while (conn.read_request(req)) {
+    if (on_request) on_request(req);
     switch (req.opcode) {
       case 0x00: case 0x09: case 0x0c: case 0x0d:  // GET, GETQ, GETK, GETKQ
         if (!conn.send(make_get_hit(req, value))) return;

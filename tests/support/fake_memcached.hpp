@@ -92,6 +92,8 @@ class FakeMemcached {
 
 namespace cktest {
 /// Behaves like a tiny healthy memcached until the peer closes: GET-family
-/// requests hit with value, NOOP/VERSION/SET/DELETE succeed.
-void serve_healthy(FakeConnection& conn, std::string_view value);
+/// requests hit with value, NOOP/VERSION/SET/DELETE succeed. on_request,
+/// when set, sees every request first.
+void serve_healthy(FakeConnection& conn, std::string_view value,
+                   const std::function<void(const FakeRequest&)>& on_request = nullptr);
 }  // namespace cktest
