@@ -58,6 +58,26 @@ TEST_CASE("sasl: PLAIN authentication against memcached -S") {
   CHECK(r.error().to_string().find("wrong-pw") == std::string::npos);
   CHECK_FALSE(bad.server_marked_dead(0));  // credentials are not a server failure
 
+  // A refused password is tried once per call, never in a retry loop: the
+  // server counts exactly one failed authentication per call.
+  auto auth_errors = [&]() -> long {
+    for (const auto& s : good.stats()) {
+      for (const auto& kv : s.stats) {
+        if (kv.first == "auth_errors") return std::stol(kv.second);
+      }
+    }
+    return -1;
+  };
+  const long before = auth_errors();
+  REQUIRE(before >= 1);
+  for (int i = 0; i < 3; ++i) {
+    auto again = bad.get("k");
+    REQUIRE_FALSE(again);
+    CHECK(again.error().kind() == cachekit::ErrorKind::authentication);
+    CHECK(again.error().message().find("wrong-pw") == std::string::npos);
+  }
+  CHECK(auth_errors() == before + 3);
+
   cachekit::MemcachedBackendConfig anon;
   anon.servers = cluster.specs();
   cachekit::MemcachedBackend none(anon);

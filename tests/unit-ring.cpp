@@ -76,6 +76,15 @@ TEST_CASE("ring: ServerSpec::parse accepts every documented form") {
   auto h = ServerSpec::parse("unix:/tmp/mc.sock");
   REQUIRE(h);
   CHECK(h->host == "/tmp/mc.sock");
+  // Found by fuzzing: "unix:" with nothing after it read past the input,
+  // and a TCP host named "unix" did not survive to_string() -> parse().
+  CHECK_FALSE(ServerSpec::parse("unix:"));
+  auto named_unix = ServerSpec::parse("unix");
+  REQUIRE(named_unix);
+  auto again = ServerSpec::parse(named_unix->to_string());
+  REQUIRE(again);
+  CHECK(again->host == "unix");
+  CHECK(again->port == 11211);
 
   auto i = ServerSpec::parse("  host:65535:4294967295 ");
   REQUIRE(i);

@@ -166,7 +166,8 @@ inline Result<ServerSpec> ServerSpec::parse(std::string_view spec) {
   if (s.empty()) return detail::spec_error(spec, "empty server spec");
 
   ServerSpec out;
-  if (s.substr(0, 5) == "unix:") s.remove_prefix(5);
+  // "unix:" prefixes a socket path only; "unix:11211" is host "unix", port 11211.
+  if (s.substr(0, 6) == "unix:/") s.remove_prefix(5);
   if (s.front() == '/') {
     const std::string why = detail::check_unix_path(s);
     if (!why.empty()) return detail::spec_error(spec, why);

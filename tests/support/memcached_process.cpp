@@ -7,6 +7,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -57,6 +58,38 @@ bool port_accepts(std::uint16_t port) {
   return ok;
 }
 
+std::map<std::string, std::string> server_stats(std::uint16_t port) {
+  std::map<std::string, std::string> out;
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return out;
+  timeval tv{2, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  std::string text;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::send(fd, "stats\r\n", 7, MSG_NOSIGNAL) == 7) {
+    char buf[4096];
+    while (text.find("END\r\n") == std::string::npos) {
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      text.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  ::close(fd);
+  std::size_t pos = 0;
+  while ((pos = text.find("STAT ", pos)) != std::string::npos) {
+    const std::size_t name_end = text.find(' ', pos + 5);
+    const std::size_t line_end = text.find("\r\n", pos);
+    if (name_end == std::string::npos || line_end == std::string::npos || name_end > line_end) break;
+    out[text.substr(pos + 5, name_end - pos - 5)] = text.substr(name_end + 1, line_end - name_end - 1);
+    pos = line_end;
+  }
+  return out;
+}
+
 bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds deadline) {
   const auto end = std::chrono::steady_clock::now() + deadline;
   while (true) {
@@ -66,8 +99,9 @@ bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds dea
   }
 }
 
-MemcachedCluster::MemcachedCluster(std::size_t n, std::vector<std::string> extra_args)
-    : extra_args_(std::move(extra_args)), servers_(n) {
+MemcachedCluster::MemcachedCluster(std::size_t n, std::vector<std::string> extra_args,
+                                   std::vector<std::string> env)
+    : extra_args_(std::move(extra_args)), env_(std::move(env)), servers_(n) {
   if (memcached_binary().empty()) {
     FAIL("memcached is not installed; install it with: apt-get install memcached "
          "(or set CACHEKIT_TEST_MEMCACHED to its path)");
@@ -107,6 +141,7 @@ void MemcachedCluster::start(std::size_t i) {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  std::vector<std::string> env = env_;  // copied before fork: the child must not allocate
 
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
@@ -120,6 +155,7 @@ void MemcachedCluster::start(std::size_t i) {
       ::dup2(devnull, 0);
       ::dup2(devnull, 1);
     }
+    for (auto& e : env) ::putenv(e.data());
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }

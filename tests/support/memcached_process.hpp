@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,10 @@ std::uint16_t free_port();
 /// True once something accepts TCP connections on 127.0.0.1:port.
 bool port_accepts(std::uint16_t port);
 
+/// The server's "stats" over a fresh text-protocol connection (empty on
+/// failure); used to observe the server side of a test.
+std::map<std::string, std::string> server_stats(std::uint16_t port);
+
 /// Polls cond until it holds or the deadline passes; returns the last value.
 bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds deadline);
 
@@ -30,7 +35,9 @@ bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds dea
 /// memcached is missing; it never skips.
 class MemcachedCluster {
  public:
-  explicit MemcachedCluster(std::size_t n, std::vector<std::string> extra_args = {});
+  /// env holds "NAME=VALUE" entries added to each server's environment.
+  explicit MemcachedCluster(std::size_t n, std::vector<std::string> extra_args = {},
+                            std::vector<std::string> env = {});
   ~MemcachedCluster();
   MemcachedCluster(const MemcachedCluster&) = delete;
   MemcachedCluster& operator=(const MemcachedCluster&) = delete;
@@ -55,6 +62,7 @@ class MemcachedCluster {
   };
   void start(std::size_t i);
   std::vector<std::string> extra_args_;
+  std::vector<std::string> env_;
   std::vector<Server> servers_;
 };
 

@@ -1,0 +1,201 @@
+// The bad-input table of the README, row by row: what the user gets for
+// each bad input, and that nothing reaches a server when the input is
+// refused on the client.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <cachekit/cachekit.hpp>
+
+#include "support/fake_memcached.hpp"
+#include "support/memcached_process.hpp"
+
+using namespace std::chrono_literals;
+using cachekit::ErrorKind;
+using cachekit::MemcachedBackend;
+using cachekit::MemcachedBackendConfig;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// A fake server that records every request it is sent.
+struct RecordingServer {
+  std::mutex mu;
+  std::vector<cktest::FakeRequest> requests;
+  cktest::FakeMemcached server{[this](cktest::FakeConnection& c) {
+    cktest::serve_healthy(c, "v", [this](const cktest::FakeRequest& r) {
+      std::lock_guard<std::mutex> lock(mu);
+      requests.push_back(r);
+    });
+  }};
+  std::size_t count() {
+    std::lock_guard<std::mutex> lock(mu);
+    return requests.size();
+  }
+  cktest::FakeRequest last() {
+    std::lock_guard<std::mutex> lock(mu);
+    return requests.back();
+  }
+};
+
+std::uint32_t be32(const std::string& s, std::size_t at) {
+  return (std::uint32_t{static_cast<unsigned char>(s[at])} << 24) |
+         (std::uint32_t{static_cast<unsigned char>(s[at + 1])} << 16) |
+         (std::uint32_t{static_cast<unsigned char>(s[at + 2])} << 8) | static_cast<unsigned char>(s[at + 3]);
+}
+
+struct EnvVar {
+  std::string name;
+  EnvVar(std::string n, const char* value) : name(std::move(n)) { ::setenv(name.c_str(), value, 1); }
+  ~EnvVar() { ::unsetenv(name.c_str()); }
+};
+
+}  // namespace
+
+TEST_CASE("bad input: keys that memcached or a text-protocol client would choke on are refused before sending") {
+  RecordingServer rec;
+  MemcachedBackendConfig cfg;
+  cfg.servers = {rec.server.spec()};
+  cfg.key_prefix = "app:";  // 4 bytes: counts toward the 250-byte limit
+  MemcachedBackend backend(cfg);
+
+  const std::vector<std::string> bad_keys = {
+      "",                               // empty
+      std::string(247, 'k'),            // 4 + 247 = 251 bytes with the prefix
+      "has space", "cr\rkey", "lf\nkey", "crlf\r\n", std::string("nul\0key", 7), "tab\tkey",
+      "bell\akey", "del\x7fkey",
+  };
+  for (const auto& key : bad_keys) {
+    CAPTURE(key);
+    auto g = backend.get(key);
+    REQUIRE_FALSE(g);
+    CHECK(g.error().kind() == ErrorKind::permanent);
+    auto s = backend.set(key, "value");
+    REQUIRE_FALSE(s);
+    CHECK(s.error().kind() == ErrorKind::permanent);
+    auto m = backend.get_many(std::vector<std::string>{"fine", key});
+    CHECK_FALSE(m);
+  }
+  CHECK(rec.count() == 0);
+  CHECK(rec.server.accepted() == 0);
+
+  // The boundary itself is accepted: 4 + 246 = 250 bytes.
+  const std::string longest(246, 'k');
+  REQUIRE(backend.set(longest, "value"));
+  CHECK(rec.last().key == "app:" + longest);
+}
+
+TEST_CASE("bad input: a value over max_item_size_bytes is refused before sending") {
+  RecordingServer rec;
+  MemcachedBackendConfig cfg;
+  cfg.servers = {rec.server.spec()};
+  MemcachedBackend backend(cfg);
+  auto r = backend.set("big", std::string(cfg.max_item_size_bytes + 1, 'x'));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind() == ErrorKind::permanent);
+  CHECK(r.error().key() == "big");
+  CHECK(rec.count() == 0);
+  REQUIRE(backend.set("big", std::string(cfg.max_item_size_bytes, 'x')));
+  CHECK(rec.count() == 1);
+}
+
+TEST_CASE("bad input: negative TTLs never expire, 40-day TTLs are clamped to 30 days") {
+  RecordingServer rec;
+  MemcachedBackendConfig cfg;
+  cfg.servers = {rec.server.spec()};
+  MemcachedBackend backend(cfg);
+  REQUIRE(backend.set("neg", "v", std::chrono::seconds(-5)));
+  auto neg = rec.last();
+  REQUIRE(neg.extras.size() == 8);  // flags, expiration
+  CHECK(be32(neg.extras, 4) == 0);
+  REQUIRE(backend.set("long", "v", std::chrono::hours(24 * 40)));
+  CHECK(be32(rec.last().extras, 4) == 2592000u);
+  REQUIRE(backend.touch("long", std::chrono::seconds(-1)));
+  CHECK(be32(rec.last().extras, 0) == 0);
+}
+
+TEST_CASE("bad input: server specs and configuration values are rejected with the field and its range") {
+  auto check_spec = [](const std::string& spec, const std::string& why) {
+    CAPTURE(spec);
+    auto parsed = cachekit::ServerSpec::parse(spec);
+    REQUIRE_FALSE(parsed);
+    CHECK(parsed.error().kind() == ErrorKind::permanent);
+    CHECK(parsed.error().message().find(why) != std::string::npos);
+    MemcachedBackendConfig cfg;
+    cfg.servers = {spec};
+    MemcachedBackend backend(cfg);
+    auto r = backend.get("k");  // no connection attempt: the config is refused
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind() == ErrorKind::permanent);
+  };
+  check_spec("host:port", "port");
+  check_spec("host:0", "port");
+  check_spec("host:65536", "port");
+  check_spec("host:11211:0", "weight");
+  check_spec(":11211", "host");
+
+  MemcachedBackendConfig dup;
+  dup.servers = {"127.0.0.1:11300", "127.0.0.1:11300"};
+  CHECK_FALSE(dup.validate());
+  MemcachedBackendConfig none;
+  none.servers = {};
+  CHECK_FALSE(none.validate());
+
+  MemcachedBackendConfig t;
+  t.timeout = 50ms;
+  auto tv = t.validate();
+  REQUIRE_FALSE(tv);
+  CHECK(tv.error().message().find("timeout") != std::string::npos);
+  CHECK(tv.error().message().find("0.1") != std::string::npos);
+  t.timeout = 1000ms;
+  t.connect_timeout = 31s;
+  CHECK_FALSE(t.validate());
+}
+
+TEST_CASE("bad input: malformed CACHEKIT_MEMCACHED_* variables name the variable and the accepted range") {
+  {
+    EnvVar v("CACHEKIT_MEMCACHED_SERVERS", "[\"mc1:11211\",");
+    auto c = MemcachedBackendConfig::from_env();
+    REQUIRE_FALSE(c);
+    CHECK(c.error().message().find("CACHEKIT_MEMCACHED_SERVERS") != std::string::npos);
+  }
+  {
+    EnvVar v("CACHEKIT_MEMCACHED_SERVERS", "mc1:11211");  // not JSON
+    auto c = MemcachedBackendConfig::from_env();
+    REQUIRE_FALSE(c);
+    CHECK(c.error().message().find("CACHEKIT_MEMCACHED_SERVERS") != std::string::npos);
+  }
+  {
+    EnvVar v("CACHEKIT_MEMCACHED_TIMEOUT", "0.01");
+    auto c = MemcachedBackendConfig::from_env();
+    REQUIRE_FALSE(c);
+    CHECK(c.error().message().find("CACHEKIT_MEMCACHED_TIMEOUT") != std::string::npos);
+    CHECK(c.error().message().find("0.1 .. 30") != std::string::npos);
+  }
+  {
+    EnvVar v("CACHEKIT_MEMCACHED_MAX_POOL_SIZE", "0");
+    auto c = MemcachedBackendConfig::from_env();
+    REQUIRE_FALSE(c);
+    CHECK(c.error().message().find("CACHEKIT_MEMCACHED_MAX_POOL_SIZE") != std::string::npos);
+  }
+}
+
+TEST_CASE("bad input: no server reachable is a transient error within the bound") {
+  MemcachedBackendConfig cfg;
+  cfg.servers = {"127.0.0.1:" + std::to_string(cktest::free_port()),
+                 "127.0.0.1:" + std::to_string(cktest::free_port())};
+  cfg.connect_timeout = 200ms;
+  cfg.timeout = 200ms;
+  MemcachedBackend backend(cfg);
+  for (int i = 0; i < 5; ++i) {
+    const auto t0 = Clock::now();
+    auto r = backend.get("k" + std::to_string(i));
+    CHECK(Clock::now() - t0 <= cfg.connect_timeout + 3 * cfg.timeout + 500ms);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind() == ErrorKind::transient);
+  }
+}
