@@ -5,19 +5,11 @@
 #include "config.hpp"
 #include "error.hpp"
 #include "backend.hpp"
-<<<<<<< HEAD
-#include "hash/blake2b.hpp"
-#include "msgpack.hpp"
-#include "interop.hpp"
-=======
->>>>>>> facade
 #include "hash/md5.hpp"
 #include "hash/md5_multi.hpp"
 #include "hash/murmur3.hpp"
 #include "server_spec.hpp"
 #include "ring.hpp"
-<<<<<<< HEAD
-=======
 #include "protocol/binary.hpp"
 #include "net/socket.hpp"
 #include "detail/json.hpp"
@@ -31,4 +23,3 @@
 #include "default_backend.hpp"
 #include "cache.hpp"
 #include "typed_cache.hpp"
->>>>>>> facade
