@@ -78,7 +78,7 @@ TEST_CASE("cache over memcached: a dead server never fails the call") {
   CHECK(cktest::wait_until([&] { return f(7) == 8 && f.stats().hits >= 2; }, 15s));
 }
 
-TEST_CASE("cache over memcached: stampede of 16 threads computes once") {
+TEST_CASE("cache over memcached: stampede of 16 threads computes once" * doctest::test_suite("concurrency")) {
   cktest::MemcachedCluster cluster(2);
   auto backend = backend_for(cluster);
   cktest::StampedeSettings s;

@@ -321,7 +321,7 @@ TEST_CASE("Cache<T>: get, set, get_or_set, remove") {
   CHECK(on_default.remove("cache-t-default"));
 }
 
-TEST_CASE("cache: many threads share one cached function") {
+TEST_CASE("cache: many threads share one cached function" * doctest::test_suite("concurrency")) {
   auto backend = std::make_shared<MemoryBackend>();
   std::atomic<int> calls{0};
   auto f = cachekit::cache(backend, users_get_user(), [&](int x) { ++calls; return x * 7; });

@@ -94,7 +94,7 @@ TEST_CASE("failover: a refused connection is a fast transient error") {
   CHECK(again.error().kind() == ErrorKind::transient);
 }
 
-TEST_CASE("failover: kill one of three servers mid-run, keys remap, it rejoins") {
+TEST_CASE("failover: kill one of three servers mid-run, keys remap, it rejoins" * doctest::test_suite("concurrency")) {
   cktest::MemcachedCluster cluster(3);
   MemcachedBackendConfig cfg;
   cfg.servers = cluster.specs();
@@ -195,7 +195,7 @@ TEST_CASE("failover: without ejection a dead server's keys fail fast and stay pu
   CHECK(cktest::wait_until([&] { return b.get(k1).ok(); }, 5s));
 }
 
-TEST_CASE("pool: exhaustion gives a timeout error within the timeout") {
+TEST_CASE("pool: exhaustion gives a timeout error within the timeout" * doctest::test_suite("concurrency")) {
   cktest::FakeServer hang(cktest::FakeServer::never_answer());
   MemcachedBackendConfig cfg;
   cfg.servers = {hang.spec()};
@@ -242,7 +242,7 @@ TEST_CASE("pool: acquire waits at most until its deadline, then a timeout error"
   CHECK_FALSE(pool.try_acquire(spare));
 }
 
-TEST_CASE("pool: 32 threads on a pool of 2, every call succeeds or times out, no deadlock") {
+TEST_CASE("pool: 32 threads on a pool of 2, every call succeeds or times out, no deadlock" * doctest::test_suite("concurrency")) {
   cktest::MemcachedCluster cluster(1);
   MemcachedBackendConfig cfg;
   cfg.servers = cluster.specs();
@@ -268,7 +268,7 @@ TEST_CASE("pool: 32 threads on a pool of 2, every call succeeds or times out, no
   CHECK(b.open_connections(0) <= 2);
 }
 
-TEST_CASE("load: 8 threads x 10,000 mixed operations, every value verified") {
+TEST_CASE("load: 8 threads x 10,000 mixed operations, every value verified" * doctest::test_suite("concurrency")) {
   cktest::MemcachedCluster cluster(3);
   MemcachedBackendConfig cfg;
   cfg.servers = cluster.specs();

@@ -189,7 +189,7 @@ TEST_CASE("memory backend: works through the Backend interface") {
   CHECK(r->value() == "v");
 }
 
-TEST_CASE("memory backend: concurrent readers, writers and lease takers") {
+TEST_CASE("memory backend: concurrent readers, writers and lease takers" * doctest::test_suite("concurrency")) {
   MemoryBackend b(64 * 1024);
   constexpr int kThreads = 8;
   constexpr int kOps = 20000;

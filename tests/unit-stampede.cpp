@@ -16,7 +16,7 @@
 
 using namespace std::chrono_literals;
 
-TEST_CASE("stampede: 16 threads missing one key run the function once") {
+TEST_CASE("stampede: 16 threads missing one key run the function once" * doctest::test_suite("concurrency")) {
   auto backend = std::make_shared<cachekit::MemoryBackend>();
   cktest::StampedeSettings s;
   s.compute_time = 300ms;
@@ -32,7 +32,7 @@ TEST_CASE("stampede: 16 threads missing one key run the function once") {
   CHECK_FALSE(backend->get(r.key + ":lock")->has_value());
 }
 
-TEST_CASE("stampede: waiters give up at the bound and compute anyway") {
+TEST_CASE("stampede: waiters give up at the bound and compute anyway" * doctest::test_suite("concurrency")) {
   auto backend = std::make_shared<cachekit::MemoryBackend>();
   cktest::StampedeSettings s;
   s.compute_time = 1500ms;

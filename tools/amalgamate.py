@@ -21,6 +21,7 @@ ENTRY = os.path.join(INCLUDE_DIR, "cachekit", "cachekit.hpp")
 OUTPUT = os.path.join(ROOT, "single_include", "cachekit", "cachekit.hpp")
 
 QUOTED = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+CONFLICT = re.compile(r"^(<<<<<<<|=======$|>>>>>>>)")
 PRAGMA_ONCE = re.compile(r"^\s*#\s*pragma\s+once\b")
 
 BANNER = """\
@@ -60,7 +61,9 @@ def generate():
         with open(path, encoding="utf-8") as f:
             lines = f.read().splitlines()
         body = []
-        for line in lines:
+        for n, line in enumerate(lines, 1):
+            if CONFLICT.match(line):
+                raise AmalgamateError(f"{os.path.relpath(path, ROOT)}:{n}: unresolved merge conflict marker")
             if PRAGMA_ONCE.match(line):
                 continue
             m = QUOTED.match(line)
