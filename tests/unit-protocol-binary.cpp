@@ -110,6 +110,19 @@ TEST_CASE("binary: hostile headers are rejected without allocating") {
     p.feed(w.data(), 24);
     CHECK(p.failed());
   }
+  SUBCASE("a status the protocol does not define") {
+    const std::string w = response(0, 0x7777, 1, "", "", "x");
+    proto::ResponseParser p;
+    p.feed(w.data(), w.size());
+    CHECK(p.failed());
+    CHECK(std::string(p.failure()).find("status") != std::string::npos);
+    for (int known : {0x0000, 0x0001, 0x0007, 0x0020, 0x0081, 0x0086}) {
+      const std::string ok = response(0, static_cast<std::uint16_t>(known), 1, "", "", "x");
+      proto::ResponseParser q;
+      q.feed(ok.data(), ok.size());
+      CHECK_FALSE(q.failed());
+    }
+  }
   SUBCASE("4 GiB body announced") {
     std::string w = response(0, 0, 1, "", "", "");
     w[8] = w[9] = w[10] = w[11] = static_cast<char>(0xff);

@@ -1707,6 +1707,13 @@ inline const char* status_text(std::uint16_t s) noexcept {
   return "unknown status";
 }
 
+/// Whether memcached's binary protocol defines status s. Any other status
+/// means the stream cannot be trusted, so the parser treats it as a
+/// protocol error and the connection is closed.
+inline bool is_known_status(std::uint16_t s) noexcept {
+  return s <= 0x0007 || s == 0x0020 || s == 0x0021 || (s >= 0x0081 && s <= 0x0086);
+}
+
 /// How a caller should treat a non-ok status.
 inline ErrorKind status_kind(std::uint16_t s) noexcept {
   switch (static_cast<Status>(s)) {
@@ -2003,6 +2010,7 @@ class ResponseParser {
     header_.body_length = detail::get32(p + 8);
     header_.opaque = detail::get32(p + 12);
     header_.cas = detail::get64(p + 16);
+    if (!is_known_status(header_.status)) return fail("unknown response status");
     if (std::size_t{header_.extras_length} + header_.key_length > header_.body_length) {
       return fail("extras and key longer than the body");
     }
