@@ -56,6 +56,27 @@ void BM_RingServerFor_Ketama100(benchmark::State& state) {
 }
 BENCHMARK(BM_RingServerFor_Ketama100);
 
+void BM_RingServerFor_Modula100(benchmark::State& state) {
+  auto ring = cachekit::Ring::build(weighted_servers(100), cachekit::Distribution::modula).value();
+  const auto& keys = short_keys();
+  std::size_t i = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(ring.server_for(keys[i++ & 4095]));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_RingServerFor_Modula100);
+
+// Rendezvous scores every server per key (pymemcache does the same).
+void BM_RingServerFor_Rendezvous(benchmark::State& state) {
+  auto ring = cachekit::Ring::build(weighted_servers(static_cast<std::size_t>(state.range(0))),
+                                    cachekit::Distribution::rendezvous)
+                  .value();
+  const auto& keys = short_keys();
+  std::size_t i = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(ring.server_for(keys[i++ & 4095]));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_RingServerFor_Rendezvous)->Arg(3)->Arg(10)->Arg(100);
+
 void BM_RingBatch1024_Ketama100(benchmark::State& state) {
   auto ring = cachekit::Ring::build(weighted_servers(100)).value();
   const auto& keys = short_keys();
@@ -175,6 +196,26 @@ void BM_LibmemcachedGenerateHash_Ketama100(benchmark::State& state) {
   memcached_free(memc);
 }
 BENCHMARK(BM_LibmemcachedGenerateHash_Ketama100);
+
+void BM_LibmemcachedGenerateHash_Modula100(benchmark::State& state) {
+  memcached_st* memc = memcached_create(nullptr);
+  memcached_server_st* list = nullptr;
+  memcached_return_t rc;
+  for (const auto& s : weighted_servers(100)) {
+    list = memcached_server_list_append_with_weight(list, s.host.c_str(), s.port, s.weight, &rc);
+  }
+  memcached_server_push(memc, list);
+  memcached_server_list_free(list);
+  const auto& keys = short_keys();
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const std::string& k = keys[i++ & 4095];
+    benchmark::DoNotOptimize(memcached_generate_hash(memc, k.data(), k.size()));
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+  memcached_free(memc);
+}
+BENCHMARK(BM_LibmemcachedGenerateHash_Modula100);
 
 void BM_LibmemcachedBatch1024_Ketama100(benchmark::State& state) {
   memcached_st* memc = libmemcached_ring(weighted_servers(100));

@@ -92,11 +92,18 @@ void check_parity(bool ketama, std::uint32_t seed) {
     // Cover the edges (1, 2, 25, 50, 100 servers) and random sizes.
     static const std::size_t kEdge[] = {1, 2, 25, 47, 50, 100};
     const std::size_t n = list_no < 6 ? kEdge[list_no] : 1 + rng() % 100;
-    const ServerList list = random_servers(rng, n);
+    ServerList list = random_servers(rng, n);
+    if (list_no < 6) {  // equal weights: where float32 rounding drops points (156, not 160)
+      for (auto& s : list.specs) s.weight = 1;
+    }
+    if (list_no == 6) {  // a fixed list with every kind of address
+      list.specs = {{"/tmp/cachekit-peer.sock", 0, 3}, {"::1", 11211, 1}, {"2001:db8::5", 11300, 2},
+                    {"localhost", 11211, 1}, {"127.0.0.1", 11212, 5}, {"Cache-Upper.Example.COM", 11211, 1}};
+    }
     auto ring = cachekit::Ring::build(list.specs, d);
     REQUIRE(ring);
     MemcPtr memc = libmemcached_ring(list, ketama);
-    REQUIRE(memcached_server_count(memc.get()) == n);
+    REQUIRE(memcached_server_count(memc.get()) == list.specs.size());
     std::vector<std::string> keys;
     for (int i = 0; i < kKeys; ++i) keys.push_back(random_key(rng, i % 2 == 1));
     std::vector<std::string_view> views(keys.begin(), keys.end());
@@ -108,7 +115,7 @@ void check_parity(bool ketama, std::uint32_t seed) {
       ++total;
       if (got != want || batch[i] != want) {
         if (++mismatched <= 5) {
-          FAIL_CHECK("list ", list_no, " (", n, " servers), key of ", keys[i].size(), " bytes: cachekit ", got,
+          FAIL_CHECK("list ", list_no, " (", list.specs.size(), " servers), key of ", keys[i].size(), " bytes: cachekit ", got,
                      " batch ", batch[i], ", libmemcached ", want);
         }
       }

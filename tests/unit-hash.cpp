@@ -117,3 +117,32 @@ TEST_CASE("hash: MD5 and murmur3 against reference vectors for every length 0..3
     CHECK(out == md5_words);
   }
 }
+
+TEST_CASE("hash: md5_digest_batch equals md5 on every path") {
+  using cachekit::detail::Md5Path;
+  std::vector<std::string> msgs;
+  for (std::size_t n = 0; n <= 400; ++n) {
+    std::string m(n, '\0');
+    for (std::size_t i = 0; i < n; ++i) m[i] = static_cast<char>((i * 131 + n * 7) & 0xff);
+    msgs.push_back(m);
+  }
+  for (int i = 0; i < 100; ++i) msgs.push_back("10.0.0." + std::to_string(i) + ":11212-" + std::to_string(i * 3));
+  std::vector<std::string_view> views(msgs.begin(), msgs.end());
+  std::vector<std::uint32_t> expect;
+  for (const auto& m : msgs) {
+    const auto d = cachekit::hash::md5(m);
+    for (std::size_t j = 0; j < 4; ++j) {
+      expect.push_back(static_cast<std::uint32_t>(d[4 * j]) | static_cast<std::uint32_t>(d[4 * j + 1]) << 8 |
+                       static_cast<std::uint32_t>(d[4 * j + 2]) << 16 | static_cast<std::uint32_t>(d[4 * j + 3]) << 24);
+    }
+  }
+  for (auto path : {Md5Path::automatic, Md5Path::scalar, Md5Path::avx2, Md5Path::avx512}) {
+    if (!cachekit::detail::md5_path_supported(path)) continue;
+    std::vector<std::uint32_t> out(4 * views.size());
+    cachekit::detail::md5_digest_batch(views.data(), views.size(), out.data(), path);
+    CHECK(out == expect);
+    std::vector<std::uint32_t> first(views.size());
+    cachekit::detail::md5_le32_batch(views.data(), views.size(), first.data(), path);
+    for (std::size_t i = 0; i < views.size(); ++i) CHECK(first[i] == expect[4 * i]);
+  }
+}

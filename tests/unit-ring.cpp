@@ -280,3 +280,16 @@ TEST_CASE("ring: parse_distribution") {
   REQUIRE(!bad);
   CHECK(bad.error().message().find("unknown distribution 'consistent'") != std::string::npos);
 }
+
+TEST_CASE("ring: rendezvous ties go to the larger host:port, in any order") {
+  // Found by search with pymemcache: both score 3996118570 for "user:42", and
+  // pymemcache's RendezvousHash picks "10.2.13.243:11211" whatever the order.
+  CHECK(cachekit::hash::murmur3_32("10.0.53.93:11211-user:42") == 3996118570u);
+  CHECK(cachekit::hash::murmur3_32("10.2.13.243:11211-user:42") == 3996118570u);
+  auto ab = Ring::build(specs({"10.0.53.93", "10.2.13.243"}), Distribution::rendezvous);
+  auto ba = Ring::build(specs({"10.2.13.243", "10.0.53.93"}), Distribution::rendezvous);
+  REQUIRE(ab);
+  REQUIRE(ba);
+  CHECK(ab->servers()[ab->server_for("user:42")].host == "10.2.13.243");
+  CHECK(ba->servers()[ba->server_for("user:42")].host == "10.2.13.243");
+}

@@ -347,26 +347,43 @@ inline Result<void> Ring::build_continuum() {
   }
   points_.clear();
   points_.reserve(total_points);
-  char name[detail::kMaxHostLength + 32];
+  // Point names are hashed in chunks through the multi-lane MD5; each name
+  // has a fixed slot in one buffer.
+  constexpr std::size_t kSlot = detail::kMaxHostLength + 32;
+  constexpr std::size_t kChunk = 2048;
+  std::vector<char> slots(kSlot * kChunk);
+  std::vector<std::string_view> names(kChunk);
+  std::vector<std::uint32_t> owner(kChunk);
+  std::vector<std::uint32_t> words(4 * kChunk);
+  std::size_t count = 0;
+  auto flush = [&] {
+    detail::md5_digest_batch(names.data(), count, words.data());
+    for (std::size_t i = 0; i < count; ++i) {
+      for (std::size_t j = 0; j < 4; ++j) points_.push_back({words[4 * i + j], owner[i]});
+    }
+    count = 0;
+  };
   for (std::size_t i = 0; i < n; ++i) {
     const ServerSpec& s = servers_[i];
-    // ketama: "host-N" on the default port, else "host:port-N" (libmemcached);
-    // libketama: always "host:port-N".
-    char* p = name;
-    std::memcpy(p, s.host.data(), s.host.size());
-    p += s.host.size();
-    if (lib || s.port != 11211) {
-      *p++ = ':';
-      p = detail::append_uint(p, s.port);
-    }
-    *p++ = '-';
     for (std::uint32_t k = 0; k < digests[i]; ++k) {
-      char* e = detail::append_uint(p, k);
-      std::uint32_t st[4];
-      detail::md5_state(reinterpret_cast<const unsigned char*>(name), static_cast<std::size_t>(e - name), st);
-      for (std::uint32_t w : st) points_.push_back({w, static_cast<std::uint32_t>(i)});
+      // ketama: "host-N" on the default port, else "host:port-N" (libmemcached);
+      // libketama: always "host:port-N".
+      char* const name = slots.data() + count * kSlot;
+      char* p = name;
+      std::memcpy(p, s.host.data(), s.host.size());
+      p += s.host.size();
+      if (lib || s.port != 11211) {
+        *p++ = ':';
+        p = detail::append_uint(p, s.port);
+      }
+      *p++ = '-';
+      p = detail::append_uint(p, k);
+      names[count] = std::string_view(name, static_cast<std::size_t>(p - name));
+      owner[count] = static_cast<std::uint32_t>(i);
+      if (++count == kChunk) flush();
     }
   }
+  flush();
   if (points_.empty()) return make_error(ErrorKind::permanent, "ring: no points on the continuum");
   detail::sort_points(points_);
 
