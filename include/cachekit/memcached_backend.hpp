@@ -764,6 +764,7 @@ class MemcachedBackend final : public Backend {
     std::uint32_t noop_opaque = 0;
     bool done = false;
     bool failed = false;
+    bool pool_exhausted = false;  // no connection became free: not the server's fault
     Error error;
   };
 
@@ -834,6 +835,7 @@ class MemcachedBackend final : public Backend {
       if (!lease) {
         job.failed = true;
         job.done = true;
+        job.pool_exhausted = stage == Stage::pool;
         job.error = std::move(lease).error();
         continue;
       }
@@ -992,12 +994,14 @@ class MemcachedBackend final : public Backend {
       pending.clear();
       Error last;
       const Server* last_server = nullptr;
+      bool exhausted = false;
       for (auto& j : jobs) {
         Server& s = *servers_[j.server];
         if (j.failed) {
           last = j.error;
           last_server = &s;
-          if (server_fault(j.error.kind())) record_failure(s);
+          if (j.pool_exhausted) exhausted = true;
+          else if (server_fault(j.error.kind())) record_failure(s);
           for (auto k : j.keys) {
             results[k].reset();
             pending.push_back(k);
@@ -1009,7 +1013,7 @@ class MemcachedBackend final : public Backend {
         }
       }
       if (pending.empty()) return results;
-      if (!retryable_kind(last.kind()) || attempt >= config_.retry_attempts || Clock::now() >= end) {
+      if (exhausted || !retryable_kind(last.kind()) || attempt >= config_.retry_attempts || Clock::now() >= end) {
         return decorate(std::move(last), op, keys[pending.front()], last_server);
       }
       std::sort(pending.begin(), pending.end());
@@ -1105,11 +1109,13 @@ class MemcachedBackend final : public Backend {
       });
       pending.clear();
       Error last;
+      bool exhausted = false;
       for (auto& j : jobs) {
         Server& s = *servers_[j.server];
         if (j.failed) {
           last = j.error;
-          if (server_fault(j.error.kind())) record_failure(s);
+          if (j.pool_exhausted) exhausted = true;
+          else if (server_fault(j.error.kind())) record_failure(s);
           // Keys already reported by the server stay reported once.
           for (auto k : j.keys) pending.push_back(k);
           j.lease.discard();
@@ -1119,7 +1125,7 @@ class MemcachedBackend final : public Backend {
         }
       }
       if (pending.empty()) break;
-      if (!retryable_kind(last.kind()) || attempt >= config_.retry_attempts || Clock::now() >= end) {
+      if (exhausted || !retryable_kind(last.kind()) || attempt >= config_.retry_attempts || Clock::now() >= end) {
         for (auto i : pending) {
           Error e = last;
           failures.push_back(KeyError{i, decorate(std::move(e), op, keys[i], servers_[server_of[i]].get())});
