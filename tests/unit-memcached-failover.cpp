@@ -14,7 +14,7 @@
 
 #include <cachekit/cachekit.hpp>
 
-#include "support/fake_server.hpp"
+#include "support/fake_memcached.hpp"
 #include "support/memcached_process.hpp"
 
 using namespace std::chrono_literals;
@@ -45,7 +45,7 @@ bool value_ok(const std::string& key, const std::string& v) {
 }  // namespace
 
 TEST_CASE("failover: a server that accepts and never answers is bounded by the timeout") {
-  cktest::FakeServer hang(cktest::FakeServer::never_answer());
+  cktest::FakeMemcached hang([](cktest::FakeConnection& c) { c.hold(); });
   MemcachedBackendConfig cfg;
   cfg.servers = {hang.spec()};
   cfg.timeout = 200ms;
@@ -196,7 +196,12 @@ TEST_CASE("failover: without ejection a dead server's keys fail fast and stay pu
 }
 
 TEST_CASE("pool: exhaustion gives a timeout error within the timeout" * doctest::test_suite("concurrency")) {
-  cktest::FakeServer hang(cktest::FakeServer::never_answer());
+  std::atomic<bool> got_request{false};
+  cktest::FakeMemcached hang([&](cktest::FakeConnection& c) {
+    cktest::FakeRequest req;
+    if (c.read_request(req)) got_request.store(true);
+    c.hold();
+  });
   MemcachedBackendConfig cfg;
   cfg.servers = {hang.spec()};
   cfg.timeout = 400ms;
@@ -206,7 +211,7 @@ TEST_CASE("pool: exhaustion gives a timeout error within the timeout" * doctest:
   cfg.server_failure_limit = 100;
   MemcachedBackend b(cfg);
   std::thread holder([&] { (void)b.get("held"); });
-  REQUIRE(cktest::wait_until([&] { return hang.bytes_received.load() > 0; }, 5s));
+  REQUIRE(cktest::wait_until([&] { return got_request.load(); }, 5s));
   const auto t0 = Clock::now();
   auto r = b.get("waiting");
   const auto took = Clock::now() - t0;

@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -132,10 +134,17 @@ void MemcachedCluster::start(std::size_t i) {
   const std::string bin = memcached_binary();
   const std::string port = std::to_string(servers_[i].port);
   std::vector<std::string> args{bin, "-l", "127.0.0.1", "-p", port, "-U", "0", "-m", "64", "-t", "2"};
-  // memcached refuses to run as root unless told which user to become.
-  if (::geteuid() == 0) {
-    args.push_back("-u");
-    args.push_back("nobody");
+  // memcached refuses to run as root. Rather than its -u (whose setuid
+  // clears the parent-death signal, leaving orphans when a test aborts),
+  // the child drops to nobody itself before the death signal is armed.
+  const bool drop_root = ::geteuid() == 0;
+  uid_t run_uid = 65534;
+  gid_t run_gid = 65534;
+  if (drop_root) {
+    if (const passwd* pw = ::getpwnam("nobody")) {
+      run_uid = pw->pw_uid;
+      run_gid = pw->pw_gid;
+    }
   }
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   std::vector<char*> argv;
@@ -147,6 +156,9 @@ void MemcachedCluster::start(std::size_t i) {
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
+    if (drop_root && (::setgroups(0, nullptr) != 0 || ::setgid(run_gid) != 0 || ::setuid(run_uid) != 0)) {
+      ::_exit(126);
+    }
     // The server dies with the test process, even if the test crashes.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);
