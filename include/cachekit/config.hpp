@@ -30,3 +30,8 @@
 #ifndef CACHEKIT_ENABLE_SIMD
 #define CACHEKIT_ENABLE_SIMD 1
 #endif
+
+// Default byte budget of a MemoryBackend (keys + values), 64 MiB.
+#ifndef CACHEKIT_MEMORY_BACKEND_MAX_BYTES
+#define CACHEKIT_MEMORY_BACKEND_MAX_BYTES (64u * 1024u * 1024u)
+#endif

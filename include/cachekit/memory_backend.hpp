@@ -20,11 +20,6 @@
 #include "backend.hpp"
 #include "error.hpp"
 
-// Default byte budget of a MemoryBackend (keys + values), 64 MiB.
-#ifndef CACHEKIT_MEMORY_BACKEND_MAX_BYTES
-#define CACHEKIT_MEMORY_BACKEND_MAX_BYTES (64u * 1024u * 1024u)
-#endif
-
 CACHEKIT_BEGIN_NAMESPACE
 
 /// Settings of a MemoryBackend.

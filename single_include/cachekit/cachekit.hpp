@@ -57,6 +57,11 @@
 #ifndef CACHEKIT_ENABLE_SIMD
 #define CACHEKIT_ENABLE_SIMD 1
 #endif
+
+// Default byte budget of a MemoryBackend (keys + values), 64 MiB.
+#ifndef CACHEKIT_MEMORY_BACKEND_MAX_BYTES
+#define CACHEKIT_MEMORY_BACKEND_MAX_BYTES (64u * 1024u * 1024u)
+#endif
 // ---- end cachekit/config.hpp ----
 
 // ---- begin cachekit/error.hpp ----
@@ -4467,11 +4472,6 @@ CACHEKIT_END_NAMESPACE
 #include <unordered_map>
 #include <utility>
 
-
-// Default byte budget of a MemoryBackend (keys + values), 64 MiB.
-#ifndef CACHEKIT_MEMORY_BACKEND_MAX_BYTES
-#define CACHEKIT_MEMORY_BACKEND_MAX_BYTES (64u * 1024u * 1024u)
-#endif
 
 CACHEKIT_BEGIN_NAMESPACE
 
