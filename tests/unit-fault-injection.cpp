@@ -14,6 +14,7 @@
 #include <cachekit/cachekit.hpp>
 
 #include "support/fake_memcached.hpp"
+#include "support/call_bound.hpp"
 #include "support/memcached_process.hpp"
 
 using namespace std::chrono_literals;
@@ -41,9 +42,7 @@ MemcachedBackendConfig config_for(const std::string& spec) {
   return cfg;
 }
 
-std::chrono::milliseconds bound(const MemcachedBackendConfig& cfg) {
-  return cfg.connect_timeout + (cfg.retry_attempts + 1) * cfg.timeout;
-}
+using cktest::call_bound;
 
 enum class Call { get, get_many };
 
@@ -111,7 +110,7 @@ void run(const Scenario& s) {
     }
   }
   const auto took = Clock::now() - t0;
-  CHECK(took <= bound(cfg) + kMargin);
+  CHECK(took <= call_bound(cfg) + kMargin);
   if (s.expect_ok) {
     CHECK(ok);
     CHECK(value == "value-k1");
@@ -249,7 +248,7 @@ TEST_CASE("fault injection: a refused connection is a fast transient error") {
   MemcachedBackend backend(cfg);
   const auto t0 = Clock::now();
   auto r = backend.get("k1");
-  CHECK(Clock::now() - t0 <= bound(cfg) + kMargin);
+  CHECK(Clock::now() - t0 <= call_bound(cfg) + kMargin);
   REQUIRE_FALSE(r);
   CHECK(r.error().kind() == ErrorKind::transient);
   CHECK(backend.open_connections(0) == 0);

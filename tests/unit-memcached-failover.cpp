@@ -15,6 +15,7 @@
 #include <cachekit/cachekit.hpp>
 
 #include "support/fake_memcached.hpp"
+#include "support/call_bound.hpp"
 #include "support/memcached_process.hpp"
 
 using namespace std::chrono_literals;
@@ -24,9 +25,7 @@ using cachekit::MemcachedBackendConfig;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-std::chrono::milliseconds bound(const MemcachedBackendConfig& c) {
-  return c.connect_timeout + (c.retry_attempts + 1) * c.timeout;
-}
+using cktest::call_bound;
 constexpr auto kMargin = 300ms;
 
 // Value that names its key and carries a checksum, so a wrong value is caught.
@@ -62,17 +61,17 @@ TEST_CASE("failover: a server that accepts and never answers is bounded by the t
     CHECK(r.error().server() == hang.spec());
     CHECK(r.error().operation() == "get");
     CHECK(took >= cfg.timeout);
-    CHECK(took <= bound(cfg) + kMargin);
+    CHECK(took <= call_bound(cfg) + kMargin);
   }
   const auto t0 = Clock::now();
   auto m = b.get_many(std::vector<std::string>{"a", "b", "c"});
   CHECK_FALSE(m);
-  CHECK(Clock::now() - t0 <= bound(cfg) + kMargin);
+  CHECK(Clock::now() - t0 <= call_bound(cfg) + kMargin);
   const auto t1 = Clock::now();
   auto s = b.set_many(std::vector<std::pair<std::string, std::string>>{{"a", "1"}, {"b", "2"}});
   REQUIRE(s);
   CHECK(s->size() == 2);
-  CHECK(Clock::now() - t1 <= bound(cfg) + kMargin);
+  CHECK(Clock::now() - t1 <= call_bound(cfg) + kMargin);
   // Broken connections are not kept.
   CHECK(b.open_connections(0) == 0);
 }
@@ -127,7 +126,7 @@ TEST_CASE("failover: kill one of three servers mid-run, keys remap, it rejoins" 
           if (!g) ++errors;
           else if (g->has_value() && !value_ok(key, **g)) ++wrong;
         }
-        if (Clock::now() - t0 > bound(cfg) + kMargin) ++slow;
+        if (Clock::now() - t0 > call_bound(cfg) + kMargin) ++slow;
         ++ops;
         ++i;
       }
@@ -220,7 +219,7 @@ TEST_CASE("pool: exhaustion gives a timeout error within the timeout" * doctest:
   // Either the pool wait or (if the holder gave its slot back first) the
   // reply wait ran out; both are timeouts within the call bound.
   CHECK(r.error().kind() == ErrorKind::timeout);
-  CHECK(took <= bound(cfg) + kMargin);
+  CHECK(took <= call_bound(cfg) + kMargin);
 }
 
 TEST_CASE("pool: acquire waits at most until its deadline, then a timeout error") {

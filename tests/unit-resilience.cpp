@@ -13,6 +13,7 @@
 
 #include <cachekit/cachekit.hpp>
 
+#include "support/call_bound.hpp"
 #include "support/memcached_process.hpp"
 
 using namespace std::chrono_literals;
@@ -25,9 +26,7 @@ namespace {
 
 constexpr auto kMargin = 500ms;
 
-std::chrono::milliseconds bound(const MemcachedBackendConfig& cfg) {
-  return cfg.connect_timeout + (cfg.retry_attempts + 1) * cfg.timeout;
-}
+using cktest::call_bound;
 
 std::uint64_t fnv1a(std::string_view s) {
   std::uint64_t h = 1469598103934665603ull;
@@ -105,7 +104,7 @@ TEST_CASE("resilience: kill -9 one of three servers under 8 threads, restart it,
         long prev = max_us.load();
         while (us > prev && !max_us.compare_exchange_weak(prev, us)) {
         }
-        if (Clock::now() - t0 > bound(cfg) + kMargin) slow.fetch_add(1);
+        if (Clock::now() - t0 > call_bound(cfg) + kMargin) slow.fetch_add(1);
         if (failed) errors.fetch_add(1);
         ops.fetch_add(1);
       }
@@ -154,7 +153,7 @@ TEST_CASE("resilience: kill -9 one of three servers under 8 threads, restart it,
   MESSAGE("ops=" << ops.load() << " errors=" << errors.load() << " max_ms=" << max_us.load() / 1000);
   CHECK(wrong.load() == 0);
   CHECK(slow.load() == 0);
-  CHECK(max_us.load() <= std::chrono::duration_cast<std::chrono::microseconds>(bound(cfg) + kMargin).count());
+  CHECK(max_us.load() <= std::chrono::duration_cast<std::chrono::microseconds>(call_bound(cfg) + kMargin).count());
 }
 
 TEST_CASE("resilience: a server restarted with an empty cache gives misses, not errors") {
@@ -235,7 +234,7 @@ TEST_CASE("resilience: 64 threads on a pool of 2 get a value or a timeout within
       for (int i = 0; i < 50; ++i) {
         const auto t0 = Clock::now();
         auto r = backend.get("shared");
-        if (Clock::now() - t0 > bound(cfg) + kMargin) slow.fetch_add(1);
+        if (Clock::now() - t0 > call_bound(cfg) + kMargin) slow.fetch_add(1);
         if (r && r->has_value() && (*r)->size() == 1000) values.fetch_add(1);
         else if (!r && r.error().kind() == ErrorKind::timeout) timeouts.fetch_add(1);
         else other.fetch_add(1);
