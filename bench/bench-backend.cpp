@@ -3,6 +3,8 @@
 //   cachekit_bench --benchmark_filter='Backend' --benchmark_min_time=0.2
 #include <benchmark/benchmark.h>
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -28,10 +30,15 @@ std::vector<std::unique_ptr<ckbench::MemcachedServer>>& servers() {
   return s;
 }
 
-std::unique_ptr<cachekit::MemcachedBackend> cachekit_client(std::size_t n_servers) {
-  cachekit::MemcachedBackendConfig cfg;
+// spin_us < 0 keeps the configured spin_wait; otherwise it replaces it.
+std::unique_ptr<cachekit::MemcachedBackend> cachekit_client(std::size_t n_servers, std::int64_t spin_us = -1) {
+  // CACHEKIT_MEMCACHED_* variables apply (e.g. SPIN_WAIT_US=0 to compare
+  // without busy-polling); the servers are always the benchmark's own.
+  auto env = cachekit::MemcachedBackendConfig::from_env();
+  cachekit::MemcachedBackendConfig cfg = env ? *env : cachekit::MemcachedBackendConfig{};
   cfg.servers.clear();
   for (std::size_t i = 0; i < n_servers; ++i) cfg.servers.push_back(servers()[i]->spec());
+  if (spin_us >= 0) cfg.spin_wait = std::chrono::microseconds(spin_us);
   return std::make_unique<cachekit::MemcachedBackend>(cfg);
 }
 
@@ -44,7 +51,7 @@ std::vector<std::string> make_keys(const std::string& tag, std::size_t n) {
 }
 
 void BM_Backend_Get_cachekit(benchmark::State& state) {
-  auto b = cachekit_client(1);
+  auto b = cachekit_client(1, state.range(0));
   if (!b->set("bench:get", kValue)) state.SkipWithError("set failed");
   for (auto _ : state) {
     auto r = b->get("bench:get");
@@ -53,10 +60,11 @@ void BM_Backend_Get_cachekit(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_Backend_Get_cachekit)->UseRealTime();
+// Argument: spin_wait in microseconds (-1: the configured default).
+BENCHMARK(BM_Backend_Get_cachekit)->Arg(-1)->Arg(0)->UseRealTime();
 
 void get_many_cachekit(benchmark::State& state, std::size_t n_servers, std::size_t n_keys) {
-  auto b = cachekit_client(n_servers);
+  auto b = cachekit_client(n_servers, state.range(0));
   const auto keys = make_keys("gm" + std::to_string(n_servers), n_keys);
   std::vector<std::pair<std::string, std::string>> items;
   for (const auto& k : keys) items.emplace_back(k, kValue);
@@ -71,8 +79,8 @@ void get_many_cachekit(benchmark::State& state, std::size_t n_servers, std::size
 }
 void BM_Backend_GetMany100_1server_cachekit(benchmark::State& state) { get_many_cachekit(state, 1, 100); }
 void BM_Backend_GetMany1000_3servers_cachekit(benchmark::State& state) { get_many_cachekit(state, 3, 1000); }
-BENCHMARK(BM_Backend_GetMany100_1server_cachekit)->UseRealTime();
-BENCHMARK(BM_Backend_GetMany1000_3servers_cachekit)->UseRealTime();
+BENCHMARK(BM_Backend_GetMany100_1server_cachekit)->Arg(-1)->Arg(0)->UseRealTime();
+BENCHMARK(BM_Backend_GetMany1000_3servers_cachekit)->Arg(-1)->Arg(0)->UseRealTime();
 
 void BM_Backend_SetMany100_cachekit(benchmark::State& state) {
   auto b = cachekit_client(1);

@@ -27,7 +27,9 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 100; ++i) keys.push_back("cg:key:" + std::to_string(i));
   long found = 0;
   if (client == "cachekit") {
-    cachekit::MemcachedBackendConfig cfg;
+    // CACHEKIT_MEMCACHED_* variables apply (SPIN_WAIT_US=0: no busy-polling).
+    auto env = cachekit::MemcachedBackendConfig::from_env();
+    cachekit::MemcachedBackendConfig cfg = env ? *env : cachekit::MemcachedBackendConfig{};
     cfg.servers = {"127.0.0.1:" + port};
     cachekit::MemcachedBackend b(cfg);
     for (const auto& k : keys) (void)b.set(k, value);

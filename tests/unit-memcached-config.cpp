@@ -15,7 +15,7 @@ const char* const kVars[] = {
     "CACHEKIT_MEMCACHED_MAX_POOL_SIZE", "CACHEKIT_MEMCACHED_RETRY_ATTEMPTS", "CACHEKIT_MEMCACHED_KEY_PREFIX",
     "CACHEKIT_MEMCACHED_MAX_ITEM_SIZE_BYTES", "CACHEKIT_MEMCACHED_DISTRIBUTION", "CACHEKIT_MEMCACHED_DEAD_TIMEOUT",
     "CACHEKIT_MEMCACHED_SERVER_FAILURE_LIMIT", "CACHEKIT_MEMCACHED_REMOVE_FAILED_SERVERS",
-    "CACHEKIT_MEMCACHED_USERNAME", "CACHEKIT_MEMCACHED_PASSWORD"};
+    "CACHEKIT_MEMCACHED_USERNAME", "CACHEKIT_MEMCACHED_PASSWORD", "CACHEKIT_MEMCACHED_SPIN_WAIT_US"};
 
 // Clears every variable on entry and exit.
 struct CleanEnv {
@@ -53,6 +53,7 @@ TEST_CASE("config: defaults validate; unset variables keep them") {
   CHECK(c->key_prefix.empty());
   CHECK(c->max_item_size_bytes == 1048576);
   CHECK(c->distribution == cachekit::Distribution::ketama);
+  CHECK(c->spin_wait == 50us);
 }
 
 TEST_CASE("config: every variable is read") {
@@ -70,6 +71,7 @@ TEST_CASE("config: every variable is read") {
   ::setenv("CACHEKIT_MEMCACHED_REMOVE_FAILED_SERVERS", "false", 1);
   ::setenv("CACHEKIT_MEMCACHED_USERNAME", "user", 1);
   ::setenv("CACHEKIT_MEMCACHED_PASSWORD", "secret", 1);
+  ::setenv("CACHEKIT_MEMCACHED_SPIN_WAIT_US", "0", 1);
   auto c = MemcachedBackendConfig::from_env();
   REQUIRE(c);
   CHECK(c->servers == std::vector<std::string>{"mc1:11211", "mc2:11212:3", "[::1]:11213"});
@@ -85,6 +87,7 @@ TEST_CASE("config: every variable is read") {
   CHECK_FALSE(c->remove_failed_servers);
   CHECK(c->username == "user");
   CHECK(c->password == "secret");
+  CHECK(c->spin_wait == 0us);
 }
 
 TEST_CASE("config: malformed and out-of-range variables name the variable and the range") {
@@ -112,6 +115,8 @@ TEST_CASE("config: malformed and out-of-range variables name the variable and th
   expect_env_error("CACHEKIT_MEMCACHED_REMOVE_FAILED_SERVERS", "maybe", "true, false");
   expect_env_error("CACHEKIT_MEMCACHED_KEY_PREFIX", "has space", "whitespace");
   expect_env_error("CACHEKIT_MEMCACHED_PASSWORD", "pw", "CACHEKIT_MEMCACHED_USERNAME");
+  expect_env_error("CACHEKIT_MEMCACHED_SPIN_WAIT_US", "1001", "0 .. 1000");
+  expect_env_error("CACHEKIT_MEMCACHED_SPIN_WAIT_US", "0.5", "0 .. 1000");
 }
 
 TEST_CASE("config: validate() names the field and range") {
@@ -129,6 +134,11 @@ TEST_CASE("config: validate() names the field and range") {
   CHECK(c.validate().error().message().find("max_pool_size") != std::string::npos);
   c = MemcachedBackendConfig{};
   c.key_prefix = std::string(250, 'p');
+  CHECK_FALSE(c.validate());
+  c = MemcachedBackendConfig{};
+  c.spin_wait = std::chrono::microseconds(1001);
+  CHECK(c.validate().error().message().find("spin_wait") != std::string::npos);
+  c.spin_wait = std::chrono::microseconds(-1);
   CHECK_FALSE(c.validate());
   c = MemcachedBackendConfig{};
   c.servers = {"/tmp/mc.sock", "unix:/tmp/mc2.sock", "[::1]:11211", "localhost"};

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -99,6 +100,18 @@ class Connection {
   /// Blocks until some bytes are in the read buffer (it must be empty) or
   /// the deadline passes. now is a recent clock reading.
   Result<void> fill(Deadline deadline, net::Clock::time_point now) {
+    if (spin_now()) {
+      bool spun = false;
+      auto got = net::recv_spin(sock_.fd(), in_.data(), in_.size(), std::min(now + spin_, deadline), spun);
+      if (!got) return io_failure(std::move(got).error());
+      if (spun) spin_outcome(*got > 0);
+      if (*got > 0) {
+        in_pos_ = 0;
+        in_end_ = *got;
+        return {};
+      }
+      now = net::Clock::now();
+    }
     for (;; now = net::Clock::now()) {
       if (!arm(SO_RCVTIMEO, rcv_timeout_us_, deadline, now)) {
         return io_failure(Error(ErrorKind::timeout, "no reply before the timeout"));
@@ -161,6 +174,38 @@ class Connection {
     }
   }
 
+  /// A get of key: the request, then its reply into value (nullopt on a
+  /// miss). now is a recent clock reading.
+  Result<void> get_value(std::string_view key, Deadline deadline, net::Clock::time_point now,
+                         std::optional<std::string>& value) {
+    const std::uint32_t opaque = take_opaques();
+    const std::size_t n = protocol::encode_head(head_, protocol::Opcode::get, key, {}, 0, opaque);
+    auto sent = net::try_send(sock_.fd(), head_, n);
+    if (!sent) return io_failure(std::move(sent).error());
+    if (*sent < n) {
+      auto rest = send_rest(head_ + *sent, n - *sent, deadline);
+      if (!rest) return rest;
+    }
+    for (bool first_read = true;; first_read = false) {
+      auto got = fill(deadline, first_read ? now : net::Clock::now());
+      if (!got) return got;
+      in_pos_ += parser_.feed(in_.data() + in_pos_, in_end_ - in_pos_);
+      if (parser_.failed()) return protocol_failure(parser_.failure());
+      if (parser_.complete()) break;
+    }
+    auto ok = check_reply(protocol::Opcode::get, opaque);
+    if (!ok) return ok;
+    const std::uint16_t st = parser_.header().status;
+    if (st == 0) {
+      value.emplace(parser_.value());
+    } else if (st != static_cast<std::uint16_t>(protocol::Status::key_not_found)) {
+      parser_.next();
+      return protocol::status_error(st);
+    }
+    parser_.next();
+    return {};
+  }
+
   /// One request already in out(): sends it and reads its reply, checking
   /// opcode and opaque.
   Result<void> round_trip(protocol::Opcode op, std::uint32_t opaque, Deadline deadline) {
@@ -183,6 +228,27 @@ class Connection {
   Error protocol_failure(const char* why) {
     mark_broken();
     return Error(ErrorKind::unknown, std::string("protocol error: ") + why);
+  }
+
+  /// Busy-poll budget before a wait sleeps (see MemcachedBackendConfig::spin_wait).
+  void set_spin(std::chrono::microseconds budget) noexcept { spin_ = budget; }
+  /// Whether the next wait should busy-poll first. After spins that found
+  /// nothing, the next 1, 3, 7 .. 63 waits sleep right away.
+  bool spin_now() noexcept {
+    if (spin_.count() <= 0) return false;
+    if (spin_skip_ == 0) return true;
+    --spin_skip_;
+    return false;
+  }
+  std::chrono::microseconds spin_budget() const noexcept { return spin_; }
+  /// Records whether a spin found the reply in time.
+  void spin_outcome(bool hit) noexcept {
+    if (hit) {
+      spin_backoff_ = 0;
+      return;
+    }
+    spin_backoff_ = spin_backoff_ >= 31 ? 63 : spin_backoff_ * 2 + 1;
+    spin_skip_ = spin_backoff_;
   }
 
   // --- non-blocking pieces for pipelines over several connections ---
@@ -232,6 +298,20 @@ class Connection {
 
   Connection(net::Socket s, int owner_pid) : sock_(std::move(s)), in_(kReadBuffer), pid_(owner_pid) {
     out_.reserve(1024);
+  }
+
+  // The rest of a request the socket did not take at once.
+  Result<void> send_rest(const char* data, std::size_t n, Deadline deadline) {
+    while (n > 0) {
+      if (!arm(SO_SNDTIMEO, snd_timeout_us_, deadline, net::Clock::now())) {
+        return io_failure(Error(ErrorKind::timeout, "send timed out"));
+      }
+      auto more = net::send_wait(sock_.fd(), data, n);
+      if (!more) return io_failure(std::move(more).error());
+      data += *more;
+      n -= *more;
+    }
+    return {};
   }
 
   Error io_failure(Error e) {
@@ -286,6 +366,8 @@ class Connection {
   long long snd_timeout_us_ = 0;
   long long rcv_timeout_us_ = 0;
   net::Clock::time_point last_used_{};
+  std::chrono::microseconds spin_{0};
+  unsigned spin_skip_ = 0, spin_backoff_ = 0;
 };
 
 }  // namespace detail

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <iterator>
 #include <memory>
 #include <mutex>
@@ -115,21 +116,40 @@ class MemcachedBackend final : public Backend {
 
   /// The value under key, or nullopt on a miss.
   Result<std::optional<std::string>> get(std::string_view key) override {
-    return single<std::optional<std::string>>(
-        "get", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<std::string>> {
-          auto ok = c.request(protocol::Opcode::get, k, {}, {}, 0, d, now);
-          if (!ok) return std::move(ok).error();
-          auto& p = c.parser();
-          const std::uint16_t st = p.header().status;
-          if (st == 0) {
-            Result<std::optional<std::string>> v(p.value());  // the string is built once, in place
-            p.next();
-            return v;
-          }
-          p.next();
-          if (st == static_cast<std::uint16_t>(protocol::Status::key_not_found)) return std::optional<std::string>();
-          return protocol::status_error(st);
-        });
+    // One result object for every return (built in the caller's slot): the
+    // value string is constructed once, in place, and never moved.
+    Result<std::optional<std::string>> out{std::optional<std::string>()};
+    FullKey fk;
+    if (init_error_ || make_key(key, fk) != nullptr || dead_count_.load(std::memory_order_acquire) != 0) {
+      out = single<std::optional<std::string>>("get", key, true, get_reply);
+      return out;
+    }
+    // Fast path: an idle connection from the hot slot, used within the
+    // last second; anything else goes the general way.
+    Server& s = *servers_[full_ring_->server_for(key)];
+    detail::Connection* c = s.pool.take_hot();
+    const auto start = Clock::now();
+    if (c == nullptr || start - c->last_used() > kFreshIdle) {
+      if (c != nullptr) s.pool.give_back(c);
+      out = single<std::optional<std::string>>("get", key, true, get_reply);
+      return out;
+    }
+    const Deadline end = call_deadline(start);
+    auto ok = c->get_value(fk.view(), std::min(start + config_.timeout, end), start, *out);
+    const bool broken = c->broken();
+    if (!broken) {
+      c->touch_used(start);
+      record_success(s);
+    }
+    s.pool.give_back(c);
+    if (ok) return out;
+    Error err = std::move(ok).error();
+    if (!broken || !retry_after(err, s, true, false, 0, end)) {
+      out = decorate(std::move(err), "get", key, &s);
+      return out;
+    }
+    out = retry_loop<std::optional<std::string>>("get", key, fk, true, get_reply, 1, start);
+    return out;
   }
 
   /// Stores value (flags 0); ttl <= 0 never expires, > 30 days is clamped.
@@ -252,10 +272,14 @@ class MemcachedBackend final : public Backend {
   /// round trip per server, all servers in flight at once.
   template <class Keys>
   Result<std::vector<std::optional<std::string>>> get_many(const Keys& keys) {
-    std::vector<std::string_view> views;
+    // Views of the keys in a per-thread array (see ManyScratch).
+    std::vector<std::string_view>& views = scratch().views;
+    views.clear();
     views.reserve(static_cast<std::size_t>(std::distance(std::begin(keys), std::end(keys))));
     for (const auto& k : keys) views.emplace_back(k);
-    return get_many(views.data(), views.size());
+    auto r = get_many(views.data(), views.size());
+    trim(views);
+    return r;
   }
   /// get_many over an array of keys.
   Result<std::vector<std::optional<std::string>>> get_many(const std::string_view* keys, std::size_t n) {
@@ -436,15 +460,13 @@ class MemcachedBackend final : public Backend {
   const char* key_problem(std::string_view key) const noexcept {
     if (key.empty()) return "empty key";
     if (config_.key_prefix.size() + key.size() > CACHEKIT_MAX_KEY_LENGTH) return "key longer than 250 bytes (with key_prefix)";
-    const auto* p = reinterpret_cast<const unsigned char*>(key.data());
-    for (std::size_t i = 0, n = key.size(); i < n; ++i) {
-      if (p[i] <= 0x20 || p[i] == 0x7f) return "key contains whitespace or a control character";
-    }
+    if (detail::has_bad_key_byte(key.data(), key.size())) return "key contains whitespace or a control character";
     return nullptr;
   }
 
-  Result<void> make_key(std::string_view key, FullKey& out) const {
-    if (const char* why = key_problem(key)) return Error(ErrorKind::permanent, why);
+  /// Fills out with key_prefix + key; null, or why the key is refused.
+  const char* make_key(std::string_view key, FullKey& out) const noexcept {
+    if (const char* why = key_problem(key)) return why;
     const std::string& prefix = config_.key_prefix;
     if (prefix.empty()) {
       out.data = key.data();
@@ -453,7 +475,7 @@ class MemcachedBackend final : public Backend {
       std::memcpy(out.buf + prefix.size(), key.data(), key.size());
     }
     out.len = prefix.size() + key.size();
-    return {};
+    return nullptr;
   }
 
   Deadline call_deadline(Deadline start) const noexcept {
@@ -540,6 +562,10 @@ class MemcachedBackend final : public Backend {
     if (s.failures.load(std::memory_order_relaxed) != 0) s.failures.store(0, std::memory_order_relaxed);
   }
 
+  /// A connection idle longer than this is checked before reuse (the
+  /// server may have closed it).
+  static constexpr std::chrono::seconds kFreshIdle{1};
+
   /// Where getting a connection failed.
   enum class Stage { pool, connect };
 
@@ -556,7 +582,7 @@ class MemcachedBackend final : public Backend {
     detail::Connection* c = lease->get();
     if (c != nullptr) {
       // A connection idle for a while may have been closed by the server.
-      if (now - c->last_used() <= std::chrono::seconds(1)) {
+      if (now - c->last_used() <= kFreshIdle) {
         fresh = true;
         return lease;
       }
@@ -567,11 +593,18 @@ class MemcachedBackend final : public Backend {
     failed_at = Stage::connect;
     now = Clock::now();
     const Deadline conn_end = std::min(now + config_.connect_timeout, call_end);
-    auto opened = detail::Connection::open(s.spec.host, s.spec.port, conn_end, std::min(now + config_.timeout, call_end),
-                                           config_.username, config_.password, s.pool.owner_pid());
+    auto opened = open_connection(s, conn_end, std::min(now + config_.timeout, call_end));
     if (!opened) return std::move(opened).error();
     lease->set(std::move(*opened));
     return lease;
+  }
+
+  /// A new connection to s (connect bounded by conn_end, login by io_end).
+  Result<std::unique_ptr<detail::Connection>> open_connection(Server& s, Deadline conn_end, Deadline io_end) {
+    auto c = detail::Connection::open(s.spec.host, s.spec.port, conn_end, io_end, config_.username, config_.password,
+                                      s.pool.owner_pid());
+    if (c) (*c)->set_spin(config_.spin_wait);
+    return c;
   }
 
   Error decorate(Error e, const char* op, std::string_view key, const Server* s) const {
@@ -591,12 +624,43 @@ class MemcachedBackend final : public Backend {
   template <class T, class Fn>
   Result<T> single(const char* op, std::string_view key, bool idempotent, Fn&& fn) {
     FullKey fk;
-    auto valid = make_key(key, fk);
-    if (!valid) return decorate(std::move(valid).error(), op, key, nullptr);
+    if (const char* why = make_key(key, fk)) return decorate(Error(ErrorKind::permanent, why), op, key, nullptr);
     if (init_error_) return decorate(*init_error_, op, key, nullptr);
     const auto start = Clock::now();
     const Deadline end = call_deadline(start);
-    for (int attempt = 0;; ++attempt) {
+    int attempt = 0;
+    // Common case first: every server alive and an idle connection, used
+    // within the last second, in the server's hot slot (no lock taken).
+    if (dead_count_.load(std::memory_order_acquire) == 0) {
+      Server& s = *servers_[full_ring_->server_for(key)];
+      if (detail::Connection* c = s.pool.take_hot()) {
+        if (start - c->last_used() <= kFreshIdle) {
+          auto r = fn(*c, fk.view(), std::min(start + config_.timeout, end), start);
+          const bool broken = c->broken();
+          if (!broken) {
+            c->touch_used(start);
+            record_success(s);
+          }
+          s.pool.give_back(c);
+          if (r) return r;
+          Error err = std::move(r).error();
+          if (!broken || !retry_after(err, s, idempotent, false, attempt, end)) return decorate(std::move(err), op, key, &s);
+          ++attempt;
+        } else {
+          s.pool.give_back(c);  // idle a while: the general path checks it first
+        }
+      }
+    }
+    return retry_loop<T>(op, key, fk, idempotent, fn, attempt, start);
+  }
+
+  /// The attempts of single() from `attempt` on, within the call that
+  /// started at `start`: routing around dead servers, pooled connections.
+  template <class T, class Fn>
+  Result<T> retry_loop(const char* op, std::string_view key, const FullKey& fk, bool idempotent, Fn&& fn, int attempt,
+                       Clock::time_point start) {
+    const Deadline end = call_deadline(start);
+    for (;; ++attempt) {
       const auto now = attempt == 0 ? start : Clock::now();
       auto idx = route(key, now);
       if (!idx) return decorate(std::move(idx).error(), op, key, nullptr);
@@ -632,16 +696,28 @@ class MemcachedBackend final : public Backend {
           sent_nothing = true;
         }
       }
-      Error& err = *failure;
-      if (err.kind() == ErrorKind::authentication || err.kind() == ErrorKind::permanent) {
-        return decorate(std::move(err), op, key, &s);
-      }
-      if (server_fault(err.kind())) record_failure(s);
-      const bool may_retry = retryable_kind(err.kind()) && (idempotent || sent_nothing);
-      if (!may_retry || attempt >= config_.retry_attempts || Clock::now() >= end) {
-        return decorate(std::move(err), op, key, &s);
+      if (!retry_after(*failure, s, idempotent, sent_nothing, attempt, end)) {
+        return decorate(std::move(*failure), op, key, &s);
       }
     }
+  }
+
+  /// One get on c (the general path's step; the fast path calls get_value itself).
+  static Result<std::optional<std::string>> get_reply(detail::Connection& c, std::string_view k, Deadline d,
+                                                      Clock::time_point now) {
+    Result<std::optional<std::string>> out{std::optional<std::string>()};
+    auto ok = c.get_value(k, d, now, *out);
+    if (!ok) out = std::move(ok).error();
+    return out;
+  }
+
+  /// After attempt failed on s with err: records the failure against the
+  /// server and tells whether another attempt may follow.
+  bool retry_after(const Error& err, Server& s, bool idempotent, bool sent_nothing, int attempt, Deadline end) {
+    if (err.kind() == ErrorKind::authentication || err.kind() == ErrorKind::permanent) return false;
+    if (server_fault(err.kind())) record_failure(s);
+    const bool may_retry = retryable_kind(err.kind()) && (idempotent || sent_nothing);
+    return may_retry && attempt < config_.retry_attempts && Clock::now() < end;
   }
 
   /// Runs fn on server i directly (no routing, no retries): admin commands.
@@ -815,8 +891,7 @@ class MemcachedBackend final : public Backend {
         }
         if (job.lease.get() == nullptr) {
           const auto now = Clock::now();
-          auto opened = detail::Connection::open(s.spec.host, s.spec.port, std::min(now + config_.connect_timeout, end),
-                                                 std::min(now + config_.timeout, end), config_.username, config_.password, s.pool.owner_pid());
+          auto opened = open_connection(s, std::min(now + config_.connect_timeout, end), std::min(now + config_.timeout, end));
           if (!opened) {
             job.lease.discard();
             first.keys.insert(first.keys.end(), job.keys.begin(), job.keys.end());
@@ -912,7 +987,14 @@ class MemcachedBackend final : public Backend {
         }
         return;
       }
-      auto ready = detail::net::wait_many(fds.data(), fds.size(), deadline);
+      detail::Connection& lead = *jobs[fd_job[0]].lease.get();
+      Result<int> ready = 0;
+      if (lead.spin_now()) {
+        bool spun = false;
+        ready = detail::net::poll_spin(fds.data(), fds.size(), std::min(Clock::now() + lead.spin_budget(), deadline), spun);
+        if (ready && spun) lead.spin_outcome(*ready > 0);
+      }
+      if (ready && *ready == 0) ready = detail::net::wait_many(fds.data(), fds.size(), deadline);
       if (!ready || *ready == 0) {
         Error e = ready ? Error(ErrorKind::timeout, "no complete reply before the timeout") : std::move(ready).error();
         for (auto i : fd_job) fail(jobs[i], e);
@@ -927,23 +1009,48 @@ class MemcachedBackend final : public Backend {
   Result<std::vector<std::optional<std::string>>> get_many_impl(const std::string_view* keys, std::size_t n) {
     const char* const op = "get_many";
     if (init_error_) return decorate(*init_error_, op, {}, nullptr);
-    std::vector<std::optional<std::string>> results(n);
-    if (n == 0) return results;
+    if (n == 0) return std::vector<std::optional<std::string>>();
     if (n > 0x7ffffff0u) return decorate(Error(ErrorKind::permanent, "too many keys"), op, {}, nullptr);
     // Full keys (prefix + key) packed into one buffer.
     const std::string& prefix = config_.key_prefix;
     std::string packed;
-    std::vector<std::uint32_t> offset(n + 1, 0);
-    if (!prefix.empty()) packed.reserve(n * (prefix.size() + 16));
-    for (std::size_t i = 0; i < n; ++i) {
-      FullKey fk;
-      auto ok = make_key(keys[i], fk);
-      if (!ok) return decorate(std::move(ok).error(), op, keys[i], nullptr);
-      if (!prefix.empty()) {
+    std::vector<std::uint32_t> offset;
+    if (prefix.empty()) {
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::string_view k = keys[i];
+        if (k.empty() || k.size() > CACHEKIT_MAX_KEY_LENGTH || detail::has_bad_key_byte(k.data(), k.size())) {
+          return decorate(Error(ErrorKind::permanent, key_problem(k)), op, k, nullptr);
+        }
+      }
+    } else {
+      offset.assign(n + 1, 0);
+      packed.reserve(n * (prefix.size() + 16));
+      for (std::size_t i = 0; i < n; ++i) {
+        FullKey fk;
+        if (const char* why = make_key(keys[i], fk)) return decorate(Error(ErrorKind::permanent, why), op, keys[i], nullptr);
         packed.append(fk.data, fk.len);
         offset[i + 1] = static_cast<std::uint32_t>(packed.size());
       }
     }
+    // Values land in a per-thread scratch array first; the caller's vector
+    // is allocated last. (With glibc, a large allocation made while the
+    // previous batch's freed values sit in the fast bins merges them all,
+    // and every value allocation after it takes the slow path.)
+    ManyScratch& sc = scratch();
+    std::vector<std::optional<std::string>>& results = sc.values;
+    results.clear();
+    results.resize(n);
+    auto release = [&]() noexcept {
+      trim(results);
+      trim(sc.pending);
+      trim(sc.server_of);
+    };
+    auto finish = [&]() -> std::vector<std::optional<std::string>> {
+      std::vector<std::optional<std::string>> out(std::make_move_iterator(results.begin()),
+                                                  std::make_move_iterator(results.end()));
+      release();
+      return out;
+    };
     auto full_key = [&](std::size_t i) -> std::string_view {
       if (prefix.empty()) return keys[i];
       return std::string_view(packed.data() + offset[i], offset[i + 1] - offset[i]);
@@ -951,12 +1058,19 @@ class MemcachedBackend final : public Backend {
 
     const auto start = Clock::now();
     const Deadline end = call_deadline(start);
-    std::vector<std::uint32_t> pending(n);
+    std::vector<std::uint32_t>& pending = sc.pending;
+    pending.resize(n);
     for (std::size_t i = 0; i < n; ++i) pending[i] = static_cast<std::uint32_t>(i);
-    std::vector<std::size_t> server_of(n);
+    std::vector<std::size_t>& server_of = sc.server_of;
+    server_of.resize(n);
     for (int attempt = 0;; ++attempt) {
-      auto routed = route_many(keys, pending, server_of, attempt == 0 ? start : Clock::now());
-      if (!routed) return decorate(std::move(routed).error(), op, {}, nullptr);
+      if (servers_.size() > 1 || dead_count_.load(std::memory_order_acquire) != 0) {
+        auto routed = route_many(keys, pending, server_of, attempt == 0 ? start : Clock::now());
+        if (!routed) {
+          release();
+          return decorate(std::move(routed).error(), op, {}, nullptr);
+        }
+      }
       std::vector<Job> jobs;
       plan_jobs(pending, server_of, jobs);
       connect_jobs(jobs, end);
@@ -964,15 +1078,19 @@ class MemcachedBackend final : public Backend {
         if (j.done) continue;
         detail::Connection& c = *j.lease.get();
         const std::uint32_t base = c.take_opaques(static_cast<std::uint32_t>(j.keys.size() + 1));
+        // Encoded straight into the connection's request buffer.
+        std::size_t bytes = protocol::kHeaderSize * (j.keys.size() + 1);
+        for (auto idx : j.keys) bytes += full_key(idx).size();
         std::string& out = c.out();
-        out.reserve(out.size() + j.keys.size() * (protocol::kHeaderSize + 32) + protocol::kHeaderSize);
-        char head[protocol::kHeaderSize + CACHEKIT_MAX_KEY_LENGTH];
+        const std::size_t at = out.size();
+        out.resize(at + bytes);
+        char* w = &out[at];
         for (std::size_t k = 0; k < j.keys.size(); ++k) {
-          out.append(head, protocol::encode_head(head, protocol::Opcode::getkq, full_key(j.keys[k]), {}, 0,
-                                                 base + static_cast<std::uint32_t>(k)));
+          w += protocol::encode_head(w, protocol::Opcode::getkq, full_key(j.keys[k]), {}, 0,
+                                     base + static_cast<std::uint32_t>(k));
         }
         j.noop_opaque = base + static_cast<std::uint32_t>(j.keys.size());
-        protocol::encode_request(c.out(), protocol::Opcode::noop, {}, {}, {}, j.noop_opaque);
+        protocol::encode_head(w, protocol::Opcode::noop, {}, {}, 0, j.noop_opaque);
       }
       const Deadline io_end = std::min(Clock::now() + config_.timeout, end);
       run_jobs(jobs, io_end, [&](Job& j, protocol::ResponseParser& p) -> Result<bool> {
@@ -986,7 +1104,10 @@ class MemcachedBackend final : public Backend {
           return Error(ErrorKind::unknown, "reply to a request that was not sent");
         }
         const std::uint32_t idx = j.keys[h.opaque - base];
-        if (p.key() != full_key(idx)) return Error(ErrorKind::unknown, "reply key does not match the request");
+        const std::string_view want = full_key(idx);
+        if (h.key_length != want.size() || std::memcmp(p.key().data(), want.data(), want.size()) != 0) {
+          return Error(ErrorKind::unknown, "reply key does not match the request");
+        }
         if (h.status == 0) results[idx].emplace(p.value());
         return false;
       });
@@ -1012,12 +1133,36 @@ class MemcachedBackend final : public Backend {
           record_success(s);
         }
       }
-      if (pending.empty()) return results;
+      if (pending.empty()) return finish();
       if (exhausted || !retryable_kind(last.kind()) || attempt >= config_.retry_attempts || Clock::now() >= end) {
-        return decorate(std::move(last), op, keys[pending.front()], last_server);
+        const std::string_view first_failed = keys[pending.front()];
+        release();
+        return decorate(std::move(last), op, first_failed, last_server);
       }
       std::sort(pending.begin(), pending.end());
     }
+  }
+
+  /// Per-thread working arrays of get_many, reused from call to call:
+  /// with glibc, a large allocation made while the previous batch's freed
+  /// values sit in the fast bins merges them all, and every value
+  /// allocation after it takes the slow path. So the values go here first
+  /// and the caller's vector is the last allocation of the call.
+  struct ManyScratch {
+    std::vector<std::string_view> views;
+    std::vector<std::optional<std::string>> values;
+    std::vector<std::uint32_t> pending;
+    std::vector<std::size_t> server_of;
+  };
+  static ManyScratch& scratch() {
+    static thread_local ManyScratch s;
+    return s;
+  }
+  /// Empties a scratch array; a very large one gives its memory back.
+  template <class V>
+  static void trim(V& v) noexcept {
+    v.clear();
+    if (v.capacity() > 4096) V().swap(v);
   }
 
   /// Routes keys[pending[i]] into server_of.
@@ -1051,8 +1196,8 @@ class MemcachedBackend final : public Backend {
     for (std::size_t i = 0; i < n; ++i) {
       keys[i] = items[i].first;
       FullKey fk;
-      auto ok = make_key(items[i].first, fk);
-      if (ok) ok = check_value(items[i].second);
+      const char* why = make_key(items[i].first, fk);
+      Result<void> ok = why != nullptr ? Result<void>(Error(ErrorKind::permanent, why)) : check_value(items[i].second);
       if (!ok) {
         failures.push_back(KeyError{i, decorate(std::move(ok).error(), op, items[i].first, nullptr)});
       } else {

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,13 @@ struct MemcachedBackendConfig {
   /// default splits only very large batches: on small machines the extra
   /// connections cost more than they bring (see the benchmarks).
   std::size_t pipeline_chunk_keys = 1024;
+  /// How long to busy-poll for a reply before sleeping in the kernel,
+  /// 0 .. 1000 us (0 never busy-polls). Waking a sleeping thread costs tens
+  /// of microseconds, as much as a whole reply takes from a nearby server;
+  /// polling for a short while avoids that when replies are that fast.
+  /// Adaptive: a connection whose replies keep arriving later than this
+  /// backs off and sleeps right away, so distant servers cost no spinning.
+  std::chrono::microseconds spin_wait{50};
 
   /// Defaults overridden by the CACHEKIT_MEMCACHED_* environment variables.
   static Result<MemcachedBackendConfig> from_env();
@@ -61,6 +69,31 @@ namespace detail {
 
 /// Key bytes memcached's text protocol would misread: whitespace, control characters.
 inline bool bad_key_byte(unsigned char c) noexcept { return c <= 0x20 || c == 0x7f; }
+
+/// Whether any of n bytes is a bad_key_byte, eight bytes per step: a word
+/// has a byte below 0x21 when (x - 0x21..21) & ~x & 0x80..80 is non-zero,
+/// and a 0x7f byte when x ^ 0x7f..7f has a zero byte (exact for "any").
+inline bool has_bad_key_byte(const char* p, std::size_t n) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  auto bad_word = [](const char* w) noexcept {
+    std::uint64_t x;
+    std::memcpy(&x, w, 8);
+    const std::uint64_t low = (x - ones * 0x21) & ~x & highs;
+    const std::uint64_t y = x ^ (ones * 0x7f);
+    const std::uint64_t del = (y - ones) & ~y & highs;
+    return (low | del) != 0;
+  };
+  if (n < 8) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (bad_key_byte(static_cast<unsigned char>(p[i]))) return true;
+    }
+    return false;
+  }
+  for (std::size_t i = 0; i + 8 < n; i += 8) {
+    if (bad_word(p + i)) return true;
+  }
+  return bad_word(p + n - 8);  // the last eight bytes (may overlap the previous word)
+}
 
 /// Parses non-negative decimal seconds ("2", "0.25") into milliseconds.
 inline bool parse_seconds(std::string_view s, std::chrono::milliseconds& out) noexcept {
@@ -149,6 +182,7 @@ inline Result<void> MemcachedBackendConfig::validate() const {
   if (!detail::ms_in(dead_timeout, 100, 3600000)) return bad("dead_timeout", "must be 0.1 .. 3600 seconds");
   if (username.empty() && !password.empty()) return bad("username", "a password is set but no username");
   if (pipeline_chunk_keys < 1 || pipeline_chunk_keys > 1000000) return bad("pipeline_chunk_keys", "must be 1 .. 1000000");
+  if (spin_wait.count() < 0 || spin_wait.count() > 1000) return bad("spin_wait", "must be 0 .. 1000 microseconds");
   return {};
 }
 
@@ -192,12 +226,14 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
     std::uint64_t* out;
   };
   std::uint64_t pool = c.max_pool_size, retries = static_cast<std::uint64_t>(c.retry_attempts),
-                item = c.max_item_size_bytes, limit = static_cast<std::uint64_t>(c.server_failure_limit);
+                item = c.max_item_size_bytes, limit = static_cast<std::uint64_t>(c.server_failure_limit),
+                spin = static_cast<std::uint64_t>(c.spin_wait.count());
   const IntVar int_vars[] = {
       {"CACHEKIT_MEMCACHED_MAX_POOL_SIZE", 1, 100, &pool},
       {"CACHEKIT_MEMCACHED_RETRY_ATTEMPTS", 0, 10, &retries},
       {"CACHEKIT_MEMCACHED_MAX_ITEM_SIZE_BYTES", 0, 1ull << 40, &item},
       {"CACHEKIT_MEMCACHED_SERVER_FAILURE_LIMIT", 1, 100, &limit},
+      {"CACHEKIT_MEMCACHED_SPIN_WAIT_US", 0, 1000, &spin},
   };
   for (const auto& iv : int_vars) {
     if (const char* v = getenv_set(iv.name)) {
@@ -213,6 +249,7 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
   c.retry_attempts = static_cast<int>(retries);
   c.max_item_size_bytes = static_cast<std::size_t>(item);
   c.server_failure_limit = static_cast<int>(limit);
+  c.spin_wait = std::chrono::microseconds(static_cast<std::int64_t>(spin));
   if (const char* v = std::getenv("CACHEKIT_MEMCACHED_KEY_PREFIX")) c.key_prefix = v;
   if (const char* v = getenv_set("CACHEKIT_MEMCACHED_DISTRIBUTION")) {
     auto d = parse_distribution(v);

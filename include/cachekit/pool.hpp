@@ -1,8 +1,10 @@
 #pragma once
 // Per-server connection pool: at most max connections, shared by all
-// threads; waiting for one is bounded by a deadline. Fork-safe: a pool used
+// threads; waiting for one is bounded by a deadline. The most recently
+// returned connection sits in a lock-free slot. Fork-safe: a pool used
 // in a child process drops every connection its parent opened.
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <memory>
@@ -57,15 +59,18 @@ class PoolLease {
 class ConnectionPool {
  public:
   explicit ConnectionPool(std::size_t max) : max_(max) {}
+  ~ConnectionPool() { delete hot_.load(); }
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
 
   /// An idle connection, or an empty slot to open one in; waits until the
   /// deadline for one to free up, then a timeout error.
   Result<PoolLease> acquire(net::Deadline deadline) {
+    if (Connection* c = take_hot()) return PoolLease(this, std::unique_ptr<Connection>(c));
     std::unique_lock<std::mutex> lock(mutex_);
     forget_parent_connections();
     for (;;) {
+      if (Connection* c = take_hot()) return PoolLease(this, std::unique_ptr<Connection>(c));
       if (!idle_.empty()) {
         std::unique_ptr<Connection> c = std::move(idle_.back());
         idle_.pop_back();
@@ -75,10 +80,16 @@ class ConnectionPool {
         ++open_;
         return PoolLease(this, nullptr);
       }
-      ++waiting_;
+      // Announce the wait, then look at the hot slot once more: a
+      // connection given back there after this increment wakes us.
+      waiting_.fetch_add(1);
+      if (Connection* c = take_hot()) {
+        waiting_.fetch_sub(1);
+        return PoolLease(this, std::unique_ptr<Connection>(c));
+      }
       const auto st = cv_.wait_until(lock, deadline);
-      --waiting_;
-      if (st == std::cv_status::timeout && idle_.empty() && open_ >= max_) {
+      waiting_.fetch_sub(1);
+      if (st == std::cv_status::timeout && hot_.load() == nullptr && idle_.empty() && open_ >= max_) {
         return Error(ErrorKind::timeout, "no pooled connection became free before the timeout");
       }
     }
@@ -86,6 +97,10 @@ class ConnectionPool {
 
   /// Like acquire, but never waits: false when the pool is exhausted.
   bool try_acquire(PoolLease& out) {
+    if (Connection* c = take_hot()) {
+      out = PoolLease(this, std::unique_ptr<Connection>(c));
+      return true;
+    }
     std::lock_guard<std::mutex> lock(mutex_);
     forget_parent_connections();
     if (!idle_.empty()) {
@@ -102,12 +117,22 @@ class ConnectionPool {
     return false;
   }
 
+  /// The idle connection in the hot slot, or null: the lock-free fast
+  /// path. Hand it back with give_back().
+  Connection* take_hot() noexcept {
+    if (hot_.load(std::memory_order_relaxed) == nullptr || fork_guard_.forked()) return nullptr;
+    return hot_.exchange(nullptr);
+  }
+  /// Returns a connection from take_hot() (closed instead when broken).
+  void give_back(Connection* c) noexcept { put_back(std::unique_ptr<Connection>(c)); }
+
   /// Closes every idle connection (the server failed).
   void close_idle() {
     std::vector<std::unique_ptr<Connection>> drop;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       drop.swap(idle_);
+      if (Connection* c = hot_.exchange(nullptr)) drop.emplace_back(c);
       open_ -= drop.size();
     }
     cv_.notify_all();
@@ -129,7 +154,20 @@ class ConnectionPool {
  private:
   friend class PoolLease;
 
+  // A healthy connection goes to the hot slot when it is free (no lock);
+  // the mutex path serves the rest and wakes waiters.
   void put_back(std::unique_ptr<Connection> c) noexcept {
+    if (c && !c->broken() && c->idle_clean() && !fork_guard_.forked()) {
+      Connection* expected = nullptr;
+      if (hot_.compare_exchange_strong(expected, c.get())) {
+        c.release();
+        if (waiting_.load() > 0) {
+          std::lock_guard<std::mutex> lock(mutex_);
+          cv_.notify_one();
+        }
+        return;
+      }
+    }
     std::unique_ptr<Connection> drop;
     bool wake;
     {
@@ -143,7 +181,7 @@ class ConnectionPool {
         drop = std::move(c);
         if (open_ > 0) --open_;
       }
-      wake = waiting_ > 0;
+      wake = waiting_.load() > 0;
     }
     if (wake) cv_.notify_one();
   }
@@ -153,6 +191,7 @@ class ConnectionPool {
   void forget_parent_connections() {
     if (!fork_guard_.forked()) return;
     fork_guard_.rearm();
+    delete hot_.exchange(nullptr);
     idle_.clear();
     open_ = 0;
   }
@@ -162,7 +201,10 @@ class ConnectionPool {
   std::vector<std::unique_ptr<Connection>> idle_;
   std::size_t max_;
   std::size_t open_ = 0;
-  std::size_t waiting_ = 0;
+  std::atomic<std::size_t> waiting_{0};
+  // One idle connection outside the mutex: a thread's take and give back
+  // are then an exchange and a compare-exchange. Counted in open_.
+  std::atomic<Connection*> hot_{nullptr};
   net::ForkGuard fork_guard_;
 };
 

@@ -1754,6 +1754,37 @@ inline Error status_error(std::uint16_t s) {
 }
 
 namespace detail {
+// Big-endian fields. With GCC and Clang on a little-endian machine these
+// are one load or store plus a byte swap; elsewhere, byte by byte.
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+inline void put16(char* p, std::uint16_t v) noexcept {
+  v = __builtin_bswap16(v);
+  std::memcpy(p, &v, 2);
+}
+inline void put32(char* p, std::uint32_t v) noexcept {
+  v = __builtin_bswap32(v);
+  std::memcpy(p, &v, 4);
+}
+inline void put64(char* p, std::uint64_t v) noexcept {
+  v = __builtin_bswap64(v);
+  std::memcpy(p, &v, 8);
+}
+inline std::uint16_t get16(const unsigned char* p) noexcept {
+  std::uint16_t v;
+  std::memcpy(&v, p, 2);
+  return __builtin_bswap16(v);
+}
+inline std::uint32_t get32(const unsigned char* p) noexcept {
+  std::uint32_t v;
+  std::memcpy(&v, p, 4);
+  return __builtin_bswap32(v);
+}
+inline std::uint64_t get64(const unsigned char* p) noexcept {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  return __builtin_bswap64(v);
+}
+#else
 inline void put16(char* p, std::uint16_t v) noexcept {
   p[0] = static_cast<char>(v >> 8);
   p[1] = static_cast<char>(v);
@@ -1774,6 +1805,7 @@ inline std::uint32_t get32(const unsigned char* p) noexcept {
 inline std::uint64_t get64(const unsigned char* p) noexcept {
   return (std::uint64_t{get32(p)} << 32) | get32(p + 4);
 }
+#endif
 }  // namespace detail
 
 /// Appends one request to out. The caller keeps key <= 250 bytes and
@@ -2042,6 +2074,7 @@ CACHEKIT_END_NAMESPACE
 // system calls: name resolution, non-blocking connect finished with poll +
 // SO_ERROR, and poll-bounded send/recv (MSG_NOSIGNAL, EINTR retried).
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
@@ -2320,6 +2353,79 @@ inline Result<std::size_t> try_recv(int fd, char* buf, std::size_t cap) {
   }
 }
 
+/// Lets at most half the cores (at least one) busy-poll at once, process
+/// wide, so spinning threads never starve the rest of the process or a
+/// server on the same host.
+class SpinGate {
+ public:
+  static SpinGate& process() {
+    static SpinGate gate;
+    return gate;
+  }
+  bool enter() noexcept {
+    if (active_.fetch_add(1, std::memory_order_relaxed) < limit_) return true;
+    active_.fetch_sub(1, std::memory_order_relaxed);
+    return false;
+  }
+  void leave() noexcept { active_.fetch_sub(1, std::memory_order_relaxed); }
+
+ private:
+  SpinGate() noexcept {
+    const long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
+    limit_ = cores >= 4 ? static_cast<int>(cores / 2) : 1;
+  }
+  std::atomic<int> active_{0};
+  int limit_ = 1;
+};
+
+/// Holds a place at the SpinGate for one busy-poll.
+class SpinTicket {
+ public:
+  SpinTicket() noexcept : held_(SpinGate::process().enter()) {}
+  ~SpinTicket() {
+    if (held_) SpinGate::process().leave();
+  }
+  SpinTicket(const SpinTicket&) = delete;
+  SpinTicket& operator=(const SpinTicket&) = delete;
+  bool held() const noexcept { return held_; }
+
+ private:
+  bool held_;
+};
+
+/// Busy-polls for bytes until `until`: bytes read, 0 when none arrived in
+/// time; an orderly close by the peer is an error. Reads the clock only
+/// every few tries (a try is one system call, well under a microsecond).
+/// Returns 0 at once, with spun false, when other threads already spin on
+/// every core allowed.
+inline Result<std::size_t> recv_spin(int fd, char* buf, std::size_t cap, Clock::time_point until, bool& spun) {
+  const SpinTicket ticket;
+  spun = ticket.held();
+  if (!spun) return std::size_t{0};
+  for (unsigned tries = 1;; ++tries) {
+    const ssize_t rc = ::recv(fd, buf, cap, MSG_DONTWAIT);
+    if (rc > 0) return static_cast<std::size_t>(rc);
+    if (rc == 0) return Error(ErrorKind::transient, "connection closed by server");
+    if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) return sys_error(ErrorKind::transient, "recv", errno);
+    if ((tries & 7) == 0 && Clock::now() >= until) return std::size_t{0};
+  }
+}
+
+/// poll() with no wait, repeated until a descriptor is ready or `until`:
+/// the number ready (0 when none became ready in time) or an error. Like
+/// recv_spin, it does not spin when the SpinGate is full.
+inline Result<int> poll_spin(pollfd* fds, std::size_t n, Clock::time_point until, bool& spun) {
+  const SpinTicket ticket;
+  spun = ticket.held();
+  if (!spun) return 0;
+  for (unsigned tries = 1;; ++tries) {
+    const int rc = ::poll(fds, static_cast<nfds_t>(n), 0);
+    if (rc > 0) return rc;
+    if (rc < 0 && errno != EINTR) return sys_error(ErrorKind::transient, "poll", errno);
+    if ((tries & 7) == 0 && Clock::now() >= until) return 0;
+  }
+}
+
 /// Whether the peer has closed or sent unsolicited bytes on an idle
 /// connection (either makes it unusable). Never blocks.
 inline bool idle_connection_broken(int fd) noexcept {
@@ -2535,6 +2641,7 @@ CACHEKIT_END_NAMESPACE
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -2575,6 +2682,13 @@ struct MemcachedBackendConfig {
   /// default splits only very large batches: on small machines the extra
   /// connections cost more than they bring (see the benchmarks).
   std::size_t pipeline_chunk_keys = 1024;
+  /// How long to busy-poll for a reply before sleeping in the kernel,
+  /// 0 .. 1000 us (0 never busy-polls). Waking a sleeping thread costs tens
+  /// of microseconds, as much as a whole reply takes from a nearby server;
+  /// polling for a short while avoids that when replies are that fast.
+  /// Adaptive: a connection whose replies keep arriving later than this
+  /// backs off and sleeps right away, so distant servers cost no spinning.
+  std::chrono::microseconds spin_wait{50};
 
   /// Defaults overridden by the CACHEKIT_MEMCACHED_* environment variables.
   static Result<MemcachedBackendConfig> from_env();
@@ -2586,6 +2700,31 @@ namespace detail {
 
 /// Key bytes memcached's text protocol would misread: whitespace, control characters.
 inline bool bad_key_byte(unsigned char c) noexcept { return c <= 0x20 || c == 0x7f; }
+
+/// Whether any of n bytes is a bad_key_byte, eight bytes per step: a word
+/// has a byte below 0x21 when (x - 0x21..21) & ~x & 0x80..80 is non-zero,
+/// and a 0x7f byte when x ^ 0x7f..7f has a zero byte (exact for "any").
+inline bool has_bad_key_byte(const char* p, std::size_t n) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  auto bad_word = [](const char* w) noexcept {
+    std::uint64_t x;
+    std::memcpy(&x, w, 8);
+    const std::uint64_t low = (x - ones * 0x21) & ~x & highs;
+    const std::uint64_t y = x ^ (ones * 0x7f);
+    const std::uint64_t del = (y - ones) & ~y & highs;
+    return (low | del) != 0;
+  };
+  if (n < 8) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (bad_key_byte(static_cast<unsigned char>(p[i]))) return true;
+    }
+    return false;
+  }
+  for (std::size_t i = 0; i + 8 < n; i += 8) {
+    if (bad_word(p + i)) return true;
+  }
+  return bad_word(p + n - 8);  // the last eight bytes (may overlap the previous word)
+}
 
 /// Parses non-negative decimal seconds ("2", "0.25") into milliseconds.
 inline bool parse_seconds(std::string_view s, std::chrono::milliseconds& out) noexcept {
@@ -2674,6 +2813,7 @@ inline Result<void> MemcachedBackendConfig::validate() const {
   if (!detail::ms_in(dead_timeout, 100, 3600000)) return bad("dead_timeout", "must be 0.1 .. 3600 seconds");
   if (username.empty() && !password.empty()) return bad("username", "a password is set but no username");
   if (pipeline_chunk_keys < 1 || pipeline_chunk_keys > 1000000) return bad("pipeline_chunk_keys", "must be 1 .. 1000000");
+  if (spin_wait.count() < 0 || spin_wait.count() > 1000) return bad("spin_wait", "must be 0 .. 1000 microseconds");
   return {};
 }
 
@@ -2717,12 +2857,14 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
     std::uint64_t* out;
   };
   std::uint64_t pool = c.max_pool_size, retries = static_cast<std::uint64_t>(c.retry_attempts),
-                item = c.max_item_size_bytes, limit = static_cast<std::uint64_t>(c.server_failure_limit);
+                item = c.max_item_size_bytes, limit = static_cast<std::uint64_t>(c.server_failure_limit),
+                spin = static_cast<std::uint64_t>(c.spin_wait.count());
   const IntVar int_vars[] = {
       {"CACHEKIT_MEMCACHED_MAX_POOL_SIZE", 1, 100, &pool},
       {"CACHEKIT_MEMCACHED_RETRY_ATTEMPTS", 0, 10, &retries},
       {"CACHEKIT_MEMCACHED_MAX_ITEM_SIZE_BYTES", 0, 1ull << 40, &item},
       {"CACHEKIT_MEMCACHED_SERVER_FAILURE_LIMIT", 1, 100, &limit},
+      {"CACHEKIT_MEMCACHED_SPIN_WAIT_US", 0, 1000, &spin},
   };
   for (const auto& iv : int_vars) {
     if (const char* v = getenv_set(iv.name)) {
@@ -2738,6 +2880,7 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
   c.retry_attempts = static_cast<int>(retries);
   c.max_item_size_bytes = static_cast<std::size_t>(item);
   c.server_failure_limit = static_cast<int>(limit);
+  c.spin_wait = std::chrono::microseconds(static_cast<std::int64_t>(spin));
   if (const char* v = std::getenv("CACHEKIT_MEMCACHED_KEY_PREFIX")) c.key_prefix = v;
   if (const char* v = getenv_set("CACHEKIT_MEMCACHED_DISTRIBUTION")) {
     auto d = parse_distribution(v);
@@ -2780,6 +2923,7 @@ CACHEKIT_END_NAMESPACE
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -2870,6 +3014,18 @@ class Connection {
   /// Blocks until some bytes are in the read buffer (it must be empty) or
   /// the deadline passes. now is a recent clock reading.
   Result<void> fill(Deadline deadline, net::Clock::time_point now) {
+    if (spin_now()) {
+      bool spun = false;
+      auto got = net::recv_spin(sock_.fd(), in_.data(), in_.size(), std::min(now + spin_, deadline), spun);
+      if (!got) return io_failure(std::move(got).error());
+      if (spun) spin_outcome(*got > 0);
+      if (*got > 0) {
+        in_pos_ = 0;
+        in_end_ = *got;
+        return {};
+      }
+      now = net::Clock::now();
+    }
     for (;; now = net::Clock::now()) {
       if (!arm(SO_RCVTIMEO, rcv_timeout_us_, deadline, now)) {
         return io_failure(Error(ErrorKind::timeout, "no reply before the timeout"));
@@ -2932,6 +3088,38 @@ class Connection {
     }
   }
 
+  /// A get of key: the request, then its reply into value (nullopt on a
+  /// miss). now is a recent clock reading.
+  Result<void> get_value(std::string_view key, Deadline deadline, net::Clock::time_point now,
+                         std::optional<std::string>& value) {
+    const std::uint32_t opaque = take_opaques();
+    const std::size_t n = protocol::encode_head(head_, protocol::Opcode::get, key, {}, 0, opaque);
+    auto sent = net::try_send(sock_.fd(), head_, n);
+    if (!sent) return io_failure(std::move(sent).error());
+    if (*sent < n) {
+      auto rest = send_rest(head_ + *sent, n - *sent, deadline);
+      if (!rest) return rest;
+    }
+    for (bool first_read = true;; first_read = false) {
+      auto got = fill(deadline, first_read ? now : net::Clock::now());
+      if (!got) return got;
+      in_pos_ += parser_.feed(in_.data() + in_pos_, in_end_ - in_pos_);
+      if (parser_.failed()) return protocol_failure(parser_.failure());
+      if (parser_.complete()) break;
+    }
+    auto ok = check_reply(protocol::Opcode::get, opaque);
+    if (!ok) return ok;
+    const std::uint16_t st = parser_.header().status;
+    if (st == 0) {
+      value.emplace(parser_.value());
+    } else if (st != static_cast<std::uint16_t>(protocol::Status::key_not_found)) {
+      parser_.next();
+      return protocol::status_error(st);
+    }
+    parser_.next();
+    return {};
+  }
+
   /// One request already in out(): sends it and reads its reply, checking
   /// opcode and opaque.
   Result<void> round_trip(protocol::Opcode op, std::uint32_t opaque, Deadline deadline) {
@@ -2954,6 +3142,27 @@ class Connection {
   Error protocol_failure(const char* why) {
     mark_broken();
     return Error(ErrorKind::unknown, std::string("protocol error: ") + why);
+  }
+
+  /// Busy-poll budget before a wait sleeps (see MemcachedBackendConfig::spin_wait).
+  void set_spin(std::chrono::microseconds budget) noexcept { spin_ = budget; }
+  /// Whether the next wait should busy-poll first. After spins that found
+  /// nothing, the next 1, 3, 7 .. 63 waits sleep right away.
+  bool spin_now() noexcept {
+    if (spin_.count() <= 0) return false;
+    if (spin_skip_ == 0) return true;
+    --spin_skip_;
+    return false;
+  }
+  std::chrono::microseconds spin_budget() const noexcept { return spin_; }
+  /// Records whether a spin found the reply in time.
+  void spin_outcome(bool hit) noexcept {
+    if (hit) {
+      spin_backoff_ = 0;
+      return;
+    }
+    spin_backoff_ = spin_backoff_ >= 31 ? 63 : spin_backoff_ * 2 + 1;
+    spin_skip_ = spin_backoff_;
   }
 
   // --- non-blocking pieces for pipelines over several connections ---
@@ -3003,6 +3212,20 @@ class Connection {
 
   Connection(net::Socket s, int owner_pid) : sock_(std::move(s)), in_(kReadBuffer), pid_(owner_pid) {
     out_.reserve(1024);
+  }
+
+  // The rest of a request the socket did not take at once.
+  Result<void> send_rest(const char* data, std::size_t n, Deadline deadline) {
+    while (n > 0) {
+      if (!arm(SO_SNDTIMEO, snd_timeout_us_, deadline, net::Clock::now())) {
+        return io_failure(Error(ErrorKind::timeout, "send timed out"));
+      }
+      auto more = net::send_wait(sock_.fd(), data, n);
+      if (!more) return io_failure(std::move(more).error());
+      data += *more;
+      n -= *more;
+    }
+    return {};
   }
 
   Error io_failure(Error e) {
@@ -3057,6 +3280,8 @@ class Connection {
   long long snd_timeout_us_ = 0;
   long long rcv_timeout_us_ = 0;
   net::Clock::time_point last_used_{};
+  std::chrono::microseconds spin_{0};
+  unsigned spin_skip_ = 0, spin_backoff_ = 0;
 };
 
 }  // namespace detail
@@ -3087,8 +3312,8 @@ class ForkGuard {
     void* p = ::mmap(nullptr, kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p != MAP_FAILED) {
       if (::madvise(p, kPage, MADV_WIPEONFORK) == 0) {
-        page_ = static_cast<volatile unsigned char*>(p);
-        *page_ = 1;
+        page_ = static_cast<unsigned char*>(p);
+        __atomic_store_n(page_, static_cast<unsigned char>(1), __ATOMIC_RELAXED);
       } else {
         ::munmap(p, kPage);
       }
@@ -3096,27 +3321,27 @@ class ForkGuard {
 #endif
   }
   ~ForkGuard() {
-    if (page_ != nullptr) ::munmap(const_cast<unsigned char*>(page_), kPage);
+    if (page_ != nullptr) ::munmap(page_, kPage);
   }
   ForkGuard(const ForkGuard&) = delete;
   ForkGuard& operator=(const ForkGuard&) = delete;
 
   /// True once in a process forked after the guard was (re)armed.
   bool forked() const noexcept {
-    if (page_ != nullptr) return *page_ == 0;
-    return ::getpid() != pid_;
+    if (page_ != nullptr) return __atomic_load_n(page_, __ATOMIC_RELAXED) == 0;
+    return ::getpid() != __atomic_load_n(&pid_, __ATOMIC_RELAXED);
   }
   /// Arms the guard for the current process.
   void rearm() noexcept {
-    pid_ = ::getpid();
-    if (page_ != nullptr) *page_ = 1;
+    __atomic_store_n(&pid_, ::getpid(), __ATOMIC_RELAXED);
+    if (page_ != nullptr) __atomic_store_n(page_, static_cast<unsigned char>(1), __ATOMIC_RELAXED);
   }
   /// Process id when last armed.
-  int pid() const noexcept { return static_cast<int>(pid_); }
+  int pid() const noexcept { return static_cast<int>(__atomic_load_n(&pid_, __ATOMIC_RELAXED)); }
 
  private:
   static constexpr std::size_t kPage = 4096;
-  volatile unsigned char* page_ = nullptr;
+  unsigned char* page_ = nullptr;  // read and written atomically (a thread may race a rearm)
   pid_t pid_;
 };
 
@@ -3127,9 +3352,11 @@ CACHEKIT_END_NAMESPACE
 
 // ---- begin cachekit/pool.hpp ----
 // Per-server connection pool: at most max connections, shared by all
-// threads; waiting for one is bounded by a deadline. Fork-safe: a pool used
+// threads; waiting for one is bounded by a deadline. The most recently
+// returned connection sits in a lock-free slot. Fork-safe: a pool used
 // in a child process drops every connection its parent opened.
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <memory>
@@ -3180,15 +3407,18 @@ class PoolLease {
 class ConnectionPool {
  public:
   explicit ConnectionPool(std::size_t max) : max_(max) {}
+  ~ConnectionPool() { delete hot_.load(); }
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
 
   /// An idle connection, or an empty slot to open one in; waits until the
   /// deadline for one to free up, then a timeout error.
   Result<PoolLease> acquire(net::Deadline deadline) {
+    if (Connection* c = take_hot()) return PoolLease(this, std::unique_ptr<Connection>(c));
     std::unique_lock<std::mutex> lock(mutex_);
     forget_parent_connections();
     for (;;) {
+      if (Connection* c = take_hot()) return PoolLease(this, std::unique_ptr<Connection>(c));
       if (!idle_.empty()) {
         std::unique_ptr<Connection> c = std::move(idle_.back());
         idle_.pop_back();
@@ -3198,10 +3428,16 @@ class ConnectionPool {
         ++open_;
         return PoolLease(this, nullptr);
       }
-      ++waiting_;
+      // Announce the wait, then look at the hot slot once more: a
+      // connection given back there after this increment wakes us.
+      waiting_.fetch_add(1);
+      if (Connection* c = take_hot()) {
+        waiting_.fetch_sub(1);
+        return PoolLease(this, std::unique_ptr<Connection>(c));
+      }
       const auto st = cv_.wait_until(lock, deadline);
-      --waiting_;
-      if (st == std::cv_status::timeout && idle_.empty() && open_ >= max_) {
+      waiting_.fetch_sub(1);
+      if (st == std::cv_status::timeout && hot_.load() == nullptr && idle_.empty() && open_ >= max_) {
         return Error(ErrorKind::timeout, "no pooled connection became free before the timeout");
       }
     }
@@ -3209,6 +3445,10 @@ class ConnectionPool {
 
   /// Like acquire, but never waits: false when the pool is exhausted.
   bool try_acquire(PoolLease& out) {
+    if (Connection* c = take_hot()) {
+      out = PoolLease(this, std::unique_ptr<Connection>(c));
+      return true;
+    }
     std::lock_guard<std::mutex> lock(mutex_);
     forget_parent_connections();
     if (!idle_.empty()) {
@@ -3225,12 +3465,22 @@ class ConnectionPool {
     return false;
   }
 
+  /// The idle connection in the hot slot, or null: the lock-free fast
+  /// path. Hand it back with give_back().
+  Connection* take_hot() noexcept {
+    if (hot_.load(std::memory_order_relaxed) == nullptr || fork_guard_.forked()) return nullptr;
+    return hot_.exchange(nullptr);
+  }
+  /// Returns a connection from take_hot() (closed instead when broken).
+  void give_back(Connection* c) noexcept { put_back(std::unique_ptr<Connection>(c)); }
+
   /// Closes every idle connection (the server failed).
   void close_idle() {
     std::vector<std::unique_ptr<Connection>> drop;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       drop.swap(idle_);
+      if (Connection* c = hot_.exchange(nullptr)) drop.emplace_back(c);
       open_ -= drop.size();
     }
     cv_.notify_all();
@@ -3252,7 +3502,20 @@ class ConnectionPool {
  private:
   friend class PoolLease;
 
+  // A healthy connection goes to the hot slot when it is free (no lock);
+  // the mutex path serves the rest and wakes waiters.
   void put_back(std::unique_ptr<Connection> c) noexcept {
+    if (c && !c->broken() && c->idle_clean() && !fork_guard_.forked()) {
+      Connection* expected = nullptr;
+      if (hot_.compare_exchange_strong(expected, c.get())) {
+        c.release();
+        if (waiting_.load() > 0) {
+          std::lock_guard<std::mutex> lock(mutex_);
+          cv_.notify_one();
+        }
+        return;
+      }
+    }
     std::unique_ptr<Connection> drop;
     bool wake;
     {
@@ -3266,7 +3529,7 @@ class ConnectionPool {
         drop = std::move(c);
         if (open_ > 0) --open_;
       }
-      wake = waiting_ > 0;
+      wake = waiting_.load() > 0;
     }
     if (wake) cv_.notify_one();
   }
@@ -3276,6 +3539,7 @@ class ConnectionPool {
   void forget_parent_connections() {
     if (!fork_guard_.forked()) return;
     fork_guard_.rearm();
+    delete hot_.exchange(nullptr);
     idle_.clear();
     open_ = 0;
   }
@@ -3285,7 +3549,10 @@ class ConnectionPool {
   std::vector<std::unique_ptr<Connection>> idle_;
   std::size_t max_;
   std::size_t open_ = 0;
-  std::size_t waiting_ = 0;
+  std::atomic<std::size_t> waiting_{0};
+  // One idle connection outside the mutex: a thread's take and give back
+  // are then an exchange and a compare-exchange. Counted in open_.
+  std::atomic<Connection*> hot_{nullptr};
   net::ForkGuard fork_guard_;
 };
 
@@ -3311,6 +3578,7 @@ CACHEKIT_END_NAMESPACE
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <iterator>
 #include <memory>
 #include <mutex>
@@ -3411,21 +3679,40 @@ class MemcachedBackend final : public Backend {
 
   /// The value under key, or nullopt on a miss.
   Result<std::optional<std::string>> get(std::string_view key) override {
-    return single<std::optional<std::string>>(
-        "get", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<std::string>> {
-          auto ok = c.request(protocol::Opcode::get, k, {}, {}, 0, d, now);
-          if (!ok) return std::move(ok).error();
-          auto& p = c.parser();
-          const std::uint16_t st = p.header().status;
-          if (st == 0) {
-            Result<std::optional<std::string>> v(p.value());  // the string is built once, in place
-            p.next();
-            return v;
-          }
-          p.next();
-          if (st == static_cast<std::uint16_t>(protocol::Status::key_not_found)) return std::optional<std::string>();
-          return protocol::status_error(st);
-        });
+    // One result object for every return (built in the caller's slot): the
+    // value string is constructed once, in place, and never moved.
+    Result<std::optional<std::string>> out{std::optional<std::string>()};
+    FullKey fk;
+    if (init_error_ || make_key(key, fk) != nullptr || dead_count_.load(std::memory_order_acquire) != 0) {
+      out = single<std::optional<std::string>>("get", key, true, get_reply);
+      return out;
+    }
+    // Fast path: an idle connection from the hot slot, used within the
+    // last second; anything else goes the general way.
+    Server& s = *servers_[full_ring_->server_for(key)];
+    detail::Connection* c = s.pool.take_hot();
+    const auto start = Clock::now();
+    if (c == nullptr || start - c->last_used() > kFreshIdle) {
+      if (c != nullptr) s.pool.give_back(c);
+      out = single<std::optional<std::string>>("get", key, true, get_reply);
+      return out;
+    }
+    const Deadline end = call_deadline(start);
+    auto ok = c->get_value(fk.view(), std::min(start + config_.timeout, end), start, *out);
+    const bool broken = c->broken();
+    if (!broken) {
+      c->touch_used(start);
+      record_success(s);
+    }
+    s.pool.give_back(c);
+    if (ok) return out;
+    Error err = std::move(ok).error();
+    if (!broken || !retry_after(err, s, true, false, 0, end)) {
+      out = decorate(std::move(err), "get", key, &s);
+      return out;
+    }
+    out = retry_loop<std::optional<std::string>>("get", key, fk, true, get_reply, 1, start);
+    return out;
   }
 
   /// Stores value (flags 0); ttl <= 0 never expires, > 30 days is clamped.
@@ -3548,10 +3835,14 @@ class MemcachedBackend final : public Backend {
   /// round trip per server, all servers in flight at once.
   template <class Keys>
   Result<std::vector<std::optional<std::string>>> get_many(const Keys& keys) {
-    std::vector<std::string_view> views;
+    // Views of the keys in a per-thread array (see ManyScratch).
+    std::vector<std::string_view>& views = scratch().views;
+    views.clear();
     views.reserve(static_cast<std::size_t>(std::distance(std::begin(keys), std::end(keys))));
     for (const auto& k : keys) views.emplace_back(k);
-    return get_many(views.data(), views.size());
+    auto r = get_many(views.data(), views.size());
+    trim(views);
+    return r;
   }
   /// get_many over an array of keys.
   Result<std::vector<std::optional<std::string>>> get_many(const std::string_view* keys, std::size_t n) {
@@ -3732,15 +4023,13 @@ class MemcachedBackend final : public Backend {
   const char* key_problem(std::string_view key) const noexcept {
     if (key.empty()) return "empty key";
     if (config_.key_prefix.size() + key.size() > CACHEKIT_MAX_KEY_LENGTH) return "key longer than 250 bytes (with key_prefix)";
-    const auto* p = reinterpret_cast<const unsigned char*>(key.data());
-    for (std::size_t i = 0, n = key.size(); i < n; ++i) {
-      if (p[i] <= 0x20 || p[i] == 0x7f) return "key contains whitespace or a control character";
-    }
+    if (detail::has_bad_key_byte(key.data(), key.size())) return "key contains whitespace or a control character";
     return nullptr;
   }
 
-  Result<void> make_key(std::string_view key, FullKey& out) const {
-    if (const char* why = key_problem(key)) return Error(ErrorKind::permanent, why);
+  /// Fills out with key_prefix + key; null, or why the key is refused.
+  const char* make_key(std::string_view key, FullKey& out) const noexcept {
+    if (const char* why = key_problem(key)) return why;
     const std::string& prefix = config_.key_prefix;
     if (prefix.empty()) {
       out.data = key.data();
@@ -3749,7 +4038,7 @@ class MemcachedBackend final : public Backend {
       std::memcpy(out.buf + prefix.size(), key.data(), key.size());
     }
     out.len = prefix.size() + key.size();
-    return {};
+    return nullptr;
   }
 
   Deadline call_deadline(Deadline start) const noexcept {
@@ -3836,6 +4125,10 @@ class MemcachedBackend final : public Backend {
     if (s.failures.load(std::memory_order_relaxed) != 0) s.failures.store(0, std::memory_order_relaxed);
   }
 
+  /// A connection idle longer than this is checked before reuse (the
+  /// server may have closed it).
+  static constexpr std::chrono::seconds kFreshIdle{1};
+
   /// Where getting a connection failed.
   enum class Stage { pool, connect };
 
@@ -3852,7 +4145,7 @@ class MemcachedBackend final : public Backend {
     detail::Connection* c = lease->get();
     if (c != nullptr) {
       // A connection idle for a while may have been closed by the server.
-      if (now - c->last_used() <= std::chrono::seconds(1)) {
+      if (now - c->last_used() <= kFreshIdle) {
         fresh = true;
         return lease;
       }
@@ -3863,11 +4156,18 @@ class MemcachedBackend final : public Backend {
     failed_at = Stage::connect;
     now = Clock::now();
     const Deadline conn_end = std::min(now + config_.connect_timeout, call_end);
-    auto opened = detail::Connection::open(s.spec.host, s.spec.port, conn_end, std::min(now + config_.timeout, call_end),
-                                           config_.username, config_.password, s.pool.owner_pid());
+    auto opened = open_connection(s, conn_end, std::min(now + config_.timeout, call_end));
     if (!opened) return std::move(opened).error();
     lease->set(std::move(*opened));
     return lease;
+  }
+
+  /// A new connection to s (connect bounded by conn_end, login by io_end).
+  Result<std::unique_ptr<detail::Connection>> open_connection(Server& s, Deadline conn_end, Deadline io_end) {
+    auto c = detail::Connection::open(s.spec.host, s.spec.port, conn_end, io_end, config_.username, config_.password,
+                                      s.pool.owner_pid());
+    if (c) (*c)->set_spin(config_.spin_wait);
+    return c;
   }
 
   Error decorate(Error e, const char* op, std::string_view key, const Server* s) const {
@@ -3887,12 +4187,43 @@ class MemcachedBackend final : public Backend {
   template <class T, class Fn>
   Result<T> single(const char* op, std::string_view key, bool idempotent, Fn&& fn) {
     FullKey fk;
-    auto valid = make_key(key, fk);
-    if (!valid) return decorate(std::move(valid).error(), op, key, nullptr);
+    if (const char* why = make_key(key, fk)) return decorate(Error(ErrorKind::permanent, why), op, key, nullptr);
     if (init_error_) return decorate(*init_error_, op, key, nullptr);
     const auto start = Clock::now();
     const Deadline end = call_deadline(start);
-    for (int attempt = 0;; ++attempt) {
+    int attempt = 0;
+    // Common case first: every server alive and an idle connection, used
+    // within the last second, in the server's hot slot (no lock taken).
+    if (dead_count_.load(std::memory_order_acquire) == 0) {
+      Server& s = *servers_[full_ring_->server_for(key)];
+      if (detail::Connection* c = s.pool.take_hot()) {
+        if (start - c->last_used() <= kFreshIdle) {
+          auto r = fn(*c, fk.view(), std::min(start + config_.timeout, end), start);
+          const bool broken = c->broken();
+          if (!broken) {
+            c->touch_used(start);
+            record_success(s);
+          }
+          s.pool.give_back(c);
+          if (r) return r;
+          Error err = std::move(r).error();
+          if (!broken || !retry_after(err, s, idempotent, false, attempt, end)) return decorate(std::move(err), op, key, &s);
+          ++attempt;
+        } else {
+          s.pool.give_back(c);  // idle a while: the general path checks it first
+        }
+      }
+    }
+    return retry_loop<T>(op, key, fk, idempotent, fn, attempt, start);
+  }
+
+  /// The attempts of single() from `attempt` on, within the call that
+  /// started at `start`: routing around dead servers, pooled connections.
+  template <class T, class Fn>
+  Result<T> retry_loop(const char* op, std::string_view key, const FullKey& fk, bool idempotent, Fn&& fn, int attempt,
+                       Clock::time_point start) {
+    const Deadline end = call_deadline(start);
+    for (;; ++attempt) {
       const auto now = attempt == 0 ? start : Clock::now();
       auto idx = route(key, now);
       if (!idx) return decorate(std::move(idx).error(), op, key, nullptr);
@@ -3928,16 +4259,28 @@ class MemcachedBackend final : public Backend {
           sent_nothing = true;
         }
       }
-      Error& err = *failure;
-      if (err.kind() == ErrorKind::authentication || err.kind() == ErrorKind::permanent) {
-        return decorate(std::move(err), op, key, &s);
-      }
-      if (server_fault(err.kind())) record_failure(s);
-      const bool may_retry = retryable_kind(err.kind()) && (idempotent || sent_nothing);
-      if (!may_retry || attempt >= config_.retry_attempts || Clock::now() >= end) {
-        return decorate(std::move(err), op, key, &s);
+      if (!retry_after(*failure, s, idempotent, sent_nothing, attempt, end)) {
+        return decorate(std::move(*failure), op, key, &s);
       }
     }
+  }
+
+  /// One get on c (the general path's step; the fast path calls get_value itself).
+  static Result<std::optional<std::string>> get_reply(detail::Connection& c, std::string_view k, Deadline d,
+                                                      Clock::time_point now) {
+    Result<std::optional<std::string>> out{std::optional<std::string>()};
+    auto ok = c.get_value(k, d, now, *out);
+    if (!ok) out = std::move(ok).error();
+    return out;
+  }
+
+  /// After attempt failed on s with err: records the failure against the
+  /// server and tells whether another attempt may follow.
+  bool retry_after(const Error& err, Server& s, bool idempotent, bool sent_nothing, int attempt, Deadline end) {
+    if (err.kind() == ErrorKind::authentication || err.kind() == ErrorKind::permanent) return false;
+    if (server_fault(err.kind())) record_failure(s);
+    const bool may_retry = retryable_kind(err.kind()) && (idempotent || sent_nothing);
+    return may_retry && attempt < config_.retry_attempts && Clock::now() < end;
   }
 
   /// Runs fn on server i directly (no routing, no retries): admin commands.
@@ -4111,8 +4454,7 @@ class MemcachedBackend final : public Backend {
         }
         if (job.lease.get() == nullptr) {
           const auto now = Clock::now();
-          auto opened = detail::Connection::open(s.spec.host, s.spec.port, std::min(now + config_.connect_timeout, end),
-                                                 std::min(now + config_.timeout, end), config_.username, config_.password, s.pool.owner_pid());
+          auto opened = open_connection(s, std::min(now + config_.connect_timeout, end), std::min(now + config_.timeout, end));
           if (!opened) {
             job.lease.discard();
             first.keys.insert(first.keys.end(), job.keys.begin(), job.keys.end());
@@ -4208,7 +4550,14 @@ class MemcachedBackend final : public Backend {
         }
         return;
       }
-      auto ready = detail::net::wait_many(fds.data(), fds.size(), deadline);
+      detail::Connection& lead = *jobs[fd_job[0]].lease.get();
+      Result<int> ready = 0;
+      if (lead.spin_now()) {
+        bool spun = false;
+        ready = detail::net::poll_spin(fds.data(), fds.size(), std::min(Clock::now() + lead.spin_budget(), deadline), spun);
+        if (ready && spun) lead.spin_outcome(*ready > 0);
+      }
+      if (ready && *ready == 0) ready = detail::net::wait_many(fds.data(), fds.size(), deadline);
       if (!ready || *ready == 0) {
         Error e = ready ? Error(ErrorKind::timeout, "no complete reply before the timeout") : std::move(ready).error();
         for (auto i : fd_job) fail(jobs[i], e);
@@ -4223,23 +4572,48 @@ class MemcachedBackend final : public Backend {
   Result<std::vector<std::optional<std::string>>> get_many_impl(const std::string_view* keys, std::size_t n) {
     const char* const op = "get_many";
     if (init_error_) return decorate(*init_error_, op, {}, nullptr);
-    std::vector<std::optional<std::string>> results(n);
-    if (n == 0) return results;
+    if (n == 0) return std::vector<std::optional<std::string>>();
     if (n > 0x7ffffff0u) return decorate(Error(ErrorKind::permanent, "too many keys"), op, {}, nullptr);
     // Full keys (prefix + key) packed into one buffer.
     const std::string& prefix = config_.key_prefix;
     std::string packed;
-    std::vector<std::uint32_t> offset(n + 1, 0);
-    if (!prefix.empty()) packed.reserve(n * (prefix.size() + 16));
-    for (std::size_t i = 0; i < n; ++i) {
-      FullKey fk;
-      auto ok = make_key(keys[i], fk);
-      if (!ok) return decorate(std::move(ok).error(), op, keys[i], nullptr);
-      if (!prefix.empty()) {
+    std::vector<std::uint32_t> offset;
+    if (prefix.empty()) {
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::string_view k = keys[i];
+        if (k.empty() || k.size() > CACHEKIT_MAX_KEY_LENGTH || detail::has_bad_key_byte(k.data(), k.size())) {
+          return decorate(Error(ErrorKind::permanent, key_problem(k)), op, k, nullptr);
+        }
+      }
+    } else {
+      offset.assign(n + 1, 0);
+      packed.reserve(n * (prefix.size() + 16));
+      for (std::size_t i = 0; i < n; ++i) {
+        FullKey fk;
+        if (const char* why = make_key(keys[i], fk)) return decorate(Error(ErrorKind::permanent, why), op, keys[i], nullptr);
         packed.append(fk.data, fk.len);
         offset[i + 1] = static_cast<std::uint32_t>(packed.size());
       }
     }
+    // Values land in a per-thread scratch array first; the caller's vector
+    // is allocated last. (With glibc, a large allocation made while the
+    // previous batch's freed values sit in the fast bins merges them all,
+    // and every value allocation after it takes the slow path.)
+    ManyScratch& sc = scratch();
+    std::vector<std::optional<std::string>>& results = sc.values;
+    results.clear();
+    results.resize(n);
+    auto release = [&]() noexcept {
+      trim(results);
+      trim(sc.pending);
+      trim(sc.server_of);
+    };
+    auto finish = [&]() -> std::vector<std::optional<std::string>> {
+      std::vector<std::optional<std::string>> out(std::make_move_iterator(results.begin()),
+                                                  std::make_move_iterator(results.end()));
+      release();
+      return out;
+    };
     auto full_key = [&](std::size_t i) -> std::string_view {
       if (prefix.empty()) return keys[i];
       return std::string_view(packed.data() + offset[i], offset[i + 1] - offset[i]);
@@ -4247,12 +4621,19 @@ class MemcachedBackend final : public Backend {
 
     const auto start = Clock::now();
     const Deadline end = call_deadline(start);
-    std::vector<std::uint32_t> pending(n);
+    std::vector<std::uint32_t>& pending = sc.pending;
+    pending.resize(n);
     for (std::size_t i = 0; i < n; ++i) pending[i] = static_cast<std::uint32_t>(i);
-    std::vector<std::size_t> server_of(n);
+    std::vector<std::size_t>& server_of = sc.server_of;
+    server_of.resize(n);
     for (int attempt = 0;; ++attempt) {
-      auto routed = route_many(keys, pending, server_of, attempt == 0 ? start : Clock::now());
-      if (!routed) return decorate(std::move(routed).error(), op, {}, nullptr);
+      if (servers_.size() > 1 || dead_count_.load(std::memory_order_acquire) != 0) {
+        auto routed = route_many(keys, pending, server_of, attempt == 0 ? start : Clock::now());
+        if (!routed) {
+          release();
+          return decorate(std::move(routed).error(), op, {}, nullptr);
+        }
+      }
       std::vector<Job> jobs;
       plan_jobs(pending, server_of, jobs);
       connect_jobs(jobs, end);
@@ -4260,15 +4641,19 @@ class MemcachedBackend final : public Backend {
         if (j.done) continue;
         detail::Connection& c = *j.lease.get();
         const std::uint32_t base = c.take_opaques(static_cast<std::uint32_t>(j.keys.size() + 1));
+        // Encoded straight into the connection's request buffer.
+        std::size_t bytes = protocol::kHeaderSize * (j.keys.size() + 1);
+        for (auto idx : j.keys) bytes += full_key(idx).size();
         std::string& out = c.out();
-        out.reserve(out.size() + j.keys.size() * (protocol::kHeaderSize + 32) + protocol::kHeaderSize);
-        char head[protocol::kHeaderSize + CACHEKIT_MAX_KEY_LENGTH];
+        const std::size_t at = out.size();
+        out.resize(at + bytes);
+        char* w = &out[at];
         for (std::size_t k = 0; k < j.keys.size(); ++k) {
-          out.append(head, protocol::encode_head(head, protocol::Opcode::getkq, full_key(j.keys[k]), {}, 0,
-                                                 base + static_cast<std::uint32_t>(k)));
+          w += protocol::encode_head(w, protocol::Opcode::getkq, full_key(j.keys[k]), {}, 0,
+                                     base + static_cast<std::uint32_t>(k));
         }
         j.noop_opaque = base + static_cast<std::uint32_t>(j.keys.size());
-        protocol::encode_request(c.out(), protocol::Opcode::noop, {}, {}, {}, j.noop_opaque);
+        protocol::encode_head(w, protocol::Opcode::noop, {}, {}, 0, j.noop_opaque);
       }
       const Deadline io_end = std::min(Clock::now() + config_.timeout, end);
       run_jobs(jobs, io_end, [&](Job& j, protocol::ResponseParser& p) -> Result<bool> {
@@ -4282,7 +4667,10 @@ class MemcachedBackend final : public Backend {
           return Error(ErrorKind::unknown, "reply to a request that was not sent");
         }
         const std::uint32_t idx = j.keys[h.opaque - base];
-        if (p.key() != full_key(idx)) return Error(ErrorKind::unknown, "reply key does not match the request");
+        const std::string_view want = full_key(idx);
+        if (h.key_length != want.size() || std::memcmp(p.key().data(), want.data(), want.size()) != 0) {
+          return Error(ErrorKind::unknown, "reply key does not match the request");
+        }
         if (h.status == 0) results[idx].emplace(p.value());
         return false;
       });
@@ -4308,12 +4696,36 @@ class MemcachedBackend final : public Backend {
           record_success(s);
         }
       }
-      if (pending.empty()) return results;
+      if (pending.empty()) return finish();
       if (exhausted || !retryable_kind(last.kind()) || attempt >= config_.retry_attempts || Clock::now() >= end) {
-        return decorate(std::move(last), op, keys[pending.front()], last_server);
+        const std::string_view first_failed = keys[pending.front()];
+        release();
+        return decorate(std::move(last), op, first_failed, last_server);
       }
       std::sort(pending.begin(), pending.end());
     }
+  }
+
+  /// Per-thread working arrays of get_many, reused from call to call:
+  /// with glibc, a large allocation made while the previous batch's freed
+  /// values sit in the fast bins merges them all, and every value
+  /// allocation after it takes the slow path. So the values go here first
+  /// and the caller's vector is the last allocation of the call.
+  struct ManyScratch {
+    std::vector<std::string_view> views;
+    std::vector<std::optional<std::string>> values;
+    std::vector<std::uint32_t> pending;
+    std::vector<std::size_t> server_of;
+  };
+  static ManyScratch& scratch() {
+    static thread_local ManyScratch s;
+    return s;
+  }
+  /// Empties a scratch array; a very large one gives its memory back.
+  template <class V>
+  static void trim(V& v) noexcept {
+    v.clear();
+    if (v.capacity() > 4096) V().swap(v);
   }
 
   /// Routes keys[pending[i]] into server_of.
@@ -4347,8 +4759,8 @@ class MemcachedBackend final : public Backend {
     for (std::size_t i = 0; i < n; ++i) {
       keys[i] = items[i].first;
       FullKey fk;
-      auto ok = make_key(items[i].first, fk);
-      if (ok) ok = check_value(items[i].second);
+      const char* why = make_key(items[i].first, fk);
+      Result<void> ok = why != nullptr ? Result<void>(Error(ErrorKind::permanent, why)) : check_value(items[i].second);
       if (!ok) {
         failures.push_back(KeyError{i, decorate(std::move(ok).error(), op, items[i].first, nullptr)});
       } else {

@@ -23,8 +23,8 @@ class ForkGuard {
     void* p = ::mmap(nullptr, kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p != MAP_FAILED) {
       if (::madvise(p, kPage, MADV_WIPEONFORK) == 0) {
-        page_ = static_cast<volatile unsigned char*>(p);
-        *page_ = 1;
+        page_ = static_cast<unsigned char*>(p);
+        __atomic_store_n(page_, static_cast<unsigned char>(1), __ATOMIC_RELAXED);
       } else {
         ::munmap(p, kPage);
       }
@@ -32,27 +32,27 @@ class ForkGuard {
 #endif
   }
   ~ForkGuard() {
-    if (page_ != nullptr) ::munmap(const_cast<unsigned char*>(page_), kPage);
+    if (page_ != nullptr) ::munmap(page_, kPage);
   }
   ForkGuard(const ForkGuard&) = delete;
   ForkGuard& operator=(const ForkGuard&) = delete;
 
   /// True once in a process forked after the guard was (re)armed.
   bool forked() const noexcept {
-    if (page_ != nullptr) return *page_ == 0;
-    return ::getpid() != pid_;
+    if (page_ != nullptr) return __atomic_load_n(page_, __ATOMIC_RELAXED) == 0;
+    return ::getpid() != __atomic_load_n(&pid_, __ATOMIC_RELAXED);
   }
   /// Arms the guard for the current process.
   void rearm() noexcept {
-    pid_ = ::getpid();
-    if (page_ != nullptr) *page_ = 1;
+    __atomic_store_n(&pid_, ::getpid(), __ATOMIC_RELAXED);
+    if (page_ != nullptr) __atomic_store_n(page_, static_cast<unsigned char>(1), __ATOMIC_RELAXED);
   }
   /// Process id when last armed.
-  int pid() const noexcept { return static_cast<int>(pid_); }
+  int pid() const noexcept { return static_cast<int>(__atomic_load_n(&pid_, __ATOMIC_RELAXED)); }
 
  private:
   static constexpr std::size_t kPage = 4096;
-  volatile unsigned char* page_ = nullptr;
+  unsigned char* page_ = nullptr;  // read and written atomically (a thread may race a rearm)
   pid_t pid_;
 };
 

@@ -3,6 +3,7 @@
 // system calls: name resolution, non-blocking connect finished with poll +
 // SO_ERROR, and poll-bounded send/recv (MSG_NOSIGNAL, EINTR retried).
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
@@ -279,6 +280,79 @@ inline Result<std::size_t> try_recv(int fd, char* buf, std::size_t cap) {
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return std::size_t{0};
     return sys_error(ErrorKind::transient, "recv", errno);
+  }
+}
+
+/// Lets at most half the cores (at least one) busy-poll at once, process
+/// wide, so spinning threads never starve the rest of the process or a
+/// server on the same host.
+class SpinGate {
+ public:
+  static SpinGate& process() {
+    static SpinGate gate;
+    return gate;
+  }
+  bool enter() noexcept {
+    if (active_.fetch_add(1, std::memory_order_relaxed) < limit_) return true;
+    active_.fetch_sub(1, std::memory_order_relaxed);
+    return false;
+  }
+  void leave() noexcept { active_.fetch_sub(1, std::memory_order_relaxed); }
+
+ private:
+  SpinGate() noexcept {
+    const long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
+    limit_ = cores >= 4 ? static_cast<int>(cores / 2) : 1;
+  }
+  std::atomic<int> active_{0};
+  int limit_ = 1;
+};
+
+/// Holds a place at the SpinGate for one busy-poll.
+class SpinTicket {
+ public:
+  SpinTicket() noexcept : held_(SpinGate::process().enter()) {}
+  ~SpinTicket() {
+    if (held_) SpinGate::process().leave();
+  }
+  SpinTicket(const SpinTicket&) = delete;
+  SpinTicket& operator=(const SpinTicket&) = delete;
+  bool held() const noexcept { return held_; }
+
+ private:
+  bool held_;
+};
+
+/// Busy-polls for bytes until `until`: bytes read, 0 when none arrived in
+/// time; an orderly close by the peer is an error. Reads the clock only
+/// every few tries (a try is one system call, well under a microsecond).
+/// Returns 0 at once, with spun false, when other threads already spin on
+/// every core allowed.
+inline Result<std::size_t> recv_spin(int fd, char* buf, std::size_t cap, Clock::time_point until, bool& spun) {
+  const SpinTicket ticket;
+  spun = ticket.held();
+  if (!spun) return std::size_t{0};
+  for (unsigned tries = 1;; ++tries) {
+    const ssize_t rc = ::recv(fd, buf, cap, MSG_DONTWAIT);
+    if (rc > 0) return static_cast<std::size_t>(rc);
+    if (rc == 0) return Error(ErrorKind::transient, "connection closed by server");
+    if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) return sys_error(ErrorKind::transient, "recv", errno);
+    if ((tries & 7) == 0 && Clock::now() >= until) return std::size_t{0};
+  }
+}
+
+/// poll() with no wait, repeated until a descriptor is ready or `until`:
+/// the number ready (0 when none became ready in time) or an error. Like
+/// recv_spin, it does not spin when the SpinGate is full.
+inline Result<int> poll_spin(pollfd* fds, std::size_t n, Clock::time_point until, bool& spun) {
+  const SpinTicket ticket;
+  spun = ticket.held();
+  if (!spun) return 0;
+  for (unsigned tries = 1;; ++tries) {
+    const int rc = ::poll(fds, static_cast<nfds_t>(n), 0);
+    if (rc > 0) return rc;
+    if (rc < 0 && errno != EINTR) return sys_error(ErrorKind::transient, "poll", errno);
+    if ((tries & 7) == 0 && Clock::now() >= until) return 0;
   }
 }
 
