@@ -3699,12 +3699,7 @@ class MemcachedBackend final : public Backend {
     }
     const Deadline end = call_deadline(start);
     auto ok = c->get_value(fk.view(), std::min(start + config_.timeout, end), start, *out);
-    const bool broken = c->broken();
-    if (!broken) {
-      c->touch_used(start);
-      record_success(s);
-    }
-    s.pool.give_back(c);
+    const bool broken = give_back_hot(s, c, start);
     if (ok) return out;
     Error err = std::move(ok).error();
     if (!broken || !retry_after(err, s, true, false, 0, end)) {
@@ -4199,12 +4194,7 @@ class MemcachedBackend final : public Backend {
       if (detail::Connection* c = s.pool.take_hot()) {
         if (start - c->last_used() <= kFreshIdle) {
           auto r = fn(*c, fk.view(), std::min(start + config_.timeout, end), start);
-          const bool broken = c->broken();
-          if (!broken) {
-            c->touch_used(start);
-            record_success(s);
-          }
-          s.pool.give_back(c);
+          const bool broken = give_back_hot(s, c, start);
           if (r) return r;
           Error err = std::move(r).error();
           if (!broken || !retry_after(err, s, idempotent, false, attempt, end)) return decorate(std::move(err), op, key, &s);
@@ -4272,6 +4262,18 @@ class MemcachedBackend final : public Backend {
     auto ok = c.get_value(k, d, now, *out);
     if (!ok) out = std::move(ok).error();
     return out;
+  }
+
+  /// Returns a connection used on the fast path (closed when it broke,
+  /// else a success for s); true when it broke.
+  bool give_back_hot(Server& s, detail::Connection* c, Clock::time_point used) noexcept {
+    const bool broken = c->broken();
+    if (!broken) {
+      c->touch_used(used);
+      record_success(s);
+    }
+    s.pool.give_back(c);
+    return broken;
   }
 
   /// After attempt failed on s with err: records the failure against the
