@@ -9,8 +9,8 @@
 namespace {
 
 bool slow_has_bad(const std::string& s) {
-  for (unsigned char c : s) {
-    if (cachekit::detail::bad_key_byte(c)) return true;
+  for (char ch : s) {
+    if (cachekit::detail::bad_key_byte(static_cast<unsigned char>(ch))) return true;
   }
   return false;
 }
