@@ -3,6 +3,8 @@
 # counted with callgrind (user-space instructions; the difference between
 # two run lengths removes setup costs).
 #   bench/callgrind-backend.sh BUILD_DIR     (a Release build with -DCACHEKIT_BUILD_BENCH=ON)
+# OPS and CLIENTS (space-separated) pick a subset; CACHEKIT_MEMCACHED_*
+# variables configure the cachekit client (e.g. SPIN_WAIT_US=0).
 set -euo pipefail
 BUILD=${1:?usage: callgrind-backend.sh BUILD_DIR}
 DRIVER=$BUILD/bench/cachekit_callgrind_driver
@@ -17,10 +19,10 @@ ir() {  # ir CLIENT OP N -> total instructions
   callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",","",$1); print $1}'
   rm -f "$out"
 }
-for op in get mget; do
-  per=1; [ $op = mget ] && per=100
-  n1=200; n2=2200; [ $op = mget ] && { n1=20; n2=220; }
-  for client in cachekit libmemcached; do
+for op in ${OPS:-get mget get_into mget_into}; do
+  per=1; case $op in mget*) per=100;; esac
+  n1=200; n2=2200; [ $per = 100 ] && { n1=20; n2=220; }
+  for client in ${CLIENTS:-cachekit libmemcached}; do
     a=$(ir $client $op $n1); b=$(ir $client $op $n2)
     echo "$op $client: $(( (b - a) / ((n2 - n1) * per) )) instructions per key"
   done

@@ -1,7 +1,12 @@
 // Runs N client operations against a running memcached so that
 // valgrind --tool=callgrind can count the client's instructions per
 // operation. See bench/callgrind-backend.sh.
-//   cachekit_callgrind_driver cachekit|libmemcached get|mget PORT N
+//   cachekit_callgrind_driver cachekit|libmemcached get|mget|get_into|mget_into PORT N
+// get and mget return a new value per key (cachekit: std::optional<std::string>,
+// libmemcached: memcached_get / memcached_fetch_result with a new result);
+// get_into and mget_into reuse the caller's buffers (cachekit: the
+// std::string& and vector overloads, libmemcached: memcached_fetch_result
+// into one memcached_result_st).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -35,6 +40,15 @@ int main(int argc, char** argv) {
     for (const auto& k : keys) (void)b.set(k, value);
     if (op == "get") {
       for (long i = 0; i < n; ++i) found += b.get(keys[0])->has_value() ? 1 : 0;
+    } else if (op == "get_into") {
+      std::string v;
+      for (long i = 0; i < n; ++i) found += *b.get(keys[0], v) ? 1 : 0;
+    } else if (op == "mget_into") {
+      std::vector<std::optional<std::string>> vs;
+      for (long i = 0; i < n; ++i) {
+        if (!b.get_many(keys, vs)) continue;
+        for (const auto& v : vs) found += v ? 1 : 0;
+      }
     } else {
       for (long i = 0; i < n; ++i) {
         auto r = b.get_many(keys);
@@ -55,8 +69,15 @@ int main(int argc, char** argv) {
       kp.push_back(k.data());
       kl.push_back(k.size());
     }
+    memcached_result_st reuse;
+    memcached_result_create(m, &reuse);
     for (long i = 0; i < n; ++i) {
-      if (op == "get") {
+      if (op == "get_into" || op == "mget_into") {
+        const std::size_t count = op == "get_into" ? 1 : kp.size();
+        memcached_mget(m, kp.data(), kl.data(), count);
+        memcached_return_t rc;
+        while (memcached_fetch_result(m, &reuse, &rc) != nullptr) ++found;
+      } else if (op == "get") {
         size_t len;
         uint32_t flags;
         memcached_return_t rc;
@@ -73,6 +94,7 @@ int main(int argc, char** argv) {
         }
       }
     }
+    memcached_result_free(&reuse);
     memcached_free(m);
   }
 #endif

@@ -18,7 +18,10 @@
 #include <atomic>
 #include <cstdlib>
 #include <new>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <cachekit/cachekit.hpp>
 
@@ -85,6 +88,61 @@ TEST_CASE("allocations: a get allocates only its returned value") {
   g_counting = false;
   CHECK(hits == 2 * kGets);
   CHECK(g_allocations.load() == 0);
+}
+
+TEST_CASE("allocations: reads into warm buffers allocate nothing per key") {
+  cktest::MemcachedCluster cluster(3);
+  cachekit::MemcachedBackendConfig cfg;
+  cfg.servers = cluster.specs();
+  cachekit::MemcachedBackend b(cfg);
+  const std::string big(100, 'v');
+  REQUIRE(b.set("big-key", big));
+  std::string into;
+  for (int i = 0; i < 100; ++i) {  // warm-up: connections to both keys' servers, the buffer
+    REQUIRE(b.get("big-key", into));
+    REQUIRE(b.get("missing-key", into));
+  }
+
+  constexpr int kGets = 1000;
+  g_allocations = 0;
+  g_counting = true;
+  long hits = 0;
+  for (int i = 0; i < kGets; ++i) {
+    auto r = b.get("big-key", into);
+    auto m = b.get("missing-key", into);
+    hits += (r && *r && into.empty() && m && !*m) ? 1 : 0;
+  }
+  g_counting = false;
+  CHECK(hits == kGets);
+  CHECK(g_allocations.load() == 0);
+
+  // get_many into a warm vector, over three servers: its bookkeeping lives
+  // in per-thread arrays, so a call allocates nothing at all.
+  std::vector<std::pair<std::string, std::string>> items;
+  for (int i = 0; i < 1000; ++i) items.emplace_back("many-" + std::to_string(i), big);
+  REQUIRE(b.set_many(items));
+  auto per_call = [&](std::size_t n) {
+    std::vector<std::string> keys;
+    for (std::size_t i = 0; i < n; ++i) keys.push_back(items[i].first);
+    std::vector<std::optional<std::string>> values;
+    for (int i = 0; i < 5; ++i) REQUIRE(b.get_many(keys, values));  // warm-up
+    constexpr int kCalls = 20;
+    g_allocations = 0;
+    g_counting = true;
+    bool all_hit = true;
+    for (int i = 0; i < kCalls; ++i) {
+      all_hit = b.get_many(keys, values).ok() && all_hit;
+      for (const auto& v : values) all_hit = all_hit && v && *v == big;
+    }
+    g_counting = false;
+    CHECK(all_hit);
+    return g_allocations.load() / kCalls;
+  };
+  const long few = per_call(10);
+  const long many = per_call(1000);
+  MESSAGE("allocations per get_many call into a warm vector: " << few << " (10 keys), " << many << " (1,000 keys)");
+  CHECK(few == 0);
+  CHECK(many == 0);
 }
 
 #endif  // CACHEKIT_TEST_UNDER_TSAN

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -252,4 +253,105 @@ TEST_CASE("fault injection: a refused connection is a fast transient error") {
   REQUIRE_FALSE(r);
   CHECK(r.error().kind() == ErrorKind::transient);
   CHECK(backend.open_connections(0) == 0);
+}
+
+namespace {
+// "split-N": every third key misses; values of many lengths.
+bool split_hit(const std::string& key) { return std::stoi(key.substr(6)) % 3 != 2; }
+std::string split_value(const std::string& key) {
+  return std::string(static_cast<std::size_t>(std::stoi(key.substr(6))) * 5, 'x') + key;
+}
+}  // namespace
+
+TEST_CASE("fault injection: multi-get replies cut at any size read the same") {
+  // Replies arrive in pieces of every size from 1 to 64 bytes: whole
+  // replies are decoded in place, split ones through the incremental
+  // parser, and the two take turns within one call.
+  std::atomic<std::size_t> piece{1};
+  cktest::FakeMemcached server([&](FakeConnection& c) {
+    for (;;) {
+      std::vector<FakeRequest> reqs;
+      if (!read_until_noop(c, reqs)) return;
+      std::string all;
+      for (const auto& r : reqs) {
+        if (r.opcode == 0x0a) {
+          all += cktest::make_response(0x0a, 0, r.opaque);
+        } else if (split_hit(r.key)) {
+          all += cktest::make_get_hit(r, split_value(r.key));
+        }
+      }
+      const std::size_t step = piece.load();
+      for (std::size_t at = 0; at < all.size(); at += step) {
+        if (!c.send(std::string_view(all).substr(at, step))) return;
+        std::this_thread::sleep_for(std::chrono::microseconds(50));  // pacing, so pieces tend to arrive apart
+      }
+    }
+  });
+  REQUIRE(server.port() != 0);
+  auto cfg = config_for(server.spec());
+  cfg.timeout = 5000ms;
+  MemcachedBackend backend(cfg);
+  std::vector<std::string> keys;
+  for (int i = 0; i < 12; ++i) keys.push_back("split-" + std::to_string(i));
+  std::vector<std::optional<std::string>> got;
+  for (std::size_t step = 1; step <= 64; ++step) {
+    CAPTURE(step);
+    piece.store(step);
+    if (step % 2 == 0) {  // both forms of get_many
+      auto r = backend.get_many(keys);
+      REQUIRE(r);
+      got = std::move(*r);
+    } else {
+      REQUIRE(backend.get_many(keys, got));
+    }
+    REQUIRE(got.size() == keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (split_hit(keys[i])) {
+        REQUIRE(got[i].has_value());
+        CHECK(*got[i] == split_value(keys[i]));
+      } else {
+        CHECK_FALSE(got[i].has_value());
+      }
+    }
+  }
+  CHECK(server.accepted() == 1);  // never a broken connection
+}
+
+TEST_CASE("fault injection: a retried multi-get keeps only the retry's answers") {
+  // The first connection answers two keys, then drops; the retry, on a new
+  // connection, finds every key missing. Nothing from the failed attempt
+  // may show through, in either form of get_many.
+  std::atomic<int> connections{0};
+  cktest::FakeMemcached server([&](FakeConnection& c) {
+    const bool first = connections.fetch_add(1) % 2 == 0;
+    for (;;) {
+      std::vector<FakeRequest> reqs;
+      if (!read_until_noop(c, reqs)) return;
+      if (first) {
+        c.send(hit_for(reqs[0]) + hit_for(reqs[1]));
+        c.close();
+        return;
+      }
+      c.send(cktest::make_response(0x0a, 0, reqs.back().opaque));  // all missing
+    }
+  });
+  REQUIRE(server.port() != 0);
+  auto cfg = config_for(server.spec());
+  cfg.retry_attempts = 1;
+  const std::vector<std::string> keys{"r1", "r2", "r3", "r4"};
+  for (int form = 0; form < 2; ++form) {
+    CAPTURE(form);
+    MemcachedBackend backend(cfg);
+    std::vector<std::optional<std::string>> got(4, std::optional<std::string>("stale"));
+    if (form == 0) {
+      auto r = backend.get_many(keys);
+      REQUIRE(r);
+      got = std::move(*r);
+    } else {
+      REQUIRE(backend.get_many(keys, got));
+    }
+    REQUIRE(got.size() == 4);
+    for (const auto& v : got) CHECK_FALSE(v.has_value());
+  }
+  CHECK(connections.load() == 4);
 }

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include <cachekit/cachekit.hpp>
@@ -152,4 +153,112 @@ TEST_CASE("binary: status codes map to error kinds") {
   CHECK(proto::status_kind(0x1234) == ErrorKind::unknown);
   CHECK(proto::status_error(0x0003).message().find("value too large") != std::string::npos);
   CHECK(proto::status_error(0x1234).message().find("0x1234") != std::string::npos);
+}
+
+TEST_CASE("binary: whole replies decode in place, and only when whole") {
+  const std::string flags("\x00\x00\x01\x02", 4);
+  const std::string first = response(0x0c, 0, 77, flags, "k1", "hello world", 99);
+  const std::string wire = first + response(0x0a, 0, 78, "", "", "");
+  // Any prefix shorter than the first reply: not yet, and not an error.
+  for (std::size_t n = 0; n < first.size(); ++n) {
+    proto::Reply r;
+    const char* why = "unset";
+    CHECK(proto::decode_whole(wire.data(), n, r, why) == 0);
+    CHECK(why == nullptr);
+  }
+  proto::Reply r;
+  const char* why = nullptr;
+  REQUIRE(proto::decode_whole(wire.data(), wire.size(), r, why) == first.size());
+  CHECK(why == nullptr);
+  CHECK(r.header.opcode == 0x0c);
+  CHECK(r.header.opaque == 77);
+  CHECK(r.header.cas == 99);
+  CHECK(r.flags() == 0x0102);
+  CHECK(r.extras() == flags);
+  CHECK(r.key() == "k1");
+  CHECK(r.value() == "hello world");
+  CHECK(r.body == wire.data() + 24);  // a view of the caller's bytes, no copy
+
+  proto::Reply noop;
+  REQUIRE(proto::decode_whole(wire.data() + first.size(), wire.size() - first.size(), noop, why) == 24);
+  CHECK(noop.header.opcode == 0x0a);
+  CHECK(noop.value().empty());
+  CHECK(noop.flags() == 0);
+
+  // The same bytes through the incremental parser give the same reply.
+  proto::ResponseParser p;
+  p.feed(wire.data(), wire.size());
+  REQUIRE(p.complete());
+  const proto::Reply q = p.reply();
+  CHECK(q.header.opaque == r.header.opaque);
+  CHECK(q.key() == r.key());
+  CHECK(q.value() == r.value());
+  CHECK(q.flags() == r.flags());
+  CHECK(p.idle() == false);
+  p.next();
+  CHECK(p.idle());
+}
+
+TEST_CASE("binary: whole-reply decoding rejects what the parser rejects") {
+  struct Bad {
+    const char* name;
+    std::string bytes;
+  };
+  std::string short_body = response(0, 0, 1, "abcd", "key", "");
+  short_body[11] = 2;  // body 2 < extras 4 + key 3
+  std::string huge = response(0, 0, 1, "", "", "");
+  huge[8] = huge[9] = huge[10] = huge[11] = static_cast<char>(0xff);
+  const Bad bad[] = {{"wrong magic", response(0, 0, 1, "", "", "x", 0, 0x80)},
+                     {"unknown status", response(0, 0x7777, 1, "", "", "x")},
+                     {"extras + key longer than body", short_body},
+                     {"4 GiB body", huge}};
+  for (const auto& b : bad) {
+    CAPTURE(b.name);
+    proto::Reply r;
+    const char* why = nullptr;
+    // The header alone is enough to tell.
+    CHECK(proto::decode_whole(b.bytes.data(), 24, r, why) == 0);
+    REQUIRE(why != nullptr);
+    proto::ResponseParser p;
+    p.feed(b.bytes.data(), b.bytes.size());
+    REQUIRE(p.failed());
+    CHECK(std::string(why) == p.failure());
+  }
+}
+
+TEST_CASE("binary: same_bytes compares every length and position") {
+  const std::string a = "0123456789abcdefghijklmnopqrstuvwxyz";
+  for (std::size_t n = 0; n <= a.size(); ++n) {
+    std::string b = a;
+    CHECK(proto::detail::same_bytes(a.data(), b.data(), n));
+    for (std::size_t i = 0; i < n; ++i) {
+      b = a;
+      b[i] = '#';
+      CHECK_FALSE(proto::detail::same_bytes(a.data(), b.data(), n));
+    }
+  }
+}
+
+TEST_CASE("binary: encoders write the same bytes into a ByteBuffer as into a string") {
+  std::string s;
+  cachekit::detail::ByteBuffer b;
+  for (int i = 0; i < 200; ++i) {  // grows many times
+    const std::string key = "key-" + std::to_string(i);
+    const std::string value(static_cast<std::size_t>(i * 7), 'v');
+    proto::encode_store(s, proto::Opcode::set, key, value, 3, 4, static_cast<std::uint32_t>(i));
+    proto::encode_store(b, proto::Opcode::set, key, value, 3, 4, static_cast<std::uint32_t>(i));
+  }
+  REQUIRE(b.size() == s.size());
+  CHECK(std::string(b.data(), b.size()) == s);
+  const std::size_t cap = b.capacity();
+  b.clear();
+  CHECK(b.empty());
+  CHECK(b.capacity() == cap);  // memory kept for the next batch
+  char* w = b.extend(5);
+  std::memcpy(w, "hello", 5);
+  b.append(" world", 6);
+  CHECK(std::string(b.data(), b.size()) == "hello world");
+  b.scrub();
+  CHECK(b.size() == 11);
+  for (std::size_t i = 0; i < b.size(); ++i) CHECK(b.data()[i] == 0);
 }

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,12 +14,24 @@
 
 #include <sys/uio.h>
 
+#include "detail/byte_buffer.hpp"
 #include "error.hpp"
 #include "net/socket.hpp"
 #include "protocol/binary.hpp"
 
 CACHEKIT_BEGIN_NAMESPACE
 namespace detail {
+
+/// Copies v into s, reusing its buffer; a value of the same size as
+/// before (the common case when a key is read again) is one copy, with no
+/// library call to check sizes or aliasing.
+inline void assign_bytes(std::string& s, std::string_view v) {
+  if (s.size() == v.size()) {
+    if (!v.empty()) std::memcpy(&s[0], v.data(), v.size());
+  } else {
+    s.assign(v.data(), v.size());
+  }
+}
 
 class Connection {
  public:
@@ -54,7 +67,7 @@ class Connection {
   void touch_used(net::Clock::time_point t) noexcept { last_used_ = t; }
 
   /// The request buffer; callers append encoded requests, then flush().
-  std::string& out() noexcept { return out_; }
+  ByteBuffer& out() noexcept { return out_; }
   /// Fresh opaque values for requests on this connection.
   std::uint32_t take_opaques(std::uint32_t n = 1) noexcept {
     const std::uint32_t first = next_opaque_;
@@ -174,10 +187,11 @@ class Connection {
     }
   }
 
-  /// A get of key: the request, then its reply into value (nullopt on a
-  /// miss). now is a recent clock reading.
-  Result<void> get_value(std::string_view key, Deadline deadline, net::Clock::time_point now,
-                         std::optional<std::string>& value) {
+  /// A get of key: the request, then its reply; on a hit, store(value)
+  /// is called with a view of the value (valid during the call). now is a
+  /// recent clock reading.
+  template <class Store>
+  Result<void> get_value(std::string_view key, Deadline deadline, net::Clock::time_point now, Store&& store) {
     const std::uint32_t opaque = take_opaques();
     const std::size_t n = protocol::encode_head(head_, protocol::Opcode::get, key, {}, 0, opaque);
     auto sent = net::try_send(sock_.fd(), head_, n);
@@ -186,24 +200,53 @@ class Connection {
       auto rest = send_rest(head_ + *sent, n - *sent, deadline);
       if (!rest) return rest;
     }
+    protocol::Reply r;
+    const char* why = nullptr;
     for (bool first_read = true;; first_read = false) {
       auto got = fill(deadline, first_read ? now : net::Clock::now());
       if (!got) return got;
-      in_pos_ += parser_.feed(in_.data() + in_pos_, in_end_ - in_pos_);
-      if (parser_.failed()) return protocol_failure(parser_.failure());
-      if (parser_.complete()) break;
+      const int have = next_reply(r, why);
+      if (have < 0) return protocol_failure(why);
+      if (have > 0) break;
     }
-    auto ok = check_reply(protocol::Opcode::get, opaque);
-    if (!ok) return ok;
-    const std::uint16_t st = parser_.header().status;
-    if (st == 0) {
-      value.emplace(parser_.value());
-    } else if (st != static_cast<std::uint16_t>(protocol::Status::key_not_found)) {
-      parser_.next();
-      return protocol::status_error(st);
+    const auto& h = r.header;
+    if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::get)) return protocol_failure("reply opcode does not match the request");
+    if (h.opaque != opaque) return protocol_failure("reply opaque does not match the request");
+    if (h.status == 0) {
+      store(r.value());
+    } else if (h.status != static_cast<std::uint16_t>(protocol::Status::key_not_found)) {
+      reply_done();
+      return protocol::status_error(h.status);
     }
-    parser_.next();
+    reply_done();
     return {};
+  }
+
+  /// The next complete reply among the buffered bytes: 1 when r holds it
+  /// (call reply_done() once it is used, before reading more), 0 when more
+  /// bytes are needed, -1 when the stream is corrupt (why says why).
+  int next_reply(protocol::Reply& r, const char*& why) noexcept {
+    if (parser_.idle()) {
+      // Common case: the whole reply is in the read buffer; decode it in place.
+      const std::size_t used = protocol::decode_whole(in_.data() + in_pos_, in_end_ - in_pos_, r, why);
+      if (used != 0) {
+        in_pos_ += used;
+        return 1;
+      }
+      if (why != nullptr) return -1;
+    }
+    if (in_pos_ < in_end_) in_pos_ += parser_.feed(in_.data() + in_pos_, in_end_ - in_pos_);
+    if (parser_.failed()) {
+      why = parser_.failure();
+      return -1;
+    }
+    if (!parser_.complete()) return 0;
+    r = parser_.reply();
+    return 1;
+  }
+  /// Done with the reply next_reply() gave.
+  void reply_done() noexcept {
+    if (parser_.complete()) parser_.next();
   }
 
   /// One request already in out(): sends it and reads its reply, checking
@@ -281,12 +324,6 @@ class Connection {
     in_end_ = *n;
     return *n > 0;
   }
-  /// Feeds buffered bytes to the parser; true when a response completed.
-  Result<bool> parse_buffered() {
-    if (in_pos_ < in_end_) in_pos_ += parser_.feed(in_.data() + in_pos_, in_end_ - in_pos_);
-    if (parser_.failed()) return protocol_failure(parser_.failure());
-    return parser_.complete();
-  }
   /// Whether unparsed bytes remain in the read buffer.
   bool has_buffered() const noexcept { return in_pos_ < in_end_; }
   /// Whether the connection is between replies with nothing left over.
@@ -338,7 +375,7 @@ class Connection {
     protocol::encode_sasl_plain(out_, user, password, opaque);
     auto ok = round_trip(protocol::Opcode::sasl_auth, opaque, deadline);
     // The request buffer held the password; scrub it.
-    for (auto& ch : out_) ch = 0;
+    out_.scrub();
     if (!ok) return ok;
     const std::uint16_t status = parser_.header().status;
     parser_.next();
@@ -354,7 +391,7 @@ class Connection {
   }
 
   net::Socket sock_;
-  std::string out_;
+  ByteBuffer out_;
   std::size_t out_sent_ = 0;
   std::vector<char> in_;
   char head_[protocol::kHeaderSize + 32 + CACHEKIT_MAX_KEY_LENGTH];  // single-key request header

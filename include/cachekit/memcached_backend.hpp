@@ -119,32 +119,23 @@ class MemcachedBackend final : public Backend {
     // One result object for every return (built in the caller's slot): the
     // value string is constructed once, in place, and never moved.
     Result<std::optional<std::string>> out{std::optional<std::string>()};
-    FullKey fk;
-    if (init_error_ || make_key(key, fk) != nullptr || dead_count_.load(std::memory_order_acquire) != 0) {
-      out = single<std::optional<std::string>>("get", key, true, get_reply);
-      return out;
-    }
-    // Fast path: an idle connection from the hot slot, used within the
-    // last second; anything else goes the general way.
-    Server& s = *servers_[full_ring_->server_for(key)];
-    detail::Connection* c = s.pool.take_hot();
-    const auto start = Clock::now();
-    if (c == nullptr || start - c->last_used() > kFreshIdle) {
-      if (c != nullptr) s.pool.give_back(c);
-      out = single<std::optional<std::string>>("get", key, true, get_reply);
-      return out;
-    }
-    const Deadline end = call_deadline(start);
-    auto ok = c->get_value(fk.view(), std::min(start + config_.timeout, end), start, *out);
-    const bool broken = give_back_hot(s, c, start);
-    if (ok) return out;
-    Error err = std::move(ok).error();
-    if (!broken || !retry_after(err, s, true, false, 0, end)) {
-      out = decorate(std::move(err), "get", key, &s);
-      return out;
-    }
-    out = retry_loop<std::optional<std::string>>("get", key, fk, true, get_reply, 1, start);
+    std::optional<std::string>& value = *out;
+    auto ok = get_impl(key, [&value](std::string_view v) { value.emplace(v); });
+    if (!ok) out = std::move(ok).error();
     return out;
+  }
+  /// The value under key into value, reusing its capacity (no allocation
+  /// when it is large enough): true on a hit, false on a miss (value is
+  /// then empty). On an error value is left unchanged.
+  Result<bool> get(std::string_view key, std::string& value) {
+    bool hit = false;
+    auto ok = get_impl(key, [&value, &hit](std::string_view v) {
+      detail::assign_bytes(value, v);
+      hit = true;
+    });
+    if (!ok) return std::move(ok).error();
+    if (!hit) value.clear();
+    return hit;
   }
 
   /// Stores value (flags 0); ttl <= 0 never expires, > 30 days is clamped.
@@ -267,21 +258,48 @@ class MemcachedBackend final : public Backend {
   /// round trip per server, all servers in flight at once.
   template <class Keys>
   Result<std::vector<std::optional<std::string>>> get_many(const Keys& keys) {
-    // Views of the keys in a per-thread array (see ManyScratch).
-    std::vector<std::string_view>& views = scratch().views;
-    views.clear();
-    views.reserve(static_cast<std::size_t>(std::distance(std::begin(keys), std::end(keys))));
-    for (const auto& k : keys) views.emplace_back(k);
+    std::vector<std::string_view>& views = key_views(keys);
     auto r = get_many(views.data(), views.size());
     trim(views);
     return r;
   }
   /// get_many over an array of keys.
   Result<std::vector<std::optional<std::string>>> get_many(const std::string_view* keys, std::size_t n) {
-    return get_many_impl(keys, n);
+    // The values land in a per-thread spare vector, which is then handed
+    // over whole; a new spare is allocated at the end of the call. (With
+    // glibc, a large allocation made while the previous batch's freed
+    // values sit in the fast bins merges them all, and every value
+    // allocation after it takes the slow path.)
+    std::vector<std::optional<std::string>>& spare = scratch().values;
+    auto ok = get_many_impl(keys, n, spare, false);
+    if (!ok) {
+      trim(spare);
+      return std::move(ok).error();
+    }
+    std::vector<std::optional<std::string>> out = std::move(spare);
+    spare = std::vector<std::optional<std::string>>();
+    if (n <= kSpareValues) spare.reserve(n);
+    return out;
   }
   Result<std::vector<std::optional<std::string>>> get_many(std::initializer_list<std::string_view> keys) {
-    return get_many_impl(keys.begin(), keys.size());
+    return get_many(keys.begin(), keys.size());
+  }
+  /// get_many into values (resized to match keys), reusing the strings
+  /// already there: a hit assigns into an engaged slot without allocating
+  /// when its capacity suffices; a miss leaves the slot empty. On an error
+  /// values is emptied.
+  template <class Keys>
+  Result<void> get_many(const Keys& keys, std::vector<std::optional<std::string>>& values) {
+    std::vector<std::string_view>& views = key_views(keys);
+    auto r = get_many(views.data(), views.size(), values);
+    trim(views);
+    return r;
+  }
+  /// get_many into values over an array of keys.
+  Result<void> get_many(const std::string_view* keys, std::size_t n, std::vector<std::optional<std::string>>& values) {
+    auto ok = get_many_impl(keys, n, values, true);
+    if (!ok) values.clear();
+    return ok;
   }
 
   /// Stores every (key, value) pair with quiet sets, pipelined per server.
@@ -692,13 +710,33 @@ class MemcachedBackend final : public Backend {
     }
   }
 
-  /// One get on c (the general path's step; the fast path calls get_value itself).
-  static Result<std::optional<std::string>> get_reply(detail::Connection& c, std::string_view k, Deadline d,
-                                                      Clock::time_point now) {
-    Result<std::optional<std::string>> out{std::optional<std::string>()};
-    auto ok = c.get_value(k, d, now, *out);
-    if (!ok) out = std::move(ok).error();
-    return out;
+  /// One get of key: routing, retries and failover as single() does, with
+  /// a leaner first attempt. store(value) runs on a hit.
+  template <class Store>
+  Result<void> get_impl(std::string_view key, Store&& store) {
+    auto attempt = [&store](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) {
+      return c.get_value(k, d, now, store);
+    };
+    FullKey fk;
+    if (init_error_ || make_key(key, fk) != nullptr || dead_count_.load(std::memory_order_acquire) != 0) {
+      return single<void>("get", key, true, attempt);
+    }
+    // Fast path: an idle connection from the hot slot, used within the
+    // last second; anything else goes the general way.
+    Server& s = *servers_[servers_.size() == 1 ? 0 : full_ring_->server_for(key)];
+    detail::Connection* c = s.pool.take_hot();
+    const auto start = Clock::now();
+    if (c == nullptr || start - c->last_used() > kFreshIdle) {
+      if (c != nullptr) s.pool.give_back(c);
+      return single<void>("get", key, true, attempt);
+    }
+    const Deadline end = call_deadline(start);
+    auto ok = c->get_value(fk.view(), std::min(start + config_.timeout, end), start, store);
+    const bool broken = give_back_hot(s, c, start);
+    if (ok) return ok;
+    Error err = std::move(ok).error();
+    if (!broken || !retry_after(err, s, true, false, 0, end)) return decorate(std::move(err), "get", key, &s);
+    return retry_loop<void>("get", key, fk, true, attempt, 1, start);
   }
 
   /// Returns a connection used on the fast path (closed when it broke,
@@ -844,42 +882,64 @@ class MemcachedBackend final : public Backend {
     bool failed = false;
     bool pool_exhausted = false;  // no connection became free: not the server's fault
     Error error;
+
+    /// Ready for another pipeline; keeps the capacity of keys.
+    void reset() noexcept {
+      server = 0;
+      keys.clear();
+      lease.give_back();
+      noop_opaque = 0;
+      done = failed = pool_exhausted = false;
+      if (!error.message().empty()) error = Error();
+    }
+  };
+  /// Gives back every job's connection when a pipeline attempt ends (the
+  /// jobs live in per-thread scratch and outlast the call).
+  struct LeasesBack {
+    std::vector<Job>& jobs;
+    ~LeasesBack() {
+      for (auto& j : jobs) j.lease.give_back();
+    }
   };
 
   /// Splits the pending key indices into jobs per server (large batches
   /// over several pooled connections) and acquires their connections.
   void plan_jobs(const std::vector<std::uint32_t>& pending, const std::vector<std::size_t>& server_of,
                  std::vector<Job>& jobs) {
-    std::vector<std::vector<std::uint32_t>> by_server(servers_.size());
-    if (servers_.size() == 1) {
-      by_server[0] = pending;
-    } else {
-      std::vector<std::size_t> count(servers_.size(), 0);
-      for (auto i : pending) ++count[server_of[i]];
-      for (std::size_t s = 0; s < count.size(); ++s) by_server[s].reserve(count[s]);
+    ManyScratch& sc = scratch();
+    std::vector<std::vector<std::uint32_t>>& by_server = sc.by_server;
+    if (by_server.size() < servers_.size()) by_server.resize(servers_.size());
+    for (std::size_t s = 0; s < servers_.size(); ++s) by_server[s].clear();
+    const bool one = servers_.size() == 1;  // then every key is pending's, in order
+    if (!one) {
       for (auto i : pending) by_server[server_of[i]].push_back(i);
     }
-    for (std::size_t s = 0; s < by_server.size(); ++s) {
-      auto& ks = by_server[s];
+    std::size_t used = 0;
+    for (std::size_t s = 0; s < servers_.size(); ++s) {
+      const std::vector<std::uint32_t>& ks = one ? pending : by_server[s];
       if (ks.empty()) continue;
       const std::size_t chunk = config_.pipeline_chunk_keys;
       std::size_t parts = (ks.size() + chunk - 1) / chunk;
       parts = std::max<std::size_t>(1, std::min(parts, config_.max_pool_size));
       const std::size_t per = (ks.size() + parts - 1) / parts;
       for (std::size_t off = 0; off < ks.size(); off += per) {
-        Job j;
+        if (used == jobs.size()) jobs.emplace_back();
+        Job& j = jobs[used++];
+        j.reset();
         j.server = s;
         j.keys.assign(ks.begin() + static_cast<std::ptrdiff_t>(off),
                       ks.begin() + static_cast<std::ptrdiff_t>(std::min(ks.size(), off + per)));
-        jobs.push_back(std::move(j));
       }
     }
+    jobs.resize(used);
+    for (std::size_t s = 0; s < servers_.size(); ++s) trim(by_server[s]);
   }
 
   /// Opens or takes connections for jobs: the first per server may wait,
   /// extra ones only if free now (else merged into the server's first job).
   void connect_jobs(std::vector<Job>& jobs, Deadline end) {
-    std::vector<std::size_t> first_of(servers_.size(), static_cast<std::size_t>(-1));
+    std::vector<std::size_t>& first_of = scratch().first_of;
+    first_of.assign(servers_.size(), static_cast<std::size_t>(-1));
     for (std::size_t j = 0; j < jobs.size(); ++j) {
       Job& job = jobs[j];
       Server& s = *servers_[job.server];
@@ -921,8 +981,10 @@ class MemcachedBackend final : public Backend {
   }
 
   /// Drives every job's connection at once: sends what each socket takes,
-  /// reads what each has, hands complete replies to on_reply(job, parser)
-  /// until each job's NOOP arrives or the deadline passes. When one job is
+  /// reads what each has, hands complete replies to on_reply(job, reply,
+  /// why) until each job's NOOP arrives or the deadline passes. on_reply
+  /// returns 0 to go on, 1 when the job's last reply came, -1 (setting why)
+  /// when the reply does not belong. When one job is
   /// left with everything sent, it waits in a blocking read (no poll).
   template <class OnReply>
   void run_jobs(std::vector<Job>& jobs, Deadline deadline, OnReply&& on_reply) {
@@ -935,22 +997,26 @@ class MemcachedBackend final : public Backend {
     // Parses everything buffered on j's connection.
     auto consume = [&](Job& j) {
       detail::Connection& c = *j.lease.get();
-      while (!j.done && c.has_buffered()) {
-        auto complete = c.parse_buffered();
-        if (!complete) return fail(j, std::move(complete).error());
-        if (!*complete) return;
-        auto verdict = on_reply(j, c.parser());
-        c.parser().next();
-        if (!verdict) return fail(j, c.protocol_failure(verdict.error().message().c_str()));
-        if (*verdict) {
+      protocol::Reply r;
+      const char* why = nullptr;
+      while (!j.done) {
+        const int have = c.next_reply(r, why);
+        if (have == 0) return;
+        if (have < 0) return fail(j, c.protocol_failure(why));
+        const int verdict = on_reply(j, r, why);
+        c.reply_done();
+        if (verdict < 0) return fail(j, c.protocol_failure(why));
+        if (verdict > 0) {
           j.done = true;
           if (c.has_buffered()) fail(j, c.protocol_failure("unexpected bytes after the last reply"));
         }
       }
     };
-    std::vector<pollfd> fds;
-    std::vector<std::size_t> fd_job;
-    std::vector<char> readable(jobs.size(), 0);
+    ManyScratch& sc = scratch();
+    std::vector<pollfd>& fds = sc.fds;
+    std::vector<std::size_t>& fd_job = sc.fd_job;
+    std::vector<unsigned char>& readable = sc.readable;
+    readable.assign(jobs.size(), 0);
     for (;;) {
       fds.clear();
       fd_job.clear();
@@ -1008,10 +1074,17 @@ class MemcachedBackend final : public Backend {
     }
   }
 
-  Result<std::vector<std::optional<std::string>>> get_many_impl(const std::string_view* keys, std::size_t n) {
+  /// The values of keys[0..n) into results (resized to n). reuse: results
+  /// may hold strings from an earlier call, to be assigned into (or reset
+  /// on a miss); else every slot starts empty.
+  Result<void> get_many_impl(const std::string_view* keys, std::size_t n, std::vector<std::optional<std::string>>& results,
+                             bool reuse) {
     const char* const op = "get_many";
     if (init_error_) return decorate(*init_error_, op, {}, nullptr);
-    if (n == 0) return std::vector<std::optional<std::string>>();
+    if (n == 0) {
+      results.clear();
+      return {};
+    }
     if (n > 0x7ffffff0u) return decorate(Error(ErrorKind::permanent, "too many keys"), op, {}, nullptr);
     // Full keys (prefix + key) packed into one buffer.
     const std::string& prefix = config_.key_prefix;
@@ -1034,29 +1107,35 @@ class MemcachedBackend final : public Backend {
         offset[i + 1] = static_cast<std::uint32_t>(packed.size());
       }
     }
-    // Values land in a per-thread scratch array first; the caller's vector
-    // is allocated last. (With glibc, a large allocation made while the
-    // previous batch's freed values sit in the fast bins merges them all,
-    // and every value allocation after it takes the slow path.)
     ManyScratch& sc = scratch();
-    std::vector<std::optional<std::string>>& results = sc.values;
-    results.clear();
+    if (!reuse) results.clear();
     results.resize(n);
+    std::vector<unsigned char>& hit = sc.hit;
+    if (reuse) hit.assign(n, 0);
     auto release = [&]() noexcept {
-      trim(results);
       trim(sc.pending);
       trim(sc.server_of);
+      trim(sc.full);
+      trim(hit);
     };
-    auto finish = [&]() -> std::vector<std::optional<std::string>> {
-      std::vector<std::optional<std::string>> out(std::make_move_iterator(results.begin()),
-                                                  std::make_move_iterator(results.end()));
+    auto finish = [&]() -> Result<void> {
+      if (reuse) {
+        for (std::size_t i = 0; i < n; ++i) {
+          if (hit[i] == 0) results[i].reset();
+        }
+      }
       release();
-      return out;
+      return {};
     };
-    auto full_key = [&](std::size_t i) -> std::string_view {
-      if (prefix.empty()) return keys[i];
-      return std::string_view(packed.data() + offset[i], offset[i + 1] - offset[i]);
-    };
+    // Full keys: the caller's when there is no prefix, else views of packed.
+    std::vector<std::string_view>& full_views = sc.full;
+    const std::string_view* full = keys;
+    if (!prefix.empty()) {
+      full_views.resize(n);
+      for (std::size_t i = 0; i < n; ++i) full_views[i] = std::string_view(packed.data() + offset[i], offset[i + 1] - offset[i]);
+      full = full_views.data();
+    }
+    auto full_key = [full](std::size_t i) noexcept { return full[i]; };
 
     const auto start = Clock::now();
     const Deadline end = call_deadline(start);
@@ -1073,7 +1152,8 @@ class MemcachedBackend final : public Backend {
           return decorate(std::move(routed).error(), op, {}, nullptr);
         }
       }
-      std::vector<Job> jobs;
+      std::vector<Job>& jobs = scratch().jobs;
+      const LeasesBack leases_back{jobs};
       plan_jobs(pending, server_of, jobs);
       connect_jobs(jobs, end);
       for (auto& j : jobs) {
@@ -1083,10 +1163,7 @@ class MemcachedBackend final : public Backend {
         // Encoded straight into the connection's request buffer.
         std::size_t bytes = protocol::kHeaderSize * (j.keys.size() + 1);
         for (auto idx : j.keys) bytes += full_key(idx).size();
-        std::string& out = c.out();
-        const std::size_t at = out.size();
-        out.resize(at + bytes);
-        char* w = &out[at];
+        char* w = c.out().extend(bytes);
         for (std::size_t k = 0; k < j.keys.size(); ++k) {
           w += protocol::encode_head(w, protocol::Opcode::getkq, full_key(j.keys[k]), {}, 0,
                                      base + static_cast<std::uint32_t>(k));
@@ -1095,23 +1172,35 @@ class MemcachedBackend final : public Backend {
         protocol::encode_head(w, protocol::Opcode::noop, {}, {}, 0, j.noop_opaque);
       }
       const Deadline io_end = std::min(Clock::now() + config_.timeout, end);
-      run_jobs(jobs, io_end, [&](Job& j, protocol::ResponseParser& p) -> Result<bool> {
-        const auto& h = p.header();
+      run_jobs(jobs, io_end, [&](Job& j, const protocol::Reply& r, const char*& why) -> int {
+        const auto& h = r.header;
         if (h.opaque == j.noop_opaque) {
-          if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::noop)) return Error(ErrorKind::unknown, "reply opcode does not match the request");
-          return true;
+          if (h.opcode == static_cast<std::uint8_t>(protocol::Opcode::noop)) return 1;
+          why = "reply opcode does not match the request";
+          return -1;
         }
         const std::uint32_t base = j.noop_opaque - static_cast<std::uint32_t>(j.keys.size());
         if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::getkq) || h.opaque < base || h.opaque >= j.noop_opaque) {
-          return Error(ErrorKind::unknown, "reply to a request that was not sent");
+          why = "reply to a request that was not sent";
+          return -1;
         }
         const std::uint32_t idx = j.keys[h.opaque - base];
         const std::string_view want = full_key(idx);
-        if (h.key_length != want.size() || std::memcmp(p.key().data(), want.data(), want.size()) != 0) {
-          return Error(ErrorKind::unknown, "reply key does not match the request");
+        if (h.key_length != want.size() || !protocol::detail::same_bytes(r.body + h.extras_length, want.data(), want.size())) {
+          why = "reply key does not match the request";
+          return -1;
         }
-        if (h.status == 0) results[idx].emplace(p.value());
-        return false;
+        if (h.status == 0) {
+          std::optional<std::string>& slot = results[idx];
+          const std::string_view v = r.value();
+          if (slot) {
+            detail::assign_bytes(*slot, v);
+          } else {
+            slot.emplace(v);
+          }
+          if (reuse) hit[idx] = 1;
+        }
+        return 0;
       });
       // Finish: give back healthy connections, collect failed keys.
       pending.clear();
@@ -1126,7 +1215,12 @@ class MemcachedBackend final : public Backend {
           if (j.pool_exhausted) exhausted = true;
           else if (server_fault(j.error.kind())) record_failure(s);
           for (auto k : j.keys) {
-            results[k].reset();
+            // A retry's answer replaces anything the failed attempt gave.
+            if (reuse) {
+              hit[k] = 0;
+            } else {
+              results[k].reset();
+            }
             pending.push_back(k);
           }
           j.lease.discard();
@@ -1151,11 +1245,31 @@ class MemcachedBackend final : public Backend {
   /// allocation after it takes the slow path. So the values go here first
   /// and the caller's vector is the last allocation of the call.
   struct ManyScratch {
-    std::vector<std::string_view> views;
-    std::vector<std::optional<std::string>> values;
+    std::vector<std::string_view> views;              // the caller's keys
+    std::vector<std::string_view> full;               // prefix + key
+    std::vector<std::optional<std::string>> values;   // the spare result vector
+    std::vector<unsigned char> hit;                   // which slots got a value
     std::vector<std::uint32_t> pending;
     std::vector<std::size_t> server_of;
+    // Pipeline bookkeeping (get_many, set_many).
+    std::vector<Job> jobs;
+    std::vector<std::vector<std::uint32_t>> by_server;
+    std::vector<std::size_t> first_of;
+    std::vector<pollfd> fds;
+    std::vector<std::size_t> fd_job;
+    std::vector<unsigned char> readable;
   };
+  /// Largest get_many whose result vector is kept ready for the next call.
+  static constexpr std::size_t kSpareValues = 4096;
+  /// Views of keys in the per-thread array.
+  template <class Keys>
+  static std::vector<std::string_view>& key_views(const Keys& keys) {
+    std::vector<std::string_view>& views = scratch().views;
+    views.clear();
+    views.reserve(static_cast<std::size_t>(std::distance(std::begin(keys), std::end(keys))));
+    for (const auto& k : keys) views.emplace_back(k);
+    return views;
+  }
   static ManyScratch& scratch() {
     static thread_local ManyScratch s;
     return s;
@@ -1223,7 +1337,8 @@ class MemcachedBackend final : public Backend {
         for (auto i : pending) failures.push_back(KeyError{i, decorate(routed.error(), op, keys[i], nullptr)});
         break;
       }
-      std::vector<Job> jobs;
+      std::vector<Job>& jobs = scratch().jobs;
+      const LeasesBack leases_back{jobs};
       plan_jobs(pending, server_of, jobs);
       connect_jobs(jobs, end);
       for (auto& j : jobs) {
@@ -1239,20 +1354,22 @@ class MemcachedBackend final : public Backend {
         protocol::encode_request(c.out(), protocol::Opcode::noop, {}, {}, {}, j.noop_opaque);
       }
       const Deadline io_end = std::min(Clock::now() + config_.timeout, end);
-      run_jobs(jobs, io_end, [&](Job& j, protocol::ResponseParser& p) -> Result<bool> {
-        const auto& h = p.header();
+      run_jobs(jobs, io_end, [&](Job& j, const protocol::Reply& r, const char*& why) -> int {
+        const auto& h = r.header;
         if (h.opaque == j.noop_opaque) {
-          if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::noop)) return Error(ErrorKind::unknown, "reply opcode does not match the request");
-          return true;
+          if (h.opcode == static_cast<std::uint8_t>(protocol::Opcode::noop)) return 1;
+          why = "reply opcode does not match the request";
+          return -1;
         }
         const std::uint32_t base = j.noop_opaque - static_cast<std::uint32_t>(j.keys.size());
         if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::setq) || h.opaque < base || h.opaque >= j.noop_opaque) {
-          return Error(ErrorKind::unknown, "reply to a request that was not sent");
+          why = "reply to a request that was not sent";
+          return -1;
         }
         // Quiet sets answer only on failure.
         const std::uint32_t idx = j.keys[h.opaque - base];
         failures.push_back(KeyError{idx, decorate(protocol::status_error(h.status), op, keys[idx], servers_[j.server].get())});
-        return false;
+        return 0;
       });
       pending.clear();
       Error last;

@@ -1806,10 +1806,24 @@ inline std::uint64_t get64(const unsigned char* p) noexcept {
   return (std::uint64_t{get32(p)} << 32) | get32(p + 4);
 }
 #endif
+/// Whether a[0..n) and b[0..n) hold the same bytes (short keys compared
+/// eight bytes at a time, without a library call).
+inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t x, y;
+    std::memcpy(&x, a + i, 8);
+    std::memcpy(&y, b + i, 8);
+    if (x != y) return false;
+  }
+  for (; i < n; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
 }  // namespace detail
 
-/// Appends one request to out. The caller keeps key <= 250 bytes and
-/// extras <= 255 bytes; out's capacity is reused between calls.
 /// Writes the header, extras and key of a request to dst (room for
 /// kHeaderSize + extras + key bytes); the value, value_size bytes, follows
 /// separately. Returns the bytes written.
@@ -1833,9 +1847,11 @@ inline std::size_t encode_head(char* dst, Opcode op, std::string_view key, std::
   return static_cast<std::size_t>(p - dst);
 }
 
-/// Appends one request to out. The caller keeps key <= 250 bytes and
+/// Appends one request to out (a std::string, or any buffer with
+/// append(const char*, size_t)). The caller keeps key <= 250 bytes and
 /// extras <= 255 bytes; out's capacity is reused between calls.
-inline void encode_request(std::string& out, Opcode op, std::string_view key, std::string_view extras,
+template <class Out>
+inline void encode_request(Out& out, Opcode op, std::string_view key, std::string_view extras,
                            std::string_view value, std::uint32_t opaque, std::uint64_t cas = 0) {
   char head[kHeaderSize + 255 + 255];
   const std::size_t n = encode_head(head, op, key, extras, value.size(), opaque, cas);
@@ -1867,7 +1883,8 @@ inline std::string_view expiry_extras(char* ex, std::uint32_t expiry) noexcept {
 }
 
 /// Extras of set/add/replace: flags and expiration.
-inline void encode_store(std::string& out, Opcode op, std::string_view key, std::string_view value,
+template <class Out>
+inline void encode_store(Out& out, Opcode op, std::string_view key, std::string_view value,
                          std::uint32_t flags, std::uint32_t expiry, std::uint32_t opaque,
                          std::uint64_t cas = 0) {
   char ex[8];
@@ -1878,7 +1895,8 @@ inline void encode_store(std::string& out, Opcode op, std::string_view key, std:
 
 /// Increment/decrement. Without an initial value the server answers
 /// "not found" for a missing key (expiration 0xffffffff).
-inline void encode_counter(std::string& out, Opcode op, std::string_view key, std::uint64_t delta,
+template <class Out>
+inline void encode_counter(Out& out, Opcode op, std::string_view key, std::uint64_t delta,
                            std::uint64_t initial, bool create, std::uint32_t expiry,
                            std::uint32_t opaque) {
   char ex[20];
@@ -1889,7 +1907,8 @@ inline void encode_counter(std::string& out, Opcode op, std::string_view key, st
 }
 
 /// Touch and get-and-touch carry only an expiration.
-inline void encode_touch(std::string& out, Opcode op, std::string_view key, std::uint32_t expiry,
+template <class Out>
+inline void encode_touch(Out& out, Opcode op, std::string_view key, std::uint32_t expiry,
                          std::uint32_t opaque) {
   char ex[4];
   detail::put32(ex, expiry);
@@ -1897,7 +1916,8 @@ inline void encode_touch(std::string& out, Opcode op, std::string_view key, std:
 }
 
 /// SASL PLAIN: authzid empty, then user and password separated by NUL.
-inline void encode_sasl_plain(std::string& out, std::string_view user, std::string_view password,
+template <class Out>
+inline void encode_sasl_plain(Out& out, std::string_view user, std::string_view password,
                               std::uint32_t opaque) {
   std::string payload;
   payload.reserve(2 + user.size() + password.size());
@@ -1913,8 +1933,8 @@ inline void encode_sasl_plain(std::string& out, std::string_view user, std::stri
 
 /// Pipelined multi-get: one GETKQ per key (opaque = first_opaque + index),
 /// then a NOOP with noop_opaque that marks the end of the replies.
-template <class KeyAt>
-inline void encode_getkq_pipeline(std::string& out, std::size_t n, KeyAt&& key_at, std::uint32_t first_opaque,
+template <class Out, class KeyAt>
+inline void encode_getkq_pipeline(Out& out, std::size_t n, KeyAt&& key_at, std::uint32_t first_opaque,
                                   std::uint32_t noop_opaque) {
   for (std::size_t i = 0; i < n; ++i) {
     encode_request(out, Opcode::getkq, key_at(i), {}, {}, first_opaque + static_cast<std::uint32_t>(i));
@@ -1932,6 +1952,54 @@ struct ResponseHeader {
   std::uint32_t opaque = 0;
   std::uint64_t cas = 0;
 };
+
+/// Checks and decodes a 24-byte response header into h: nullptr when it is
+/// valid, else why the stream is corrupt.
+inline const char* decode_response_header(const char* bytes, ResponseHeader& h) noexcept {
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes);
+  if (p[0] != kResponseMagic) return "bad response magic";
+  h.opcode = p[1];
+  h.key_length = detail::get16(p + 2);
+  h.extras_length = p[4];
+  h.status = detail::get16(p + 6);
+  h.body_length = detail::get32(p + 8);
+  h.opaque = detail::get32(p + 12);
+  h.cas = detail::get64(p + 16);
+  if (!is_known_status(h.status)) return "unknown response status";
+  if (std::size_t{h.extras_length} + h.key_length > h.body_length) return "extras and key longer than the body";
+  if (h.body_length > CACHEKIT_MAX_RESPONSE_BODY) return "response body too large";
+  return nullptr;
+}
+
+/// One complete response, viewed where its bytes lie (valid while they do).
+struct Reply {
+  ResponseHeader header;
+  const char* body = nullptr;  // header.body_length bytes
+
+  std::string_view extras() const noexcept { return std::string_view(body, header.extras_length); }
+  std::string_view key() const noexcept { return std::string_view(body + header.extras_length, header.key_length); }
+  std::string_view value() const noexcept {
+    const std::size_t skip = std::size_t{header.extras_length} + header.key_length;
+    return std::string_view(body + skip, header.body_length - skip);
+  }
+  /// Flags of a get reply (0 when the reply carries no flags).
+  std::uint32_t flags() const noexcept {
+    return header.extras_length < 4 ? 0 : detail::get32(reinterpret_cast<const unsigned char*>(body));
+  }
+};
+
+/// Decodes the response at the start of data when all of it is among the n
+/// bytes: returns its whole size (header and body) and fills r. Returns 0
+/// when bytes are missing (why stays nullptr) or when the header is corrupt
+/// (why says why).
+inline std::size_t decode_whole(const char* data, std::size_t n, Reply& r, const char*& why) noexcept {
+  why = nullptr;
+  if (n < kHeaderSize) return 0;
+  why = decode_response_header(data, r.header);
+  if (why != nullptr || n - kHeaderSize < r.header.body_length) return 0;
+  r.body = data + kHeaderSize;
+  return kHeaderSize + r.header.body_length;
+}
 
 /// Incremental response parser: feed it bytes as they arrive, in any split.
 /// It stops at the end of each complete response so the caller can act on
@@ -1989,6 +2057,10 @@ class ResponseParser {
   const char* failure() const noexcept { return failure_; }
   /// Whether a response has started but not finished.
   bool in_progress() const noexcept { return header_have_ > 0 && !complete_; }
+  /// Whether no part of a response is held (nothing fed since next()).
+  bool idle() const noexcept { return header_have_ == 0; }
+  /// The complete response, viewed in place.
+  Reply reply() const noexcept { return Reply{header_, body().data()}; }
 
   const ResponseHeader& header() const noexcept { return header_; }
   /// The body of a complete response.
@@ -2038,21 +2110,8 @@ class ResponseParser {
   }
 
   bool decode_header(const char* bytes) {
-    const auto* p = reinterpret_cast<const unsigned char*>(bytes);
-    if (p[0] != kResponseMagic) return fail("bad response magic");
-    header_.opcode = p[1];
-    header_.key_length = detail::get16(p + 2);
-    header_.extras_length = p[4];
-    header_.status = detail::get16(p + 6);
-    header_.body_length = detail::get32(p + 8);
-    header_.opaque = detail::get32(p + 12);
-    header_.cas = detail::get64(p + 16);
-    if (!is_known_status(header_.status)) return fail("unknown response status");
-    if (std::size_t{header_.extras_length} + header_.key_length > header_.body_length) {
-      return fail("extras and key longer than the body");
-    }
-    if (header_.body_length > CACHEKIT_MAX_RESPONSE_BODY) return fail("response body too large");
-    return true;
+    const char* why = decode_response_header(bytes, header_);
+    return why == nullptr || fail(why);
   }
 
   char header_bytes_[kHeaderSize] = {};
@@ -2915,6 +2974,70 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/memcached_config.hpp ----
 
+// ---- begin cachekit/detail/byte_buffer.hpp ----
+// A growable byte buffer for outgoing requests. Unlike std::string, growth
+// leaves the new bytes uninitialised, for callers that write them at once
+// (a pipeline of thousands of headers is encoded in place, not zero-filled
+// first). Pure: no I/O.
+
+#include <cstddef>
+#include <cstring>
+#include <memory>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+
+class ByteBuffer {
+ public:
+  ByteBuffer() = default;
+  ByteBuffer(const ByteBuffer&) = delete;
+  ByteBuffer& operator=(const ByteBuffer&) = delete;
+
+  const char* data() const noexcept { return buf_.get(); }
+  char* data() noexcept { return buf_.get(); }
+  std::size_t size() const noexcept { return size_; }
+  std::size_t capacity() const noexcept { return cap_; }
+  bool empty() const noexcept { return size_ == 0; }
+  /// Forgets the contents; keeps the memory.
+  void clear() noexcept { size_ = 0; }
+  /// Room for at least n bytes in all.
+  void reserve(std::size_t n) {
+    if (n <= cap_) return;
+    std::unique_ptr<char[]> bigger(new char[n]);  // uninitialised on purpose
+    if (size_ > 0) std::memcpy(bigger.get(), buf_.get(), size_);
+    buf_ = std::move(bigger);
+    cap_ = n;
+  }
+  /// Grows by n bytes for the caller to write; returns where they start.
+  char* extend(std::size_t n) {
+    if (n > cap_ - size_) reserve(size_ + n > 2 * cap_ ? size_ + n : 2 * cap_);
+    char* at = buf_.get() + size_;
+    size_ += n;
+    return at;
+  }
+  /// Appends n bytes from p.
+  void append(const char* p, std::size_t n) {
+    char* at = extend(n);
+    if (n > 0) std::memcpy(at, p, n);
+  }
+  /// Overwrites every byte held, up to the capacity, with zeros (for
+  /// buffers that carried a secret).
+  void scrub() noexcept {
+    volatile char* p = buf_.get();
+    for (std::size_t i = 0; i < cap_; ++i) p[i] = 0;
+  }
+
+ private:
+  std::unique_ptr<char[]> buf_;
+  std::size_t size_ = 0;
+  std::size_t cap_ = 0;
+};
+
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/detail/byte_buffer.hpp ----
+
 // ---- begin cachekit/connection.hpp ----
 // One connection to one memcached server: a socket, a reusable request
 // buffer, a read buffer and a response parser. Any I/O or protocol error
@@ -2922,6 +3045,7 @@ CACHEKIT_END_NAMESPACE
 
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -2933,6 +3057,17 @@ CACHEKIT_END_NAMESPACE
 
 CACHEKIT_BEGIN_NAMESPACE
 namespace detail {
+
+/// Copies v into s, reusing its buffer; a value of the same size as
+/// before (the common case when a key is read again) is one copy, with no
+/// library call to check sizes or aliasing.
+inline void assign_bytes(std::string& s, std::string_view v) {
+  if (s.size() == v.size()) {
+    if (!v.empty()) std::memcpy(&s[0], v.data(), v.size());
+  } else {
+    s.assign(v.data(), v.size());
+  }
+}
 
 class Connection {
  public:
@@ -2968,7 +3103,7 @@ class Connection {
   void touch_used(net::Clock::time_point t) noexcept { last_used_ = t; }
 
   /// The request buffer; callers append encoded requests, then flush().
-  std::string& out() noexcept { return out_; }
+  ByteBuffer& out() noexcept { return out_; }
   /// Fresh opaque values for requests on this connection.
   std::uint32_t take_opaques(std::uint32_t n = 1) noexcept {
     const std::uint32_t first = next_opaque_;
@@ -3088,10 +3223,11 @@ class Connection {
     }
   }
 
-  /// A get of key: the request, then its reply into value (nullopt on a
-  /// miss). now is a recent clock reading.
-  Result<void> get_value(std::string_view key, Deadline deadline, net::Clock::time_point now,
-                         std::optional<std::string>& value) {
+  /// A get of key: the request, then its reply; on a hit, store(value)
+  /// is called with a view of the value (valid during the call). now is a
+  /// recent clock reading.
+  template <class Store>
+  Result<void> get_value(std::string_view key, Deadline deadline, net::Clock::time_point now, Store&& store) {
     const std::uint32_t opaque = take_opaques();
     const std::size_t n = protocol::encode_head(head_, protocol::Opcode::get, key, {}, 0, opaque);
     auto sent = net::try_send(sock_.fd(), head_, n);
@@ -3100,24 +3236,53 @@ class Connection {
       auto rest = send_rest(head_ + *sent, n - *sent, deadline);
       if (!rest) return rest;
     }
+    protocol::Reply r;
+    const char* why = nullptr;
     for (bool first_read = true;; first_read = false) {
       auto got = fill(deadline, first_read ? now : net::Clock::now());
       if (!got) return got;
-      in_pos_ += parser_.feed(in_.data() + in_pos_, in_end_ - in_pos_);
-      if (parser_.failed()) return protocol_failure(parser_.failure());
-      if (parser_.complete()) break;
+      const int have = next_reply(r, why);
+      if (have < 0) return protocol_failure(why);
+      if (have > 0) break;
     }
-    auto ok = check_reply(protocol::Opcode::get, opaque);
-    if (!ok) return ok;
-    const std::uint16_t st = parser_.header().status;
-    if (st == 0) {
-      value.emplace(parser_.value());
-    } else if (st != static_cast<std::uint16_t>(protocol::Status::key_not_found)) {
-      parser_.next();
-      return protocol::status_error(st);
+    const auto& h = r.header;
+    if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::get)) return protocol_failure("reply opcode does not match the request");
+    if (h.opaque != opaque) return protocol_failure("reply opaque does not match the request");
+    if (h.status == 0) {
+      store(r.value());
+    } else if (h.status != static_cast<std::uint16_t>(protocol::Status::key_not_found)) {
+      reply_done();
+      return protocol::status_error(h.status);
     }
-    parser_.next();
+    reply_done();
     return {};
+  }
+
+  /// The next complete reply among the buffered bytes: 1 when r holds it
+  /// (call reply_done() once it is used, before reading more), 0 when more
+  /// bytes are needed, -1 when the stream is corrupt (why says why).
+  int next_reply(protocol::Reply& r, const char*& why) noexcept {
+    if (parser_.idle()) {
+      // Common case: the whole reply is in the read buffer; decode it in place.
+      const std::size_t used = protocol::decode_whole(in_.data() + in_pos_, in_end_ - in_pos_, r, why);
+      if (used != 0) {
+        in_pos_ += used;
+        return 1;
+      }
+      if (why != nullptr) return -1;
+    }
+    if (in_pos_ < in_end_) in_pos_ += parser_.feed(in_.data() + in_pos_, in_end_ - in_pos_);
+    if (parser_.failed()) {
+      why = parser_.failure();
+      return -1;
+    }
+    if (!parser_.complete()) return 0;
+    r = parser_.reply();
+    return 1;
+  }
+  /// Done with the reply next_reply() gave.
+  void reply_done() noexcept {
+    if (parser_.complete()) parser_.next();
   }
 
   /// One request already in out(): sends it and reads its reply, checking
@@ -3195,12 +3360,6 @@ class Connection {
     in_end_ = *n;
     return *n > 0;
   }
-  /// Feeds buffered bytes to the parser; true when a response completed.
-  Result<bool> parse_buffered() {
-    if (in_pos_ < in_end_) in_pos_ += parser_.feed(in_.data() + in_pos_, in_end_ - in_pos_);
-    if (parser_.failed()) return protocol_failure(parser_.failure());
-    return parser_.complete();
-  }
   /// Whether unparsed bytes remain in the read buffer.
   bool has_buffered() const noexcept { return in_pos_ < in_end_; }
   /// Whether the connection is between replies with nothing left over.
@@ -3252,7 +3411,7 @@ class Connection {
     protocol::encode_sasl_plain(out_, user, password, opaque);
     auto ok = round_trip(protocol::Opcode::sasl_auth, opaque, deadline);
     // The request buffer held the password; scrub it.
-    for (auto& ch : out_) ch = 0;
+    out_.scrub();
     if (!ok) return ok;
     const std::uint16_t status = parser_.header().status;
     parser_.next();
@@ -3268,7 +3427,7 @@ class Connection {
   }
 
   net::Socket sock_;
-  std::string out_;
+  ByteBuffer out_;
   std::size_t out_sent_ = 0;
   std::vector<char> in_;
   char head_[protocol::kHeaderSize + 32 + CACHEKIT_MAX_KEY_LENGTH];  // single-key request header
@@ -3682,32 +3841,23 @@ class MemcachedBackend final : public Backend {
     // One result object for every return (built in the caller's slot): the
     // value string is constructed once, in place, and never moved.
     Result<std::optional<std::string>> out{std::optional<std::string>()};
-    FullKey fk;
-    if (init_error_ || make_key(key, fk) != nullptr || dead_count_.load(std::memory_order_acquire) != 0) {
-      out = single<std::optional<std::string>>("get", key, true, get_reply);
-      return out;
-    }
-    // Fast path: an idle connection from the hot slot, used within the
-    // last second; anything else goes the general way.
-    Server& s = *servers_[full_ring_->server_for(key)];
-    detail::Connection* c = s.pool.take_hot();
-    const auto start = Clock::now();
-    if (c == nullptr || start - c->last_used() > kFreshIdle) {
-      if (c != nullptr) s.pool.give_back(c);
-      out = single<std::optional<std::string>>("get", key, true, get_reply);
-      return out;
-    }
-    const Deadline end = call_deadline(start);
-    auto ok = c->get_value(fk.view(), std::min(start + config_.timeout, end), start, *out);
-    const bool broken = give_back_hot(s, c, start);
-    if (ok) return out;
-    Error err = std::move(ok).error();
-    if (!broken || !retry_after(err, s, true, false, 0, end)) {
-      out = decorate(std::move(err), "get", key, &s);
-      return out;
-    }
-    out = retry_loop<std::optional<std::string>>("get", key, fk, true, get_reply, 1, start);
+    std::optional<std::string>& value = *out;
+    auto ok = get_impl(key, [&value](std::string_view v) { value.emplace(v); });
+    if (!ok) out = std::move(ok).error();
     return out;
+  }
+  /// The value under key into value, reusing its capacity (no allocation
+  /// when it is large enough): true on a hit, false on a miss (value is
+  /// then empty). On an error value is left unchanged.
+  Result<bool> get(std::string_view key, std::string& value) {
+    bool hit = false;
+    auto ok = get_impl(key, [&value, &hit](std::string_view v) {
+      detail::assign_bytes(value, v);
+      hit = true;
+    });
+    if (!ok) return std::move(ok).error();
+    if (!hit) value.clear();
+    return hit;
   }
 
   /// Stores value (flags 0); ttl <= 0 never expires, > 30 days is clamped.
@@ -3830,21 +3980,48 @@ class MemcachedBackend final : public Backend {
   /// round trip per server, all servers in flight at once.
   template <class Keys>
   Result<std::vector<std::optional<std::string>>> get_many(const Keys& keys) {
-    // Views of the keys in a per-thread array (see ManyScratch).
-    std::vector<std::string_view>& views = scratch().views;
-    views.clear();
-    views.reserve(static_cast<std::size_t>(std::distance(std::begin(keys), std::end(keys))));
-    for (const auto& k : keys) views.emplace_back(k);
+    std::vector<std::string_view>& views = key_views(keys);
     auto r = get_many(views.data(), views.size());
     trim(views);
     return r;
   }
   /// get_many over an array of keys.
   Result<std::vector<std::optional<std::string>>> get_many(const std::string_view* keys, std::size_t n) {
-    return get_many_impl(keys, n);
+    // The values land in a per-thread spare vector, which is then handed
+    // over whole; a new spare is allocated at the end of the call. (With
+    // glibc, a large allocation made while the previous batch's freed
+    // values sit in the fast bins merges them all, and every value
+    // allocation after it takes the slow path.)
+    std::vector<std::optional<std::string>>& spare = scratch().values;
+    auto ok = get_many_impl(keys, n, spare, false);
+    if (!ok) {
+      trim(spare);
+      return std::move(ok).error();
+    }
+    std::vector<std::optional<std::string>> out = std::move(spare);
+    spare = std::vector<std::optional<std::string>>();
+    if (n <= kSpareValues) spare.reserve(n);
+    return out;
   }
   Result<std::vector<std::optional<std::string>>> get_many(std::initializer_list<std::string_view> keys) {
-    return get_many_impl(keys.begin(), keys.size());
+    return get_many(keys.begin(), keys.size());
+  }
+  /// get_many into values (resized to match keys), reusing the strings
+  /// already there: a hit assigns into an engaged slot without allocating
+  /// when its capacity suffices; a miss leaves the slot empty. On an error
+  /// values is emptied.
+  template <class Keys>
+  Result<void> get_many(const Keys& keys, std::vector<std::optional<std::string>>& values) {
+    std::vector<std::string_view>& views = key_views(keys);
+    auto r = get_many(views.data(), views.size(), values);
+    trim(views);
+    return r;
+  }
+  /// get_many into values over an array of keys.
+  Result<void> get_many(const std::string_view* keys, std::size_t n, std::vector<std::optional<std::string>>& values) {
+    auto ok = get_many_impl(keys, n, values, true);
+    if (!ok) values.clear();
+    return ok;
   }
 
   /// Stores every (key, value) pair with quiet sets, pipelined per server.
@@ -4255,13 +4432,33 @@ class MemcachedBackend final : public Backend {
     }
   }
 
-  /// One get on c (the general path's step; the fast path calls get_value itself).
-  static Result<std::optional<std::string>> get_reply(detail::Connection& c, std::string_view k, Deadline d,
-                                                      Clock::time_point now) {
-    Result<std::optional<std::string>> out{std::optional<std::string>()};
-    auto ok = c.get_value(k, d, now, *out);
-    if (!ok) out = std::move(ok).error();
-    return out;
+  /// One get of key: routing, retries and failover as single() does, with
+  /// a leaner first attempt. store(value) runs on a hit.
+  template <class Store>
+  Result<void> get_impl(std::string_view key, Store&& store) {
+    auto attempt = [&store](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) {
+      return c.get_value(k, d, now, store);
+    };
+    FullKey fk;
+    if (init_error_ || make_key(key, fk) != nullptr || dead_count_.load(std::memory_order_acquire) != 0) {
+      return single<void>("get", key, true, attempt);
+    }
+    // Fast path: an idle connection from the hot slot, used within the
+    // last second; anything else goes the general way.
+    Server& s = *servers_[servers_.size() == 1 ? 0 : full_ring_->server_for(key)];
+    detail::Connection* c = s.pool.take_hot();
+    const auto start = Clock::now();
+    if (c == nullptr || start - c->last_used() > kFreshIdle) {
+      if (c != nullptr) s.pool.give_back(c);
+      return single<void>("get", key, true, attempt);
+    }
+    const Deadline end = call_deadline(start);
+    auto ok = c->get_value(fk.view(), std::min(start + config_.timeout, end), start, store);
+    const bool broken = give_back_hot(s, c, start);
+    if (ok) return ok;
+    Error err = std::move(ok).error();
+    if (!broken || !retry_after(err, s, true, false, 0, end)) return decorate(std::move(err), "get", key, &s);
+    return retry_loop<void>("get", key, fk, true, attempt, 1, start);
   }
 
   /// Returns a connection used on the fast path (closed when it broke,
@@ -4407,42 +4604,64 @@ class MemcachedBackend final : public Backend {
     bool failed = false;
     bool pool_exhausted = false;  // no connection became free: not the server's fault
     Error error;
+
+    /// Ready for another pipeline; keeps the capacity of keys.
+    void reset() noexcept {
+      server = 0;
+      keys.clear();
+      lease.give_back();
+      noop_opaque = 0;
+      done = failed = pool_exhausted = false;
+      if (!error.message().empty()) error = Error();
+    }
+  };
+  /// Gives back every job's connection when a pipeline attempt ends (the
+  /// jobs live in per-thread scratch and outlast the call).
+  struct LeasesBack {
+    std::vector<Job>& jobs;
+    ~LeasesBack() {
+      for (auto& j : jobs) j.lease.give_back();
+    }
   };
 
   /// Splits the pending key indices into jobs per server (large batches
   /// over several pooled connections) and acquires their connections.
   void plan_jobs(const std::vector<std::uint32_t>& pending, const std::vector<std::size_t>& server_of,
                  std::vector<Job>& jobs) {
-    std::vector<std::vector<std::uint32_t>> by_server(servers_.size());
-    if (servers_.size() == 1) {
-      by_server[0] = pending;
-    } else {
-      std::vector<std::size_t> count(servers_.size(), 0);
-      for (auto i : pending) ++count[server_of[i]];
-      for (std::size_t s = 0; s < count.size(); ++s) by_server[s].reserve(count[s]);
+    ManyScratch& sc = scratch();
+    std::vector<std::vector<std::uint32_t>>& by_server = sc.by_server;
+    if (by_server.size() < servers_.size()) by_server.resize(servers_.size());
+    for (std::size_t s = 0; s < servers_.size(); ++s) by_server[s].clear();
+    const bool one = servers_.size() == 1;  // then every key is pending's, in order
+    if (!one) {
       for (auto i : pending) by_server[server_of[i]].push_back(i);
     }
-    for (std::size_t s = 0; s < by_server.size(); ++s) {
-      auto& ks = by_server[s];
+    std::size_t used = 0;
+    for (std::size_t s = 0; s < servers_.size(); ++s) {
+      const std::vector<std::uint32_t>& ks = one ? pending : by_server[s];
       if (ks.empty()) continue;
       const std::size_t chunk = config_.pipeline_chunk_keys;
       std::size_t parts = (ks.size() + chunk - 1) / chunk;
       parts = std::max<std::size_t>(1, std::min(parts, config_.max_pool_size));
       const std::size_t per = (ks.size() + parts - 1) / parts;
       for (std::size_t off = 0; off < ks.size(); off += per) {
-        Job j;
+        if (used == jobs.size()) jobs.emplace_back();
+        Job& j = jobs[used++];
+        j.reset();
         j.server = s;
         j.keys.assign(ks.begin() + static_cast<std::ptrdiff_t>(off),
                       ks.begin() + static_cast<std::ptrdiff_t>(std::min(ks.size(), off + per)));
-        jobs.push_back(std::move(j));
       }
     }
+    jobs.resize(used);
+    for (std::size_t s = 0; s < servers_.size(); ++s) trim(by_server[s]);
   }
 
   /// Opens or takes connections for jobs: the first per server may wait,
   /// extra ones only if free now (else merged into the server's first job).
   void connect_jobs(std::vector<Job>& jobs, Deadline end) {
-    std::vector<std::size_t> first_of(servers_.size(), static_cast<std::size_t>(-1));
+    std::vector<std::size_t>& first_of = scratch().first_of;
+    first_of.assign(servers_.size(), static_cast<std::size_t>(-1));
     for (std::size_t j = 0; j < jobs.size(); ++j) {
       Job& job = jobs[j];
       Server& s = *servers_[job.server];
@@ -4484,8 +4703,10 @@ class MemcachedBackend final : public Backend {
   }
 
   /// Drives every job's connection at once: sends what each socket takes,
-  /// reads what each has, hands complete replies to on_reply(job, parser)
-  /// until each job's NOOP arrives or the deadline passes. When one job is
+  /// reads what each has, hands complete replies to on_reply(job, reply,
+  /// why) until each job's NOOP arrives or the deadline passes. on_reply
+  /// returns 0 to go on, 1 when the job's last reply came, -1 (setting why)
+  /// when the reply does not belong. When one job is
   /// left with everything sent, it waits in a blocking read (no poll).
   template <class OnReply>
   void run_jobs(std::vector<Job>& jobs, Deadline deadline, OnReply&& on_reply) {
@@ -4498,22 +4719,26 @@ class MemcachedBackend final : public Backend {
     // Parses everything buffered on j's connection.
     auto consume = [&](Job& j) {
       detail::Connection& c = *j.lease.get();
-      while (!j.done && c.has_buffered()) {
-        auto complete = c.parse_buffered();
-        if (!complete) return fail(j, std::move(complete).error());
-        if (!*complete) return;
-        auto verdict = on_reply(j, c.parser());
-        c.parser().next();
-        if (!verdict) return fail(j, c.protocol_failure(verdict.error().message().c_str()));
-        if (*verdict) {
+      protocol::Reply r;
+      const char* why = nullptr;
+      while (!j.done) {
+        const int have = c.next_reply(r, why);
+        if (have == 0) return;
+        if (have < 0) return fail(j, c.protocol_failure(why));
+        const int verdict = on_reply(j, r, why);
+        c.reply_done();
+        if (verdict < 0) return fail(j, c.protocol_failure(why));
+        if (verdict > 0) {
           j.done = true;
           if (c.has_buffered()) fail(j, c.protocol_failure("unexpected bytes after the last reply"));
         }
       }
     };
-    std::vector<pollfd> fds;
-    std::vector<std::size_t> fd_job;
-    std::vector<char> readable(jobs.size(), 0);
+    ManyScratch& sc = scratch();
+    std::vector<pollfd>& fds = sc.fds;
+    std::vector<std::size_t>& fd_job = sc.fd_job;
+    std::vector<unsigned char>& readable = sc.readable;
+    readable.assign(jobs.size(), 0);
     for (;;) {
       fds.clear();
       fd_job.clear();
@@ -4571,10 +4796,17 @@ class MemcachedBackend final : public Backend {
     }
   }
 
-  Result<std::vector<std::optional<std::string>>> get_many_impl(const std::string_view* keys, std::size_t n) {
+  /// The values of keys[0..n) into results (resized to n). reuse: results
+  /// may hold strings from an earlier call, to be assigned into (or reset
+  /// on a miss); else every slot starts empty.
+  Result<void> get_many_impl(const std::string_view* keys, std::size_t n, std::vector<std::optional<std::string>>& results,
+                             bool reuse) {
     const char* const op = "get_many";
     if (init_error_) return decorate(*init_error_, op, {}, nullptr);
-    if (n == 0) return std::vector<std::optional<std::string>>();
+    if (n == 0) {
+      results.clear();
+      return {};
+    }
     if (n > 0x7ffffff0u) return decorate(Error(ErrorKind::permanent, "too many keys"), op, {}, nullptr);
     // Full keys (prefix + key) packed into one buffer.
     const std::string& prefix = config_.key_prefix;
@@ -4597,29 +4829,35 @@ class MemcachedBackend final : public Backend {
         offset[i + 1] = static_cast<std::uint32_t>(packed.size());
       }
     }
-    // Values land in a per-thread scratch array first; the caller's vector
-    // is allocated last. (With glibc, a large allocation made while the
-    // previous batch's freed values sit in the fast bins merges them all,
-    // and every value allocation after it takes the slow path.)
     ManyScratch& sc = scratch();
-    std::vector<std::optional<std::string>>& results = sc.values;
-    results.clear();
+    if (!reuse) results.clear();
     results.resize(n);
+    std::vector<unsigned char>& hit = sc.hit;
+    if (reuse) hit.assign(n, 0);
     auto release = [&]() noexcept {
-      trim(results);
       trim(sc.pending);
       trim(sc.server_of);
+      trim(sc.full);
+      trim(hit);
     };
-    auto finish = [&]() -> std::vector<std::optional<std::string>> {
-      std::vector<std::optional<std::string>> out(std::make_move_iterator(results.begin()),
-                                                  std::make_move_iterator(results.end()));
+    auto finish = [&]() -> Result<void> {
+      if (reuse) {
+        for (std::size_t i = 0; i < n; ++i) {
+          if (hit[i] == 0) results[i].reset();
+        }
+      }
       release();
-      return out;
+      return {};
     };
-    auto full_key = [&](std::size_t i) -> std::string_view {
-      if (prefix.empty()) return keys[i];
-      return std::string_view(packed.data() + offset[i], offset[i + 1] - offset[i]);
-    };
+    // Full keys: the caller's when there is no prefix, else views of packed.
+    std::vector<std::string_view>& full_views = sc.full;
+    const std::string_view* full = keys;
+    if (!prefix.empty()) {
+      full_views.resize(n);
+      for (std::size_t i = 0; i < n; ++i) full_views[i] = std::string_view(packed.data() + offset[i], offset[i + 1] - offset[i]);
+      full = full_views.data();
+    }
+    auto full_key = [full](std::size_t i) noexcept { return full[i]; };
 
     const auto start = Clock::now();
     const Deadline end = call_deadline(start);
@@ -4636,7 +4874,8 @@ class MemcachedBackend final : public Backend {
           return decorate(std::move(routed).error(), op, {}, nullptr);
         }
       }
-      std::vector<Job> jobs;
+      std::vector<Job>& jobs = scratch().jobs;
+      const LeasesBack leases_back{jobs};
       plan_jobs(pending, server_of, jobs);
       connect_jobs(jobs, end);
       for (auto& j : jobs) {
@@ -4646,10 +4885,7 @@ class MemcachedBackend final : public Backend {
         // Encoded straight into the connection's request buffer.
         std::size_t bytes = protocol::kHeaderSize * (j.keys.size() + 1);
         for (auto idx : j.keys) bytes += full_key(idx).size();
-        std::string& out = c.out();
-        const std::size_t at = out.size();
-        out.resize(at + bytes);
-        char* w = &out[at];
+        char* w = c.out().extend(bytes);
         for (std::size_t k = 0; k < j.keys.size(); ++k) {
           w += protocol::encode_head(w, protocol::Opcode::getkq, full_key(j.keys[k]), {}, 0,
                                      base + static_cast<std::uint32_t>(k));
@@ -4658,23 +4894,35 @@ class MemcachedBackend final : public Backend {
         protocol::encode_head(w, protocol::Opcode::noop, {}, {}, 0, j.noop_opaque);
       }
       const Deadline io_end = std::min(Clock::now() + config_.timeout, end);
-      run_jobs(jobs, io_end, [&](Job& j, protocol::ResponseParser& p) -> Result<bool> {
-        const auto& h = p.header();
+      run_jobs(jobs, io_end, [&](Job& j, const protocol::Reply& r, const char*& why) -> int {
+        const auto& h = r.header;
         if (h.opaque == j.noop_opaque) {
-          if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::noop)) return Error(ErrorKind::unknown, "reply opcode does not match the request");
-          return true;
+          if (h.opcode == static_cast<std::uint8_t>(protocol::Opcode::noop)) return 1;
+          why = "reply opcode does not match the request";
+          return -1;
         }
         const std::uint32_t base = j.noop_opaque - static_cast<std::uint32_t>(j.keys.size());
         if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::getkq) || h.opaque < base || h.opaque >= j.noop_opaque) {
-          return Error(ErrorKind::unknown, "reply to a request that was not sent");
+          why = "reply to a request that was not sent";
+          return -1;
         }
         const std::uint32_t idx = j.keys[h.opaque - base];
         const std::string_view want = full_key(idx);
-        if (h.key_length != want.size() || std::memcmp(p.key().data(), want.data(), want.size()) != 0) {
-          return Error(ErrorKind::unknown, "reply key does not match the request");
+        if (h.key_length != want.size() || !protocol::detail::same_bytes(r.body + h.extras_length, want.data(), want.size())) {
+          why = "reply key does not match the request";
+          return -1;
         }
-        if (h.status == 0) results[idx].emplace(p.value());
-        return false;
+        if (h.status == 0) {
+          std::optional<std::string>& slot = results[idx];
+          const std::string_view v = r.value();
+          if (slot) {
+            detail::assign_bytes(*slot, v);
+          } else {
+            slot.emplace(v);
+          }
+          if (reuse) hit[idx] = 1;
+        }
+        return 0;
       });
       // Finish: give back healthy connections, collect failed keys.
       pending.clear();
@@ -4689,7 +4937,12 @@ class MemcachedBackend final : public Backend {
           if (j.pool_exhausted) exhausted = true;
           else if (server_fault(j.error.kind())) record_failure(s);
           for (auto k : j.keys) {
-            results[k].reset();
+            // A retry's answer replaces anything the failed attempt gave.
+            if (reuse) {
+              hit[k] = 0;
+            } else {
+              results[k].reset();
+            }
             pending.push_back(k);
           }
           j.lease.discard();
@@ -4714,11 +4967,31 @@ class MemcachedBackend final : public Backend {
   /// allocation after it takes the slow path. So the values go here first
   /// and the caller's vector is the last allocation of the call.
   struct ManyScratch {
-    std::vector<std::string_view> views;
-    std::vector<std::optional<std::string>> values;
+    std::vector<std::string_view> views;              // the caller's keys
+    std::vector<std::string_view> full;               // prefix + key
+    std::vector<std::optional<std::string>> values;   // the spare result vector
+    std::vector<unsigned char> hit;                   // which slots got a value
     std::vector<std::uint32_t> pending;
     std::vector<std::size_t> server_of;
+    // Pipeline bookkeeping (get_many, set_many).
+    std::vector<Job> jobs;
+    std::vector<std::vector<std::uint32_t>> by_server;
+    std::vector<std::size_t> first_of;
+    std::vector<pollfd> fds;
+    std::vector<std::size_t> fd_job;
+    std::vector<unsigned char> readable;
   };
+  /// Largest get_many whose result vector is kept ready for the next call.
+  static constexpr std::size_t kSpareValues = 4096;
+  /// Views of keys in the per-thread array.
+  template <class Keys>
+  static std::vector<std::string_view>& key_views(const Keys& keys) {
+    std::vector<std::string_view>& views = scratch().views;
+    views.clear();
+    views.reserve(static_cast<std::size_t>(std::distance(std::begin(keys), std::end(keys))));
+    for (const auto& k : keys) views.emplace_back(k);
+    return views;
+  }
   static ManyScratch& scratch() {
     static thread_local ManyScratch s;
     return s;
@@ -4786,7 +5059,8 @@ class MemcachedBackend final : public Backend {
         for (auto i : pending) failures.push_back(KeyError{i, decorate(routed.error(), op, keys[i], nullptr)});
         break;
       }
-      std::vector<Job> jobs;
+      std::vector<Job>& jobs = scratch().jobs;
+      const LeasesBack leases_back{jobs};
       plan_jobs(pending, server_of, jobs);
       connect_jobs(jobs, end);
       for (auto& j : jobs) {
@@ -4802,20 +5076,22 @@ class MemcachedBackend final : public Backend {
         protocol::encode_request(c.out(), protocol::Opcode::noop, {}, {}, {}, j.noop_opaque);
       }
       const Deadline io_end = std::min(Clock::now() + config_.timeout, end);
-      run_jobs(jobs, io_end, [&](Job& j, protocol::ResponseParser& p) -> Result<bool> {
-        const auto& h = p.header();
+      run_jobs(jobs, io_end, [&](Job& j, const protocol::Reply& r, const char*& why) -> int {
+        const auto& h = r.header;
         if (h.opaque == j.noop_opaque) {
-          if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::noop)) return Error(ErrorKind::unknown, "reply opcode does not match the request");
-          return true;
+          if (h.opcode == static_cast<std::uint8_t>(protocol::Opcode::noop)) return 1;
+          why = "reply opcode does not match the request";
+          return -1;
         }
         const std::uint32_t base = j.noop_opaque - static_cast<std::uint32_t>(j.keys.size());
         if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::setq) || h.opaque < base || h.opaque >= j.noop_opaque) {
-          return Error(ErrorKind::unknown, "reply to a request that was not sent");
+          why = "reply to a request that was not sent";
+          return -1;
         }
         // Quiet sets answer only on failure.
         const std::uint32_t idx = j.keys[h.opaque - base];
         failures.push_back(KeyError{idx, decorate(protocol::status_error(h.status), op, keys[idx], servers_[j.server].get())});
-        return false;
+        return 0;
       });
       pending.clear();
       Error last;

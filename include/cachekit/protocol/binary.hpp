@@ -185,10 +185,24 @@ inline std::uint64_t get64(const unsigned char* p) noexcept {
   return (std::uint64_t{get32(p)} << 32) | get32(p + 4);
 }
 #endif
+/// Whether a[0..n) and b[0..n) hold the same bytes (short keys compared
+/// eight bytes at a time, without a library call).
+inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t x, y;
+    std::memcpy(&x, a + i, 8);
+    std::memcpy(&y, b + i, 8);
+    if (x != y) return false;
+  }
+  for (; i < n; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
 }  // namespace detail
 
-/// Appends one request to out. The caller keeps key <= 250 bytes and
-/// extras <= 255 bytes; out's capacity is reused between calls.
 /// Writes the header, extras and key of a request to dst (room for
 /// kHeaderSize + extras + key bytes); the value, value_size bytes, follows
 /// separately. Returns the bytes written.
@@ -212,9 +226,11 @@ inline std::size_t encode_head(char* dst, Opcode op, std::string_view key, std::
   return static_cast<std::size_t>(p - dst);
 }
 
-/// Appends one request to out. The caller keeps key <= 250 bytes and
+/// Appends one request to out (a std::string, or any buffer with
+/// append(const char*, size_t)). The caller keeps key <= 250 bytes and
 /// extras <= 255 bytes; out's capacity is reused between calls.
-inline void encode_request(std::string& out, Opcode op, std::string_view key, std::string_view extras,
+template <class Out>
+inline void encode_request(Out& out, Opcode op, std::string_view key, std::string_view extras,
                            std::string_view value, std::uint32_t opaque, std::uint64_t cas = 0) {
   char head[kHeaderSize + 255 + 255];
   const std::size_t n = encode_head(head, op, key, extras, value.size(), opaque, cas);
@@ -246,7 +262,8 @@ inline std::string_view expiry_extras(char* ex, std::uint32_t expiry) noexcept {
 }
 
 /// Extras of set/add/replace: flags and expiration.
-inline void encode_store(std::string& out, Opcode op, std::string_view key, std::string_view value,
+template <class Out>
+inline void encode_store(Out& out, Opcode op, std::string_view key, std::string_view value,
                          std::uint32_t flags, std::uint32_t expiry, std::uint32_t opaque,
                          std::uint64_t cas = 0) {
   char ex[8];
@@ -257,7 +274,8 @@ inline void encode_store(std::string& out, Opcode op, std::string_view key, std:
 
 /// Increment/decrement. Without an initial value the server answers
 /// "not found" for a missing key (expiration 0xffffffff).
-inline void encode_counter(std::string& out, Opcode op, std::string_view key, std::uint64_t delta,
+template <class Out>
+inline void encode_counter(Out& out, Opcode op, std::string_view key, std::uint64_t delta,
                            std::uint64_t initial, bool create, std::uint32_t expiry,
                            std::uint32_t opaque) {
   char ex[20];
@@ -268,7 +286,8 @@ inline void encode_counter(std::string& out, Opcode op, std::string_view key, st
 }
 
 /// Touch and get-and-touch carry only an expiration.
-inline void encode_touch(std::string& out, Opcode op, std::string_view key, std::uint32_t expiry,
+template <class Out>
+inline void encode_touch(Out& out, Opcode op, std::string_view key, std::uint32_t expiry,
                          std::uint32_t opaque) {
   char ex[4];
   detail::put32(ex, expiry);
@@ -276,7 +295,8 @@ inline void encode_touch(std::string& out, Opcode op, std::string_view key, std:
 }
 
 /// SASL PLAIN: authzid empty, then user and password separated by NUL.
-inline void encode_sasl_plain(std::string& out, std::string_view user, std::string_view password,
+template <class Out>
+inline void encode_sasl_plain(Out& out, std::string_view user, std::string_view password,
                               std::uint32_t opaque) {
   std::string payload;
   payload.reserve(2 + user.size() + password.size());
@@ -292,8 +312,8 @@ inline void encode_sasl_plain(std::string& out, std::string_view user, std::stri
 
 /// Pipelined multi-get: one GETKQ per key (opaque = first_opaque + index),
 /// then a NOOP with noop_opaque that marks the end of the replies.
-template <class KeyAt>
-inline void encode_getkq_pipeline(std::string& out, std::size_t n, KeyAt&& key_at, std::uint32_t first_opaque,
+template <class Out, class KeyAt>
+inline void encode_getkq_pipeline(Out& out, std::size_t n, KeyAt&& key_at, std::uint32_t first_opaque,
                                   std::uint32_t noop_opaque) {
   for (std::size_t i = 0; i < n; ++i) {
     encode_request(out, Opcode::getkq, key_at(i), {}, {}, first_opaque + static_cast<std::uint32_t>(i));
@@ -311,6 +331,54 @@ struct ResponseHeader {
   std::uint32_t opaque = 0;
   std::uint64_t cas = 0;
 };
+
+/// Checks and decodes a 24-byte response header into h: nullptr when it is
+/// valid, else why the stream is corrupt.
+inline const char* decode_response_header(const char* bytes, ResponseHeader& h) noexcept {
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes);
+  if (p[0] != kResponseMagic) return "bad response magic";
+  h.opcode = p[1];
+  h.key_length = detail::get16(p + 2);
+  h.extras_length = p[4];
+  h.status = detail::get16(p + 6);
+  h.body_length = detail::get32(p + 8);
+  h.opaque = detail::get32(p + 12);
+  h.cas = detail::get64(p + 16);
+  if (!is_known_status(h.status)) return "unknown response status";
+  if (std::size_t{h.extras_length} + h.key_length > h.body_length) return "extras and key longer than the body";
+  if (h.body_length > CACHEKIT_MAX_RESPONSE_BODY) return "response body too large";
+  return nullptr;
+}
+
+/// One complete response, viewed where its bytes lie (valid while they do).
+struct Reply {
+  ResponseHeader header;
+  const char* body = nullptr;  // header.body_length bytes
+
+  std::string_view extras() const noexcept { return std::string_view(body, header.extras_length); }
+  std::string_view key() const noexcept { return std::string_view(body + header.extras_length, header.key_length); }
+  std::string_view value() const noexcept {
+    const std::size_t skip = std::size_t{header.extras_length} + header.key_length;
+    return std::string_view(body + skip, header.body_length - skip);
+  }
+  /// Flags of a get reply (0 when the reply carries no flags).
+  std::uint32_t flags() const noexcept {
+    return header.extras_length < 4 ? 0 : detail::get32(reinterpret_cast<const unsigned char*>(body));
+  }
+};
+
+/// Decodes the response at the start of data when all of it is among the n
+/// bytes: returns its whole size (header and body) and fills r. Returns 0
+/// when bytes are missing (why stays nullptr) or when the header is corrupt
+/// (why says why).
+inline std::size_t decode_whole(const char* data, std::size_t n, Reply& r, const char*& why) noexcept {
+  why = nullptr;
+  if (n < kHeaderSize) return 0;
+  why = decode_response_header(data, r.header);
+  if (why != nullptr || n - kHeaderSize < r.header.body_length) return 0;
+  r.body = data + kHeaderSize;
+  return kHeaderSize + r.header.body_length;
+}
 
 /// Incremental response parser: feed it bytes as they arrive, in any split.
 /// It stops at the end of each complete response so the caller can act on
@@ -368,6 +436,10 @@ class ResponseParser {
   const char* failure() const noexcept { return failure_; }
   /// Whether a response has started but not finished.
   bool in_progress() const noexcept { return header_have_ > 0 && !complete_; }
+  /// Whether no part of a response is held (nothing fed since next()).
+  bool idle() const noexcept { return header_have_ == 0; }
+  /// The complete response, viewed in place.
+  Reply reply() const noexcept { return Reply{header_, body().data()}; }
 
   const ResponseHeader& header() const noexcept { return header_; }
   /// The body of a complete response.
@@ -417,21 +489,8 @@ class ResponseParser {
   }
 
   bool decode_header(const char* bytes) {
-    const auto* p = reinterpret_cast<const unsigned char*>(bytes);
-    if (p[0] != kResponseMagic) return fail("bad response magic");
-    header_.opcode = p[1];
-    header_.key_length = detail::get16(p + 2);
-    header_.extras_length = p[4];
-    header_.status = detail::get16(p + 6);
-    header_.body_length = detail::get32(p + 8);
-    header_.opaque = detail::get32(p + 12);
-    header_.cas = detail::get64(p + 16);
-    if (!is_known_status(header_.status)) return fail("unknown response status");
-    if (std::size_t{header_.extras_length} + header_.key_length > header_.body_length) {
-      return fail("extras and key longer than the body");
-    }
-    if (header_.body_length > CACHEKIT_MAX_RESPONSE_BODY) return fail("response body too large");
-    return true;
+    const char* why = decode_response_header(bytes, header_);
+    return why == nullptr || fail(why);
   }
 
   char header_bytes_[kHeaderSize] = {};
