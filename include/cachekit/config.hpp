@@ -4,6 +4,14 @@
 
 #include "version.hpp"
 
+// Marks a small function on the get path that must be inlined whatever the
+// compiler's size heuristics say (GCC and Clang; a plain inline elsewhere).
+#if defined(__GNUC__) || defined(__clang__)
+#define CACHEKIT_HOT_INLINE inline __attribute__((always_inline))
+#else
+#define CACHEKIT_HOT_INLINE inline
+#endif
+
 // Longest key memcached accepts (after key_prefix), in bytes.
 #ifndef CACHEKIT_MAX_KEY_LENGTH
 #define CACHEKIT_MAX_KEY_LENGTH 250

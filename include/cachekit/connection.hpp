@@ -14,6 +14,7 @@
 
 #include <sys/uio.h>
 
+#include "config.hpp"
 #include "detail/byte_buffer.hpp"
 #include "error.hpp"
 #include "net/socket.hpp"
@@ -112,7 +113,24 @@ class Connection {
 
   /// Blocks until some bytes are in the read buffer (it must be empty) or
   /// the deadline passes. now is a recent clock reading.
-  Result<void> fill(Deadline deadline, net::Clock::time_point now) {
+  CACHEKIT_HOT_INLINE Result<void> fill(Deadline deadline, net::Clock::time_point now) {
+    // Common case without busy-polling, inline: the kernel timeout already
+    // fits the deadline and one blocking read brings bytes.
+    if (spin_.count() <= 0 && arm(SO_RCVTIMEO, rcv_timeout_us_, deadline, now)) {
+      auto got = net::recv_wait(sock_.fd(), in_.data(), in_.size());
+      if (!got) return io_failure(std::move(got).error());
+      if (*got > 0) {
+        in_pos_ = 0;
+        in_end_ = *got;
+        return {};
+      }
+      now = net::Clock::now();
+    }
+    return fill_slow(deadline, now);
+  }
+  /// fill() beyond its inline case: busy-polling first, and waits that end
+  /// without bytes before the deadline.
+  Result<void> fill_slow(Deadline deadline, net::Clock::time_point now) {
     if (spin_now()) {
       bool spun = false;
       auto got = net::recv_spin(sock_.fd(), in_.data(), in_.size(), std::min(now + spin_, deadline), spun);

@@ -129,7 +129,9 @@ class [[nodiscard]] Result {
 template <>
 class [[nodiscard]] Result<void> {
  public:
-  Result() = default;
+  // User-provided on purpose: `return {}` then only marks the error empty,
+  // instead of value-initialising (zero-filling) the whole object first.
+  Result() noexcept {}  // NOLINT(modernize-use-equals-default)
   Result(Error e) : error_(std::in_place, std::move(e)) {}  // NOLINT(google-explicit-constructor)
 
   explicit operator bool() const noexcept { return !error_.has_value(); }

@@ -21,6 +21,7 @@
 #include <poll.h>
 
 #include "backend.hpp"
+#include "config.hpp"
 #include "connection.hpp"
 #include "error.hpp"
 #include "memcached_config.hpp"
@@ -120,7 +121,7 @@ class MemcachedBackend final : public Backend {
     // value string is constructed once, in place, and never moved.
     Result<std::optional<std::string>> out{std::optional<std::string>()};
     std::optional<std::string>& value = *out;
-    auto ok = get_impl(key, [&value](std::string_view v) { value.emplace(v); });
+    auto ok = get_impl(key, [&value](std::string_view v) { value.emplace(v.data(), v.size()); });
     if (!ok) out = std::move(ok).error();
     return out;
   }
@@ -470,7 +471,7 @@ class MemcachedBackend final : public Backend {
   }
 
   /// Why key (with key_prefix) is not a valid memcached key, or null.
-  const char* key_problem(std::string_view key) const noexcept {
+  CACHEKIT_HOT_INLINE const char* key_problem(std::string_view key) const noexcept {
     if (key.empty()) return "empty key";
     if (config_.key_prefix.size() + key.size() > CACHEKIT_MAX_KEY_LENGTH) return "key longer than 250 bytes (with key_prefix)";
     if (detail::has_bad_key_byte(key.data(), key.size())) return "key contains whitespace or a control character";
@@ -478,7 +479,7 @@ class MemcachedBackend final : public Backend {
   }
 
   /// Fills out with key_prefix + key; null, or why the key is refused.
-  const char* make_key(std::string_view key, FullKey& out) const noexcept {
+  CACHEKIT_HOT_INLINE const char* make_key(std::string_view key, FullKey& out) const noexcept {
     if (const char* why = key_problem(key)) return why;
     const std::string& prefix = config_.key_prefix;
     if (prefix.empty()) {
@@ -725,7 +726,7 @@ class MemcachedBackend final : public Backend {
     // last second; anything else goes the general way.
     Server& s = *servers_[servers_.size() == 1 ? 0 : full_ring_->server_for(key)];
     detail::Connection* c = s.pool.take_hot();
-    const auto start = Clock::now();
+    const auto start = detail::net::now();
     if (c == nullptr || start - c->last_used() > kFreshIdle) {
       if (c != nullptr) s.pool.give_back(c);
       return single<void>("get", key, true, attempt);
@@ -741,7 +742,7 @@ class MemcachedBackend final : public Backend {
 
   /// Returns a connection used on the fast path (closed when it broke,
   /// else a success for s); true when it broke.
-  bool give_back_hot(Server& s, detail::Connection* c, Clock::time_point used) noexcept {
+  CACHEKIT_HOT_INLINE bool give_back_hot(Server& s, detail::Connection* c, Clock::time_point used) noexcept {
     const bool broken = c->broken();
     if (!broken) {
       c->touch_used(used);

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config.hpp"
 #include "detail/json.hpp"
 #include "error.hpp"
 #include "ring.hpp"
@@ -73,7 +74,7 @@ inline bool bad_key_byte(unsigned char c) noexcept { return c <= 0x20 || c == 0x
 /// Whether any of n bytes is a bad_key_byte, eight bytes per step: a word
 /// has a byte below 0x21 when (x - 0x21..21) & ~x & 0x80..80 is non-zero,
 /// and a 0x7f byte when x ^ 0x7f..7f has a zero byte (exact for "any").
-inline bool has_bad_key_byte(const char* p, std::size_t n) noexcept {
+CACHEKIT_HOT_INLINE bool has_bad_key_byte(const char* p, std::size_t n) noexcept {
   constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
   auto bad_word = [](const char* w) noexcept {
     std::uint64_t x;

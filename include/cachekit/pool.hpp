@@ -11,6 +11,7 @@
 #include <mutex>
 #include <vector>
 
+#include "config.hpp"
 #include "connection.hpp"
 #include "error.hpp"
 #include "net/fork_guard.hpp"
@@ -119,12 +120,17 @@ class ConnectionPool {
 
   /// The idle connection in the hot slot, or null: the lock-free fast
   /// path. Hand it back with give_back().
-  Connection* take_hot() noexcept {
+  CACHEKIT_HOT_INLINE Connection* take_hot() noexcept {
     if (hot_.load(std::memory_order_relaxed) == nullptr || fork_guard_.forked()) return nullptr;
     return hot_.exchange(nullptr);
   }
   /// Returns a connection from take_hot() (closed instead when broken).
-  void give_back(Connection* c) noexcept { put_back(std::unique_ptr<Connection>(c)); }
+  /// take_hot() checked for a fork, and no fork can come between the two
+  /// calls in the calling thread, so that check is not repeated.
+  CACHEKIT_HOT_INLINE void give_back(Connection* c) noexcept {
+    if (to_hot_slot(c, false)) return;
+    put_back(std::unique_ptr<Connection>(c));
+  }
 
   /// Closes every idle connection (the server failed).
   void close_idle() {
@@ -157,16 +163,9 @@ class ConnectionPool {
   // A healthy connection goes to the hot slot when it is free (no lock);
   // the mutex path serves the rest and wakes waiters.
   void put_back(std::unique_ptr<Connection> c) noexcept {
-    if (c && !c->broken() && c->idle_clean() && !fork_guard_.forked()) {
-      Connection* expected = nullptr;
-      if (hot_.compare_exchange_strong(expected, c.get())) {
-        c.release();
-        if (waiting_.load() > 0) {
-          std::lock_guard<std::mutex> lock(mutex_);
-          cv_.notify_one();
-        }
-        return;
-      }
+    if (c && to_hot_slot(c.get(), true)) {
+      c.release();
+      return;
     }
     std::unique_ptr<Connection> drop;
     bool wake;
@@ -184,6 +183,20 @@ class ConnectionPool {
       wake = waiting_.load() > 0;
     }
     if (wake) cv_.notify_one();
+  }
+
+  // Puts a healthy c in the empty hot slot (waking a waiter); false when
+  // c is unfit or the slot is taken, and then c is still the caller's.
+  CACHEKIT_HOT_INLINE bool to_hot_slot(Connection* c, bool check_fork) noexcept {
+    if (c->broken() || !c->idle_clean() || (check_fork && fork_guard_.forked())) return false;
+    Connection* expected = nullptr;
+    if (!hot_.compare_exchange_strong(expected, c)) return false;
+    if (waiting_.load() > 0) wake_one();
+    return true;
+  }
+  void wake_one() noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    cv_.notify_one();
   }
 
   // After fork() the child must not touch its parent's sockets: close our

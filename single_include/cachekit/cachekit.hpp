@@ -31,6 +31,14 @@
 // override the default; each is documented in README.md.
 
 
+// Marks a small function on the get path that must be inlined whatever the
+// compiler's size heuristics say (GCC and Clang; a plain inline elsewhere).
+#if defined(__GNUC__) || defined(__clang__)
+#define CACHEKIT_HOT_INLINE inline __attribute__((always_inline))
+#else
+#define CACHEKIT_HOT_INLINE inline
+#endif
+
 // Longest key memcached accepts (after key_prefix), in bytes.
 #ifndef CACHEKIT_MAX_KEY_LENGTH
 #define CACHEKIT_MAX_KEY_LENGTH 250
@@ -194,7 +202,9 @@ class [[nodiscard]] Result {
 template <>
 class [[nodiscard]] Result<void> {
  public:
-  Result() = default;
+  // User-provided on purpose: `return {}` then only marks the error empty,
+  // instead of value-initialising (zero-filling) the whole object first.
+  Result() noexcept {}  // NOLINT(modernize-use-equals-default)
   Result(Error e) : error_(std::in_place, std::move(e)) {}  // NOLINT(google-explicit-constructor)
 
   explicit operator bool() const noexcept { return !error_.has_value(); }
@@ -1716,7 +1726,7 @@ inline const char* status_text(std::uint16_t s) noexcept {
 /// means the stream cannot be trusted, so the parser treats it as a
 /// protocol error and the connection is closed.
 inline bool is_known_status(std::uint16_t s) noexcept {
-  return s <= 0x0007 || s == 0x0020 || s == 0x0021 || (s >= 0x0081 && s <= 0x0086);
+  return s == 0 || s <= 0x0007 || s == 0x0020 || s == 0x0021 || (s >= 0x0081 && s <= 0x0086);
 }
 
 /// How a caller should treat a non-ok status.
@@ -2152,6 +2162,7 @@ CACHEKIT_END_NAMESPACE
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 
@@ -2160,6 +2171,20 @@ namespace detail {
 namespace net {
 
 using Clock = std::chrono::steady_clock;
+
+/// Clock::now() for the hot path. On Linux with libstdc++ or libc++,
+/// steady_clock is CLOCK_MONOTONIC: reading it directly skips a library
+/// call. Elsewhere it is Clock::now().
+CACHEKIT_HOT_INLINE Clock::time_point now() noexcept {
+#if defined(__linux__) && (defined(__GLIBCXX__) || defined(_LIBCPP_VERSION))
+  timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::seconds(ts.tv_sec) +
+                                                                       std::chrono::nanoseconds(ts.tv_nsec)));
+#else
+  return Clock::now();
+#endif
+}
 using Deadline = Clock::time_point;
 
 /// Milliseconds left until deadline for poll(): rounded up, never negative.
@@ -2345,7 +2370,7 @@ inline Result<std::size_t> send_wait(int fd, const char* data, std::size_t n) {
 
 /// Blocking receive bounded by SO_RCVTIMEO: bytes read, 0 when the timeout
 /// ran out first; an orderly close by the peer is an error.
-inline Result<std::size_t> recv_wait(int fd, char* buf, std::size_t cap) {
+CACHEKIT_HOT_INLINE Result<std::size_t> recv_wait(int fd, char* buf, std::size_t cap) {
   for (;;) {
     const ssize_t rc = ::recv(fd, buf, cap, 0);
     if (rc > 0) return static_cast<std::size_t>(rc);
@@ -2372,7 +2397,7 @@ inline Result<std::size_t> send_iov(int fd, iovec* iov, std::size_t n, int flags
 }
 
 /// Sends without blocking: bytes written (0 when the socket buffer is full).
-inline Result<std::size_t> try_send(int fd, const char* data, std::size_t n) {
+CACHEKIT_HOT_INLINE Result<std::size_t> try_send(int fd, const char* data, std::size_t n) {
   for (;;) {
     const ssize_t rc = ::send(fd, data, n, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (rc >= 0) return static_cast<std::size_t>(rc);
@@ -2763,7 +2788,7 @@ inline bool bad_key_byte(unsigned char c) noexcept { return c <= 0x20 || c == 0x
 /// Whether any of n bytes is a bad_key_byte, eight bytes per step: a word
 /// has a byte below 0x21 when (x - 0x21..21) & ~x & 0x80..80 is non-zero,
 /// and a 0x7f byte when x ^ 0x7f..7f has a zero byte (exact for "any").
-inline bool has_bad_key_byte(const char* p, std::size_t n) noexcept {
+CACHEKIT_HOT_INLINE bool has_bad_key_byte(const char* p, std::size_t n) noexcept {
   constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
   auto bad_word = [](const char* w) noexcept {
     std::uint64_t x;
@@ -3148,7 +3173,24 @@ class Connection {
 
   /// Blocks until some bytes are in the read buffer (it must be empty) or
   /// the deadline passes. now is a recent clock reading.
-  Result<void> fill(Deadline deadline, net::Clock::time_point now) {
+  CACHEKIT_HOT_INLINE Result<void> fill(Deadline deadline, net::Clock::time_point now) {
+    // Common case without busy-polling, inline: the kernel timeout already
+    // fits the deadline and one blocking read brings bytes.
+    if (spin_.count() <= 0 && arm(SO_RCVTIMEO, rcv_timeout_us_, deadline, now)) {
+      auto got = net::recv_wait(sock_.fd(), in_.data(), in_.size());
+      if (!got) return io_failure(std::move(got).error());
+      if (*got > 0) {
+        in_pos_ = 0;
+        in_end_ = *got;
+        return {};
+      }
+      now = net::Clock::now();
+    }
+    return fill_slow(deadline, now);
+  }
+  /// fill() beyond its inline case: busy-polling first, and waits that end
+  /// without bytes before the deadline.
+  Result<void> fill_slow(Deadline deadline, net::Clock::time_point now) {
     if (spin_now()) {
       bool spun = false;
       auto got = net::recv_spin(sock_.fd(), in_.data(), in_.size(), std::min(now + spin_, deadline), spun);
@@ -3486,7 +3528,7 @@ class ForkGuard {
   ForkGuard& operator=(const ForkGuard&) = delete;
 
   /// True once in a process forked after the guard was (re)armed.
-  bool forked() const noexcept {
+  CACHEKIT_HOT_INLINE bool forked() const noexcept {
     if (page_ != nullptr) return __atomic_load_n(page_, __ATOMIC_RELAXED) == 0;
     return ::getpid() != __atomic_load_n(&pid_, __ATOMIC_RELAXED);
   }
@@ -3626,12 +3668,17 @@ class ConnectionPool {
 
   /// The idle connection in the hot slot, or null: the lock-free fast
   /// path. Hand it back with give_back().
-  Connection* take_hot() noexcept {
+  CACHEKIT_HOT_INLINE Connection* take_hot() noexcept {
     if (hot_.load(std::memory_order_relaxed) == nullptr || fork_guard_.forked()) return nullptr;
     return hot_.exchange(nullptr);
   }
   /// Returns a connection from take_hot() (closed instead when broken).
-  void give_back(Connection* c) noexcept { put_back(std::unique_ptr<Connection>(c)); }
+  /// take_hot() checked for a fork, and no fork can come between the two
+  /// calls in the calling thread, so that check is not repeated.
+  CACHEKIT_HOT_INLINE void give_back(Connection* c) noexcept {
+    if (to_hot_slot(c, false)) return;
+    put_back(std::unique_ptr<Connection>(c));
+  }
 
   /// Closes every idle connection (the server failed).
   void close_idle() {
@@ -3664,16 +3711,9 @@ class ConnectionPool {
   // A healthy connection goes to the hot slot when it is free (no lock);
   // the mutex path serves the rest and wakes waiters.
   void put_back(std::unique_ptr<Connection> c) noexcept {
-    if (c && !c->broken() && c->idle_clean() && !fork_guard_.forked()) {
-      Connection* expected = nullptr;
-      if (hot_.compare_exchange_strong(expected, c.get())) {
-        c.release();
-        if (waiting_.load() > 0) {
-          std::lock_guard<std::mutex> lock(mutex_);
-          cv_.notify_one();
-        }
-        return;
-      }
+    if (c && to_hot_slot(c.get(), true)) {
+      c.release();
+      return;
     }
     std::unique_ptr<Connection> drop;
     bool wake;
@@ -3691,6 +3731,20 @@ class ConnectionPool {
       wake = waiting_.load() > 0;
     }
     if (wake) cv_.notify_one();
+  }
+
+  // Puts a healthy c in the empty hot slot (waking a waiter); false when
+  // c is unfit or the slot is taken, and then c is still the caller's.
+  CACHEKIT_HOT_INLINE bool to_hot_slot(Connection* c, bool check_fork) noexcept {
+    if (c->broken() || !c->idle_clean() || (check_fork && fork_guard_.forked())) return false;
+    Connection* expected = nullptr;
+    if (!hot_.compare_exchange_strong(expected, c)) return false;
+    if (waiting_.load() > 0) wake_one();
+    return true;
+  }
+  void wake_one() noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    cv_.notify_one();
   }
 
   // After fork() the child must not touch its parent's sockets: close our
@@ -3842,7 +3896,7 @@ class MemcachedBackend final : public Backend {
     // value string is constructed once, in place, and never moved.
     Result<std::optional<std::string>> out{std::optional<std::string>()};
     std::optional<std::string>& value = *out;
-    auto ok = get_impl(key, [&value](std::string_view v) { value.emplace(v); });
+    auto ok = get_impl(key, [&value](std::string_view v) { value.emplace(v.data(), v.size()); });
     if (!ok) out = std::move(ok).error();
     return out;
   }
@@ -4192,7 +4246,7 @@ class MemcachedBackend final : public Backend {
   }
 
   /// Why key (with key_prefix) is not a valid memcached key, or null.
-  const char* key_problem(std::string_view key) const noexcept {
+  CACHEKIT_HOT_INLINE const char* key_problem(std::string_view key) const noexcept {
     if (key.empty()) return "empty key";
     if (config_.key_prefix.size() + key.size() > CACHEKIT_MAX_KEY_LENGTH) return "key longer than 250 bytes (with key_prefix)";
     if (detail::has_bad_key_byte(key.data(), key.size())) return "key contains whitespace or a control character";
@@ -4200,7 +4254,7 @@ class MemcachedBackend final : public Backend {
   }
 
   /// Fills out with key_prefix + key; null, or why the key is refused.
-  const char* make_key(std::string_view key, FullKey& out) const noexcept {
+  CACHEKIT_HOT_INLINE const char* make_key(std::string_view key, FullKey& out) const noexcept {
     if (const char* why = key_problem(key)) return why;
     const std::string& prefix = config_.key_prefix;
     if (prefix.empty()) {
@@ -4447,7 +4501,7 @@ class MemcachedBackend final : public Backend {
     // last second; anything else goes the general way.
     Server& s = *servers_[servers_.size() == 1 ? 0 : full_ring_->server_for(key)];
     detail::Connection* c = s.pool.take_hot();
-    const auto start = Clock::now();
+    const auto start = detail::net::now();
     if (c == nullptr || start - c->last_used() > kFreshIdle) {
       if (c != nullptr) s.pool.give_back(c);
       return single<void>("get", key, true, attempt);
@@ -4463,7 +4517,7 @@ class MemcachedBackend final : public Backend {
 
   /// Returns a connection used on the fast path (closed when it broke,
   /// else a success for s); true when it broke.
-  bool give_back_hot(Server& s, detail::Connection* c, Clock::time_point used) noexcept {
+  CACHEKIT_HOT_INLINE bool give_back_hot(Server& s, detail::Connection* c, Clock::time_point used) noexcept {
     const bool broken = c->broken();
     if (!broken) {
       c->touch_used(used);

@@ -38,7 +38,7 @@ class ForkGuard {
   ForkGuard& operator=(const ForkGuard&) = delete;
 
   /// True once in a process forked after the guard was (re)armed.
-  bool forked() const noexcept {
+  CACHEKIT_HOT_INLINE bool forked() const noexcept {
     if (page_ != nullptr) return __atomic_load_n(page_, __ATOMIC_RELAXED) == 0;
     return ::getpid() != __atomic_load_n(&pid_, __ATOMIC_RELAXED);
   }

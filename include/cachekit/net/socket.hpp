@@ -22,8 +22,10 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "../config.hpp"
 #include "../error.hpp"
 
 CACHEKIT_BEGIN_NAMESPACE
@@ -31,6 +33,20 @@ namespace detail {
 namespace net {
 
 using Clock = std::chrono::steady_clock;
+
+/// Clock::now() for the hot path. On Linux with libstdc++ or libc++,
+/// steady_clock is CLOCK_MONOTONIC: reading it directly skips a library
+/// call. Elsewhere it is Clock::now().
+CACHEKIT_HOT_INLINE Clock::time_point now() noexcept {
+#if defined(__linux__) && (defined(__GLIBCXX__) || defined(_LIBCPP_VERSION))
+  timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::seconds(ts.tv_sec) +
+                                                                       std::chrono::nanoseconds(ts.tv_nsec)));
+#else
+  return Clock::now();
+#endif
+}
 using Deadline = Clock::time_point;
 
 /// Milliseconds left until deadline for poll(): rounded up, never negative.
@@ -216,7 +232,7 @@ inline Result<std::size_t> send_wait(int fd, const char* data, std::size_t n) {
 
 /// Blocking receive bounded by SO_RCVTIMEO: bytes read, 0 when the timeout
 /// ran out first; an orderly close by the peer is an error.
-inline Result<std::size_t> recv_wait(int fd, char* buf, std::size_t cap) {
+CACHEKIT_HOT_INLINE Result<std::size_t> recv_wait(int fd, char* buf, std::size_t cap) {
   for (;;) {
     const ssize_t rc = ::recv(fd, buf, cap, 0);
     if (rc > 0) return static_cast<std::size_t>(rc);
@@ -243,7 +259,7 @@ inline Result<std::size_t> send_iov(int fd, iovec* iov, std::size_t n, int flags
 }
 
 /// Sends without blocking: bytes written (0 when the socket buffer is full).
-inline Result<std::size_t> try_send(int fd, const char* data, std::size_t n) {
+CACHEKIT_HOT_INLINE Result<std::size_t> try_send(int fd, const char* data, std::size_t n) {
   for (;;) {
     const ssize_t rc = ::send(fd, data, n, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (rc >= 0) return static_cast<std::size_t>(rc);

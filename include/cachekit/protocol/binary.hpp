@@ -95,7 +95,7 @@ inline const char* status_text(std::uint16_t s) noexcept {
 /// means the stream cannot be trusted, so the parser treats it as a
 /// protocol error and the connection is closed.
 inline bool is_known_status(std::uint16_t s) noexcept {
-  return s <= 0x0007 || s == 0x0020 || s == 0x0021 || (s >= 0x0081 && s <= 0x0086);
+  return s == 0 || s <= 0x0007 || s == 0x0020 || s == 0x0021 || (s >= 0x0081 && s <= 0x0086);
 }
 
 /// How a caller should treat a non-ok status.
