@@ -262,3 +262,15 @@ TEST_CASE("binary: encoders write the same bytes into a ByteBuffer as into a str
   CHECK(b.size() == 11);
   for (std::size_t i = 0; i < b.size(); ++i) CHECK(b.data()[i] == 0);
 }
+
+TEST_CASE("binary: copy_bytes copies every length exactly, and nothing more") {
+  std::string src;
+  for (int i = 0; i < 64; ++i) src += static_cast<char>('A' + i % 50);
+  for (std::size_t n = 0; n <= 40; ++n) {
+    std::string dst(48, '.');
+    proto::detail::copy_bytes(&dst[4], src.data(), n);
+    CHECK(dst.substr(0, 4) == "....");
+    CHECK(dst.substr(4, n) == src.substr(0, n));
+    CHECK(dst.substr(4 + n) == std::string(44 - n, '.'));
+  }
+}

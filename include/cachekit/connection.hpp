@@ -119,11 +119,7 @@ class Connection {
     if (spin_.count() <= 0 && arm(SO_RCVTIMEO, rcv_timeout_us_, deadline, now)) {
       auto got = net::recv_wait(sock_.fd(), in_.data(), in_.size());
       if (!got) return io_failure(std::move(got).error());
-      if (*got > 0) {
-        in_pos_ = 0;
-        in_end_ = *got;
-        return {};
-      }
+      if (took(*got)) return {};
       now = net::Clock::now();
     }
     return fill_slow(deadline, now);
@@ -136,11 +132,7 @@ class Connection {
       auto got = net::recv_spin(sock_.fd(), in_.data(), in_.size(), std::min(now + spin_, deadline), spun);
       if (!got) return io_failure(std::move(got).error());
       if (spun) spin_outcome(*got > 0);
-      if (*got > 0) {
-        in_pos_ = 0;
-        in_end_ = *got;
-        return {};
-      }
+      if (took(*got)) return {};
       now = net::Clock::now();
     }
     for (;; now = net::Clock::now()) {
@@ -149,12 +141,15 @@ class Connection {
       }
       auto got = net::recv_wait(sock_.fd(), in_.data(), in_.size());
       if (!got) return io_failure(std::move(got).error());
-      if (*got > 0) {
-        in_pos_ = 0;
-        in_end_ = *got;
-        return {};
-      }
+      if (took(*got)) return {};
     }
+  }
+  /// The read buffer now holds n fresh bytes, if n > 0.
+  bool took(std::size_t n) noexcept {
+    if (n == 0) return false;
+    in_pos_ = 0;
+    in_end_ = n;
+    return true;
   }
 
   /// One request (header, extras and key built here; the value sent from
