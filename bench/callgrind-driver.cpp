@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <cachekit/cachekit.hpp>
@@ -38,6 +39,9 @@ int main(int argc, char** argv) {
     cfg.servers = {"127.0.0.1:" + port};
     cachekit::MemcachedBackend b(cfg);
     for (const auto& k : keys) (void)b.set(k, value);
+    // The keys as an array of views, built once, as libmemcached's key
+    // pointer and length arrays are below.
+    const std::vector<std::string_view> views(keys.begin(), keys.end());
     if (op == "get") {
       for (long i = 0; i < n; ++i) found += b.get(keys[0])->has_value() ? 1 : 0;
     } else if (op == "get_into") {
@@ -46,12 +50,12 @@ int main(int argc, char** argv) {
     } else if (op == "mget_into") {
       std::vector<std::optional<std::string>> vs;
       for (long i = 0; i < n; ++i) {
-        if (!b.get_many(keys, vs)) continue;
+        if (!b.get_many(views.data(), views.size(), vs)) continue;
         for (const auto& v : vs) found += v ? 1 : 0;
       }
     } else {
       for (long i = 0; i < n; ++i) {
-        auto r = b.get_many(keys);
+        auto r = b.get_many(views.data(), views.size());
         for (const auto& v : *r) found += v ? 1 : 0;
       }
     }

@@ -2,6 +2,7 @@
 // every byte value at every position of keys up to 24 bytes.
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <string>
 
 #include <cachekit/cachekit.hpp>
@@ -43,4 +44,29 @@ TEST_CASE("has_bad_key_byte: bytes above 0x7f are allowed and borrows do not hid
   CHECK(cachekit::detail::has_bad_key_byte("abcdefgh\x7f", 9));
   CHECK(cachekit::detail::has_bad_key_byte("\x00zzzzzzz", 8));
   CHECK_FALSE(cachekit::detail::has_bad_key_byte("", 0));
+}
+
+TEST_CASE("has_bad_key_byte matches the byte rule for keys of mixed random bytes") {
+  // Bytes drawn mostly from around the edges of the rule (0x1f..0x22,
+  // 0x7e..0x81, 0xff), so that every word mixes good and bad neighbours.
+  const unsigned char edges[] = {0x00, 0x1f, 0x20, 0x21, 0x22, 0x7e, 0x7f, 0x80, 0x81, 0xa0, 0xdf, 0xfe, 0xff, 'a'};
+  std::uint32_t state = 12345;
+  auto next = [&state]() {
+    state = state * 1664525u + 1013904223u;
+    return state >> 8;
+  };
+  long mismatches = 0, bad = 0;
+  for (int round = 0; round < 200000; ++round) {
+    std::string key(1 + next() % 40, 'k');
+    for (auto& ch : key) {
+      const std::uint32_t r = next();
+      ch = static_cast<char>(r % 4 == 0 ? static_cast<unsigned char>(r >> 8) : edges[(r >> 8) % sizeof edges]);
+    }
+    const bool want = slow_has_bad(key);
+    bad += want ? 1 : 0;
+    if (cachekit::detail::has_bad_key_byte(key.data(), key.size()) != want) ++mismatches;
+  }
+  CHECK(mismatches == 0);
+  CHECK(bad > 1000);           // both outcomes were exercised
+  CHECK(bad < 200000 - 1000);
 }

@@ -226,6 +226,69 @@ TEST_CASE("binary: whole-reply decoding rejects what the parser rejects") {
   }
 }
 
+TEST_CASE("binary: decode_hit takes a whole successful get reply and agrees with decode_whole") {
+  const std::string flags("\x00\x00\x00\x05", 4);
+  for (const auto op : {proto::Opcode::get, proto::Opcode::getkq}) {
+    const auto code = static_cast<std::uint8_t>(op);
+    const std::string key = op == proto::Opcode::getkq ? "some:key" : "";
+    const std::string wire = response(code, 0, 4242, flags, key, std::string(300, 'v'), 7) + response(0x0a, 0, 4243, "", "", "");
+    const std::size_t first = wire.size() - 24;
+    for (std::size_t n = 0; n < first; ++n) {  // any prefix: not whole yet
+      proto::Reply r;
+      CHECK(proto::decode_hit(wire.data(), n, op, r) == 0);
+    }
+    proto::Reply fast, full;
+    const char* why = nullptr;
+    REQUIRE(proto::decode_hit(wire.data(), wire.size(), op, fast) == first);
+    REQUIRE(proto::decode_whole(wire.data(), wire.size(), full, why) == first);
+    CHECK(fast.header.opcode == full.header.opcode);
+    CHECK(fast.header.key_length == full.header.key_length);
+    CHECK(fast.header.extras_length == full.header.extras_length);
+    CHECK(fast.header.status == full.header.status);
+    CHECK(fast.header.body_length == full.header.body_length);
+    CHECK(fast.header.opaque == full.header.opaque);
+    CHECK(fast.header.cas == full.header.cas);
+    CHECK(fast.body == full.body);
+    CHECK(fast.key() == key);
+    CHECK(fast.flags() == 5);
+    CHECK(fast.value() == std::string(300, 'v'));
+    // The NOOP after it is not a hit.
+    proto::Reply r;
+    CHECK(proto::decode_hit(wire.data() + first, 24, op, r) == 0);
+  }
+}
+
+TEST_CASE("binary: decode_hit leaves every other reply to the full checks") {
+  const std::string flags("\x00\x00\x00\x00", 4);
+  const auto getkq = static_cast<std::uint8_t>(proto::Opcode::getkq);
+  struct Case {
+    const char* name;
+    std::string bytes;
+  };
+  std::string short_body = response(getkq, 0, 1, flags, "key", "");
+  short_body[11] = 6;  // body 6 < extras 4 + key 3
+  std::string huge = response(getkq, 0, 1, flags, "", "");
+  huge[8] = huge[9] = huge[10] = huge[11] = static_cast<char>(0xff);
+  std::string typed = response(getkq, 0, 1, flags, "k", "v");
+  typed[5] = 1;  // a data type other than raw bytes
+  const Case others[] = {
+      {"another opcode", response(static_cast<std::uint8_t>(proto::Opcode::get), 0, 1, flags, "", "v")},
+      {"a miss", response(getkq, 0x0001, 1, "", "k", "Not found")},
+      {"an error status", response(getkq, 0x0084, 1, "", "", "Out of memory")},
+      {"no flags", response(getkq, 0, 1, "", "k", "v")},
+      {"eight bytes of extras", response(getkq, 0, 1, flags + flags, "k", "v")},
+      {"wrong magic", response(getkq, 0, 1, flags, "k", "v", 0, 0x80)},
+      {"a data type", typed},
+      {"extras + key longer than the body", short_body},
+      {"4 GiB body", huge},
+  };
+  for (const auto& c : others) {
+    CAPTURE(c.name);
+    proto::Reply r;
+    CHECK(proto::decode_hit(c.bytes.data(), c.bytes.size(), proto::Opcode::getkq, r) == 0);
+  }
+}
+
 TEST_CASE("binary: same_bytes compares every length and position") {
   const std::string a = "0123456789abcdefghijklmnopqrstuvwxyz";
   for (std::size_t n = 0; n <= a.size(); ++n) {

@@ -218,6 +218,13 @@ class Connection {
     for (bool first_read = true;; first_read = false) {
       auto got = fill(deadline, first_read ? now : net::Clock::now());
       if (!got) return got;
+      if (between_replies()) {  // the usual hit, whole in the buffer
+        const std::size_t len = protocol::decode_hit(buffered(), buffered_size(), protocol::Opcode::get, r);
+        if (len != 0) {
+          skip(len);
+          break;
+        }
+      }
       const int have = next_reply(r, why);
       if (have < 0) return protocol_failure(why);
       if (have > 0) break;
@@ -261,6 +268,13 @@ class Connection {
   void reply_done() noexcept {
     if (parser_.complete()) parser_.next();
   }
+  /// The unparsed bytes of the read buffer, for a caller that decodes
+  /// whole replies in place itself: valid while no reply is half-parsed
+  /// (between_replies()); skip(n) marks n of them used.
+  bool between_replies() const noexcept { return parser_.idle(); }
+  const char* buffered() const noexcept { return in_.data() + in_pos_; }
+  std::size_t buffered_size() const noexcept { return in_end_ - in_pos_; }
+  void skip(std::size_t n) noexcept { in_pos_ += n; }
 
   /// One request already in out(): sends it and reads its reply, checking
   /// opcode and opaque.

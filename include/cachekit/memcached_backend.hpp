@@ -272,7 +272,7 @@ class MemcachedBackend final : public Backend {
     // values sit in the fast bins merges them all, and every value
     // allocation after it takes the slow path.)
     std::vector<std::optional<std::string>>& spare = scratch().values;
-    auto ok = get_many_impl(keys, n, spare, false);
+    auto ok = get_many_impl<false>(keys, n, spare);
     if (!ok) {
       trim(spare);
       return std::move(ok).error();
@@ -298,7 +298,7 @@ class MemcachedBackend final : public Backend {
   }
   /// get_many into values over an array of keys.
   Result<void> get_many(const std::string_view* keys, std::size_t n, std::vector<std::optional<std::string>>& values) {
-    auto ok = get_many_impl(keys, n, values, true);
+    auto ok = get_many_impl<true>(keys, n, values);
     if (!ok) values.clear();
     return ok;
   }
@@ -894,6 +894,10 @@ class MemcachedBackend final : public Backend {
       if (!error.message().empty()) error = Error();
     }
   };
+  /// run_jobs without a fast path: every reply goes through on_reply.
+  struct NoFastPath {
+    std::size_t operator()(Job&, const char*, std::size_t) const noexcept { return 0; }
+  };
   /// Gives back every job's connection when a pipeline attempt ends (the
   /// jobs live in per-thread scratch and outlast the call).
   struct LeasesBack {
@@ -987,8 +991,12 @@ class MemcachedBackend final : public Backend {
   /// returns 0 to go on, 1 when the job's last reply came, -1 (setting why)
   /// when the reply does not belong. When one job is
   /// left with everything sent, it waits in a blocking read (no poll).
-  template <class OnReply>
-  void run_jobs(std::vector<Job>& jobs, Deadline deadline, OnReply&& on_reply) {
+  /// fast(job, data, n), when given, may first take the common replies at
+  /// the front of data (n buffered bytes, whole replies in place) and
+  /// returns how many bytes it used; it leaves anything else, including
+  /// every reply that is wrong, to on_reply's checks.
+  template <class OnReply, class Fast = NoFastPath>
+  void run_jobs(std::vector<Job>& jobs, Deadline deadline, OnReply&& on_reply, Fast&& fast = Fast{}) {
     auto fail = [&](Job& j, Error e) {
       j.failed = true;
       j.done = true;
@@ -1001,6 +1009,7 @@ class MemcachedBackend final : public Backend {
       protocol::Reply r;
       const char* why = nullptr;
       while (!j.done) {
+        if (c.between_replies()) c.skip(fast(j, c.buffered(), c.buffered_size()));
         const int have = c.next_reply(r, why);
         if (have == 0) return;
         if (have < 0) return fail(j, c.protocol_failure(why));
@@ -1078,8 +1087,8 @@ class MemcachedBackend final : public Backend {
   /// The values of keys[0..n) into results (resized to n). reuse: results
   /// may hold strings from an earlier call, to be assigned into (or reset
   /// on a miss); else every slot starts empty.
-  Result<void> get_many_impl(const std::string_view* keys, std::size_t n, std::vector<std::optional<std::string>>& results,
-                             bool reuse) {
+  template <bool reuse>
+  Result<void> get_many_impl(const std::string_view* keys, std::size_t n, std::vector<std::optional<std::string>>& results) {
     const char* const op = "get_many";
     if (init_error_) return decorate(*init_error_, op, {}, nullptr);
     if (n == 0) {
@@ -1091,12 +1100,14 @@ class MemcachedBackend final : public Backend {
     const std::string& prefix = config_.key_prefix;
     std::string packed;
     std::vector<std::uint32_t> offset;
+    std::size_t key_bytes = 0;  // of all the full keys
     if (prefix.empty()) {
       for (std::size_t i = 0; i < n; ++i) {
         const std::string_view k = keys[i];
         if (k.empty() || k.size() > CACHEKIT_MAX_KEY_LENGTH || detail::has_bad_key_byte(k.data(), k.size())) {
           return decorate(Error(ErrorKind::permanent, key_problem(k)), op, k, nullptr);
         }
+        key_bytes += k.size();
       }
     } else {
       offset.assign(n + 1, 0);
@@ -1107,6 +1118,7 @@ class MemcachedBackend final : public Backend {
         packed.append(fk.data, fk.len);
         offset[i + 1] = static_cast<std::uint32_t>(packed.size());
       }
+      key_bytes = packed.size();
     }
     ManyScratch& sc = scratch();
     if (!reuse) results.clear();
@@ -1163,7 +1175,11 @@ class MemcachedBackend final : public Backend {
         const std::uint32_t base = c.take_opaques(static_cast<std::uint32_t>(j.keys.size() + 1));
         // Encoded straight into the connection's request buffer.
         std::size_t bytes = protocol::kHeaderSize * (j.keys.size() + 1);
-        for (auto idx : j.keys) bytes += full_key(idx).size();
+        if (j.keys.size() == n) {
+          bytes += key_bytes;
+        } else {
+          for (auto idx : j.keys) bytes += full_key(idx).size();
+        }
         char* w = c.out().extend(bytes);
         for (std::size_t k = 0; k < j.keys.size(); ++k) {
           w += protocol::encode_head(w, protocol::Opcode::getkq, full_key(j.keys[k]), {}, 0,
@@ -1173,6 +1189,38 @@ class MemcachedBackend final : public Backend {
         protocol::encode_head(w, protocol::Opcode::noop, {}, {}, 0, j.noop_opaque);
       }
       const Deadline io_end = std::min(Clock::now() + config_.timeout, end);
+      std::optional<std::string>* const slots = results.data();
+      auto store = [&](std::uint32_t idx, const protocol::Reply& r) {
+        std::optional<std::string>& slot = slots[idx];
+        const std::string_view v = r.value();
+        if (reuse && slot) {
+          detail::assign_bytes(*slot, v);
+        } else {
+          slot.emplace(v);
+        }
+        if (reuse) hit[idx] = 1;
+      };
+      // Hits of the job's own keys, decoded in place in a tight loop; the
+      // NOOP, and anything unexpected, goes to the checks below.
+      auto hits = [&](Job& j, const char* data, std::size_t size) -> std::size_t {
+        const std::uint32_t count = static_cast<std::uint32_t>(j.keys.size());
+        const std::uint32_t base = j.noop_opaque - count;
+        const std::uint32_t* idx_of = j.keys.data();
+        std::size_t used = 0;
+        protocol::Reply r;
+        for (;;) {
+          const std::size_t len = protocol::decode_hit(data + used, size - used, protocol::Opcode::getkq, r);
+          if (len == 0) break;
+          const std::uint32_t rel = r.header.opaque - base;
+          if (rel >= count) break;
+          const std::uint32_t idx = idx_of[rel];
+          const std::string_view want = full_key(idx);
+          if (r.header.key_length != want.size() || !protocol::detail::same_bytes(r.body + 4, want.data(), want.size())) break;
+          store(idx, r);
+          used += len;
+        }
+        return used;
+      };
       run_jobs(jobs, io_end, [&](Job& j, const protocol::Reply& r, const char*& why) -> int {
         const auto& h = r.header;
         if (h.opaque == j.noop_opaque) {
@@ -1191,18 +1239,9 @@ class MemcachedBackend final : public Backend {
           why = "reply key does not match the request";
           return -1;
         }
-        if (h.status == 0) {
-          std::optional<std::string>& slot = results[idx];
-          const std::string_view v = r.value();
-          if (slot) {
-            detail::assign_bytes(*slot, v);
-          } else {
-            slot.emplace(v);
-          }
-          if (reuse) hit[idx] = 1;
-        }
+        if (h.status == 0) store(idx, r);
         return 0;
-      });
+      }, hits);
       // Finish: give back healthy connections, collect failed keys.
       pending.clear();
       Error last;
@@ -1266,9 +1305,9 @@ class MemcachedBackend final : public Backend {
   template <class Keys>
   static std::vector<std::string_view>& key_views(const Keys& keys) {
     std::vector<std::string_view>& views = scratch().views;
-    views.clear();
-    views.reserve(static_cast<std::size_t>(std::distance(std::begin(keys), std::end(keys))));
-    for (const auto& k : keys) views.emplace_back(k);
+    views.resize(static_cast<std::size_t>(std::distance(std::begin(keys), std::end(keys))));
+    std::string_view* at = views.data();
+    for (const auto& k : keys) *at++ = std::string_view(k);
     return views;
   }
   static ManyScratch& scratch() {

@@ -71,18 +71,17 @@ namespace detail {
 /// Key bytes memcached's text protocol would misread: whitespace, control characters.
 inline bool bad_key_byte(unsigned char c) noexcept { return c <= 0x20 || c == 0x7f; }
 
-/// Whether any of n bytes is a bad_key_byte, eight bytes per step: a word
-/// has a byte below 0x21 when (x - 0x21..21) & ~x & 0x80..80 is non-zero,
-/// and a 0x7f byte when x ^ 0x7f..7f has a zero byte (exact for "any").
+/// Whether any of n bytes is a bad_key_byte, eight bytes per step. For a
+/// byte b below 0x80, b is bad exactly when ((b + 1) & 0x7f) < 0x22, that
+/// is when ((b + 1) & 0x7f) + 0x5e has its top bit clear; every step stays
+/// inside its byte (no carries between bytes), so each byte is judged alone.
 CACHEKIT_HOT_INLINE bool has_bad_key_byte(const char* p, std::size_t n) noexcept {
-  constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-  auto bad_word = [](const char* w) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101ull, lows = 0x7f7f7f7f7f7f7f7full, highs = 0x8080808080808080ull;
+  auto bad_bits = [](const char* w) noexcept {  // a top bit set for each bad byte of w
     std::uint64_t x;
     std::memcpy(&x, w, 8);
-    const std::uint64_t low = (x - ones * 0x21) & ~x & highs;
-    const std::uint64_t y = x ^ (ones * 0x7f);
-    const std::uint64_t del = (y - ones) & ~y & highs;
-    return (low | del) != 0;
+    const std::uint64_t g = (((x & lows) + ones) & lows) + ones * 0x5e;
+    return ~(g | x) & highs;
   };
   if (n < 8) {
     for (std::size_t i = 0; i < n; ++i) {
@@ -90,10 +89,10 @@ CACHEKIT_HOT_INLINE bool has_bad_key_byte(const char* p, std::size_t n) noexcept
     }
     return false;
   }
-  for (std::size_t i = 0; i + 8 < n; i += 8) {
-    if (bad_word(p + i)) return true;
-  }
-  return bad_word(p + n - 8);  // the last eight bytes (may overlap the previous word)
+  // The first and the last eight bytes (they may overlap), then the rest.
+  std::uint64_t bad = bad_bits(p) | bad_bits(p + n - 8);
+  for (std::size_t i = 8; i + 8 < n; i += 8) bad |= bad_bits(p + i);
+  return bad != 0;
 }
 
 /// Parses non-negative decimal seconds ("2", "0.25") into milliseconds.

@@ -1868,14 +1868,12 @@ inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
 inline std::size_t encode_head(char* dst, Opcode op, std::string_view key, std::string_view extras,
                                std::size_t value_size, std::uint32_t opaque, std::uint64_t cas = 0) noexcept {
   char* h = dst;
-  h[0] = static_cast<char>(kRequestMagic);
-  h[1] = static_cast<char>(op);
-  detail::put16(h + 2, static_cast<std::uint16_t>(key.size()));
-  h[4] = static_cast<char>(extras.size());
-  h[5] = 0;  // raw bytes
-  detail::put16(h + 6, 0);
-  detail::put32(h + 8, static_cast<std::uint32_t>(extras.size() + key.size() + value_size));
-  detail::put32(h + 12, opaque);
+  // Magic, opcode, key length, extras length, data type 0 (raw bytes),
+  // vbucket 0; then body length and opaque; then the CAS: three words.
+  detail::put64(h, (std::uint64_t{kRequestMagic} << 56) | (std::uint64_t{static_cast<std::uint8_t>(op)} << 48) |
+                       (std::uint64_t{static_cast<std::uint16_t>(key.size())} << 32) |
+                       (std::uint64_t{static_cast<std::uint8_t>(extras.size())} << 24));
+  detail::put64(h + 8, (std::uint64_t{static_cast<std::uint32_t>(extras.size() + key.size() + value_size)} << 32) | opaque);
   detail::put64(h + 16, cas);
   char* p = h + kHeaderSize;
   if (!extras.empty()) std::memcpy(p, extras.data(), extras.size());
@@ -2037,6 +2035,37 @@ inline std::size_t decode_whole(const char* data, std::size_t n, Reply& r, const
   if (why != nullptr || n - kHeaderSize < r.header.body_length) return 0;
   r.body = data + kHeaderSize;
   return kHeaderSize + r.header.body_length;
+}
+
+/// The common get reply, checked with fewer steps: when the response at
+/// the start of data is a complete successful reply to op (a get of any
+/// kind) carrying four bytes of flags, fills r (as decode_whole would) and
+/// returns its whole size. Returns 0 for anything else (the caller then
+/// decodes it with decode_whole, which applies and reports every check).
+inline std::size_t decode_hit(const char* data, std::size_t n, Opcode op, Reply& r) noexcept {
+  if (n < kHeaderSize) return 0;
+  const auto* p = reinterpret_cast<const unsigned char*>(data);
+  // Magic, opcode, extras length, data type and status, one word at once;
+  // the key length (bytes 2 and 3) is masked out.
+  const unsigned char want_bytes[8] = {kResponseMagic, static_cast<unsigned char>(op), 0, 0, 4, 0, 0, 0};
+  static constexpr unsigned char kMask[8] = {0xff, 0xff, 0, 0, 0xff, 0xff, 0xff, 0xff};
+  std::uint64_t word, want, mask;
+  std::memcpy(&word, p, 8);
+  std::memcpy(&want, want_bytes, 8);
+  std::memcpy(&mask, kMask, 8);
+  if ((word & mask) != want) return 0;
+  const std::uint16_t key_length = detail::get16(p + 2);
+  const std::uint32_t body_length = detail::get32(p + 8);
+  if (body_length < 4u + key_length || body_length > CACHEKIT_MAX_RESPONSE_BODY || n - kHeaderSize < body_length) return 0;
+  r.header.opcode = static_cast<std::uint8_t>(op);
+  r.header.key_length = key_length;
+  r.header.extras_length = 4;
+  r.header.status = 0;
+  r.header.body_length = body_length;
+  r.header.opaque = detail::get32(p + 12);
+  r.header.cas = detail::get64(p + 16);
+  r.body = data + kHeaderSize;
+  return kHeaderSize + body_length;
 }
 
 /// Incremental response parser: feed it bytes as they arrive, in any split.
@@ -2813,18 +2842,17 @@ namespace detail {
 /// Key bytes memcached's text protocol would misread: whitespace, control characters.
 inline bool bad_key_byte(unsigned char c) noexcept { return c <= 0x20 || c == 0x7f; }
 
-/// Whether any of n bytes is a bad_key_byte, eight bytes per step: a word
-/// has a byte below 0x21 when (x - 0x21..21) & ~x & 0x80..80 is non-zero,
-/// and a 0x7f byte when x ^ 0x7f..7f has a zero byte (exact for "any").
+/// Whether any of n bytes is a bad_key_byte, eight bytes per step. For a
+/// byte b below 0x80, b is bad exactly when ((b + 1) & 0x7f) < 0x22, that
+/// is when ((b + 1) & 0x7f) + 0x5e has its top bit clear; every step stays
+/// inside its byte (no carries between bytes), so each byte is judged alone.
 CACHEKIT_HOT_INLINE bool has_bad_key_byte(const char* p, std::size_t n) noexcept {
-  constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-  auto bad_word = [](const char* w) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101ull, lows = 0x7f7f7f7f7f7f7f7full, highs = 0x8080808080808080ull;
+  auto bad_bits = [](const char* w) noexcept {  // a top bit set for each bad byte of w
     std::uint64_t x;
     std::memcpy(&x, w, 8);
-    const std::uint64_t low = (x - ones * 0x21) & ~x & highs;
-    const std::uint64_t y = x ^ (ones * 0x7f);
-    const std::uint64_t del = (y - ones) & ~y & highs;
-    return (low | del) != 0;
+    const std::uint64_t g = (((x & lows) + ones) & lows) + ones * 0x5e;
+    return ~(g | x) & highs;
   };
   if (n < 8) {
     for (std::size_t i = 0; i < n; ++i) {
@@ -2832,10 +2860,10 @@ CACHEKIT_HOT_INLINE bool has_bad_key_byte(const char* p, std::size_t n) noexcept
     }
     return false;
   }
-  for (std::size_t i = 0; i + 8 < n; i += 8) {
-    if (bad_word(p + i)) return true;
-  }
-  return bad_word(p + n - 8);  // the last eight bytes (may overlap the previous word)
+  // The first and the last eight bytes (they may overlap), then the rest.
+  std::uint64_t bad = bad_bits(p) | bad_bits(p + n - 8);
+  for (std::size_t i = 8; i + 8 < n; i += 8) bad |= bad_bits(p + i);
+  return bad != 0;
 }
 
 /// Parses non-negative decimal seconds ("2", "0.25") into milliseconds.
@@ -3306,6 +3334,13 @@ class Connection {
     for (bool first_read = true;; first_read = false) {
       auto got = fill(deadline, first_read ? now : net::Clock::now());
       if (!got) return got;
+      if (between_replies()) {  // the usual hit, whole in the buffer
+        const std::size_t len = protocol::decode_hit(buffered(), buffered_size(), protocol::Opcode::get, r);
+        if (len != 0) {
+          skip(len);
+          break;
+        }
+      }
       const int have = next_reply(r, why);
       if (have < 0) return protocol_failure(why);
       if (have > 0) break;
@@ -3349,6 +3384,13 @@ class Connection {
   void reply_done() noexcept {
     if (parser_.complete()) parser_.next();
   }
+  /// The unparsed bytes of the read buffer, for a caller that decodes
+  /// whole replies in place itself: valid while no reply is half-parsed
+  /// (between_replies()); skip(n) marks n of them used.
+  bool between_replies() const noexcept { return parser_.idle(); }
+  const char* buffered() const noexcept { return in_.data() + in_pos_; }
+  std::size_t buffered_size() const noexcept { return in_end_ - in_pos_; }
+  void skip(std::size_t n) noexcept { in_pos_ += n; }
 
   /// One request already in out(): sends it and reads its reply, checking
   /// opcode and opaque.
@@ -4070,7 +4112,7 @@ class MemcachedBackend final : public Backend {
     // values sit in the fast bins merges them all, and every value
     // allocation after it takes the slow path.)
     std::vector<std::optional<std::string>>& spare = scratch().values;
-    auto ok = get_many_impl(keys, n, spare, false);
+    auto ok = get_many_impl<false>(keys, n, spare);
     if (!ok) {
       trim(spare);
       return std::move(ok).error();
@@ -4096,7 +4138,7 @@ class MemcachedBackend final : public Backend {
   }
   /// get_many into values over an array of keys.
   Result<void> get_many(const std::string_view* keys, std::size_t n, std::vector<std::optional<std::string>>& values) {
-    auto ok = get_many_impl(keys, n, values, true);
+    auto ok = get_many_impl<true>(keys, n, values);
     if (!ok) values.clear();
     return ok;
   }
@@ -4692,6 +4734,10 @@ class MemcachedBackend final : public Backend {
       if (!error.message().empty()) error = Error();
     }
   };
+  /// run_jobs without a fast path: every reply goes through on_reply.
+  struct NoFastPath {
+    std::size_t operator()(Job&, const char*, std::size_t) const noexcept { return 0; }
+  };
   /// Gives back every job's connection when a pipeline attempt ends (the
   /// jobs live in per-thread scratch and outlast the call).
   struct LeasesBack {
@@ -4785,8 +4831,12 @@ class MemcachedBackend final : public Backend {
   /// returns 0 to go on, 1 when the job's last reply came, -1 (setting why)
   /// when the reply does not belong. When one job is
   /// left with everything sent, it waits in a blocking read (no poll).
-  template <class OnReply>
-  void run_jobs(std::vector<Job>& jobs, Deadline deadline, OnReply&& on_reply) {
+  /// fast(job, data, n), when given, may first take the common replies at
+  /// the front of data (n buffered bytes, whole replies in place) and
+  /// returns how many bytes it used; it leaves anything else, including
+  /// every reply that is wrong, to on_reply's checks.
+  template <class OnReply, class Fast = NoFastPath>
+  void run_jobs(std::vector<Job>& jobs, Deadline deadline, OnReply&& on_reply, Fast&& fast = Fast{}) {
     auto fail = [&](Job& j, Error e) {
       j.failed = true;
       j.done = true;
@@ -4799,6 +4849,7 @@ class MemcachedBackend final : public Backend {
       protocol::Reply r;
       const char* why = nullptr;
       while (!j.done) {
+        if (c.between_replies()) c.skip(fast(j, c.buffered(), c.buffered_size()));
         const int have = c.next_reply(r, why);
         if (have == 0) return;
         if (have < 0) return fail(j, c.protocol_failure(why));
@@ -4876,8 +4927,8 @@ class MemcachedBackend final : public Backend {
   /// The values of keys[0..n) into results (resized to n). reuse: results
   /// may hold strings from an earlier call, to be assigned into (or reset
   /// on a miss); else every slot starts empty.
-  Result<void> get_many_impl(const std::string_view* keys, std::size_t n, std::vector<std::optional<std::string>>& results,
-                             bool reuse) {
+  template <bool reuse>
+  Result<void> get_many_impl(const std::string_view* keys, std::size_t n, std::vector<std::optional<std::string>>& results) {
     const char* const op = "get_many";
     if (init_error_) return decorate(*init_error_, op, {}, nullptr);
     if (n == 0) {
@@ -4889,12 +4940,14 @@ class MemcachedBackend final : public Backend {
     const std::string& prefix = config_.key_prefix;
     std::string packed;
     std::vector<std::uint32_t> offset;
+    std::size_t key_bytes = 0;  // of all the full keys
     if (prefix.empty()) {
       for (std::size_t i = 0; i < n; ++i) {
         const std::string_view k = keys[i];
         if (k.empty() || k.size() > CACHEKIT_MAX_KEY_LENGTH || detail::has_bad_key_byte(k.data(), k.size())) {
           return decorate(Error(ErrorKind::permanent, key_problem(k)), op, k, nullptr);
         }
+        key_bytes += k.size();
       }
     } else {
       offset.assign(n + 1, 0);
@@ -4905,6 +4958,7 @@ class MemcachedBackend final : public Backend {
         packed.append(fk.data, fk.len);
         offset[i + 1] = static_cast<std::uint32_t>(packed.size());
       }
+      key_bytes = packed.size();
     }
     ManyScratch& sc = scratch();
     if (!reuse) results.clear();
@@ -4961,7 +5015,11 @@ class MemcachedBackend final : public Backend {
         const std::uint32_t base = c.take_opaques(static_cast<std::uint32_t>(j.keys.size() + 1));
         // Encoded straight into the connection's request buffer.
         std::size_t bytes = protocol::kHeaderSize * (j.keys.size() + 1);
-        for (auto idx : j.keys) bytes += full_key(idx).size();
+        if (j.keys.size() == n) {
+          bytes += key_bytes;
+        } else {
+          for (auto idx : j.keys) bytes += full_key(idx).size();
+        }
         char* w = c.out().extend(bytes);
         for (std::size_t k = 0; k < j.keys.size(); ++k) {
           w += protocol::encode_head(w, protocol::Opcode::getkq, full_key(j.keys[k]), {}, 0,
@@ -4971,6 +5029,38 @@ class MemcachedBackend final : public Backend {
         protocol::encode_head(w, protocol::Opcode::noop, {}, {}, 0, j.noop_opaque);
       }
       const Deadline io_end = std::min(Clock::now() + config_.timeout, end);
+      std::optional<std::string>* const slots = results.data();
+      auto store = [&](std::uint32_t idx, const protocol::Reply& r) {
+        std::optional<std::string>& slot = slots[idx];
+        const std::string_view v = r.value();
+        if (reuse && slot) {
+          detail::assign_bytes(*slot, v);
+        } else {
+          slot.emplace(v);
+        }
+        if (reuse) hit[idx] = 1;
+      };
+      // Hits of the job's own keys, decoded in place in a tight loop; the
+      // NOOP, and anything unexpected, goes to the checks below.
+      auto hits = [&](Job& j, const char* data, std::size_t size) -> std::size_t {
+        const std::uint32_t count = static_cast<std::uint32_t>(j.keys.size());
+        const std::uint32_t base = j.noop_opaque - count;
+        const std::uint32_t* idx_of = j.keys.data();
+        std::size_t used = 0;
+        protocol::Reply r;
+        for (;;) {
+          const std::size_t len = protocol::decode_hit(data + used, size - used, protocol::Opcode::getkq, r);
+          if (len == 0) break;
+          const std::uint32_t rel = r.header.opaque - base;
+          if (rel >= count) break;
+          const std::uint32_t idx = idx_of[rel];
+          const std::string_view want = full_key(idx);
+          if (r.header.key_length != want.size() || !protocol::detail::same_bytes(r.body + 4, want.data(), want.size())) break;
+          store(idx, r);
+          used += len;
+        }
+        return used;
+      };
       run_jobs(jobs, io_end, [&](Job& j, const protocol::Reply& r, const char*& why) -> int {
         const auto& h = r.header;
         if (h.opaque == j.noop_opaque) {
@@ -4989,18 +5079,9 @@ class MemcachedBackend final : public Backend {
           why = "reply key does not match the request";
           return -1;
         }
-        if (h.status == 0) {
-          std::optional<std::string>& slot = results[idx];
-          const std::string_view v = r.value();
-          if (slot) {
-            detail::assign_bytes(*slot, v);
-          } else {
-            slot.emplace(v);
-          }
-          if (reuse) hit[idx] = 1;
-        }
+        if (h.status == 0) store(idx, r);
         return 0;
-      });
+      }, hits);
       // Finish: give back healthy connections, collect failed keys.
       pending.clear();
       Error last;
@@ -5064,9 +5145,9 @@ class MemcachedBackend final : public Backend {
   template <class Keys>
   static std::vector<std::string_view>& key_views(const Keys& keys) {
     std::vector<std::string_view>& views = scratch().views;
-    views.clear();
-    views.reserve(static_cast<std::size_t>(std::distance(std::begin(keys), std::end(keys))));
-    for (const auto& k : keys) views.emplace_back(k);
+    views.resize(static_cast<std::size_t>(std::distance(std::begin(keys), std::end(keys))));
+    std::string_view* at = views.data();
+    for (const auto& k : keys) *at++ = std::string_view(k);
     return views;
   }
   static ManyScratch& scratch() {

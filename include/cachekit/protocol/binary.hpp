@@ -237,14 +237,12 @@ inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
 inline std::size_t encode_head(char* dst, Opcode op, std::string_view key, std::string_view extras,
                                std::size_t value_size, std::uint32_t opaque, std::uint64_t cas = 0) noexcept {
   char* h = dst;
-  h[0] = static_cast<char>(kRequestMagic);
-  h[1] = static_cast<char>(op);
-  detail::put16(h + 2, static_cast<std::uint16_t>(key.size()));
-  h[4] = static_cast<char>(extras.size());
-  h[5] = 0;  // raw bytes
-  detail::put16(h + 6, 0);
-  detail::put32(h + 8, static_cast<std::uint32_t>(extras.size() + key.size() + value_size));
-  detail::put32(h + 12, opaque);
+  // Magic, opcode, key length, extras length, data type 0 (raw bytes),
+  // vbucket 0; then body length and opaque; then the CAS: three words.
+  detail::put64(h, (std::uint64_t{kRequestMagic} << 56) | (std::uint64_t{static_cast<std::uint8_t>(op)} << 48) |
+                       (std::uint64_t{static_cast<std::uint16_t>(key.size())} << 32) |
+                       (std::uint64_t{static_cast<std::uint8_t>(extras.size())} << 24));
+  detail::put64(h + 8, (std::uint64_t{static_cast<std::uint32_t>(extras.size() + key.size() + value_size)} << 32) | opaque);
   detail::put64(h + 16, cas);
   char* p = h + kHeaderSize;
   if (!extras.empty()) std::memcpy(p, extras.data(), extras.size());
@@ -406,6 +404,37 @@ inline std::size_t decode_whole(const char* data, std::size_t n, Reply& r, const
   if (why != nullptr || n - kHeaderSize < r.header.body_length) return 0;
   r.body = data + kHeaderSize;
   return kHeaderSize + r.header.body_length;
+}
+
+/// The common get reply, checked with fewer steps: when the response at
+/// the start of data is a complete successful reply to op (a get of any
+/// kind) carrying four bytes of flags, fills r (as decode_whole would) and
+/// returns its whole size. Returns 0 for anything else (the caller then
+/// decodes it with decode_whole, which applies and reports every check).
+inline std::size_t decode_hit(const char* data, std::size_t n, Opcode op, Reply& r) noexcept {
+  if (n < kHeaderSize) return 0;
+  const auto* p = reinterpret_cast<const unsigned char*>(data);
+  // Magic, opcode, extras length, data type and status, one word at once;
+  // the key length (bytes 2 and 3) is masked out.
+  const unsigned char want_bytes[8] = {kResponseMagic, static_cast<unsigned char>(op), 0, 0, 4, 0, 0, 0};
+  static constexpr unsigned char kMask[8] = {0xff, 0xff, 0, 0, 0xff, 0xff, 0xff, 0xff};
+  std::uint64_t word, want, mask;
+  std::memcpy(&word, p, 8);
+  std::memcpy(&want, want_bytes, 8);
+  std::memcpy(&mask, kMask, 8);
+  if ((word & mask) != want) return 0;
+  const std::uint16_t key_length = detail::get16(p + 2);
+  const std::uint32_t body_length = detail::get32(p + 8);
+  if (body_length < 4u + key_length || body_length > CACHEKIT_MAX_RESPONSE_BODY || n - kHeaderSize < body_length) return 0;
+  r.header.opcode = static_cast<std::uint8_t>(op);
+  r.header.key_length = key_length;
+  r.header.extras_length = 4;
+  r.header.status = 0;
+  r.header.body_length = body_length;
+  r.header.opaque = detail::get32(p + 12);
+  r.header.cas = detail::get64(p + 16);
+  r.body = data + kHeaderSize;
+  return kHeaderSize + body_length;
 }
 
 /// Incremental response parser: feed it bytes as they arrive, in any split.
