@@ -19,10 +19,12 @@ ir() {  # ir CLIENT OP N -> total instructions
   callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",","",$1); print $1}'
   rm -f "$out"
 }
-for op in ${OPS:-get mget get_into mget_into}; do
+for op in ${OPS:-get mget mget_vec get_into mget_into}; do
   per=1; case $op in mget*) per=100;; esac
   n1=200; n2=2200; [ $per = 100 ] && { n1=20; n2=220; }
   for client in ${CLIENTS:-cachekit libmemcached}; do
+    # mget_vec is cachekit's std::vector<std::string> form; libmemcached's counterpart is mget's.
+    [ "$op" = mget_vec ] && [ "$client" = libmemcached ] && continue
     a=$(ir $client $op $n1); b=$(ir $client $op $n2)
     echo "$op $client: $(( (b - a) / ((n2 - n1) * per) )) instructions per key"
   done

@@ -1,9 +1,12 @@
 // Runs N client operations against a running memcached so that
 // valgrind --tool=callgrind can count the client's instructions per
 // operation. See bench/callgrind-backend.sh.
-//   cachekit_callgrind_driver cachekit|libmemcached get|mget|get_into|mget_into PORT N
+//   cachekit_callgrind_driver cachekit|libmemcached get|mget|mget_vec|get_into|mget_into PORT N
 // get and mget return a new value per key (cachekit: std::optional<std::string>,
 // libmemcached: memcached_get / memcached_fetch_result with a new result);
+// both clients get the 100 keys of a multi-get as arrays built once
+// (cachekit: string_views, libmemcached: pointers and lengths), except
+// mget_vec, cachekit's form over a std::vector<std::string>;
 // get_into and mget_into reuse the caller's buffers (cachekit: the
 // std::string& and vector overloads, libmemcached: memcached_fetch_result
 // into one memcached_result_st).
@@ -52,6 +55,11 @@ int main(int argc, char** argv) {
       for (long i = 0; i < n; ++i) {
         if (!b.get_many(views.data(), views.size(), vs)) continue;
         for (const auto& v : vs) found += v ? 1 : 0;
+      }
+    } else if (op == "mget_vec") {
+      for (long i = 0; i < n; ++i) {
+        auto r = b.get_many(keys);  // the std::vector<std::string> form
+        for (const auto& v : *r) found += v ? 1 : 0;
       }
     } else {
       for (long i = 0; i < n; ++i) {

@@ -4101,7 +4101,7 @@ class MemcachedBackend final : public Backend {
   Result<std::vector<std::optional<std::string>>> get_many(const Keys& keys) {
     std::vector<std::string_view>& views = key_views(keys);
     auto r = get_many(views.data(), views.size());
-    trim(views);
+    shed(views);
     return r;
   }
   /// get_many over an array of keys.
@@ -4133,7 +4133,7 @@ class MemcachedBackend final : public Backend {
   Result<void> get_many(const Keys& keys, std::vector<std::optional<std::string>>& values) {
     std::vector<std::string_view>& views = key_views(keys);
     auto r = get_many(views.data(), views.size(), values);
-    trim(views);
+    shed(views);
     return r;
   }
   /// get_many into values over an array of keys.
@@ -5153,6 +5153,13 @@ class MemcachedBackend final : public Backend {
   static ManyScratch& scratch() {
     static thread_local ManyScratch s;
     return s;
+  }
+  /// After a call, a very large scratch array gives its memory back; a
+  /// smaller one keeps its size, so that a next batch of the same size is
+  /// written over it without being initialised first.
+  template <class V>
+  static void shed(V& v) noexcept {
+    if (v.capacity() > 4096) V().swap(v);
   }
   /// Empties a scratch array; a very large one gives its memory back.
   template <class V>
