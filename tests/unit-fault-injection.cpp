@@ -31,7 +31,7 @@ namespace {
 constexpr auto kTimeout = 300ms;
 constexpr auto kConnectTimeout = 300ms;
 // Scheduling slack on a loaded 2-core machine (sanitizer builds included).
-constexpr auto kMargin = 400ms;
+constexpr auto kFaultMargin = 400ms;
 
 MemcachedBackendConfig config_for(const std::string& spec) {
   MemcachedBackendConfig cfg;
@@ -111,7 +111,7 @@ void run(const Scenario& s) {
     }
   }
   const auto took = Clock::now() - t0;
-  CHECK(took <= call_bound(cfg) + kMargin);
+  CHECK(took <= call_bound(cfg) + kFaultMargin);
   if (s.expect_ok) {
     CHECK(ok);
     CHECK(value == "value-k1");
@@ -249,7 +249,7 @@ TEST_CASE("fault injection: a refused connection is a fast transient error") {
   MemcachedBackend backend(cfg);
   const auto t0 = Clock::now();
   auto r = backend.get("k1");
-  CHECK(Clock::now() - t0 <= call_bound(cfg) + kMargin);
+  CHECK(Clock::now() - t0 <= call_bound(cfg) + kFaultMargin);
   REQUIRE_FALSE(r);
   CHECK(r.error().kind() == ErrorKind::transient);
   CHECK(backend.open_connections(0) == 0);

@@ -26,16 +26,16 @@ struct PyUser {
 };
 CACHEKIT_FIELDS(PyUser, id, name, roles)
 
-struct Run {
+struct PythonRun {
   int status = -1;
   std::string out;
 };
 
 // Runs the Python peer (Debian's interpreter, where the peers are installed).
-Run python_peer(const std::string& args) {
+PythonRun python_peer(const std::string& args) {
   const std::string cmd =
       "/usr/bin/python3 '" CACHEKIT_SOURCE_DIR "/tests/python/interop_peer.py' " + args + " 2>&1";
-  Run r;
+  PythonRun r;
   FILE* p = ::popen(cmd.c_str(), "r");
   REQUIRE_MESSAGE(p != nullptr, "cannot run /usr/bin/python3");
   char buf[512];
@@ -54,7 +54,7 @@ std::string join(const std::vector<std::string>& v) {
 }  // namespace
 
 TEST_CASE("interop with Python: pymemcache + msgpack and the C++ facade share entries") {
-  const Run probe = python_peer("x key 42");
+  const PythonRun probe = python_peer("x key 42");
   REQUIRE_MESSAGE(probe.status == 0,
                   "the Python peers are missing; install them with: apt-get install python3-pymemcache "
                   "python3-msgpack\n" << probe.out);
@@ -80,7 +80,7 @@ TEST_CASE("interop with Python: pymemcache + msgpack and the C++ facade share en
   });
 
   SUBCASE("Python writes, C++ reads a hit") {
-    const Run w = python_peer(servers + " write 42 from-python");
+    const PythonRun w = python_peer(servers + " write 42 from-python");
     REQUIRE_MESSAGE(w.status == 0, w.out);
     CHECK(w.out == get_user.key(42).value());
     const PyUser u = get_user(42);
@@ -91,12 +91,12 @@ TEST_CASE("interop with Python: pymemcache + msgpack and the C++ facade share en
     CHECK(u.roles == std::vector<std::string>{"python"});
   }
   SUBCASE("C++ writes, Python reads it") {
-    const Run before = python_peer(servers + " read 42");
+    const PythonRun before = python_peer(servers + " read 42");
     CHECK(before.status == 3);  // absent
     const PyUser u = get_user(42);
     CHECK(calls == 1);
     CHECK(u.name == "from-cpp");
-    const Run r = python_peer(servers + " read 42");
+    const PythonRun r = python_peer(servers + " read 42");
     REQUIRE_MESSAGE(r.status == 0, r.out);
     CHECK(r.out == R"({"id": 42, "name": "from-cpp", "roles": ["cpp"]})");
   }

@@ -50,11 +50,11 @@ struct User {
 };
 CACHEKIT_FIELDS(User, id, name, roles)
 
-struct Profile {
+struct MsgProfile {
   std::string name;
   std::optional<int> age;
 };
-CACHEKIT_FIELDS(Profile, name, age)
+CACHEKIT_FIELDS(MsgProfile, name, age)
 
 class Account {
  public:
@@ -355,13 +355,13 @@ TEST_CASE("CACHEKIT_FIELDS: decoding by name; unknown skipped, missing and repea
   CHECK_FALSE(from_msgpack<User>(from_hex("83a26964a178a46e616d65a161a5726f6c657390")));  // wrong type
   CHECK_FALSE(from_msgpack<User>(from_hex("93010203")));                                // not a map
   // A missing std::optional field reads as nullopt; a nil one too.
-  auto no_age = from_msgpack<Profile>(from_hex("81a46e616d65a161"));
+  auto no_age = from_msgpack<MsgProfile>(from_hex("81a46e616d65a161"));
   REQUIRE(no_age);
   CHECK(no_age->name == "a");
   CHECK(no_age->age == std::nullopt);
-  CHECK(from_msgpack<Profile>(from_hex("82a46e616d65a161a3616765c0")).value().age == std::nullopt);
-  CHECK(from_msgpack<Profile>(from_hex("82a46e616d65a161a361676505")).value().age == 5);
-  CHECK_FALSE(from_msgpack<Profile>(from_hex("81a361676505")));  // name is required
+  CHECK(from_msgpack<MsgProfile>(from_hex("82a46e616d65a161a3616765c0")).value().age == std::nullopt);
+  CHECK(from_msgpack<MsgProfile>(from_hex("82a46e616d65a161a361676505")).value().age == 5);
+  CHECK_FALSE(from_msgpack<MsgProfile>(from_hex("81a361676505")));  // name is required
 }
 
 TEST_CASE("CACHEKIT_FIELDS_FRIEND lists private members from inside the class") {

@@ -24,7 +24,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr auto kMargin = 500ms;
+constexpr auto kResilienceMargin = 500ms;
 
 using cktest::call_bound;
 
@@ -44,7 +44,7 @@ std::string value_for(const std::string& key, std::uint64_t seq) {
   return body + "#" + std::to_string(fnv1a(body));
 }
 
-bool value_ok(const std::string& key, const std::string& v) {
+bool resilience_value_ok(const std::string& key, const std::string& v) {
   const auto last = v.rfind('#');
   if (last == std::string::npos) return false;
   const std::string body = v.substr(0, last);
@@ -94,7 +94,7 @@ TEST_CASE("resilience: kill -9 one of three servers under 8 threads, restart it,
           case 1: {
             auto r = backend.get(key);
             if (!r) failed = true;
-            else if (r->has_value() && !value_ok(key, **r)) wrong.fetch_add(1);
+            else if (r->has_value() && !resilience_value_ok(key, **r)) wrong.fetch_add(1);
             break;
           }
           case 2: failed = !backend.set(key, value_for(key, ++seq), 60s); break;
@@ -104,7 +104,7 @@ TEST_CASE("resilience: kill -9 one of three servers under 8 threads, restart it,
         long prev = max_us.load();
         while (us > prev && !max_us.compare_exchange_weak(prev, us)) {
         }
-        if (Clock::now() - t0 > call_bound(cfg) + kMargin) slow.fetch_add(1);
+        if (Clock::now() - t0 > call_bound(cfg) + kResilienceMargin) slow.fetch_add(1);
         if (failed) errors.fetch_add(1);
         ops.fetch_add(1);
       }
@@ -124,7 +124,7 @@ TEST_CASE("resilience: kill -9 one of three servers under 8 threads, restart it,
       [&] {
         if (!backend.set(moved, value_for(moved, 1))) return false;
         auto r = backend.get(moved);
-        return r && r->has_value() && value_ok(moved, **r);
+        return r && r->has_value() && resilience_value_ok(moved, **r);
       },
       10s));
   CHECK(backend.server_marked_dead(1));
@@ -153,7 +153,7 @@ TEST_CASE("resilience: kill -9 one of three servers under 8 threads, restart it,
   MESSAGE("ops=" << ops.load() << " errors=" << errors.load() << " max_ms=" << max_us.load() / 1000);
   CHECK(wrong.load() == 0);
   CHECK(slow.load() == 0);
-  CHECK(max_us.load() <= std::chrono::duration_cast<std::chrono::microseconds>(call_bound(cfg) + kMargin).count());
+  CHECK(max_us.load() <= std::chrono::duration_cast<std::chrono::microseconds>(call_bound(cfg) + kResilienceMargin).count());
 }
 
 TEST_CASE("resilience: a server restarted with an empty cache gives misses, not errors") {
@@ -234,7 +234,7 @@ TEST_CASE("resilience: 64 threads on a pool of 2 get a value or a timeout within
       for (int i = 0; i < 50; ++i) {
         const auto t0 = Clock::now();
         auto r = backend.get("shared");
-        if (Clock::now() - t0 > call_bound(cfg) + kMargin) slow.fetch_add(1);
+        if (Clock::now() - t0 > call_bound(cfg) + kResilienceMargin) slow.fetch_add(1);
         if (r && r->has_value() && (*r)->size() == 1000) values.fetch_add(1);
         else if (!r && r.error().kind() == ErrorKind::timeout) timeouts.fetch_add(1);
         else other.fetch_add(1);

@@ -17,7 +17,7 @@
 
 namespace {
 
-std::string unhex(const std::string& h) {
+std::string ring_unhex(const std::string& h) {
   std::string out;
   for (std::size_t i = 0; i + 1 < h.size(); i += 2) out += static_cast<char>(std::stoi(h.substr(i, 2), nullptr, 16));
   return out;
@@ -74,7 +74,7 @@ std::size_t check_file(const char* name, cachekit::Distribution d) {
       ring = std::move(r).value();
       ++lists;
     } else if (kind == "key") {
-      keys.push_back(unhex(a));
+      keys.push_back(ring_unhex(a));
       expect.push_back(std::stoul(b));
     }
   }

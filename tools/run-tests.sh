@@ -32,14 +32,18 @@ install_packages() {
   apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+run_start=$SECONDS
+leg_times=""
 passed=0
 failed=0
 failed_legs=()
 leg() {  # leg NAME COMMAND...
   local name=$1; shift
   echo "=== leg $name"
-  local start=$SECONDS
-  if "$@"; then
+  local start=$SECONDS rc=0
+  "$@" || rc=$?
+  leg_times="$leg_times $name=$((SECONDS - start))s"
+  if [ $rc -eq 0 ]; then
     passed=$((passed + 1)); echo "=== leg $name passed ($((SECONDS - start)) s)"
   else
     failed=$((failed + 1)); failed_legs+=("$name"); echo "=== leg $name FAILED ($((SECONDS - start)) s)"
@@ -103,7 +107,7 @@ for l in $LEGS; do
               '-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
               -- -E consumer" ;;
     tsan) if [ -x tools/run-tsan.sh ]; then leg tsan tools/run-tsan.sh "$BUILD/tsan"; fi ;;
-    meson) leg meson bash -c "meson setup --wipe '$BUILD/meson' >'$BUILD/meson.log' 2>&1 || meson setup '$BUILD/meson' >'$BUILD/meson.log' 2>&1 || { cat '$BUILD/meson.log'; exit 1; }; \
+    meson) leg meson bash -c "meson setup --wipe -Dunity=on -Dunity_size=8 '$BUILD/meson' >'$BUILD/meson.log' 2>&1 || meson setup -Dunity=on -Dunity_size=8 '$BUILD/meson' >'$BUILD/meson.log' 2>&1 || { cat '$BUILD/meson.log'; exit 1; }; \
              meson compile -C '$BUILD/meson' -j $JOBS && meson test -C '$BUILD/meson' --print-errorlogs" ;;
     fuzz) if [ -x tools/run-fuzz.sh ]; then leg fuzz tools/run-fuzz.sh replay "$BUILD/fuzz"; fi ;;
     *) echo "unknown leg: $l"; failed=$((failed + 1)); failed_legs+=("$l") ;;
@@ -111,6 +115,8 @@ for l in $LEGS; do
 done
 
 echo
+echo "leg times:${leg_times}"
+echo "total: $((SECONDS - run_start)) s"
 [ ${#failed_legs[@]} -gt 0 ] && echo "failed legs: ${failed_legs[*]}"
 echo "legs: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
