@@ -9,6 +9,7 @@ A block without `#include <cachekit/cachekit.hpp>` gets that line in front
 (a few blocks show only declarations). A block whose fence reads
 ```cpp fragment is not compiled: keep those rare, for code that cannot stand
 alone. Exits 1 naming each block (by line) that did not compile."""
+import concurrent.futures
 import os
 import re
 import subprocess
@@ -43,7 +44,7 @@ def main():
     if len(sys.argv) < 4:
         sys.exit(__doc__)
     readme, include, cxx, flags = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
-    failures, compiled, skipped = [], 0, 0
+    failures, jobs, skipped = [], [], 0
     with tempfile.TemporaryDirectory() as tmp:
         for line, info, code in blocks(readme):
             if info[0] != "cpp":
@@ -56,12 +57,15 @@ def main():
             src = os.path.join(tmp, "readme-line-%d.cpp" % line)
             with open(src, "w", encoding="utf-8") as f:
                 f.write(code)
-            cmd = [cxx, "-fsyntax-only", "-I" + include] + flags + [src]
-            p = subprocess.run(cmd, capture_output=True, text=True)
-            compiled += 1
+            jobs.append((line, [cxx, "-fsyntax-only", "-I" + include] + flags + [src]))
+        # Two at a time: each one parses the whole header.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            results = list(pool.map(lambda job: (job[0], subprocess.run(job[1], capture_output=True, text=True)), jobs))
+        for line, p in results:
             if p.returncode != 0:
                 failures.append(line)
                 print("%s:%d: the C++ block does not compile:\n%s%s" % (readme, line, p.stdout, p.stderr))
+    compiled = len(jobs)
     print("readme snippets: %d compiled, %d failed, %d marked fragment" % (compiled, len(failures), skipped))
     if compiled == 0:
         print("no ```cpp block found in " + readme)
