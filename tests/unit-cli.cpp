@@ -159,6 +159,9 @@ TEST_CASE("cli: --servers in both forms; with nothing configured, the default is
   CHECK(json.code == 0);
   CHECK(has(list.out, "servers 10.0.0.1:11211,10.0.0.2:11212 (from --servers)"));
   CHECK(json.out == list.out);
+  // An IPv6 spec also starts with '[': not taken for JSON.
+  CHECK(has(cli("config --servers [::1]:11300,[::1]:11301").out, "servers [::1]:11300,[::1]:11301 (from --servers)"));
+  CHECK(has(cli("config --servers '[\"[::1]:11300\"]'").out, "servers [::1]:11300 (from --servers)"));
   const Run env = shell(std::string("CACHEKIT_MEMCACHED_SERVERS='[\"10.0.0.3:1\"]' ") + CACHEKIT_CLI_PATH + " config");
   CHECK(has(env.out, "servers 10.0.0.3:1 (from CACHEKIT_MEMCACHED_SERVERS)"));
   const Run fallback = cli("config");

@@ -40,8 +40,12 @@ bool invalid(const std::string& message) {
 }  // namespace
 
 cachekit::Result<std::vector<std::string>> parse_servers_option(const std::string& text) {
-  std::size_t first = text.find_first_not_of(" \t");
-  if (first != std::string::npos && text[first] == '[') {
+  // A JSON array opens with '[' then '"' or ']'; an IPv6 spec ("[::1]:11211")
+  // has an address after its '['.
+  const std::size_t first = text.find_first_not_of(" \t");
+  const std::size_t second = first == std::string::npos ? first : text.find_first_not_of(" \t", first + 1);
+  if (first != std::string::npos && text[first] == '[' && second != std::string::npos &&
+      (text[second] == '"' || text[second] == ']')) {
     auto list = cachekit::detail::parse_json_string_array(text);
     if (!list) {
       return cachekit::Error(cachekit::ErrorKind::permanent,
