@@ -396,32 +396,6 @@ TEST_CASE("cache: interop keys and MessagePack values shared with other SDKs") {
   CHECK(profiles.get("p1") == Profile{1, "One", {"a", "b"}});
 }
 
-TEST_CASE("cache: interop keys are refused over a prefixed memcached backend unless allowed") {
-  cachekit::MemcachedBackendConfig cfg;
-  cfg.servers = {"127.0.0.1:1"};  // never contacted: the key is refused first
-  cfg.key_prefix = "app:";
-  auto backend = std::make_shared<cachekit::MemcachedBackend>(cfg);
-  std::string message;
-  CacheOptions o = users_get_user();
-  o.on_error = [&](const cachekit::Error& e) { message = e.message(); };
-  int calls = 0;
-  auto f = cachekit::cache(backend, o, [&](int x) { ++calls; return x; });
-  CHECK(f(1) == 1);
-  CHECK(calls == 1);
-  CHECK(f.stats().errors == 1);
-  CHECK(message.find("key_prefix") != std::string::npos);
-  CHECK_FALSE(f.key(1));
-
-  o.allow_key_prefix = true;
-  auto g = cachekit::cache(*backend, o, [&](int x) { ++calls; return x; });
-  CHECK(g.key(1));
-  // A custom key function is not an interop key: the prefix is fine.
-  auto h = cachekit::cache(backend, users_get_user(), [&](int x) { return x; }).with_key([](int x) {
-    return std::to_string(x);
-  });
-  CHECK(h.key(1).value() == "1");
-}
-
 TEST_CASE("cache: make_default_backend follows CACHEKIT_MEMCACHED_SERVERS") {
   (void)cachekit::default_backend();  // the process-wide one is fixed before the variable changes
   REQUIRE(std::getenv("CACHEKIT_MEMCACHED_SERVERS") == nullptr);

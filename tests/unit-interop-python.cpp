@@ -101,3 +101,62 @@ TEST_CASE("interop with Python: pymemcache + msgpack and the C++ facade share en
     CHECK(r.out == R"({"id": 42, "name": "from-cpp", "roles": ["cpp"]})");
   }
 }
+
+TEST_CASE("interop with Python: the same key_prefix on both sides shares entries") {
+  // cachekit-py's documented setup: a backend with key_prefix "myapp:". The
+  // C++ facade needs no extra option; pymemcache's HashClient(key_prefix=
+  // b"myapp:") with its rendezvous hasher finds the same entries.
+  cktest::MemcachedCluster cluster(3);
+  const std::string servers = join(cluster.specs());
+  cachekit::MemcachedBackendConfig cfg;
+  cfg.servers = cluster.specs();
+  cfg.distribution = cachekit::Distribution::rendezvous;
+  cfg.key_prefix = "myapp:";
+  auto backend = std::make_shared<cachekit::MemcachedBackend>(cfg);
+  REQUIRE(backend->status());
+
+  cachekit::CacheOptions o;
+  o.ns = "users";
+  o.operation = "get_user";
+  o.ttl = 300s;
+  int calls = 0;
+  auto get_user = cachekit::cache(backend, o, [&](std::int64_t id) {
+    ++calls;
+    return PyUser{id, "from-cpp", {"cpp"}};
+  });
+
+  // C++ writes 42 and 43, Python (same prefix) reads both; a Python client
+  // without the prefix does not see them.
+  CHECK(get_user(42).name == "from-cpp");
+  CHECK(get_user(43).name == "from-cpp");
+  CHECK(calls == 2);
+  CHECK(get_user.stats().errors == 0);
+  for (const char* id : {"42", "43"}) {
+    const Run r = python_peer(servers + " read " + id + " --prefix=myapp:");
+    REQUIRE_MESSAGE(r.status == 0, r.out);
+    CHECK(r.out == std::string(R"({"id": )") + id + R"(, "name": "from-cpp", "roles": ["cpp"]})");
+  }
+  CHECK(python_peer(servers + " read 42").status == 3);
+
+  // Python writes 7..11 with the prefix, C++ reads hits on whichever server
+  // each key landed.
+  for (int id = 7; id < 12; ++id) {
+    const Run w = python_peer(servers + " write " + std::to_string(id) + " from-python --prefix=myapp:");
+    REQUIRE_MESSAGE(w.status == 0, w.out);
+    CHECK(w.out == get_user.key(id).value());
+  }
+  for (int id = 7; id < 12; ++id) CHECK(get_user(id).name == "from-python");
+  CHECK(calls == 2);
+  CHECK(get_user.stats().hits == 5);
+  // The entries really carry the prefix on the servers.
+  std::size_t found = 0;
+  for (std::size_t i = 0; i < cluster.size(); ++i) {
+    cachekit::MemcachedBackendConfig one;
+    one.servers = {cluster.spec(i)};
+    cachekit::MemcachedBackend server(one);
+    auto got = server.get("myapp:" + get_user.key(7).value());
+    REQUIRE(got);
+    found += got->has_value() ? 1u : 0u;
+  }
+  CHECK(found == 1);
+}

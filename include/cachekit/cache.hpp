@@ -204,7 +204,6 @@ class Cached {
   template <class... A>
   Result<std::string> key(const A&... args) const {
     if constexpr (std::is_same_v<KeyFn, InteropKeyFunction>) {
-      if (core_->interop_refusal()) return *core_->interop_refusal();
       const CacheOptions& o = core_->options();
       return interop_key(o.ns, o.operation, args...);
     } else {
@@ -239,26 +238,19 @@ class Cached {
 };
 
 namespace detail {
-/// Refuses interop keys over a backend that prefixes keys, unless allowed.
-inline void check_key_prefix(CacheCore& core, std::string_view key_prefix) {
-  if (key_prefix.empty() || core.options().allow_key_prefix) return;
-  core.refuse_interop(Error(ErrorKind::permanent,
-                            "interop keys refused: the backend has key_prefix '" + std::string(key_prefix) +
-                                "', so other cachekit SDKs would not find the entries "
-                                "(set CacheOptions::allow_key_prefix to accept)")
-                          .with_operation("key"));
-}
-
 template <class Fn>
 Cached<std::decay_t<Fn>> make_cached(std::shared_ptr<Backend> owner, Backend* backend, CacheOptions options, Fn&& fn,
-                                     const char* file, int line, std::string_view key_prefix = {}) {
-  auto core = std::make_shared<CacheCore>(std::move(owner), backend, resolve_options(std::move(options), file, line));
-  check_key_prefix(*core, key_prefix);
+                                     const char* file, int line) {
+  CacheOptions resolved = resolve_options(std::move(options), file, line);
+  std::string label = "cache " + resolved.ns + ":" + resolved.operation;
+  auto core = std::make_shared<CacheCore>(std::move(owner), backend, std::move(resolved), std::move(label));
   return Cached<std::decay_t<Fn>>(std::move(core), std::make_shared<std::decay_t<Fn>>(std::forward<Fn>(fn)));
 }
 }  // namespace detail
 
-/// Memoizes fn over backend, which the result shares ownership of.
+/// Memoizes fn over backend, which the result shares ownership of. A
+/// backend's own key prefix (MemcachedBackendConfig::key_prefix) goes in
+/// front of every key, as in cachekit's other SDKs.
 template <class Fn>
 Cached<std::decay_t<Fn>> cache(std::shared_ptr<Backend> backend, CacheOptions options, Fn&& fn,
                                const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
@@ -273,34 +265,13 @@ Cached<std::decay_t<Fn>> cache(Backend& backend, CacheOptions options, Fn&& fn,
   return detail::make_cached(nullptr, &backend, std::move(options), std::forward<Fn>(fn), file, line);
 }
 
-/// Memoizes fn over a memcached backend, which the result shares ownership
-/// of. Interop keys are refused when it has a key_prefix, unless
-/// options.allow_key_prefix.
-template <class Fn>
-Cached<std::decay_t<Fn>> cache(std::shared_ptr<MemcachedBackend> backend, CacheOptions options, Fn&& fn,
-                               const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
-  MemcachedBackend* raw = backend.get();
-  return detail::make_cached(std::move(backend), raw, std::move(options), std::forward<Fn>(fn), file, line,
-                             raw->config().key_prefix);
-}
-
-/// Memoizes fn over a memcached backend, which must outlive the result and
-/// its copies. Interop keys are refused when it has a key_prefix, unless
-/// options.allow_key_prefix.
-template <class Fn>
-Cached<std::decay_t<Fn>> cache(MemcachedBackend& backend, CacheOptions options, Fn&& fn,
-                               const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
-  return detail::make_cached(nullptr, &backend, std::move(options), std::forward<Fn>(fn), file, line,
-                             backend.config().key_prefix);
-}
-
 /// Memoizes fn over the default backend (see default_backend()).
 template <class Fn>
 Cached<std::decay_t<Fn>> cache(CacheOptions options, Fn&& fn, const char* file = __builtin_FILE(),
                                int line = __builtin_LINE()) {
-  const auto& d = detail::default_backend_state();
-  return detail::make_cached(d.backend, d.backend.get(), std::move(options), std::forward<Fn>(fn), file, line,
-                             d.key_prefix);
+  std::shared_ptr<Backend> backend = default_backend();
+  Backend* raw = backend.get();
+  return detail::make_cached(std::move(backend), raw, std::move(options), std::forward<Fn>(fn), file, line);
 }
 
 /// Memoizes fn over the default backend with default options: namespace

@@ -51,16 +51,13 @@ struct CacheOptions {
   std::chrono::seconds ttl{3600};
   /// When false every call runs the function and the cache is not touched.
   bool enabled = true;
-  /// Interop keys on a MemcachedBackend with a key_prefix are refused (the
-  /// other SDKs would not find the entries; every call then runs uncached and
-  /// reports the error) unless this is true.
-  bool allow_key_prefix = false;
   /// Near cache in front of the backend.
   NearCacheOptions l1;
   /// Stampede protection.
   StampedeOptions stampede;
   /// Called (on the calling thread) with every backend, key or decode error.
-  /// The call that saw the error still returns a value.
+  /// The call that saw the error still returns a value. Independently, the
+  /// first error of each kind goes to the library log (cachekit::set_logger).
   std::function<void(const Error&)> on_error;
 };
 

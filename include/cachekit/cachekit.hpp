@@ -4,6 +4,7 @@
 #include "version.hpp"
 #include "config.hpp"
 #include "error.hpp"
+#include "log.hpp"
 #include "backend.hpp"
 #include "hash/md5.hpp"
 #include "hash/md5_multi.hpp"

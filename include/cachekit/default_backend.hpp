@@ -56,34 +56,13 @@ inline Result<std::shared_ptr<Backend>> make_default_backend() {
 /// (so cached functions run uncached and report it to on_error).
 inline std::shared_ptr<Backend> default_backend();
 
-namespace detail {
-/// The process-wide default backend and its key prefix (interop keys are
-/// refused over a prefixed backend unless allowed).
-struct DefaultBackendState {
-  std::shared_ptr<Backend> backend;
-  std::string key_prefix;
-};
-
-inline const DefaultBackendState& default_backend_state() {
-  static const DefaultBackendState state = [] {
-    DefaultBackendState s;
-    if (!memcached_configured()) {
-      s.backend = std::make_shared<MemoryBackend>();
-      return s;
-    }
-    auto config = MemcachedBackendConfig::from_env();
-    if (!config) {
-      s.backend = std::make_shared<FailedBackend>(std::move(config).error());
-      return s;
-    }
-    s.key_prefix = config->key_prefix;
-    s.backend = std::make_shared<MemcachedBackend>(std::move(config).value());
-    return s;
+inline std::shared_ptr<Backend> default_backend() {
+  static const std::shared_ptr<Backend> backend = []() -> std::shared_ptr<Backend> {
+    auto made = make_default_backend();
+    if (!made) return std::make_shared<detail::FailedBackend>(std::move(made).error());
+    return std::move(made).value();
   }();
-  return state;
+  return backend;
 }
-}  // namespace detail
-
-inline std::shared_ptr<Backend> default_backend() { return detail::default_backend_state().backend; }
 
 CACHEKIT_END_NAMESPACE

@@ -311,6 +311,11 @@ class MemcachedBackend final : public Backend {
     for (const auto& kv : items) views.emplace_back(std::string_view(kv.first), std::string_view(kv.second));
     return set_many_impl(views.data(), views.size(), ttl, flags);
   }
+  /// set_many over a braced list: set_many({{"a", "1"}, {"b", "2"}}).
+  Result<std::vector<KeyError>> set_many(std::initializer_list<std::pair<std::string_view, std::string_view>> items,
+                                         std::chrono::seconds ttl = {}, std::uint32_t flags = 0) {
+    return set_many_impl(items.begin(), items.size(), ttl, flags);
+  }
 
   /// Invalidates every item on every server (after delay when given).
   Result<void> flush_all(std::chrono::seconds delay = {}) {

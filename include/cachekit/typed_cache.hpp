@@ -31,11 +31,12 @@ class Cache {
   /// Over backend, which the cache shares ownership of.
   explicit Cache(std::shared_ptr<Backend> backend, CacheOptions options = {}) {
     Backend* raw = backend.get();
-    core_ = std::make_shared<detail::CacheCore>(std::move(backend), raw, std::move(options));
+    std::string name = label(options);
+    core_ = std::make_shared<detail::CacheCore>(std::move(backend), raw, std::move(options), std::move(name));
   }
   /// Over backend, which must outlive the cache and its copies.
   explicit Cache(Backend& backend, CacheOptions options = {})
-      : core_(std::make_shared<detail::CacheCore>(nullptr, &backend, std::move(options))) {}
+      : core_(std::make_shared<detail::CacheCore>(nullptr, &backend, options, label(options))) {}  // copies options
 
   /// The value under key, or nullopt (absent, undecodable or backend error).
   std::optional<T> get(std::string_view key) const {
@@ -89,6 +90,8 @@ class Cache {
   const CacheOptions& options() const noexcept { return core_->options(); }
 
  private:
+  static std::string label(const CacheOptions& o) { return o.ns.empty() ? "Cache<T>" : "Cache<T> " + o.ns + ":"; }
+
   std::string full_key(std::string_view key) const {
     const std::string& ns = core_->options().ns;
     if (ns.empty()) return std::string(key);

@@ -220,6 +220,107 @@ class [[nodiscard]] Result<void> {
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/error.hpp ----
 
+// ---- begin cachekit/log.hpp ----
+// The library log: one replaceable, process-wide hook for the few things
+// cachekit reports on its own (a cached function that runs uncached because
+// of a misconfiguration or a failing backend; later, a protocol downgrade).
+//
+// It is the one process-wide setting of the library (the README says why and
+// what it costs): a misconfiguration must not go unnoticed, and a library
+// that writes to stderr must let its user redirect or silence that. The
+// state is a mutex and a shared pointer, touched only when something is
+// logged; no get or set on the hot path reads it. Messages are rate-limited
+// by their callers (once per cached function and kind of error), never per
+// call.
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+
+/// Severity of a log record.
+enum class LogLevel : std::uint8_t { debug, info, warning, error };
+
+/// "debug", "info", "warning" or "error".
+inline const char* to_string(LogLevel level) noexcept {
+  switch (level) {
+    case LogLevel::debug: return "debug";
+    case LogLevel::info: return "info";
+    case LogLevel::warning: return "warning";
+    case LogLevel::error: return "error";
+  }
+  return "unknown";
+}
+
+/// One thing the library reports: its level, the part of the library that
+/// reports it ("cache", "memcached", ...) and a one-line message.
+struct LogRecord {
+  LogLevel level = LogLevel::warning;
+  std::string_view topic;
+  std::string_view message;
+};
+
+/// A log hook. Called on the thread that met the event, possibly from
+/// several threads at once; it must not throw.
+using Logger = std::function<void(const LogRecord&)>;
+
+/// The default hook: one line on stderr, "cachekit: <level>: <message>".
+inline void log_to_stderr(const LogRecord& record) {
+  std::string line = "cachekit: ";
+  line += to_string(record.level);
+  line += ": ";
+  line += record.message;
+  line += '\n';
+  // One write of the whole line, so lines of concurrent threads do not mix.
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  std::fflush(stderr);
+}
+
+namespace detail {
+struct LoggerSlot {
+  std::mutex mutex;
+  std::shared_ptr<const Logger> logger = std::make_shared<const Logger>(log_to_stderr);
+};
+inline LoggerSlot& logger_slot() {
+  static LoggerSlot slot;
+  return slot;
+}
+}  // namespace detail
+
+/// Replaces the library's log hook for the whole process; an empty function
+/// (set_logger(nullptr)) silences the library. Thread-safe; a call already
+/// running the previous hook finishes with it.
+inline void set_logger(Logger logger) {
+  std::shared_ptr<const Logger> next;
+  if (logger) next = std::make_shared<const Logger>(std::move(logger));
+  detail::LoggerSlot& slot = detail::logger_slot();
+  std::lock_guard<std::mutex> lock(slot.mutex);
+  slot.logger.swap(next);
+  // The previous hook is released here, after the lock, with `next`.
+}
+
+/// Sends a record to the current hook (nothing when silenced). The hook runs
+/// outside the library's lock, so it may itself call set_logger or log_message.
+inline void log_message(LogLevel level, std::string_view topic, std::string_view message) {
+  std::shared_ptr<const Logger> current;
+  {
+    detail::LoggerSlot& slot = detail::logger_slot();
+    std::lock_guard<std::mutex> lock(slot.mutex);
+    current = slot.logger;
+  }
+  if (current && *current) (*current)(LogRecord{level, topic, message});
+}
+
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/log.hpp ----
+
 // ---- begin cachekit/backend.hpp ----
 // The Backend interface: what the typed facade needs from a store.
 // MemcachedBackend and MemoryBackend implement it; users may write their own.
@@ -4151,6 +4252,11 @@ class MemcachedBackend final : public Backend {
     for (const auto& kv : items) views.emplace_back(std::string_view(kv.first), std::string_view(kv.second));
     return set_many_impl(views.data(), views.size(), ttl, flags);
   }
+  /// set_many over a braced list: set_many({{"a", "1"}, {"b", "2"}}).
+  Result<std::vector<KeyError>> set_many(std::initializer_list<std::pair<std::string_view, std::string_view>> items,
+                                         std::chrono::seconds ttl = {}, std::uint32_t flags = 0) {
+    return set_many_impl(items.begin(), items.size(), ttl, flags);
+  }
 
   /// Invalidates every item on every server (after delay when given).
   Result<void> flush_all(std::chrono::seconds delay = {}) {
@@ -7692,16 +7798,13 @@ struct CacheOptions {
   std::chrono::seconds ttl{3600};
   /// When false every call runs the function and the cache is not touched.
   bool enabled = true;
-  /// Interop keys on a MemcachedBackend with a key_prefix are refused (the
-  /// other SDKs would not find the entries; every call then runs uncached and
-  /// reports the error) unless this is true.
-  bool allow_key_prefix = false;
   /// Near cache in front of the backend.
   NearCacheOptions l1;
   /// Stampede protection.
   StampedeOptions stampede;
   /// Called (on the calling thread) with every backend, key or decode error.
-  /// The call that saw the error still returns a value.
+  /// The call that saw the error still returns a value. Independently, the
+  /// first error of each kind goes to the library log (cachekit::set_logger).
   std::function<void(const Error&)> on_error;
 };
 
@@ -7780,35 +7883,14 @@ inline Result<std::shared_ptr<Backend>> make_default_backend() {
 /// (so cached functions run uncached and report it to on_error).
 inline std::shared_ptr<Backend> default_backend();
 
-namespace detail {
-/// The process-wide default backend and its key prefix (interop keys are
-/// refused over a prefixed backend unless allowed).
-struct DefaultBackendState {
-  std::shared_ptr<Backend> backend;
-  std::string key_prefix;
-};
-
-inline const DefaultBackendState& default_backend_state() {
-  static const DefaultBackendState state = [] {
-    DefaultBackendState s;
-    if (!memcached_configured()) {
-      s.backend = std::make_shared<MemoryBackend>();
-      return s;
-    }
-    auto config = MemcachedBackendConfig::from_env();
-    if (!config) {
-      s.backend = std::make_shared<FailedBackend>(std::move(config).error());
-      return s;
-    }
-    s.key_prefix = config->key_prefix;
-    s.backend = std::make_shared<MemcachedBackend>(std::move(config).value());
-    return s;
+inline std::shared_ptr<Backend> default_backend() {
+  static const std::shared_ptr<Backend> backend = []() -> std::shared_ptr<Backend> {
+    auto made = make_default_backend();
+    if (!made) return std::make_shared<detail::FailedBackend>(std::move(made).error());
+    return std::move(made).value();
   }();
-  return state;
+  return backend;
 }
-}  // namespace detail
-
-inline std::shared_ptr<Backend> default_backend() { return detail::default_backend_state().backend; }
 
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/default_backend.hpp ----
@@ -7840,15 +7922,13 @@ enum class Lease { taken, held_by_other, unavailable };
 /// function (copies share statistics and the near cache).
 class CacheCore {
  public:
-  CacheCore(std::shared_ptr<Backend> owner, Backend* backend, CacheOptions options)
-      : owner_(std::move(owner)), backend_(backend), options_(std::move(options)) {
+  /// label names the cached function in log messages ("users:get_user").
+  CacheCore(std::shared_ptr<Backend> owner, Backend* backend, CacheOptions options, std::string label)
+      : owner_(std::move(owner)), backend_(backend), options_(std::move(options)), label_(std::move(label)) {
     if (options_.l1.enabled) l1_ = std::make_unique<MemoryBackend>(options_.l1.max_bytes);
   }
 
   const CacheOptions& options() const noexcept { return options_; }
-  /// Why interop keys may not be used over this backend, if they may not.
-  const std::optional<Error>& interop_refusal() const noexcept { return interop_refusal_; }
-  void refuse_interop(Error e) { interop_refusal_ = std::move(e); }
   Backend& backend() noexcept { return *backend_; }
 
   /// The stored bytes for key from the L1, then the backend; nullopt on a
@@ -7939,15 +8019,21 @@ class CacheCore {
     return false;
   }
 
-  /// Counts an error and hands it to the user's callback.
+  /// Counts an error, logs the first of its kind and hands it to the
+  /// user's callback.
   void report(Error e, const char* operation, std::string_view key) {
     errors.fetch_add(1, std::memory_order_relaxed);
-    notify(std::move(e), operation, key);
+    complete(e, operation, key);
+    log_once(static_cast<unsigned>(e.kind()) % 31u, e, "the call still returned a value, uncached");
+    if (options_.on_error) options_.on_error(e);
   }
-  /// Counts a value that did not decode and hands the error to the callback.
+  /// Counts a value that did not decode, logs the first one and hands the
+  /// error to the callback.
   void report_decode(Error e, std::string_view key) {
     decode_errors.fetch_add(1, std::memory_order_relaxed);
-    notify(std::move(e), "decode", key);
+    complete(e, "decode", key);
+    log_once(31u, e, "a stored value did not decode; it was recomputed");
+    if (options_.on_error) options_.on_error(e);
   }
 
   /// A snapshot of the counters.
@@ -7976,18 +8062,34 @@ class CacheCore {
     (void)l1_->set_for(key, bytes, life);
   }
 
-  void notify(Error e, const char* operation, std::string_view key) {
-    if (!options_.on_error) return;
+  static void complete(Error& e, const char* operation, std::string_view key) {
     if (e.operation().empty()) e.with_operation(operation);
     if (e.key().empty()) e.with_key(std::string(key));
-    options_.on_error(e);
+  }
+
+  /// Logs e when it is the first error of its category (bit) this cached
+  /// function met: a misconfiguration shows once, never once per call.
+  void log_once(unsigned bit, const Error& e, const char* consequence) {
+    const std::uint32_t mask = std::uint32_t{1} << bit;
+    if ((logged_.load(std::memory_order_relaxed) & mask) != 0) return;
+    if ((logged_.fetch_or(mask, std::memory_order_relaxed) & mask) != 0) return;
+    std::string message = label_;
+    message += ": ";
+    message += e.to_string();
+    message += "; ";
+    message += consequence;
+    message += " (later ";
+    message += bit == 31u ? "decode" : to_string(e.kind());
+    message += " errors of this cached function are not logged; CacheOptions::on_error sees each)";
+    log_message(LogLevel::warning, "cache", message);
   }
 
   std::shared_ptr<Backend> owner_;  // null when the user keeps the backend alive
   Backend* backend_;
   CacheOptions options_;
+  std::string label_;
   std::unique_ptr<MemoryBackend> l1_;
-  std::optional<Error> interop_refusal_;
+  std::atomic<std::uint32_t> logged_{0};  // categories already logged, one bit each
 };
 
 /// Releases a stampede lease when the computation ends, also when the user's
@@ -8206,7 +8308,6 @@ class Cached {
   template <class... A>
   Result<std::string> key(const A&... args) const {
     if constexpr (std::is_same_v<KeyFn, InteropKeyFunction>) {
-      if (core_->interop_refusal()) return *core_->interop_refusal();
       const CacheOptions& o = core_->options();
       return interop_key(o.ns, o.operation, args...);
     } else {
@@ -8241,26 +8342,19 @@ class Cached {
 };
 
 namespace detail {
-/// Refuses interop keys over a backend that prefixes keys, unless allowed.
-inline void check_key_prefix(CacheCore& core, std::string_view key_prefix) {
-  if (key_prefix.empty() || core.options().allow_key_prefix) return;
-  core.refuse_interop(Error(ErrorKind::permanent,
-                            "interop keys refused: the backend has key_prefix '" + std::string(key_prefix) +
-                                "', so other cachekit SDKs would not find the entries "
-                                "(set CacheOptions::allow_key_prefix to accept)")
-                          .with_operation("key"));
-}
-
 template <class Fn>
 Cached<std::decay_t<Fn>> make_cached(std::shared_ptr<Backend> owner, Backend* backend, CacheOptions options, Fn&& fn,
-                                     const char* file, int line, std::string_view key_prefix = {}) {
-  auto core = std::make_shared<CacheCore>(std::move(owner), backend, resolve_options(std::move(options), file, line));
-  check_key_prefix(*core, key_prefix);
+                                     const char* file, int line) {
+  CacheOptions resolved = resolve_options(std::move(options), file, line);
+  std::string label = "cache " + resolved.ns + ":" + resolved.operation;
+  auto core = std::make_shared<CacheCore>(std::move(owner), backend, std::move(resolved), std::move(label));
   return Cached<std::decay_t<Fn>>(std::move(core), std::make_shared<std::decay_t<Fn>>(std::forward<Fn>(fn)));
 }
 }  // namespace detail
 
-/// Memoizes fn over backend, which the result shares ownership of.
+/// Memoizes fn over backend, which the result shares ownership of. A
+/// backend's own key prefix (MemcachedBackendConfig::key_prefix) goes in
+/// front of every key, as in cachekit's other SDKs.
 template <class Fn>
 Cached<std::decay_t<Fn>> cache(std::shared_ptr<Backend> backend, CacheOptions options, Fn&& fn,
                                const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
@@ -8275,34 +8369,13 @@ Cached<std::decay_t<Fn>> cache(Backend& backend, CacheOptions options, Fn&& fn,
   return detail::make_cached(nullptr, &backend, std::move(options), std::forward<Fn>(fn), file, line);
 }
 
-/// Memoizes fn over a memcached backend, which the result shares ownership
-/// of. Interop keys are refused when it has a key_prefix, unless
-/// options.allow_key_prefix.
-template <class Fn>
-Cached<std::decay_t<Fn>> cache(std::shared_ptr<MemcachedBackend> backend, CacheOptions options, Fn&& fn,
-                               const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
-  MemcachedBackend* raw = backend.get();
-  return detail::make_cached(std::move(backend), raw, std::move(options), std::forward<Fn>(fn), file, line,
-                             raw->config().key_prefix);
-}
-
-/// Memoizes fn over a memcached backend, which must outlive the result and
-/// its copies. Interop keys are refused when it has a key_prefix, unless
-/// options.allow_key_prefix.
-template <class Fn>
-Cached<std::decay_t<Fn>> cache(MemcachedBackend& backend, CacheOptions options, Fn&& fn,
-                               const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
-  return detail::make_cached(nullptr, &backend, std::move(options), std::forward<Fn>(fn), file, line,
-                             backend.config().key_prefix);
-}
-
 /// Memoizes fn over the default backend (see default_backend()).
 template <class Fn>
 Cached<std::decay_t<Fn>> cache(CacheOptions options, Fn&& fn, const char* file = __builtin_FILE(),
                                int line = __builtin_LINE()) {
-  const auto& d = detail::default_backend_state();
-  return detail::make_cached(d.backend, d.backend.get(), std::move(options), std::forward<Fn>(fn), file, line,
-                             d.key_prefix);
+  std::shared_ptr<Backend> backend = default_backend();
+  Backend* raw = backend.get();
+  return detail::make_cached(std::move(backend), raw, std::move(options), std::forward<Fn>(fn), file, line);
 }
 
 /// Memoizes fn over the default backend with default options: namespace
@@ -8342,11 +8415,12 @@ class Cache {
   /// Over backend, which the cache shares ownership of.
   explicit Cache(std::shared_ptr<Backend> backend, CacheOptions options = {}) {
     Backend* raw = backend.get();
-    core_ = std::make_shared<detail::CacheCore>(std::move(backend), raw, std::move(options));
+    std::string name = label(options);
+    core_ = std::make_shared<detail::CacheCore>(std::move(backend), raw, std::move(options), std::move(name));
   }
   /// Over backend, which must outlive the cache and its copies.
   explicit Cache(Backend& backend, CacheOptions options = {})
-      : core_(std::make_shared<detail::CacheCore>(nullptr, &backend, std::move(options))) {}
+      : core_(std::make_shared<detail::CacheCore>(nullptr, &backend, options, label(options))) {}  // copies options
 
   /// The value under key, or nullopt (absent, undecodable or backend error).
   std::optional<T> get(std::string_view key) const {
@@ -8400,6 +8474,8 @@ class Cache {
   const CacheOptions& options() const noexcept { return core_->options(); }
 
  private:
+  static std::string label(const CacheOptions& o) { return o.ns.empty() ? "Cache<T>" : "Cache<T> " + o.ns + ":"; }
+
   std::string full_key(std::string_view key) const {
     const std::string& ns = core_->options().ns;
     if (ns.empty()) return std::string(key);

@@ -11,7 +11,9 @@ array of the arguments.
   interop_peer.py SERVERS read USER_ID           print the stored value as JSON;
                                                  exit 3 when it is absent
 
-SERVERS is "host:port,host:port".
+SERVERS is "host:port,host:port". A last argument "--prefix=P" gives the
+client key_prefix=P (pymemcache puts it in front of every key it sends and
+hashes the key without it).
 """
 import hashlib
 import json
@@ -26,15 +28,20 @@ def interop_key(user_id):
     return "users:get_user:" + hashlib.blake2b(args, digest_size=32).hexdigest()
 
 
-def client(servers):
+def client(servers, prefix):
     pairs = []
     for spec in servers.split(","):
         host, port = spec.rsplit(":", 1)
         pairs.append((host, int(port)))
-    return HashClient(pairs, connect_timeout=2, timeout=2, default_noreply=False)
+    return HashClient(pairs, connect_timeout=2, timeout=2, default_noreply=False,
+                      key_prefix=prefix.encode("utf-8"))
 
 
 def main(argv):
+    prefix = ""
+    if argv and argv[-1].startswith("--prefix="):
+        prefix = argv[-1][len("--prefix="):]
+        argv = argv[:-1]
     if len(argv) < 4:
         print(__doc__, file=sys.stderr)
         return 2
@@ -43,7 +50,7 @@ def main(argv):
     if command == "key":
         print(key)
         return 0
-    c = client(servers)
+    c = client(servers, prefix)
     if command == "write":
         value = {"id": user_id, "name": argv[4], "roles": ["python"]}
         if not c.set(key, msgpack.packb(value, use_bin_type=True), expire=300):

@@ -6,7 +6,7 @@
 namespace cli {
 
 int run_get(const Args& args) {
-  const Args pos = positionals(args, kBackendOptions);
+  const Args pos = positionals(args, kValueOptions);
   if (pos.size() != 1) {
     std::fprintf(stderr, "usage: cachekit-cli get KEY [--servers LIST]\n");
     return kUsage;

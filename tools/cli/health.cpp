@@ -7,7 +7,7 @@
 namespace cli {
 
 int run_health(const Args& args) {
-  if (!positionals(args, kBackendOptions).empty()) {
+  if (!positionals(args, kValueOptions).empty()) {
     std::fprintf(stderr, "usage: cachekit-cli health [--servers LIST]\n");
     return kUsage;
   }
@@ -22,6 +22,7 @@ int run_health(const Args& args) {
       rc = kServerError;
     }
   }
+  if (rc != kOk) note_default_servers();
   return rc;
 }
 

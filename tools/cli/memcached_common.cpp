@@ -6,18 +6,16 @@
 namespace cli {
 
 namespace {
+ServersFrom g_servers_from = ServersFrom::fallback;
+
+// "a, b,c" -> {"a", "b", "c"}; an empty item stays (and is refused later
+// with the server spec rules' own message).
 std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::string cur;
+  std::vector<std::string> out(1);
   for (char c : s) {
-    if (c == ',') {
-      if (!cur.empty()) out.push_back(cur);
-      cur.clear();
-    } else if (c != ' ') {
-      cur += c;
-    }
+    if (c == ',') out.emplace_back();
+    else if (c != ' ' && c != '\t') out.back() += c;
   }
-  if (!cur.empty()) out.push_back(cur);
   return out;
 }
 
@@ -26,49 +24,113 @@ bool seconds_option(const Args& args, const char* name, std::chrono::millisecond
   if (v.empty()) return true;
   char* end = nullptr;
   const double s = std::strtod(v.c_str(), &end);
-  if (end == v.c_str() || *end != '\0' || !(s >= 0)) {
+  if (end == v.c_str() || *end != '\0' || !(s >= 0) || s > 1e6) {
     std::fprintf(stderr, "cachekit-cli: --%s expects seconds, got '%s'\n", name, v.c_str());
     return false;
   }
   out = std::chrono::milliseconds(static_cast<long long>(s * 1000.0));
   return true;
 }
+
+bool invalid(const std::string& message) {
+  std::fprintf(stderr, "cachekit-cli: %s\n", message.c_str());
+  note_default_servers();
+  return false;
+}
 }  // namespace
 
-std::unique_ptr<cachekit::MemcachedBackend> make_backend(const Args& args) {
+cachekit::Result<std::vector<std::string>> parse_servers_option(const std::string& text) {
+  // A JSON array opens with '[' then '"' or ']'; an IPv6 spec ("[::1]:11211")
+  // has an address after its '['.
+  const std::size_t first = text.find_first_not_of(" \t");
+  const std::size_t second = first == std::string::npos ? first : text.find_first_not_of(" \t", first + 1);
+  if (first != std::string::npos && text[first] == '[' && second != std::string::npos &&
+      (text[second] == '"' || text[second] == ']')) {
+    auto list = cachekit::detail::parse_json_string_array(text);
+    if (!list) {
+      return cachekit::Error(cachekit::ErrorKind::permanent,
+                             "--servers: not a JSON array of server strings like [\"mc1:11211\", \"mc2:11211\"]: " +
+                                 list.error().message());
+    }
+    return list;
+  }
+  return split_commas(text);
+}
+
+ServersFrom servers_from() { return g_servers_from; }
+
+void note_default_servers() {
+  if (g_servers_from != ServersFrom::fallback) return;
+  std::fprintf(stderr,
+               "cachekit-cli: no servers configured (no --servers, CACHEKIT_MEMCACHED_SERVERS unset or empty): "
+               "used the default %s\n",
+               kDefaultServer);
+}
+
+std::optional<cachekit::MemcachedBackendConfig> make_config(const Args& args) {
+  const std::string servers = option(args, "servers");
+  const char* env = std::getenv("CACHEKIT_MEMCACHED_SERVERS");
+  g_servers_from = !servers.empty()                          ? ServersFrom::option
+                   : (env != nullptr && env[0] != '\0') ? ServersFrom::environment
+                                                             : ServersFrom::fallback;
   auto cfg = cachekit::MemcachedBackendConfig::from_env();
   if (!cfg) {
-    std::fprintf(stderr, "cachekit-cli: %s\n", cfg.error().message().c_str());
-    return nullptr;
+    invalid(cfg.error().message());
+    return std::nullopt;
   }
-  const std::string servers = option(args, "servers");
-  if (!servers.empty()) cfg->servers = split_commas(servers);
+  if (!servers.empty()) {
+    auto list = parse_servers_option(servers);
+    if (!list) {
+      invalid(list.error().message());
+      return std::nullopt;
+    }
+    if (list->empty()) {
+      invalid("--servers: the array must name at least one server");
+      return std::nullopt;
+    }
+    cfg->servers = std::move(*list);
+  }
   if (!seconds_option(args, "timeout", cfg->timeout) || !seconds_option(args, "connect-timeout", cfg->connect_timeout)) {
-    return nullptr;
+    return std::nullopt;
   }
   const std::string prefix = option(args, "prefix");
   if (!prefix.empty()) cfg->key_prefix = prefix;
   const std::string retries = option(args, "retries");
-  if (!retries.empty()) cfg->retry_attempts = std::atoi(retries.c_str());
+  if (!retries.empty()) {
+    char* end = nullptr;
+    const long n = std::strtol(retries.c_str(), &end, 10);
+    if (end == retries.c_str() || *end != '\0' || n < 0 || n > 1000) {
+      invalid("--retries expects a whole number 0 .. 10, got '" + retries + "'");
+      return std::nullopt;
+    }
+    cfg->retry_attempts = static_cast<int>(n);
+  }
   const std::string dist = option(args, "distribution");
   if (!dist.empty()) {
     auto d = cachekit::parse_distribution(dist);
     if (!d) {
-      std::fprintf(stderr, "cachekit-cli: --distribution: %s\n", d.error().message().c_str());
-      return nullptr;
+      invalid("--distribution: " + d.error().message());
+      return std::nullopt;
     }
     cfg->distribution = *d;
   }
   auto ok = cfg->validate();
   if (!ok) {
-    std::fprintf(stderr, "cachekit-cli: %s\n", ok.error().message().c_str());
-    return nullptr;
+    invalid(ok.error().message());
+    return std::nullopt;
   }
+  return std::optional<cachekit::MemcachedBackendConfig>(std::move(cfg).value());
+}
+
+std::unique_ptr<cachekit::MemcachedBackend> make_backend(const Args& args) {
+  auto cfg = make_config(args);
+  if (!cfg) return nullptr;
   return std::make_unique<cachekit::MemcachedBackend>(std::move(*cfg));
 }
 
 int report(const cachekit::Error& e) {
   std::fprintf(stderr, "cachekit-cli: %s\n", e.to_string().c_str());
+  note_default_servers();
   return e.kind() == cachekit::ErrorKind::permanent ? kUsage : kServerError;
 }
 
@@ -83,6 +145,29 @@ bool ttl_option(const Args& args, std::chrono::seconds& ttl) {
   }
   ttl = std::chrono::seconds(n);
   return true;
+}
+
+int run_config(const Args& args) {
+  if (!positionals(args, kValueOptions).empty()) {
+    std::fprintf(stderr, "usage: cachekit-cli config [memcached options]\n");
+    return kUsage;
+  }
+  auto cfg = make_config(args);
+  if (!cfg) return kUsage;
+  std::string servers;
+  for (const auto& s : cfg->servers) servers += (servers.empty() ? "" : ",") + s;
+  const char* from = servers_from() == ServersFrom::option        ? "from --servers"
+                     : servers_from() == ServersFrom::environment ? "from CACHEKIT_MEMCACHED_SERVERS"
+                                                                  : "the default: no --servers, "
+                                                                    "CACHEKIT_MEMCACHED_SERVERS unset or empty";
+  std::printf("servers %s (%s)\n", servers.c_str(), from);
+  std::printf("distribution %s\n", cachekit::to_string(cfg->distribution));
+  std::printf("key_prefix '%s'\n", cfg->key_prefix.c_str());
+  std::printf("timeout %.3f s\n", static_cast<double>(cfg->timeout.count()) / 1000.0);
+  std::printf("connect_timeout %.3f s\n", static_cast<double>(cfg->connect_timeout.count()) / 1000.0);
+  std::printf("retry_attempts %d\n", cfg->retry_attempts);
+  std::printf("max_pool_size %d\n", static_cast<int>(cfg->max_pool_size));
+  return kOk;
 }
 
 }  // namespace cli

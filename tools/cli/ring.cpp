@@ -9,13 +9,14 @@
 #include <cachekit/cachekit.hpp>
 
 #include "commands.hpp"
+#include "memcached_common.hpp"
 
 namespace cli {
 
 namespace {
 
 constexpr const char* kRingUsage =
-    "usage: cachekit-cli ring --servers SPEC[,SPEC...] [--distribution ketama|libketama|modula|rendezvous]\n"
+    "usage: cachekit-cli ring --servers SPEC[,SPEC...]|JSON [--distribution ketama|libketama|modula|rendezvous]\n"
     "                         [--describe]\n"
     "Reads keys, one per line, from stdin and prints the server (host:port) of each, in order.\n"
     "--describe prints each server's points and share of the hash space instead.\n"
@@ -57,19 +58,19 @@ int run_ring(const Args& args) {
     }
   }
 
+  auto texts = parse_servers_option(servers_text);
+  if (!texts) {
+    std::fprintf(stderr, "cachekit-cli ring: %s\n", texts.error().message().c_str());
+    return kUsage;
+  }
   std::vector<cachekit::ServerSpec> specs;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t comma = servers_text.find(',', start);
-    const std::string one = servers_text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+  for (const std::string& one : *texts) {
     auto spec = cachekit::ServerSpec::parse(one);
     if (!spec) {
       std::fprintf(stderr, "cachekit-cli ring: %s\n", spec.error().message().c_str());
       return kUsage;
     }
     specs.push_back(std::move(spec).value());
-    if (comma == std::string::npos) break;
-    start = comma + 1;
   }
   auto built = cachekit::Ring::build(std::move(specs), dist.value());
   if (!built) {

@@ -7,7 +7,7 @@
 namespace cli {
 
 int run_set(const Args& args) {
-  const Args pos = positionals(args, kBackendOptions);
+  const Args pos = positionals(args, kValueOptions);
   if (pos.size() != 2) {
     std::fprintf(stderr, "usage: cachekit-cli set KEY VALUE|- [--ttl SECONDS] [--servers LIST]\n");
     return kUsage;

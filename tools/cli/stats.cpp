@@ -7,7 +7,7 @@
 namespace cli {
 
 int run_stats(const Args& args) {
-  const Args pos = positionals(args, kBackendOptions);
+  const Args pos = positionals(args, kValueOptions);
   if (pos.size() > 1) {
     std::fprintf(stderr, "usage: cachekit-cli stats [GROUP] [--servers LIST]\n");
     return kUsage;
@@ -23,6 +23,7 @@ int run_stats(const Args& args) {
     }
     for (const auto& kv : s.stats) std::printf("%s %s %s\n", s.server.c_str(), kv.first.c_str(), kv.second.c_str());
   }
+  if (rc != kOk) note_default_servers();
   return rc;
 }
 

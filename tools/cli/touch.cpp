@@ -6,7 +6,7 @@
 namespace cli {
 
 int run_touch(const Args& args) {
-  const Args pos = positionals(args, kBackendOptions);
+  const Args pos = positionals(args, kValueOptions);
   std::chrono::seconds ttl{0};
   if (pos.size() != 1 || option(args, "ttl").empty()) {
     std::fprintf(stderr, "usage: cachekit-cli touch KEY --ttl SECONDS [--servers LIST]\n");

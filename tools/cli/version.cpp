@@ -7,7 +7,7 @@
 namespace cli {
 
 int run_version(const Args& args) {
-  if (!positionals(args, kBackendOptions).empty()) {
+  if (!positionals(args, kValueOptions).empty()) {
     std::fprintf(stderr, "usage: cachekit-cli version [--servers LIST]\n");
     return kUsage;
   }
@@ -23,6 +23,7 @@ int run_version(const Args& args) {
       rc = kServerError;
     }
   }
+  if (rc != kOk) note_default_servers();
   return rc;
 }
 

@@ -17,6 +17,7 @@
 #include "../backend.hpp"
 #include "../cache_options.hpp"
 #include "../error.hpp"
+#include "../log.hpp"
 #include "../memory_backend.hpp"
 
 CACHEKIT_BEGIN_NAMESPACE
@@ -29,15 +30,13 @@ enum class Lease { taken, held_by_other, unavailable };
 /// function (copies share statistics and the near cache).
 class CacheCore {
  public:
-  CacheCore(std::shared_ptr<Backend> owner, Backend* backend, CacheOptions options)
-      : owner_(std::move(owner)), backend_(backend), options_(std::move(options)) {
+  /// label names the cached function in log messages ("users:get_user").
+  CacheCore(std::shared_ptr<Backend> owner, Backend* backend, CacheOptions options, std::string label)
+      : owner_(std::move(owner)), backend_(backend), options_(std::move(options)), label_(std::move(label)) {
     if (options_.l1.enabled) l1_ = std::make_unique<MemoryBackend>(options_.l1.max_bytes);
   }
 
   const CacheOptions& options() const noexcept { return options_; }
-  /// Why interop keys may not be used over this backend, if they may not.
-  const std::optional<Error>& interop_refusal() const noexcept { return interop_refusal_; }
-  void refuse_interop(Error e) { interop_refusal_ = std::move(e); }
   Backend& backend() noexcept { return *backend_; }
 
   /// The stored bytes for key from the L1, then the backend; nullopt on a
@@ -128,15 +127,21 @@ class CacheCore {
     return false;
   }
 
-  /// Counts an error and hands it to the user's callback.
+  /// Counts an error, logs the first of its kind and hands it to the
+  /// user's callback.
   void report(Error e, const char* operation, std::string_view key) {
     errors.fetch_add(1, std::memory_order_relaxed);
-    notify(std::move(e), operation, key);
+    complete(e, operation, key);
+    log_once(static_cast<unsigned>(e.kind()) % 31u, e, "the call still returned a value, uncached");
+    if (options_.on_error) options_.on_error(e);
   }
-  /// Counts a value that did not decode and hands the error to the callback.
+  /// Counts a value that did not decode, logs the first one and hands the
+  /// error to the callback.
   void report_decode(Error e, std::string_view key) {
     decode_errors.fetch_add(1, std::memory_order_relaxed);
-    notify(std::move(e), "decode", key);
+    complete(e, "decode", key);
+    log_once(31u, e, "a stored value did not decode; it was recomputed");
+    if (options_.on_error) options_.on_error(e);
   }
 
   /// A snapshot of the counters.
@@ -165,18 +170,34 @@ class CacheCore {
     (void)l1_->set_for(key, bytes, life);
   }
 
-  void notify(Error e, const char* operation, std::string_view key) {
-    if (!options_.on_error) return;
+  static void complete(Error& e, const char* operation, std::string_view key) {
     if (e.operation().empty()) e.with_operation(operation);
     if (e.key().empty()) e.with_key(std::string(key));
-    options_.on_error(e);
+  }
+
+  /// Logs e when it is the first error of its category (bit) this cached
+  /// function met: a misconfiguration shows once, never once per call.
+  void log_once(unsigned bit, const Error& e, const char* consequence) {
+    const std::uint32_t mask = std::uint32_t{1} << bit;
+    if ((logged_.load(std::memory_order_relaxed) & mask) != 0) return;
+    if ((logged_.fetch_or(mask, std::memory_order_relaxed) & mask) != 0) return;
+    std::string message = label_;
+    message += ": ";
+    message += e.to_string();
+    message += "; ";
+    message += consequence;
+    message += " (later ";
+    message += bit == 31u ? "decode" : to_string(e.kind());
+    message += " errors of this cached function are not logged; CacheOptions::on_error sees each)";
+    log_message(LogLevel::warning, "cache", message);
   }
 
   std::shared_ptr<Backend> owner_;  // null when the user keeps the backend alive
   Backend* backend_;
   CacheOptions options_;
+  std::string label_;
   std::unique_ptr<MemoryBackend> l1_;
-  std::optional<Error> interop_refusal_;
+  std::atomic<std::uint32_t> logged_{0};  // categories already logged, one bit each
 };
 
 /// Releases a stampede lease when the computation ends, also when the user's
