@@ -13,37 +13,22 @@
 #include <vector>
 
 #include "support/memcached_process.hpp"
+#include "support/test_backends.hpp"
 
 using namespace std::chrono_literals;
 
-namespace {
-cachekit::MemcachedBackendConfig config_for(const cktest::MemcachedCluster& cluster, std::string prefix) {
-  cachekit::MemcachedBackendConfig cfg;
-  cfg.servers = cluster.specs();
-  cfg.key_prefix = std::move(prefix);
-  return cfg;
-}
-
-cachekit::CacheOptions users_get_user() {
-  cachekit::CacheOptions o;
-  o.ns = "users";
-  o.operation = "get_user";
-  o.ttl = 300s;
-  return o;
-}
-}  // namespace
 
 TEST_CASE("cache: a prefixed memcached backend caches, keys are prefix + ns:op:hash") {
   // One server: an unprefixed client finds "myapp:..." where the prefixed one
   // put it (with several, the prefixed one routes by the key without prefix).
   cktest::MemcachedCluster cluster(1);
-  auto backend = std::make_shared<cachekit::MemcachedBackend>(config_for(cluster, "myapp:"));
+  auto backend = std::make_shared<cachekit::MemcachedBackend>(cktest::prefixed_config(cluster, "myapp:"));
   REQUIRE(backend->status());
-  cachekit::MemcachedBackend unprefixed(config_for(cluster, ""));
+  cachekit::MemcachedBackend unprefixed(cktest::prefixed_config(cluster, ""));
 
   int calls = 0;
   auto errors = std::make_shared<int>(0);
-  cachekit::CacheOptions o = users_get_user();
+  cachekit::CacheOptions o = cktest::users_get_user();
   o.on_error = [errors](const cachekit::Error&) { ++*errors; };
   auto get_user = cachekit::cache(backend, o, [&](std::int64_t id) {
     ++calls;
@@ -95,7 +80,7 @@ TEST_CASE("cache: CACHEKIT_MEMCACHED_KEY_PREFIX applies to the facade's keys") {
   ::unsetenv("CACHEKIT_MEMCACHED_KEY_PREFIX");
   REQUIRE(made);
   int calls = 0;
-  auto square = cachekit::cache(*made, users_get_user(), [&](int x) {
+  auto square = cachekit::cache(*made, cktest::users_get_user(), [&](int x) {
     ++calls;
     return x * x;
   });
@@ -103,13 +88,13 @@ TEST_CASE("cache: CACHEKIT_MEMCACHED_KEY_PREFIX applies to the facade's keys") {
   CHECK(square(9) == 81);
   CHECK(calls == 1);
   CHECK(square.stats().errors == 0);
-  cachekit::MemcachedBackend unprefixed(config_for(cluster, ""));
+  cachekit::MemcachedBackend unprefixed(cktest::prefixed_config(cluster, ""));
   CHECK(unprefixed.get("myapp:" + square.key(9).value())->has_value());
 }
 
 TEST_CASE("memcached backend: set_many takes a braced list of pairs, as get_many does") {
   cktest::MemcachedCluster cluster(2);
-  cachekit::MemcachedBackend mc(config_for(cluster, "sm:"));
+  cachekit::MemcachedBackend mc(cktest::prefixed_config(cluster, "sm:"));
   auto failed = mc.set_many({{"a", "1"}, {"b", "2"}});
   REQUIRE(failed);
   CHECK(failed->empty());

@@ -21,19 +21,12 @@ using cachekit::MemoryBackend;
 using namespace std::chrono_literals;
 
 namespace {
-CacheOptions users_get_user() {
-  CacheOptions o;
-  o.ns = "users";
-  o.operation = "get_user";
-  o.ttl = 300s;
-  return o;
-}
 }  // namespace
 
 TEST_CASE("cache: a miss calls the function, a hit does not") {
   auto backend = std::make_shared<MemoryBackend>();
   int calls = 0;
-  auto get_user = cachekit::cache(backend, users_get_user(), [&](std::int64_t id) {
+  auto get_user = cachekit::cache(backend, cktest::users_get_user(), [&](std::int64_t id) {
     ++calls;
     return "user" + std::to_string(id);
   });
@@ -73,14 +66,14 @@ TEST_CASE("cache: backend by reference or shared ownership") {
   std::shared_ptr<MemoryBackend> owned = std::make_shared<MemoryBackend>();
   std::weak_ptr<MemoryBackend> watch = owned;
   int calls = 0;
-  auto twice = cachekit::cache(std::move(owned), users_get_user(), [&](int x) { ++calls; return 2 * x; });
+  auto twice = cachekit::cache(std::move(owned), cktest::users_get_user(), [&](int x) { ++calls; return 2 * x; });
   CHECK_FALSE(watch.expired());  // the cached function keeps it alive
   CHECK(twice(4) == 8);
   CHECK(twice(4) == 8);
   CHECK(calls == 1);
 
   MemoryBackend local;  // must outlive `thrice`
-  auto thrice = cachekit::cache(local, users_get_user(), [&](int x) { ++calls; return 3 * x; });
+  auto thrice = cachekit::cache(local, cktest::users_get_user(), [&](int x) { ++calls; return 3 * x; });
   CHECK(thrice(4) == 12);
   CHECK(thrice(4) == 12);
   CHECK(calls == 2);
@@ -90,7 +83,7 @@ TEST_CASE("cache: backend by reference or shared ownership") {
 TEST_CASE("cache: backend errors never fail the call") {
   auto backend = std::make_shared<cktest::CountingBackend>();
   std::vector<std::string> seen;
-  CacheOptions o = users_get_user();
+  CacheOptions o = cktest::users_get_user();
   o.on_error = [&](const cachekit::Error& e) { seen.push_back(e.operation()); };
   int calls = 0;
   auto f = cachekit::cache(backend, o, [&](int x) { ++calls; return x + 1; });
@@ -119,7 +112,7 @@ TEST_CASE("cache: an undecodable value is a miss, counted, then overwritten") {
   auto backend = std::make_shared<MemoryBackend>();
   int calls = 0;
   int decode_reports = 0;
-  CacheOptions o = users_get_user();
+  CacheOptions o = cktest::users_get_user();
   o.on_error = [&](const cachekit::Error& e) { decode_reports += e.operation() == "decode"; };
   auto f = cachekit::cache(backend, o, [&](int x) { ++calls; return std::string(static_cast<std::size_t>(x), 'a'); });
   auto key = f.key(3);
@@ -157,7 +150,7 @@ TEST_CASE("cache: bypass, refresh and disabling") {
   auto backend = std::make_shared<MemoryBackend>();
   int calls = 0;
   int version = 1;
-  auto f = cachekit::cache(backend, users_get_user(), [&](int x) { ++calls; return x * 100 + version; });
+  auto f = cachekit::cache(backend, cktest::users_get_user(), [&](int x) { ++calls; return x * 100 + version; });
   CHECK(f(1) == 101);
   version = 2;
   CHECK(f(1) == 101);         // cached
@@ -168,7 +161,7 @@ TEST_CASE("cache: bypass, refresh and disabling") {
   CHECK(calls == 3);
   CHECK(f.stats().bypasses == 1);
 
-  CacheOptions off = users_get_user();
+  CacheOptions off = cktest::users_get_user();
   off.enabled = false;
   auto g = cachekit::cache(backend, off, [&](int x) { ++calls; return x; });
   CHECK(g(5) == 5);
@@ -181,7 +174,7 @@ TEST_CASE("cache: bypass, refresh and disabling") {
 TEST_CASE("cache: a custom key function") {
   auto backend = std::make_shared<MemoryBackend>();
   int calls = 0;
-  auto f = cachekit::cache(backend, users_get_user(), [&](int a, int b) { ++calls; return a + b; })
+  auto f = cachekit::cache(backend, cktest::users_get_user(), [&](int a, int b) { ++calls; return a + b; })
                .with_key([](int a, int b) { return "sum/" + std::to_string(a) + "+" + std::to_string(b); });
   CHECK(f(2, 3) == 5);
   CHECK(f(2, 3) == 5);
@@ -191,7 +184,7 @@ TEST_CASE("cache: a custom key function") {
   CHECK_FALSE(backend->get("sum/2+3")->has_value());
 
   // A key function may refuse: the call runs uncached.
-  auto g = cachekit::cache(backend, users_get_user(), [&](int a) { ++calls; return a; })
+  auto g = cachekit::cache(backend, cktest::users_get_user(), [&](int a) { ++calls; return a; })
                .with_key([](int a) -> cachekit::Result<std::string> {
                  if (a < 0) return cachekit::Error(cachekit::ErrorKind::permanent, "negative");
                  return "pos/" + std::to_string(a);
@@ -205,7 +198,7 @@ TEST_CASE("cache: a custom key function") {
 
 TEST_CASE("cache: the near cache (L1) answers repeated reads in process") {
   auto backend = std::make_shared<cktest::CountingBackend>();
-  CacheOptions o = users_get_user();
+  CacheOptions o = cktest::users_get_user();
   o.l1.enabled = true;
   o.l1.ttl = 60s;
   int calls = 0;
@@ -231,7 +224,7 @@ TEST_CASE("cache: the near cache (L1) answers repeated reads in process") {
   CHECK(calls == 2);
 
   SUBCASE("L1 entries expire after their own TTL") {
-    CacheOptions shortl1 = users_get_user();
+    CacheOptions shortl1 = cktest::users_get_user();
     shortl1.l1.enabled = true;
     shortl1.l1.ttl = 20ms;
     auto h = cachekit::cache(backend, shortl1, [&](int x) { return x; });
@@ -324,7 +317,7 @@ TEST_CASE("Cache<T>: get, set, get_or_set, remove") {
 TEST_CASE("cache: many threads share one cached function" * doctest::test_suite("concurrency")) {
   auto backend = std::make_shared<MemoryBackend>();
   std::atomic<int> calls{0};
-  auto f = cachekit::cache(backend, users_get_user(), [&](int x) { ++calls; return x * 7; });
+  auto f = cachekit::cache(backend, cktest::users_get_user(), [&](int x) { ++calls; return x * 7; });
   std::atomic<int> wrong{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {
@@ -355,7 +348,7 @@ CACHEKIT_FIELDS(Profile, id, name, roles)
 
 TEST_CASE("cache: interop keys and MessagePack values shared with other SDKs") {
   auto backend = std::make_shared<MemoryBackend>();
-  auto get_user = cachekit::cache(backend, users_get_user(), [](std::int64_t id) {
+  auto get_user = cachekit::cache(backend, cktest::users_get_user(), [](std::int64_t id) {
     return Profile{id, "Ada", {"admin"}};
   });
   // Vector "single_int" of the cachekit interop conformance file.
@@ -376,7 +369,7 @@ TEST_CASE("cache: interop keys and MessagePack values shared with other SDKs") {
 
   // Arguments outside the interop data model (NaN) run uncached.
   int calls = 0;
-  auto half = cachekit::cache(backend, users_get_user(), [&](double x) { ++calls; return x / 2; });
+  auto half = cachekit::cache(backend, cktest::users_get_user(), [&](double x) { ++calls; return x / 2; });
   CHECK(half(std::numeric_limits<double>::quiet_NaN()) != half(std::numeric_limits<double>::quiet_NaN()));
   CHECK(half.stats().errors == 2);
   CHECK(half(3.0) == 1.5);
@@ -384,7 +377,7 @@ TEST_CASE("cache: interop keys and MessagePack values shared with other SDKs") {
   CHECK(calls == 3);
 
   // Several arguments of several types, and string literals.
-  auto greet = cachekit::cache(backend, users_get_user(),
+  auto greet = cachekit::cache(backend, cktest::users_get_user(),
                                [](const std::string& who, int times) { return who + std::to_string(times); });
   CHECK(greet("ada", 2) == "ada2");
   CHECK(greet(std::string("ada"), 2) == "ada2");
@@ -416,7 +409,7 @@ TEST_CASE("cache: make_default_backend follows CACHEKIT_MEMCACHED_SERVERS") {
 
   cachekit::detail::FailedBackend failed(cachekit::Error(cachekit::ErrorKind::permanent, "bad config"));
   int calls = 0;
-  auto f = cachekit::cache(failed, users_get_user(), [&](int x) { ++calls; return x; });
+  auto f = cachekit::cache(failed, cktest::users_get_user(), [&](int x) { ++calls; return x; });
   CHECK(f(1) == 1);
   CHECK(f(1) == 1);
   CHECK(calls == 2);

@@ -132,7 +132,7 @@ TEST_CASE("interop with Python: the same key_prefix on both sides shares entries
   CHECK(calls == 2);
   CHECK(get_user.stats().errors == 0);
   for (const char* id : {"42", "43"}) {
-    const Run r = python_peer(servers + " read " + id + " --prefix=myapp:");
+    const PythonRun r = python_peer(servers + " read " + id + " --prefix=myapp:");
     REQUIRE_MESSAGE(r.status == 0, r.out);
     CHECK(r.out == std::string(R"({"id": )") + id + R"(, "name": "from-cpp", "roles": ["cpp"]})");
   }
@@ -141,7 +141,7 @@ TEST_CASE("interop with Python: the same key_prefix on both sides shares entries
   // Python writes 7..11 with the prefix, C++ reads hits on whichever server
   // each key landed.
   for (int id = 7; id < 12; ++id) {
-    const Run w = python_peer(servers + " write " + std::to_string(id) + " from-python --prefix=myapp:");
+    const PythonRun w = python_peer(servers + " write " + std::to_string(id) + " from-python --prefix=myapp:");
     REQUIRE_MESSAGE(w.status == 0, w.out);
     CHECK(w.out == get_user.key(id).value());
   }

@@ -13,6 +13,7 @@
 #include <cachekit/cachekit.hpp>
 
 #include "support/memcached_process.hpp"
+#include "support/test_backends.hpp"
 
 using namespace std::chrono_literals;
 using cachekit::ErrorKind;
@@ -20,18 +21,12 @@ using cachekit::MemcachedBackend;
 using cachekit::MemcachedBackendConfig;
 
 namespace {
-MemcachedBackendConfig config_for(const cktest::MemcachedCluster& cluster, std::string prefix) {
-  MemcachedBackendConfig cfg;
-  cfg.servers = cluster.specs();
-  cfg.key_prefix = std::move(prefix);
-  return cfg;
-}
 std::string value_of(int i) { return std::string(static_cast<std::size_t>(i % 90), 'a' + static_cast<char>(i % 26)) + std::to_string(i); }
 }  // namespace
 
 TEST_CASE("reuse: get into a caller's string") {
   cktest::MemcachedCluster cluster(2);
-  MemcachedBackend b(config_for(cluster, "ri:"));
+  MemcachedBackend b(cktest::prefixed_config(cluster, "ri:"));
   REQUIRE(b.set("long", std::string(300, 'L')));
   REQUIRE(b.set("short", "s"));
   REQUIRE(b.set("empty", ""));
@@ -88,7 +83,7 @@ TEST_CASE("reuse: get into a caller's string") {
 
 TEST_CASE("reuse: get_many into a caller's vector") {
   cktest::MemcachedCluster cluster(3);
-  MemcachedBackend b(config_for(cluster, "rm:"));
+  MemcachedBackend b(cktest::prefixed_config(cluster, "rm:"));
   std::vector<std::pair<std::string, std::string>> items;
   for (int i = 0; i < 300; ++i) items.emplace_back("key-" + std::to_string(i), value_of(i));
   auto failed = b.set_many(items);
@@ -136,7 +131,7 @@ TEST_CASE("reuse: get_many into a caller's vector") {
 
 TEST_CASE("reuse: after failover, keys that moved read as misses, never as stale values") {
   cktest::MemcachedCluster cluster(3);
-  MemcachedBackendConfig cfg = config_for(cluster, "");
+  MemcachedBackendConfig cfg = cktest::prefixed_config(cluster, "");
   cfg.timeout = 500ms;
   cfg.connect_timeout = 500ms;
   cfg.server_failure_limit = 1;

@@ -4,11 +4,31 @@
 
 #include <cachekit/cachekit.hpp>
 
+#include "support/memcached_process.hpp"
+
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <string_view>
 
 namespace cktest {
+
+/// A backend config for every server of a test cluster, keys under `prefix`.
+inline cachekit::MemcachedBackendConfig prefixed_config(const MemcachedCluster& cluster, std::string prefix) {
+  cachekit::MemcachedBackendConfig cfg;
+  cfg.servers = cluster.specs();
+  cfg.key_prefix = std::move(prefix);
+  return cfg;
+}
+
+/// The options of the README's users/get_user example.
+inline cachekit::CacheOptions users_get_user() {
+  cachekit::CacheOptions o;
+  o.ns = "users";
+  o.operation = "get_user";
+  o.ttl = std::chrono::seconds(300);
+  return o;
+}
 
 /// A MemoryBackend that counts operations and fails them on demand.
 class CountingBackend final : public cachekit::Backend {
