@@ -32,6 +32,9 @@ struct OwnedReply {
   std::string failure;
 
   bool has(cachekit::protocol::Field f) const { return (fields & static_cast<std::uint32_t>(f)) != 0; }
+  bool won() const { return has(cachekit::protocol::Field::won); }
+  bool stale() const { return has(cachekit::protocol::Field::stale); }
+  bool winner_sent() const { return has(cachekit::protocol::Field::winner_sent); }
 };
 
 template <class Wire>

@@ -318,9 +318,9 @@ inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Lim
         const std::string_view size_token = ascii::next_token(tail);
         std::uint64_t size = 0;
         if (!ascii::parse_u64(size_token, size)) {
-          return Decoded::bad(size_token.empty() || (size_token[0] >= '0' && size_token[0] <= '9')
-                                  ? "VA size not a number"
-                                  : "VA without a size (the meta dialect before 1.6.10)");
+          const char first = size_token.empty() ? '0' : size_token[0];
+          const bool letter = (first >= 'a' && first <= 'z') || (first >= 'A' && first <= 'Z');
+          return Decoded::bad(letter ? "VA without a size (the meta dialect before 1.6.10)" : "VA size not a number");
         }
         r.kind = ReplyKind::value;
         if (const char* why = detail::decode_flags(tail, r)) return Decoded::bad(why);
@@ -449,7 +449,11 @@ struct MetaWire {
       // STORED, STAT, VERSION, END: replies to the text commands meta has
       // no form of. Anything else keeps the meta decoder's diagnosis.
       const Decoded t = text::decode(data, n, r, lim);
-      if (t.complete()) return t;
+      if (t.complete() && (r.kind == ReplyKind::stored || r.kind == ReplyKind::stat ||
+                           r.kind == ReplyKind::version || r.kind == ReplyKind::end)) {
+        return t;
+      }
+      r = ServerReply{};
     }
     return d;
   }
