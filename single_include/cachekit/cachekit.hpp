@@ -2292,6 +2292,23 @@ struct ServerReply {
 
   bool has(Field f) const noexcept { return (fields & static_cast<std::uint32_t>(f)) != 0; }
   void set(Field f) noexcept { fields |= static_cast<std::uint32_t>(f); }
+  /// Back to the default state, member by member (cheaper than assigning a
+  /// fresh object, and stores a decoder then overwrites are dropped).
+  void clear() noexcept {
+    kind = ReplyKind::end;
+    fields = 0;
+    flags = 0;
+    last_access = 0;
+    cas = 0;
+    number = 0;
+    size = 0;
+    ttl = 0;
+    hit_before = false;
+    value = {};
+    key = {};
+    opaque = {};
+    text = {};
+  }
   bool won() const noexcept { return has(Field::won); }
   bool stale() const noexcept { return has(Field::stale); }
   bool winner_sent() const noexcept { return has(Field::winner_sent); }
@@ -2440,15 +2457,41 @@ struct LineEnd {
   std::size_t length = 0;  ///< found: bytes before the "\r\n"
 };
 
+/// The first '\n' among the n bytes at p, or nullptr. Reply lines are
+/// short: eight bytes at a time, without a library call.
+CACHEKIT_HOT_INLINE const char* find_newline(const char* p, std::size_t n) noexcept {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ull;
+  constexpr std::uint64_t kNewlines = 0x0a0a0a0a0a0a0a0aull;
+  const char* const end = p + n;
+  for (; end - p >= 8; p += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    w ^= kNewlines;  // a '\n' byte is now zero
+    // The lowest set bit marks the first zero byte exactly (a borrow only
+    // runs towards higher bytes).
+    const std::uint64_t zero = (w - kOnes) & ~w & kHighs;
+    if (zero != 0) return p + (__builtin_ctzll(zero) >> 3);
+  }
+  for (; p < end; ++p) {
+    if (*p == '\n') return p;
+  }
+  return nullptr;
+#else
+  return n == 0 ? nullptr : static_cast<const char*>(std::memchr(p, '\n', n));
+#endif
+}
+
 /// Looks for the "\r\n" that ends the line at p (n bytes available),
 /// searching at most max_line + 2 bytes. A '\n' without '\r' before it is
 /// a bad ending; no '\n' within the bound is too_long.
-inline LineEnd find_line(const char* p, std::size_t n, std::size_t max_line) noexcept {
+CACHEKIT_HOT_INLINE LineEnd find_line(const char* p, std::size_t n, std::size_t max_line) noexcept {
   const std::size_t bound = max_line + 2;
   const std::size_t look = n < bound ? n : bound;
-  const void* nl = look == 0 ? nullptr : std::memchr(p, '\n', look);
+  const char* nl = find_newline(p, look);
   if (nl == nullptr) return {n < bound ? LineEnd::need_more : LineEnd::too_long, 0};
-  const std::size_t at = static_cast<std::size_t>(static_cast<const char*>(nl) - p);
+  const std::size_t at = static_cast<std::size_t>(nl - p);
   if (at == 0 || p[at - 1] != '\r') return {LineEnd::bad_ending, 0};
   return {LineEnd::found, at - 1};
 }
@@ -2461,11 +2504,67 @@ inline bool parse_u64(std::string_view s, std::uint64_t& out) noexcept {
   for (const char ch : s) {
     const unsigned d = static_cast<unsigned>(static_cast<unsigned char>(ch)) - '0';
     if (d > 9) return false;
-    if (v > (UINT64_MAX - d) / 10) return false;
-    v = v * 10 + d;
+    v = v * 10 + d;  // wraps only for 20 digits, checked below
   }
+  // Twenty digits fit only up to 2^64 - 1; same-length digit strings
+  // compare as their numbers do.
+  if (s.size() == kMaxNumberDigits && s > std::string_view("18446744073709551615")) return false;
   out = v;
   return true;
+}
+
+/// Reads the decimal digits at p into v and returns the byte after them;
+/// nullptr when there is none or more than 19 (then the full parser
+/// decides). p lies in a line already found: its "\r" stops the scan.
+/// For the fast paths of the decoders.
+CACHEKIT_HOT_INLINE const char* scan_digits(const char* p, std::uint64_t& v) noexcept {
+  const char* start = p;
+  std::uint64_t x = 0;
+  for (unsigned d; (d = static_cast<unsigned>(static_cast<unsigned char>(*p)) - '0') <= 9; ++p) x = x * 10 + d;
+  if (p == start || p - start > 19) return nullptr;
+  v = x;
+  return p;
+}
+
+/// The end of the token at p (the first space or control byte); p lies in
+/// a line already found, whose "\r" stops the scan, and bytes up to end
+/// may be read.
+CACHEKIT_HOT_INLINE const char* scan_token(const char* p, const char* end) noexcept {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  constexpr std::uint64_t kSpaces = 0x2121212121212121ull;  // one more than ' ' in every byte
+  constexpr std::uint64_t kHighs = 0x8080808080808080ull;
+  for (; end - p >= 8; p += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    // The lowest set bit marks the first byte below 0x21 exactly.
+    const std::uint64_t low = (w - kSpaces) & ~w & kHighs;
+    if (low != 0) return p + (__builtin_ctzll(low) >> 3);
+  }
+#else
+  (void)end;
+#endif
+  while (static_cast<unsigned char>(*p) > ' ') ++p;
+  return p;
+}
+
+/// Copies n bytes (no overlap); keys of 4 to 16 bytes, the common sizes,
+/// as two overlapping word moves without a library call.
+CACHEKIT_HOT_INLINE void copy_bytes(char* dst, const char* src, std::size_t n) noexcept {
+  if (n >= 8 && n <= 16) {
+    std::uint64_t head, tail;
+    std::memcpy(&head, src, 8);
+    std::memcpy(&tail, src + n - 8, 8);
+    std::memcpy(dst, &head, 8);
+    std::memcpy(dst + n - 8, &tail, 8);
+  } else if (n >= 4 && n < 8) {
+    std::uint32_t head, tail;
+    std::memcpy(&head, src, 4);
+    std::memcpy(&tail, src + n - 4, 4);
+    std::memcpy(dst, &head, 4);
+    std::memcpy(dst + n - 4, &tail, 4);
+  } else if (n > 0) {
+    std::memcpy(dst, src, n);
+  }
 }
 
 /// Parses an unsigned decimal that fits 32 bits.
@@ -2497,6 +2596,10 @@ inline bool parse_counter(std::string_view s, std::uint64_t& out) noexcept {
 
 /// Writes v in decimal at p; returns the end.
 inline char* write_u64(char* p, std::uint64_t v) noexcept {
+  if (v < 10) {  // flags 0, small opaques and TTLs
+    *p = static_cast<char>('0' + v);
+    return p + 1;
+  }
   char tmp[kMaxNumberDigits];
   std::size_t n = 0;
   do {
@@ -2515,8 +2618,8 @@ inline char* write_i64(char* p, std::int64_t v) noexcept {
 }
 
 /// Copies s to p; returns the end.
-inline char* write(char* p, std::string_view s) noexcept {
-  if (!s.empty()) std::memcpy(p, s.data(), s.size());
+CACHEKIT_HOT_INLINE char* write(char* p, std::string_view s) noexcept {
+  copy_bytes(p, s.data(), s.size());
   return p + s.size();
 }
 
@@ -2905,6 +3008,12 @@ inline constexpr std::size_t head_bound(std::size_t key_size) noexcept { return 
 
 /// `get|gets <key>\r\n` or `gat|gats <exptime> <key>\r\n`.
 inline std::size_t encode_get(char* dst, Retrieval cmd, std::string_view key, std::int64_t exptime = 0) noexcept {
+  if (cmd == Retrieval::get) {  // the common case, with a few word moves (dst has head_bound's slack)
+    std::memcpy(dst, "get ", 4);
+    ascii::copy_bytes(dst + 4, key.data(), key.size());
+    std::memcpy(dst + 4 + key.size(), "\r\n", 2);
+    return 4 + key.size() + 2;
+  }
   char* p = detail::retrieval_prefix(dst, cmd, exptime);
   *p++ = ' ';
   p = ascii::write(p, key);
@@ -3061,15 +3170,48 @@ inline Decoded decode_value(const char* data, std::size_t n, std::string_view li
   ascii::take_data(data, n, line.size(), size, lim, r.value, d);
   return d;
 }
+/// The common hit, `VALUE <key> <flags> <bytes> [<cas>]` (the line of
+/// line bytes at data, already found) with single spaces and numbers of at
+/// most 19 digits, and its data, all among the n bytes, decoded in one
+/// pass. false for anything else (the full decoder then judges it); when
+/// true, r and d are what it would give.
+CACHEKIT_HOT_INLINE bool decode_value_fast(const char* data, std::size_t n, std::size_t line, ServerReply& r,
+                                           const Limits& lim, Decoded& d) noexcept {
+  const char* const key = data + 6;  // after "VALUE "
+  const char* p = ascii::scan_token(key, data + line + 1);
+  if (p == key || *p != ' ') return false;
+  const std::size_t key_size = static_cast<std::size_t>(p - key);
+  std::uint64_t flags = 0, size = 0, cas = 0;
+  p = ascii::scan_digits(p + 1, flags);
+  if (p == nullptr || flags > UINT32_MAX || *p != ' ') return false;
+  p = ascii::scan_digits(p + 1, size);
+  if (p == nullptr) return false;
+  const bool has_cas = *p == ' ';
+  if (has_cas && (p = ascii::scan_digits(p + 1, cas)) == nullptr) return false;
+  if (p != data + line || size > lim.max_value) return false;
+  const std::size_t start = line + 2;
+  if (size > n - start || n - start - static_cast<std::size_t>(size) < 2) return false;
+  const std::size_t total = start + static_cast<std::size_t>(size) + 2;
+  if (data[total - 2] != '\r' || data[total - 1] != '\n') return false;
+  r.clear();
+  r.kind = ReplyKind::value;
+  r.fields = static_cast<std::uint32_t>(Field::key) | static_cast<std::uint32_t>(Field::flags) |
+             (has_cas ? static_cast<std::uint32_t>(Field::cas) : 0u);
+  r.flags = static_cast<std::uint32_t>(flags);
+  r.cas = cas;
+  r.key = std::string_view(key, key_size);
+  r.value = std::string_view(data + start, static_cast<std::size_t>(size));
+  d = Decoded::done(total);
+  return true;
+}
 }  // namespace detail
 
-/// Decodes the reply at the start of data (n bytes) into r: a VALUE line
-/// and its data, or one line. need_more for any proper prefix of a reply.
-inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Limits& lim = Limits{}) noexcept {
-  std::string_view line;
-  Decoded d;
-  if (!ascii::take_line(data, n, lim, line, d)) return d;
-  r = ServerReply{};
+namespace detail {
+/// The full decoder, for the line (found at data) of any reply: every form,
+/// every check. decode() tries the common hit in one pass first.
+inline Decoded decode_line(const char* data, std::size_t n, std::string_view line, ServerReply& r,
+                           const Limits& lim) noexcept {
+  r.clear();
   const std::size_t whole = line.size() + 2;
   if (line.size() > 6 && std::memcmp(line.data(), "VALUE ", 6) == 0) {
     return detail::decode_value(data, n, line, line.substr(6), r, lim);
@@ -3128,6 +3270,26 @@ inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Lim
   if (ascii::decode_error_line(line, r)) return Decoded::done(whole);
   if (line.size() >= 5 && line.compare(0, 5, "VALUE") == 0) return Decoded::bad("VALUE line with too few fields");
   return Decoded::bad("unknown text reply line");
+}
+}  // namespace detail
+
+/// Decodes the reply at the start of data (n bytes) into r: a VALUE line
+/// and its data, or one line. need_more for any proper prefix of a reply.
+inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Limits& lim = Limits{}) noexcept {
+  Decoded d;
+  std::string_view line;
+  if (!ascii::take_line(data, n, lim, line, d)) return d;
+  // The replies of a get first.
+  if (line.size() > 6 && std::memcmp(data, "VALUE ", 6) == 0 &&
+      detail::decode_value_fast(data, n, line.size(), r, lim, d)) {
+    return d;
+  }
+  if (line.size() == 3 && std::memcmp(data, "END", 3) == 0) {
+    r.clear();
+    r.kind = ReplyKind::end;
+    return Decoded::done(5);
+  }
+  return detail::decode_line(data, n, line, r, lim);
 }
 
 }  // namespace text
@@ -3475,6 +3637,64 @@ inline const char* decode_flags(std::string_view rest, ServerReply& r) noexcept 
   }
 }
 
+/// The common hit, `VA <size> <flags>*` (the line of line bytes at data,
+/// already found) with single spaces, only the flags f, c, s, k and O and
+/// numbers of at most 19 digits, and its data, all among the n bytes,
+/// decoded in one pass. false for anything else (the full decoder then
+/// judges it); when true, r and d are what it would give.
+CACHEKIT_HOT_INLINE bool decode_va_fast(const char* data, std::size_t n, std::size_t line, ServerReply& r,
+                                        const Limits& lim, Decoded& d) noexcept {
+  std::uint64_t size = 0;
+  const char* p = ascii::scan_digits(data + 3, size);  // after "VA "; the line's '\r' stops every scan
+  if (p == nullptr) return false;
+  r.clear();
+  while (*p == ' ') {
+    const char f = p[1];
+    p += 2;
+    std::uint64_t v = 0;
+    switch (f) {
+      case 'f':
+        p = ascii::scan_digits(p, v);
+        if (p == nullptr || v > UINT32_MAX) return false;
+        r.flags = static_cast<std::uint32_t>(v);
+        r.set(Field::flags);
+        break;
+      case 'c':
+        if ((p = ascii::scan_digits(p, r.cas)) == nullptr) return false;
+        r.set(Field::cas);
+        break;
+      case 's':
+        if ((p = ascii::scan_digits(p, r.size)) == nullptr) return false;
+        r.set(Field::size);
+        break;
+      case 'k': {
+        const char* t = ascii::scan_token(p, data + line + 1);
+        r.key = std::string_view(p, static_cast<std::size_t>(t - p));
+        r.set(Field::key);
+        p = t;
+        break;
+      }
+      case 'O': {
+        const char* t = ascii::scan_token(p, data + line + 1);
+        r.opaque = std::string_view(p, static_cast<std::size_t>(t - p));
+        r.set(Field::opaque);
+        p = t;
+        break;
+      }
+      default: return false;  // also a space before the line's end
+    }
+  }
+  if (p != data + line || size > lim.max_value) return false;
+  const std::size_t start = line + 2;
+  if (size > n - start || n - start - static_cast<std::size_t>(size) < 2) return false;
+  const std::size_t total = start + static_cast<std::size_t>(size) + 2;
+  if (data[total - 2] != '\r' || data[total - 1] != '\n') return false;
+  r.kind = ReplyKind::value;
+  r.value = std::string_view(data + start, static_cast<std::size_t>(size));
+  d = Decoded::done(total);
+  return true;
+}
+
 inline Decoded with_flags(std::string_view rest, ServerReply& r, ReplyKind kind, std::size_t whole) noexcept {
   r.kind = kind;
   const char* why = decode_flags(rest, r);
@@ -3482,13 +3702,13 @@ inline Decoded with_flags(std::string_view rest, ServerReply& r, ReplyKind kind,
 }
 }  // namespace detail
 
-/// Decodes the reply at the start of data (n bytes) into r: a VA line and
-/// its data, or one line. need_more for any proper prefix of a reply.
-inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Limits& lim = Limits{}) noexcept {
-  std::string_view line;
+namespace detail {
+/// The full decoder, for the line (found at data) of any reply: every form,
+/// every check. decode() tries the common hit in one pass first.
+inline Decoded decode_line(const char* data, std::size_t n, std::string_view line, ServerReply& r,
+                           const Limits& lim) noexcept {
   Decoded d;
-  if (!ascii::take_line(data, n, lim, line, d)) return d;
-  r = ServerReply{};
+  r.clear();
   const std::size_t whole = line.size() + 2;
   if (!line.empty() && line.back() == ' ') r.set(Field::trailing_space);
   if (line.size() >= 2 && (line.size() == 2 || line[2] == ' ')) {
@@ -3538,6 +3758,21 @@ inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Lim
   if (line.empty()) return Decoded::bad("empty reply line");
   return Decoded::bad("unknown meta reply line");
 }
+}  // namespace detail
+
+/// Decodes the reply at the start of data (n bytes) into r: a VA line and
+/// its data, or one line. need_more for any proper prefix of a reply.
+inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Limits& lim = Limits{}) noexcept {
+  Decoded d;
+  std::string_view line;
+  if (!ascii::take_line(data, n, lim, line, d)) return d;
+  // A hit first.
+  if (line.size() > 3 && data[0] == 'V' && data[1] == 'A' && data[2] == ' ' &&
+      detail::decode_va_fast(data, n, line.size(), r, lim, d)) {
+    return d;
+  }
+  return detail::decode_line(data, n, line, r, lim);
+}
 
 /// Whether a reply to a meta command says the server cannot be spoken to
 /// in meta: ERROR (before 1.5.19, or a proxy without meta) or the OK of
@@ -3566,6 +3801,13 @@ struct MetaWire {
 
   /// `mg <key> v f [c] [T<exptime>] [k] [O<n>] [q]`.
   static std::size_t encode_get(char* dst, const GetRequest& r) noexcept {
+    if (!r.cas && !r.touch && !r.return_key && !r.quiet && r.opaque == 0) {
+      // The plain get, written with a few word moves (dst has head_bound's slack).
+      std::memcpy(dst, "mg ", 3);
+      ascii::copy_bytes(dst + 3, r.key.data(), r.key.size());
+      std::memcpy(dst + 3 + r.key.size(), " v f\r\n\0\0", 8);
+      return 3 + r.key.size() + 6;
+    }
     meta::GetOptions o;
     o.cas = r.cas;
     if (r.touch) o.touch = r.exptime;
@@ -3636,7 +3878,7 @@ struct MetaWire {
                            r.kind == ReplyKind::version || r.kind == ReplyKind::end)) {
         return t;
       }
-      r = ServerReply{};
+      r.clear();
     }
     return d;
   }

@@ -1,6 +1,7 @@
 // The meta protocol reply decoder driven as a byte stream through
 // ReplyReader: the first byte picks how the rest is split into reads, the
-// second the largest value accepted. Whatever it accepts must be
+// second the largest value accepted. The one-pass decoding of a hit must
+// agree with the full decoder. Whatever it accepts must be
 // self-consistent and view only bytes it was given; it must never read past
 // its input, allocate what a reply merely announces, or stall.
 #include <cachekit/cachekit.hpp>
@@ -11,6 +12,25 @@
 
 namespace {
 using Wire = cachekit::protocol::MetaWire;
+
+namespace codec = cachekit::protocol::meta;
+
+// The one-pass decoding of a hit gives what the full decoder gives.
+void check_fast_path(const char* p, std::size_t n, const cachekit::protocol::Limits& limits) {
+  std::string_view line;
+  cachekit::protocol::Decoded found;
+  if (!cachekit::protocol::ascii::take_line(p, n, limits, line, found)) return;
+  cachekit::protocol::ServerReply quick, full;
+  const auto a = codec::decode(p, n, quick, limits);
+  const auto b = codec::detail::decode_line(p, n, line, full, limits);
+  if (a.status != b.status || a.size != b.size) std::abort();
+  if (!a.complete()) return;
+  if (quick.kind != full.kind || quick.fields != full.fields || quick.flags != full.flags || quick.cas != full.cas ||
+      quick.size != full.size || quick.ttl != full.ttl || quick.number != full.number || quick.value != full.value ||
+      quick.key != full.key || quick.opaque != full.opaque || quick.text != full.text) {
+    std::abort();
+  }
+}
 
 bool within(std::string_view view, const std::string& buf) {
   if (view.empty()) return true;
@@ -25,6 +45,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   limits.max_value = data[1] % 2 == 0 ? std::size_t{1} << (data[1] % 24) : CACHEKIT_MAX_RESPONSE_BODY;
   const char* p = reinterpret_cast<const char*>(data) + 2;
   std::size_t left = size - 2;
+
+  check_fast_path(p, left, limits);
 
   // The same bytes decoded whole, once, must agree with the first reply.
   cachekit::protocol::ServerReply whole;

@@ -25,15 +25,41 @@ struct LineEnd {
   std::size_t length = 0;  ///< found: bytes before the "\r\n"
 };
 
+/// The first '\n' among the n bytes at p, or nullptr. Reply lines are
+/// short: eight bytes at a time, without a library call.
+CACHEKIT_HOT_INLINE const char* find_newline(const char* p, std::size_t n) noexcept {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ull;
+  constexpr std::uint64_t kNewlines = 0x0a0a0a0a0a0a0a0aull;
+  const char* const end = p + n;
+  for (; end - p >= 8; p += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    w ^= kNewlines;  // a '\n' byte is now zero
+    // The lowest set bit marks the first zero byte exactly (a borrow only
+    // runs towards higher bytes).
+    const std::uint64_t zero = (w - kOnes) & ~w & kHighs;
+    if (zero != 0) return p + (__builtin_ctzll(zero) >> 3);
+  }
+  for (; p < end; ++p) {
+    if (*p == '\n') return p;
+  }
+  return nullptr;
+#else
+  return n == 0 ? nullptr : static_cast<const char*>(std::memchr(p, '\n', n));
+#endif
+}
+
 /// Looks for the "\r\n" that ends the line at p (n bytes available),
 /// searching at most max_line + 2 bytes. A '\n' without '\r' before it is
 /// a bad ending; no '\n' within the bound is too_long.
-inline LineEnd find_line(const char* p, std::size_t n, std::size_t max_line) noexcept {
+CACHEKIT_HOT_INLINE LineEnd find_line(const char* p, std::size_t n, std::size_t max_line) noexcept {
   const std::size_t bound = max_line + 2;
   const std::size_t look = n < bound ? n : bound;
-  const void* nl = look == 0 ? nullptr : std::memchr(p, '\n', look);
+  const char* nl = find_newline(p, look);
   if (nl == nullptr) return {n < bound ? LineEnd::need_more : LineEnd::too_long, 0};
-  const std::size_t at = static_cast<std::size_t>(static_cast<const char*>(nl) - p);
+  const std::size_t at = static_cast<std::size_t>(nl - p);
   if (at == 0 || p[at - 1] != '\r') return {LineEnd::bad_ending, 0};
   return {LineEnd::found, at - 1};
 }
@@ -46,11 +72,67 @@ inline bool parse_u64(std::string_view s, std::uint64_t& out) noexcept {
   for (const char ch : s) {
     const unsigned d = static_cast<unsigned>(static_cast<unsigned char>(ch)) - '0';
     if (d > 9) return false;
-    if (v > (UINT64_MAX - d) / 10) return false;
-    v = v * 10 + d;
+    v = v * 10 + d;  // wraps only for 20 digits, checked below
   }
+  // Twenty digits fit only up to 2^64 - 1; same-length digit strings
+  // compare as their numbers do.
+  if (s.size() == kMaxNumberDigits && s > std::string_view("18446744073709551615")) return false;
   out = v;
   return true;
+}
+
+/// Reads the decimal digits at p into v and returns the byte after them;
+/// nullptr when there is none or more than 19 (then the full parser
+/// decides). p lies in a line already found: its "\r" stops the scan.
+/// For the fast paths of the decoders.
+CACHEKIT_HOT_INLINE const char* scan_digits(const char* p, std::uint64_t& v) noexcept {
+  const char* start = p;
+  std::uint64_t x = 0;
+  for (unsigned d; (d = static_cast<unsigned>(static_cast<unsigned char>(*p)) - '0') <= 9; ++p) x = x * 10 + d;
+  if (p == start || p - start > 19) return nullptr;
+  v = x;
+  return p;
+}
+
+/// The end of the token at p (the first space or control byte); p lies in
+/// a line already found, whose "\r" stops the scan, and bytes up to end
+/// may be read.
+CACHEKIT_HOT_INLINE const char* scan_token(const char* p, const char* end) noexcept {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  constexpr std::uint64_t kSpaces = 0x2121212121212121ull;  // one more than ' ' in every byte
+  constexpr std::uint64_t kHighs = 0x8080808080808080ull;
+  for (; end - p >= 8; p += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    // The lowest set bit marks the first byte below 0x21 exactly.
+    const std::uint64_t low = (w - kSpaces) & ~w & kHighs;
+    if (low != 0) return p + (__builtin_ctzll(low) >> 3);
+  }
+#else
+  (void)end;
+#endif
+  while (static_cast<unsigned char>(*p) > ' ') ++p;
+  return p;
+}
+
+/// Copies n bytes (no overlap); keys of 4 to 16 bytes, the common sizes,
+/// as two overlapping word moves without a library call.
+CACHEKIT_HOT_INLINE void copy_bytes(char* dst, const char* src, std::size_t n) noexcept {
+  if (n >= 8 && n <= 16) {
+    std::uint64_t head, tail;
+    std::memcpy(&head, src, 8);
+    std::memcpy(&tail, src + n - 8, 8);
+    std::memcpy(dst, &head, 8);
+    std::memcpy(dst + n - 8, &tail, 8);
+  } else if (n >= 4 && n < 8) {
+    std::uint32_t head, tail;
+    std::memcpy(&head, src, 4);
+    std::memcpy(&tail, src + n - 4, 4);
+    std::memcpy(dst, &head, 4);
+    std::memcpy(dst + n - 4, &tail, 4);
+  } else if (n > 0) {
+    std::memcpy(dst, src, n);
+  }
 }
 
 /// Parses an unsigned decimal that fits 32 bits.
@@ -82,6 +164,10 @@ inline bool parse_counter(std::string_view s, std::uint64_t& out) noexcept {
 
 /// Writes v in decimal at p; returns the end.
 inline char* write_u64(char* p, std::uint64_t v) noexcept {
+  if (v < 10) {  // flags 0, small opaques and TTLs
+    *p = static_cast<char>('0' + v);
+    return p + 1;
+  }
   char tmp[kMaxNumberDigits];
   std::size_t n = 0;
   do {
@@ -100,8 +186,8 @@ inline char* write_i64(char* p, std::int64_t v) noexcept {
 }
 
 /// Copies s to p; returns the end.
-inline char* write(char* p, std::string_view s) noexcept {
-  if (!s.empty()) std::memcpy(p, s.data(), s.size());
+CACHEKIT_HOT_INLINE char* write(char* p, std::string_view s) noexcept {
+  copy_bytes(p, s.data(), s.size());
   return p + s.size();
 }
 

@@ -292,6 +292,64 @@ inline const char* decode_flags(std::string_view rest, ServerReply& r) noexcept 
   }
 }
 
+/// The common hit, `VA <size> <flags>*` (the line of line bytes at data,
+/// already found) with single spaces, only the flags f, c, s, k and O and
+/// numbers of at most 19 digits, and its data, all among the n bytes,
+/// decoded in one pass. false for anything else (the full decoder then
+/// judges it); when true, r and d are what it would give.
+CACHEKIT_HOT_INLINE bool decode_va_fast(const char* data, std::size_t n, std::size_t line, ServerReply& r,
+                                        const Limits& lim, Decoded& d) noexcept {
+  std::uint64_t size = 0;
+  const char* p = ascii::scan_digits(data + 3, size);  // after "VA "; the line's '\r' stops every scan
+  if (p == nullptr) return false;
+  r.clear();
+  while (*p == ' ') {
+    const char f = p[1];
+    p += 2;
+    std::uint64_t v = 0;
+    switch (f) {
+      case 'f':
+        p = ascii::scan_digits(p, v);
+        if (p == nullptr || v > UINT32_MAX) return false;
+        r.flags = static_cast<std::uint32_t>(v);
+        r.set(Field::flags);
+        break;
+      case 'c':
+        if ((p = ascii::scan_digits(p, r.cas)) == nullptr) return false;
+        r.set(Field::cas);
+        break;
+      case 's':
+        if ((p = ascii::scan_digits(p, r.size)) == nullptr) return false;
+        r.set(Field::size);
+        break;
+      case 'k': {
+        const char* t = ascii::scan_token(p, data + line + 1);
+        r.key = std::string_view(p, static_cast<std::size_t>(t - p));
+        r.set(Field::key);
+        p = t;
+        break;
+      }
+      case 'O': {
+        const char* t = ascii::scan_token(p, data + line + 1);
+        r.opaque = std::string_view(p, static_cast<std::size_t>(t - p));
+        r.set(Field::opaque);
+        p = t;
+        break;
+      }
+      default: return false;  // also a space before the line's end
+    }
+  }
+  if (p != data + line || size > lim.max_value) return false;
+  const std::size_t start = line + 2;
+  if (size > n - start || n - start - static_cast<std::size_t>(size) < 2) return false;
+  const std::size_t total = start + static_cast<std::size_t>(size) + 2;
+  if (data[total - 2] != '\r' || data[total - 1] != '\n') return false;
+  r.kind = ReplyKind::value;
+  r.value = std::string_view(data + start, static_cast<std::size_t>(size));
+  d = Decoded::done(total);
+  return true;
+}
+
 inline Decoded with_flags(std::string_view rest, ServerReply& r, ReplyKind kind, std::size_t whole) noexcept {
   r.kind = kind;
   const char* why = decode_flags(rest, r);
@@ -299,13 +357,13 @@ inline Decoded with_flags(std::string_view rest, ServerReply& r, ReplyKind kind,
 }
 }  // namespace detail
 
-/// Decodes the reply at the start of data (n bytes) into r: a VA line and
-/// its data, or one line. need_more for any proper prefix of a reply.
-inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Limits& lim = Limits{}) noexcept {
-  std::string_view line;
+namespace detail {
+/// The full decoder, for the line (found at data) of any reply: every form,
+/// every check. decode() tries the common hit in one pass first.
+inline Decoded decode_line(const char* data, std::size_t n, std::string_view line, ServerReply& r,
+                           const Limits& lim) noexcept {
   Decoded d;
-  if (!ascii::take_line(data, n, lim, line, d)) return d;
-  r = ServerReply{};
+  r.clear();
   const std::size_t whole = line.size() + 2;
   if (!line.empty() && line.back() == ' ') r.set(Field::trailing_space);
   if (line.size() >= 2 && (line.size() == 2 || line[2] == ' ')) {
@@ -355,6 +413,21 @@ inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Lim
   if (line.empty()) return Decoded::bad("empty reply line");
   return Decoded::bad("unknown meta reply line");
 }
+}  // namespace detail
+
+/// Decodes the reply at the start of data (n bytes) into r: a VA line and
+/// its data, or one line. need_more for any proper prefix of a reply.
+inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Limits& lim = Limits{}) noexcept {
+  Decoded d;
+  std::string_view line;
+  if (!ascii::take_line(data, n, lim, line, d)) return d;
+  // A hit first.
+  if (line.size() > 3 && data[0] == 'V' && data[1] == 'A' && data[2] == ' ' &&
+      detail::decode_va_fast(data, n, line.size(), r, lim, d)) {
+    return d;
+  }
+  return detail::decode_line(data, n, line, r, lim);
+}
 
 /// Whether a reply to a meta command says the server cannot be spoken to
 /// in meta: ERROR (before 1.5.19, or a proxy without meta) or the OK of
@@ -383,6 +456,13 @@ struct MetaWire {
 
   /// `mg <key> v f [c] [T<exptime>] [k] [O<n>] [q]`.
   static std::size_t encode_get(char* dst, const GetRequest& r) noexcept {
+    if (!r.cas && !r.touch && !r.return_key && !r.quiet && r.opaque == 0) {
+      // The plain get, written with a few word moves (dst has head_bound's slack).
+      std::memcpy(dst, "mg ", 3);
+      ascii::copy_bytes(dst + 3, r.key.data(), r.key.size());
+      std::memcpy(dst + 3 + r.key.size(), " v f\r\n\0\0", 8);
+      return 3 + r.key.size() + 6;
+    }
     meta::GetOptions o;
     o.cas = r.cas;
     if (r.touch) o.touch = r.exptime;
@@ -453,7 +533,7 @@ struct MetaWire {
                            r.kind == ReplyKind::version || r.kind == ReplyKind::end)) {
         return t;
       }
-      r = ServerReply{};
+      r.clear();
     }
     return d;
   }

@@ -97,6 +97,23 @@ struct ServerReply {
 
   bool has(Field f) const noexcept { return (fields & static_cast<std::uint32_t>(f)) != 0; }
   void set(Field f) noexcept { fields |= static_cast<std::uint32_t>(f); }
+  /// Back to the default state, member by member (cheaper than assigning a
+  /// fresh object, and stores a decoder then overwrites are dropped).
+  void clear() noexcept {
+    kind = ReplyKind::end;
+    fields = 0;
+    flags = 0;
+    last_access = 0;
+    cas = 0;
+    number = 0;
+    size = 0;
+    ttl = 0;
+    hit_before = false;
+    value = {};
+    key = {};
+    opaque = {};
+    text = {};
+  }
   bool won() const noexcept { return has(Field::won); }
   bool stale() const noexcept { return has(Field::stale); }
   bool winner_sent() const noexcept { return has(Field::winner_sent); }

@@ -77,6 +77,12 @@ inline constexpr std::size_t head_bound(std::size_t key_size) noexcept { return 
 
 /// `get|gets <key>\r\n` or `gat|gats <exptime> <key>\r\n`.
 inline std::size_t encode_get(char* dst, Retrieval cmd, std::string_view key, std::int64_t exptime = 0) noexcept {
+  if (cmd == Retrieval::get) {  // the common case, with a few word moves (dst has head_bound's slack)
+    std::memcpy(dst, "get ", 4);
+    ascii::copy_bytes(dst + 4, key.data(), key.size());
+    std::memcpy(dst + 4 + key.size(), "\r\n", 2);
+    return 4 + key.size() + 2;
+  }
   char* p = detail::retrieval_prefix(dst, cmd, exptime);
   *p++ = ' ';
   p = ascii::write(p, key);
@@ -233,15 +239,48 @@ inline Decoded decode_value(const char* data, std::size_t n, std::string_view li
   ascii::take_data(data, n, line.size(), size, lim, r.value, d);
   return d;
 }
+/// The common hit, `VALUE <key> <flags> <bytes> [<cas>]` (the line of
+/// line bytes at data, already found) with single spaces and numbers of at
+/// most 19 digits, and its data, all among the n bytes, decoded in one
+/// pass. false for anything else (the full decoder then judges it); when
+/// true, r and d are what it would give.
+CACHEKIT_HOT_INLINE bool decode_value_fast(const char* data, std::size_t n, std::size_t line, ServerReply& r,
+                                           const Limits& lim, Decoded& d) noexcept {
+  const char* const key = data + 6;  // after "VALUE "
+  const char* p = ascii::scan_token(key, data + line + 1);
+  if (p == key || *p != ' ') return false;
+  const std::size_t key_size = static_cast<std::size_t>(p - key);
+  std::uint64_t flags = 0, size = 0, cas = 0;
+  p = ascii::scan_digits(p + 1, flags);
+  if (p == nullptr || flags > UINT32_MAX || *p != ' ') return false;
+  p = ascii::scan_digits(p + 1, size);
+  if (p == nullptr) return false;
+  const bool has_cas = *p == ' ';
+  if (has_cas && (p = ascii::scan_digits(p + 1, cas)) == nullptr) return false;
+  if (p != data + line || size > lim.max_value) return false;
+  const std::size_t start = line + 2;
+  if (size > n - start || n - start - static_cast<std::size_t>(size) < 2) return false;
+  const std::size_t total = start + static_cast<std::size_t>(size) + 2;
+  if (data[total - 2] != '\r' || data[total - 1] != '\n') return false;
+  r.clear();
+  r.kind = ReplyKind::value;
+  r.fields = static_cast<std::uint32_t>(Field::key) | static_cast<std::uint32_t>(Field::flags) |
+             (has_cas ? static_cast<std::uint32_t>(Field::cas) : 0u);
+  r.flags = static_cast<std::uint32_t>(flags);
+  r.cas = cas;
+  r.key = std::string_view(key, key_size);
+  r.value = std::string_view(data + start, static_cast<std::size_t>(size));
+  d = Decoded::done(total);
+  return true;
+}
 }  // namespace detail
 
-/// Decodes the reply at the start of data (n bytes) into r: a VALUE line
-/// and its data, or one line. need_more for any proper prefix of a reply.
-inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Limits& lim = Limits{}) noexcept {
-  std::string_view line;
-  Decoded d;
-  if (!ascii::take_line(data, n, lim, line, d)) return d;
-  r = ServerReply{};
+namespace detail {
+/// The full decoder, for the line (found at data) of any reply: every form,
+/// every check. decode() tries the common hit in one pass first.
+inline Decoded decode_line(const char* data, std::size_t n, std::string_view line, ServerReply& r,
+                           const Limits& lim) noexcept {
+  r.clear();
   const std::size_t whole = line.size() + 2;
   if (line.size() > 6 && std::memcmp(line.data(), "VALUE ", 6) == 0) {
     return detail::decode_value(data, n, line, line.substr(6), r, lim);
@@ -300,6 +339,26 @@ inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Lim
   if (ascii::decode_error_line(line, r)) return Decoded::done(whole);
   if (line.size() >= 5 && line.compare(0, 5, "VALUE") == 0) return Decoded::bad("VALUE line with too few fields");
   return Decoded::bad("unknown text reply line");
+}
+}  // namespace detail
+
+/// Decodes the reply at the start of data (n bytes) into r: a VALUE line
+/// and its data, or one line. need_more for any proper prefix of a reply.
+inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Limits& lim = Limits{}) noexcept {
+  Decoded d;
+  std::string_view line;
+  if (!ascii::take_line(data, n, lim, line, d)) return d;
+  // The replies of a get first.
+  if (line.size() > 6 && std::memcmp(data, "VALUE ", 6) == 0 &&
+      detail::decode_value_fast(data, n, line.size(), r, lim, d)) {
+    return d;
+  }
+  if (line.size() == 3 && std::memcmp(data, "END", 3) == 0) {
+    r.clear();
+    r.kind = ReplyKind::end;
+    return Decoded::done(5);
+  }
+  return detail::decode_line(data, n, line, r, lim);
 }
 
 }  // namespace text
