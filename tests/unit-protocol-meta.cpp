@@ -638,3 +638,31 @@ TEST_CASE("meta: error replies from a real memcached") {
   CHECK(proto::must_close(view));
   CHECK(must_next(c).kind == ReplyKind::end);
 }
+
+TEST_CASE("meta: the one-pass hit decoding gives what the full decoder gives") {
+  const std::string hits[] = {"VA 5 f0 c4 s5 kkey O77\r\nhello\r\n", "VA 0\r\n\r\n", "VA 1 t-1\r\nx\r\n",
+                              "VA 1 f1 \r\nx\r\n", "VA 1  f1\r\nx\r\n", "VA 1 f4294967296\r\nx\r\n",
+                              "VA 1 W X Z\r\nx\r\n", "VA 1 O k\r\nx\r\n", "VA 007 c0001\r\n1234567\r\n",
+                              "VA 1 f\r\nx\r\n", "VA 1 c99999999999999999999\r\nx\r\n", "VA 1 kkey\r\nxYZ"};
+  for (const auto& w : hits) {
+    INFO(w);
+    std::string_view line;
+    proto::Decoded found;
+    REQUIRE(proto::ascii::take_line(w.data(), w.size(), proto::Limits{}, line, found));
+    proto::ServerReply quick, full;
+    const auto a = meta::decode(w.data(), w.size(), quick);
+    const auto b = meta::detail::decode_line(w.data(), w.size(), line, full, proto::Limits{});
+    CHECK(a.status == b.status);
+    CHECK(a.size == b.size);
+    if (a.complete()) {
+      CHECK(quick.kind == full.kind);
+      CHECK(quick.fields == full.fields);
+      CHECK(quick.flags == full.flags);
+      CHECK(quick.cas == full.cas);
+      CHECK(quick.size == full.size);
+      CHECK(quick.key == full.key);
+      CHECK(quick.opaque == full.opaque);
+      CHECK(quick.value == full.value);
+    }
+  }
+}

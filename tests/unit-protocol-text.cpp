@@ -728,3 +728,40 @@ TEST_CASE("text: authfile login against memcached -Y") {
   }
   ::unlink(path);
 }
+
+TEST_CASE("text: the one-pass hit decoding gives what the full decoder gives") {
+  const std::string hits[] = {"VALUE k 0 5\r\nhello\r\n", "VALUE a-longer-key:0001 4294967295 3 18446744073709551615\r\nxyz\r\n",
+                              "VALUE k 1 0 9\r\n\r\n", "VALUE k  1 1\r\nx\r\n", "VALUE k 1 1 \r\nx\r\n",
+                              "VALUE k 01 0002\r\nxy\r\n", "VALUE k 4294967296 1\r\nx\r\n",
+                              "VALUE k 0 12345678901234567890\r\n", "VALUE k 0 1\r\nxYZ"};
+  for (const auto& w : hits) {
+    INFO(w);
+    std::string_view line;
+    proto::Decoded found;
+    REQUIRE(ascii::take_line(w.data(), w.size(), proto::Limits{}, line, found));
+    proto::ServerReply quick, full;
+    const auto a = text::decode(w.data(), w.size(), quick);
+    const auto b = text::detail::decode_line(w.data(), w.size(), line, full, proto::Limits{});
+    CHECK(a.status == b.status);
+    CHECK(a.size == b.size);
+    if (a.complete()) {
+      CHECK(quick.kind == full.kind);
+      CHECK(quick.fields == full.fields);
+      CHECK(quick.flags == full.flags);
+      CHECK(quick.cas == full.cas);
+      CHECK(quick.key == full.key);
+      CHECK(quick.value == full.value);
+    }
+  }
+}
+
+TEST_CASE("text: a reply that arrives whole is viewed where it lies") {
+  const std::string w = "VALUE k 0 5\r\nhello\r\n";
+  proto::ReplyReader<proto::TextWire> reader;
+  CHECK(reader.feed(w.data(), w.size()) == w.size());
+  REQUIRE(reader.complete());
+  CHECK(reader.reply().value.data() == w.data() + 13);
+  CHECK(reader.reply().key.data() == w.data() + 6);
+  reader.next();
+  CHECK(reader.idle());
+}
