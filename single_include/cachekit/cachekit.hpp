@@ -55,8 +55,9 @@
 #define CACHEKIT_MSGPACK_MAX_DEPTH 64
 #endif
 
-// Largest reply body the binary protocol parser accepts, in bytes. A header
-// that announces more is a protocol error, never an allocation.
+// Largest reply body the binary protocol parser accepts, in bytes, and the
+// default largest value of the text and meta decoders (protocol::Limits). A
+// reply that announces more is a protocol error, never an allocation.
 #ifndef CACHEKIT_MAX_RESPONSE_BODY
 #define CACHEKIT_MAX_RESPONSE_BODY (128u * 1024u * 1024u)
 #endif
