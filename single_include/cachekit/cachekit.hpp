@@ -2749,8 +2749,8 @@ CACHEKIT_END_NAMESPACE
 // request. Every wire provides:
 //
 //   static constexpr const char* name;                 "text", "meta"
-//   static constexpr bool has_quiet_get, has_quiet_store, has_opaque, has_cas,
-//                         has_lease, has_noop, has_counter_create, has_counter_ttl;
+//   static constexpr bool has_quiet_get, has_quiet_store, has_opaque, has_cas, has_lease,
+//                         has_noop, has_multi_key_get, has_counter_create, has_counter_ttl;
 //   static std::size_t head_bound(std::size_t key_size);  room a head needs
 //   static std::size_t encode_get(char*, const GetRequest&);
 //   static std::size_t encode_store_head(char*, const StoreRequest&);  data + "\r\n" follow
@@ -2762,6 +2762,10 @@ CACHEKIT_END_NAMESPACE
 //   static std::size_t encode_stats(char*, std::string_view group);  room: head_bound(group.size())
 //   template <class Out> static void encode_login(Out&, std::string_view user, std::string_view password);
 //   static Decoded decode(const char*, std::size_t, ServerReply&, const Limits&);
+//
+// and, where has_noop: static std::size_t encode_noop(char*) (a batch's end).
+// A request field a wire cannot express is ignored, and a capability flag
+// says so (text has no opaque, no quiet get, no counter creation).
 //
 // The char* encoders write one command head at dst, which has room for
 // head_bound(key.size()) bytes, and return its length; the caller sends a
