@@ -12,6 +12,14 @@
 #define CACHEKIT_HOT_INLINE inline
 #endif
 
+// Marks the rare branch of a hot function (a full decoder behind a fast
+// path) that must stay a call, so the hot function stays small.
+#if defined(__GNUC__) || defined(__clang__)
+#define CACHEKIT_COLD_NOINLINE inline __attribute__((noinline))
+#else
+#define CACHEKIT_COLD_NOINLINE inline
+#endif
+
 // Longest key memcached accepts (after key_prefix), in bytes.
 #ifndef CACHEKIT_MAX_KEY_LENGTH
 #define CACHEKIT_MAX_KEY_LENGTH 250

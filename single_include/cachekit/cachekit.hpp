@@ -39,6 +39,14 @@
 #define CACHEKIT_HOT_INLINE inline
 #endif
 
+// Marks the rare branch of a hot function (a full decoder behind a fast
+// path) that must stay a call, so the hot function stays small.
+#if defined(__GNUC__) || defined(__clang__)
+#define CACHEKIT_COLD_NOINLINE inline __attribute__((noinline))
+#else
+#define CACHEKIT_COLD_NOINLINE inline
+#endif
+
 // Longest key memcached accepts (after key_prefix), in bytes.
 #ifndef CACHEKIT_MAX_KEY_LENGTH
 #define CACHEKIT_MAX_KEY_LENGTH 250
@@ -3214,8 +3222,8 @@ CACHEKIT_HOT_INLINE bool decode_value_fast(const char* data, std::size_t n, std:
 namespace detail {
 /// The full decoder, for the line (found at data) of any reply: every form,
 /// every check. decode() tries the common hit in one pass first.
-inline Decoded decode_line(const char* data, std::size_t n, std::string_view line, ServerReply& r,
-                           const Limits& lim) noexcept {
+CACHEKIT_COLD_NOINLINE Decoded decode_line(const char* data, std::size_t n, std::string_view line, ServerReply& r,
+                                           const Limits& lim) noexcept {
   r.clear();
   const std::size_t whole = line.size() + 2;
   if (line.size() > 6 && std::memcmp(line.data(), "VALUE ", 6) == 0) {
@@ -3710,8 +3718,8 @@ inline Decoded with_flags(std::string_view rest, ServerReply& r, ReplyKind kind,
 namespace detail {
 /// The full decoder, for the line (found at data) of any reply: every form,
 /// every check. decode() tries the common hit in one pass first.
-inline Decoded decode_line(const char* data, std::size_t n, std::string_view line, ServerReply& r,
-                           const Limits& lim) noexcept {
+CACHEKIT_COLD_NOINLINE Decoded decode_line(const char* data, std::size_t n, std::string_view line, ServerReply& r,
+                                           const Limits& lim) noexcept {
   Decoded d;
   r.clear();
   const std::size_t whole = line.size() + 2;

@@ -360,8 +360,8 @@ inline Decoded with_flags(std::string_view rest, ServerReply& r, ReplyKind kind,
 namespace detail {
 /// The full decoder, for the line (found at data) of any reply: every form,
 /// every check. decode() tries the common hit in one pass first.
-inline Decoded decode_line(const char* data, std::size_t n, std::string_view line, ServerReply& r,
-                           const Limits& lim) noexcept {
+CACHEKIT_COLD_NOINLINE Decoded decode_line(const char* data, std::size_t n, std::string_view line, ServerReply& r,
+                                           const Limits& lim) noexcept {
   Decoded d;
   r.clear();
   const std::size_t whole = line.size() + 2;

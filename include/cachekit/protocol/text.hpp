@@ -278,8 +278,8 @@ CACHEKIT_HOT_INLINE bool decode_value_fast(const char* data, std::size_t n, std:
 namespace detail {
 /// The full decoder, for the line (found at data) of any reply: every form,
 /// every check. decode() tries the common hit in one pass first.
-inline Decoded decode_line(const char* data, std::size_t n, std::string_view line, ServerReply& r,
-                           const Limits& lim) noexcept {
+CACHEKIT_COLD_NOINLINE Decoded decode_line(const char* data, std::size_t n, std::string_view line, ServerReply& r,
+                                           const Limits& lim) noexcept {
   r.clear();
   const std::size_t whole = line.size() + 2;
   if (line.size() > 6 && std::memcmp(line.data(), "VALUE ", 6) == 0) {
