@@ -15,6 +15,7 @@
 #endif
 #ifndef CACHEKIT_TEST_UNDER_TSAN
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <new>
@@ -143,6 +144,65 @@ TEST_CASE("allocations: reads into warm buffers allocate nothing per key") {
   MESSAGE("allocations per get_many call into a warm vector: " << few << " (10 keys), " << many << " (1,000 keys)");
   CHECK(few == 0);
   CHECK(many == 0);
+}
+
+TEST_CASE("allocations: the text and meta codecs allocate nothing") {
+  namespace proto = cachekit::protocol;
+  const std::string text_replies = "VALUE key:1 5 3 77\r\nabc\r\nEND\r\nSTORED\r\n12\r\nSTAT pid 1\r\n";
+  const std::string meta_replies = "VA 3 f5 kkey:1 O9\r\nabc\r\nHD c1\r\nEN\r\nMN\r\nNS O2\r\n";
+  const std::string split = "VA 10 f1\r\n0123456789\r\n";
+  proto::ReplyReader<proto::MetaWire> reader;
+  auto feed_split = [&] {  // one reply in reads of 4 bytes: gathered by the reader
+    bool done = false;
+    for (std::size_t at = 0; at < split.size(); at += 4) {
+      reader.feed(split.data() + at, std::min<std::size_t>(4, split.size() - at));
+      done = done || reader.complete();
+    }
+    reader.next();
+    return done;
+  };
+  REQUIRE(feed_split());  // warm-up: the reader keeps its memory
+  cachekit::detail::ByteBuffer out;
+  out.reserve(4096);
+  const std::string keys[] = {"key:1", "key:2", "key:3"};
+  auto key_at = [&](std::size_t i) { return std::string_view(keys[i]); };
+
+  g_allocations = 0;
+  g_counting = true;
+  std::size_t bytes = 0, replies = 0;
+  bool ok = true;
+  for (int round = 0; round < 100; ++round) {
+    char head[512];
+    proto::GetRequest g;
+    g.key = "key:1";
+    bytes += proto::TextWire::encode_get(head, g) + proto::MetaWire::encode_get(head, g);
+    proto::StoreRequest s;
+    s.key = "key:1";
+    s.value_size = 3;
+    bytes += proto::TextWire::encode_store_head(head, s) + proto::MetaWire::encode_store_head(head, s);
+    out.clear();
+    proto::text::encode_get_many(out, proto::text::Retrieval::get, 3, key_at);
+    proto::meta::encode_mg_pipeline(out, 3, key_at, 1);
+    bytes += out.size();
+    proto::ServerReply r;
+    for (std::size_t at = 0; at < text_replies.size(); ++replies) {
+      const auto d = proto::TextWire::decode(text_replies.data() + at, text_replies.size() - at, r);
+      ok = ok && d.complete();
+      at += d.size;
+    }
+    for (std::size_t at = 0; at < meta_replies.size(); ++replies) {
+      const std::size_t used = reader.feed(meta_replies.data() + at, meta_replies.size() - at);
+      ok = ok && reader.complete();
+      reader.next();
+      at += used;
+    }
+    ok = feed_split() && ok;
+  }
+  g_counting = false;
+  CHECK(ok);
+  CHECK(bytes > 0);
+  CHECK(replies == 100 * 10);
+  CHECK(g_allocations.load() == 0);
 }
 
 #endif  // CACHEKIT_TEST_UNDER_TSAN

@@ -12,6 +12,14 @@
 #define CACHEKIT_HOT_INLINE inline
 #endif
 
+// Marks the rare branch of a hot function (a full decoder behind a fast
+// path) that must stay a call, so the hot function stays small.
+#if defined(__GNUC__) || defined(__clang__)
+#define CACHEKIT_COLD_NOINLINE inline __attribute__((noinline))
+#else
+#define CACHEKIT_COLD_NOINLINE inline
+#endif
+
 // Longest key memcached accepts (after key_prefix), in bytes.
 #ifndef CACHEKIT_MAX_KEY_LENGTH
 #define CACHEKIT_MAX_KEY_LENGTH 250
@@ -28,8 +36,9 @@
 #define CACHEKIT_MSGPACK_MAX_DEPTH 64
 #endif
 
-// Largest reply body the binary protocol parser accepts, in bytes. A header
-// that announces more is a protocol error, never an allocation.
+// Largest reply body the binary protocol parser accepts, in bytes, and the
+// default largest value of the text and meta decoders (protocol::Limits). A
+// reply that announces more is a protocol error, never an allocation.
 #ifndef CACHEKIT_MAX_RESPONSE_BODY
 #define CACHEKIT_MAX_RESPONSE_BODY (128u * 1024u * 1024u)
 #endif

@@ -39,6 +39,14 @@
 #define CACHEKIT_HOT_INLINE inline
 #endif
 
+// Marks the rare branch of a hot function (a full decoder behind a fast
+// path) that must stay a call, so the hot function stays small.
+#if defined(__GNUC__) || defined(__clang__)
+#define CACHEKIT_COLD_NOINLINE inline __attribute__((noinline))
+#else
+#define CACHEKIT_COLD_NOINLINE inline
+#endif
+
 // Longest key memcached accepts (after key_prefix), in bytes.
 #ifndef CACHEKIT_MAX_KEY_LENGTH
 #define CACHEKIT_MAX_KEY_LENGTH 250
@@ -55,8 +63,9 @@
 #define CACHEKIT_MSGPACK_MAX_DEPTH 64
 #endif
 
-// Largest reply body the binary protocol parser accepts, in bytes. A header
-// that announces more is a protocol error, never an allocation.
+// Largest reply body the binary protocol parser accepts, in bytes, and the
+// default largest value of the text and meta decoders (protocol::Limits). A
+// reply that announces more is a protocol error, never an allocation.
 #ifndef CACHEKIT_MAX_RESPONSE_BODY
 #define CACHEKIT_MAX_RESPONSE_BODY (128u * 1024u * 1024u)
 #endif
@@ -2295,6 +2304,1703 @@ class ResponseParser {
 }  // namespace protocol
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/protocol/binary.hpp ----
+
+// ---- begin cachekit/protocol/reply.hpp ----
+// The protocol-neutral reply: what a text or meta reply decoder produces,
+// whatever the wire. Views point into the bytes that were decoded (valid
+// while they are). Also the decode status every wire shares, the mapping of
+// error replies to ErrorKind, and which replies leave a connection unusable.
+// Pure: no I/O.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace protocol {
+
+/// What a reply says, whatever the wire.
+enum class ReplyKind : std::uint8_t {
+  value,         ///< a value: text `VALUE`, meta `VA`; value() holds the data
+  miss,          ///< meta `EN`
+  ok,            ///< meta `HD`; text `OK` (flush_all); meta `OK` (the dialect before 1.6.10)
+  stored,        ///< text `STORED`
+  not_stored,    ///< text `NOT_STORED`, meta `NS`
+  exists,        ///< text `EXISTS`, meta `EX` (CAS mismatch)
+  not_found,     ///< text `NOT_FOUND`, meta `NF`
+  deleted,       ///< text `DELETED`
+  touched,       ///< text `TOUCHED`
+  number,        ///< text incr/decr result, in ServerReply::number
+  end,           ///< end of a batch: text `END`, meta `MN`
+  version,       ///< `VERSION <text>`
+  stat,          ///< `STAT <name> <value>`: name in text, value in value
+  debug,         ///< meta `ME <key> <name>=<value>*`: the rest of the line in text
+  error,         ///< `ERROR`: the server does not know the command
+  client_error,  ///< `CLIENT_ERROR <text>`
+  server_error,  ///< `SERVER_ERROR <text>`
+};
+
+/// Name of a ReplyKind, for messages.
+inline const char* to_string(ReplyKind k) noexcept {
+  switch (k) {
+    case ReplyKind::value: return "value";
+    case ReplyKind::miss: return "miss";
+    case ReplyKind::ok: return "ok";
+    case ReplyKind::stored: return "stored";
+    case ReplyKind::not_stored: return "not stored";
+    case ReplyKind::exists: return "exists";
+    case ReplyKind::not_found: return "not found";
+    case ReplyKind::deleted: return "deleted";
+    case ReplyKind::touched: return "touched";
+    case ReplyKind::number: return "number";
+    case ReplyKind::end: return "end";
+    case ReplyKind::version: return "version";
+    case ReplyKind::stat: return "stat";
+    case ReplyKind::debug: return "debug";
+    case ReplyKind::error: return "ERROR";
+    case ReplyKind::client_error: return "CLIENT_ERROR";
+    case ReplyKind::server_error: return "SERVER_ERROR";
+  }
+  return "unknown";
+}
+
+/// Optional parts a reply carried (bits of ServerReply::fields).
+enum class Field : std::uint32_t {
+  flags = 1u << 0,         ///< client flags (text VALUE, meta `f`)
+  cas = 1u << 1,           ///< CAS unique (text gets, meta `c`)
+  ttl = 1u << 2,           ///< meta `t`: seconds left, -1 = never expires
+  size = 1u << 3,          ///< meta `s`: item size
+  key = 1u << 4,           ///< the key (text VALUE, meta `k`)
+  opaque = 1u << 5,        ///< meta `O`
+  won = 1u << 6,           ///< meta `W`: this client won the right to recache
+  stale = 1u << 7,         ///< meta `X`: the item is stale
+  winner_sent = 1u << 8,   ///< meta `Z`: another client already won
+  base64_key = 1u << 9,    ///< meta `b`: the returned key is base64
+  hit_before = 1u << 10,   ///< meta `h` (value in ServerReply::hit_before)
+  last_access = 1u << 11,  ///< meta `l` (seconds in ServerReply::last_access)
+  legacy = 1u << 12,       ///< meta `OK`: the server speaks the dialect before 1.6.10
+  trailing_space = 1u << 13,  ///< the line ended in a space (meta before 1.6.18)
+};
+
+/// One decoded reply. Views point into the decoded bytes.
+struct ServerReply {
+  ReplyKind kind = ReplyKind::end;
+  std::uint32_t fields = 0;  ///< Field bits
+  std::uint32_t flags = 0;
+  std::uint32_t last_access = 0;
+  std::uint64_t cas = 0;
+  std::uint64_t number = 0;  ///< text incr/decr result
+  std::uint64_t size = 0;    ///< meta `s`
+  std::int64_t ttl = 0;      ///< meta `t`
+  bool hit_before = false;   ///< meta `h`
+  std::string_view value;    ///< data of a value reply; STAT value
+  std::string_view key;      ///< text VALUE key, meta `k`
+  std::string_view opaque;   ///< meta `O` token
+  std::string_view text;     ///< VERSION text, STAT name, error message, ME line
+
+  bool has(Field f) const noexcept { return (fields & static_cast<std::uint32_t>(f)) != 0; }
+  void set(Field f) noexcept { fields |= static_cast<std::uint32_t>(f); }
+  /// Back to the default state, member by member (cheaper than assigning a
+  /// fresh object, and stores a decoder then overwrites are dropped).
+  void clear() noexcept {
+    kind = ReplyKind::end;
+    fields = 0;
+    flags = 0;
+    last_access = 0;
+    cas = 0;
+    number = 0;
+    size = 0;
+    ttl = 0;
+    hit_before = false;
+    value = {};
+    key = {};
+    opaque = {};
+    text = {};
+  }
+  bool won() const noexcept { return has(Field::won); }
+  bool stale() const noexcept { return has(Field::stale); }
+  bool winner_sent() const noexcept { return has(Field::winner_sent); }
+};
+
+/// Outcome of decoding the bytes at the start of a buffer.
+enum class DecodeStatus : std::uint8_t {
+  need_more,  ///< a prefix of a reply: read more bytes and decode again
+  complete,   ///< a whole reply; Decoded::size bytes consumed
+  malformed,  ///< not a reply: the stream cannot be trusted, close the connection
+};
+
+/// Result of a decode call.
+struct Decoded {
+  DecodeStatus status = DecodeStatus::need_more;
+  /// complete: bytes the reply took. need_more: total bytes the reply needs
+  /// at least (more than were given; exact once a value's length is known).
+  std::size_t size = 0;
+  const char* why = nullptr;  ///< malformed: the cause (a static string)
+
+  static Decoded need(std::size_t at_least) noexcept { return {DecodeStatus::need_more, at_least, nullptr}; }
+  static Decoded done(std::size_t n) noexcept { return {DecodeStatus::complete, n, nullptr}; }
+  static Decoded bad(const char* why) noexcept { return {DecodeStatus::malformed, 0, why}; }
+  bool complete() const noexcept { return status == DecodeStatus::complete; }
+  bool malformed() const noexcept { return status == DecodeStatus::malformed; }
+  bool need_more() const noexcept { return status == DecodeStatus::need_more; }
+};
+
+/// Longest reply line (without a value's data) decoders accept by default.
+inline constexpr std::size_t kMaxReplyLine = 8192;
+
+/// Bounds a decoder enforces: anything beyond is malformed, never an allocation.
+struct Limits {
+  std::size_t max_value = CACHEKIT_MAX_RESPONSE_BODY;  ///< largest value (memcached's item size limit)
+  std::size_t max_line = kMaxReplyLine;                ///< longest reply line
+};
+
+/// Whether the reply is an error line (ERROR, CLIENT_ERROR, SERVER_ERROR).
+inline bool is_error(const ServerReply& r) noexcept {
+  return r.kind == ReplyKind::error || r.kind == ReplyKind::client_error || r.kind == ReplyKind::server_error;
+}
+
+/// Whether the connection must be closed after this reply. Every error
+/// line qualifies: after a refused storage command the server may not have
+/// read the data block (a `set` refused with CLIENT_ERROR leaves it unread,
+/// and the server then parses it as a command), `ERROR` to a meta command
+/// means the server does not speak the protocol, and the server itself may
+/// close after SERVER_ERROR. A malformed reply (DecodeStatus::malformed)
+/// always closes the connection too.
+inline bool must_close(const ServerReply& r) noexcept { return is_error(r); }
+
+namespace detail {
+inline bool starts_with(std::string_view s, std::string_view prefix) noexcept {
+  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
+}
+/// Appends at most 120 bytes of s to out, non-printable bytes as '?'.
+inline void append_printable(std::string& out, std::string_view s) {
+  const std::size_t n = s.size() < 120 ? s.size() : 120;
+  for (std::size_t i = 0; i < n; ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
+  }
+  if (n < s.size()) out += "...";
+}
+}  // namespace detail
+
+/// How a caller should treat an error reply.
+/// - ERROR: permanent (the server does not know the command: wrong protocol
+///   or an old server);
+/// - CLIENT_ERROR: authentication when it names authentication, else permanent;
+/// - SERVER_ERROR: permanent for "object too large for cache", else transient
+///   (out of memory, busy, a proxy's backend down).
+inline ErrorKind error_kind(const ServerReply& r) noexcept {
+  switch (r.kind) {
+    case ReplyKind::error: return ErrorKind::permanent;
+    case ReplyKind::client_error:
+      if (detail::starts_with(r.text, "unauthenticated") || detail::starts_with(r.text, "authentication")) {
+        return ErrorKind::authentication;
+      }
+      return ErrorKind::permanent;
+    case ReplyKind::server_error:
+      if (detail::starts_with(r.text, "object too large")) return ErrorKind::permanent;
+      return ErrorKind::transient;
+    default: return ErrorKind::unknown;
+  }
+}
+
+/// Error for an error reply: its kind and the server's words.
+inline Error reply_error(const ServerReply& r) {
+  std::string msg = "server replied ";
+  msg += to_string(r.kind);
+  if (!r.text.empty()) {
+    msg += ' ';
+    detail::append_printable(msg, r.text);
+  }
+  if (r.kind == ReplyKind::error) msg += " (unknown command: the server does not speak this protocol or command)";
+  return Error(error_kind(r), std::move(msg));
+}
+
+/// Error for a reply the request did not expect (the connection must be closed).
+inline Error unexpected_reply_error(const ServerReply& r, const char* operation) {
+  std::string msg = "unexpected reply to ";
+  msg += operation;
+  msg += ": ";
+  msg += to_string(r.kind);
+  return Error(ErrorKind::unknown, std::move(msg));
+}
+
+/// Error for a malformed reply: the cause and the first bytes that were
+/// decoded (non-printable bytes shown as '?').
+inline Error malformed_error(const Decoded& d, const char* data, std::size_t n) {
+  std::string msg = "protocol error: ";
+  msg += d.why != nullptr ? d.why : "malformed reply";
+  msg += " (reply starts \"";
+  detail::append_printable(msg, std::string_view(data, n < 60 ? n : 60));
+  msg += "\")";
+  return Error(ErrorKind::unknown, std::move(msg));
+}
+
+}  // namespace protocol
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/protocol/reply.hpp ----
+
+// ---- begin cachekit/protocol/ascii.hpp ----
+// Line and number helpers shared by the text and meta codecs: finding a
+// line end within a bound, decimal numbers with overflow checks in both
+// directions, space-separated tokens, key checks, and the error lines both
+// protocols send. Pure: no I/O, no allocation.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace protocol {
+namespace ascii {
+
+/// Longest decimal form of a 64-bit number, with a sign.
+inline constexpr std::size_t kMaxNumberDigits = 20;
+
+/// Where the line at the start of a buffer ends.
+struct LineEnd {
+  enum Status : std::uint8_t { found, need_more, too_long, bad_ending } status = need_more;
+  std::size_t length = 0;  ///< found: bytes before the "\r\n"
+};
+
+/// The first '\n' among the n bytes at p, or nullptr. Reply lines are
+/// short: eight bytes at a time, without a library call.
+CACHEKIT_HOT_INLINE const char* find_newline(const char* p, std::size_t n) noexcept {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ull;
+  constexpr std::uint64_t kNewlines = 0x0a0a0a0a0a0a0a0aull;
+  const char* const end = p + n;
+  for (; end - p >= 8; p += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    w ^= kNewlines;  // a '\n' byte is now zero
+    // The lowest set bit marks the first zero byte exactly (a borrow only
+    // runs towards higher bytes).
+    const std::uint64_t zero = (w - kOnes) & ~w & kHighs;
+    if (zero != 0) return p + (__builtin_ctzll(zero) >> 3);
+  }
+  for (; p < end; ++p) {
+    if (*p == '\n') return p;
+  }
+  return nullptr;
+#else
+  return n == 0 ? nullptr : static_cast<const char*>(std::memchr(p, '\n', n));
+#endif
+}
+
+/// Looks for the "\r\n" that ends the line at p (n bytes available),
+/// searching at most max_line + 2 bytes. A '\n' without '\r' before it is
+/// a bad ending; no '\n' within the bound is too_long.
+CACHEKIT_HOT_INLINE LineEnd find_line(const char* p, std::size_t n, std::size_t max_line) noexcept {
+  const std::size_t bound = max_line + 2;
+  const std::size_t look = n < bound ? n : bound;
+  const char* nl = find_newline(p, look);
+  if (nl == nullptr) return {n < bound ? LineEnd::need_more : LineEnd::too_long, 0};
+  const std::size_t at = static_cast<std::size_t>(nl - p);
+  if (at == 0 || p[at - 1] != '\r') return {LineEnd::bad_ending, 0};
+  return {LineEnd::found, at - 1};
+}
+
+/// Parses an unsigned decimal (digits only, at least one) into out;
+/// false when s is not one or the number does not fit 64 bits.
+inline bool parse_u64(std::string_view s, std::uint64_t& out) noexcept {
+  if (s.empty() || s.size() > kMaxNumberDigits) return false;
+  std::uint64_t v = 0;
+  for (const char ch : s) {
+    const unsigned d = static_cast<unsigned>(static_cast<unsigned char>(ch)) - '0';
+    if (d > 9) return false;
+    v = v * 10 + d;  // wraps only for 20 digits, checked below
+  }
+  // Twenty digits fit only up to 2^64 - 1; same-length digit strings
+  // compare as their numbers do.
+  if (s.size() == kMaxNumberDigits && s > std::string_view("18446744073709551615")) return false;
+  out = v;
+  return true;
+}
+
+/// Reads the decimal digits at p into v and returns the byte after them;
+/// nullptr when there is none or more than 19 (then the full parser
+/// decides). p lies in a line already found: its "\r" stops the scan.
+/// For the fast paths of the decoders.
+CACHEKIT_HOT_INLINE const char* scan_digits(const char* p, std::uint64_t& v) noexcept {
+  const char* start = p;
+  std::uint64_t x = 0;
+  for (unsigned d; (d = static_cast<unsigned>(static_cast<unsigned char>(*p)) - '0') <= 9; ++p) x = x * 10 + d;
+  if (p == start || p - start > 19) return nullptr;
+  v = x;
+  return p;
+}
+
+/// The end of the token at p (the first space or control byte); p lies in
+/// a line already found, whose "\r" stops the scan, and bytes up to end
+/// may be read.
+CACHEKIT_HOT_INLINE const char* scan_token(const char* p, const char* end) noexcept {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  constexpr std::uint64_t kSpaces = 0x2121212121212121ull;  // one more than ' ' in every byte
+  constexpr std::uint64_t kHighs = 0x8080808080808080ull;
+  for (; end - p >= 8; p += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    // The lowest set bit marks the first byte below 0x21 exactly.
+    const std::uint64_t low = (w - kSpaces) & ~w & kHighs;
+    if (low != 0) return p + (__builtin_ctzll(low) >> 3);
+  }
+#else
+  (void)end;
+#endif
+  while (static_cast<unsigned char>(*p) > ' ') ++p;
+  return p;
+}
+
+/// Copies n bytes (no overlap); keys of 4 to 16 bytes, the common sizes,
+/// as two overlapping word moves without a library call.
+CACHEKIT_HOT_INLINE void copy_bytes(char* dst, const char* src, std::size_t n) noexcept {
+  if (n >= 8 && n <= 16) {
+    std::uint64_t head, tail;
+    std::memcpy(&head, src, 8);
+    std::memcpy(&tail, src + n - 8, 8);
+    std::memcpy(dst, &head, 8);
+    std::memcpy(dst + n - 8, &tail, 8);
+  } else if (n >= 4 && n < 8) {
+    std::uint32_t head, tail;
+    std::memcpy(&head, src, 4);
+    std::memcpy(&tail, src + n - 4, 4);
+    std::memcpy(dst, &head, 4);
+    std::memcpy(dst + n - 4, &tail, 4);
+  } else if (n > 0) {
+    std::memcpy(dst, src, n);
+  }
+}
+
+/// Parses an unsigned decimal that fits 32 bits.
+inline bool parse_u32(std::string_view s, std::uint32_t& out) noexcept {
+  std::uint64_t v = 0;
+  if (!parse_u64(s, v) || v > UINT32_MAX) return false;
+  out = static_cast<std::uint32_t>(v);
+  return true;
+}
+
+/// Parses a signed decimal (optional leading '-') that fits 64 bits.
+inline bool parse_i64(std::string_view s, std::int64_t& out) noexcept {
+  const bool negative = !s.empty() && s[0] == '-';
+  if (negative) s.remove_prefix(1);
+  std::uint64_t v = 0;
+  if (!parse_u64(s, v)) return false;
+  const std::uint64_t limit = negative ? std::uint64_t{INT64_MAX} + 1 : std::uint64_t{INT64_MAX};
+  if (v > limit) return false;
+  out = negative ? static_cast<std::int64_t>(0 - v) : static_cast<std::int64_t>(v);
+  return true;
+}
+
+/// Parses a counter as memcached stores it: digits, then possibly spaces
+/// (incr/decr rewrite a shorter number in place, padded with spaces).
+inline bool parse_counter(std::string_view s, std::uint64_t& out) noexcept {
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return parse_u64(s, out);
+}
+
+/// Writes v in decimal at p; returns the end.
+inline char* write_u64(char* p, std::uint64_t v) noexcept {
+  if (v < 10) {  // flags 0, small opaques and TTLs
+    *p = static_cast<char>('0' + v);
+    return p + 1;
+  }
+  char tmp[kMaxNumberDigits];
+  std::size_t n = 0;
+  do {
+    tmp[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  while (n > 0) *p++ = tmp[--n];
+  return p;
+}
+
+/// Writes v in decimal (with '-' when negative) at p; returns the end.
+inline char* write_i64(char* p, std::int64_t v) noexcept {
+  if (v >= 0) return write_u64(p, static_cast<std::uint64_t>(v));
+  *p++ = '-';
+  return write_u64(p, 0 - static_cast<std::uint64_t>(v));
+}
+
+/// Copies s to p; returns the end.
+CACHEKIT_HOT_INLINE char* write(char* p, std::string_view s) noexcept {
+  copy_bytes(p, s.data(), s.size());
+  return p + s.size();
+}
+
+/// Takes the next space-separated token off the front of rest (runs of
+/// spaces are skipped); empty when none is left.
+inline std::string_view next_token(std::string_view& rest) noexcept {
+  std::size_t i = 0;
+  while (i < rest.size() && rest[i] == ' ') ++i;
+  std::size_t j = i;
+  while (j < rest.size() && rest[j] != ' ') ++j;
+  const std::string_view token = rest.substr(i, j - i);
+  rest.remove_prefix(j);
+  return token;
+}
+
+/// Whether a key may be sent in a text or meta command: 1 to max_length
+/// bytes, none of them a space, a control character or DEL (the server
+/// would split the command there or accept bytes a reader cannot echo).
+inline bool is_valid_key(std::string_view key, std::size_t max_length = CACHEKIT_MAX_KEY_LENGTH) noexcept {
+  if (key.empty() || key.size() > max_length) return false;
+  for (const char ch : key) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
+/// Whether a version string ("1.6.18", "1.6.9-beta") is at least major.minor.patch.
+inline bool version_at_least(std::string_view version, std::uint32_t major, std::uint32_t minor,
+                             std::uint32_t patch) noexcept {
+  std::uint32_t part[3] = {0, 0, 0};
+  std::size_t i = 0;
+  for (int k = 0; k < 3; ++k) {
+    std::uint64_t v = 0;
+    std::size_t start = i;
+    while (i < version.size() && version[i] >= '0' && version[i] <= '9' && v < 100000) {
+      v = v * 10 + static_cast<std::uint64_t>(version[i] - '0');
+      ++i;
+    }
+    if (i == start) break;
+    part[k] = static_cast<std::uint32_t>(v);
+    if (i < version.size() && version[i] == '.') ++i;
+    else break;
+  }
+  if (part[0] != major) return part[0] > major;
+  if (part[1] != minor) return part[1] > minor;
+  return part[2] >= patch;
+}
+
+/// Decodes an error line (ERROR, CLIENT_ERROR <msg>, SERVER_ERROR <msg>)
+/// into r; false when the line is not one.
+inline bool decode_error_line(std::string_view line, ServerReply& r) noexcept {
+  if (line.size() >= 5 && line.compare(0, 5, "ERROR") == 0 && (line.size() == 5 || line[5] == ' ')) {
+    r.kind = ReplyKind::error;
+    r.text = line.size() > 6 ? line.substr(6) : std::string_view();
+    return true;
+  }
+  if (line.size() >= 12 && line.compare(0, 12, "CLIENT_ERROR") == 0 && (line.size() == 12 || line[12] == ' ')) {
+    r.kind = ReplyKind::client_error;
+    r.text = line.size() > 13 ? line.substr(13) : std::string_view();
+    return true;
+  }
+  if (line.size() >= 12 && line.compare(0, 12, "SERVER_ERROR") == 0 && (line.size() == 12 || line[12] == ' ')) {
+    r.kind = ReplyKind::server_error;
+    r.text = line.size() > 13 ? line.substr(13) : std::string_view();
+    return true;
+  }
+  return false;
+}
+
+/// Shared first step of a text or meta decode: finds the line at data or
+/// reports need_more / malformed in d. Returns true with line set when found.
+inline bool take_line(const char* data, std::size_t n, const Limits& lim, std::string_view& line,
+                      Decoded& d) noexcept {
+  const LineEnd e = find_line(data, n, lim.max_line);
+  switch (e.status) {
+    case LineEnd::found: line = std::string_view(data, e.length); return true;
+    case LineEnd::need_more: d = Decoded::need(n + 1); return false;
+    case LineEnd::too_long: d = Decoded::bad("reply line too long (no \\r\\n within the limit)"); return false;
+    case LineEnd::bad_ending: d = Decoded::bad("reply line ends in \\n without \\r"); return false;
+  }
+  return false;
+}
+
+/// Checks the data block of a value reply: size bytes after a line of
+/// line_size bytes plus "\r\n", then "\r\n". Sets d and returns true when the
+/// value is whole and well terminated; else d says need_more or malformed.
+inline bool take_data(const char* data, std::size_t n, std::size_t line_size, std::uint64_t size, const Limits& lim,
+                      std::string_view& value, Decoded& d) noexcept {
+  if (size > lim.max_value) {
+    d = Decoded::bad("value length beyond the largest accepted value");
+    return false;
+  }
+  const std::size_t start = line_size + 2;
+  if (size > SIZE_MAX - start - 2) {
+    d = Decoded::bad("value length beyond the largest accepted value");
+    return false;
+  }
+  const std::size_t total = start + static_cast<std::size_t>(size) + 2;
+  if (n < total) {
+    // A partial terminator can already be judged.
+    if (n > total - 2 && data[total - 2] != '\r') d = Decoded::bad("value data not followed by \\r\\n");
+    else d = Decoded::need(total);
+    return false;
+  }
+  if (data[total - 2] != '\r' || data[total - 1] != '\n') {
+    d = Decoded::bad("value data not followed by \\r\\n");
+    return false;
+  }
+  value = std::string_view(data + start, static_cast<std::size_t>(size));
+  d = Decoded::done(total);
+  return true;
+}
+
+}  // namespace ascii
+}  // namespace protocol
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/protocol/ascii.hpp ----
+
+// ---- begin cachekit/protocol/wire.hpp ----
+// What every ASCII wire (text, meta) offers the layers above it: requests
+// described without protocol words, and a reader that turns a byte stream
+// split anyhow into whole replies. A wire is a struct of static functions
+// and capability flags (TextWire in text.hpp, MetaWire in meta.hpp), chosen
+// at compile time: a backend templated over it makes no virtual call per
+// request. Every wire provides:
+//
+//   static constexpr const char* name;                 "text", "meta"
+//   static constexpr bool has_quiet_get, has_quiet_store, has_opaque, has_cas, has_lease,
+//                         has_noop, has_multi_key_get, has_counter_create, has_counter_ttl;
+//   static std::size_t head_bound(std::size_t key_size);  room a head needs
+//   static std::size_t encode_get(char*, const GetRequest&);
+//   static std::size_t encode_store_head(char*, const StoreRequest&);  data + "\r\n" follow
+//   static std::size_t encode_delete(char*, std::string_view key, std::uint32_t opaque, bool quiet);
+//   static std::size_t encode_counter(char*, const CounterRequest&);
+//   static std::size_t encode_touch(char*, std::string_view key, std::int64_t exptime, std::uint32_t opaque);
+//   static std::size_t encode_flush_all(char*, std::int64_t delay);
+//   static std::size_t encode_version(char*);
+//   static std::size_t encode_stats(char*, std::string_view group);  room: head_bound(group.size())
+//   template <class Out> static void encode_login(Out&, std::string_view user, std::string_view password);
+//   static Decoded decode(const char*, std::size_t, ServerReply&, const Limits&);
+//
+// and, where has_noop: static std::size_t encode_noop(char*) (a batch's end).
+// A request field a wire cannot express is ignored, and a capability flag
+// says so (text has no opaque, no quiet get, no counter creation).
+//
+// The char* encoders write one command head at dst, which has room for
+// head_bound(key.size()) bytes, and return its length; the caller sends a
+// store's data from its own memory after the head, then kDataEnd.
+// Pure: no I/O.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace protocol {
+
+/// Room a command head needs besides its key (command, numbers, flags, an
+/// opaque of up to 32 bytes, "\r\n").
+inline constexpr std::size_t kHeadSlack = 256;
+
+/// What ends a data block on the ASCII wires.
+inline constexpr std::string_view kDataEnd = "\r\n";
+
+/// A read of one key.
+struct GetRequest {
+  std::string_view key;
+  bool cas = false;          ///< also return the CAS unique (text gets)
+  bool touch = false;        ///< also set the TTL to exptime (text gat)
+  std::int64_t exptime = 0;  ///< with touch
+  std::uint32_t opaque = 0;  ///< meta: echoed as O<opaque> when non-zero
+  bool quiet = false;        ///< meta: no reply on a miss
+  bool return_key = false;   ///< meta: echo the key (k)
+};
+
+/// How a storage command treats an existing item.
+enum class StoreMode : std::uint8_t { set, add, replace, append, prepend, cas };
+
+/// A write of one item; its data (value_size bytes) follows the head.
+struct StoreRequest {
+  StoreMode mode = StoreMode::set;
+  std::string_view key;
+  std::size_t value_size = 0;
+  std::uint32_t flags = 0;   ///< ignored by the server for append/prepend
+  std::int64_t exptime = 0;  ///< ignored by the server for append/prepend
+  std::uint64_t cas = 0;     ///< mode cas: the CAS unique to compare
+  std::uint32_t opaque = 0;  ///< meta: O<opaque> when non-zero
+  bool quiet = false;        ///< meta: no reply on success; text: noreply (no reply at all)
+};
+
+/// An increment or decrement.
+struct CounterRequest {
+  std::string_view key;
+  bool decrement = false;
+  std::uint64_t delta = 1;
+  bool create = false;       ///< meta: create on a miss with initial and exptime
+  std::uint64_t initial = 0;
+  std::int64_t exptime = 0;  ///< meta: TTL of a created item
+  std::uint32_t opaque = 0;  ///< meta: O<opaque> when non-zero
+  bool quiet = false;        ///< meta: no reply on success; text: noreply
+};
+
+namespace detail {
+/// Runs write(buf) -> length into a buffer of at least bound bytes and
+/// appends the result to out: on the stack for any key memcached accepts.
+template <class Out, class Write>
+inline void append_head(Out& out, std::size_t bound, Write&& write) {
+  char stack[kHeadSlack + 512];
+  if (bound <= sizeof stack) {
+    out.append(stack, write(stack));
+    return;
+  }
+  std::unique_ptr<char[]> heap(new char[bound]);  // only for keys far beyond memcached's limit
+  out.append(heap.get(), write(heap.get()));
+}
+}  // namespace detail
+
+/// Turns a byte stream split anyhow into whole replies of one Wire. Feed it
+/// bytes as they arrive; it stops at the end of each reply so the caller can
+/// act on it, then next() prepares for the following one. A reply that
+/// arrives whole is viewed where it lies (no copy); one split across reads
+/// is gathered here, and memory grows only with bytes actually received,
+/// within the limits (a value's announced length is checked first).
+template <class Wire>
+class ReplyReader {
+ public:
+  explicit ReplyReader(Limits limits = Limits{}) : limits_(limits) {}
+
+  /// Consumes bytes up to the end of the current reply; returns how many.
+  /// Check failed() and complete() afterwards.
+  std::size_t feed(const char* data, std::size_t n) {
+    if (failed_ || complete_ || n == 0) return 0;
+    if (held_.empty()) {
+      const Decoded d = Wire::decode(data, n, reply_, limits_);
+      if (d.complete()) {
+        complete_ = true;
+        return d.size;
+      }
+      if (d.malformed()) {
+        fail(d.why);
+        return 0;
+      }
+      held_.assign(data, n);
+      need_ = d.size;
+      return n;
+    }
+    const std::size_t before = held_.size();
+    // When a value's length is known, take no byte beyond its end.
+    const std::size_t take = need_ > before + 1 && need_ - before < n ? need_ - before : n;
+    held_.append(data, take);
+    if (held_.size() < need_) return take;  // a value still arriving: no need to look again
+    const Decoded d = Wire::decode(held_.data(), held_.size(), reply_, limits_);
+    if (d.complete()) {
+      complete_ = true;
+      return d.size - before;  // the rest stays with the caller
+    }
+    if (d.malformed()) {
+      fail(d.why);
+      return 0;
+    }
+    need_ = d.size;
+    return take;
+  }
+
+  /// A whole reply is ready.
+  bool complete() const noexcept { return complete_; }
+  /// The stream is corrupt; the connection must be closed.
+  bool failed() const noexcept { return failed_; }
+  /// Why the stream is corrupt.
+  const char* failure() const noexcept { return failure_; }
+  /// Whether no part of a reply is held (nothing fed since next()).
+  bool idle() const noexcept { return held_.empty() && !complete_; }
+  /// The complete reply; its views stay valid until next() or until the
+  /// caller reuses the buffer it fed.
+  const ServerReply& reply() const noexcept { return reply_; }
+  /// Bytes the current reply needs at least, when known (0 before any).
+  std::size_t needed() const noexcept { return need_; }
+
+  /// Ready for the next reply; keeps a bounded amount of memory.
+  void next() noexcept {
+    complete_ = false;
+    need_ = 0;
+    held_.clear();
+    if (held_.capacity() > kKeepCapacity) std::string().swap(held_);
+  }
+  /// Forgets everything, including a failure.
+  void reset() noexcept {
+    next();
+    failed_ = false;
+    failure_ = "";
+  }
+
+ private:
+  static constexpr std::size_t kKeepCapacity = 64 * 1024;
+
+  void fail(const char* why) noexcept {
+    failed_ = true;
+    failure_ = why != nullptr ? why : "malformed reply";
+  }
+
+  Limits limits_;
+  ServerReply reply_;
+  std::string held_;
+  std::size_t need_ = 0;
+  bool complete_ = false;
+  bool failed_ = false;
+  const char* failure_ = "";
+};
+
+}  // namespace protocol
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/protocol/wire.hpp ----
+
+// ---- begin cachekit/protocol/text.hpp ----
+// memcached's classic text protocol: request encoders writing into a
+// caller's buffer, and a reply decoder that reads one reply (one line, or a
+// VALUE line and its data) from the start of a buffer. Values are read by
+// the length their line announces, never by looking for "\r\n" (values may
+// hold it). TextWire packs both for a backend templated over its wire.
+// Pure: no I/O, no allocation.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace protocol {
+namespace text {
+
+/// The four retrieval commands.
+enum class Retrieval : std::uint8_t { get, gets, gat, gats };
+
+/// Longest `get`/`gets` line encode_get_many writes before it starts
+/// another command (memcached takes longer ones; proxies and hosted
+/// services cap them, e.g. 16 KB).
+inline constexpr std::size_t kMaxGetLine = 8192;
+/// Longest `gat`/`gats` line: memcached closes a connection whose command
+/// line passes 2048 bytes (1024 in its proxy) unless it starts "get " or "gets ".
+inline constexpr std::size_t kMaxTouchLine = 1024;
+
+namespace detail {
+inline std::string_view retrieval_name(Retrieval cmd) noexcept {
+  switch (cmd) {
+    case Retrieval::gets: return "gets";
+    case Retrieval::gat: return "gat";
+    case Retrieval::gats: return "gats";
+    case Retrieval::get: break;
+  }
+  return "get";
+}
+inline std::string_view store_name(StoreMode mode) noexcept {
+  switch (mode) {
+    case StoreMode::add: return "add";
+    case StoreMode::replace: return "replace";
+    case StoreMode::append: return "append";
+    case StoreMode::prepend: return "prepend";
+    case StoreMode::cas: return "cas";
+    case StoreMode::set: break;
+  }
+  return "set";
+}
+/// "<name>" or "<name> <exptime>" at p.
+inline char* retrieval_prefix(char* p, Retrieval cmd, std::int64_t exptime) noexcept {
+  p = ascii::write(p, retrieval_name(cmd));
+  if (cmd == Retrieval::gat || cmd == Retrieval::gats) {
+    *p++ = ' ';
+    p = ascii::write_i64(p, exptime);
+  }
+  return p;
+}
+inline char* end_line(char* p, bool noreply) noexcept {
+  if (noreply) p = ascii::write(p, " noreply");
+  *p++ = '\r';
+  *p++ = '\n';
+  return p;
+}
+inline std::size_t length(const char* begin, const char* end) noexcept {
+  return static_cast<std::size_t>(end - begin);
+}
+}  // namespace detail
+
+/// Room a command head needs for a key (or stats group) of key_size bytes.
+inline constexpr std::size_t head_bound(std::size_t key_size) noexcept { return key_size + kHeadSlack; }
+
+/// `get|gets <key>\r\n` or `gat|gats <exptime> <key>\r\n`.
+inline std::size_t encode_get(char* dst, Retrieval cmd, std::string_view key, std::int64_t exptime = 0) noexcept {
+  if (cmd == Retrieval::get) {  // the common case, with a few word moves (dst has head_bound's slack)
+    std::memcpy(dst, "get ", 4);
+    ascii::copy_bytes(dst + 4, key.data(), key.size());
+    std::memcpy(dst + 4 + key.size(), "\r\n", 2);
+    return 4 + key.size() + 2;
+  }
+  char* p = detail::retrieval_prefix(dst, cmd, exptime);
+  *p++ = ' ';
+  p = ascii::write(p, key);
+  return detail::length(dst, detail::end_line(p, false));
+}
+
+/// Reads n keys (key_at(i) -> string_view) with as few commands as fit
+/// max_line bytes each (gat/gats at most kMaxTouchLine); each command ends
+/// with its own END reply. Returns the number of commands written.
+template <class Out, class KeyAt>
+inline std::size_t encode_get_many(Out& out, Retrieval cmd, std::size_t n, KeyAt&& key_at, std::int64_t exptime = 0,
+                                   std::size_t max_line = kMaxGetLine) {
+  if ((cmd == Retrieval::gat || cmd == Retrieval::gats) && max_line > kMaxTouchLine) max_line = kMaxTouchLine;
+  char prefix[32];
+  const std::size_t prefix_size = detail::length(prefix, detail::retrieval_prefix(prefix, cmd, exptime));
+  std::size_t commands = 0;
+  std::size_t line = 0;  // bytes of the open command line, 0 when none is open
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string_view key = key_at(i);
+    if (line != 0 && line + 1 + key.size() + 2 > max_line) {
+      out.append("\r\n", 2);
+      line = 0;
+    }
+    if (line == 0) {
+      out.append(prefix, prefix_size);
+      line = prefix_size;
+      ++commands;
+    }
+    out.append(" ", 1);
+    out.append(key.data(), key.size());
+    line += 1 + key.size();
+  }
+  if (line != 0) out.append("\r\n", 2);
+  return commands;
+}
+
+/// `set|add|replace|append|prepend <key> <flags> <exptime> <bytes> [noreply]\r\n`,
+/// or `cas ... <bytes> <cas> [noreply]\r\n`; the data and "\r\n" follow.
+inline std::size_t encode_store_head(char* dst, StoreMode mode, std::string_view key, std::uint32_t flags,
+                                     std::int64_t exptime, std::size_t bytes, std::uint64_t cas = 0,
+                                     bool noreply = false) noexcept {
+  char* p = ascii::write(dst, detail::store_name(mode));
+  *p++ = ' ';
+  p = ascii::write(p, key);
+  *p++ = ' ';
+  p = ascii::write_u64(p, flags);
+  *p++ = ' ';
+  p = ascii::write_i64(p, exptime);
+  *p++ = ' ';
+  p = ascii::write_u64(p, bytes);
+  if (mode == StoreMode::cas) {
+    *p++ = ' ';
+    p = ascii::write_u64(p, cas);
+  }
+  return detail::length(dst, detail::end_line(p, noreply));
+}
+
+/// A whole storage command: head, data, "\r\n".
+template <class Out>
+inline void encode_store(Out& out, StoreMode mode, std::string_view key, std::string_view value, std::uint32_t flags,
+                         std::int64_t exptime, std::uint64_t cas = 0, bool noreply = false) {
+  protocol::detail::append_head(out, head_bound(key.size()), [&](char* dst) {
+    return encode_store_head(dst, mode, key, flags, exptime, value.size(), cas, noreply);
+  });
+  out.append(value.data(), value.size());
+  out.append(kDataEnd.data(), kDataEnd.size());
+}
+
+/// `delete <key> [noreply]\r\n`.
+inline std::size_t encode_delete(char* dst, std::string_view key, bool noreply = false) noexcept {
+  char* p = ascii::write(dst, "delete ");
+  p = ascii::write(p, key);
+  return detail::length(dst, detail::end_line(p, noreply));
+}
+
+/// `incr|decr <key> <delta> [noreply]\r\n`.
+inline std::size_t encode_arith(char* dst, bool decrement, std::string_view key, std::uint64_t delta,
+                                bool noreply = false) noexcept {
+  char* p = ascii::write(dst, decrement ? "decr " : "incr ");
+  p = ascii::write(p, key);
+  *p++ = ' ';
+  p = ascii::write_u64(p, delta);
+  return detail::length(dst, detail::end_line(p, noreply));
+}
+
+/// `touch <key> <exptime> [noreply]\r\n`.
+inline std::size_t encode_touch(char* dst, std::string_view key, std::int64_t exptime, bool noreply = false) noexcept {
+  char* p = ascii::write(dst, "touch ");
+  p = ascii::write(p, key);
+  *p++ = ' ';
+  p = ascii::write_i64(p, exptime);
+  return detail::length(dst, detail::end_line(p, noreply));
+}
+
+/// `flush_all\r\n`, or `flush_all <delay>\r\n` when delay > 0.
+inline std::size_t encode_flush_all(char* dst, std::int64_t delay = 0) noexcept {
+  char* p = ascii::write(dst, "flush_all");
+  if (delay > 0) {
+    *p++ = ' ';
+    p = ascii::write_i64(p, delay);
+  }
+  return detail::length(dst, detail::end_line(p, false));
+}
+
+/// `version\r\n`.
+inline std::size_t encode_version(char* dst) noexcept { return detail::length(dst, ascii::write(dst, "version\r\n")); }
+
+/// `stats\r\n`, or `stats <group>\r\n` (dst has head_bound(group.size()) bytes).
+inline std::size_t encode_stats(char* dst, std::string_view group = {}) noexcept {
+  char* p = ascii::write(dst, "stats");
+  if (!group.empty()) {
+    *p++ = ' ';
+    p = ascii::write(p, group);
+  }
+  return detail::length(dst, detail::end_line(p, false));
+}
+
+/// The authfile login (`memcached -Y`): a `set` whose data is
+/// "<user> <password>", sent alone on a new connection; STORED means logged in.
+template <class Out>
+inline void encode_login(Out& out, std::string_view user, std::string_view password) {
+  char head[64];
+  const std::size_t n =
+      encode_store_head(head, StoreMode::set, "auth", 0, 0, user.size() + 1 + password.size());
+  out.append(head, n);
+  out.append(user.data(), user.size());
+  out.append(" ", 1);
+  out.append(password.data(), password.size());
+  out.append(kDataEnd.data(), kDataEnd.size());
+}
+
+namespace detail {
+inline bool is(std::string_view line, std::string_view word) noexcept { return line == word; }
+
+/// `VALUE <key> <flags> <bytes> [<cas>]` (line without "VALUE ") and its data.
+inline Decoded decode_value(const char* data, std::size_t n, std::string_view line, std::string_view rest, ServerReply& r,
+                            const Limits& lim) noexcept {
+  r.kind = ReplyKind::value;
+  r.key = ascii::next_token(rest);
+  const std::string_view flags = ascii::next_token(rest);
+  const std::string_view bytes = ascii::next_token(rest);
+  const std::string_view cas = ascii::next_token(rest);
+  if (r.key.empty() || bytes.empty()) return Decoded::bad("VALUE line with too few fields");
+  if (!ascii::next_token(rest).empty()) return Decoded::bad("VALUE line with too many fields");
+  if (!ascii::parse_u32(flags, r.flags)) return Decoded::bad("VALUE flags not a 32-bit number");
+  std::uint64_t size = 0;
+  if (!ascii::parse_u64(bytes, size)) return Decoded::bad("VALUE length not a number");
+  if (!cas.empty()) {
+    if (!ascii::parse_u64(cas, r.cas)) return Decoded::bad("VALUE cas not a 64-bit number");
+    r.set(Field::cas);
+  }
+  r.fields |= static_cast<std::uint32_t>(Field::key) | static_cast<std::uint32_t>(Field::flags);
+  Decoded d;
+  ascii::take_data(data, n, line.size(), size, lim, r.value, d);
+  return d;
+}
+/// The common hit, `VALUE <key> <flags> <bytes> [<cas>]` (the line of
+/// line bytes at data, already found) with single spaces and numbers of at
+/// most 19 digits, and its data, all among the n bytes, decoded in one
+/// pass. false for anything else (the full decoder then judges it); when
+/// true, r and d are what it would give.
+CACHEKIT_HOT_INLINE bool decode_value_fast(const char* data, std::size_t n, std::size_t line, ServerReply& r,
+                                           const Limits& lim, Decoded& d) noexcept {
+  const char* const key = data + 6;  // after "VALUE "
+  const char* p = ascii::scan_token(key, data + line + 1);
+  if (p == key || *p != ' ') return false;
+  const std::size_t key_size = static_cast<std::size_t>(p - key);
+  std::uint64_t flags = 0, size = 0, cas = 0;
+  p = ascii::scan_digits(p + 1, flags);
+  if (p == nullptr || flags > UINT32_MAX || *p != ' ') return false;
+  p = ascii::scan_digits(p + 1, size);
+  if (p == nullptr) return false;
+  const bool has_cas = *p == ' ';
+  if (has_cas && (p = ascii::scan_digits(p + 1, cas)) == nullptr) return false;
+  if (p != data + line || size > lim.max_value) return false;
+  const std::size_t start = line + 2;
+  if (size > n - start || n - start - static_cast<std::size_t>(size) < 2) return false;
+  const std::size_t total = start + static_cast<std::size_t>(size) + 2;
+  if (data[total - 2] != '\r' || data[total - 1] != '\n') return false;
+  r.clear();
+  r.kind = ReplyKind::value;
+  r.fields = static_cast<std::uint32_t>(Field::key) | static_cast<std::uint32_t>(Field::flags) |
+             (has_cas ? static_cast<std::uint32_t>(Field::cas) : 0u);
+  r.flags = static_cast<std::uint32_t>(flags);
+  r.cas = cas;
+  r.key = std::string_view(key, key_size);
+  r.value = std::string_view(data + start, static_cast<std::size_t>(size));
+  d = Decoded::done(total);
+  return true;
+}
+}  // namespace detail
+
+namespace detail {
+/// The full decoder, for the line (found at data) of any reply: every form,
+/// every check. decode() tries the common hit in one pass first.
+CACHEKIT_COLD_NOINLINE Decoded decode_line(const char* data, std::size_t n, std::string_view line, ServerReply& r,
+                                           const Limits& lim) noexcept {
+  r.clear();
+  const std::size_t whole = line.size() + 2;
+  if (line.size() > 6 && std::memcmp(line.data(), "VALUE ", 6) == 0) {
+    return detail::decode_value(data, n, line, line.substr(6), r, lim);
+  }
+  while (!line.empty() && line.back() == ' ') {
+    line.remove_suffix(1);
+    r.set(Field::trailing_space);
+  }
+  if (line.empty()) return Decoded::bad("empty reply line");
+  const auto kind = [&](ReplyKind k) {
+    r.kind = k;
+    return Decoded::done(whole);
+  };
+  switch (line[0]) {
+    case 'E':
+      if (detail::is(line, "END")) return kind(ReplyKind::end);
+      if (detail::is(line, "EXISTS")) return kind(ReplyKind::exists);
+      break;
+    case 'S':
+      if (detail::is(line, "STORED")) return kind(ReplyKind::stored);
+      if (line.size() > 5 && line.compare(0, 5, "STAT ") == 0) {
+        std::string_view rest = line.substr(5);
+        r.text = ascii::next_token(rest);
+        if (r.text.empty()) return Decoded::bad("STAT line without a name");
+        if (!rest.empty()) rest.remove_prefix(1);
+        r.value = rest;
+        return kind(ReplyKind::stat);
+      }
+      break;
+    case 'N':
+      if (detail::is(line, "NOT_STORED")) return kind(ReplyKind::not_stored);
+      if (detail::is(line, "NOT_FOUND")) return kind(ReplyKind::not_found);
+      break;
+    case 'D':
+      if (detail::is(line, "DELETED")) return kind(ReplyKind::deleted);
+      break;
+    case 'T':
+      if (detail::is(line, "TOUCHED")) return kind(ReplyKind::touched);
+      break;
+    case 'O':
+      if (detail::is(line, "OK")) return kind(ReplyKind::ok);
+      break;
+    case 'V':
+      if (line.size() > 8 && line.compare(0, 8, "VERSION ") == 0) {
+        r.text = line.substr(8);
+        return kind(ReplyKind::version);
+      }
+      break;
+    default:
+      if (line[0] >= '0' && line[0] <= '9') {
+        if (!ascii::parse_u64(line, r.number)) return Decoded::bad("number reply not a 64-bit number");
+        return kind(ReplyKind::number);
+      }
+      break;
+  }
+  if (ascii::decode_error_line(line, r)) return Decoded::done(whole);
+  if (line.size() >= 5 && line.compare(0, 5, "VALUE") == 0) return Decoded::bad("VALUE line with too few fields");
+  return Decoded::bad("unknown text reply line");
+}
+}  // namespace detail
+
+/// Decodes the reply at the start of data (n bytes) into r: a VALUE line
+/// and its data, or one line. need_more for any proper prefix of a reply.
+inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Limits& lim = Limits{}) noexcept {
+  Decoded d;
+  std::string_view line;
+  if (!ascii::take_line(data, n, lim, line, d)) return d;
+  // The replies of a get first.
+  if (line.size() > 6 && std::memcmp(data, "VALUE ", 6) == 0 &&
+      detail::decode_value_fast(data, n, line.size(), r, lim, d)) {
+    return d;
+  }
+  if (line.size() == 3 && std::memcmp(data, "END", 3) == 0) {
+    r.clear();
+    r.kind = ReplyKind::end;
+    return Decoded::done(5);
+  }
+  return detail::decode_line(data, n, line, r, lim);
+}
+
+}  // namespace text
+
+/// memcached's classic text protocol as a wire (see wire.hpp).
+struct TextWire {
+  static constexpr const char* name = "text";
+  static constexpr bool has_quiet_get = false;       ///< no quiet read; a miss has no reply line anyway
+  static constexpr bool has_quiet_store = false;     ///< only noreply, which hides failures too
+  static constexpr bool has_opaque = false;          ///< replies are matched by order (and a VALUE's key)
+  static constexpr bool has_cas = true;              ///< gets, cas
+  static constexpr bool has_lease = false;           ///< no vivify-on-miss, recache, stale (W/X/Z)
+  static constexpr bool has_noop = false;            ///< batches end with END per get command
+  static constexpr bool has_multi_key_get = true;    ///< get k1 k2 ...
+  static constexpr bool has_counter_create = false;  ///< incr on a missing key is NOT_FOUND
+  static constexpr bool has_counter_ttl = false;
+
+  static constexpr std::size_t head_bound(std::size_t key_size) noexcept { return text::head_bound(key_size); }
+
+  /// get, gets, gat or gats of one key (opaque, quiet and return_key do not apply).
+  static std::size_t encode_get(char* dst, const GetRequest& r) noexcept {
+    const text::Retrieval cmd = r.touch ? (r.cas ? text::Retrieval::gats : text::Retrieval::gat)
+                                        : (r.cas ? text::Retrieval::gets : text::Retrieval::get);
+    return text::encode_get(dst, cmd, r.key, r.exptime);
+  }
+  /// A storage command head; quiet means noreply.
+  static std::size_t encode_store_head(char* dst, const StoreRequest& r) noexcept {
+    return text::encode_store_head(dst, r.mode, r.key, r.flags, r.exptime, r.value_size, r.cas, r.quiet);
+  }
+  static std::size_t encode_delete(char* dst, std::string_view key, std::uint32_t /*opaque*/, bool quiet) noexcept {
+    return text::encode_delete(dst, key, quiet);
+  }
+  /// incr/decr; create, initial and exptime do not apply (has_counter_create).
+  static std::size_t encode_counter(char* dst, const CounterRequest& r) noexcept {
+    return text::encode_arith(dst, r.decrement, r.key, r.delta, r.quiet);
+  }
+  static std::size_t encode_touch(char* dst, std::string_view key, std::int64_t exptime,
+                                  std::uint32_t /*opaque*/) noexcept {
+    return text::encode_touch(dst, key, exptime);
+  }
+  static std::size_t encode_flush_all(char* dst, std::int64_t delay) noexcept {
+    return text::encode_flush_all(dst, delay);
+  }
+  static std::size_t encode_version(char* dst) noexcept { return text::encode_version(dst); }
+  static std::size_t encode_stats(char* dst, std::string_view group) noexcept { return text::encode_stats(dst, group); }
+  template <class Out>
+  static void encode_login(Out& out, std::string_view user, std::string_view password) {
+    text::encode_login(out, user, password);
+  }
+  static Decoded decode(const char* data, std::size_t n, ServerReply& r, const Limits& lim = Limits{}) noexcept {
+    return text::decode(data, n, r, lim);
+  }
+};
+
+}  // namespace protocol
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/protocol/text.hpp ----
+
+// ---- begin cachekit/protocol/meta.hpp ----
+// memcached's meta protocol (1.6.10 and later): encoders for mg, ms, md, ma,
+// mn and me writing into a caller's buffer, and a reply decoder for VA, HD,
+// EN, NS, EX, NF, MN, ME and the error lines, with the returned flags
+// parsed. Values are read by the length in `VA <size>`, never by looking for
+// "\r\n". Flags are written in an order that gives the documented answers:
+// modifiers (N, R, T) before `t`, so a vivified miss reports the new TTL.
+// MetaWire packs both for a backend templated over its wire.
+// Pure: no I/O, no allocation.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string_view>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace protocol {
+namespace meta {
+
+/// Room a command head needs for a key of key_size bytes.
+inline constexpr std::size_t head_bound(std::size_t key_size) noexcept { return key_size + kHeadSlack; }
+
+/// mg: what to return, and how to modify the item.
+struct GetOptions {
+  bool value = true;         ///< v: the data (VA instead of HD)
+  bool client_flags = true;  ///< f
+  bool key = false;          ///< k
+  bool cas = false;          ///< c
+  bool ttl = false;          ///< t: seconds left (-1: never expires)
+  bool size = false;         ///< s
+  bool hit_before = false;   ///< h
+  bool last_access = false;  ///< l
+  bool no_lru_bump = false;  ///< u
+  bool base64_key = false;   ///< b: the key is base64
+  bool quiet = false;        ///< q: no EN on a miss
+  std::optional<std::int64_t> vivify;   ///< N<ttl>: create an empty item on a miss (the caller wins, W)
+  std::optional<std::int64_t> recache;  ///< R<ttl>: win the recache when fewer seconds are left
+  std::optional<std::int64_t> touch;    ///< T<ttl>: update the TTL
+  std::uint32_t opaque = 0;             ///< O<opaque> when non-zero
+};
+
+/// ms: how to store.
+struct SetOptions {
+  StoreMode mode = StoreMode::set;            ///< M (E add, R replace, A append, P prepend); cas: set with C
+  std::uint32_t client_flags = 0;             ///< F (written when non-zero)
+  std::optional<std::int64_t> ttl;            ///< T
+  std::optional<std::uint64_t> compare_cas;   ///< C (always written for mode cas)
+  bool invalidate = false;                    ///< I: with C, an older CAS marks the item stale
+  std::optional<std::int64_t> vivify;         ///< N<ttl>: append/prepend to a missing item creates it
+  bool return_cas = false;                    ///< c
+  bool return_key = false;                    ///< k
+  bool base64_key = false;                    ///< b
+  bool quiet = false;                         ///< q: no HD on success
+  std::uint32_t opaque = 0;                   ///< O<opaque> when non-zero
+};
+
+/// md: how to delete.
+struct DeleteOptions {
+  std::optional<std::uint64_t> compare_cas;  ///< C
+  bool invalidate = false;                   ///< I: mark stale instead of removing
+  std::optional<std::int64_t> ttl;           ///< T (with I)
+  bool return_key = false;                   ///< k
+  bool base64_key = false;                   ///< b
+  bool quiet = false;                        ///< q: no HD on success
+  std::uint32_t opaque = 0;                  ///< O<opaque> when non-zero
+};
+
+/// ma: increment or decrement.
+struct ArithOptions {
+  bool decrement = false;                    ///< MD (incr is the default mode)
+  std::uint64_t delta = 1;                   ///< D
+  std::optional<std::int64_t> vivify;        ///< N<ttl>: create on a miss...
+  std::uint64_t initial = 0;                 ///< ...with J<initial>
+  std::optional<std::int64_t> ttl;           ///< T: update the TTL on success
+  std::optional<std::uint64_t> compare_cas;  ///< C
+  bool value = true;                         ///< v: the new value (VA)
+  bool return_ttl = false;                   ///< t
+  bool return_cas = false;                   ///< c
+  bool return_key = false;                   ///< k
+  bool base64_key = false;                   ///< b
+  bool quiet = false;                        ///< q: no HD on success
+  std::uint32_t opaque = 0;                  ///< O<opaque> when non-zero
+};
+
+namespace detail {
+inline char* flag(char* p, char f) noexcept {
+  *p++ = ' ';
+  *p++ = f;
+  return p;
+}
+inline char* flag_i64(char* p, char f, std::int64_t v) noexcept { return ascii::write_i64(flag(p, f), v); }
+inline char* flag_u64(char* p, char f, std::uint64_t v) noexcept { return ascii::write_u64(flag(p, f), v); }
+inline char* command(char* p, std::string_view name, std::string_view key) noexcept {
+  p = ascii::write(p, name);
+  *p++ = ' ';
+  return ascii::write(p, key);
+}
+/// O<opaque> and q come last; then the line end.
+inline std::size_t finish(char* dst, char* p, std::uint32_t opaque, bool quiet) noexcept {
+  if (opaque != 0) p = flag_u64(p, 'O', opaque);
+  if (quiet) p = flag(p, 'q');
+  *p++ = '\r';
+  *p++ = '\n';
+  return static_cast<std::size_t>(p - dst);
+}
+inline char mode_letter(StoreMode mode) noexcept {
+  switch (mode) {
+    case StoreMode::add: return 'E';
+    case StoreMode::replace: return 'R';
+    case StoreMode::append: return 'A';
+    case StoreMode::prepend: return 'P';
+    case StoreMode::set:
+    case StoreMode::cas: break;
+  }
+  return 'S';
+}
+}  // namespace detail
+
+/// `mg <key> <flags>*\r\n`: b v f k c s h l u, then N R T, then t, O, q.
+inline std::size_t encode_mg(char* dst, std::string_view key, const GetOptions& o) noexcept {
+  char* p = detail::command(dst, "mg", key);
+  if (o.base64_key) p = detail::flag(p, 'b');
+  if (o.value) p = detail::flag(p, 'v');
+  if (o.client_flags) p = detail::flag(p, 'f');
+  if (o.key) p = detail::flag(p, 'k');
+  if (o.cas) p = detail::flag(p, 'c');
+  if (o.size) p = detail::flag(p, 's');
+  if (o.hit_before) p = detail::flag(p, 'h');
+  if (o.last_access) p = detail::flag(p, 'l');
+  if (o.no_lru_bump) p = detail::flag(p, 'u');
+  if (o.vivify) p = detail::flag_i64(p, 'N', *o.vivify);
+  if (o.recache) p = detail::flag_i64(p, 'R', *o.recache);
+  if (o.touch) p = detail::flag_i64(p, 'T', *o.touch);
+  if (o.ttl) p = detail::flag(p, 't');  // after N and T: reports the TTL they set
+  return detail::finish(dst, p, o.opaque, o.quiet);
+}
+
+/// `ms <key> <datalen> <flags>*\r\n`: b T F C I M N c k O q; the data and "\r\n" follow.
+inline std::size_t encode_ms_head(char* dst, std::string_view key, std::size_t datalen, const SetOptions& o) noexcept {
+  char* p = detail::command(dst, "ms", key);
+  *p++ = ' ';
+  p = ascii::write_u64(p, datalen);
+  if (o.base64_key) p = detail::flag(p, 'b');
+  if (o.ttl) p = detail::flag_i64(p, 'T', *o.ttl);
+  if (o.client_flags != 0) p = detail::flag_u64(p, 'F', o.client_flags);
+  if (o.compare_cas || o.mode == StoreMode::cas) p = detail::flag_u64(p, 'C', o.compare_cas.value_or(0));
+  if (o.invalidate) p = detail::flag(p, 'I');
+  const char mode = detail::mode_letter(o.mode);
+  if (mode != 'S') {
+    p = detail::flag(p, 'M');
+    *p++ = mode;
+  }
+  if (o.vivify) p = detail::flag_i64(p, 'N', *o.vivify);
+  if (o.return_cas) p = detail::flag(p, 'c');
+  if (o.return_key) p = detail::flag(p, 'k');
+  return detail::finish(dst, p, o.opaque, o.quiet);
+}
+
+/// A whole ms command: head, data, "\r\n".
+template <class Out>
+inline void encode_ms(Out& out, std::string_view key, std::string_view value, const SetOptions& o) {
+  protocol::detail::append_head(out, head_bound(key.size()),
+                                [&](char* dst) { return encode_ms_head(dst, key, value.size(), o); });
+  out.append(value.data(), value.size());
+  out.append(kDataEnd.data(), kDataEnd.size());
+}
+
+/// `md <key> <flags>*\r\n`: b C I T k O q.
+inline std::size_t encode_md(char* dst, std::string_view key, const DeleteOptions& o = DeleteOptions{}) noexcept {
+  char* p = detail::command(dst, "md", key);
+  if (o.base64_key) p = detail::flag(p, 'b');
+  if (o.compare_cas) p = detail::flag_u64(p, 'C', *o.compare_cas);
+  if (o.invalidate) p = detail::flag(p, 'I');
+  if (o.ttl) p = detail::flag_i64(p, 'T', *o.ttl);
+  if (o.return_key) p = detail::flag(p, 'k');
+  return detail::finish(dst, p, o.opaque, o.quiet);
+}
+
+/// `ma <key> <flags>*\r\n`: b M D N J T C, then v t c k O q.
+inline std::size_t encode_ma(char* dst, std::string_view key, const ArithOptions& o) noexcept {
+  char* p = detail::command(dst, "ma", key);
+  if (o.base64_key) p = detail::flag(p, 'b');
+  if (o.decrement) {
+    p = detail::flag(p, 'M');
+    *p++ = 'D';
+  }
+  p = detail::flag_u64(p, 'D', o.delta);
+  if (o.vivify) {
+    p = detail::flag_i64(p, 'N', *o.vivify);
+    p = detail::flag_u64(p, 'J', o.initial);
+  }
+  if (o.ttl) p = detail::flag_i64(p, 'T', *o.ttl);
+  if (o.compare_cas) p = detail::flag_u64(p, 'C', *o.compare_cas);
+  if (o.value) p = detail::flag(p, 'v');
+  if (o.return_ttl) p = detail::flag(p, 't');
+  if (o.return_cas) p = detail::flag(p, 'c');
+  if (o.return_key) p = detail::flag(p, 'k');
+  return detail::finish(dst, p, o.opaque, o.quiet);
+}
+
+/// `mn\r\n`: answered with MN once every earlier command on the connection is.
+inline std::size_t encode_mn(char* dst) noexcept { return static_cast<std::size_t>(ascii::write(dst, "mn\r\n") - dst); }
+
+/// `me <key>\r\n` (debug: the item's metadata).
+inline std::size_t encode_me(char* dst, std::string_view key) noexcept {
+  char* p = detail::command(dst, "me", key);
+  *p++ = '\r';
+  *p++ = '\n';
+  return static_cast<std::size_t>(p - dst);
+}
+
+/// Pipelined multi-get: `mg <key> v f k q O<first_opaque + i>` per key, then
+/// `mn`. Hits come back (at once, not at the mn) with their opaque and key;
+/// misses send nothing; MN ends the batch.
+template <class Out, class KeyAt>
+inline void encode_mg_pipeline(Out& out, std::size_t n, KeyAt&& key_at, std::uint32_t first_opaque) {
+  GetOptions o;
+  o.key = true;
+  o.quiet = true;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string_view key = key_at(i);
+    o.opaque = first_opaque + static_cast<std::uint32_t>(i);
+    protocol::detail::append_head(out, head_bound(key.size()), [&](char* dst) { return encode_mg(dst, key, o); });
+  }
+  out.append("mn\r\n", 4);
+}
+
+/// Whether an opaque token (ServerReply::opaque) is the decimal form of want.
+inline bool opaque_is(std::string_view token, std::uint32_t want) noexcept {
+  std::uint32_t got = 0;
+  return ascii::parse_u32(token, got) && got == want;
+}
+
+namespace detail {
+/// Parses returned flags (the tokens after the code, or after VA's size).
+inline const char* decode_flags(std::string_view rest, ServerReply& r) noexcept {
+  for (;;) {
+    const std::string_view t = ascii::next_token(rest);
+    if (t.empty()) return nullptr;
+    const std::string_view arg = t.substr(1);
+    switch (t[0]) {
+      case 'O':
+        r.opaque = arg;
+        r.set(Field::opaque);
+        break;
+      case 'k':
+        r.key = arg;
+        r.set(Field::key);
+        break;
+      case 'f':
+        if (!ascii::parse_u32(arg, r.flags)) return "meta flag f not a 32-bit number";
+        r.set(Field::flags);
+        break;
+      case 'c':
+        if (!ascii::parse_u64(arg, r.cas)) return "meta flag c not a 64-bit number";
+        r.set(Field::cas);
+        break;
+      case 't':
+        if (!ascii::parse_i64(arg, r.ttl) || r.ttl < -1) return "meta flag t not a TTL";
+        r.set(Field::ttl);
+        break;
+      case 's':
+        if (!ascii::parse_u64(arg, r.size)) return "meta flag s not a 64-bit number";
+        r.set(Field::size);
+        break;
+      case 'l':
+        if (!ascii::parse_u32(arg, r.last_access)) return "meta flag l not a 32-bit number";
+        r.set(Field::last_access);
+        break;
+      case 'h':
+        if (arg != "0" && arg != "1") return "meta flag h not 0 or 1";
+        r.hit_before = arg == "1";
+        r.set(Field::hit_before);
+        break;
+      case 'W': r.set(Field::won); break;
+      case 'X': r.set(Field::stale); break;
+      case 'Z': r.set(Field::winner_sent); break;
+      case 'b': r.set(Field::base64_key); break;
+      default:
+        // Flags this client does not ask for are skipped; anything else
+        // is not a flag at all.
+        if (!((t[0] >= 'a' && t[0] <= 'z') || (t[0] >= 'A' && t[0] <= 'Z'))) return "meta reply flag is not a letter";
+        break;
+    }
+  }
+}
+
+/// The common hit, `VA <size> <flags>*` (the line of line bytes at data,
+/// already found) with single spaces, only the flags f, c, s, k and O and
+/// numbers of at most 19 digits, and its data, all among the n bytes,
+/// decoded in one pass. false for anything else (the full decoder then
+/// judges it); when true, r and d are what it would give.
+CACHEKIT_HOT_INLINE bool decode_va_fast(const char* data, std::size_t n, std::size_t line, ServerReply& r,
+                                        const Limits& lim, Decoded& d) noexcept {
+  std::uint64_t size = 0;
+  const char* p = ascii::scan_digits(data + 3, size);  // after "VA "; the line's '\r' stops every scan
+  if (p == nullptr) return false;
+  r.clear();
+  while (*p == ' ') {
+    const char f = p[1];
+    p += 2;
+    std::uint64_t v = 0;
+    switch (f) {
+      case 'f':
+        p = ascii::scan_digits(p, v);
+        if (p == nullptr || v > UINT32_MAX) return false;
+        r.flags = static_cast<std::uint32_t>(v);
+        r.set(Field::flags);
+        break;
+      case 'c':
+        if ((p = ascii::scan_digits(p, r.cas)) == nullptr) return false;
+        r.set(Field::cas);
+        break;
+      case 's':
+        if ((p = ascii::scan_digits(p, r.size)) == nullptr) return false;
+        r.set(Field::size);
+        break;
+      case 'k': {
+        const char* t = ascii::scan_token(p, data + line + 1);
+        r.key = std::string_view(p, static_cast<std::size_t>(t - p));
+        r.set(Field::key);
+        p = t;
+        break;
+      }
+      case 'O': {
+        const char* t = ascii::scan_token(p, data + line + 1);
+        r.opaque = std::string_view(p, static_cast<std::size_t>(t - p));
+        r.set(Field::opaque);
+        p = t;
+        break;
+      }
+      default: return false;  // also a space before the line's end
+    }
+  }
+  if (p != data + line || size > lim.max_value) return false;
+  const std::size_t start = line + 2;
+  if (size > n - start || n - start - static_cast<std::size_t>(size) < 2) return false;
+  const std::size_t total = start + static_cast<std::size_t>(size) + 2;
+  if (data[total - 2] != '\r' || data[total - 1] != '\n') return false;
+  r.kind = ReplyKind::value;
+  r.value = std::string_view(data + start, static_cast<std::size_t>(size));
+  d = Decoded::done(total);
+  return true;
+}
+
+inline Decoded with_flags(std::string_view rest, ServerReply& r, ReplyKind kind, std::size_t whole) noexcept {
+  r.kind = kind;
+  const char* why = decode_flags(rest, r);
+  return why == nullptr ? Decoded::done(whole) : Decoded::bad(why);
+}
+}  // namespace detail
+
+namespace detail {
+/// The full decoder, for the line (found at data) of any reply: every form,
+/// every check. decode() tries the common hit in one pass first.
+CACHEKIT_COLD_NOINLINE Decoded decode_line(const char* data, std::size_t n, std::string_view line, ServerReply& r,
+                                           const Limits& lim) noexcept {
+  Decoded d;
+  r.clear();
+  const std::size_t whole = line.size() + 2;
+  if (!line.empty() && line.back() == ' ') r.set(Field::trailing_space);
+  if (line.size() >= 2 && (line.size() == 2 || line[2] == ' ')) {
+    const std::string_view rest = line.substr(2);
+    const std::uint16_t code = static_cast<std::uint16_t>((static_cast<unsigned char>(line[0]) << 8) |
+                                                          static_cast<unsigned char>(line[1]));
+    switch (code) {
+      case ('V' << 8) | 'A': {
+        std::string_view tail = rest;
+        const std::string_view size_token = ascii::next_token(tail);
+        std::uint64_t size = 0;
+        if (!ascii::parse_u64(size_token, size)) {
+          const char first = size_token.empty() ? '0' : size_token[0];
+          const bool letter = (first >= 'a' && first <= 'z') || (first >= 'A' && first <= 'Z');
+          return Decoded::bad(letter ? "VA without a size (the meta dialect before 1.6.10)" : "VA size not a number");
+        }
+        r.kind = ReplyKind::value;
+        if (const char* why = detail::decode_flags(tail, r)) return Decoded::bad(why);
+        ascii::take_data(data, n, line.size(), size, lim, r.value, d);
+        return d;
+      }
+      case ('H' << 8) | 'D': return detail::with_flags(rest, r, ReplyKind::ok, whole);
+      case ('E' << 8) | 'N': return detail::with_flags(rest, r, ReplyKind::miss, whole);
+      case ('N' << 8) | 'S': return detail::with_flags(rest, r, ReplyKind::not_stored, whole);
+      case ('E' << 8) | 'X': return detail::with_flags(rest, r, ReplyKind::exists, whole);
+      case ('N' << 8) | 'F': return detail::with_flags(rest, r, ReplyKind::not_found, whole);
+      case ('M' << 8) | 'N': return detail::with_flags(rest, r, ReplyKind::end, whole);
+      case ('O' << 8) | 'K':
+        // 1.6.0 to 1.6.9 answer OK where later servers answer HD.
+        r.set(Field::legacy);
+        return detail::with_flags(rest, r, ReplyKind::ok, whole);
+      case ('M' << 8) | 'E': {
+        std::string_view tail = rest;
+        r.key = ascii::next_token(tail);
+        if (r.key.empty()) return Decoded::bad("ME line without a key");
+        r.set(Field::key);
+        while (!tail.empty() && tail.front() == ' ') tail.remove_prefix(1);
+        r.text = tail;
+        r.kind = ReplyKind::debug;
+        return Decoded::done(whole);
+      }
+      default: break;
+    }
+  }
+  while (!line.empty() && line.back() == ' ') line.remove_suffix(1);
+  if (ascii::decode_error_line(line, r)) return Decoded::done(whole);
+  if (line.empty()) return Decoded::bad("empty reply line");
+  return Decoded::bad("unknown meta reply line");
+}
+}  // namespace detail
+
+/// Decodes the reply at the start of data (n bytes) into r: a VA line and
+/// its data, or one line. need_more for any proper prefix of a reply.
+inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Limits& lim = Limits{}) noexcept {
+  Decoded d;
+  std::string_view line;
+  if (!ascii::take_line(data, n, lim, line, d)) return d;
+  // A hit first.
+  if (line.size() > 3 && data[0] == 'V' && data[1] == 'A' && data[2] == ' ' &&
+      detail::decode_va_fast(data, n, line.size(), r, lim, d)) {
+    return d;
+  }
+  return detail::decode_line(data, n, line, r, lim);
+}
+
+/// Whether a reply to a meta command says the server cannot be spoken to
+/// in meta: ERROR (before 1.5.19, or a proxy without meta) or the OK of
+/// the dialect before 1.6.10. Such a server is spoken to in text. (Only a
+/// reply to a meta command tells: flush_all is answered OK by every server.)
+inline bool calls_for_text(const ServerReply& r) noexcept { return r.kind == ReplyKind::error || r.has(Field::legacy); }
+
+}  // namespace meta
+
+/// memcached's meta protocol as a wire (see wire.hpp). flush_all, version,
+/// stats and the authfile login have no meta form: they are sent as text
+/// commands, which a meta server also reads.
+struct MetaWire {
+  static constexpr const char* name = "meta";
+  static constexpr bool has_quiet_get = true;       ///< mg q: misses send nothing
+  static constexpr bool has_quiet_store = true;     ///< ms/md/ma q: only failures reply
+  static constexpr bool has_opaque = true;          ///< O<n> echoed on every reply but error lines
+  static constexpr bool has_cas = true;
+  static constexpr bool has_lease = true;           ///< N, R, W/X/Z
+  static constexpr bool has_noop = true;            ///< mn -> MN
+  static constexpr bool has_multi_key_get = false;  ///< one mg per key, pipelined
+  static constexpr bool has_counter_create = true;  ///< ma N J
+  static constexpr bool has_counter_ttl = true;
+
+  static constexpr std::size_t head_bound(std::size_t key_size) noexcept { return meta::head_bound(key_size); }
+
+  /// `mg <key> v f [c] [T<exptime>] [k] [O<n>] [q]`.
+  static std::size_t encode_get(char* dst, const GetRequest& r) noexcept {
+    if (!r.cas && !r.touch && !r.return_key && !r.quiet && r.opaque == 0) {
+      // The plain get, written with a few word moves (dst has head_bound's slack).
+      std::memcpy(dst, "mg ", 3);
+      ascii::copy_bytes(dst + 3, r.key.data(), r.key.size());
+      std::memcpy(dst + 3 + r.key.size(), " v f\r\n\0\0", 8);
+      return 3 + r.key.size() + 6;
+    }
+    meta::GetOptions o;
+    o.cas = r.cas;
+    if (r.touch) o.touch = r.exptime;
+    o.key = r.return_key;
+    o.opaque = r.opaque;
+    o.quiet = r.quiet;
+    return meta::encode_mg(dst, r.key, o);
+  }
+  /// `ms <key> <size> [T] [F] [C] [M] [O] [q]`; T is written when exptime is non-zero.
+  static std::size_t encode_store_head(char* dst, const StoreRequest& r) noexcept {
+    meta::SetOptions o;
+    o.mode = r.mode;
+    if (r.exptime != 0 && r.mode != StoreMode::append && r.mode != StoreMode::prepend) o.ttl = r.exptime;
+    if (r.mode != StoreMode::append && r.mode != StoreMode::prepend) o.client_flags = r.flags;
+    if (r.mode == StoreMode::cas) o.compare_cas = r.cas;
+    o.opaque = r.opaque;
+    o.quiet = r.quiet;
+    return meta::encode_ms_head(dst, r.key, r.value_size, o);
+  }
+  static std::size_t encode_delete(char* dst, std::string_view key, std::uint32_t opaque, bool quiet) noexcept {
+    meta::DeleteOptions o;
+    o.opaque = opaque;
+    o.quiet = quiet;
+    return meta::encode_md(dst, key, o);
+  }
+  /// `ma <key> [MD] D<delta> [N<exptime> J<initial>] v [O] [q]`: the reply is VA with the new value.
+  static std::size_t encode_counter(char* dst, const CounterRequest& r) noexcept {
+    meta::ArithOptions o;
+    o.decrement = r.decrement;
+    o.delta = r.delta;
+    if (r.create) {
+      o.vivify = r.exptime;
+      o.initial = r.initial;
+    }
+    o.opaque = r.opaque;
+    o.quiet = r.quiet;
+    return meta::encode_ma(dst, r.key, o);
+  }
+  /// `mg <key> T<exptime> [O]`: HD when touched, EN when missing.
+  static std::size_t encode_touch(char* dst, std::string_view key, std::int64_t exptime, std::uint32_t opaque) noexcept {
+    meta::GetOptions o;
+    o.value = false;
+    o.client_flags = false;
+    o.touch = exptime;
+    o.opaque = opaque;
+    return meta::encode_mg(dst, key, o);
+  }
+  static std::size_t encode_noop(char* dst) noexcept { return meta::encode_mn(dst); }
+  static std::size_t encode_flush_all(char* dst, std::int64_t delay) noexcept {
+    return text::encode_flush_all(dst, delay);
+  }
+  static std::size_t encode_version(char* dst) noexcept { return text::encode_version(dst); }
+  static std::size_t encode_stats(char* dst, std::string_view group) noexcept { return text::encode_stats(dst, group); }
+  /// The authfile login is a text `set` (ms cannot log in).
+  template <class Out>
+  static void encode_login(Out& out, std::string_view user, std::string_view password) {
+    text::encode_login(out, user, password);
+  }
+  /// Decodes meta replies, and the text replies of flush_all (OK), version,
+  /// stats and the login (STORED) that a meta connection also receives.
+  static Decoded decode(const char* data, std::size_t n, ServerReply& r, const Limits& lim = Limits{}) noexcept {
+    const Decoded d = meta::decode(data, n, r, lim);
+    if (d.malformed() && (data[0] == 'S' || data[0] == 'V' || data[0] == 'E')) {
+      // STORED, STAT, VERSION, END: replies to the text commands meta has
+      // no form of. Anything else keeps the meta decoder's diagnosis.
+      const Decoded t = text::decode(data, n, r, lim);
+      if (t.complete() && (r.kind == ReplyKind::stored || r.kind == ReplyKind::stat ||
+                           r.kind == ReplyKind::version || r.kind == ReplyKind::end)) {
+        return t;
+      }
+      r.clear();
+    }
+    return d;
+  }
+};
+
+}  // namespace protocol
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/protocol/meta.hpp ----
 
 // ---- begin cachekit/net/socket.hpp ----
 // POSIX sockets with deadlines. The only file in cachekit that makes
