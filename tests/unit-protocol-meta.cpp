@@ -14,6 +14,7 @@
 #include <cachekit/cachekit.hpp>
 
 #include "support/line_client.hpp"
+#include "support/wire_check.hpp"
 #include "support/memcached_process.hpp"
 
 namespace proto = cachekit::protocol;
@@ -23,35 +24,7 @@ using proto::MetaWire;
 using proto::ReplyKind;
 
 namespace {
-template <class Encode>
-std::string head(Encode&& encode) {
-  char buf[1024];
-  return std::string(buf, encode(buf));
-}
-
-// Decodes w whole with MetaWire: one complete reply of exactly w.size()
-// bytes. The bytes are kept for the rest of the run (the reply views them).
-proto::ServerReply decode_whole(const std::string& wire) {
-  static std::deque<std::string> kept;
-  kept.push_back(wire);
-  const std::string& w = kept.back();
-  proto::ServerReply r;
-  const auto d = MetaWire::decode(w.data(), w.size(), r);
-  INFO("reply: ", w);
-  REQUIRE(d.complete());
-  CHECK(d.size == w.size());
-  return r;
-}
-
-std::string why_of(const std::string& w, proto::Limits lim = proto::Limits{}) {
-  proto::ServerReply r;
-  const auto d = MetaWire::decode(w.data(), w.size(), r, lim);
-  if (!d.malformed()) return "(not malformed)";
-  REQUIRE(d.why != nullptr);
-  return d.why;
-}
-
-const std::vector<std::string>& valid_replies() {
+const std::vector<std::string>& meta_valid_replies() {
   static const std::vector<std::string> all = {
       "VA 5 f0 c4 t-1 s5 kkey O77\r\nhello\r\n",
       "VA 0 c1 t30 W\r\n\r\n",
@@ -65,7 +38,7 @@ const std::vector<std::string>& valid_replies() {
 }  // namespace
 
 TEST_CASE("meta: mg requests, modifiers before t") {
-  CHECK(head([](char* d) { return meta::encode_mg(d, "k", {}); }) == "mg k v f\r\n");
+  CHECK(cktest::encoded([](char* d) { return meta::encode_mg(d, "k", {}); }) == "mg k v f\r\n");
   meta::GetOptions o;
   o.base64_key = true;
   o.key = true;
@@ -80,28 +53,28 @@ TEST_CASE("meta: mg requests, modifiers before t") {
   o.touch = 60;
   o.opaque = 4294967295u;
   o.quiet = true;
-  CHECK(head([&](char* d) { return meta::encode_mg(d, "a2V5", o); }) ==
+  CHECK(cktest::encoded([&](char* d) { return meta::encode_mg(d, "a2V5", o); }) ==
         "mg a2V5 b v f k c s h l u N30 R10 T60 t O4294967295 q\r\n");
   meta::GetOptions bare;
   bare.value = false;
   bare.client_flags = false;
-  CHECK(head([&](char* d) { return meta::encode_mg(d, "k", bare); }) == "mg k\r\n");
+  CHECK(cktest::encoded([&](char* d) { return meta::encode_mg(d, "k", bare); }) == "mg k\r\n");
 
   proto::GetRequest g;
   g.key = "k";
-  CHECK(head([&](char* d) { return MetaWire::encode_get(d, g); }) == "mg k v f\r\n");
+  CHECK(cktest::encoded([&](char* d) { return MetaWire::encode_get(d, g); }) == "mg k v f\r\n");
   g.cas = true;
   g.touch = true;
   g.exptime = 100;
   g.opaque = 12;
   g.quiet = true;
   g.return_key = true;
-  CHECK(head([&](char* d) { return MetaWire::encode_get(d, g); }) == "mg k v f k c T100 O12 q\r\n");
-  CHECK(head([](char* d) { return MetaWire::encode_touch(d, "k", -1, 3); }) == "mg k T-1 O3\r\n");
+  CHECK(cktest::encoded([&](char* d) { return MetaWire::encode_get(d, g); }) == "mg k v f k c T100 O12 q\r\n");
+  CHECK(cktest::encoded([](char* d) { return MetaWire::encode_touch(d, "k", -1, 3); }) == "mg k T-1 O3\r\n");
 }
 
 TEST_CASE("meta: ms, md, ma, mn, me requests") {
-  CHECK(head([](char* d) { return meta::encode_ms_head(d, "k", 5, {}); }) == "ms k 5\r\n");
+  CHECK(cktest::encoded([](char* d) { return meta::encode_ms_head(d, "k", 5, {}); }) == "ms k 5\r\n");
   meta::SetOptions s;
   s.base64_key = true;
   s.ttl = 300;
@@ -114,7 +87,7 @@ TEST_CASE("meta: ms, md, ma, mn, me requests") {
   s.return_key = true;
   s.opaque = 8;
   s.quiet = true;
-  CHECK(head([&](char* d) { return meta::encode_ms_head(d, "a2V5", 0, s); }) ==
+  CHECK(cktest::encoded([&](char* d) { return meta::encode_ms_head(d, "a2V5", 0, s); }) ==
         "ms a2V5 0 b T300 F4294967295 C18446744073709551615 I MA N60 c k O8 q\r\n");
   const std::pair<proto::StoreMode, const char*> modes[] = {{proto::StoreMode::set, "ms k 1\r\n"},
                                                             {proto::StoreMode::add, "ms k 1 ME\r\n"},
@@ -125,7 +98,7 @@ TEST_CASE("meta: ms, md, ma, mn, me requests") {
   for (const auto& m : modes) {
     meta::SetOptions o;
     o.mode = m.first;
-    CHECK(head([&](char* d) { return meta::encode_ms_head(d, "k", 1, o); }) == m.second);
+    CHECK(cktest::encoded([&](char* d) { return meta::encode_ms_head(d, "k", 1, o); }) == m.second);
   }
   std::string out;
   meta::encode_ms(out, "k", std::string("a\r\n\0", 4), {});
@@ -136,16 +109,16 @@ TEST_CASE("meta: ms, md, ma, mn, me requests") {
   r.value_size = 2;
   r.flags = 5;
   r.exptime = 60;
-  CHECK(head([&](char* d) { return MetaWire::encode_store_head(d, r); }) == "ms k 2 T60 F5\r\n");
+  CHECK(cktest::encoded([&](char* d) { return MetaWire::encode_store_head(d, r); }) == "ms k 2 T60 F5\r\n");
   r.mode = proto::StoreMode::cas;
   r.cas = 99;
   r.opaque = 4;
   r.quiet = true;
-  CHECK(head([&](char* d) { return MetaWire::encode_store_head(d, r); }) == "ms k 2 T60 F5 C99 O4 q\r\n");
+  CHECK(cktest::encoded([&](char* d) { return MetaWire::encode_store_head(d, r); }) == "ms k 2 T60 F5 C99 O4 q\r\n");
   r.mode = proto::StoreMode::append;  // flags and TTL do not apply
-  CHECK(head([&](char* d) { return MetaWire::encode_store_head(d, r); }) == "ms k 2 MA O4 q\r\n");
+  CHECK(cktest::encoded([&](char* d) { return MetaWire::encode_store_head(d, r); }) == "ms k 2 MA O4 q\r\n");
 
-  CHECK(head([](char* d) { return meta::encode_md(d, "k"); }) == "md k\r\n");
+  CHECK(cktest::encoded([](char* d) { return meta::encode_md(d, "k"); }) == "md k\r\n");
   meta::DeleteOptions del;
   del.base64_key = true;
   del.compare_cas = 5;
@@ -154,10 +127,10 @@ TEST_CASE("meta: ms, md, ma, mn, me requests") {
   del.return_key = true;
   del.opaque = 1;
   del.quiet = true;
-  CHECK(head([&](char* d) { return meta::encode_md(d, "k", del); }) == "md k b C5 I T30 k O1 q\r\n");
-  CHECK(head([](char* d) { return MetaWire::encode_delete(d, "k", 7, true); }) == "md k O7 q\r\n");
+  CHECK(cktest::encoded([&](char* d) { return meta::encode_md(d, "k", del); }) == "md k b C5 I T30 k O1 q\r\n");
+  CHECK(cktest::encoded([](char* d) { return MetaWire::encode_delete(d, "k", 7, true); }) == "md k O7 q\r\n");
 
-  CHECK(head([](char* d) { return meta::encode_ma(d, "n", {}); }) == "ma n D1 v\r\n");
+  CHECK(cktest::encoded([](char* d) { return meta::encode_ma(d, "n", {}); }) == "ma n D1 v\r\n");
   meta::ArithOptions a;
   a.decrement = true;
   a.delta = 18446744073709551615ull;
@@ -171,26 +144,26 @@ TEST_CASE("meta: ms, md, ma, mn, me requests") {
   a.base64_key = true;
   a.opaque = 2;
   a.quiet = true;
-  CHECK(head([&](char* d) { return meta::encode_ma(d, "bg==", a); }) ==
+  CHECK(cktest::encoded([&](char* d) { return meta::encode_ma(d, "bg==", a); }) ==
         "ma bg== b MD D18446744073709551615 N0 J10 T60 C3 v t c k O2 q\r\n");
   proto::CounterRequest c;
   c.key = "n";
   c.delta = 5;
-  CHECK(head([&](char* d) { return MetaWire::encode_counter(d, c); }) == "ma n D5 v\r\n");
+  CHECK(cktest::encoded([&](char* d) { return MetaWire::encode_counter(d, c); }) == "ma n D5 v\r\n");
   c.create = true;
   c.initial = 7;
   c.exptime = 300;
   c.decrement = true;
   c.opaque = 9;
-  CHECK(head([&](char* d) { return MetaWire::encode_counter(d, c); }) == "ma n MD D5 N300 J7 v O9\r\n");
+  CHECK(cktest::encoded([&](char* d) { return MetaWire::encode_counter(d, c); }) == "ma n MD D5 N300 J7 v O9\r\n");
 
-  CHECK(head([](char* d) { return meta::encode_mn(d); }) == "mn\r\n");
-  CHECK(head([](char* d) { return MetaWire::encode_noop(d); }) == "mn\r\n");
-  CHECK(head([](char* d) { return meta::encode_me(d, "k"); }) == "me k\r\n");
+  CHECK(cktest::encoded([](char* d) { return meta::encode_mn(d); }) == "mn\r\n");
+  CHECK(cktest::encoded([](char* d) { return MetaWire::encode_noop(d); }) == "mn\r\n");
+  CHECK(cktest::encoded([](char* d) { return meta::encode_me(d, "k"); }) == "me k\r\n");
   // No meta form: sent as text commands.
-  CHECK(head([](char* d) { return MetaWire::encode_flush_all(d, 0); }) == "flush_all\r\n");
-  CHECK(head([](char* d) { return MetaWire::encode_version(d); }) == "version\r\n");
-  CHECK(head([](char* d) { return MetaWire::encode_stats(d, "slabs"); }) == "stats slabs\r\n");
+  CHECK(cktest::encoded([](char* d) { return MetaWire::encode_flush_all(d, 0); }) == "flush_all\r\n");
+  CHECK(cktest::encoded([](char* d) { return MetaWire::encode_version(d); }) == "version\r\n");
+  CHECK(cktest::encoded([](char* d) { return MetaWire::encode_stats(d, "slabs"); }) == "stats slabs\r\n");
   out.clear();
   MetaWire::encode_login(out, "u", "p");
   CHECK(out == "set auth 0 0 3\r\nu p\r\n");
@@ -203,7 +176,7 @@ TEST_CASE("meta: ms, md, ma, mn, me requests") {
 }
 
 TEST_CASE("meta: every reply form and returned flag") {
-  auto r = decode_whole("VA 5 f4294967295 c18446744073709551615 t-1 s5 kkey O77 h1 l30 b\r\nhello\r\n");
+  auto r = cktest::decode_whole<MetaWire>("VA 5 f4294967295 c18446744073709551615 t-1 s5 kkey O77 h1 l30 b\r\nhello\r\n");
   CHECK(r.kind == ReplyKind::value);
   CHECK(r.value == "hello");
   CHECK(r.flags == 4294967295u);
@@ -223,12 +196,12 @@ TEST_CASE("meta: every reply form and returned flag") {
   CHECK_FALSE(r.won());
   CHECK_FALSE(r.has(Field::legacy));
 
-  r = decode_whole("VA 0 c1 t30 W\r\n\r\n");
+  r = cktest::decode_whole<MetaWire>("VA 0 c1 t30 W\r\n\r\n");
   CHECK(r.value.empty());
   CHECK(r.ttl == 30);
   CHECK(r.won());
   CHECK_FALSE(r.has(Field::flags));
-  r = decode_whole("VA 3 X Z\r\na\r\n\r\n");
+  r = cktest::decode_whole<MetaWire>("VA 3 X Z\r\na\r\n\r\n");
   CHECK(r.value == "a\r\n");
   CHECK(r.stale());
   CHECK(r.winner_sent());
@@ -245,68 +218,68 @@ TEST_CASE("meta: every reply form and returned flag") {
                         {"END\r\n", ReplyKind::end}};
   for (const auto& l : lines) {
     INFO(l.wire);
-    CHECK(decode_whole(l.wire).kind == l.kind);
+    CHECK(cktest::decode_whole<MetaWire>(l.wire).kind == l.kind);
   }
-  r = decode_whole("HD c9 O1 kfoo\r\n");
+  r = cktest::decode_whole<MetaWire>("HD c9 O1 kfoo\r\n");
   CHECK(r.kind == ReplyKind::ok);
   CHECK(r.cas == 9);
   CHECK(meta::opaque_is(r.opaque, 1));
   CHECK(r.key == "foo");
-  r = decode_whole("EN kmiss O5\r\n");  // 1.6.18 echoes k and O on a miss
+  r = cktest::decode_whole<MetaWire>("EN kmiss O5\r\n");  // 1.6.18 echoes k and O on a miss
   CHECK(r.kind == ReplyKind::miss);
   CHECK(r.key == "miss");
   CHECK(r.opaque == "5");
-  r = decode_whole("NS O9\r\n");
+  r = cktest::decode_whole<MetaWire>("NS O9\r\n");
   CHECK(r.opaque == "9");
-  r = decode_whole("HD Q7 zz\r\n");  // flags this client never asks for are skipped
+  r = cktest::decode_whole<MetaWire>("HD Q7 zz\r\n");  // flags this client never asks for are skipped
   CHECK(r.kind == ReplyKind::ok);
 
-  r = decode_whole("ME k exp=-1 la=1 cas=6 fetch=no cls=1 size=64\r\n");
+  r = cktest::decode_whole<MetaWire>("ME k exp=-1 la=1 cas=6 fetch=no cls=1 size=64\r\n");
   CHECK(r.kind == ReplyKind::debug);
   CHECK(r.key == "k");
   CHECK(r.text == "exp=-1 la=1 cas=6 fetch=no cls=1 size=64");
 
-  r = decode_whole("HD \r\n");  // the stray space of servers before 1.6.18
+  r = cktest::decode_whole<MetaWire>("HD \r\n");  // the stray space of servers before 1.6.18
   CHECK(r.kind == ReplyKind::ok);
   CHECK(r.has(Field::trailing_space));
   CHECK_FALSE(r.has(Field::legacy));
-  r = decode_whole("VA 1 f2 \r\nx\r\n");
+  r = cktest::decode_whole<MetaWire>("VA 1 f2 \r\nx\r\n");
   CHECK(r.flags == 2);
   CHECK(r.has(Field::trailing_space));
 
-  r = decode_whole("CLIENT_ERROR bad command line format\r\n");
+  r = cktest::decode_whole<MetaWire>("CLIENT_ERROR bad command line format\r\n");
   CHECK(r.kind == ReplyKind::client_error);
   CHECK(r.text == "bad command line format");
   CHECK(proto::must_close(r));
-  r = decode_whole("SERVER_ERROR out of memory\r\n");
+  r = cktest::decode_whole<MetaWire>("SERVER_ERROR out of memory\r\n");
   CHECK(r.kind == ReplyKind::server_error);
   CHECK(proto::error_kind(r) == cachekit::ErrorKind::transient);
 
   // Replies to the text commands a meta connection also sends.
-  r = decode_whole("VERSION 1.6.18\r\n");
+  r = cktest::decode_whole<MetaWire>("VERSION 1.6.18\r\n");
   CHECK(r.kind == ReplyKind::version);
   CHECK(r.text == "1.6.18");
-  r = decode_whole("STAT curr_items 3\r\n");
+  r = cktest::decode_whole<MetaWire>("STAT curr_items 3\r\n");
   CHECK(r.kind == ReplyKind::stat);
   CHECK(r.value == "3");
 }
 
 TEST_CASE("meta: signs of a server that cannot speak meta") {
-  auto r = decode_whole("OK\r\n");  // 1.6.0 - 1.6.9 answer OK where later servers answer HD
+  auto r = cktest::decode_whole<MetaWire>("OK\r\n");  // 1.6.0 - 1.6.9 answer OK where later servers answer HD
   CHECK(r.kind == ReplyKind::ok);
   CHECK(r.has(Field::legacy));
   CHECK(meta::calls_for_text(r));
-  r = decode_whole("ERROR\r\n");  // before 1.5.19, or a proxy without meta
+  r = cktest::decode_whole<MetaWire>("ERROR\r\n");  // before 1.5.19, or a proxy without meta
   CHECK(meta::calls_for_text(r));
-  CHECK_FALSE(meta::calls_for_text(decode_whole("HD\r\n")));
-  CHECK_FALSE(meta::calls_for_text(decode_whole("EN\r\n")));
-  CHECK_FALSE(meta::calls_for_text(decode_whole("CLIENT_ERROR bad command line format\r\n")));
+  CHECK_FALSE(meta::calls_for_text(cktest::decode_whole<MetaWire>("HD\r\n")));
+  CHECK_FALSE(meta::calls_for_text(cktest::decode_whole<MetaWire>("EN\r\n")));
+  CHECK_FALSE(meta::calls_for_text(cktest::decode_whole<MetaWire>("CLIENT_ERROR bad command line format\r\n")));
   // The old VA carried no size: refused, and the cause names the dialect.
-  CHECK(why_of("VA s2 v\r\nhi\r\n").find("before 1.6.10") != std::string::npos);
+  CHECK(cktest::why_of<MetaWire>("VA s2 v\r\nhi\r\n").find("before 1.6.10") != std::string::npos);
 }
 
 TEST_CASE("meta: every proper prefix of a reply needs more bytes") {
-  for (const auto& w : valid_replies()) {
+  for (const auto& w : meta_valid_replies()) {
     for (std::size_t n = 0; n < w.size(); ++n) {
       proto::ServerReply r;
       const auto d = MetaWire::decode(w.data(), n, r);
@@ -356,17 +329,17 @@ TEST_CASE("meta: malformed replies are refused with their cause") {
   };
   for (const auto& b : bad) {
     INFO("reply: ", b.wire.substr(0, 40));
-    const std::string why = why_of(b.wire);
+    const std::string why = cktest::why_of<MetaWire>(b.wire);
     CHECK_MESSAGE(why.find(b.cause) != std::string::npos, why);
   }
   proto::Limits lim;
   lim.max_value = 1;
-  CHECK(why_of("VA 2\r\nhi\r\n", lim).find("largest") != std::string::npos);
+  CHECK(cktest::why_of<MetaWire>("VA 2\r\nhi\r\n", lim).find("largest") != std::string::npos);
 }
 
 TEST_CASE("meta: a reply stream split anyhow through the reader") {
   std::string stream;
-  for (const auto& w : valid_replies()) stream += w;
+  for (const auto& w : meta_valid_replies()) stream += w;
   for (std::size_t chunk = 1; chunk <= 11; ++chunk) {
     proto::ReplyReader<MetaWire> reader;
     std::vector<std::string> got;
@@ -387,7 +360,7 @@ TEST_CASE("meta: a reply stream split anyhow through the reader") {
       }
       pos += n;
     }
-    REQUIRE(got.size() == valid_replies().size());
+    REQUIRE(got.size() == meta_valid_replies().size());
     CHECK(got[0] == "value|key|hello|77");
     CHECK(got[2] == "value||a\r\nb\r\n|");
     CHECK(got[6] == "miss|miss||5");
@@ -395,18 +368,18 @@ TEST_CASE("meta: a reply stream split anyhow through the reader") {
 }
 
 namespace {
-using Client = cktest::LineClient<MetaWire>;
+using MetaClient = cktest::LineClient<MetaWire>;
 
-cktest::OwnedReply must_next(Client& c) {
+cktest::OwnedReply must_next(MetaClient& c) {
   auto r = c.next();
   REQUIRE_MESSAGE(!r.failed, r.failure);
   return r;
 }
 template <class Encode>
-void send_head(Client& c, Encode&& encode) {
+void send_head(MetaClient& c, Encode&& encode) {
   REQUIRE(c.send_head(std::forward<Encode>(encode)));
 }
-void ms(Client& c, const std::string& key, const std::string& value, const meta::SetOptions& o = {}) {
+void ms(MetaClient& c, const std::string& key, const std::string& value, const meta::SetOptions& o = {}) {
   std::string out;
   meta::encode_ms(out, key, value, o);
   REQUIRE(c.send(out));
@@ -417,7 +390,7 @@ TEST_CASE("meta: the codec against a real memcached") {
   cktest::MemcachedCluster servers(1);
   for (std::size_t chunk : {std::size_t{3}, std::size_t{4096}}) {
     CAPTURE(chunk);
-    Client c(servers.port(0), chunk);
+    MetaClient c(servers.port(0), chunk);
     REQUIRE(c.connected());
     send_head(c, [](char* d) { return MetaWire::encode_flush_all(d, 0); });
     CHECK(must_next(c).kind == ReplyKind::ok);
@@ -619,7 +592,7 @@ TEST_CASE("meta: the codec against a real memcached") {
 
 TEST_CASE("meta: error replies from a real memcached") {
   cktest::MemcachedCluster servers(1);
-  Client c(servers.port(0));
+  MetaClient c(servers.port(0));
   REQUIRE(c.connected());
   REQUIRE(c.send("mz k\r\n"));  // an unknown command: what an old server says to meta
   auto r = must_next(c);

@@ -17,6 +17,7 @@
 #include <cachekit/cachekit.hpp>
 
 #include "support/line_client.hpp"
+#include "support/wire_check.hpp"
 #include "support/memcached_process.hpp"
 
 namespace proto = cachekit::protocol;
@@ -25,39 +26,11 @@ namespace ascii = cachekit::protocol::ascii;
 using proto::ReplyKind;
 
 namespace {
-template <class Encode>
-std::string head(Encode&& encode) {
-  char buf[1024];
-  return std::string(buf, encode(buf));
-}
-
 proto::Decoded decode(const std::string& w, proto::ServerReply& r, proto::Limits lim = proto::Limits{}) {
   return text::decode(w.data(), w.size(), r, lim);
 }
 
-// Decodes w whole: one complete reply of exactly w.size() bytes. The bytes
-// are kept for the rest of the run (the reply views them).
-proto::ServerReply decode_whole(const std::string& wire) {
-  static std::deque<std::string> kept;
-  kept.push_back(wire);
-  const std::string& w = kept.back();
-  proto::ServerReply r;
-  const auto d = decode(w, r);
-  INFO("reply: ", w);
-  REQUIRE(d.complete());
-  CHECK(d.size == w.size());
-  return r;
-}
-
-std::string why_of(const std::string& w, proto::Limits lim = proto::Limits{}) {
-  proto::ServerReply r;
-  const auto d = decode(w, r, lim);
-  if (!d.malformed()) return "(not malformed)";
-  REQUIRE(d.why != nullptr);
-  return d.why;
-}
-
-const std::vector<std::string>& valid_replies() {
+const std::vector<std::string>& text_valid_replies() {
   static const std::vector<std::string> all = {
       "VALUE k 0 5\r\nhello\r\n",
       "VALUE key:1 4294967295 0 18446744073709551615\r\n\r\n",
@@ -71,21 +44,21 @@ const std::vector<std::string>& valid_replies() {
 }  // namespace
 
 TEST_CASE("text: retrieval requests") {
-  CHECK(head([](char* d) { return text::encode_get(d, text::Retrieval::get, "foo"); }) == "get foo\r\n");
-  CHECK(head([](char* d) { return text::encode_get(d, text::Retrieval::gets, "foo"); }) == "gets foo\r\n");
-  CHECK(head([](char* d) { return text::encode_get(d, text::Retrieval::gat, "foo", 300); }) == "gat 300 foo\r\n");
-  CHECK(head([](char* d) { return text::encode_get(d, text::Retrieval::gats, "foo", -1); }) == "gats -1 foo\r\n");
+  CHECK(cktest::encoded([](char* d) { return text::encode_get(d, text::Retrieval::get, "foo"); }) == "get foo\r\n");
+  CHECK(cktest::encoded([](char* d) { return text::encode_get(d, text::Retrieval::gets, "foo"); }) == "gets foo\r\n");
+  CHECK(cktest::encoded([](char* d) { return text::encode_get(d, text::Retrieval::gat, "foo", 300); }) == "gat 300 foo\r\n");
+  CHECK(cktest::encoded([](char* d) { return text::encode_get(d, text::Retrieval::gats, "foo", -1); }) == "gats -1 foo\r\n");
 
   proto::GetRequest g;
   g.key = "k";
-  CHECK(head([&](char* d) { return proto::TextWire::encode_get(d, g); }) == "get k\r\n");
+  CHECK(cktest::encoded([&](char* d) { return proto::TextWire::encode_get(d, g); }) == "get k\r\n");
   g.cas = true;
-  CHECK(head([&](char* d) { return proto::TextWire::encode_get(d, g); }) == "gets k\r\n");
+  CHECK(cktest::encoded([&](char* d) { return proto::TextWire::encode_get(d, g); }) == "gets k\r\n");
   g.touch = true;
   g.exptime = 60;
-  CHECK(head([&](char* d) { return proto::TextWire::encode_get(d, g); }) == "gats 60 k\r\n");
+  CHECK(cktest::encoded([&](char* d) { return proto::TextWire::encode_get(d, g); }) == "gats 60 k\r\n");
   g.cas = false;
-  CHECK(head([&](char* d) { return proto::TextWire::encode_get(d, g); }) == "gat 60 k\r\n");
+  CHECK(cktest::encoded([&](char* d) { return proto::TextWire::encode_get(d, g); }) == "gat 60 k\r\n");
 }
 
 TEST_CASE("text: multi-key get lines are split at the line limit") {
@@ -131,7 +104,7 @@ TEST_CASE("text: multi-key get lines are split at the line limit") {
 TEST_CASE("text: storage requests") {
   using proto::StoreMode;
   auto store = [](StoreMode m, std::uint64_t cas = 0, bool noreply = false) {
-    return head([&](char* d) { return text::encode_store_head(d, m, "k", 42, 300, 5, cas, noreply); });
+    return cktest::encoded([&](char* d) { return text::encode_store_head(d, m, "k", 42, 300, 5, cas, noreply); });
   };
   CHECK(store(StoreMode::set) == "set k 42 300 5\r\n");
   CHECK(store(StoreMode::add) == "add k 42 300 5\r\n");
@@ -141,7 +114,7 @@ TEST_CASE("text: storage requests") {
   CHECK(store(StoreMode::cas, 18446744073709551615ull) == "cas k 42 300 5 18446744073709551615\r\n");
   CHECK(store(StoreMode::set, 0, true) == "set k 42 300 5 noreply\r\n");
   CHECK(store(StoreMode::cas, 7, true) == "cas k 42 300 5 7 noreply\r\n");
-  CHECK(head([](char* d) { return text::encode_store_head(d, StoreMode::set, "k", 4294967295u, -1, 0); }) ==
+  CHECK(cktest::encoded([](char* d) { return text::encode_store_head(d, StoreMode::set, "k", 4294967295u, -1, 0); }) ==
         "set k 4294967295 -1 0\r\n");
 
   std::string out;
@@ -155,21 +128,21 @@ TEST_CASE("text: storage requests") {
   r.flags = 9;
   r.exptime = 10;
   r.cas = 77;
-  CHECK(head([&](char* d) { return proto::TextWire::encode_store_head(d, r); }) == "cas key 9 10 3 77\r\n");
+  CHECK(cktest::encoded([&](char* d) { return proto::TextWire::encode_store_head(d, r); }) == "cas key 9 10 3 77\r\n");
 }
 
 TEST_CASE("text: other requests") {
-  CHECK(head([](char* d) { return text::encode_delete(d, "k"); }) == "delete k\r\n");
-  CHECK(head([](char* d) { return text::encode_delete(d, "k", true); }) == "delete k noreply\r\n");
-  CHECK(head([](char* d) { return text::encode_arith(d, false, "n", 5); }) == "incr n 5\r\n");
-  CHECK(head([](char* d) { return text::encode_arith(d, true, "n", 18446744073709551615ull, true); }) ==
+  CHECK(cktest::encoded([](char* d) { return text::encode_delete(d, "k"); }) == "delete k\r\n");
+  CHECK(cktest::encoded([](char* d) { return text::encode_delete(d, "k", true); }) == "delete k noreply\r\n");
+  CHECK(cktest::encoded([](char* d) { return text::encode_arith(d, false, "n", 5); }) == "incr n 5\r\n");
+  CHECK(cktest::encoded([](char* d) { return text::encode_arith(d, true, "n", 18446744073709551615ull, true); }) ==
         "decr n 18446744073709551615 noreply\r\n");
-  CHECK(head([](char* d) { return text::encode_touch(d, "k", 60); }) == "touch k 60\r\n");
-  CHECK(head([](char* d) { return text::encode_flush_all(d); }) == "flush_all\r\n");
-  CHECK(head([](char* d) { return text::encode_flush_all(d, 10); }) == "flush_all 10\r\n");
-  CHECK(head([](char* d) { return text::encode_version(d); }) == "version\r\n");
-  CHECK(head([](char* d) { return text::encode_stats(d); }) == "stats\r\n");
-  CHECK(head([](char* d) { return text::encode_stats(d, "settings"); }) == "stats settings\r\n");
+  CHECK(cktest::encoded([](char* d) { return text::encode_touch(d, "k", 60); }) == "touch k 60\r\n");
+  CHECK(cktest::encoded([](char* d) { return text::encode_flush_all(d); }) == "flush_all\r\n");
+  CHECK(cktest::encoded([](char* d) { return text::encode_flush_all(d, 10); }) == "flush_all 10\r\n");
+  CHECK(cktest::encoded([](char* d) { return text::encode_version(d); }) == "version\r\n");
+  CHECK(cktest::encoded([](char* d) { return text::encode_stats(d); }) == "stats\r\n");
+  CHECK(cktest::encoded([](char* d) { return text::encode_stats(d, "settings"); }) == "stats settings\r\n");
 
   std::string out;
   text::encode_login(out, "user", "secret pass");
@@ -179,14 +152,14 @@ TEST_CASE("text: other requests") {
   c.key = "n";
   c.delta = 3;
   c.decrement = true;
-  CHECK(head([&](char* d) { return proto::TextWire::encode_counter(d, c); }) == "decr n 3\r\n");
-  CHECK(head([](char* d) { return proto::TextWire::encode_touch(d, "k", 5, 0); }) == "touch k 5\r\n");
-  CHECK(head([](char* d) { return proto::TextWire::encode_delete(d, "k", 0, false); }) == "delete k\r\n");
+  CHECK(cktest::encoded([&](char* d) { return proto::TextWire::encode_counter(d, c); }) == "decr n 3\r\n");
+  CHECK(cktest::encoded([](char* d) { return proto::TextWire::encode_touch(d, "k", 5, 0); }) == "touch k 5\r\n");
+  CHECK(cktest::encoded([](char* d) { return proto::TextWire::encode_delete(d, "k", 0, false); }) == "delete k\r\n");
   static_assert(!proto::TextWire::has_opaque && proto::TextWire::has_cas && !proto::TextWire::has_lease, "");
 }
 
 TEST_CASE("text: every reply form") {
-  auto r = decode_whole("VALUE some:key 4294967295 5\r\nhello\r\n");
+  auto r = cktest::decode_whole<proto::TextWire>("VALUE some:key 4294967295 5\r\nhello\r\n");
   CHECK(r.kind == ReplyKind::value);
   CHECK(r.key == "some:key");
   CHECK(r.flags == 4294967295u);
@@ -195,7 +168,7 @@ TEST_CASE("text: every reply form") {
   CHECK(r.has(proto::Field::key));
   CHECK_FALSE(r.has(proto::Field::cas));
 
-  r = decode_whole("VALUE k 0 0 18446744073709551615\r\n\r\n");
+  r = cktest::decode_whole<proto::TextWire>("VALUE k 0 0 18446744073709551615\r\n\r\n");
   CHECK(r.kind == ReplyKind::value);
   CHECK(r.value.empty());
   CHECK(r.has(proto::Field::cas));
@@ -212,38 +185,38 @@ TEST_CASE("text: every reply form") {
                         {"ERROR\r\n", ReplyKind::error}};
   for (const auto& l : lines) {
     INFO(l.wire);
-    CHECK(decode_whole(l.wire).kind == l.kind);
+    CHECK(cktest::decode_whole<proto::TextWire>(l.wire).kind == l.kind);
   }
 
-  r = decode_whole("12345\r\n");
+  r = cktest::decode_whole<proto::TextWire>("12345\r\n");
   CHECK(r.kind == ReplyKind::number);
   CHECK(r.number == 12345);
-  r = decode_whole("18446744073709551615\r\n");
+  r = cktest::decode_whole<proto::TextWire>("18446744073709551615\r\n");
   CHECK(r.number == 18446744073709551615ull);
-  r = decode_whole("7  \r\n");  // space-padded
+  r = cktest::decode_whole<proto::TextWire>("7  \r\n");  // space-padded
   CHECK(r.kind == ReplyKind::number);
   CHECK(r.number == 7);
 
-  r = decode_whole("VERSION 1.6.18\r\n");
+  r = cktest::decode_whole<proto::TextWire>("VERSION 1.6.18\r\n");
   CHECK(r.kind == ReplyKind::version);
   CHECK(r.text == "1.6.18");
-  r = decode_whole("STAT version 1.6.18\r\n");
+  r = cktest::decode_whole<proto::TextWire>("STAT version 1.6.18\r\n");
   CHECK(r.kind == ReplyKind::stat);
   CHECK(r.text == "version");
   CHECK(r.value == "1.6.18");
-  r = decode_whole("STAT libevent 2.1.12-stable extra words\r\n");
+  r = cktest::decode_whole<proto::TextWire>("STAT libevent 2.1.12-stable extra words\r\n");
   CHECK(r.value == "2.1.12-stable extra words");
-  r = decode_whole("STAT empty\r\n");
+  r = cktest::decode_whole<proto::TextWire>("STAT empty\r\n");
   CHECK(r.text == "empty");
   CHECK(r.value.empty());
 
-  r = decode_whole("CLIENT_ERROR bad data chunk\r\n");
+  r = cktest::decode_whole<proto::TextWire>("CLIENT_ERROR bad data chunk\r\n");
   CHECK(r.kind == ReplyKind::client_error);
   CHECK(r.text == "bad data chunk");
-  r = decode_whole("SERVER_ERROR object too large for cache\r\n");
+  r = cktest::decode_whole<proto::TextWire>("SERVER_ERROR object too large for cache\r\n");
   CHECK(r.kind == ReplyKind::server_error);
   CHECK(r.text == "object too large for cache");
-  r = decode_whole("CLIENT_ERROR\r\n");
+  r = cktest::decode_whole<proto::TextWire>("CLIENT_ERROR\r\n");
   CHECK(r.kind == ReplyKind::client_error);
   CHECK(r.text.empty());
 }
@@ -263,7 +236,7 @@ TEST_CASE("text: replies after the first are left for the next call") {
 }
 
 TEST_CASE("text: every proper prefix of a reply needs more bytes") {
-  for (const auto& w : valid_replies()) {
+  for (const auto& w : text_valid_replies()) {
     for (std::size_t n = 0; n < w.size(); ++n) {
       proto::ServerReply r;
       const auto d = text::decode(w.data(), n, r);
@@ -284,7 +257,7 @@ TEST_CASE("text: values holding \\r\\n and any byte round-trip") {
   // What the server would send back for a get of it.
   const std::string reply = "VALUE k 3 " + std::to_string(value.size()) + "\r\n" +
                             request.substr(request.find("\r\n") + 2);
-  const auto r = decode_whole(reply);
+  const auto r = cktest::decode_whole<proto::TextWire>(reply);
   CHECK(r.value == value);
   CHECK(r.flags == 3);
 }
@@ -323,17 +296,17 @@ TEST_CASE("text: malformed replies are refused with their cause") {
   };
   for (const auto& b : bad) {
     INFO("reply: ", b.wire.substr(0, 40));
-    const std::string why = why_of(b.wire);
+    const std::string why = cktest::why_of<proto::TextWire>(b.wire);
     CHECK_MESSAGE(why.find(b.cause) != std::string::npos, why);
   }
   // The largest value is configurable.
   proto::Limits lim;
   lim.max_value = 4;
-  CHECK(why_of("VALUE k 0 5\r\nhello\r\n", lim).find("largest") != std::string::npos);
+  CHECK(cktest::why_of<proto::TextWire>("VALUE k 0 5\r\nhello\r\n", lim).find("largest") != std::string::npos);
   proto::ServerReply fits;
   CHECK(decode(std::string("VALUE k 0 4\r\nhell\r\n"), fits, lim).complete());
   lim.max_line = 10;
-  CHECK(why_of("VERSION 1.6.18\r\n", lim).find("too long") != std::string::npos);
+  CHECK(cktest::why_of<proto::TextWire>("VERSION 1.6.18\r\n", lim).find("too long") != std::string::npos);
 
   // The message for the caller names the cause and shows the start.
   proto::ServerReply r;
@@ -347,7 +320,7 @@ TEST_CASE("text: malformed replies are refused with their cause") {
 
 TEST_CASE("text: a reply stream split anyhow through the reader") {
   std::string stream;
-  for (const auto& w : valid_replies()) stream += w;
+  for (const auto& w : text_valid_replies()) stream += w;
   for (std::size_t chunk = 1; chunk <= 9; ++chunk) {
     proto::ReplyReader<proto::TextWire> reader;
     std::vector<std::string> got;
@@ -373,7 +346,7 @@ TEST_CASE("text: a reply stream split anyhow through the reader") {
       pos += n;
     }
     CHECK(reader.idle());
-    REQUIRE(got.size() == valid_replies().size());
+    REQUIRE(got.size() == text_valid_replies().size());
     CHECK(got[0] == "value|k|hello|");
     CHECK(got[2] == "value|k|a\r\nb\r\n|");
     CHECK(got[13] == "version|||1.6.18");
@@ -402,31 +375,31 @@ TEST_CASE("text: the reader refuses garbage and a 4 GiB value without allocating
 }
 
 TEST_CASE("text: error replies, their kinds and what they do to the connection") {
-  auto r = decode_whole("CLIENT_ERROR bad data chunk\r\n");
+  auto r = cktest::decode_whole<proto::TextWire>("CLIENT_ERROR bad data chunk\r\n");
   CHECK(proto::is_error(r));
   CHECK(proto::must_close(r));
   CHECK(proto::error_kind(r) == cachekit::ErrorKind::permanent);
   CHECK(proto::reply_error(r).message() == "server replied CLIENT_ERROR bad data chunk");
 
-  r = decode_whole("CLIENT_ERROR authentication failure\r\n");
+  r = cktest::decode_whole<proto::TextWire>("CLIENT_ERROR authentication failure\r\n");
   CHECK(proto::error_kind(r) == cachekit::ErrorKind::authentication);
-  r = decode_whole("CLIENT_ERROR unauthenticated\r\n");
+  r = cktest::decode_whole<proto::TextWire>("CLIENT_ERROR unauthenticated\r\n");
   CHECK(proto::error_kind(r) == cachekit::ErrorKind::authentication);
-  r = decode_whole("SERVER_ERROR out of memory storing object\r\n");
+  r = cktest::decode_whole<proto::TextWire>("SERVER_ERROR out of memory storing object\r\n");
   CHECK(proto::error_kind(r) == cachekit::ErrorKind::transient);
-  r = decode_whole("SERVER_ERROR object too large for cache\r\n");
+  r = cktest::decode_whole<proto::TextWire>("SERVER_ERROR object too large for cache\r\n");
   CHECK(proto::error_kind(r) == cachekit::ErrorKind::permanent);
-  r = decode_whole("ERROR\r\n");
+  r = cktest::decode_whole<proto::TextWire>("ERROR\r\n");
   CHECK(proto::must_close(r));
   CHECK(proto::error_kind(r) == cachekit::ErrorKind::permanent);
   CHECK(proto::reply_error(r).message().find("unknown command") != std::string::npos);
-  r = decode_whole(std::string("SERVER_ERROR \x01\x02 busy\r\n"));
+  r = cktest::decode_whole<proto::TextWire>(std::string("SERVER_ERROR \x01\x02 busy\r\n"));
   CHECK(proto::reply_error(r).message() == "server replied SERVER_ERROR ?? busy");
 
   for (const char* ok : {"STORED\r\n", "END\r\n", "NOT_FOUND\r\n", "VERSION 1\r\n"}) {
-    CHECK_FALSE(proto::must_close(decode_whole(ok)));
+    CHECK_FALSE(proto::must_close(cktest::decode_whole<proto::TextWire>(ok)));
   }
-  CHECK(proto::unexpected_reply_error(decode_whole("DELETED\r\n"), "set").message() ==
+  CHECK(proto::unexpected_reply_error(cktest::decode_whole<proto::TextWire>("DELETED\r\n"), "set").message() ==
         "unexpected reply to set: deleted");
 }
 
@@ -502,7 +475,7 @@ TEST_CASE("ascii: numbers, lines, tokens, keys, versions") {
 }
 
 namespace {
-using Client = cktest::LineClient<proto::TextWire>;
+using TextClient = cktest::LineClient<proto::TextWire>;
 
 std::string store_cmd(proto::StoreMode m, const std::string& key, const std::string& value, std::uint32_t flags = 0,
                       std::int64_t exptime = 0, std::uint64_t cas = 0, bool noreply = false) {
@@ -510,7 +483,7 @@ std::string store_cmd(proto::StoreMode m, const std::string& key, const std::str
   text::encode_store(out, m, key, value, flags, exptime, cas, noreply);
   return out;
 }
-ReplyKind kind_of(Client& c) {
+ReplyKind kind_of(TextClient& c) {
   const auto r = c.next();
   REQUIRE_MESSAGE(!r.failed, r.failure);
   return r.kind;
@@ -521,9 +494,9 @@ TEST_CASE("text: the codec against a real memcached") {
   cktest::MemcachedCluster servers(1);
   for (std::size_t chunk : {std::size_t{3}, std::size_t{4096}}) {
     CAPTURE(chunk);
-    Client c(servers.port(0), chunk);
+    TextClient c(servers.port(0), chunk);
     REQUIRE(c.connected());
-    REQUIRE(c.send(head([](char* d) { return text::encode_flush_all(d); })));
+    REQUIRE(c.send(cktest::encoded([](char* d) { return text::encode_flush_all(d); })));
     CHECK(kind_of(c) == ReplyKind::ok);
 
     REQUIRE(c.send_head([](char* d) { return text::encode_version(d); }));
@@ -667,7 +640,7 @@ TEST_CASE("text: the codec against a real memcached") {
 
 TEST_CASE("text: a refused set leaves its data unread, so the connection must close") {
   cktest::MemcachedCluster servers(1);
-  Client c(servers.port(0));
+  TextClient c(servers.port(0));
   REQUIRE(c.connected());
   // A key over 250 bytes: CLIENT_ERROR, and the data line is then read as a command.
   REQUIRE(c.send(store_cmd(proto::StoreMode::set, std::string(251, 'k'), "get oops")));
@@ -695,7 +668,7 @@ TEST_CASE("text: authfile login against memcached -Y") {
   {
     cktest::MemcachedCluster servers(1, {"-Y", path});
     {
-      Client c(servers.port(0));
+      TextClient c(servers.port(0));
       REQUIRE(c.send_head([](char* d) { return text::encode_get(d, text::Retrieval::get, "x"); }));
       auto r = c.next();
       CHECK(r.kind == ReplyKind::client_error);
@@ -705,7 +678,7 @@ TEST_CASE("text: authfile login against memcached -Y") {
       CHECK(proto::error_kind(view) == cachekit::ErrorKind::authentication);
     }
     {
-      Client c(servers.port(0));
+      TextClient c(servers.port(0));
       std::string login;
       text::encode_login(login, "alice", "wrong");
       REQUIRE(c.send(login));
@@ -717,7 +690,7 @@ TEST_CASE("text: authfile login against memcached -Y") {
       CHECK(proto::error_kind(view) == cachekit::ErrorKind::authentication);
     }
     {
-      Client c(servers.port(0));
+      TextClient c(servers.port(0));
       std::string login;
       proto::TextWire::encode_login(login, "alice", "wonderland");
       REQUIRE(c.send(login));
