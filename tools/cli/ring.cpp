@@ -15,11 +15,14 @@ namespace cli {
 namespace {
 
 constexpr const char* kRingUsage =
-    "usage: cachekit-cli ring --servers SPEC[,SPEC...] [--distribution ketama|libketama|modula|rendezvous]\n"
-    "                         [--describe]\n"
+    "usage: cachekit-cli ring --servers SPEC[,SPEC...] [--distribution NAME] [--describe]\n"
     "Reads keys, one per line, from stdin and prints the server (host:port) of each, in order.\n"
     "--describe prints each server's points and share of the hash space instead.\n"
-    "SPEC: host, host:port, host:port:weight, [v6addr]:port[:weight], /path/to.sock\n";
+    "SPEC: host, host:port, host:port:weight, [v6addr]:port[:weight], /path/to.sock,\n"
+    "      or host:port:weight NAME (the name is hashed in place of the address)\n"
+    "NAME: ketama (default; libmemcached, php-memcached, pylibmc, twemproxy), libketama (C libketama),\n"
+    "      modula (libmemcached's default), rendezvous (pymemcache), spymemcached (Java, IP addresses),\n"
+    "      spymemcached_weighted (spymemcached with a weights map), uhashring (Python), dalli (Ruby)\n";
 
 int ring_usage_error(const std::string& message) {
   std::fprintf(stderr, "cachekit-cli ring: %s\n%s", message.c_str(), kRingUsage);
@@ -85,7 +88,9 @@ int run_ring(const Args& args) {
     std::printf("distribution %s, %zu servers, %zu points\n", cachekit::to_string(ring.distribution()),
                 ring.servers().size(), ring.point_count());
     for (std::size_t i = 0; i < names.size(); ++i) {
-      std::printf("%-40s weight %-6u points %-7zu share %7.3f%%\n", names[i].c_str(), ring.servers()[i].weight,
+      const std::string& named = ring.servers()[i].name;
+      const std::string shown = named.empty() ? names[i] : names[i] + " (" + named + ")";
+      std::printf("%-40s weight %-6u points %-7zu share %7.3f%%\n", shown.c_str(), ring.servers()[i].weight,
                   shares[i].points, shares[i].share * 100.0);
     }
     return kOk;
