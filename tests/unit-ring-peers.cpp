@@ -45,6 +45,18 @@ TEST_CASE("ring: SHA-1 and CRC-32 match the published test vectors") {
   CHECK(cachekit::hash::crc32("") == 0u);
   CHECK(cachekit::hash::crc32("123456789") == 0xcbf43926u);
   CHECK(cachekit::hash::crc32("The quick brown fox jumps over the lazy dog") == 0x414fa339u);
+  // Every length around the eight-byte steps, against the bit-at-a-time definition.
+  std::string data;
+  for (int len = 0; len < 80; ++len) {
+    std::uint32_t c = 0xffffffffu;
+    for (char ch : data) {
+      c ^= static_cast<unsigned char>(ch);
+      for (int k = 0; k < 8; ++k) c = (c & 1u) != 0 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+    }
+    INFO(len);
+    CHECK(cachekit::hash::crc32(data) == ~c);
+    data += static_cast<char>(0x80 + len * 37);
+  }
 }
 
 TEST_CASE("ring: point counts per peer at the sizes where float rounding bites") {

@@ -645,12 +645,21 @@ inline Result<void> Ring::build_continuum() {
 
 inline void Ring::server_for_with(const std::string_view* keys, std::size_t n, std::size_t* out,
                                   detail::Md5Path path) const noexcept {
-  if (servers_.size() <= 1 || !has_continuum(dist_) || dist_ == Distribution::dalli) {
+  if (servers_.size() <= 1 || !has_continuum(dist_)) {
     for (std::size_t i = 0; i < n; ++i) out[i] = server_for(keys[i]);
     return;
   }
   constexpr std::size_t kChunk = 256;
   std::uint32_t hashes[kChunk];
+  if (dist_ == Distribution::dalli) {
+    // Hashes first, then lookups: independent CRCs overlap in the pipeline.
+    for (std::size_t i = 0; i < n; i += kChunk) {
+      const std::size_t m = std::min(kChunk, n - i);
+      for (std::size_t j = 0; j < m; ++j) hashes[j] = hash::crc32(keys[i + j]);
+      for (std::size_t j = 0; j < m; ++j) out[i + j] = lookup_floor(hashes[j]);
+    }
+    return;
+  }
   const bool above = dist_ == Distribution::uhashring;
   for (std::size_t i = 0; i < n; i += kChunk) {
     const std::size_t m = std::min(kChunk, n - i);
