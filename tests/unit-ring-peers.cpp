@@ -5,6 +5,7 @@
 
 #include <cachekit/cachekit.hpp>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -269,4 +270,85 @@ TEST_CASE("ring: Dalli's share of a server follows its points' forward arcs") {
   for (int i = 0; i < 40000; ++i) ++hits[r->server_for("k" + std::to_string(i))];
   CHECK(d[0].share == doctest::Approx(hits[0] / 40000.0).epsilon(0.05));
   CHECK(d[1].share == doctest::Approx(hits[1] / 40000.0).epsilon(0.05));
+}
+
+TEST_CASE("ring: key hashes (published and hand-checked values)") {
+  using cachekit::KeyHash;
+  using cachekit::detail::key_hash_value;
+  // FNV test vectors (Landon Curt Noll): FNV-1a 32 "a" = 0xe40c292c,
+  // FNV-1 32 "a" = 0x050c5d7e; the 64-bit ones' low words.
+  CHECK(key_hash_value(KeyHash::fnv1a_32, "a") == 0xe40c292cu);
+  CHECK(key_hash_value(KeyHash::fnv1_32, "a") == 0x050c5d7eu);
+  CHECK(key_hash_value(KeyHash::fnv1a_64, "a") == 0x8601ec8cu);  // af63dc4c8601ec8c
+  CHECK(key_hash_value(KeyHash::fnv1_64, "a") == 0x8601b7beu);   // af63bd4c8601b7be
+  CHECK(key_hash_value(KeyHash::crc32a, "123456789") == 0xcbf43926u);
+  CHECK(key_hash_value(KeyHash::crc32, "123456789") == ((0xcbf43926u >> 16) & 0x7fffu));
+  CHECK(key_hash_value(KeyHash::md5, "abc") == cachekit::hash::md5_le32("abc"));
+  CHECK(key_hash_value(KeyHash::one_at_a_time, "a") == cachekit::detail::one_at_a_time("a"));
+  CHECK(key_hash_value(KeyHash::hsieh, "") == 0u);
+  CHECK(key_hash_value(KeyHash::jenkins, "") == 0xdeadbeefu + 13u);
+  for (KeyHash h : cachekit::kAllKeyHashes) {
+    auto p = cachekit::parse_key_hash(cachekit::to_string(h));
+    REQUIRE(p);
+    CHECK(p.value() == h);
+  }
+  auto bad = cachekit::parse_key_hash("sha1");
+  REQUIRE(!bad);
+  CHECK(bad.error().message().find("unknown key hash 'sha1'") != std::string::npos);
+}
+
+TEST_CASE("ring: a key hash moves keys on ketama only, and batch equals single") {
+  using cachekit::KeyHash;
+  std::vector<ServerSpec> v = equal_ipv4(30);
+  auto md5 = Ring::build(v, Distribution::ketama);
+  REQUIRE(md5);
+  CHECK(md5->key_hash() == KeyHash::md5);
+  std::vector<std::string> keys;
+  for (int i = 0; i < 3000; ++i) keys.push_back("k\xc3\xa9y:" + std::to_string(i * 7919));
+  std::vector<std::string_view> views(keys.begin(), keys.end());
+  for (KeyHash h : cachekit::kAllKeyHashes) {
+    INFO(cachekit::to_string(h));
+    auto r = Ring::build(v, Distribution::ketama, h);
+    REQUIRE(r);
+    CHECK(r->key_hash() == h);
+    std::vector<std::size_t> batch(views.size());
+    r->server_for(views.data(), views.size(), batch.data());
+    int moved = 0;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      CHECK(batch[i] == r->server_for(keys[i]));
+      moved += r->server_for(keys[i]) != md5->server_for(keys[i]);
+    }
+    if (h == KeyHash::md5) {
+      CHECK(moved == 0);
+    } else {
+      CHECK(moved > 1000);
+    }
+  }
+  for (auto d : {Distribution::libketama, Distribution::modula, Distribution::spymemcached, Distribution::dalli}) {
+    auto r = Ring::build(v, d, KeyHash::fnv1a_64);
+    REQUIRE(!r);
+    CHECK(r.error().message().find("applies to the ketama distribution only") != std::string::npos);
+  }
+}
+
+TEST_CASE("ring: MemcachedBackendConfig takes key_hash from CACHEKIT_MEMCACHED_KEY_HASH") {
+  ::setenv("CACHEKIT_MEMCACHED_KEY_HASH", "fnv1a_64", 1);
+  auto c = cachekit::MemcachedBackendConfig::from_env();
+  REQUIRE(c);
+  CHECK(c->key_hash == cachekit::KeyHash::fnv1a_64);
+  ::setenv("CACHEKIT_MEMCACHED_KEY_HASH", "fnv", 1);
+  auto bad = cachekit::MemcachedBackendConfig::from_env();
+  REQUIRE(!bad);
+  CHECK(bad.error().message().find("CACHEKIT_MEMCACHED_KEY_HASH") != std::string::npos);
+  ::setenv("CACHEKIT_MEMCACHED_KEY_HASH", "murmur", 1);
+  ::setenv("CACHEKIT_MEMCACHED_DISTRIBUTION", "modula", 1);
+  auto mismatch = cachekit::MemcachedBackendConfig::from_env();
+  CHECK(!mismatch);
+  ::unsetenv("CACHEKIT_MEMCACHED_KEY_HASH");
+  ::unsetenv("CACHEKIT_MEMCACHED_DISTRIBUTION");
+  cachekit::MemcachedBackendConfig cfg;
+  cfg.key_hash = cachekit::KeyHash::jenkins;
+  CHECK(cfg.validate());
+  cfg.distribution = Distribution::rendezvous;
+  CHECK(!cfg.validate());
 }

@@ -17,6 +17,7 @@
 
 #include "error.hpp"
 #include "hash/crc32.hpp"
+#include "hash/libhashkit.hpp"
 #include "hash/md5.hpp"
 #include "hash/md5_multi.hpp"
 #include "hash/murmur3.hpp"
@@ -73,6 +74,55 @@ inline Result<Distribution> parse_distribution(std::string_view name) {
                                               "spymemcached_weighted, uhashring or dalli)");
 }
 
+/// The hash of the key on a ketama ring (libmemcached's
+/// MEMCACHED_BEHAVIOR_HASH, twemproxy's `hash:`); ring points stay MD5.
+enum class KeyHash {
+  md5,            ///< first 4 bytes of MD5, little-endian (the default of both)
+  crc32,          ///< libmemcached MEMCACHED_HASH_CRC = twemproxy `crc32`: (CRC-32 >> 16) & 0x7fff
+  fnv1_64,        ///< FNV-1, 64-bit, low 32 bits
+  fnv1a_64,       ///< FNV-1a, 64-bit, low 32 bits (twemproxy's sample config)
+  fnv1_32,        ///< FNV-1, 32-bit
+  fnv1a_32,       ///< FNV-1a, 32-bit
+  murmur,         ///< MurmurHash2, seed 0xdeadbeef * length
+  jenkins,        ///< lookup3 hashlittle, initval 13
+  hsieh,          ///< SuperFastHash (twemproxy; Debian's libmemcached is built without it)
+  one_at_a_time,  ///< Jenkins one-at-a-time (libmemcached's default for modula)
+  crc32a          ///< twemproxy `crc32a`: the full CRC-32 (zlib's)
+};
+
+/// Name of a KeyHash, as twemproxy's config spells it ("fnv1a_64", ...).
+inline const char* to_string(KeyHash h) noexcept {
+  switch (h) {
+    case KeyHash::md5: return "md5";
+    case KeyHash::crc32: return "crc32";
+    case KeyHash::fnv1_64: return "fnv1_64";
+    case KeyHash::fnv1a_64: return "fnv1a_64";
+    case KeyHash::fnv1_32: return "fnv1_32";
+    case KeyHash::fnv1a_32: return "fnv1a_32";
+    case KeyHash::murmur: return "murmur";
+    case KeyHash::jenkins: return "jenkins";
+    case KeyHash::hsieh: return "hsieh";
+    case KeyHash::one_at_a_time: return "one_at_a_time";
+    case KeyHash::crc32a: return "crc32a";
+  }
+  return "md5";
+}
+
+/// Every KeyHash, in declaration order.
+inline constexpr KeyHash kAllKeyHashes[] = {KeyHash::md5,      KeyHash::crc32,   KeyHash::fnv1_64, KeyHash::fnv1a_64,
+                                            KeyHash::fnv1_32,  KeyHash::fnv1a_32, KeyHash::murmur, KeyHash::jenkins,
+                                            KeyHash::hsieh,    KeyHash::one_at_a_time, KeyHash::crc32a};
+
+/// Parses a key hash name (twemproxy's spelling); an unknown name is a permanent error.
+inline Result<KeyHash> parse_key_hash(std::string_view name) {
+  for (KeyHash h : kAllKeyHashes) {
+    if (name == to_string(h)) return h;
+  }
+  return make_error(ErrorKind::permanent, "unknown key hash '" + std::string(name) +
+                                              "' (expected md5, crc32, crc32a, fnv1_64, fnv1a_64, fnv1_32, "
+                                              "fnv1a_32, murmur, jenkins, hsieh or one_at_a_time)");
+}
+
 namespace detail {
 
 /// Most servers a ring accepts (keeps every point index in 32 bits).
@@ -91,6 +141,24 @@ inline std::uint32_t one_at_a_time(std::string_view key) noexcept {
   h ^= h >> 11;
   h += h << 15;
   return h;
+}
+
+/// The key hash h of key.
+inline std::uint32_t key_hash_value(KeyHash h, std::string_view key) noexcept {
+  switch (h) {
+    case KeyHash::md5: return hash::md5_le32(key);
+    case KeyHash::crc32: return hash::crc32_libmemcached(key);
+    case KeyHash::fnv1_64: return hash::fnv1_64(key);
+    case KeyHash::fnv1a_64: return hash::fnv1a_64(key);
+    case KeyHash::fnv1_32: return hash::fnv1_32(key);
+    case KeyHash::fnv1a_32: return hash::fnv1a_32(key);
+    case KeyHash::murmur: return hash::murmur2_libhashkit(key);
+    case KeyHash::jenkins: return hash::jenkins_lookup3(key);
+    case KeyHash::hsieh: return hash::hsieh(key);
+    case KeyHash::one_at_a_time: return one_at_a_time(key);
+    case KeyHash::crc32a: return hash::crc32(key);
+  }
+  return 0;
 }
 
 /// Points (a multiple of 4) libmemcached gives a server with weighted
@@ -343,14 +411,17 @@ class Ring {
 
   /// Builds a ring. Rejects an empty list, invalid specs and the same
   /// host:port twice, with a permanent error; for spymemcached, also a host
-  /// name or socket without a name (spymemcached names nodes by IP address).
-  static Result<Ring> build(std::vector<ServerSpec> servers, Distribution d = Distribution::ketama);
+  /// name or socket without a name (spymemcached names nodes by IP address);
+  /// and a key hash other than md5 on any distribution but ketama.
+  static Result<Ring> build(std::vector<ServerSpec> servers, Distribution d = Distribution::ketama,
+                            KeyHash key_hash = KeyHash::md5);
 
   /// Index into servers() of the server for key.
   std::size_t server_for(std::string_view key) const noexcept {
     if (servers_.size() <= 1) return 0;  // a single server takes every key unhashed, as libmemcached does
     switch (dist_) {
       case Distribution::ketama:
+        return lookup(key_hash_ == KeyHash::md5 ? hash::md5_le32(key) : detail::key_hash_value(key_hash_, key));
       case Distribution::libketama:
       case Distribution::spymemcached:
       case Distribution::spymemcached_weighted: return lookup(hash::md5_le32(key));
@@ -372,6 +443,9 @@ class Ring {
 
   /// The distribution this ring was built with.
   Distribution distribution() const noexcept { return dist_; }
+
+  /// The key hash this ring was built with.
+  KeyHash key_hash() const noexcept { return key_hash_; }
 
   /// Total points on the continuum (0 for modula and rendezvous).
   std::size_t point_count() const noexcept { return points_.size(); }
@@ -465,6 +539,7 @@ class Ring {
 
   std::vector<ServerSpec> servers_;
   Distribution dist_ = Distribution::ketama;
+  KeyHash key_hash_ = KeyHash::md5;
   std::vector<detail::RingPoint> points_;  // sorted by (value, server); one per value where the peer keeps one
   std::vector<std::uint32_t> buckets_;     // buckets_[b] = first point >= b << shift_
   unsigned shift_ = 31;
@@ -472,8 +547,12 @@ class Ring {
   std::vector<std::string> names_;         // rendezvous: pymemcache's node names
 };
 
-inline Result<Ring> Ring::build(std::vector<ServerSpec> servers, Distribution d) {
+inline Result<Ring> Ring::build(std::vector<ServerSpec> servers, Distribution d, KeyHash key_hash) {
   if (servers.empty()) return make_error(ErrorKind::permanent, "ring: empty server list");
+  if (key_hash != KeyHash::md5 && d != Distribution::ketama) {
+    return make_error(ErrorKind::permanent, std::string("ring: key hash ") + to_string(key_hash) +
+                                                " applies to the ketama distribution only (not " + to_string(d) + ")");
+  }
   if (servers.size() > detail::kMaxRingServers) {
     return make_error(ErrorKind::permanent, "ring: " + std::to_string(servers.size()) + " servers (at most " +
                                                 std::to_string(detail::kMaxRingServers) + ")");
@@ -495,6 +574,7 @@ inline Result<Ring> Ring::build(std::vector<ServerSpec> servers, Distribution d)
   Ring r;
   r.servers_ = std::move(servers);
   r.dist_ = d;
+  r.key_hash_ = key_hash;
   if (has_continuum(d)) {
     auto ok = r.build_continuum();
     if (!ok) return std::move(ok).error();
@@ -657,6 +737,14 @@ inline void Ring::server_for_with(const std::string_view* keys, std::size_t n, s
       const std::size_t m = std::min(kChunk, n - i);
       for (std::size_t j = 0; j < m; ++j) hashes[j] = hash::crc32(keys[i + j]);
       for (std::size_t j = 0; j < m; ++j) out[i + j] = lookup_floor(hashes[j]);
+    }
+    return;
+  }
+  if (key_hash_ != KeyHash::md5) {
+    for (std::size_t i = 0; i < n; i += kChunk) {
+      const std::size_t m = std::min(kChunk, n - i);
+      for (std::size_t j = 0; j < m; ++j) hashes[j] = detail::key_hash_value(key_hash_, keys[i + j]);
+      for (std::size_t j = 0; j < m; ++j) out[i + j] = lookup(hashes[j]);
     }
     return;
   }

@@ -1292,6 +1292,198 @@ inline std::uint32_t crc32(std::string_view data) noexcept {
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/hash/crc32.hpp ----
 
+// ---- begin cachekit/hash/libhashkit.hpp ----
+// The key hashes libmemcached (libhashkit, MEMCACHED_BEHAVIOR_HASH) and
+// twemproxy (`hash:`) offer, bit for bit as those two compute them,
+// including how bytes >= 0x80 are read: where they read a `char`, the byte
+// is sign-extended, as on x86 and most ABIs. Pure functions; not for security.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+
+namespace detail {
+
+/// A key byte as libhashkit's `(uint32_t)key[x]` reads a signed char.
+inline std::uint32_t signed_byte(char c) noexcept {
+  return static_cast<std::uint32_t>(static_cast<std::int32_t>(static_cast<signed char>(c)));
+}
+
+inline std::uint32_t le32_at(const unsigned char* p) noexcept {
+  return std::uint32_t{p[0]} | (std::uint32_t{p[1]} << 8) | (std::uint32_t{p[2]} << 16) | (std::uint32_t{p[3]} << 24);
+}
+
+inline std::uint32_t jenkins_rot(std::uint32_t x, int k) noexcept { return (x << k) | (x >> (32 - k)); }
+
+}  // namespace detail
+
+namespace hash {
+
+/// FNV-1, 64-bit state, low 32 bits (libhashkit fnv1_64, twemproxy fnv1_64).
+inline std::uint32_t fnv1_64(std::string_view key) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (char c : key) {
+    h *= 0x100000001b3ull;
+    h ^= static_cast<std::uint64_t>(static_cast<std::int64_t>(static_cast<signed char>(c)));
+  }
+  return static_cast<std::uint32_t>(h);
+}
+
+/// FNV-1a, 64-bit, low 32 bits (libhashkit fnv1a_64; twemproxy computes it
+/// in 32 bits with the truncated constants, which gives the same low bits).
+inline std::uint32_t fnv1a_64(std::string_view key) noexcept {
+  std::uint32_t h = 0x84222325u;  // low halves of the 64-bit offset basis and prime
+  for (char c : key) {
+    h ^= detail::signed_byte(c);
+    h *= 0x1b3u;
+  }
+  return h;
+}
+
+/// FNV-1, 32-bit.
+inline std::uint32_t fnv1_32(std::string_view key) noexcept {
+  std::uint32_t h = 2166136261u;
+  for (char c : key) {
+    h *= 16777619u;
+    h ^= detail::signed_byte(c);
+  }
+  return h;
+}
+
+/// FNV-1a, 32-bit.
+inline std::uint32_t fnv1a_32(std::string_view key) noexcept {
+  std::uint32_t h = 2166136261u;
+  for (char c : key) {
+    h ^= detail::signed_byte(c);
+    h *= 16777619u;
+  }
+  return h;
+}
+
+/// libmemcached's MEMCACHED_HASH_CRC and twemproxy's `crc32`: bits 16..30
+/// of the CRC-32 (a value below 32768).
+inline std::uint32_t crc32_libmemcached(std::string_view key) noexcept { return (crc32(key) >> 16) & 0x7fffu; }
+
+/// MurmurHash2 with libhashkit's seed (0xdeadbeef * length), little-endian reads.
+inline std::uint32_t murmur2_libhashkit(std::string_view key) noexcept {
+  constexpr std::uint32_t m = 0x5bd1e995u;
+  const auto len = static_cast<std::uint32_t>(key.size());
+  std::uint32_t h = (0xdeadbeefu * len) ^ len;
+  const auto* p = reinterpret_cast<const unsigned char*>(key.data());
+  std::size_t n = key.size();
+  for (; n >= 4; n -= 4, p += 4) {
+    std::uint32_t k = detail::le32_at(p);
+    k *= m;
+    k ^= k >> 24;
+    k *= m;
+    h *= m;
+    h ^= k;
+  }
+  switch (n) {
+    case 3: h ^= std::uint32_t{p[2]} << 16; [[fallthrough]];
+    case 2: h ^= std::uint32_t{p[1]} << 8; [[fallthrough]];
+    case 1:
+      h ^= p[0];
+      h *= m;
+      break;
+    default: break;
+  }
+  h ^= h >> 13;
+  h *= m;
+  h ^= h >> 15;
+  return h;
+}
+
+/// Bob Jenkins' lookup3 hashlittle with initval 13 (libhashkit, twemproxy).
+inline std::uint32_t jenkins_lookup3(std::string_view key) noexcept {
+  using detail::jenkins_rot;
+  std::size_t n = key.size();
+  std::uint32_t a, b, c;
+  a = b = c = 0xdeadbeefu + static_cast<std::uint32_t>(n) + 13u;
+  if (n == 0) return c;
+  const auto* p = reinterpret_cast<const unsigned char*>(key.data());
+  for (; n > 12; n -= 12, p += 12) {
+    a += detail::le32_at(p);
+    b += detail::le32_at(p + 4);
+    c += detail::le32_at(p + 8);
+    a -= c; a ^= jenkins_rot(c, 4);  c += b;
+    b -= a; b ^= jenkins_rot(a, 6);  a += c;
+    c -= b; c ^= jenkins_rot(b, 8);  b += a;
+    a -= c; a ^= jenkins_rot(c, 16); c += b;
+    b -= a; b ^= jenkins_rot(a, 19); a += c;
+    c -= b; c ^= jenkins_rot(b, 4);  b += a;
+  }
+  // The last 1..12 bytes, zero-padded, little-endian.
+  unsigned char tail[12] = {};
+  std::memcpy(tail, p, n);
+  a += detail::le32_at(tail);
+  b += detail::le32_at(tail + 4);
+  c += detail::le32_at(tail + 8);
+  c ^= b; c -= jenkins_rot(b, 14);
+  a ^= c; a -= jenkins_rot(c, 11);
+  b ^= a; b -= jenkins_rot(a, 25);
+  c ^= b; c -= jenkins_rot(b, 16);
+  a ^= c; a -= jenkins_rot(c, 4);
+  b ^= a; b -= jenkins_rot(a, 14);
+  c ^= b; c -= jenkins_rot(b, 24);
+  return c;
+}
+
+/// Paul Hsieh's SuperFastHash as libhashkit and twemproxy compute it (the
+/// odd third byte of a 3-byte tail is read as a signed char).
+inline std::uint32_t hsieh(std::string_view key) noexcept {
+  std::size_t n = key.size();
+  if (n == 0) return 0;
+  const char* p = key.data();
+  auto get16 = [](const char* q) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(q[0])) |
+           (static_cast<std::uint32_t>(static_cast<unsigned char>(q[1])) << 8);
+  };
+  std::uint32_t h = 0;
+  const std::size_t rem = n & 3;
+  for (n >>= 2; n > 0; --n, p += 4) {
+    h += get16(p);
+    const std::uint32_t tmp = (get16(p + 2) << 11) ^ h;
+    h = (h << 16) ^ tmp;
+    h += h >> 11;
+  }
+  switch (rem) {
+    case 3:
+      h += get16(p);
+      h ^= h << 16;
+      h ^= detail::signed_byte(p[2]) << 18;
+      h += h >> 11;
+      break;
+    case 2:
+      h += get16(p);
+      h ^= h << 11;
+      h += h >> 17;
+      break;
+    case 1:
+      h += static_cast<unsigned char>(p[0]);
+      h ^= h << 10;
+      h += h >> 1;
+      break;
+    default: break;
+  }
+  h ^= h << 3;
+  h += h >> 5;
+  h ^= h << 4;
+  h += h >> 17;
+  h ^= h << 25;
+  h += h >> 6;
+  return h;
+}
+
+}  // namespace hash
+
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/hash/libhashkit.hpp ----
+
 // ---- begin cachekit/hash/sha1.hpp ----
 // SHA-1 (FIPS 180-4), used only to place Dalli's ring points, as Dalli does.
 // Not for security.
@@ -1448,6 +1640,55 @@ inline Result<Distribution> parse_distribution(std::string_view name) {
                                               "spymemcached_weighted, uhashring or dalli)");
 }
 
+/// The hash of the key on a ketama ring (libmemcached's
+/// MEMCACHED_BEHAVIOR_HASH, twemproxy's `hash:`); ring points stay MD5.
+enum class KeyHash {
+  md5,            ///< first 4 bytes of MD5, little-endian (the default of both)
+  crc32,          ///< libmemcached MEMCACHED_HASH_CRC = twemproxy `crc32`: (CRC-32 >> 16) & 0x7fff
+  fnv1_64,        ///< FNV-1, 64-bit, low 32 bits
+  fnv1a_64,       ///< FNV-1a, 64-bit, low 32 bits (twemproxy's sample config)
+  fnv1_32,        ///< FNV-1, 32-bit
+  fnv1a_32,       ///< FNV-1a, 32-bit
+  murmur,         ///< MurmurHash2, seed 0xdeadbeef * length
+  jenkins,        ///< lookup3 hashlittle, initval 13
+  hsieh,          ///< SuperFastHash (twemproxy; Debian's libmemcached is built without it)
+  one_at_a_time,  ///< Jenkins one-at-a-time (libmemcached's default for modula)
+  crc32a          ///< twemproxy `crc32a`: the full CRC-32 (zlib's)
+};
+
+/// Name of a KeyHash, as twemproxy's config spells it ("fnv1a_64", ...).
+inline const char* to_string(KeyHash h) noexcept {
+  switch (h) {
+    case KeyHash::md5: return "md5";
+    case KeyHash::crc32: return "crc32";
+    case KeyHash::fnv1_64: return "fnv1_64";
+    case KeyHash::fnv1a_64: return "fnv1a_64";
+    case KeyHash::fnv1_32: return "fnv1_32";
+    case KeyHash::fnv1a_32: return "fnv1a_32";
+    case KeyHash::murmur: return "murmur";
+    case KeyHash::jenkins: return "jenkins";
+    case KeyHash::hsieh: return "hsieh";
+    case KeyHash::one_at_a_time: return "one_at_a_time";
+    case KeyHash::crc32a: return "crc32a";
+  }
+  return "md5";
+}
+
+/// Every KeyHash, in declaration order.
+inline constexpr KeyHash kAllKeyHashes[] = {KeyHash::md5,      KeyHash::crc32,   KeyHash::fnv1_64, KeyHash::fnv1a_64,
+                                            KeyHash::fnv1_32,  KeyHash::fnv1a_32, KeyHash::murmur, KeyHash::jenkins,
+                                            KeyHash::hsieh,    KeyHash::one_at_a_time, KeyHash::crc32a};
+
+/// Parses a key hash name (twemproxy's spelling); an unknown name is a permanent error.
+inline Result<KeyHash> parse_key_hash(std::string_view name) {
+  for (KeyHash h : kAllKeyHashes) {
+    if (name == to_string(h)) return h;
+  }
+  return make_error(ErrorKind::permanent, "unknown key hash '" + std::string(name) +
+                                              "' (expected md5, crc32, crc32a, fnv1_64, fnv1a_64, fnv1_32, "
+                                              "fnv1a_32, murmur, jenkins, hsieh or one_at_a_time)");
+}
+
 namespace detail {
 
 /// Most servers a ring accepts (keeps every point index in 32 bits).
@@ -1466,6 +1707,24 @@ inline std::uint32_t one_at_a_time(std::string_view key) noexcept {
   h ^= h >> 11;
   h += h << 15;
   return h;
+}
+
+/// The key hash h of key.
+inline std::uint32_t key_hash_value(KeyHash h, std::string_view key) noexcept {
+  switch (h) {
+    case KeyHash::md5: return hash::md5_le32(key);
+    case KeyHash::crc32: return hash::crc32_libmemcached(key);
+    case KeyHash::fnv1_64: return hash::fnv1_64(key);
+    case KeyHash::fnv1a_64: return hash::fnv1a_64(key);
+    case KeyHash::fnv1_32: return hash::fnv1_32(key);
+    case KeyHash::fnv1a_32: return hash::fnv1a_32(key);
+    case KeyHash::murmur: return hash::murmur2_libhashkit(key);
+    case KeyHash::jenkins: return hash::jenkins_lookup3(key);
+    case KeyHash::hsieh: return hash::hsieh(key);
+    case KeyHash::one_at_a_time: return one_at_a_time(key);
+    case KeyHash::crc32a: return hash::crc32(key);
+  }
+  return 0;
 }
 
 /// Points (a multiple of 4) libmemcached gives a server with weighted
@@ -1718,14 +1977,17 @@ class Ring {
 
   /// Builds a ring. Rejects an empty list, invalid specs and the same
   /// host:port twice, with a permanent error; for spymemcached, also a host
-  /// name or socket without a name (spymemcached names nodes by IP address).
-  static Result<Ring> build(std::vector<ServerSpec> servers, Distribution d = Distribution::ketama);
+  /// name or socket without a name (spymemcached names nodes by IP address);
+  /// and a key hash other than md5 on any distribution but ketama.
+  static Result<Ring> build(std::vector<ServerSpec> servers, Distribution d = Distribution::ketama,
+                            KeyHash key_hash = KeyHash::md5);
 
   /// Index into servers() of the server for key.
   std::size_t server_for(std::string_view key) const noexcept {
     if (servers_.size() <= 1) return 0;  // a single server takes every key unhashed, as libmemcached does
     switch (dist_) {
       case Distribution::ketama:
+        return lookup(key_hash_ == KeyHash::md5 ? hash::md5_le32(key) : detail::key_hash_value(key_hash_, key));
       case Distribution::libketama:
       case Distribution::spymemcached:
       case Distribution::spymemcached_weighted: return lookup(hash::md5_le32(key));
@@ -1747,6 +2009,9 @@ class Ring {
 
   /// The distribution this ring was built with.
   Distribution distribution() const noexcept { return dist_; }
+
+  /// The key hash this ring was built with.
+  KeyHash key_hash() const noexcept { return key_hash_; }
 
   /// Total points on the continuum (0 for modula and rendezvous).
   std::size_t point_count() const noexcept { return points_.size(); }
@@ -1840,6 +2105,7 @@ class Ring {
 
   std::vector<ServerSpec> servers_;
   Distribution dist_ = Distribution::ketama;
+  KeyHash key_hash_ = KeyHash::md5;
   std::vector<detail::RingPoint> points_;  // sorted by (value, server); one per value where the peer keeps one
   std::vector<std::uint32_t> buckets_;     // buckets_[b] = first point >= b << shift_
   unsigned shift_ = 31;
@@ -1847,8 +2113,12 @@ class Ring {
   std::vector<std::string> names_;         // rendezvous: pymemcache's node names
 };
 
-inline Result<Ring> Ring::build(std::vector<ServerSpec> servers, Distribution d) {
+inline Result<Ring> Ring::build(std::vector<ServerSpec> servers, Distribution d, KeyHash key_hash) {
   if (servers.empty()) return make_error(ErrorKind::permanent, "ring: empty server list");
+  if (key_hash != KeyHash::md5 && d != Distribution::ketama) {
+    return make_error(ErrorKind::permanent, std::string("ring: key hash ") + to_string(key_hash) +
+                                                " applies to the ketama distribution only (not " + to_string(d) + ")");
+  }
   if (servers.size() > detail::kMaxRingServers) {
     return make_error(ErrorKind::permanent, "ring: " + std::to_string(servers.size()) + " servers (at most " +
                                                 std::to_string(detail::kMaxRingServers) + ")");
@@ -1870,6 +2140,7 @@ inline Result<Ring> Ring::build(std::vector<ServerSpec> servers, Distribution d)
   Ring r;
   r.servers_ = std::move(servers);
   r.dist_ = d;
+  r.key_hash_ = key_hash;
   if (has_continuum(d)) {
     auto ok = r.build_continuum();
     if (!ok) return std::move(ok).error();
@@ -2032,6 +2303,14 @@ inline void Ring::server_for_with(const std::string_view* keys, std::size_t n, s
       const std::size_t m = std::min(kChunk, n - i);
       for (std::size_t j = 0; j < m; ++j) hashes[j] = hash::crc32(keys[i + j]);
       for (std::size_t j = 0; j < m; ++j) out[i + j] = lookup_floor(hashes[j]);
+    }
+    return;
+  }
+  if (key_hash_ != KeyHash::md5) {
+    for (std::size_t i = 0; i < n; i += kChunk) {
+      const std::size_t m = std::min(kChunk, n - i);
+      for (std::size_t j = 0; j < m; ++j) hashes[j] = detail::key_hash_value(key_hash_, keys[i + j]);
+      for (std::size_t j = 0; j < m; ++j) out[i + j] = lookup(hashes[j]);
     }
     return;
   }
@@ -3252,6 +3531,8 @@ struct MemcachedBackendConfig {
   std::size_t max_item_size_bytes = 1048576;
   /// How keys are placed on servers.
   Distribution distribution = Distribution::ketama;
+  /// The key's hash on a ketama ring (libmemcached MEMCACHED_BEHAVIOR_HASH, twemproxy `hash:`).
+  KeyHash key_hash = KeyHash::md5;
   /// SASL PLAIN credentials; authentication is used when username is set.
   std::string username, password;
   /// Consecutive failures after which a server is marked dead, 1 .. 100.
@@ -3379,7 +3660,7 @@ inline Result<void> MemcachedBackendConfig::validate() const {
     if (!spec) return bad("servers", "'" + s + "': " + spec.error().message());
     specs.push_back(std::move(*spec));
   }
-  auto ring = Ring::build(std::move(specs), distribution);
+  auto ring = Ring::build(std::move(specs), distribution, key_hash);
   if (!ring) return bad("servers", ring.error().message());
   if (!detail::ms_in(connect_timeout, 100, 30000)) return bad("connect_timeout", "must be 0.1 .. 30 seconds");
   if (!detail::ms_in(timeout, 100, 30000)) return bad("timeout", "must be 0.1 .. 30 seconds");
@@ -3470,6 +3751,11 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
     auto d = parse_distribution(v);
     if (!d) return env_error("CACHEKIT_MEMCACHED_DISTRIBUTION", d.error().message());
     c.distribution = *d;
+  }
+  if (const char* v = getenv_set("CACHEKIT_MEMCACHED_KEY_HASH")) {
+    auto h = parse_key_hash(v);
+    if (!h) return env_error("CACHEKIT_MEMCACHED_KEY_HASH", h.error().message());
+    c.key_hash = *h;
   }
   if (const char* v = getenv_set("CACHEKIT_MEMCACHED_REMOVE_FAILED_SERVERS")) {
     const std::string_view s(v);
@@ -4750,7 +5036,7 @@ class MemcachedBackend final : public Backend {
     std::vector<ServerSpec> specs;
     for (const auto& s : config_.servers) specs.push_back(*ServerSpec::parse(s));
     for (const auto& s : specs) servers_.push_back(std::make_unique<Server>(s, config_.max_pool_size));
-    auto ring = Ring::build(specs, config_.distribution);
+    auto ring = Ring::build(specs, config_.distribution, config_.key_hash);
     full_ring_.emplace(std::move(*ring));
   }
 
@@ -4817,7 +5103,7 @@ class MemcachedBackend final : public Backend {
       }
     }
     if (!specs.empty()) {
-      auto r = Ring::build(std::move(specs), config_.distribution);
+      auto r = Ring::build(std::move(specs), config_.distribution, config_.key_hash);
       if (r) lr->ring.emplace(std::move(*r));
     }
     live_ = std::move(lr);
