@@ -161,6 +161,68 @@ inline std::uint32_t key_hash_value(KeyHash h, std::string_view key) noexcept {
   return 0;
 }
 
+/// A byte-at-a-time hash of m keys, eight at a time in lockstep so the
+/// keys' serial multiply chains overlap: state starts at init, step(state,
+/// byte) takes each byte, fin(state) gives the hash.
+template <class State, class Step, class Fin>
+inline void byte_serial_batch(const std::string_view* keys, std::size_t m, std::uint32_t* out, State init, Step step,
+                              Fin fin) noexcept {
+  constexpr std::size_t kLanes = 8;
+  std::size_t i = 0;
+  for (; i + kLanes <= m; i += kLanes) {
+    State st[kLanes];
+    std::size_t common = keys[i].size();
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      st[l] = init;
+      common = std::min(common, keys[i + l].size());
+    }
+    for (std::size_t b = 0; b < common; ++b) {
+      for (std::size_t l = 0; l < kLanes; ++l) st[l] = step(st[l], keys[i + l][b]);
+    }
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      const std::string_view k = keys[i + l];
+      for (std::size_t b = common; b < k.size(); ++b) st[l] = step(st[l], k[b]);
+      out[i + l] = fin(st[l]);
+    }
+  }
+  for (; i < m; ++i) {
+    State st = init;
+    for (char c : keys[i]) st = step(st, c);
+    out[i] = fin(st);
+  }
+}
+
+/// The key hashes of m keys (the byte-serial ones interleaved).
+inline void key_hash_batch(KeyHash h, const std::string_view* keys, std::size_t m, std::uint32_t* out) noexcept {
+  auto same = [](std::uint32_t v) { return v; };
+  switch (h) {
+    case KeyHash::fnv1a_64:
+      byte_serial_batch(keys, m, out, std::uint32_t{0x84222325u},
+                        [](std::uint32_t v, char c) { return (v ^ signed_byte(c)) * 0x1b3u; }, same);
+      return;
+    case KeyHash::fnv1a_32:
+      byte_serial_batch(keys, m, out, std::uint32_t{2166136261u},
+                        [](std::uint32_t v, char c) { return (v ^ signed_byte(c)) * 16777619u; }, same);
+      return;
+    case KeyHash::fnv1_32:
+      byte_serial_batch(keys, m, out, std::uint32_t{2166136261u},
+                        [](std::uint32_t v, char c) { return (v * 16777619u) ^ signed_byte(c); }, same);
+      return;
+    case KeyHash::fnv1_64:
+      byte_serial_batch(
+          keys, m, out, std::uint64_t{0xcbf29ce484222325ull},
+          [](std::uint64_t v, char c) {
+            return (v * 0x100000001b3ull) ^
+                   static_cast<std::uint64_t>(static_cast<std::int64_t>(static_cast<signed char>(c)));
+          },
+          [](std::uint64_t v) { return static_cast<std::uint32_t>(v); });
+      return;
+    default:
+      for (std::size_t j = 0; j < m; ++j) out[j] = key_hash_value(h, keys[j]);
+      return;
+  }
+}
+
 /// Points (a multiple of 4) libmemcached gives a server with weighted
 /// ketama: floorf(pct * 160 / 4 * n + 1e-10) * 4 in float32, step by step
 /// as libmemcached rounds. volatile keeps each step a separately rounded
@@ -743,7 +805,7 @@ inline void Ring::server_for_with(const std::string_view* keys, std::size_t n, s
   if (key_hash_ != KeyHash::md5) {
     for (std::size_t i = 0; i < n; i += kChunk) {
       const std::size_t m = std::min(kChunk, n - i);
-      for (std::size_t j = 0; j < m; ++j) hashes[j] = detail::key_hash_value(key_hash_, keys[i + j]);
+      detail::key_hash_batch(key_hash_, keys + i, m, hashes);
       for (std::size_t j = 0; j < m; ++j) out[i + j] = lookup(hashes[j]);
     }
     return;
