@@ -126,7 +126,7 @@ std::vector<Tie> find_ties(const std::vector<std::string>& names, const std::vec
   for (std::size_t i = 0; i < names.size(); ++i) {
     for (std::uint32_t k = 0; k < digests[i]; ++k) {
       const auto dg = cachekit::hash::md5(names[i] + "-" + std::to_string(k));
-      for (int j = 0; j < 4; ++j) {
+      for (std::size_t j = 0; j < 4; ++j) {
         const std::uint32_t v = static_cast<std::uint32_t>(dg[4 * j]) | (static_cast<std::uint32_t>(dg[4 * j + 1]) << 8) |
                                 (static_cast<std::uint32_t>(dg[4 * j + 2]) << 16) |
                                 (static_cast<std::uint32_t>(dg[4 * j + 3]) << 24);

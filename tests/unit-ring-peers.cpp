@@ -107,14 +107,14 @@ TEST_CASE("ring: point counts per peer at the sizes where float rounding bites")
 TEST_CASE("ring: a point two servers share goes to the later one (spymemcached, uhashring)") {
   // MD5("10.0.2.53:11211-38") and MD5("10.0.2.161:11211-8") share a point
   // word, 3152960057 (found by search over ten-dot addresses).
-  auto word = [](const std::string& s, int j) {
+  auto word = [](const std::string& s, std::size_t j) {
     const auto d = cachekit::hash::md5(s);
     return static_cast<std::uint32_t>(d[4 * j]) | (static_cast<std::uint32_t>(d[4 * j + 1]) << 8) |
            (static_cast<std::uint32_t>(d[4 * j + 2]) << 16) | (static_cast<std::uint32_t>(d[4 * j + 3]) << 24);
   };
   bool shared = false;
-  for (int a = 0; a < 4; ++a) {
-    for (int b = 0; b < 4; ++b) {
+  for (std::size_t a = 0; a < 4; ++a) {
+    for (std::size_t b = 0; b < 4; ++b) {
       shared = shared || (word("10.0.2.53:11211-38", a) == 3152960057u && word("10.0.2.161:11211-8", b) == 3152960057u);
     }
   }
