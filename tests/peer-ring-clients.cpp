@@ -145,10 +145,10 @@ std::vector<Tie> find_ties(const std::vector<std::string>& names, const std::vec
 }
 
 /// Keys whose MD5 hash falls on the arc a tied point owns: they expose
-/// which server keeps the point. Appends one for each of the first four ties.
+/// which server keeps the point. Appends one for each of the first two ties.
 std::size_t add_tie_keys(const std::vector<Tie>& ties, std::vector<std::string>& keys, bool strictly_above) {
   std::size_t added = 0;
-  for (std::size_t ti = 0; ti < ties.size() && ti < 4; ++ti) {
+  for (std::size_t ti = 0; ti < ties.size() && ti < 2; ++ti) {
     const Tie& t = ties[ti];
     int found = 0;
     for (std::uint32_t n = 0; n < 3000000 && found < 1; ++n) {
