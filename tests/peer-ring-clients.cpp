@@ -298,7 +298,8 @@ TEST_CASE("peer ring: uhashring places keys exactly like Python's uhashring") {
   for (std::size_t n : kSizes) {
     for (int variant = 0; variant < 3; ++variant) {
       // 0: IPv4 equal; 1: weights, IPv6 and host names; 2: named servers.
-      if (n > 500 && variant == 2) continue;
+      // uhashring inserts each point into a sorted list: 1,000 servers once.
+      if ((n > 500 && variant == 2) || (n == 1000 && variant == 1)) continue;
       Case c;
       c.label = std::to_string(n) + " servers, variant " + std::to_string(variant);
       for (std::size_t i = 0; i < n; ++i) {
@@ -348,6 +349,7 @@ TEST_CASE("peer ring: dalli places keys exactly like Ruby's Dalli::Ring") {
   for (std::size_t n : kSizes) {
     for (int variant = 0; variant < 2; ++variant) {
       // 0: IPv4 equal; 1: weights, IPv6, host names and a unix socket.
+      if (n == 1000 && variant == 0) continue;
       Case c;
       c.label = std::to_string(n) + " servers, variant " + std::to_string(variant);
       for (std::size_t i = 0; i < n; ++i) {
