@@ -109,6 +109,44 @@ void BM_RingBatch1024_Ketama100_Path(benchmark::State& state, cachekit::detail::
 BENCHMARK_CAPTURE(BM_RingBatch1024_Ketama100_Path, Scalar, cachekit::detail::Md5Path::scalar);
 BENCHMARK_CAPTURE(BM_RingBatch1024_Ketama100_Path, Avx2, cachekit::detail::Md5Path::avx2);
 
+// The client-specific rings on the same 100 weighted IPv4 servers and keys,
+// to compare with ketama above (same run): one key, and a batch of 1024.
+void BM_RingServerFor_Mode100(benchmark::State& state, cachekit::Distribution d,
+                              cachekit::KeyHash h = cachekit::KeyHash::md5) {
+  auto ring = cachekit::Ring::build(weighted_servers(100), d, h).value();
+  const auto& keys = short_keys();
+  std::size_t i = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(ring.server_for(keys[i++ & 4095]));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK_CAPTURE(BM_RingServerFor_Mode100, ketama, cachekit::Distribution::ketama);
+BENCHMARK_CAPTURE(BM_RingServerFor_Mode100, spymemcached, cachekit::Distribution::spymemcached);
+BENCHMARK_CAPTURE(BM_RingServerFor_Mode100, uhashring, cachekit::Distribution::uhashring);
+BENCHMARK_CAPTURE(BM_RingServerFor_Mode100, dalli, cachekit::Distribution::dalli);
+BENCHMARK_CAPTURE(BM_RingServerFor_Mode100, ketama_fnv1a_64, cachekit::Distribution::ketama,
+                  cachekit::KeyHash::fnv1a_64);
+BENCHMARK_CAPTURE(BM_RingServerFor_Mode100, ketama_murmur, cachekit::Distribution::ketama, cachekit::KeyHash::murmur);
+
+void BM_RingBatch1024_Mode100(benchmark::State& state, cachekit::Distribution d,
+                              cachekit::KeyHash h = cachekit::KeyHash::md5) {
+  auto ring = cachekit::Ring::build(weighted_servers(100), d, h).value();
+  const auto& keys = short_keys();
+  std::vector<std::string_view> views(keys.begin(), keys.begin() + 1024);
+  std::vector<std::size_t> out(views.size());
+  for (auto _ : state) {
+    ring.server_for(views.data(), views.size(), out.data());
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * 1024));
+}
+BENCHMARK_CAPTURE(BM_RingBatch1024_Mode100, ketama, cachekit::Distribution::ketama);
+BENCHMARK_CAPTURE(BM_RingBatch1024_Mode100, spymemcached, cachekit::Distribution::spymemcached);
+BENCHMARK_CAPTURE(BM_RingBatch1024_Mode100, uhashring, cachekit::Distribution::uhashring);
+BENCHMARK_CAPTURE(BM_RingBatch1024_Mode100, dalli, cachekit::Distribution::dalli);
+BENCHMARK_CAPTURE(BM_RingBatch1024_Mode100, ketama_fnv1a_64, cachekit::Distribution::ketama,
+                  cachekit::KeyHash::fnv1a_64);
+BENCHMARK_CAPTURE(BM_RingBatch1024_Mode100, ketama_murmur, cachekit::Distribution::ketama, cachekit::KeyHash::murmur);
+
 void BM_RingBuild_Ketama100(benchmark::State& state) {
   const auto servers = weighted_servers(100);
   for (auto _ : state) {

@@ -141,3 +141,70 @@ TEST_CASE("peer ring: key hashes equal libhashkit's MD5 and default (one-at-a-ti
           memcached_generate_hash_value(k.data(), k.size(), MEMCACHED_HASH_DEFAULT));
   }
 }
+
+namespace {
+
+struct KeyHashPair {
+  cachekit::KeyHash ours;
+  memcached_hash_t theirs;
+};
+
+// Debian's libmemcached is built without hsieh (libhashkit_hsieh returns 0);
+// hsieh is checked against twemproxy in tests/peer-nutcracker.cpp.
+const KeyHashPair kLibmemcachedHashes[] = {
+    {cachekit::KeyHash::md5, MEMCACHED_HASH_MD5},           {cachekit::KeyHash::crc32, MEMCACHED_HASH_CRC},
+    {cachekit::KeyHash::fnv1_64, MEMCACHED_HASH_FNV1_64},   {cachekit::KeyHash::fnv1a_64, MEMCACHED_HASH_FNV1A_64},
+    {cachekit::KeyHash::fnv1_32, MEMCACHED_HASH_FNV1_32},   {cachekit::KeyHash::fnv1a_32, MEMCACHED_HASH_FNV1A_32},
+    {cachekit::KeyHash::murmur, MEMCACHED_HASH_MURMUR},     {cachekit::KeyHash::jenkins, MEMCACHED_HASH_JENKINS},
+    {cachekit::KeyHash::one_at_a_time, MEMCACHED_HASH_DEFAULT},
+};
+
+}  // namespace
+
+TEST_CASE("peer ring: each key hash equals libhashkit's, bytes >= 0x80 included") {
+  std::mt19937 rng(2026);
+  std::vector<std::string> keys;
+  for (int i = 0; i < 20000; ++i) keys.push_back(random_key(rng, true));
+  for (std::size_t len = 0; len < 40; ++len) keys.push_back(std::string(len, '\xe9'));
+  for (const auto& p : kLibmemcachedHashes) {
+    std::size_t wrong = 0;
+    for (const auto& k : keys) {
+      wrong += cachekit::detail::key_hash_value(p.ours, k) != memcached_generate_hash_value(k.data(), k.size(), p.theirs);
+    }
+    INFO(cachekit::to_string(p.ours));
+    CHECK(wrong == 0);
+  }
+}
+
+TEST_CASE("peer ring: ketama with each MEMCACHED_BEHAVIOR_HASH places keys exactly like libmemcached") {
+  std::mt19937 rng(777);
+  std::size_t total = 0, mismatched = 0;
+  for (const auto& p : kLibmemcachedHashes) {
+    for (int list_no = 0; list_no < 4; ++list_no) {
+      const std::size_t n = list_no == 0 ? 61 : list_no == 1 ? 100 : 1 + rng() % 60;
+      ServerList list = random_servers(rng, n);
+      if (list_no == 0) {
+        for (auto& s : list.specs) s.weight = 1;
+      }
+      auto ring = cachekit::Ring::build(list.specs, cachekit::Distribution::ketama, p.ours);
+      REQUIRE(ring);
+      MemcPtr memc = libmemcached_ring(list, true);
+      REQUIRE(memcached_behavior_set(memc.get(), MEMCACHED_BEHAVIOR_HASH, static_cast<std::uint64_t>(p.theirs)) ==
+              MEMCACHED_SUCCESS);
+      std::vector<std::string> keys;
+      for (int i = 0; i < 2000; ++i) keys.push_back(random_key(rng, i % 2 == 1));
+      std::vector<std::string_view> views(keys.begin(), keys.end());
+      std::vector<std::size_t> batch(keys.size());
+      ring->server_for(views.data(), views.size(), batch.data());
+      for (std::size_t i = 0; i < keys.size(); ++i) {
+        const auto want = static_cast<std::size_t>(memcached_generate_hash(memc.get(), keys[i].data(), keys[i].size()));
+        ++total;
+        if (ring->server_for(keys[i]) != want || batch[i] != want) {
+          if (++mismatched <= 5) FAIL_CHECK(cachekit::to_string(p.ours), ": list ", list_no, " key ", i);
+        }
+      }
+    }
+  }
+  CHECK(mismatched == 0);
+  MESSAGE("ketama with key hashes: ", total, " keys, ", mismatched, " mismatches");
+}

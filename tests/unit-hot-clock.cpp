@@ -7,11 +7,11 @@
 #include <cachekit/cachekit.hpp>
 
 TEST_CASE("hot clock: net::now() lies between steady_clock readings") {
-  using Clock = std::chrono::steady_clock;
+  using SteadyClock = std::chrono::steady_clock;
   for (int i = 0; i < 10000; ++i) {
-    const Clock::time_point before = Clock::now();
-    const Clock::time_point mid = cachekit::detail::net::now();
-    const Clock::time_point after = Clock::now();
+    const SteadyClock::time_point before = SteadyClock::now();
+    const SteadyClock::time_point mid = cachekit::detail::net::now();
+    const SteadyClock::time_point after = SteadyClock::now();
     REQUIRE(before <= mid);
     REQUIRE(mid <= after);
   }

@@ -15,7 +15,8 @@ cd "$ROOT"
 
 PACKAGES="g++ clang cmake ninja-build meson pkg-config python3 memcached libmemcached-dev
   libmemcached-tools doctest-dev libbenchmark-dev python3-pymemcache python3-msgpack
-  python3-uhashring sasl2-bin libclang-rt-14-dev"
+  python3-uhashring sasl2-bin libclang-rt-14-dev libspymemcached-java default-jdk-headless ruby ruby-dalli
+  nutcracker"
 
 install_packages() {
   local missing=()

@@ -471,7 +471,7 @@ class MemcachedBackend final : public Backend {
     std::vector<ServerSpec> specs;
     for (const auto& s : config_.servers) specs.push_back(*ServerSpec::parse(s));
     for (const auto& s : specs) servers_.push_back(std::make_unique<Server>(s, config_.max_pool_size));
-    auto ring = Ring::build(specs, config_.distribution);
+    auto ring = Ring::build(specs, config_.distribution, config_.key_hash);
     full_ring_.emplace(std::move(*ring));
   }
 
@@ -538,7 +538,7 @@ class MemcachedBackend final : public Backend {
       }
     }
     if (!specs.empty()) {
-      auto r = Ring::build(std::move(specs), config_.distribution);
+      auto r = Ring::build(std::move(specs), config_.distribution, config_.key_hash);
       if (r) lr->ring.emplace(std::move(*r));
     }
     live_ = std::move(lr);

@@ -37,6 +37,8 @@ struct MemcachedBackendConfig {
   std::size_t max_item_size_bytes = 1048576;
   /// How keys are placed on servers.
   Distribution distribution = Distribution::ketama;
+  /// The key's hash on a ketama ring (libmemcached MEMCACHED_BEHAVIOR_HASH, twemproxy `hash:`).
+  KeyHash key_hash = KeyHash::md5;
   /// SASL PLAIN credentials; authentication is used when username is set.
   std::string username, password;
   /// Consecutive failures after which a server is marked dead, 1 .. 100.
@@ -164,7 +166,7 @@ inline Result<void> MemcachedBackendConfig::validate() const {
     if (!spec) return bad("servers", "'" + s + "': " + spec.error().message());
     specs.push_back(std::move(*spec));
   }
-  auto ring = Ring::build(std::move(specs), distribution);
+  auto ring = Ring::build(std::move(specs), distribution, key_hash);
   if (!ring) return bad("servers", ring.error().message());
   if (!detail::ms_in(connect_timeout, 100, 30000)) return bad("connect_timeout", "must be 0.1 .. 30 seconds");
   if (!detail::ms_in(timeout, 100, 30000)) return bad("timeout", "must be 0.1 .. 30 seconds");
@@ -255,6 +257,11 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
     auto d = parse_distribution(v);
     if (!d) return env_error("CACHEKIT_MEMCACHED_DISTRIBUTION", d.error().message());
     c.distribution = *d;
+  }
+  if (const char* v = getenv_set("CACHEKIT_MEMCACHED_KEY_HASH")) {
+    auto h = parse_key_hash(v);
+    if (!h) return env_error("CACHEKIT_MEMCACHED_KEY_HASH", h.error().message());
+    c.key_hash = *h;
   }
   if (const char* v = getenv_set("CACHEKIT_MEMCACHED_REMOVE_FAILED_SERVERS")) {
     const std::string_view s(v);

@@ -1,7 +1,8 @@
 #pragma once
 // Ring: which server a key goes to. Placement is identical to the clients
 // cachekit replaces (libmemcached ketama and modula, last.fm libketama,
-// pymemcache rendezvous). A pure layer: no I/O, no globals.
+// spymemcached, uhashring, Dalli, pymemcache rendezvous). A pure layer: no
+// I/O, no globals.
 
 #include <algorithm>
 #include <cmath>
@@ -15,19 +16,26 @@
 #include <vector>
 
 #include "error.hpp"
+#include "hash/crc32.hpp"
+#include "hash/libhashkit.hpp"
 #include "hash/md5.hpp"
 #include "hash/md5_multi.hpp"
 #include "hash/murmur3.hpp"
+#include "hash/sha1.hpp"
 #include "server_spec.hpp"
 
 CACHEKIT_BEGIN_NAMESPACE
 
 /// How keys are spread over servers.
 enum class Distribution {
-  ketama,     ///< libmemcached 1.1.4 with MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED (default)
-  libketama,  ///< last.fm libketama / spymemcached KETAMA with IP addresses
-  modula,     ///< libmemcached's default: one-at-a-time hash modulo server count
-  rendezvous  ///< pymemcache HashClient's default (murmur3 highest random weight)
+  ketama,                ///< libmemcached 1.1.4 with MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED (default); twemproxy ketama
+  libketama,             ///< last.fm's C libketama (floorf point counts, "host:port-N")
+  modula,                ///< libmemcached's default: one-at-a-time hash modulo server count
+  rendezvous,            ///< pymemcache HashClient's default (murmur3 highest random weight)
+  spymemcached,          ///< spymemcached KetamaNodeLocator; a weights map when any weight is not 1
+  spymemcached_weighted, ///< spymemcached KetamaNodeLocator with a weights map, even when all weights are equal
+  uhashring,             ///< Python uhashring's ketama ring (exact integer point counts)
+  dalli                  ///< Ruby Dalli's ring (SHA-1 points, CRC-32 keys)
 };
 
 /// Name of a Distribution ("ketama", ...).
@@ -37,9 +45,19 @@ inline const char* to_string(Distribution d) noexcept {
     case Distribution::libketama: return "libketama";
     case Distribution::modula: return "modula";
     case Distribution::rendezvous: return "rendezvous";
+    case Distribution::spymemcached: return "spymemcached";
+    case Distribution::spymemcached_weighted: return "spymemcached_weighted";
+    case Distribution::uhashring: return "uhashring";
+    case Distribution::dalli: return "dalli";
   }
   return "ketama";
 }
+
+/// Every Distribution, in declaration order.
+inline constexpr Distribution kAllDistributions[] = {
+    Distribution::ketama,       Distribution::libketama,             Distribution::modula,
+    Distribution::rendezvous,   Distribution::spymemcached,          Distribution::spymemcached_weighted,
+    Distribution::uhashring,    Distribution::dalli};
 
 /// Parses a distribution name; an unknown name is a permanent error.
 inline Result<Distribution> parse_distribution(std::string_view name) {
@@ -47,8 +65,62 @@ inline Result<Distribution> parse_distribution(std::string_view name) {
   if (name == "libketama") return Distribution::libketama;
   if (name == "modula") return Distribution::modula;
   if (name == "rendezvous") return Distribution::rendezvous;
+  if (name == "spymemcached") return Distribution::spymemcached;
+  if (name == "spymemcached_weighted") return Distribution::spymemcached_weighted;
+  if (name == "uhashring") return Distribution::uhashring;
+  if (name == "dalli") return Distribution::dalli;
   return make_error(ErrorKind::permanent, "unknown distribution '" + std::string(name) +
-                                              "' (expected ketama, libketama, modula or rendezvous)");
+                                              "' (expected ketama, libketama, modula, rendezvous, spymemcached, "
+                                              "spymemcached_weighted, uhashring or dalli)");
+}
+
+/// The hash of the key on a ketama ring (libmemcached's
+/// MEMCACHED_BEHAVIOR_HASH, twemproxy's `hash:`); ring points stay MD5.
+enum class KeyHash {
+  md5,            ///< first 4 bytes of MD5, little-endian (the default of both)
+  crc32,          ///< libmemcached MEMCACHED_HASH_CRC = twemproxy `crc32`: (CRC-32 >> 16) & 0x7fff
+  fnv1_64,        ///< FNV-1, 64-bit, low 32 bits
+  fnv1a_64,       ///< FNV-1a, 64-bit, low 32 bits (twemproxy's sample config)
+  fnv1_32,        ///< FNV-1, 32-bit
+  fnv1a_32,       ///< FNV-1a, 32-bit
+  murmur,         ///< MurmurHash2, seed 0xdeadbeef * length
+  jenkins,        ///< lookup3 hashlittle, initval 13
+  hsieh,          ///< SuperFastHash (twemproxy; Debian's libmemcached is built without it)
+  one_at_a_time,  ///< Jenkins one-at-a-time (libmemcached's default for modula)
+  crc32a          ///< twemproxy `crc32a`: the full CRC-32 (zlib's)
+};
+
+/// Name of a KeyHash, as twemproxy's config spells it ("fnv1a_64", ...).
+inline const char* to_string(KeyHash h) noexcept {
+  switch (h) {
+    case KeyHash::md5: return "md5";
+    case KeyHash::crc32: return "crc32";
+    case KeyHash::fnv1_64: return "fnv1_64";
+    case KeyHash::fnv1a_64: return "fnv1a_64";
+    case KeyHash::fnv1_32: return "fnv1_32";
+    case KeyHash::fnv1a_32: return "fnv1a_32";
+    case KeyHash::murmur: return "murmur";
+    case KeyHash::jenkins: return "jenkins";
+    case KeyHash::hsieh: return "hsieh";
+    case KeyHash::one_at_a_time: return "one_at_a_time";
+    case KeyHash::crc32a: return "crc32a";
+  }
+  return "md5";
+}
+
+/// Every KeyHash, in declaration order.
+inline constexpr KeyHash kAllKeyHashes[] = {KeyHash::md5,      KeyHash::crc32,   KeyHash::fnv1_64, KeyHash::fnv1a_64,
+                                            KeyHash::fnv1_32,  KeyHash::fnv1a_32, KeyHash::murmur, KeyHash::jenkins,
+                                            KeyHash::hsieh,    KeyHash::one_at_a_time, KeyHash::crc32a};
+
+/// Parses a key hash name (twemproxy's spelling); an unknown name is a permanent error.
+inline Result<KeyHash> parse_key_hash(std::string_view name) {
+  for (KeyHash h : kAllKeyHashes) {
+    if (name == to_string(h)) return h;
+  }
+  return make_error(ErrorKind::permanent, "unknown key hash '" + std::string(name) +
+                                              "' (expected md5, crc32, crc32a, fnv1_64, fnv1a_64, fnv1_32, "
+                                              "fnv1a_32, murmur, jenkins, hsieh or one_at_a_time)");
 }
 
 namespace detail {
@@ -69,6 +141,86 @@ inline std::uint32_t one_at_a_time(std::string_view key) noexcept {
   h ^= h >> 11;
   h += h << 15;
   return h;
+}
+
+/// The key hash h of key.
+inline std::uint32_t key_hash_value(KeyHash h, std::string_view key) noexcept {
+  switch (h) {
+    case KeyHash::md5: return hash::md5_le32(key);
+    case KeyHash::crc32: return hash::crc32_libmemcached(key);
+    case KeyHash::fnv1_64: return hash::fnv1_64(key);
+    case KeyHash::fnv1a_64: return hash::fnv1a_64(key);
+    case KeyHash::fnv1_32: return hash::fnv1_32(key);
+    case KeyHash::fnv1a_32: return hash::fnv1a_32(key);
+    case KeyHash::murmur: return hash::murmur2_libhashkit(key);
+    case KeyHash::jenkins: return hash::jenkins_lookup3(key);
+    case KeyHash::hsieh: return hash::hsieh(key);
+    case KeyHash::one_at_a_time: return one_at_a_time(key);
+    case KeyHash::crc32a: return hash::crc32(key);
+  }
+  return 0;
+}
+
+/// A byte-at-a-time hash of m keys, eight at a time in lockstep so the
+/// keys' serial multiply chains overlap: state starts at init, step(state,
+/// byte) takes each byte, fin(state) gives the hash.
+template <class State, class Step, class Fin>
+inline void byte_serial_batch(const std::string_view* keys, std::size_t m, std::uint32_t* out, State init, Step step,
+                              Fin fin) noexcept {
+  constexpr std::size_t kLanes = 8;
+  std::size_t i = 0;
+  for (; i + kLanes <= m; i += kLanes) {
+    State st[kLanes];
+    std::size_t common = keys[i].size();
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      st[l] = init;
+      common = std::min(common, keys[i + l].size());
+    }
+    for (std::size_t b = 0; b < common; ++b) {
+      for (std::size_t l = 0; l < kLanes; ++l) st[l] = step(st[l], keys[i + l][b]);
+    }
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      const std::string_view k = keys[i + l];
+      for (std::size_t b = common; b < k.size(); ++b) st[l] = step(st[l], k[b]);
+      out[i + l] = fin(st[l]);
+    }
+  }
+  for (; i < m; ++i) {
+    State st = init;
+    for (char c : keys[i]) st = step(st, c);
+    out[i] = fin(st);
+  }
+}
+
+/// The key hashes of m keys (the byte-serial ones interleaved).
+inline void key_hash_batch(KeyHash h, const std::string_view* keys, std::size_t m, std::uint32_t* out) noexcept {
+  auto same = [](std::uint32_t v) { return v; };
+  switch (h) {
+    case KeyHash::fnv1a_64:
+      byte_serial_batch(keys, m, out, std::uint32_t{0x84222325u},
+                        [](std::uint32_t v, char c) { return (v ^ signed_byte(c)) * 0x1b3u; }, same);
+      return;
+    case KeyHash::fnv1a_32:
+      byte_serial_batch(keys, m, out, std::uint32_t{2166136261u},
+                        [](std::uint32_t v, char c) { return (v ^ signed_byte(c)) * 16777619u; }, same);
+      return;
+    case KeyHash::fnv1_32:
+      byte_serial_batch(keys, m, out, std::uint32_t{2166136261u},
+                        [](std::uint32_t v, char c) { return (v * 16777619u) ^ signed_byte(c); }, same);
+      return;
+    case KeyHash::fnv1_64:
+      byte_serial_batch(
+          keys, m, out, std::uint64_t{0xcbf29ce484222325ull},
+          [](std::uint64_t v, char c) {
+            return (v * 0x100000001b3ull) ^
+                   static_cast<std::uint64_t>(static_cast<std::int64_t>(static_cast<signed char>(c)));
+          },
+          [](std::uint64_t v) { return static_cast<std::uint32_t>(v); });
+      return;
+    default:
+      for (std::size_t j = 0; j < m; ++j) out[j] = key_hash_value(h, keys[j]);
+      return;
+  }
 }
 
 /// Points (a multiple of 4) libmemcached gives a server with weighted
@@ -93,6 +245,135 @@ inline std::uint32_t libketama_digests(std::uint32_t weight, std::uint64_t total
   x = x * static_cast<double>(static_cast<float>(n));
   const volatile float xf = static_cast<float>(x);
   return static_cast<std::uint32_t>(std::floor(xf));
+}
+
+/// MD5 digests (4 points each) uhashring gives a server: vnodes (40) * n *
+/// weight // total weight, in exact integers.
+inline std::uint32_t uhashring_digests(std::uint32_t weight, std::uint64_t total_weight, std::size_t n) noexcept {
+  return static_cast<std::uint32_t>(40u * static_cast<std::uint64_t>(n) * weight / total_weight);
+}
+
+/// Points Dalli gives a server: floor(n * 160 * weight / Float(total)),
+/// the integer product converted to double as Ruby does.
+inline std::uint32_t dalli_points(std::uint32_t weight, std::uint64_t total_weight, std::size_t n) noexcept {
+  const std::uint64_t num = static_cast<std::uint64_t>(n) * 160u * weight;
+  return static_cast<std::uint32_t>(std::floor(static_cast<double>(num) / static_cast<double>(total_weight)));
+}
+
+/// Parses a dotted quad of decimal numbers 0..255 without leading zeros.
+inline bool parse_ipv4(std::string_view s, unsigned char out[4]) noexcept {
+  int part = 0;
+  std::size_t i = 0;
+  while (part < 4) {
+    const std::size_t start = i;
+    unsigned v = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - start < 3) v = v * 10 + static_cast<unsigned>(s[i++] - '0');
+    if (i == start || v > 255 || (i - start > 1 && s[start] == '0')) return false;
+    out[part++] = static_cast<unsigned char>(v);
+    if (part < 4) {
+      if (i >= s.size() || s[i] != '.') return false;
+      ++i;
+    }
+  }
+  return i == s.size();
+}
+
+/// Parses an IPv6 address (with "::" and a trailing dotted quad) into eight groups.
+inline bool parse_ipv6(std::string_view s, std::uint16_t out[8]) noexcept {
+  std::uint16_t head[8] = {}, tail[8] = {};
+  int nh = 0, nt = 0;
+  bool gap = false;
+  std::size_t i = 0;
+  if (s.substr(0, 2) == "::") {
+    gap = true;
+    i = 2;
+  } else if (!s.empty() && s[0] == ':') {
+    return false;
+  }
+  while (i < s.size()) {
+    std::uint16_t* groups = gap ? tail : head;
+    int& count = gap ? nt : nh;
+    if (nh + nt >= 8) return false;
+    // A dotted quad ends the address and fills two groups.
+    const std::size_t colon = s.find(':', i);
+    const std::string_view field = s.substr(i, colon == std::string_view::npos ? std::string_view::npos : colon - i);
+    if (colon == std::string_view::npos && field.find('.') != std::string_view::npos) {
+      unsigned char q[4];
+      if (!parse_ipv4(field, q) || nh + nt > 6) return false;
+      groups[count++] = static_cast<std::uint16_t>((q[0] << 8) | q[1]);
+      groups[count++] = static_cast<std::uint16_t>((q[2] << 8) | q[3]);
+      i = s.size();
+      break;
+    }
+    if (field.empty() || field.size() > 4) return false;
+    unsigned v = 0;
+    for (char c : field) {
+      const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      if (d < 0) return false;
+      v = v * 16 + static_cast<unsigned>(d);
+    }
+    groups[count++] = static_cast<std::uint16_t>(v);
+    if (colon == std::string_view::npos) {
+      i = s.size();
+      break;
+    }
+    i = colon + 1;
+    if (i < s.size() && s[i] == ':') {
+      if (gap) return false;
+      gap = true;
+      ++i;
+    } else if (i == s.size()) {
+      return false;  // a single trailing ':'
+    }
+  }
+  if (gap ? nh + nt > 7 : nh != 8) return false;
+  for (int k = 0; k < 8; ++k) out[k] = 0;
+  for (int k = 0; k < nh; ++k) out[k] = head[k];
+  for (int k = 0; k < nt; ++k) out[8 - nt + k] = tail[k];
+  return true;
+}
+
+/// spymemcached's default node name: String.valueOf(InetSocketAddress)
+/// without its leading '/', on Java 14 and later: "10.0.0.1:11211",
+/// "[2001:db8:0:0:0:0:0:a]:11212" (every group, no zero compression), an
+/// IPv4-mapped IPv6 address as IPv4. Empty when host is not an IP address
+/// (spymemcached then names the node "host/ip:port" from DNS).
+inline std::string java_address_name(const ServerSpec& s) {
+  std::string out;
+  unsigned char q[4];
+  if (parse_ipv4(s.host, q)) {
+    for (int k = 0; k < 4; ++k) {
+      if (k) out += '.';
+      out += std::to_string(q[k]);
+    }
+  } else {
+    const std::size_t pct = s.host.find('%');
+    std::uint16_t g[8];
+    if (s.host.find(':') == std::string::npos || !parse_ipv6(std::string_view(s.host).substr(0, pct), g)) return {};
+    if (g[0] == 0 && g[1] == 0 && g[2] == 0 && g[3] == 0 && g[4] == 0 && g[5] == 0xffff) {
+      out = std::to_string(g[6] >> 8) + "." + std::to_string(g[6] & 0xff) + "." + std::to_string(g[7] >> 8) + "." +
+            std::to_string(g[7] & 0xff);
+    } else {
+      static const char* const kHex = "0123456789abcdef";
+      out += '[';
+      for (int k = 0; k < 8; ++k) {
+        if (k) out += ':';
+        bool started = false;
+        for (int sh = 12; sh >= 0; sh -= 4) {
+          const unsigned d = (g[k] >> sh) & 0xfu;
+          if (d != 0 || started || sh == 0) {
+            out += kHex[d];
+            started = true;
+          }
+        }
+      }
+      if (pct != std::string::npos) out += s.host.substr(pct);
+      out += ']';
+    }
+  }
+  out += ':';
+  out += std::to_string(s.port);
+  return out;
 }
 
 /// Decimal digits of v appended at p; returns the end.
@@ -191,15 +472,23 @@ class Ring {
   Ring() = default;
 
   /// Builds a ring. Rejects an empty list, invalid specs and the same
-  /// host:port twice, with a permanent error.
-  static Result<Ring> build(std::vector<ServerSpec> servers, Distribution d = Distribution::ketama);
+  /// host:port twice, with a permanent error; for spymemcached, also a host
+  /// name or socket without a name (spymemcached names nodes by IP address);
+  /// and a key hash other than md5 on any distribution but ketama.
+  static Result<Ring> build(std::vector<ServerSpec> servers, Distribution d = Distribution::ketama,
+                            KeyHash key_hash = KeyHash::md5);
 
   /// Index into servers() of the server for key.
   std::size_t server_for(std::string_view key) const noexcept {
     if (servers_.size() <= 1) return 0;  // a single server takes every key unhashed, as libmemcached does
     switch (dist_) {
       case Distribution::ketama:
-      case Distribution::libketama: return lookup(hash::md5_le32(key));
+        return lookup(key_hash_ == KeyHash::md5 ? hash::md5_le32(key) : detail::key_hash_value(key_hash_, key));
+      case Distribution::libketama:
+      case Distribution::spymemcached:
+      case Distribution::spymemcached_weighted: return lookup(hash::md5_le32(key));
+      case Distribution::uhashring: return lookup_above(hash::md5_le32(key));
+      case Distribution::dalli: return lookup_floor(hash::crc32(key));
       case Distribution::modula: return detail::one_at_a_time(key) % servers_.size();
       case Distribution::rendezvous: return rendezvous(key);
     }
@@ -217,7 +506,10 @@ class Ring {
   /// The distribution this ring was built with.
   Distribution distribution() const noexcept { return dist_; }
 
-  /// Total points on the continuum (ketama and libketama; else 0).
+  /// The key hash this ring was built with.
+  KeyHash key_hash() const noexcept { return key_hash_; }
+
+  /// Total points on the continuum (0 for modula and rendezvous).
   std::size_t point_count() const noexcept { return points_.size(); }
 
   /// Points and expected share of keys for each server, aligned with servers().
@@ -231,7 +523,34 @@ class Ring {
   static std::uint32_t ketama_hash(std::string_view key) noexcept { return hash::md5_le32(key); }
 
  private:
+  /// Whether keys are placed on a continuum of points.
+  static bool has_continuum(Distribution d) noexcept {
+    return d != Distribution::modula && d != Distribution::rendezvous;
+  }
+
+  /// The server of the first point >= h, wrapping past the last point
+  /// (libmemcached, libketama, spymemcached's TreeMap ceiling).
   std::size_t lookup(std::uint32_t h) const noexcept {
+    std::size_t i = first_at_least(h);
+    if (i == points_.size()) i = 0;  // past the last point: wrap to the first
+    return points_[i].server;
+  }
+
+  /// The server of the first point > h, wrapping (uhashring's bisect_right).
+  std::size_t lookup_above(std::uint32_t h) const noexcept {
+    std::size_t i = h == 0xffffffffu ? points_.size() : first_at_least(h + 1);
+    if (i == points_.size()) i = 0;
+    return points_[i].server;
+  }
+
+  /// The server of the last point <= h; below the first point, the last
+  /// point's (Dalli's bsearch for the first point > h, minus one).
+  std::size_t lookup_floor(std::uint32_t h) const noexcept {
+    const std::size_t i = h == 0xffffffffu ? points_.size() : first_at_least(h + 1);
+    return points_[i == 0 ? points_.size() - 1 : i - 1].server;
+  }
+
+  std::size_t first_at_least(std::uint32_t h) const noexcept {
     const std::uint32_t b = h >> shift_;
     std::size_t lo = buckets_[b];
     const std::size_t hi = buckets_[b + 1];
@@ -246,8 +565,7 @@ class Ring {
     } else {
       while (lo < hi && points_[lo].value < h) ++lo;
     }
-    if (lo == points_.size()) lo = 0;  // past the last point: wrap to the first
-    return points_[lo].server;
+    return lo;
   }
 
   std::size_t rendezvous(std::string_view key) const noexcept {
@@ -279,18 +597,24 @@ class Ring {
   }
 
   Result<void> build_continuum();
+  Result<std::string> point_name(const ServerSpec& s) const;
 
   std::vector<ServerSpec> servers_;
   Distribution dist_ = Distribution::ketama;
-  std::vector<detail::RingPoint> points_;  // sorted by (value, server)
+  KeyHash key_hash_ = KeyHash::md5;
+  std::vector<detail::RingPoint> points_;  // sorted by (value, server); one per value where the peer keeps one
   std::vector<std::uint32_t> buckets_;     // buckets_[b] = first point >= b << shift_
   unsigned shift_ = 31;
   std::vector<detail::Murmur3> prefix_;    // rendezvous: murmur3 state after "name-"
   std::vector<std::string> names_;         // rendezvous: pymemcache's node names
 };
 
-inline Result<Ring> Ring::build(std::vector<ServerSpec> servers, Distribution d) {
+inline Result<Ring> Ring::build(std::vector<ServerSpec> servers, Distribution d, KeyHash key_hash) {
   if (servers.empty()) return make_error(ErrorKind::permanent, "ring: empty server list");
+  if (key_hash != KeyHash::md5 && d != Distribution::ketama) {
+    return make_error(ErrorKind::permanent, std::string("ring: key hash ") + to_string(key_hash) +
+                                                " applies to the ketama distribution only (not " + to_string(d) + ")");
+  }
   if (servers.size() > detail::kMaxRingServers) {
     return make_error(ErrorKind::permanent, "ring: " + std::to_string(servers.size()) + " servers (at most " +
                                                 std::to_string(detail::kMaxRingServers) + ")");
@@ -312,7 +636,8 @@ inline Result<Ring> Ring::build(std::vector<ServerSpec> servers, Distribution d)
   Ring r;
   r.servers_ = std::move(servers);
   r.dist_ = d;
-  if (d == Distribution::ketama || d == Distribution::libketama) {
+  r.key_hash_ = key_hash;
+  if (has_continuum(d)) {
     auto ok = r.build_continuum();
     if (!ok) return std::move(ok).error();
   } else if (d == Distribution::rendezvous) {
@@ -332,60 +657,118 @@ inline Result<Ring> Ring::build(std::vector<ServerSpec> servers, Distribution d)
   return r;
 }
 
+inline Result<std::string> Ring::point_name(const ServerSpec& s) const {
+  if (!s.name.empty()) return s.name;
+  const std::string port = std::to_string(s.port);
+  switch (dist_) {
+    case Distribution::ketama:  // libmemcached and twemproxy leave out the default port
+      return s.port == 11211 ? s.host : s.host + ":" + port;
+    case Distribution::spymemcached:
+    case Distribution::spymemcached_weighted: {
+      std::string name = detail::java_address_name(s);
+      if (name.empty()) {
+        return make_error(ErrorKind::permanent,
+                          "ring: spymemcached names server " + s.to_string() +
+                              " by its resolved address ('host/ip:port'); give the IP address, or the name "
+                              "spymemcached uses (\"" + s.to_string() + " " + s.host + "/IP:" + port + "\")");
+      }
+      return name;
+    }
+    case Distribution::uhashring:
+    case Distribution::dalli: return s.is_unix_socket() ? s.host : s.host + ":" + port;
+    default: return s.host + ":" + port;  // libketama
+  }
+}
+
 inline Result<void> Ring::build_continuum() {
   const std::size_t n = servers_.size();
   std::uint64_t total_weight = 0;
-  for (const auto& s : servers_) total_weight += s.weight;
-  const bool lib = dist_ == Distribution::libketama;
+  bool all_one = true;
+  for (const auto& s : servers_) {
+    total_weight += s.weight;
+    all_one = all_one && s.weight == 1;
+  }
+  // spymemcached without a weights map gives every server 160 points; with
+  // one, libmemcached's formula.
+  const bool spy_fixed = dist_ == Distribution::spymemcached && all_one;
 
-  std::vector<std::uint32_t> digests(n);
-  std::size_t total_points = 0;
+  std::vector<std::string> bases(n);
+  std::vector<std::uint32_t> counts(n);
+  std::size_t total_points = 0, longest = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    digests[i] = lib ? detail::libketama_digests(servers_[i].weight, total_weight, n)
-                     : detail::ketama_points(servers_[i].weight, total_weight, n) / 4;
-    total_points += static_cast<std::size_t>(digests[i]) * 4;
+    auto name = point_name(servers_[i]);
+    if (!name) return std::move(name).error();
+    bases[i] = std::move(name).value();
+    longest = std::max(longest, bases[i].size());
+    const std::uint32_t w = servers_[i].weight;
+    switch (dist_) {
+      case Distribution::libketama: counts[i] = detail::libketama_digests(w, total_weight, n); break;
+      case Distribution::uhashring: counts[i] = detail::uhashring_digests(w, total_weight, n); break;
+      case Distribution::dalli: counts[i] = detail::dalli_points(w, total_weight, n); break;
+      default: counts[i] = spy_fixed ? 40 : detail::ketama_points(w, total_weight, n) / 4; break;
+    }
+    total_points += static_cast<std::size_t>(counts[i]) * (dist_ == Distribution::dalli ? 1 : 4);
   }
   points_.clear();
   points_.reserve(total_points);
-  // Point names are hashed in chunks through the multi-lane MD5; each name
-  // has a fixed slot in one buffer.
-  constexpr std::size_t kSlot = detail::kMaxHostLength + 32;
-  constexpr std::size_t kChunk = 2048;
-  std::vector<char> slots(kSlot * kChunk);
-  std::vector<std::string_view> names(kChunk);
-  std::vector<std::uint32_t> owner(kChunk);
-  std::vector<std::uint32_t> words(4 * kChunk);
-  std::size_t count = 0;
-  auto flush = [&] {
-    detail::md5_digest_batch(names.data(), count, words.data());
-    for (std::size_t i = 0; i < count; ++i) {
-      for (std::size_t j = 0; j < 4; ++j) points_.push_back({words[4 * i + j], owner[i]});
-    }
-    count = 0;
-  };
-  for (std::size_t i = 0; i < n; ++i) {
-    const ServerSpec& s = servers_[i];
-    for (std::uint32_t k = 0; k < digests[i]; ++k) {
-      // ketama: "host-N" on the default port, else "host:port-N" (libmemcached);
-      // libketama: always "host:port-N".
-      char* const name = slots.data() + count * kSlot;
-      char* p = name;
-      std::memcpy(p, s.host.data(), s.host.size());
-      p += s.host.size();
-      if (lib || s.port != 11211) {
-        *p++ = ':';
-        p = detail::append_uint(p, s.port);
+  const char sep = dist_ == Distribution::dalli ? ':' : '-';
+  const std::size_t slot = longest + 12;
+  std::string one;
+  if (dist_ == Distribution::dalli) {
+    // Dalli: SHA-1("name:idx"), one point of the first four bytes.
+    for (std::size_t i = 0; i < n; ++i) {
+      one.assign(bases[i]);
+      one += sep;
+      for (std::uint32_t k = 0; k < counts[i]; ++k) {
+        one.resize(bases[i].size() + 1);
+        one += std::to_string(k);
+        points_.push_back({hash::sha1_be32(one), static_cast<std::uint32_t>(i)});
       }
-      *p++ = '-';
-      p = detail::append_uint(p, k);
-      names[count] = std::string_view(name, static_cast<std::size_t>(p - name));
-      owner[count] = static_cast<std::uint32_t>(i);
-      if (++count == kChunk) flush();
     }
+  } else {
+    // "name-N" hashed in chunks through the multi-lane MD5, four points per
+    // digest; each name has a fixed slot in one buffer.
+    constexpr std::size_t kChunk = 2048;
+    std::vector<char> slots(slot * kChunk);
+    std::vector<std::string_view> names(kChunk);
+    std::vector<std::uint32_t> owner(kChunk);
+    std::vector<std::uint32_t> words(4 * kChunk);
+    std::size_t count = 0;
+    auto flush = [&] {
+      detail::md5_digest_batch(names.data(), count, words.data());
+      for (std::size_t i = 0; i < count; ++i) {
+        for (std::size_t j = 0; j < 4; ++j) points_.push_back({words[4 * i + j], owner[i]});
+      }
+      count = 0;
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::uint32_t k = 0; k < counts[i]; ++k) {
+        char* const name = slots.data() + count * slot;
+        char* p = name;
+        std::memcpy(p, bases[i].data(), bases[i].size());
+        p += bases[i].size();
+        *p++ = sep;
+        p = detail::append_uint(p, k);
+        names[count] = std::string_view(name, static_cast<std::size_t>(p - name));
+        owner[count] = static_cast<std::uint32_t>(i);
+        if (++count == kChunk) flush();
+      }
+    }
+    flush();
   }
-  flush();
   if (points_.empty()) return make_error(ErrorKind::permanent, "ring: no points on the continuum");
   detail::sort_points(points_);
+  if (dist_ == Distribution::spymemcached || dist_ == Distribution::spymemcached_weighted ||
+      dist_ == Distribution::uhashring) {
+    // A TreeMap (spymemcached) or dict (uhashring) keeps one server per
+    // point value: the one put last, i.e. the later server in the list.
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < points_.size(); ++i) {
+      if (i + 1 < points_.size() && points_[i + 1].value == points_[i].value) continue;
+      points_[out++] = points_[i];
+    }
+    points_.resize(out);
+  }
 
   // Bucket index over the top bits of the hash: about one point per bucket.
   unsigned bits = 1;
@@ -404,16 +787,38 @@ inline Result<void> Ring::build_continuum() {
 
 inline void Ring::server_for_with(const std::string_view* keys, std::size_t n, std::size_t* out,
                                   detail::Md5Path path) const noexcept {
-  if (servers_.size() <= 1 || (dist_ != Distribution::ketama && dist_ != Distribution::libketama)) {
+  if (servers_.size() <= 1 || !has_continuum(dist_)) {
     for (std::size_t i = 0; i < n; ++i) out[i] = server_for(keys[i]);
     return;
   }
   constexpr std::size_t kChunk = 256;
   std::uint32_t hashes[kChunk];
+  if (dist_ == Distribution::dalli) {
+    // Hashes first, then lookups: independent CRCs overlap in the pipeline.
+    for (std::size_t i = 0; i < n; i += kChunk) {
+      const std::size_t m = std::min(kChunk, n - i);
+      for (std::size_t j = 0; j < m; ++j) hashes[j] = hash::crc32(keys[i + j]);
+      for (std::size_t j = 0; j < m; ++j) out[i + j] = lookup_floor(hashes[j]);
+    }
+    return;
+  }
+  if (key_hash_ != KeyHash::md5) {
+    for (std::size_t i = 0; i < n; i += kChunk) {
+      const std::size_t m = std::min(kChunk, n - i);
+      detail::key_hash_batch(key_hash_, keys + i, m, hashes);
+      for (std::size_t j = 0; j < m; ++j) out[i + j] = lookup(hashes[j]);
+    }
+    return;
+  }
+  const bool above = dist_ == Distribution::uhashring;
   for (std::size_t i = 0; i < n; i += kChunk) {
     const std::size_t m = std::min(kChunk, n - i);
     detail::md5_le32_batch(keys + i, m, hashes, path);
-    for (std::size_t j = 0; j < m; ++j) out[i + j] = lookup(hashes[j]);
+    if (above) {
+      for (std::size_t j = 0; j < m; ++j) out[i + j] = lookup_above(hashes[j]);
+    } else {
+      for (std::size_t j = 0; j < m; ++j) out[i + j] = lookup(hashes[j]);
+    }
   }
 }
 
@@ -426,13 +831,16 @@ inline std::vector<Ring::ServerShare> Ring::describe() const {
     return out;
   }
   // A point owns the hashes after the previous point up to itself; the
-  // first point also owns the wrap-around past the last one.
+  // first point also owns the wrap-around past the last one. Dalli's points
+  // own the hashes from themselves up to the next point instead.
   constexpr double kSpace = 4294967296.0;
+  const bool floor = dist_ == Distribution::dalli;
   std::uint32_t prev = points_.back().value;
   for (std::size_t i = 0; i < points_.size(); ++i) {
     const std::uint32_t v = points_[i].value;
     const double arc = i == 0 ? (kSpace - prev) + v : static_cast<double>(v - prev);
-    out[points_[i].server].share += arc / kSpace;
+    const std::size_t owner = !floor ? i : i == 0 ? points_.size() - 1 : i - 1;
+    out[points_[owner].server].share += arc / kSpace;
     ++out[points_[i].server].points;
     prev = v;
   }

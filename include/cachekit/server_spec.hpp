@@ -1,6 +1,7 @@
 #pragma once
 // ServerSpec: one memcached server as configured ("host:port:weight",
-// "[::1]:11211", "/path/to.sock"). Parsing only; no DNS, no I/O.
+// "[::1]:11211", "/path/to.sock", twemproxy's "host:port:weight name").
+// Parsing only; no DNS, no I/O.
 
 #include <cstddef>
 #include <cstdint>
@@ -16,9 +17,13 @@ struct ServerSpec {
   std::string host;           ///< name or address as configured, or a unix socket path
   std::uint16_t port = 11211;  ///< TCP port; 0 for a unix socket
   std::uint32_t weight = 1;    ///< relative share of keys (ketama, libketama)
+  /// Name hashed into the ring in place of the address (twemproxy's
+  /// "host:port:weight name"); empty: the address, as each distribution names it.
+  std::string name = std::string();
 
   /// Parses "host", "host:port", "host:port:weight", "[v6]", "[v6]:port[:weight]",
-  /// "/path/to.sock" or "unix:/path/to.sock". Bad input is a permanent error.
+  /// "/path/to.sock" or "unix:/path/to.sock", each optionally followed by
+  /// whitespace and a name ("10.0.0.1:11211:1 cache-a"). Bad input is a permanent error.
   static Result<ServerSpec> parse(std::string_view spec);
 
   /// Whether this is a unix socket (port 0, host is the path).
@@ -109,6 +114,17 @@ inline std::string check_host(std::string_view host) {
   return {};
 }
 
+/// Why name is not a usable server name, or empty when it is.
+inline std::string check_server_name(std::string_view name) {
+  if (name.empty()) return "empty server name";
+  if (name.size() > kMaxHostLength) return "server name longer than " + std::to_string(kMaxHostLength) + " bytes";
+  for (char c : name) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) return "whitespace or control character in server name";
+  }
+  return {};
+}
+
 /// Why path is not a usable unix socket path, or empty when it is.
 inline std::string check_unix_path(std::string_view path) {
   if (path.size() > kMaxUnixPath) return "unix socket path longer than " + std::to_string(kMaxUnixPath) + " bytes";
@@ -141,21 +157,25 @@ inline Result<std::uint32_t> parse_number(std::string_view spec, std::string_vie
 }  // namespace detail
 
 inline Result<void> ServerSpec::validate() const {
-  const std::string name = host + (port == 0 ? std::string() : ":" + std::to_string(port));
+  const std::string shown = host + (port == 0 ? std::string() : ":" + std::to_string(port));
   if (port == 0) {
     if (host.empty() || host[0] != '/') {
-      return detail::spec_error(name, "port 0 is only valid for a unix socket path starting with '/'");
+      return detail::spec_error(shown, "port 0 is only valid for a unix socket path starting with '/'");
     }
     const std::string why = detail::check_unix_path(host);
-    if (!why.empty()) return detail::spec_error(name, why);
+    if (!why.empty()) return detail::spec_error(shown, why);
   } else {
     if (!host.empty() && host[0] == '/') {
-      return detail::spec_error(name, "a unix socket path needs port 0 (use ServerSpec::parse)");
+      return detail::spec_error(shown, "a unix socket path needs port 0 (use ServerSpec::parse)");
     }
     const std::string why = detail::check_host(host);
-    if (!why.empty()) return detail::spec_error(name, why);
+    if (!why.empty()) return detail::spec_error(shown, why);
   }
-  if (weight == 0) return detail::spec_error(name, "weight 0 is out of range 1..4294967295");
+  if (weight == 0) return detail::spec_error(shown, "weight 0 is out of range 1..4294967295");
+  if (!name.empty()) {
+    const std::string why = detail::check_server_name(name);
+    if (!why.empty()) return detail::spec_error(shown, why);
+  }
   return {};
 }
 
@@ -164,6 +184,29 @@ inline Result<ServerSpec> ServerSpec::parse(std::string_view spec) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   if (s.empty()) return detail::spec_error(spec, "empty server spec");
+
+  // "host:port:weight name" (twemproxy): the name follows the first run of
+  // blanks, and only after a full host:port:weight.
+  const std::size_t blank = s.find_first_of(" \t");
+  if (blank != std::string_view::npos) {
+    const std::string_view addr = s.substr(0, blank);
+    std::string_view name = s.substr(blank);
+    while (!name.empty() && (name.front() == ' ' || name.front() == '\t')) name.remove_prefix(1);
+    const std::size_t close = addr.find(']');
+    const std::string_view tail = addr.front() == '[' && close != std::string_view::npos ? addr.substr(close) : addr;
+    std::size_t colons = 0;
+    for (char c : tail) colons += c == ':';
+    if (addr.front() == '/' || colons != 2) {
+      return detail::spec_error(spec, "whitespace in server spec (a name follows only host:port:weight, as in "
+                                      "twemproxy's 'host:port:weight name')");
+    }
+    const std::string why = detail::check_server_name(name);
+    if (!why.empty()) return detail::spec_error(spec, why);
+    auto out = parse(addr);  // an error names the address part
+    if (!out) return out;
+    out->name = std::string(name);
+    return out;
+  }
 
   ServerSpec out;
   // "unix:" prefixes a socket path only; "unix:11211" is host "unix", port 11211.

@@ -1081,7 +1081,8 @@ CACHEKIT_END_NAMESPACE
 
 // ---- begin cachekit/server_spec.hpp ----
 // ServerSpec: one memcached server as configured ("host:port:weight",
-// "[::1]:11211", "/path/to.sock"). Parsing only; no DNS, no I/O.
+// "[::1]:11211", "/path/to.sock", twemproxy's "host:port:weight name").
+// Parsing only; no DNS, no I/O.
 
 #include <cstddef>
 #include <cstdint>
@@ -1096,9 +1097,13 @@ struct ServerSpec {
   std::string host;           ///< name or address as configured, or a unix socket path
   std::uint16_t port = 11211;  ///< TCP port; 0 for a unix socket
   std::uint32_t weight = 1;    ///< relative share of keys (ketama, libketama)
+  /// Name hashed into the ring in place of the address (twemproxy's
+  /// "host:port:weight name"); empty: the address, as each distribution names it.
+  std::string name = std::string();
 
   /// Parses "host", "host:port", "host:port:weight", "[v6]", "[v6]:port[:weight]",
-  /// "/path/to.sock" or "unix:/path/to.sock". Bad input is a permanent error.
+  /// "/path/to.sock" or "unix:/path/to.sock", each optionally followed by
+  /// whitespace and a name ("10.0.0.1:11211:1 cache-a"). Bad input is a permanent error.
   static Result<ServerSpec> parse(std::string_view spec);
 
   /// Whether this is a unix socket (port 0, host is the path).
@@ -1189,6 +1194,17 @@ inline std::string check_host(std::string_view host) {
   return {};
 }
 
+/// Why name is not a usable server name, or empty when it is.
+inline std::string check_server_name(std::string_view name) {
+  if (name.empty()) return "empty server name";
+  if (name.size() > kMaxHostLength) return "server name longer than " + std::to_string(kMaxHostLength) + " bytes";
+  for (char c : name) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) return "whitespace or control character in server name";
+  }
+  return {};
+}
+
 /// Why path is not a usable unix socket path, or empty when it is.
 inline std::string check_unix_path(std::string_view path) {
   if (path.size() > kMaxUnixPath) return "unix socket path longer than " + std::to_string(kMaxUnixPath) + " bytes";
@@ -1221,21 +1237,25 @@ inline Result<std::uint32_t> parse_number(std::string_view spec, std::string_vie
 }  // namespace detail
 
 inline Result<void> ServerSpec::validate() const {
-  const std::string name = host + (port == 0 ? std::string() : ":" + std::to_string(port));
+  const std::string shown = host + (port == 0 ? std::string() : ":" + std::to_string(port));
   if (port == 0) {
     if (host.empty() || host[0] != '/') {
-      return detail::spec_error(name, "port 0 is only valid for a unix socket path starting with '/'");
+      return detail::spec_error(shown, "port 0 is only valid for a unix socket path starting with '/'");
     }
     const std::string why = detail::check_unix_path(host);
-    if (!why.empty()) return detail::spec_error(name, why);
+    if (!why.empty()) return detail::spec_error(shown, why);
   } else {
     if (!host.empty() && host[0] == '/') {
-      return detail::spec_error(name, "a unix socket path needs port 0 (use ServerSpec::parse)");
+      return detail::spec_error(shown, "a unix socket path needs port 0 (use ServerSpec::parse)");
     }
     const std::string why = detail::check_host(host);
-    if (!why.empty()) return detail::spec_error(name, why);
+    if (!why.empty()) return detail::spec_error(shown, why);
   }
-  if (weight == 0) return detail::spec_error(name, "weight 0 is out of range 1..4294967295");
+  if (weight == 0) return detail::spec_error(shown, "weight 0 is out of range 1..4294967295");
+  if (!name.empty()) {
+    const std::string why = detail::check_server_name(name);
+    if (!why.empty()) return detail::spec_error(shown, why);
+  }
   return {};
 }
 
@@ -1244,6 +1264,29 @@ inline Result<ServerSpec> ServerSpec::parse(std::string_view spec) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   if (s.empty()) return detail::spec_error(spec, "empty server spec");
+
+  // "host:port:weight name" (twemproxy): the name follows the first run of
+  // blanks, and only after a full host:port:weight.
+  const std::size_t blank = s.find_first_of(" \t");
+  if (blank != std::string_view::npos) {
+    const std::string_view addr = s.substr(0, blank);
+    std::string_view name = s.substr(blank);
+    while (!name.empty() && (name.front() == ' ' || name.front() == '\t')) name.remove_prefix(1);
+    const std::size_t close = addr.find(']');
+    const std::string_view tail = addr.front() == '[' && close != std::string_view::npos ? addr.substr(close) : addr;
+    std::size_t colons = 0;
+    for (char c : tail) colons += c == ':';
+    if (addr.front() == '/' || colons != 2) {
+      return detail::spec_error(spec, "whitespace in server spec (a name follows only host:port:weight, as in "
+                                      "twemproxy's 'host:port:weight name')");
+    }
+    const std::string why = detail::check_server_name(name);
+    if (!why.empty()) return detail::spec_error(spec, why);
+    auto out = parse(addr);  // an error names the address part
+    if (!out) return out;
+    out->name = std::string(name);
+    return out;
+  }
 
   ServerSpec out;
   // "unix:" prefixes a socket path only; "unix:11211" is host "unix", port 11211.
@@ -1302,10 +1345,348 @@ inline Result<ServerSpec> ServerSpec::parse(std::string_view spec) {
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/server_spec.hpp ----
 
+// ---- begin cachekit/hash/crc32.hpp ----
+// CRC-32 (IEEE 802.3, reflected, polynomial 0xedb88320), as zlib's crc32()
+// computes it: Dalli's key hash.
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+
+namespace detail {
+
+/// Slicing-by-8 tables: t[0] is the byte-at-a-time table, t[k][b] the CRC
+/// of byte b followed by k zero bytes. Built at compile time.
+struct Crc32Tables {
+  std::uint32_t t[8][256] = {};
+  constexpr Crc32Tables() {
+    for (std::uint32_t i = 0; i < 256; ++i) {
+      std::uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1u) != 0 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+      t[0][i] = c;
+    }
+    for (std::uint32_t i = 0; i < 256; ++i) {
+      for (int k = 1; k < 8; ++k) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xffu];
+    }
+  }
+};
+
+inline constexpr Crc32Tables kCrc32{};
+
+}  // namespace detail
+
+namespace hash {
+
+/// zlib's crc32(0, data, size).
+inline std::uint32_t crc32(std::string_view data) noexcept {
+  const auto& t = detail::kCrc32.t;
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  std::size_t n = data.size();
+  std::uint32_t c = 0xffffffffu;
+  // Eight bytes per step (bytes assembled little-endian, so any host order works).
+  for (; n >= 8; n -= 8, p += 8) {
+    const std::uint32_t lo = c ^ (std::uint32_t{p[0]} | (std::uint32_t{p[1]} << 8) | (std::uint32_t{p[2]} << 16) |
+                                  (std::uint32_t{p[3]} << 24));
+    c = t[7][lo & 0xffu] ^ t[6][(lo >> 8) & 0xffu] ^ t[5][(lo >> 16) & 0xffu] ^ t[4][lo >> 24] ^ t[3][p[4]] ^
+        t[2][p[5]] ^ t[1][p[6]] ^ t[0][p[7]];
+  }
+  for (; n > 0; --n, ++p) c = t[0][(c ^ *p) & 0xffu] ^ (c >> 8);
+  return c ^ 0xffffffffu;
+}
+
+}  // namespace hash
+
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/hash/crc32.hpp ----
+
+// ---- begin cachekit/hash/libhashkit.hpp ----
+// The key hashes libmemcached (libhashkit, MEMCACHED_BEHAVIOR_HASH) and
+// twemproxy (`hash:`) offer, bit for bit as those two compute them,
+// including how bytes >= 0x80 are read: where they read a `char`, the byte
+// is sign-extended, as on x86 and most ABIs. Pure functions; not for security.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+
+namespace detail {
+
+/// A key byte as libhashkit's `(uint32_t)key[x]` reads a signed char.
+inline std::uint32_t signed_byte(char c) noexcept {
+  return static_cast<std::uint32_t>(static_cast<std::int32_t>(static_cast<signed char>(c)));
+}
+
+inline std::uint32_t le32_at(const unsigned char* p) noexcept {
+  return std::uint32_t{p[0]} | (std::uint32_t{p[1]} << 8) | (std::uint32_t{p[2]} << 16) | (std::uint32_t{p[3]} << 24);
+}
+
+inline std::uint32_t jenkins_rot(std::uint32_t x, int k) noexcept { return (x << k) | (x >> (32 - k)); }
+
+}  // namespace detail
+
+namespace hash {
+
+/// FNV-1, 64-bit state, low 32 bits (libhashkit fnv1_64, twemproxy fnv1_64).
+inline std::uint32_t fnv1_64(std::string_view key) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (char c : key) {
+    h *= 0x100000001b3ull;
+    h ^= static_cast<std::uint64_t>(static_cast<std::int64_t>(static_cast<signed char>(c)));
+  }
+  return static_cast<std::uint32_t>(h);
+}
+
+/// FNV-1a, 64-bit, low 32 bits (libhashkit fnv1a_64; twemproxy computes it
+/// in 32 bits with the truncated constants, which gives the same low bits).
+inline std::uint32_t fnv1a_64(std::string_view key) noexcept {
+  std::uint32_t h = 0x84222325u;  // low halves of the 64-bit offset basis and prime
+  for (char c : key) {
+    h ^= detail::signed_byte(c);
+    h *= 0x1b3u;
+  }
+  return h;
+}
+
+/// FNV-1, 32-bit.
+inline std::uint32_t fnv1_32(std::string_view key) noexcept {
+  std::uint32_t h = 2166136261u;
+  for (char c : key) {
+    h *= 16777619u;
+    h ^= detail::signed_byte(c);
+  }
+  return h;
+}
+
+/// FNV-1a, 32-bit.
+inline std::uint32_t fnv1a_32(std::string_view key) noexcept {
+  std::uint32_t h = 2166136261u;
+  for (char c : key) {
+    h ^= detail::signed_byte(c);
+    h *= 16777619u;
+  }
+  return h;
+}
+
+/// libmemcached's MEMCACHED_HASH_CRC and twemproxy's `crc32`: bits 16..30
+/// of the CRC-32 (a value below 32768).
+inline std::uint32_t crc32_libmemcached(std::string_view key) noexcept { return (crc32(key) >> 16) & 0x7fffu; }
+
+/// MurmurHash2 with libhashkit's seed (0xdeadbeef * length), little-endian reads.
+inline std::uint32_t murmur2_libhashkit(std::string_view key) noexcept {
+  constexpr std::uint32_t m = 0x5bd1e995u;
+  const auto len = static_cast<std::uint32_t>(key.size());
+  std::uint32_t h = (0xdeadbeefu * len) ^ len;
+  const auto* p = reinterpret_cast<const unsigned char*>(key.data());
+  std::size_t n = key.size();
+  for (; n >= 4; n -= 4, p += 4) {
+    std::uint32_t k = detail::le32_at(p);
+    k *= m;
+    k ^= k >> 24;
+    k *= m;
+    h *= m;
+    h ^= k;
+  }
+  switch (n) {
+    case 3: h ^= std::uint32_t{p[2]} << 16; [[fallthrough]];
+    case 2: h ^= std::uint32_t{p[1]} << 8; [[fallthrough]];
+    case 1:
+      h ^= p[0];
+      h *= m;
+      break;
+    default: break;
+  }
+  h ^= h >> 13;
+  h *= m;
+  h ^= h >> 15;
+  return h;
+}
+
+/// Bob Jenkins' lookup3 hashlittle with initval 13 (libhashkit, twemproxy).
+inline std::uint32_t jenkins_lookup3(std::string_view key) noexcept {
+  using detail::jenkins_rot;
+  std::size_t n = key.size();
+  std::uint32_t a, b, c;
+  a = b = c = 0xdeadbeefu + static_cast<std::uint32_t>(n) + 13u;
+  if (n == 0) return c;
+  const auto* p = reinterpret_cast<const unsigned char*>(key.data());
+  for (; n > 12; n -= 12, p += 12) {
+    a += detail::le32_at(p);
+    b += detail::le32_at(p + 4);
+    c += detail::le32_at(p + 8);
+    a -= c; a ^= jenkins_rot(c, 4);  c += b;
+    b -= a; b ^= jenkins_rot(a, 6);  a += c;
+    c -= b; c ^= jenkins_rot(b, 8);  b += a;
+    a -= c; a ^= jenkins_rot(c, 16); c += b;
+    b -= a; b ^= jenkins_rot(a, 19); a += c;
+    c -= b; c ^= jenkins_rot(b, 4);  b += a;
+  }
+  // The last 1..12 bytes, zero-padded, little-endian.
+  unsigned char tail[12] = {};
+  std::memcpy(tail, p, n);
+  a += detail::le32_at(tail);
+  b += detail::le32_at(tail + 4);
+  c += detail::le32_at(tail + 8);
+  c ^= b; c -= jenkins_rot(b, 14);
+  a ^= c; a -= jenkins_rot(c, 11);
+  b ^= a; b -= jenkins_rot(a, 25);
+  c ^= b; c -= jenkins_rot(b, 16);
+  a ^= c; a -= jenkins_rot(c, 4);
+  b ^= a; b -= jenkins_rot(a, 14);
+  c ^= b; c -= jenkins_rot(b, 24);
+  return c;
+}
+
+/// Paul Hsieh's SuperFastHash as libhashkit and twemproxy compute it (the
+/// odd third byte of a 3-byte tail is read as a signed char).
+inline std::uint32_t hsieh(std::string_view key) noexcept {
+  std::size_t n = key.size();
+  if (n == 0) return 0;
+  const char* p = key.data();
+  auto get16 = [](const char* q) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(q[0])) |
+           (static_cast<std::uint32_t>(static_cast<unsigned char>(q[1])) << 8);
+  };
+  std::uint32_t h = 0;
+  const std::size_t rem = n & 3;
+  for (n >>= 2; n > 0; --n, p += 4) {
+    h += get16(p);
+    const std::uint32_t tmp = (get16(p + 2) << 11) ^ h;
+    h = (h << 16) ^ tmp;
+    h += h >> 11;
+  }
+  switch (rem) {
+    case 3:
+      h += get16(p);
+      h ^= h << 16;
+      h ^= detail::signed_byte(p[2]) << 18;
+      h += h >> 11;
+      break;
+    case 2:
+      h += get16(p);
+      h ^= h << 11;
+      h += h >> 17;
+      break;
+    case 1:
+      h += static_cast<unsigned char>(p[0]);
+      h ^= h << 10;
+      h += h >> 1;
+      break;
+    default: break;
+  }
+  h ^= h << 3;
+  h += h >> 5;
+  h ^= h << 4;
+  h += h >> 17;
+  h ^= h << 25;
+  h += h >> 6;
+  return h;
+}
+
+}  // namespace hash
+
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/hash/libhashkit.hpp ----
+
+// ---- begin cachekit/hash/sha1.hpp ----
+// SHA-1 (FIPS 180-4), used only to place Dalli's ring points, as Dalli does.
+// Not for security.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+
+namespace detail {
+
+inline std::uint32_t sha1_rotl(std::uint32_t x, int s) noexcept { return (x << s) | (x >> (32 - s)); }
+
+/// One 64-byte block into the state h.
+inline void sha1_block(std::uint32_t h[5], const unsigned char* p) noexcept {
+  std::uint32_t w[80];
+  for (int i = 0; i < 16; ++i) {
+    w[i] = (std::uint32_t{p[4 * i]} << 24) | (std::uint32_t{p[4 * i + 1]} << 16) |
+           (std::uint32_t{p[4 * i + 2]} << 8) | std::uint32_t{p[4 * i + 3]};
+  }
+  for (int i = 16; i < 80; ++i) w[i] = sha1_rotl(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+  std::uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+  for (int i = 0; i < 80; ++i) {
+    std::uint32_t f, k;
+    if (i < 20) {
+      f = (b & c) | (~b & d);
+      k = 0x5a827999u;
+    } else if (i < 40) {
+      f = b ^ c ^ d;
+      k = 0x6ed9eba1u;
+    } else if (i < 60) {
+      f = (b & c) | (b & d) | (c & d);
+      k = 0x8f1bbcdcu;
+    } else {
+      f = b ^ c ^ d;
+      k = 0xca62c1d6u;
+    }
+    const std::uint32_t t = sha1_rotl(a, 5) + f + e + k + w[i];
+    e = d;
+    d = c;
+    c = sha1_rotl(b, 30);
+    b = a;
+    a = t;
+  }
+  h[0] += a;
+  h[1] += b;
+  h[2] += c;
+  h[3] += d;
+  h[4] += e;
+}
+
+}  // namespace detail
+
+namespace hash {
+
+/// SHA-1 digest of data.
+inline std::array<std::uint8_t, 20> sha1(std::string_view data) noexcept {
+  std::uint32_t h[5] = {0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u, 0xc3d2e1f0u};
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  std::size_t n = data.size();
+  const std::uint64_t bits = static_cast<std::uint64_t>(n) * 8;
+  for (; n >= 64; n -= 64, p += 64) detail::sha1_block(h, p);
+  unsigned char tail[128] = {};
+  for (std::size_t i = 0; i < n; ++i) tail[i] = p[i];
+  tail[n] = 0x80;
+  const std::size_t len = n < 56 ? 64 : 128;
+  for (int i = 0; i < 8; ++i) tail[len - 1 - static_cast<std::size_t>(i)] = static_cast<unsigned char>(bits >> (8 * i));
+  detail::sha1_block(h, tail);
+  if (len == 128) detail::sha1_block(h, tail + 64);
+  std::array<std::uint8_t, 20> out{};
+  for (std::size_t i = 0; i < 20; ++i) out[i] = static_cast<std::uint8_t>(h[i / 4] >> (24 - 8 * (i % 4)));
+  return out;
+}
+
+/// First four bytes of SHA-1(data), big-endian: Dalli's ring point.
+inline std::uint32_t sha1_be32(std::string_view data) noexcept {
+  const auto d = sha1(data);
+  return (std::uint32_t{d[0]} << 24) | (std::uint32_t{d[1]} << 16) | (std::uint32_t{d[2]} << 8) | std::uint32_t{d[3]};
+}
+
+}  // namespace hash
+
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/hash/sha1.hpp ----
+
 // ---- begin cachekit/ring.hpp ----
 // Ring: which server a key goes to. Placement is identical to the clients
 // cachekit replaces (libmemcached ketama and modula, last.fm libketama,
-// pymemcache rendezvous). A pure layer: no I/O, no globals.
+// spymemcached, uhashring, Dalli, pymemcache rendezvous). A pure layer: no
+// I/O, no globals.
 
 #include <algorithm>
 #include <cmath>
@@ -1323,10 +1704,14 @@ CACHEKIT_BEGIN_NAMESPACE
 
 /// How keys are spread over servers.
 enum class Distribution {
-  ketama,     ///< libmemcached 1.1.4 with MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED (default)
-  libketama,  ///< last.fm libketama / spymemcached KETAMA with IP addresses
-  modula,     ///< libmemcached's default: one-at-a-time hash modulo server count
-  rendezvous  ///< pymemcache HashClient's default (murmur3 highest random weight)
+  ketama,                ///< libmemcached 1.1.4 with MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED (default); twemproxy ketama
+  libketama,             ///< last.fm's C libketama (floorf point counts, "host:port-N")
+  modula,                ///< libmemcached's default: one-at-a-time hash modulo server count
+  rendezvous,            ///< pymemcache HashClient's default (murmur3 highest random weight)
+  spymemcached,          ///< spymemcached KetamaNodeLocator; a weights map when any weight is not 1
+  spymemcached_weighted, ///< spymemcached KetamaNodeLocator with a weights map, even when all weights are equal
+  uhashring,             ///< Python uhashring's ketama ring (exact integer point counts)
+  dalli                  ///< Ruby Dalli's ring (SHA-1 points, CRC-32 keys)
 };
 
 /// Name of a Distribution ("ketama", ...).
@@ -1336,9 +1721,19 @@ inline const char* to_string(Distribution d) noexcept {
     case Distribution::libketama: return "libketama";
     case Distribution::modula: return "modula";
     case Distribution::rendezvous: return "rendezvous";
+    case Distribution::spymemcached: return "spymemcached";
+    case Distribution::spymemcached_weighted: return "spymemcached_weighted";
+    case Distribution::uhashring: return "uhashring";
+    case Distribution::dalli: return "dalli";
   }
   return "ketama";
 }
+
+/// Every Distribution, in declaration order.
+inline constexpr Distribution kAllDistributions[] = {
+    Distribution::ketama,       Distribution::libketama,             Distribution::modula,
+    Distribution::rendezvous,   Distribution::spymemcached,          Distribution::spymemcached_weighted,
+    Distribution::uhashring,    Distribution::dalli};
 
 /// Parses a distribution name; an unknown name is a permanent error.
 inline Result<Distribution> parse_distribution(std::string_view name) {
@@ -1346,8 +1741,62 @@ inline Result<Distribution> parse_distribution(std::string_view name) {
   if (name == "libketama") return Distribution::libketama;
   if (name == "modula") return Distribution::modula;
   if (name == "rendezvous") return Distribution::rendezvous;
+  if (name == "spymemcached") return Distribution::spymemcached;
+  if (name == "spymemcached_weighted") return Distribution::spymemcached_weighted;
+  if (name == "uhashring") return Distribution::uhashring;
+  if (name == "dalli") return Distribution::dalli;
   return make_error(ErrorKind::permanent, "unknown distribution '" + std::string(name) +
-                                              "' (expected ketama, libketama, modula or rendezvous)");
+                                              "' (expected ketama, libketama, modula, rendezvous, spymemcached, "
+                                              "spymemcached_weighted, uhashring or dalli)");
+}
+
+/// The hash of the key on a ketama ring (libmemcached's
+/// MEMCACHED_BEHAVIOR_HASH, twemproxy's `hash:`); ring points stay MD5.
+enum class KeyHash {
+  md5,            ///< first 4 bytes of MD5, little-endian (the default of both)
+  crc32,          ///< libmemcached MEMCACHED_HASH_CRC = twemproxy `crc32`: (CRC-32 >> 16) & 0x7fff
+  fnv1_64,        ///< FNV-1, 64-bit, low 32 bits
+  fnv1a_64,       ///< FNV-1a, 64-bit, low 32 bits (twemproxy's sample config)
+  fnv1_32,        ///< FNV-1, 32-bit
+  fnv1a_32,       ///< FNV-1a, 32-bit
+  murmur,         ///< MurmurHash2, seed 0xdeadbeef * length
+  jenkins,        ///< lookup3 hashlittle, initval 13
+  hsieh,          ///< SuperFastHash (twemproxy; Debian's libmemcached is built without it)
+  one_at_a_time,  ///< Jenkins one-at-a-time (libmemcached's default for modula)
+  crc32a          ///< twemproxy `crc32a`: the full CRC-32 (zlib's)
+};
+
+/// Name of a KeyHash, as twemproxy's config spells it ("fnv1a_64", ...).
+inline const char* to_string(KeyHash h) noexcept {
+  switch (h) {
+    case KeyHash::md5: return "md5";
+    case KeyHash::crc32: return "crc32";
+    case KeyHash::fnv1_64: return "fnv1_64";
+    case KeyHash::fnv1a_64: return "fnv1a_64";
+    case KeyHash::fnv1_32: return "fnv1_32";
+    case KeyHash::fnv1a_32: return "fnv1a_32";
+    case KeyHash::murmur: return "murmur";
+    case KeyHash::jenkins: return "jenkins";
+    case KeyHash::hsieh: return "hsieh";
+    case KeyHash::one_at_a_time: return "one_at_a_time";
+    case KeyHash::crc32a: return "crc32a";
+  }
+  return "md5";
+}
+
+/// Every KeyHash, in declaration order.
+inline constexpr KeyHash kAllKeyHashes[] = {KeyHash::md5,      KeyHash::crc32,   KeyHash::fnv1_64, KeyHash::fnv1a_64,
+                                            KeyHash::fnv1_32,  KeyHash::fnv1a_32, KeyHash::murmur, KeyHash::jenkins,
+                                            KeyHash::hsieh,    KeyHash::one_at_a_time, KeyHash::crc32a};
+
+/// Parses a key hash name (twemproxy's spelling); an unknown name is a permanent error.
+inline Result<KeyHash> parse_key_hash(std::string_view name) {
+  for (KeyHash h : kAllKeyHashes) {
+    if (name == to_string(h)) return h;
+  }
+  return make_error(ErrorKind::permanent, "unknown key hash '" + std::string(name) +
+                                              "' (expected md5, crc32, crc32a, fnv1_64, fnv1a_64, fnv1_32, "
+                                              "fnv1a_32, murmur, jenkins, hsieh or one_at_a_time)");
 }
 
 namespace detail {
@@ -1368,6 +1817,86 @@ inline std::uint32_t one_at_a_time(std::string_view key) noexcept {
   h ^= h >> 11;
   h += h << 15;
   return h;
+}
+
+/// The key hash h of key.
+inline std::uint32_t key_hash_value(KeyHash h, std::string_view key) noexcept {
+  switch (h) {
+    case KeyHash::md5: return hash::md5_le32(key);
+    case KeyHash::crc32: return hash::crc32_libmemcached(key);
+    case KeyHash::fnv1_64: return hash::fnv1_64(key);
+    case KeyHash::fnv1a_64: return hash::fnv1a_64(key);
+    case KeyHash::fnv1_32: return hash::fnv1_32(key);
+    case KeyHash::fnv1a_32: return hash::fnv1a_32(key);
+    case KeyHash::murmur: return hash::murmur2_libhashkit(key);
+    case KeyHash::jenkins: return hash::jenkins_lookup3(key);
+    case KeyHash::hsieh: return hash::hsieh(key);
+    case KeyHash::one_at_a_time: return one_at_a_time(key);
+    case KeyHash::crc32a: return hash::crc32(key);
+  }
+  return 0;
+}
+
+/// A byte-at-a-time hash of m keys, eight at a time in lockstep so the
+/// keys' serial multiply chains overlap: state starts at init, step(state,
+/// byte) takes each byte, fin(state) gives the hash.
+template <class State, class Step, class Fin>
+inline void byte_serial_batch(const std::string_view* keys, std::size_t m, std::uint32_t* out, State init, Step step,
+                              Fin fin) noexcept {
+  constexpr std::size_t kLanes = 8;
+  std::size_t i = 0;
+  for (; i + kLanes <= m; i += kLanes) {
+    State st[kLanes];
+    std::size_t common = keys[i].size();
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      st[l] = init;
+      common = std::min(common, keys[i + l].size());
+    }
+    for (std::size_t b = 0; b < common; ++b) {
+      for (std::size_t l = 0; l < kLanes; ++l) st[l] = step(st[l], keys[i + l][b]);
+    }
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      const std::string_view k = keys[i + l];
+      for (std::size_t b = common; b < k.size(); ++b) st[l] = step(st[l], k[b]);
+      out[i + l] = fin(st[l]);
+    }
+  }
+  for (; i < m; ++i) {
+    State st = init;
+    for (char c : keys[i]) st = step(st, c);
+    out[i] = fin(st);
+  }
+}
+
+/// The key hashes of m keys (the byte-serial ones interleaved).
+inline void key_hash_batch(KeyHash h, const std::string_view* keys, std::size_t m, std::uint32_t* out) noexcept {
+  auto same = [](std::uint32_t v) { return v; };
+  switch (h) {
+    case KeyHash::fnv1a_64:
+      byte_serial_batch(keys, m, out, std::uint32_t{0x84222325u},
+                        [](std::uint32_t v, char c) { return (v ^ signed_byte(c)) * 0x1b3u; }, same);
+      return;
+    case KeyHash::fnv1a_32:
+      byte_serial_batch(keys, m, out, std::uint32_t{2166136261u},
+                        [](std::uint32_t v, char c) { return (v ^ signed_byte(c)) * 16777619u; }, same);
+      return;
+    case KeyHash::fnv1_32:
+      byte_serial_batch(keys, m, out, std::uint32_t{2166136261u},
+                        [](std::uint32_t v, char c) { return (v * 16777619u) ^ signed_byte(c); }, same);
+      return;
+    case KeyHash::fnv1_64:
+      byte_serial_batch(
+          keys, m, out, std::uint64_t{0xcbf29ce484222325ull},
+          [](std::uint64_t v, char c) {
+            return (v * 0x100000001b3ull) ^
+                   static_cast<std::uint64_t>(static_cast<std::int64_t>(static_cast<signed char>(c)));
+          },
+          [](std::uint64_t v) { return static_cast<std::uint32_t>(v); });
+      return;
+    default:
+      for (std::size_t j = 0; j < m; ++j) out[j] = key_hash_value(h, keys[j]);
+      return;
+  }
 }
 
 /// Points (a multiple of 4) libmemcached gives a server with weighted
@@ -1392,6 +1921,135 @@ inline std::uint32_t libketama_digests(std::uint32_t weight, std::uint64_t total
   x = x * static_cast<double>(static_cast<float>(n));
   const volatile float xf = static_cast<float>(x);
   return static_cast<std::uint32_t>(std::floor(xf));
+}
+
+/// MD5 digests (4 points each) uhashring gives a server: vnodes (40) * n *
+/// weight // total weight, in exact integers.
+inline std::uint32_t uhashring_digests(std::uint32_t weight, std::uint64_t total_weight, std::size_t n) noexcept {
+  return static_cast<std::uint32_t>(40u * static_cast<std::uint64_t>(n) * weight / total_weight);
+}
+
+/// Points Dalli gives a server: floor(n * 160 * weight / Float(total)),
+/// the integer product converted to double as Ruby does.
+inline std::uint32_t dalli_points(std::uint32_t weight, std::uint64_t total_weight, std::size_t n) noexcept {
+  const std::uint64_t num = static_cast<std::uint64_t>(n) * 160u * weight;
+  return static_cast<std::uint32_t>(std::floor(static_cast<double>(num) / static_cast<double>(total_weight)));
+}
+
+/// Parses a dotted quad of decimal numbers 0..255 without leading zeros.
+inline bool parse_ipv4(std::string_view s, unsigned char out[4]) noexcept {
+  int part = 0;
+  std::size_t i = 0;
+  while (part < 4) {
+    const std::size_t start = i;
+    unsigned v = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - start < 3) v = v * 10 + static_cast<unsigned>(s[i++] - '0');
+    if (i == start || v > 255 || (i - start > 1 && s[start] == '0')) return false;
+    out[part++] = static_cast<unsigned char>(v);
+    if (part < 4) {
+      if (i >= s.size() || s[i] != '.') return false;
+      ++i;
+    }
+  }
+  return i == s.size();
+}
+
+/// Parses an IPv6 address (with "::" and a trailing dotted quad) into eight groups.
+inline bool parse_ipv6(std::string_view s, std::uint16_t out[8]) noexcept {
+  std::uint16_t head[8] = {}, tail[8] = {};
+  int nh = 0, nt = 0;
+  bool gap = false;
+  std::size_t i = 0;
+  if (s.substr(0, 2) == "::") {
+    gap = true;
+    i = 2;
+  } else if (!s.empty() && s[0] == ':') {
+    return false;
+  }
+  while (i < s.size()) {
+    std::uint16_t* groups = gap ? tail : head;
+    int& count = gap ? nt : nh;
+    if (nh + nt >= 8) return false;
+    // A dotted quad ends the address and fills two groups.
+    const std::size_t colon = s.find(':', i);
+    const std::string_view field = s.substr(i, colon == std::string_view::npos ? std::string_view::npos : colon - i);
+    if (colon == std::string_view::npos && field.find('.') != std::string_view::npos) {
+      unsigned char q[4];
+      if (!parse_ipv4(field, q) || nh + nt > 6) return false;
+      groups[count++] = static_cast<std::uint16_t>((q[0] << 8) | q[1]);
+      groups[count++] = static_cast<std::uint16_t>((q[2] << 8) | q[3]);
+      i = s.size();
+      break;
+    }
+    if (field.empty() || field.size() > 4) return false;
+    unsigned v = 0;
+    for (char c : field) {
+      const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      if (d < 0) return false;
+      v = v * 16 + static_cast<unsigned>(d);
+    }
+    groups[count++] = static_cast<std::uint16_t>(v);
+    if (colon == std::string_view::npos) {
+      i = s.size();
+      break;
+    }
+    i = colon + 1;
+    if (i < s.size() && s[i] == ':') {
+      if (gap) return false;
+      gap = true;
+      ++i;
+    } else if (i == s.size()) {
+      return false;  // a single trailing ':'
+    }
+  }
+  if (gap ? nh + nt > 7 : nh != 8) return false;
+  for (int k = 0; k < 8; ++k) out[k] = 0;
+  for (int k = 0; k < nh; ++k) out[k] = head[k];
+  for (int k = 0; k < nt; ++k) out[8 - nt + k] = tail[k];
+  return true;
+}
+
+/// spymemcached's default node name: String.valueOf(InetSocketAddress)
+/// without its leading '/', on Java 14 and later: "10.0.0.1:11211",
+/// "[2001:db8:0:0:0:0:0:a]:11212" (every group, no zero compression), an
+/// IPv4-mapped IPv6 address as IPv4. Empty when host is not an IP address
+/// (spymemcached then names the node "host/ip:port" from DNS).
+inline std::string java_address_name(const ServerSpec& s) {
+  std::string out;
+  unsigned char q[4];
+  if (parse_ipv4(s.host, q)) {
+    for (int k = 0; k < 4; ++k) {
+      if (k) out += '.';
+      out += std::to_string(q[k]);
+    }
+  } else {
+    const std::size_t pct = s.host.find('%');
+    std::uint16_t g[8];
+    if (s.host.find(':') == std::string::npos || !parse_ipv6(std::string_view(s.host).substr(0, pct), g)) return {};
+    if (g[0] == 0 && g[1] == 0 && g[2] == 0 && g[3] == 0 && g[4] == 0 && g[5] == 0xffff) {
+      out = std::to_string(g[6] >> 8) + "." + std::to_string(g[6] & 0xff) + "." + std::to_string(g[7] >> 8) + "." +
+            std::to_string(g[7] & 0xff);
+    } else {
+      static const char* const kHex = "0123456789abcdef";
+      out += '[';
+      for (int k = 0; k < 8; ++k) {
+        if (k) out += ':';
+        bool started = false;
+        for (int sh = 12; sh >= 0; sh -= 4) {
+          const unsigned d = (g[k] >> sh) & 0xfu;
+          if (d != 0 || started || sh == 0) {
+            out += kHex[d];
+            started = true;
+          }
+        }
+      }
+      if (pct != std::string::npos) out += s.host.substr(pct);
+      out += ']';
+    }
+  }
+  out += ':';
+  out += std::to_string(s.port);
+  return out;
 }
 
 /// Decimal digits of v appended at p; returns the end.
@@ -1490,15 +2148,23 @@ class Ring {
   Ring() = default;
 
   /// Builds a ring. Rejects an empty list, invalid specs and the same
-  /// host:port twice, with a permanent error.
-  static Result<Ring> build(std::vector<ServerSpec> servers, Distribution d = Distribution::ketama);
+  /// host:port twice, with a permanent error; for spymemcached, also a host
+  /// name or socket without a name (spymemcached names nodes by IP address);
+  /// and a key hash other than md5 on any distribution but ketama.
+  static Result<Ring> build(std::vector<ServerSpec> servers, Distribution d = Distribution::ketama,
+                            KeyHash key_hash = KeyHash::md5);
 
   /// Index into servers() of the server for key.
   std::size_t server_for(std::string_view key) const noexcept {
     if (servers_.size() <= 1) return 0;  // a single server takes every key unhashed, as libmemcached does
     switch (dist_) {
       case Distribution::ketama:
-      case Distribution::libketama: return lookup(hash::md5_le32(key));
+        return lookup(key_hash_ == KeyHash::md5 ? hash::md5_le32(key) : detail::key_hash_value(key_hash_, key));
+      case Distribution::libketama:
+      case Distribution::spymemcached:
+      case Distribution::spymemcached_weighted: return lookup(hash::md5_le32(key));
+      case Distribution::uhashring: return lookup_above(hash::md5_le32(key));
+      case Distribution::dalli: return lookup_floor(hash::crc32(key));
       case Distribution::modula: return detail::one_at_a_time(key) % servers_.size();
       case Distribution::rendezvous: return rendezvous(key);
     }
@@ -1516,7 +2182,10 @@ class Ring {
   /// The distribution this ring was built with.
   Distribution distribution() const noexcept { return dist_; }
 
-  /// Total points on the continuum (ketama and libketama; else 0).
+  /// The key hash this ring was built with.
+  KeyHash key_hash() const noexcept { return key_hash_; }
+
+  /// Total points on the continuum (0 for modula and rendezvous).
   std::size_t point_count() const noexcept { return points_.size(); }
 
   /// Points and expected share of keys for each server, aligned with servers().
@@ -1530,7 +2199,34 @@ class Ring {
   static std::uint32_t ketama_hash(std::string_view key) noexcept { return hash::md5_le32(key); }
 
  private:
+  /// Whether keys are placed on a continuum of points.
+  static bool has_continuum(Distribution d) noexcept {
+    return d != Distribution::modula && d != Distribution::rendezvous;
+  }
+
+  /// The server of the first point >= h, wrapping past the last point
+  /// (libmemcached, libketama, spymemcached's TreeMap ceiling).
   std::size_t lookup(std::uint32_t h) const noexcept {
+    std::size_t i = first_at_least(h);
+    if (i == points_.size()) i = 0;  // past the last point: wrap to the first
+    return points_[i].server;
+  }
+
+  /// The server of the first point > h, wrapping (uhashring's bisect_right).
+  std::size_t lookup_above(std::uint32_t h) const noexcept {
+    std::size_t i = h == 0xffffffffu ? points_.size() : first_at_least(h + 1);
+    if (i == points_.size()) i = 0;
+    return points_[i].server;
+  }
+
+  /// The server of the last point <= h; below the first point, the last
+  /// point's (Dalli's bsearch for the first point > h, minus one).
+  std::size_t lookup_floor(std::uint32_t h) const noexcept {
+    const std::size_t i = h == 0xffffffffu ? points_.size() : first_at_least(h + 1);
+    return points_[i == 0 ? points_.size() - 1 : i - 1].server;
+  }
+
+  std::size_t first_at_least(std::uint32_t h) const noexcept {
     const std::uint32_t b = h >> shift_;
     std::size_t lo = buckets_[b];
     const std::size_t hi = buckets_[b + 1];
@@ -1545,8 +2241,7 @@ class Ring {
     } else {
       while (lo < hi && points_[lo].value < h) ++lo;
     }
-    if (lo == points_.size()) lo = 0;  // past the last point: wrap to the first
-    return points_[lo].server;
+    return lo;
   }
 
   std::size_t rendezvous(std::string_view key) const noexcept {
@@ -1578,18 +2273,24 @@ class Ring {
   }
 
   Result<void> build_continuum();
+  Result<std::string> point_name(const ServerSpec& s) const;
 
   std::vector<ServerSpec> servers_;
   Distribution dist_ = Distribution::ketama;
-  std::vector<detail::RingPoint> points_;  // sorted by (value, server)
+  KeyHash key_hash_ = KeyHash::md5;
+  std::vector<detail::RingPoint> points_;  // sorted by (value, server); one per value where the peer keeps one
   std::vector<std::uint32_t> buckets_;     // buckets_[b] = first point >= b << shift_
   unsigned shift_ = 31;
   std::vector<detail::Murmur3> prefix_;    // rendezvous: murmur3 state after "name-"
   std::vector<std::string> names_;         // rendezvous: pymemcache's node names
 };
 
-inline Result<Ring> Ring::build(std::vector<ServerSpec> servers, Distribution d) {
+inline Result<Ring> Ring::build(std::vector<ServerSpec> servers, Distribution d, KeyHash key_hash) {
   if (servers.empty()) return make_error(ErrorKind::permanent, "ring: empty server list");
+  if (key_hash != KeyHash::md5 && d != Distribution::ketama) {
+    return make_error(ErrorKind::permanent, std::string("ring: key hash ") + to_string(key_hash) +
+                                                " applies to the ketama distribution only (not " + to_string(d) + ")");
+  }
   if (servers.size() > detail::kMaxRingServers) {
     return make_error(ErrorKind::permanent, "ring: " + std::to_string(servers.size()) + " servers (at most " +
                                                 std::to_string(detail::kMaxRingServers) + ")");
@@ -1611,7 +2312,8 @@ inline Result<Ring> Ring::build(std::vector<ServerSpec> servers, Distribution d)
   Ring r;
   r.servers_ = std::move(servers);
   r.dist_ = d;
-  if (d == Distribution::ketama || d == Distribution::libketama) {
+  r.key_hash_ = key_hash;
+  if (has_continuum(d)) {
     auto ok = r.build_continuum();
     if (!ok) return std::move(ok).error();
   } else if (d == Distribution::rendezvous) {
@@ -1631,60 +2333,118 @@ inline Result<Ring> Ring::build(std::vector<ServerSpec> servers, Distribution d)
   return r;
 }
 
+inline Result<std::string> Ring::point_name(const ServerSpec& s) const {
+  if (!s.name.empty()) return s.name;
+  const std::string port = std::to_string(s.port);
+  switch (dist_) {
+    case Distribution::ketama:  // libmemcached and twemproxy leave out the default port
+      return s.port == 11211 ? s.host : s.host + ":" + port;
+    case Distribution::spymemcached:
+    case Distribution::spymemcached_weighted: {
+      std::string name = detail::java_address_name(s);
+      if (name.empty()) {
+        return make_error(ErrorKind::permanent,
+                          "ring: spymemcached names server " + s.to_string() +
+                              " by its resolved address ('host/ip:port'); give the IP address, or the name "
+                              "spymemcached uses (\"" + s.to_string() + " " + s.host + "/IP:" + port + "\")");
+      }
+      return name;
+    }
+    case Distribution::uhashring:
+    case Distribution::dalli: return s.is_unix_socket() ? s.host : s.host + ":" + port;
+    default: return s.host + ":" + port;  // libketama
+  }
+}
+
 inline Result<void> Ring::build_continuum() {
   const std::size_t n = servers_.size();
   std::uint64_t total_weight = 0;
-  for (const auto& s : servers_) total_weight += s.weight;
-  const bool lib = dist_ == Distribution::libketama;
+  bool all_one = true;
+  for (const auto& s : servers_) {
+    total_weight += s.weight;
+    all_one = all_one && s.weight == 1;
+  }
+  // spymemcached without a weights map gives every server 160 points; with
+  // one, libmemcached's formula.
+  const bool spy_fixed = dist_ == Distribution::spymemcached && all_one;
 
-  std::vector<std::uint32_t> digests(n);
-  std::size_t total_points = 0;
+  std::vector<std::string> bases(n);
+  std::vector<std::uint32_t> counts(n);
+  std::size_t total_points = 0, longest = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    digests[i] = lib ? detail::libketama_digests(servers_[i].weight, total_weight, n)
-                     : detail::ketama_points(servers_[i].weight, total_weight, n) / 4;
-    total_points += static_cast<std::size_t>(digests[i]) * 4;
+    auto name = point_name(servers_[i]);
+    if (!name) return std::move(name).error();
+    bases[i] = std::move(name).value();
+    longest = std::max(longest, bases[i].size());
+    const std::uint32_t w = servers_[i].weight;
+    switch (dist_) {
+      case Distribution::libketama: counts[i] = detail::libketama_digests(w, total_weight, n); break;
+      case Distribution::uhashring: counts[i] = detail::uhashring_digests(w, total_weight, n); break;
+      case Distribution::dalli: counts[i] = detail::dalli_points(w, total_weight, n); break;
+      default: counts[i] = spy_fixed ? 40 : detail::ketama_points(w, total_weight, n) / 4; break;
+    }
+    total_points += static_cast<std::size_t>(counts[i]) * (dist_ == Distribution::dalli ? 1 : 4);
   }
   points_.clear();
   points_.reserve(total_points);
-  // Point names are hashed in chunks through the multi-lane MD5; each name
-  // has a fixed slot in one buffer.
-  constexpr std::size_t kSlot = detail::kMaxHostLength + 32;
-  constexpr std::size_t kChunk = 2048;
-  std::vector<char> slots(kSlot * kChunk);
-  std::vector<std::string_view> names(kChunk);
-  std::vector<std::uint32_t> owner(kChunk);
-  std::vector<std::uint32_t> words(4 * kChunk);
-  std::size_t count = 0;
-  auto flush = [&] {
-    detail::md5_digest_batch(names.data(), count, words.data());
-    for (std::size_t i = 0; i < count; ++i) {
-      for (std::size_t j = 0; j < 4; ++j) points_.push_back({words[4 * i + j], owner[i]});
-    }
-    count = 0;
-  };
-  for (std::size_t i = 0; i < n; ++i) {
-    const ServerSpec& s = servers_[i];
-    for (std::uint32_t k = 0; k < digests[i]; ++k) {
-      // ketama: "host-N" on the default port, else "host:port-N" (libmemcached);
-      // libketama: always "host:port-N".
-      char* const name = slots.data() + count * kSlot;
-      char* p = name;
-      std::memcpy(p, s.host.data(), s.host.size());
-      p += s.host.size();
-      if (lib || s.port != 11211) {
-        *p++ = ':';
-        p = detail::append_uint(p, s.port);
+  const char sep = dist_ == Distribution::dalli ? ':' : '-';
+  const std::size_t slot = longest + 12;
+  std::string one;
+  if (dist_ == Distribution::dalli) {
+    // Dalli: SHA-1("name:idx"), one point of the first four bytes.
+    for (std::size_t i = 0; i < n; ++i) {
+      one.assign(bases[i]);
+      one += sep;
+      for (std::uint32_t k = 0; k < counts[i]; ++k) {
+        one.resize(bases[i].size() + 1);
+        one += std::to_string(k);
+        points_.push_back({hash::sha1_be32(one), static_cast<std::uint32_t>(i)});
       }
-      *p++ = '-';
-      p = detail::append_uint(p, k);
-      names[count] = std::string_view(name, static_cast<std::size_t>(p - name));
-      owner[count] = static_cast<std::uint32_t>(i);
-      if (++count == kChunk) flush();
     }
+  } else {
+    // "name-N" hashed in chunks through the multi-lane MD5, four points per
+    // digest; each name has a fixed slot in one buffer.
+    constexpr std::size_t kChunk = 2048;
+    std::vector<char> slots(slot * kChunk);
+    std::vector<std::string_view> names(kChunk);
+    std::vector<std::uint32_t> owner(kChunk);
+    std::vector<std::uint32_t> words(4 * kChunk);
+    std::size_t count = 0;
+    auto flush = [&] {
+      detail::md5_digest_batch(names.data(), count, words.data());
+      for (std::size_t i = 0; i < count; ++i) {
+        for (std::size_t j = 0; j < 4; ++j) points_.push_back({words[4 * i + j], owner[i]});
+      }
+      count = 0;
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::uint32_t k = 0; k < counts[i]; ++k) {
+        char* const name = slots.data() + count * slot;
+        char* p = name;
+        std::memcpy(p, bases[i].data(), bases[i].size());
+        p += bases[i].size();
+        *p++ = sep;
+        p = detail::append_uint(p, k);
+        names[count] = std::string_view(name, static_cast<std::size_t>(p - name));
+        owner[count] = static_cast<std::uint32_t>(i);
+        if (++count == kChunk) flush();
+      }
+    }
+    flush();
   }
-  flush();
   if (points_.empty()) return make_error(ErrorKind::permanent, "ring: no points on the continuum");
   detail::sort_points(points_);
+  if (dist_ == Distribution::spymemcached || dist_ == Distribution::spymemcached_weighted ||
+      dist_ == Distribution::uhashring) {
+    // A TreeMap (spymemcached) or dict (uhashring) keeps one server per
+    // point value: the one put last, i.e. the later server in the list.
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < points_.size(); ++i) {
+      if (i + 1 < points_.size() && points_[i + 1].value == points_[i].value) continue;
+      points_[out++] = points_[i];
+    }
+    points_.resize(out);
+  }
 
   // Bucket index over the top bits of the hash: about one point per bucket.
   unsigned bits = 1;
@@ -1703,16 +2463,38 @@ inline Result<void> Ring::build_continuum() {
 
 inline void Ring::server_for_with(const std::string_view* keys, std::size_t n, std::size_t* out,
                                   detail::Md5Path path) const noexcept {
-  if (servers_.size() <= 1 || (dist_ != Distribution::ketama && dist_ != Distribution::libketama)) {
+  if (servers_.size() <= 1 || !has_continuum(dist_)) {
     for (std::size_t i = 0; i < n; ++i) out[i] = server_for(keys[i]);
     return;
   }
   constexpr std::size_t kChunk = 256;
   std::uint32_t hashes[kChunk];
+  if (dist_ == Distribution::dalli) {
+    // Hashes first, then lookups: independent CRCs overlap in the pipeline.
+    for (std::size_t i = 0; i < n; i += kChunk) {
+      const std::size_t m = std::min(kChunk, n - i);
+      for (std::size_t j = 0; j < m; ++j) hashes[j] = hash::crc32(keys[i + j]);
+      for (std::size_t j = 0; j < m; ++j) out[i + j] = lookup_floor(hashes[j]);
+    }
+    return;
+  }
+  if (key_hash_ != KeyHash::md5) {
+    for (std::size_t i = 0; i < n; i += kChunk) {
+      const std::size_t m = std::min(kChunk, n - i);
+      detail::key_hash_batch(key_hash_, keys + i, m, hashes);
+      for (std::size_t j = 0; j < m; ++j) out[i + j] = lookup(hashes[j]);
+    }
+    return;
+  }
+  const bool above = dist_ == Distribution::uhashring;
   for (std::size_t i = 0; i < n; i += kChunk) {
     const std::size_t m = std::min(kChunk, n - i);
     detail::md5_le32_batch(keys + i, m, hashes, path);
-    for (std::size_t j = 0; j < m; ++j) out[i + j] = lookup(hashes[j]);
+    if (above) {
+      for (std::size_t j = 0; j < m; ++j) out[i + j] = lookup_above(hashes[j]);
+    } else {
+      for (std::size_t j = 0; j < m; ++j) out[i + j] = lookup(hashes[j]);
+    }
   }
 }
 
@@ -1725,13 +2507,16 @@ inline std::vector<Ring::ServerShare> Ring::describe() const {
     return out;
   }
   // A point owns the hashes after the previous point up to itself; the
-  // first point also owns the wrap-around past the last one.
+  // first point also owns the wrap-around past the last one. Dalli's points
+  // own the hashes from themselves up to the next point instead.
   constexpr double kSpace = 4294967296.0;
+  const bool floor = dist_ == Distribution::dalli;
   std::uint32_t prev = points_.back().value;
   for (std::size_t i = 0; i < points_.size(); ++i) {
     const std::uint32_t v = points_[i].value;
     const double arc = i == 0 ? (kSpace - prev) + v : static_cast<double>(v - prev);
-    out[points_[i].server].share += arc / kSpace;
+    const std::size_t owner = !floor ? i : i == 0 ? points_.size() - 1 : i - 1;
+    out[points_[owner].server].share += arc / kSpace;
     ++out[points_[i].server].points;
     prev = v;
   }
@@ -4615,6 +5400,8 @@ struct MemcachedBackendConfig {
   std::size_t max_item_size_bytes = 1048576;
   /// How keys are placed on servers.
   Distribution distribution = Distribution::ketama;
+  /// The key's hash on a ketama ring (libmemcached MEMCACHED_BEHAVIOR_HASH, twemproxy `hash:`).
+  KeyHash key_hash = KeyHash::md5;
   /// SASL PLAIN credentials; authentication is used when username is set.
   std::string username, password;
   /// Consecutive failures after which a server is marked dead, 1 .. 100.
@@ -4742,7 +5529,7 @@ inline Result<void> MemcachedBackendConfig::validate() const {
     if (!spec) return bad("servers", "'" + s + "': " + spec.error().message());
     specs.push_back(std::move(*spec));
   }
-  auto ring = Ring::build(std::move(specs), distribution);
+  auto ring = Ring::build(std::move(specs), distribution, key_hash);
   if (!ring) return bad("servers", ring.error().message());
   if (!detail::ms_in(connect_timeout, 100, 30000)) return bad("connect_timeout", "must be 0.1 .. 30 seconds");
   if (!detail::ms_in(timeout, 100, 30000)) return bad("timeout", "must be 0.1 .. 30 seconds");
@@ -4833,6 +5620,11 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
     auto d = parse_distribution(v);
     if (!d) return env_error("CACHEKIT_MEMCACHED_DISTRIBUTION", d.error().message());
     c.distribution = *d;
+  }
+  if (const char* v = getenv_set("CACHEKIT_MEMCACHED_KEY_HASH")) {
+    auto h = parse_key_hash(v);
+    if (!h) return env_error("CACHEKIT_MEMCACHED_KEY_HASH", h.error().message());
+    c.key_hash = *h;
   }
   if (const char* v = getenv_set("CACHEKIT_MEMCACHED_REMOVE_FAILED_SERVERS")) {
     const std::string_view s(v);
@@ -6118,7 +6910,7 @@ class MemcachedBackend final : public Backend {
     std::vector<ServerSpec> specs;
     for (const auto& s : config_.servers) specs.push_back(*ServerSpec::parse(s));
     for (const auto& s : specs) servers_.push_back(std::make_unique<Server>(s, config_.max_pool_size));
-    auto ring = Ring::build(specs, config_.distribution);
+    auto ring = Ring::build(specs, config_.distribution, config_.key_hash);
     full_ring_.emplace(std::move(*ring));
   }
 
@@ -6185,7 +6977,7 @@ class MemcachedBackend final : public Backend {
       }
     }
     if (!specs.empty()) {
-      auto r = Ring::build(std::move(specs), config_.distribution);
+      auto r = Ring::build(std::move(specs), config_.distribution, config_.key_hash);
       if (r) lr->ring.emplace(std::move(*r));
     }
     live_ = std::move(lr);

@@ -73,6 +73,46 @@ def main():
     rc, out, _ = run(cli, ["--servers=" + servers], "\n".join(keys) + "\n")
     check(out.splitlines() == outputs["ketama"], "ketama is not the default distribution")
 
+    # The client-specific modes: IP addresses (spymemcached names nodes by
+    # address) and a twemproxy-style named server.
+    client_servers = "10.0.0.1,10.0.0.2:11212:3,[2001:db8::7]:11213,10.0.0.4:11214:1 shard-4"
+    client_names = ["10.0.0.1:11211", "10.0.0.2:11212", "[2001:db8::7]:11213", "10.0.0.4:11214"]
+    for dist in ("spymemcached", "spymemcached_weighted", "uhashring", "dalli"):
+        rc, out, err = run(cli, ["--servers", client_servers, "--distribution", dist], "\n".join(keys) + "\n")
+        lines = out.splitlines()
+        check(rc == 0 and len(lines) == len(keys), "%s: rc %d, %d lines: %s" % (dist, rc, len(lines), err))
+        check(all(l in client_names for l in lines), "%s: unknown server in output" % dist)
+        check(len(set(lines)) == 4, "%s: not every server used" % dist)
+        outputs[dist] = lines
+        rc, out, err = run(cli, ["--servers", client_servers, "--distribution", dist, "--describe"])
+        check(rc == 0 and out.startswith("distribution %s, 4 servers" % dist), "%s --describe: %r" % (dist, out))
+        check("10.0.0.4:11214 (shard-4)" in out, "%s --describe does not show the name: %r" % (dist, out))
+    check(outputs["dalli"] != outputs["uhashring"], "dalli and uhashring place alike")
+    # 61 equal servers: spymemcached (160 points each) and libketama (156) disagree.
+    sixty_one = ",".join("10.1.0.%d" % (i + 1) for i in range(61))
+    placed = {}
+    for dist in ("spymemcached", "libketama"):
+        rc, out, err = run(cli, ["--servers", sixty_one, "--distribution", dist, "--describe"])
+        check(rc == 0, "%s 61 servers: %s" % (dist, err))
+        placed[dist] = out
+    check("points 160 " in placed["spymemcached"] and "points 156 " in placed["libketama"],
+          "61 servers: spymemcached should give 160 points, libketama 156")
+    rc, out, err = run(cli, ["--servers", "10.0.0.1,cache-2", "--distribution", "spymemcached"], "k\n")
+    check(rc == 2 and "resolved address" in err and out == "", "spymemcached with a host name: rc %d %r" % (rc, err))
+
+    # The key hash of a ketama ring: fnv1a_64 moves keys; other modes refuse it.
+    kh_servers = "10.0.0.1,10.0.0.2:11212:3,[::1]:11213"
+    rc, md5_out, err = run(cli, ["--servers", kh_servers], "\n".join(keys) + "\n")
+    rc2, fnv_out, err2 = run(cli, ["--servers", kh_servers, "--key-hash", "fnv1a_64"], "\n".join(keys) + "\n")
+    check(rc == 0 and rc2 == 0 and len(fnv_out.splitlines()) == len(keys), "--key-hash: rc %d %r" % (rc2, err2))
+    check(md5_out != fnv_out, "--key-hash fnv1a_64 places like md5")
+    rc, out, err = run(cli, ["--servers", kh_servers, "--key-hash=jenkins", "--describe"])
+    check(rc == 0 and out.startswith("distribution ketama (key hash jenkins), 3 servers"), "--key-hash --describe: %r" % out)
+    rc, out, err = run(cli, ["--servers", kh_servers, "--key-hash", "fnv1a_64", "--distribution", "modula"], "k\n")
+    check(rc == 2 and "ketama distribution only" in err, "--key-hash with modula: rc %d %r" % (rc, err))
+    rc, out, err = run(cli, ["--servers", kh_servers, "--key-hash", "sha1"], "k\n")
+    check(rc == 2 and "unknown key hash 'sha1'" in err, "--key-hash sha1: rc %d %r" % (rc, err))
+
     # --describe: one line per server with points and shares summing to 100%.
     rc, out, err = run(cli, ["--servers", servers, "--describe"])
     lines = out.splitlines()
@@ -88,6 +128,7 @@ def main():
         (["--servers", "a,b,A"], "listed twice"),
         (["--servers", "a,"], "empty server spec"),
         (["--servers", "a", "--distribution", "nope"], "unknown distribution 'nope'"),
+        (["--servers", "a:11211 name"], "a name follows only host:port:weight"),
         ([], "--servers is required"),
         (["--servers", "a", "--bogus"], "unknown option '--bogus'"),
     ):

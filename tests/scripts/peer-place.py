@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """Places keys with a Python peer client, for live parity tests.
 
-usage: peer-place.py rendezvous|libketama INPUT
+usage: peer-place.py rendezvous|libketama|uhashring INPUT
 INPUT has "servers <spec,...>" lines (ServerSpec syntax; weights ignored)
 followed by "key <utf-8 hex>" lines. Prints one server index per key.
-rendezvous uses pymemcache's HashClient, libketama uhashring's ketama ring."""
+rendezvous uses pymemcache's HashClient, libketama uhashring's ketama ring.
+uhashring reads "nodes" lines, each followed by "node <name> <weight>" lines,
+and builds uhashring's ketama ring with those node names and weights."""
 import sys
 
 
@@ -29,7 +31,13 @@ def main():
     with open(path, encoding="utf-8") as f:
         for line in f:
             kind, _, rest = line.strip().partition(" ")
-            if kind == "servers":
+            if kind == "nodes":
+                names, weights, ring = [], {}, None
+            elif kind == "node":
+                name, weight = rest.rsplit(" ", 1)
+                names.append(name)
+                weights[name] = int(weight)
+            elif kind == "servers":
                 pairs = [split_spec(s) for s in rest.split(",")]
                 servers = [p[0] for p in pairs]
                 names = [p[1] for p in pairs]
@@ -41,7 +49,12 @@ def main():
                     ring = HashRing(nodes=names, hash_fn="ketama")
             elif kind == "key":
                 key = bytes.fromhex(rest).decode("utf-8")
-                if mode == "rendezvous":
+                if mode == "uhashring":
+                    if ring is None:
+                        from uhashring import HashRing
+                        ring = HashRing(nodes=weights, hash_fn="ketama")
+                    out.append(str(names.index(ring.get_node(key))))
+                elif mode == "rendezvous":
                     out.append(str(servers.index(client._get_client(key).server)))
                 else:
                     out.append(str(names.index(ring.get_node(key))))

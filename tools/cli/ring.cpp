@@ -16,11 +16,16 @@ namespace cli {
 namespace {
 
 constexpr const char* kRingUsage =
-    "usage: cachekit-cli ring --servers SPEC[,SPEC...]|JSON [--distribution ketama|libketama|modula|rendezvous]\n"
-    "                         [--describe]\n"
+    "usage: cachekit-cli ring --servers SPEC[,SPEC...]|JSON [--distribution NAME] [--key-hash HASH] [--describe]\n"
     "Reads keys, one per line, from stdin and prints the server (host:port) of each, in order.\n"
     "--describe prints each server's points and share of the hash space instead.\n"
-    "SPEC: host, host:port, host:port:weight, [v6addr]:port[:weight], /path/to.sock\n";
+    "SPEC: host, host:port, host:port:weight, [v6addr]:port[:weight], /path/to.sock,\n"
+    "      or host:port:weight NAME (the name is hashed in place of the address)\n"
+    "NAME: ketama (default; libmemcached, php-memcached, pylibmc, twemproxy), libketama (C libketama),\n"
+    "      modula (libmemcached's default), rendezvous (pymemcache), spymemcached (Java, IP addresses),\n"
+    "      spymemcached_weighted (spymemcached with a weights map), uhashring (Python), dalli (Ruby)\n"
+    "HASH: the key hash of a ketama ring, as twemproxy's 'hash:' names it: md5 (default), crc32, crc32a,\n"
+    "      fnv1_64, fnv1a_64, fnv1_32, fnv1a_32, murmur, jenkins, hsieh, one_at_a_time\n";
 
 int ring_usage_error(const std::string& message) {
   std::fprintf(stderr, "cachekit-cli ring: %s\n%s", message.c_str(), kRingUsage);
@@ -49,11 +54,15 @@ int run_ring(const Args& args) {
   const std::string dist_text = option(args, "distribution", "ketama");
   auto dist = cachekit::parse_distribution(dist_text);
   if (!dist) return ring_usage_error(dist.error().message());
-  const Args extra = positionals(args, {"servers", "distribution"});
+  const std::string hash_text = option(args, "key-hash", "md5");
+  auto key_hash = cachekit::parse_key_hash(hash_text);
+  if (!key_hash) return ring_usage_error(key_hash.error().message());
+  const Args extra = positionals(args, {"servers", "distribution", "key-hash"});
   if (!extra.empty()) return ring_usage_error("unexpected argument '" + extra.front() + "'");
   for (const auto& a : args) {
     if (a.rfind("--", 0) == 0 && a != "--servers" && a.rfind("--servers=", 0) != 0 && a != "--distribution" &&
-        a.rfind("--distribution=", 0) != 0 && a != "--describe") {
+        a.rfind("--distribution=", 0) != 0 && a != "--key-hash" && a.rfind("--key-hash=", 0) != 0 &&
+        a != "--describe") {
       return ring_usage_error("unknown option '" + a + "'");
     }
   }
@@ -72,7 +81,7 @@ int run_ring(const Args& args) {
     }
     specs.push_back(std::move(spec).value());
   }
-  auto built = cachekit::Ring::build(std::move(specs), dist.value());
+  auto built = cachekit::Ring::build(std::move(specs), dist.value(), key_hash.value());
   if (!built) {
     std::fprintf(stderr, "cachekit-cli ring: %s\n", built.error().message().c_str());
     return kUsage;
@@ -83,10 +92,15 @@ int run_ring(const Args& args) {
 
   if (flag(args, "describe")) {
     const auto shares = ring.describe();
-    std::printf("distribution %s, %zu servers, %zu points\n", cachekit::to_string(ring.distribution()),
-                ring.servers().size(), ring.point_count());
+    const std::string hashed = ring.key_hash() == cachekit::KeyHash::md5
+                                   ? std::string()
+                                   : std::string(" (key hash ") + cachekit::to_string(ring.key_hash()) + ")";
+    std::printf("distribution %s%s, %zu servers, %zu points\n", cachekit::to_string(ring.distribution()),
+                hashed.c_str(), ring.servers().size(), ring.point_count());
     for (std::size_t i = 0; i < names.size(); ++i) {
-      std::printf("%-40s weight %-6u points %-7zu share %7.3f%%\n", names[i].c_str(), ring.servers()[i].weight,
+      const std::string& named = ring.servers()[i].name;
+      const std::string shown = named.empty() ? names[i] : names[i] + " (" + named + ")";
+      std::printf("%-40s weight %-6u points %-7zu share %7.3f%%\n", shown.c_str(), ring.servers()[i].weight,
                   shares[i].points, shares[i].share * 100.0);
     }
     return kOk;
