@@ -95,7 +95,8 @@ constexpr const char* kMemcachedOptions =
     "  --timeout S             I/O timeout in seconds, 0.1 .. 30 (default 1)\n"
     "  --connect-timeout S     connect timeout in seconds, 0.1 .. 30 (default 2)\n"
     "  --prefix P              key prefix put in front of every key (default none)\n"
-    "  --distribution NAME     ketama (default), libketama, modula or rendezvous\n"
+    "  --distribution NAME     ketama (default), libketama, modula, rendezvous, spymemcached,\n"
+    "                          spymemcached_weighted, uhashring or dalli\n"
     "  --retries N             extra attempts after a transient failure, 0 .. 10 (default 2)\n"
     "  Every other CACHEKIT_MEMCACHED_* variable applies as in the library.\n";
 
@@ -126,12 +127,15 @@ const Command kCommands[] = {
      "or the default), timeouts, prefix and distribution. Connects nowhere.\n",
      true, false},
     {"ring", cli::run_ring, "print the server for each key read from stdin",
-     "--servers SPEC[,SPEC...] [--distribution NAME] [--describe]",
+     "--servers SPEC[,SPEC...] [--distribution NAME] [--key-hash HASH] [--describe]",
      "Reads keys, one per line, from stdin and prints the server (host:port) of each,\n"
      "in order. --describe prints each server's points and share of the hash space\n"
      "instead. --servers takes host, host:port, host:port:weight, [v6addr]:port[:weight]\n"
-     "or /path/to.sock, comma-separated, or a JSON array of them; --distribution: ketama\n"
-     "(default), libketama, modula or rendezvous. Connects nowhere.\n",
+     "or /path/to.sock, or host:port:weight NAME (twemproxy's named server), comma-separated,\n"
+     "or a JSON array of them. --distribution: ketama (default; libmemcached, twemproxy),\n"
+     "libketama, modula, rendezvous (pymemcache), spymemcached, spymemcached_weighted,\n"
+     "uhashring or dalli. --key-hash (ketama only): md5 (default), crc32, crc32a, fnv1_64,\n"
+     "fnv1a_64, fnv1_32, fnv1a_32, murmur, jenkins, hsieh or one_at_a_time. Connects nowhere.\n",
      false, false},
 };
 
@@ -205,7 +209,7 @@ int main(int argc, char** argv) {
   if (c->memcached) with_values = cli::kBackendOptions;
   if (c->ttl) with_values.push_back("ttl");
   if (std::strcmp(c->name, "ring") == 0) {
-    with_values = {"servers", "distribution"};
+    with_values = {"servers", "distribution", "key-hash"};
     flags = {"describe"};
   }
   const std::string problem = cli::check_options(args, with_values, flags);

@@ -10,11 +10,19 @@ ServersFrom g_servers_from = ServersFrom::fallback;
 
 // "a, b,c" -> {"a", "b", "c"}; an empty item stays (and is refused later
 // with the server spec rules' own message).
+// Items are trimmed but keep inner spaces: "host:port:weight name" is one
+// named server (twemproxy's form).
 std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out(1);
-  for (char c : s) {
-    if (c == ',') out.emplace_back();
-    else if (c != ' ' && c != '\t') out.back() += c;
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = s.find(',', start);
+    const std::string item = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const std::size_t b = item.find_first_not_of(" \t");
+    const std::size_t e = item.find_last_not_of(" \t");
+    out.push_back(b == std::string::npos ? std::string() : item.substr(b, e - b + 1));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
   }
   return out;
 }
