@@ -440,6 +440,10 @@ class MemcachedBackend final : public Backend {
     std::atomic<int> failures{0};
     /// Clock ticks until which the server is dead; 0 when alive.
     std::atomic<Clock::rep> dead_until{0};
+    /// The last failure charged to the server, for the errors of calls
+    /// refused while it is dead.
+    std::mutex failure_mutex;
+    Error last_failure;
   };
 
   /// The ring over the servers that are alive, with indices mapped back.
@@ -510,8 +514,27 @@ class MemcachedBackend final : public Backend {
       live = live_;
     }
     if (!live) return full_ring_->server_for(key);
-    if (!live->ring) return Error(ErrorKind::transient, "every server is marked dead");
+    if (!live->ring) return dead_error(*servers_[full_ring_->server_for(key)], now);
     return live->to_server[live->ring->server_for(key)];
+  }
+
+  /// Why a call for a key on dead server s is refused: the server's last
+  /// failure (its kind and message), and how long it stays dead.
+  Error dead_error(Server& s, Clock::time_point now) {
+    Error last;
+    {
+      std::lock_guard<std::mutex> lock(s.failure_mutex);
+      last = s.last_failure;
+    }
+    std::string m = s.name + " is marked dead";
+    const auto until = s.dead_until.load(std::memory_order_acquire);
+    const auto left = Clock::duration(until) - now.time_since_epoch();
+    if (until != 0 && left > Clock::duration::zero()) {
+      const auto tenths = (std::chrono::duration_cast<std::chrono::milliseconds>(left).count() + 99) / 100;
+      m += " for " + std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " s";
+    }
+    if (!last.message().empty()) m += " after: " + last.message();
+    return Error(last.message().empty() ? ErrorKind::transient : last.kind(), std::move(m));
   }
 
   bool is_dead(const Server& s, Clock::time_point now) const noexcept {
@@ -560,7 +583,11 @@ class MemcachedBackend final : public Backend {
     if (changed) rebuild_live_ring_locked();
   }
 
-  void record_failure(Server& s) {
+  void record_failure(Server& s, const Error& why) {
+    {
+      std::lock_guard<std::mutex> lock(s.failure_mutex);
+      s.last_failure = why;
+    }
     const int f = s.failures.fetch_add(1, std::memory_order_acq_rel) + 1;
     if (f < config_.server_failure_limit) return;
     std::lock_guard<std::mutex> lock(routing_mutex_);
@@ -616,9 +643,24 @@ class MemcachedBackend final : public Backend {
   /// A new connection to s (connect bounded by conn_end, login by io_end).
   Result<std::unique_ptr<detail::Connection>> open_connection(Server& s, Deadline conn_end, Deadline io_end) {
     auto c = detail::Connection::open(s.spec.host, s.spec.port, conn_end, io_end, config_.username, config_.password,
-                                      s.pool.owner_pid());
+                                      s.pool.owner_pid(), s.name);
     if (c) (*c)->set_spin(config_.spin_wait);
     return c;
+  }
+
+  /// A refused key: why, with the length and at most the first 64 bytes of
+  /// the key when it is too long.
+  Error key_error(const char* why, const char* op, std::string_view key) const {
+    const std::size_t len = config_.key_prefix.size() + key.size();
+    if (len <= CACHEKIT_MAX_KEY_LENGTH) return decorate(Error(ErrorKind::permanent, why), op, key, nullptr);
+    std::string m = config_.key_prefix.empty() ? "key of " : "key_prefix + key of ";
+    m += std::to_string(len) + " bytes is longer than the " + std::to_string(CACHEKIT_MAX_KEY_LENGTH) + "-byte limit";
+    constexpr std::size_t kShown = 64;
+    if (key.size() > kShown) m += " (key= shows its first " + std::to_string(kShown) + " bytes)";
+    Error e(ErrorKind::permanent, std::move(m));
+    e.with_operation(op);
+    e.with_key(std::string(key.substr(0, kShown)));
+    return e;
   }
 
   Error decorate(Error e, const char* op, std::string_view key, const Server* s) const {
@@ -638,7 +680,7 @@ class MemcachedBackend final : public Backend {
   template <class T, class Fn>
   Result<T> single(const char* op, std::string_view key, bool idempotent, Fn&& fn) {
     FullKey fk;
-    if (const char* why = make_key(key, fk)) return decorate(Error(ErrorKind::permanent, why), op, key, nullptr);
+    if (const char* why = make_key(key, fk)) return key_error(why, op, key);
     if (init_error_) return decorate(*init_error_, op, key, nullptr);
     const auto start = Clock::now();
     const Deadline end = call_deadline(start);
@@ -675,7 +717,7 @@ class MemcachedBackend final : public Backend {
       if (!idx) return decorate(std::move(idx).error(), op, key, nullptr);
       Server& s = *servers_[*idx];
       if (!config_.remove_failed_servers && is_dead(s, now)) {
-        return decorate(Error(ErrorKind::transient, "server is marked dead"), op, key, &s);
+        return decorate(dead_error(s, now), op, key, nullptr);
       }
       bool sent_nothing = false;
       std::optional<Error> failure;
@@ -756,7 +798,7 @@ class MemcachedBackend final : public Backend {
   /// server and tells whether another attempt may follow.
   bool retry_after(const Error& err, Server& s, bool idempotent, bool sent_nothing, int attempt, Deadline end) {
     if (err.kind() == ErrorKind::authentication || err.kind() == ErrorKind::permanent) return false;
-    if (server_fault(err.kind())) record_failure(s);
+    if (server_fault(err.kind())) record_failure(s, err);
     const bool may_retry = retryable_kind(err.kind()) && (idempotent || sent_nothing);
     return may_retry && attempt < config_.retry_attempts && Clock::now() < end;
   }
@@ -802,10 +844,23 @@ class MemcachedBackend final : public Backend {
     return protocol::status_error(st);
   }
 
-  Result<void> check_value(std::string_view value) const {
-    if (config_.max_item_size_bytes != 0 && value.size() > config_.max_item_size_bytes) {
-      return Error(ErrorKind::permanent, "value of " + std::to_string(value.size()) + " bytes exceeds max_item_size_bytes (" +
-                                             std::to_string(config_.max_item_size_bytes) + ")");
+  /// memcached's item header, counted against its item size limit (-I)
+  /// with the key and the value (1.6, 64-bit: header, CAS, the key's NUL,
+  /// the value's CRLF); non-zero flags add four bytes.
+  static constexpr std::size_t kItemOverhead = 59, kFlagsOverhead = 4;
+
+  /// Refuses a value that a server with max_item_size_bytes as its item
+  /// size limit would refuse (key_len: the full key's length).
+  Result<void> check_value(std::string_view value, std::size_t key_len, std::uint32_t flags) const {
+    const std::size_t limit = config_.max_item_size_bytes;
+    const std::size_t overhead = key_len + kItemOverhead + (flags != 0 ? kFlagsOverhead : 0);
+    if (limit != 0 && (value.size() > limit || limit - value.size() < overhead)) {
+      const std::size_t fits = limit > overhead ? limit - overhead : 0;
+      return Error(ErrorKind::permanent,
+                   "value of " + std::to_string(value.size()) + " bytes does not fit max_item_size_bytes (" +
+                       std::to_string(limit) + "): memcached's item size limit also counts the " +
+                       std::to_string(key_len) + "-byte key and " + std::to_string(overhead - key_len) +
+                       " bytes of item header, so at most " + std::to_string(fits) + " bytes fit");
     }
     if (value.size() > 0xffffffffu - CACHEKIT_MAX_KEY_LENGTH - 8) return Error(ErrorKind::permanent, "value too large");
     return {};
@@ -813,7 +868,7 @@ class MemcachedBackend final : public Backend {
 
   Result<StoreStatus> store(const char* op, protocol::Opcode opcode, std::string_view key, std::string_view value,
                             std::chrono::seconds ttl, std::uint32_t flags, std::uint64_t cas_token) {
-    auto ok = check_value(value);
+    auto ok = check_value(value, config_.key_prefix.size() + key.size(), flags);
     if (!ok) return decorate(std::move(ok).error(), op, key, nullptr);
     const std::uint32_t exp = detail::normalize_ttl(ttl);
     const bool has_extras = opcode != protocol::Opcode::append && opcode != protocol::Opcode::prepend;
@@ -1105,7 +1160,7 @@ class MemcachedBackend final : public Backend {
       for (std::size_t i = 0; i < n; ++i) {
         const std::string_view k = keys[i];
         if (k.empty() || k.size() > CACHEKIT_MAX_KEY_LENGTH || detail::has_bad_key_byte(k.data(), k.size())) {
-          return decorate(Error(ErrorKind::permanent, key_problem(k)), op, k, nullptr);
+          return key_error(key_problem(k), op, k);
         }
         key_bytes += k.size();
       }
@@ -1114,7 +1169,7 @@ class MemcachedBackend final : public Backend {
       packed.reserve(n * (prefix.size() + 16));
       for (std::size_t i = 0; i < n; ++i) {
         FullKey fk;
-        if (const char* why = make_key(keys[i], fk)) return decorate(Error(ErrorKind::permanent, why), op, keys[i], nullptr);
+        if (const char* why = make_key(keys[i], fk)) return key_error(why, op, keys[i]);
         packed.append(fk.data, fk.len);
         offset[i + 1] = static_cast<std::uint32_t>(packed.size());
       }
@@ -1162,7 +1217,7 @@ class MemcachedBackend final : public Backend {
         auto routed = route_many(keys, pending, server_of, attempt == 0 ? start : Clock::now());
         if (!routed) {
           release();
-          return decorate(std::move(routed).error(), op, {}, nullptr);
+          return decorate(std::move(routed).error(), op, keys[pending.front()], nullptr);
         }
       }
       std::vector<Job>& jobs = scratch().jobs;
@@ -1253,7 +1308,7 @@ class MemcachedBackend final : public Backend {
           last = j.error;
           last_server = &s;
           if (j.pool_exhausted) exhausted = true;
-          else if (server_fault(j.error.kind())) record_failure(s);
+          else if (server_fault(j.error.kind())) record_failure(s, j.error);
           for (auto k : j.keys) {
             // A retry's answer replaces anything the failed attempt gave.
             if (reuse) {
@@ -1360,7 +1415,12 @@ class MemcachedBackend final : public Backend {
       keys[i] = items[i].first;
       FullKey fk;
       const char* why = make_key(items[i].first, fk);
-      Result<void> ok = why != nullptr ? Result<void>(Error(ErrorKind::permanent, why)) : check_value(items[i].second);
+      if (why != nullptr) {
+        failures.push_back(KeyError{i, key_error(why, op, items[i].first)});
+        if (!prefix.empty()) offset[i + 1] = static_cast<std::uint32_t>(packed.size());
+        continue;
+      }
+      Result<void> ok = check_value(items[i].second, fk.len, flags);
       if (!ok) {
         failures.push_back(KeyError{i, decorate(std::move(ok).error(), op, items[i].first, nullptr)});
       } else {
@@ -1426,7 +1486,7 @@ class MemcachedBackend final : public Backend {
         if (j.failed) {
           last = j.error;
           if (j.pool_exhausted) exhausted = true;
-          else if (server_fault(j.error.kind())) record_failure(s);
+          else if (server_fault(j.error.kind())) record_failure(s, j.error);
           // Keys already reported by the server stay reported once.
           for (auto k : j.keys) pending.push_back(k);
           j.lease.discard();

@@ -2804,7 +2804,11 @@ struct MemcachedBackendConfig {
   int retry_attempts = 2;
   /// Prepended to every key (counts toward the 250-byte limit).
   std::string key_prefix;
-  /// Values longer than this are refused before sending; 0 disables the check.
+  /// The servers' item size limit (memcached -I, 1 MiB by default); 0
+  /// disables the check. memcached counts the key and a 59-byte item header
+  /// (63 with non-zero flags) against it, so a value is refused before
+  /// sending when value + key + header exceed this: exactly what a server
+  /// started with the same -I accepts.
   std::size_t max_item_size_bytes = 1048576;
   /// How keys are placed on servers.
   Distribution distribution = Distribution::ketama;
@@ -2909,6 +2913,29 @@ inline bool parse_uint(std::string_view s, std::uint64_t max, std::uint64_t& out
   return true;
 }
 
+/// Whether s is one or more decimal digits.
+inline bool all_digits(std::string_view s) noexcept {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+/// A duration for messages: "45 s", "0.05 s".
+inline std::string format_ms(std::chrono::milliseconds v) {
+  const long long ms = static_cast<long long>(v.count());
+  const long long a = ms < 0 ? -ms : ms;
+  std::string s = ms < 0 ? "-" : "";
+  s += std::to_string(a / 1000);
+  if (a % 1000 != 0) {
+    std::string frac = std::to_string(1000 + a % 1000).substr(1);
+    while (!frac.empty() && frac.back() == '0') frac.pop_back();
+    s += '.' + frac;
+  }
+  return s + " s";
+}
+
 inline Error env_error(const char* var, const std::string& what) {
   return Error(ErrorKind::permanent, std::string(var) + ": " + what);
 }
@@ -2932,15 +2959,27 @@ inline Result<void> MemcachedBackendConfig::validate() const {
   std::vector<ServerSpec> specs;
   for (const auto& s : servers) {
     auto spec = ServerSpec::parse(s);
-    if (!spec) return bad("servers", "'" + s + "': " + spec.error().message());
+    // The spec parser's message names the spec already.
+    if (!spec) return bad("servers", spec.error().message());
     specs.push_back(std::move(*spec));
   }
   auto ring = Ring::build(std::move(specs), distribution);
   if (!ring) return bad("servers", ring.error().message());
-  if (!detail::ms_in(connect_timeout, 100, 30000)) return bad("connect_timeout", "must be 0.1 .. 30 seconds");
-  if (!detail::ms_in(timeout, 100, 30000)) return bad("timeout", "must be 0.1 .. 30 seconds");
-  if (max_pool_size < 1 || max_pool_size > 100) return bad("max_pool_size", "must be 1 .. 100");
-  if (retry_attempts < 0 || retry_attempts > 10) return bad("retry_attempts", "must be 0 .. 10");
+  auto seconds_range = [&](const char* field, std::chrono::milliseconds v, std::int64_t lo, std::int64_t hi,
+                           const char* range) -> Result<void> {
+    if (detail::ms_in(v, lo, hi)) return {};
+    return bad(field, detail::format_ms(v) + " is out of range (must be " + range + ")");
+  };
+  auto int_range = [&](const char* field, long long v, long long lo, long long hi) -> Result<void> {
+    if (v >= lo && v <= hi) return {};
+    return bad(field, std::to_string(v) + " is out of range (must be " + std::to_string(lo) + " .. " + std::to_string(hi) + ")");
+  };
+  if (auto r = seconds_range("connect_timeout", connect_timeout, 100, 30000, "0.1 .. 30 seconds"); !r) return r;
+  if (auto r = seconds_range("timeout", timeout, 100, 30000, "0.1 .. 30 seconds"); !r) return r;
+  if (max_pool_size < 1 || max_pool_size > 100) {
+    return bad("max_pool_size", std::to_string(max_pool_size) + " is out of range (must be 1 .. 100)");
+  }
+  if (auto r = int_range("retry_attempts", retry_attempts, 0, 10); !r) return r;
   if (key_prefix.size() >= CACHEKIT_MAX_KEY_LENGTH) {
     return bad("key_prefix", "must be shorter than " + std::to_string(CACHEKIT_MAX_KEY_LENGTH) + " bytes");
   }
@@ -2949,11 +2988,15 @@ inline Result<void> MemcachedBackendConfig::validate() const {
       return bad("key_prefix", "must not contain whitespace or control characters");
     }
   }
-  if (server_failure_limit < 1 || server_failure_limit > 100) return bad("server_failure_limit", "must be 1 .. 100");
-  if (!detail::ms_in(dead_timeout, 100, 3600000)) return bad("dead_timeout", "must be 0.1 .. 3600 seconds");
+  if (auto r = int_range("server_failure_limit", server_failure_limit, 1, 100); !r) return r;
+  if (auto r = seconds_range("dead_timeout", dead_timeout, 100, 3600000, "0.1 .. 3600 seconds"); !r) return r;
   if (username.empty() && !password.empty()) return bad("username", "a password is set but no username");
-  if (pipeline_chunk_keys < 1 || pipeline_chunk_keys > 1000000) return bad("pipeline_chunk_keys", "must be 1 .. 1000000");
-  if (spin_wait.count() < 0 || spin_wait.count() > 1000) return bad("spin_wait", "must be 0 .. 1000 microseconds");
+  if (pipeline_chunk_keys < 1 || pipeline_chunk_keys > 1000000) {
+    return bad("pipeline_chunk_keys", std::to_string(pipeline_chunk_keys) + " is out of range (must be 1 .. 1000000)");
+  }
+  if (spin_wait.count() < 0 || spin_wait.count() > 1000) {
+    return bad("spin_wait", std::to_string(spin_wait.count()) + " us is out of range (must be 0 .. 1000 microseconds)");
+  }
   return {};
 }
 
@@ -2985,8 +3028,15 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
   for (const auto& sv : seconds_vars) {
     if (const char* v = getenv_set(sv.name)) {
       std::chrono::milliseconds ms{};
-      if (!detail::parse_seconds(v, ms) || !detail::ms_in(ms, sv.lo, sv.hi)) {
-        return env_error(sv.name, "'" + std::string(v) + "' is not a number of seconds in " + sv.range);
+      if (!detail::parse_seconds(v, ms)) {
+        // Digits that overflow are a number too, just out of range.
+        if (!detail::all_digits(v)) {
+          return env_error(sv.name, "'" + std::string(v) + "' is not a number of seconds (must be " + sv.range + ")");
+        }
+        ms = std::chrono::milliseconds::max();
+      }
+      if (!detail::ms_in(ms, sv.lo, sv.hi)) {
+        return env_error(sv.name, "'" + std::string(v) + "' is out of range (must be " + sv.range + ")");
       }
       *sv.field = ms;
     }
@@ -3009,9 +3059,10 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
   for (const auto& iv : int_vars) {
     if (const char* v = getenv_set(iv.name)) {
       std::uint64_t n = 0;
+      const std::string range = "(must be " + std::to_string(iv.lo) + " .. " + std::to_string(iv.hi) + ")";
+      if (!detail::all_digits(v)) return env_error(iv.name, "'" + std::string(v) + "' is not an integer " + range);
       if (!detail::parse_uint(v, iv.hi, n) || n < iv.lo) {
-        return env_error(iv.name, "'" + std::string(v) + "' is not an integer in " + std::to_string(iv.lo) + " .. " +
-                                      std::to_string(iv.hi));
+        return env_error(iv.name, "'" + std::string(v) + "' is out of range " + range);
       }
       *iv.out = n;
     }
@@ -3156,15 +3207,19 @@ class Connection {
 
   /// Connects (bounded by connect_deadline) and, when user is set,
   /// authenticates with SASL PLAIN (bounded by io_deadline).
-  /// owner_pid is the process the connection belongs to (see ConnectionPool).
+  /// owner_pid is the process the connection belongs to (see ConnectionPool);
+  /// server_name ("host:port") is used in messages.
   static Result<std::unique_ptr<Connection>> open(std::string_view host, std::uint16_t port,
                                                   Deadline connect_deadline, Deadline io_deadline,
-                                                  std::string_view user, std::string_view password, int owner_pid) {
+                                                  std::string_view user, std::string_view password, int owner_pid,
+                                                  std::string_view server_name = {}) {
     auto sock = net::connect_to(host, port, connect_deadline);
     if (!sock) return std::move(sock).error();
     std::unique_ptr<Connection> c(new Connection(std::move(*sock), owner_pid));
     if (!user.empty()) {
-      auto ok = c->authenticate(user, password, io_deadline);
+      std::string name(server_name);
+      if (name.empty()) name = std::string(host) + ":" + std::to_string(port);
+      auto ok = c->authenticate(user, password, io_deadline, name);
       if (!ok) return std::move(ok).error();
     }
     return c;
@@ -3513,7 +3568,8 @@ class Connection {
     return true;
   }
 
-  Result<void> authenticate(std::string_view user, std::string_view password, Deadline deadline) {
+  Result<void> authenticate(std::string_view user, std::string_view password, Deadline deadline,
+                            const std::string& server_name) {
     const std::uint32_t opaque = take_opaques();
     protocol::encode_sasl_plain(out_, user, password, opaque);
     auto ok = round_trip(protocol::Opcode::sasl_auth, opaque, deadline);
@@ -3527,6 +3583,10 @@ class Connection {
       if (status == static_cast<std::uint16_t>(protocol::Status::auth_error) ||
           status == static_cast<std::uint16_t>(protocol::Status::auth_continue)) {
         return Error(ErrorKind::authentication, "SASL PLAIN authentication refused");
+      }
+      // A server started without -S does not know the SASL commands.
+      if (status == static_cast<std::uint16_t>(protocol::Status::unknown_command)) {
+        return Error(ErrorKind::authentication, "server " + server_name + " does not support SASL authentication");
       }
       return protocol::status_error(status);
     }
@@ -4280,6 +4340,10 @@ class MemcachedBackend final : public Backend {
     std::atomic<int> failures{0};
     /// Clock ticks until which the server is dead; 0 when alive.
     std::atomic<Clock::rep> dead_until{0};
+    /// The last failure charged to the server, for the errors of calls
+    /// refused while it is dead.
+    std::mutex failure_mutex;
+    Error last_failure;
   };
 
   /// The ring over the servers that are alive, with indices mapped back.
@@ -4350,8 +4414,27 @@ class MemcachedBackend final : public Backend {
       live = live_;
     }
     if (!live) return full_ring_->server_for(key);
-    if (!live->ring) return Error(ErrorKind::transient, "every server is marked dead");
+    if (!live->ring) return dead_error(*servers_[full_ring_->server_for(key)], now);
     return live->to_server[live->ring->server_for(key)];
+  }
+
+  /// Why a call for a key on dead server s is refused: the server's last
+  /// failure (its kind and message), and how long it stays dead.
+  Error dead_error(Server& s, Clock::time_point now) {
+    Error last;
+    {
+      std::lock_guard<std::mutex> lock(s.failure_mutex);
+      last = s.last_failure;
+    }
+    std::string m = s.name + " is marked dead";
+    const auto until = s.dead_until.load(std::memory_order_acquire);
+    const auto left = Clock::duration(until) - now.time_since_epoch();
+    if (until != 0 && left > Clock::duration::zero()) {
+      const auto tenths = (std::chrono::duration_cast<std::chrono::milliseconds>(left).count() + 99) / 100;
+      m += " for " + std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " s";
+    }
+    if (!last.message().empty()) m += " after: " + last.message();
+    return Error(last.message().empty() ? ErrorKind::transient : last.kind(), std::move(m));
   }
 
   bool is_dead(const Server& s, Clock::time_point now) const noexcept {
@@ -4400,7 +4483,11 @@ class MemcachedBackend final : public Backend {
     if (changed) rebuild_live_ring_locked();
   }
 
-  void record_failure(Server& s) {
+  void record_failure(Server& s, const Error& why) {
+    {
+      std::lock_guard<std::mutex> lock(s.failure_mutex);
+      s.last_failure = why;
+    }
     const int f = s.failures.fetch_add(1, std::memory_order_acq_rel) + 1;
     if (f < config_.server_failure_limit) return;
     std::lock_guard<std::mutex> lock(routing_mutex_);
@@ -4456,9 +4543,24 @@ class MemcachedBackend final : public Backend {
   /// A new connection to s (connect bounded by conn_end, login by io_end).
   Result<std::unique_ptr<detail::Connection>> open_connection(Server& s, Deadline conn_end, Deadline io_end) {
     auto c = detail::Connection::open(s.spec.host, s.spec.port, conn_end, io_end, config_.username, config_.password,
-                                      s.pool.owner_pid());
+                                      s.pool.owner_pid(), s.name);
     if (c) (*c)->set_spin(config_.spin_wait);
     return c;
+  }
+
+  /// A refused key: why, with the length and at most the first 64 bytes of
+  /// the key when it is too long.
+  Error key_error(const char* why, const char* op, std::string_view key) const {
+    const std::size_t len = config_.key_prefix.size() + key.size();
+    if (len <= CACHEKIT_MAX_KEY_LENGTH) return decorate(Error(ErrorKind::permanent, why), op, key, nullptr);
+    std::string m = config_.key_prefix.empty() ? "key of " : "key_prefix + key of ";
+    m += std::to_string(len) + " bytes is longer than the " + std::to_string(CACHEKIT_MAX_KEY_LENGTH) + "-byte limit";
+    constexpr std::size_t kShown = 64;
+    if (key.size() > kShown) m += " (key= shows its first " + std::to_string(kShown) + " bytes)";
+    Error e(ErrorKind::permanent, std::move(m));
+    e.with_operation(op);
+    e.with_key(std::string(key.substr(0, kShown)));
+    return e;
   }
 
   Error decorate(Error e, const char* op, std::string_view key, const Server* s) const {
@@ -4478,7 +4580,7 @@ class MemcachedBackend final : public Backend {
   template <class T, class Fn>
   Result<T> single(const char* op, std::string_view key, bool idempotent, Fn&& fn) {
     FullKey fk;
-    if (const char* why = make_key(key, fk)) return decorate(Error(ErrorKind::permanent, why), op, key, nullptr);
+    if (const char* why = make_key(key, fk)) return key_error(why, op, key);
     if (init_error_) return decorate(*init_error_, op, key, nullptr);
     const auto start = Clock::now();
     const Deadline end = call_deadline(start);
@@ -4515,7 +4617,7 @@ class MemcachedBackend final : public Backend {
       if (!idx) return decorate(std::move(idx).error(), op, key, nullptr);
       Server& s = *servers_[*idx];
       if (!config_.remove_failed_servers && is_dead(s, now)) {
-        return decorate(Error(ErrorKind::transient, "server is marked dead"), op, key, &s);
+        return decorate(dead_error(s, now), op, key, nullptr);
       }
       bool sent_nothing = false;
       std::optional<Error> failure;
@@ -4596,7 +4698,7 @@ class MemcachedBackend final : public Backend {
   /// server and tells whether another attempt may follow.
   bool retry_after(const Error& err, Server& s, bool idempotent, bool sent_nothing, int attempt, Deadline end) {
     if (err.kind() == ErrorKind::authentication || err.kind() == ErrorKind::permanent) return false;
-    if (server_fault(err.kind())) record_failure(s);
+    if (server_fault(err.kind())) record_failure(s, err);
     const bool may_retry = retryable_kind(err.kind()) && (idempotent || sent_nothing);
     return may_retry && attempt < config_.retry_attempts && Clock::now() < end;
   }
@@ -4642,10 +4744,23 @@ class MemcachedBackend final : public Backend {
     return protocol::status_error(st);
   }
 
-  Result<void> check_value(std::string_view value) const {
-    if (config_.max_item_size_bytes != 0 && value.size() > config_.max_item_size_bytes) {
-      return Error(ErrorKind::permanent, "value of " + std::to_string(value.size()) + " bytes exceeds max_item_size_bytes (" +
-                                             std::to_string(config_.max_item_size_bytes) + ")");
+  /// memcached's item header, counted against its item size limit (-I)
+  /// with the key and the value (1.6, 64-bit: header, CAS, the key's NUL,
+  /// the value's CRLF); non-zero flags add four bytes.
+  static constexpr std::size_t kItemOverhead = 59, kFlagsOverhead = 4;
+
+  /// Refuses a value that a server with max_item_size_bytes as its item
+  /// size limit would refuse (key_len: the full key's length).
+  Result<void> check_value(std::string_view value, std::size_t key_len, std::uint32_t flags) const {
+    const std::size_t limit = config_.max_item_size_bytes;
+    const std::size_t overhead = key_len + kItemOverhead + (flags != 0 ? kFlagsOverhead : 0);
+    if (limit != 0 && (value.size() > limit || limit - value.size() < overhead)) {
+      const std::size_t fits = limit > overhead ? limit - overhead : 0;
+      return Error(ErrorKind::permanent,
+                   "value of " + std::to_string(value.size()) + " bytes does not fit max_item_size_bytes (" +
+                       std::to_string(limit) + "): memcached's item size limit also counts the " +
+                       std::to_string(key_len) + "-byte key and " + std::to_string(overhead - key_len) +
+                       " bytes of item header, so at most " + std::to_string(fits) + " bytes fit");
     }
     if (value.size() > 0xffffffffu - CACHEKIT_MAX_KEY_LENGTH - 8) return Error(ErrorKind::permanent, "value too large");
     return {};
@@ -4653,7 +4768,7 @@ class MemcachedBackend final : public Backend {
 
   Result<StoreStatus> store(const char* op, protocol::Opcode opcode, std::string_view key, std::string_view value,
                             std::chrono::seconds ttl, std::uint32_t flags, std::uint64_t cas_token) {
-    auto ok = check_value(value);
+    auto ok = check_value(value, config_.key_prefix.size() + key.size(), flags);
     if (!ok) return decorate(std::move(ok).error(), op, key, nullptr);
     const std::uint32_t exp = detail::normalize_ttl(ttl);
     const bool has_extras = opcode != protocol::Opcode::append && opcode != protocol::Opcode::prepend;
@@ -4945,7 +5060,7 @@ class MemcachedBackend final : public Backend {
       for (std::size_t i = 0; i < n; ++i) {
         const std::string_view k = keys[i];
         if (k.empty() || k.size() > CACHEKIT_MAX_KEY_LENGTH || detail::has_bad_key_byte(k.data(), k.size())) {
-          return decorate(Error(ErrorKind::permanent, key_problem(k)), op, k, nullptr);
+          return key_error(key_problem(k), op, k);
         }
         key_bytes += k.size();
       }
@@ -4954,7 +5069,7 @@ class MemcachedBackend final : public Backend {
       packed.reserve(n * (prefix.size() + 16));
       for (std::size_t i = 0; i < n; ++i) {
         FullKey fk;
-        if (const char* why = make_key(keys[i], fk)) return decorate(Error(ErrorKind::permanent, why), op, keys[i], nullptr);
+        if (const char* why = make_key(keys[i], fk)) return key_error(why, op, keys[i]);
         packed.append(fk.data, fk.len);
         offset[i + 1] = static_cast<std::uint32_t>(packed.size());
       }
@@ -5002,7 +5117,7 @@ class MemcachedBackend final : public Backend {
         auto routed = route_many(keys, pending, server_of, attempt == 0 ? start : Clock::now());
         if (!routed) {
           release();
-          return decorate(std::move(routed).error(), op, {}, nullptr);
+          return decorate(std::move(routed).error(), op, keys[pending.front()], nullptr);
         }
       }
       std::vector<Job>& jobs = scratch().jobs;
@@ -5093,7 +5208,7 @@ class MemcachedBackend final : public Backend {
           last = j.error;
           last_server = &s;
           if (j.pool_exhausted) exhausted = true;
-          else if (server_fault(j.error.kind())) record_failure(s);
+          else if (server_fault(j.error.kind())) record_failure(s, j.error);
           for (auto k : j.keys) {
             // A retry's answer replaces anything the failed attempt gave.
             if (reuse) {
@@ -5200,7 +5315,12 @@ class MemcachedBackend final : public Backend {
       keys[i] = items[i].first;
       FullKey fk;
       const char* why = make_key(items[i].first, fk);
-      Result<void> ok = why != nullptr ? Result<void>(Error(ErrorKind::permanent, why)) : check_value(items[i].second);
+      if (why != nullptr) {
+        failures.push_back(KeyError{i, key_error(why, op, items[i].first)});
+        if (!prefix.empty()) offset[i + 1] = static_cast<std::uint32_t>(packed.size());
+        continue;
+      }
+      Result<void> ok = check_value(items[i].second, fk.len, flags);
       if (!ok) {
         failures.push_back(KeyError{i, decorate(std::move(ok).error(), op, items[i].first, nullptr)});
       } else {
@@ -5266,7 +5386,7 @@ class MemcachedBackend final : public Backend {
         if (j.failed) {
           last = j.error;
           if (j.pool_exhausted) exhausted = true;
-          else if (server_fault(j.error.kind())) record_failure(s);
+          else if (server_fault(j.error.kind())) record_failure(s, j.error);
           // Keys already reported by the server stay reported once.
           for (auto k : j.keys) pending.push_back(k);
           j.lease.discard();
