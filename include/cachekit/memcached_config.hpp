@@ -50,6 +50,11 @@ struct MemcachedBackendConfig {
   /// Take dead servers out of the ring (their keys move to the others); when
   /// false, calls for a dead server's keys fail fast until it is retried.
   bool remove_failed_servers = true;
+  /// Keys remembered per server for its rejoin repair, 0 .. 16777216: the
+  /// keys written elsewhere while it was dead, and writes to it that ended
+  /// without a definite answer. Before the server is used again those keys
+  /// are deleted on it; past this many, the server is flushed instead.
+  std::size_t rejoin_log_keys = 65536;
   /// Keys per connection in get_many/set_many, 1 .. 1000000: a larger share
   /// for one server is split over several pooled connections (up to
   /// max_pool_size) so several memcached threads serve it at once. The
@@ -223,6 +228,9 @@ inline Result<void> MemcachedBackendConfig::validate() const {
   if (pipeline_chunk_keys < 1 || pipeline_chunk_keys > 1000000) {
     return bad("pipeline_chunk_keys", std::to_string(pipeline_chunk_keys) + " is out of range (must be 1 .. 1000000)");
   }
+  if (rejoin_log_keys > 16777216) {
+    return bad("rejoin_log_keys", std::to_string(rejoin_log_keys) + " is out of range (must be 0 .. 16777216)");
+  }
   if (spin_wait.count() < 0 || spin_wait.count() > 1000) {
     return bad("spin_wait", std::to_string(spin_wait.count()) + " us is out of range (must be 0 .. 1000 microseconds)");
   }
@@ -277,13 +285,14 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
   };
   std::uint64_t pool = c.max_pool_size, retries = static_cast<std::uint64_t>(c.retry_attempts),
                 item = c.max_item_size_bytes, limit = static_cast<std::uint64_t>(c.server_failure_limit),
-                spin = static_cast<std::uint64_t>(c.spin_wait.count());
+                spin = static_cast<std::uint64_t>(c.spin_wait.count()), rejoin = c.rejoin_log_keys;
   const IntVar int_vars[] = {
       {"CACHEKIT_MEMCACHED_MAX_POOL_SIZE", 1, 100, &pool},
       {"CACHEKIT_MEMCACHED_RETRY_ATTEMPTS", 0, 10, &retries},
       {"CACHEKIT_MEMCACHED_MAX_ITEM_SIZE_BYTES", 0, 1ull << 40, &item},
       {"CACHEKIT_MEMCACHED_SERVER_FAILURE_LIMIT", 1, 100, &limit},
       {"CACHEKIT_MEMCACHED_SPIN_WAIT_US", 0, 1000, &spin},
+      {"CACHEKIT_MEMCACHED_REJOIN_LOG_KEYS", 0, 16777216, &rejoin},
   };
   for (const auto& iv : int_vars) {
     if (const char* v = getenv_set(iv.name)) {
@@ -301,6 +310,7 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
   c.max_item_size_bytes = static_cast<std::size_t>(item);
   c.server_failure_limit = static_cast<int>(limit);
   c.spin_wait = std::chrono::microseconds(static_cast<std::int64_t>(spin));
+  c.rejoin_log_keys = static_cast<std::size_t>(rejoin);
   if (const char* v = std::getenv("CACHEKIT_MEMCACHED_KEY_PREFIX")) c.key_prefix = v;
   if (const char* v = getenv_set("CACHEKIT_MEMCACHED_DISTRIBUTION")) {
     auto d = parse_distribution(v);

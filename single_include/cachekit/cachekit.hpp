@@ -2821,6 +2821,11 @@ struct MemcachedBackendConfig {
   /// Take dead servers out of the ring (their keys move to the others); when
   /// false, calls for a dead server's keys fail fast until it is retried.
   bool remove_failed_servers = true;
+  /// Keys remembered per server for its rejoin repair, 0 .. 16777216: the
+  /// keys written elsewhere while it was dead, and writes to it that ended
+  /// without a definite answer. Before the server is used again those keys
+  /// are deleted on it; past this many, the server is flushed instead.
+  std::size_t rejoin_log_keys = 65536;
   /// Keys per connection in get_many/set_many, 1 .. 1000000: a larger share
   /// for one server is split over several pooled connections (up to
   /// max_pool_size) so several memcached threads serve it at once. The
@@ -2994,6 +2999,9 @@ inline Result<void> MemcachedBackendConfig::validate() const {
   if (pipeline_chunk_keys < 1 || pipeline_chunk_keys > 1000000) {
     return bad("pipeline_chunk_keys", std::to_string(pipeline_chunk_keys) + " is out of range (must be 1 .. 1000000)");
   }
+  if (rejoin_log_keys > 16777216) {
+    return bad("rejoin_log_keys", std::to_string(rejoin_log_keys) + " is out of range (must be 0 .. 16777216)");
+  }
   if (spin_wait.count() < 0 || spin_wait.count() > 1000) {
     return bad("spin_wait", std::to_string(spin_wait.count()) + " us is out of range (must be 0 .. 1000 microseconds)");
   }
@@ -3048,13 +3056,14 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
   };
   std::uint64_t pool = c.max_pool_size, retries = static_cast<std::uint64_t>(c.retry_attempts),
                 item = c.max_item_size_bytes, limit = static_cast<std::uint64_t>(c.server_failure_limit),
-                spin = static_cast<std::uint64_t>(c.spin_wait.count());
+                spin = static_cast<std::uint64_t>(c.spin_wait.count()), rejoin = c.rejoin_log_keys;
   const IntVar int_vars[] = {
       {"CACHEKIT_MEMCACHED_MAX_POOL_SIZE", 1, 100, &pool},
       {"CACHEKIT_MEMCACHED_RETRY_ATTEMPTS", 0, 10, &retries},
       {"CACHEKIT_MEMCACHED_MAX_ITEM_SIZE_BYTES", 0, 1ull << 40, &item},
       {"CACHEKIT_MEMCACHED_SERVER_FAILURE_LIMIT", 1, 100, &limit},
       {"CACHEKIT_MEMCACHED_SPIN_WAIT_US", 0, 1000, &spin},
+      {"CACHEKIT_MEMCACHED_REJOIN_LOG_KEYS", 0, 16777216, &rejoin},
   };
   for (const auto& iv : int_vars) {
     if (const char* v = getenv_set(iv.name)) {
@@ -3072,6 +3081,7 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
   c.max_item_size_bytes = static_cast<std::size_t>(item);
   c.server_failure_limit = static_cast<int>(limit);
   c.spin_wait = std::chrono::microseconds(static_cast<std::int64_t>(spin));
+  c.rejoin_log_keys = static_cast<std::size_t>(rejoin);
   if (const char* v = std::getenv("CACHEKIT_MEMCACHED_KEY_PREFIX")) c.key_prefix = v;
   if (const char* v = getenv_set("CACHEKIT_MEMCACHED_DISTRIBUTION")) {
     auto d = parse_distribution(v);
@@ -3105,6 +3115,126 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
 
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/memcached_config.hpp ----
+
+// ---- begin cachekit/memcached/rejoin_log.hpp ----
+// RejoinLog: the keys a server may hold a stale copy of. While a server is
+// marked dead, writes to its keys land elsewhere; a write to it that ended
+// without a definite answer may still land later. Before the server serves
+// again, the backend deletes every key logged here on it (or flushes it
+// when the log overflowed). Pure bookkeeping: no I/O, no clock.
+
+#include <cstddef>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+
+/// A bounded, thread-safe set of keys to delete on one server before it
+/// is used again. Past its capacity it forgets the keys and asks for a
+/// flush of the whole server instead.
+class RejoinLog {
+ public:
+  /// What a repair must do: delete keys, or flush the server.
+  struct Batch {
+    std::vector<std::string> keys;
+    bool flush = false;
+    bool empty() const noexcept { return keys.empty() && !flush; }
+  };
+
+  explicit RejoinLog(std::size_t capacity) : capacity_(capacity) {}
+  RejoinLog(const RejoinLog&) = delete;
+  RejoinLog& operator=(const RejoinLog&) = delete;
+
+  /// Records key (a full key, as sent to the server).
+  void add(std::string_view key) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    add_locked(key);
+  }
+
+  /// Records keys(i) for i in [0, n).
+  template <class KeyAt>
+  void add_many(std::size_t n, KeyAt&& key_at) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (std::size_t i = 0; i < n && !overflow_; ++i) add_locked(key_at(i));
+  }
+
+  /// Takes everything logged so far (the log is empty afterwards).
+  Batch take() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Batch b;
+    b.flush = overflow_;
+    b.keys.reserve(keys_.size());
+    for (auto it = keys_.begin(); it != keys_.end();) {
+      auto node = keys_.extract(it++);
+      b.keys.push_back(std::move(node.value()));
+    }
+    keys_.clear();
+    overflow_ = false;
+    return b;
+  }
+
+  /// Puts back a batch whose repair failed.
+  void restore(Batch b) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (b.flush) overflow_true_locked();
+    for (auto& k : b.keys) {
+      if (overflow_) break;
+      add_locked(k);
+    }
+  }
+
+  /// Runs f() while holding the log's lock if the log is empty, and
+  /// returns what f returns (false when the log is not empty). A key added
+  /// concurrently is either seen here or added after f has run.
+  template <class F>
+  bool if_empty(F&& f) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!keys_.empty() || overflow_) return false;
+    return f();
+  }
+
+  /// Keys held now (for tests and monitoring); overflowed() tells whether
+  /// the next repair is a flush.
+  std::size_t size() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return keys_.size();
+  }
+  bool overflowed() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return overflow_;
+  }
+  std::size_t capacity() const noexcept { return capacity_; }
+
+ private:
+  void add_locked(std::string_view key) {
+    if (overflow_) return;
+    if (keys_.size() >= capacity_) {
+      if (keys_.find(std::string(key)) != keys_.end()) return;
+      overflow_true_locked();
+      return;
+    }
+    keys_.emplace(key);
+  }
+  void overflow_true_locked() {
+    overflow_ = true;
+    std::unordered_set<std::string>().swap(keys_);  // a flush covers them; free the memory
+  }
+
+  mutable std::mutex mutex_;
+  std::unordered_set<std::string> keys_;
+  bool overflow_ = false;
+  std::size_t capacity_;
+};
+
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/memcached/rejoin_log.hpp ----
 
 // ---- begin cachekit/detail/byte_buffer.hpp ----
 // A growable byte buffer for outgoing requests. Unlike std::string, growth
@@ -4008,7 +4138,8 @@ class MemcachedBackend final : public Backend {
   }
   /// Index (into server_names()) of the server that holds key now.
   Result<std::size_t> server_for(std::string_view key) {
-    auto r = route(key, Clock::now());
+    const auto now = Clock::now();
+    auto r = route(key, now, now + config_.connect_timeout + config_.timeout);
     if (!r) return std::move(r).error();
     return *r;
   }
@@ -4084,7 +4215,7 @@ class MemcachedBackend final : public Backend {
   /// Value, flags and CAS token, or nullopt on a miss.
   Result<std::optional<Item>> gets(std::string_view key) {
     return single<std::optional<Item>>(
-        "gets", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<Item>> {
+        "gets", key, true, Effect::read, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<Item>> {
           auto ok = c.request(protocol::Opcode::get, k, {}, {}, 0, d, now);
           if (!ok) return std::move(ok).error();
           auto& p = c.parser();
@@ -4101,20 +4232,20 @@ class MemcachedBackend final : public Backend {
   }
   /// Removes key: true when it existed.
   Result<bool> remove(std::string_view key) override {
-    return single<bool>("delete", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
+    return single<bool>("delete", key, true, Effect::write, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
       return status_bool(c.request(protocol::Opcode::del, k, {}, {}, 0, d, now), c, protocol::Status::key_not_found);
     });
   }
   /// Whether key is present (its value is read and dropped).
   Result<bool> exists(std::string_view key) override {
-    return single<bool>("exists", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
+    return single<bool>("exists", key, true, Effect::read, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
       return status_bool(c.request(protocol::Opcode::get, k, {}, {}, 0, d, now), c, protocol::Status::key_not_found);
     });
   }
   /// Sets a new TTL: true when key existed.
   Result<bool> touch(std::string_view key, std::chrono::seconds ttl) override {
     const std::uint32_t exp = detail::normalize_ttl(ttl);
-    return single<bool>("touch", key, true, [exp](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
+    return single<bool>("touch", key, true, Effect::write, [exp](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
       char ex[4];
       return status_bool(c.request(protocol::Opcode::touch, k, protocol::expiry_extras(ex, exp), {}, 0, d, now), c,
                          protocol::Status::key_not_found);
@@ -4124,7 +4255,7 @@ class MemcachedBackend final : public Backend {
   Result<std::optional<std::string>> get_and_touch(std::string_view key, std::chrono::seconds ttl) {
     const std::uint32_t exp = detail::normalize_ttl(ttl);
     return single<std::optional<std::string>>(
-        "get_and_touch", key, true,
+        "get_and_touch", key, true, Effect::write,
         [exp](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<std::string>> {
           char ex[4];
           auto ok = c.request(protocol::Opcode::gat, k, protocol::expiry_extras(ex, exp), {}, 0, d, now);
@@ -4331,9 +4462,12 @@ class MemcachedBackend final : public Backend {
 
  private:
   enum class StoreStatus { stored, not_stored, exists, not_found };
+  /// Whether an operation may change what the server holds for its key.
+  enum class Effect { read, write };
 
   struct Server {
-    Server(ServerSpec s, std::size_t pool_size) : spec(std::move(s)), name(spec.to_string()), pool(pool_size) {}
+    Server(ServerSpec s, std::size_t pool_size, std::size_t log_keys)
+        : spec(std::move(s)), name(spec.to_string()), pool(pool_size), rejoin(log_keys) {}
     ServerSpec spec;
     std::string name;
     detail::ConnectionPool pool;
@@ -4344,6 +4478,10 @@ class MemcachedBackend final : public Backend {
     /// refused while it is dead.
     std::mutex failure_mutex;
     Error last_failure;
+    /// Keys to delete on the server before it is used again.
+    detail::RejoinLog rejoin;
+    /// Held while the server's rejoin repair runs.
+    std::mutex repair_mutex;
   };
 
   /// The ring over the servers that are alive, with indices mapped back.
@@ -4369,7 +4507,7 @@ class MemcachedBackend final : public Backend {
     }
     std::vector<ServerSpec> specs;
     for (const auto& s : config_.servers) specs.push_back(*ServerSpec::parse(s));
-    for (const auto& s : specs) servers_.push_back(std::make_unique<Server>(s, config_.max_pool_size));
+    for (const auto& s : specs) servers_.push_back(std::make_unique<Server>(s, config_.max_pool_size, config_.rejoin_log_keys));
     auto ring = Ring::build(specs, config_.distribution);
     full_ring_.emplace(std::move(*ring));
   }
@@ -4404,10 +4542,12 @@ class MemcachedBackend final : public Backend {
 
   /// Server for key (hashed without key_prefix, as libmemcached and
   /// pymemcache do), skipping dead servers.
-  Result<std::size_t> route(std::string_view key, Clock::time_point now) {
+  /// A server whose dead time is over is repaired (bounded by end) before
+  /// it is routed to again.
+  Result<std::size_t> route(std::string_view key, Clock::time_point now, Deadline end) {
     if (init_error_) return *init_error_;
     if (dead_count_.load(std::memory_order_acquire) == 0) return full_ring_->server_for(key);
-    revive_due(now);
+    revive_due(now, end);
     std::shared_ptr<const LiveRing> live;
     {
       std::lock_guard<std::mutex> lock(routing_mutex_);
@@ -4432,14 +4572,16 @@ class MemcachedBackend final : public Backend {
     if (until != 0 && left > Clock::duration::zero()) {
       const auto tenths = (std::chrono::duration_cast<std::chrono::milliseconds>(left).count() + 99) / 100;
       m += " for " + std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " s";
+    } else {
+      m += " until its rejoin repair succeeds";
     }
     if (!last.message().empty()) m += " after: " + last.message();
     return Error(last.message().empty() ? ErrorKind::transient : last.kind(), std::move(m));
   }
 
-  bool is_dead(const Server& s, Clock::time_point now) const noexcept {
-    const auto d = s.dead_until.load(std::memory_order_acquire);
-    return d != 0 && now.time_since_epoch().count() < d;
+  /// Dead, or waiting for its rejoin repair (revive_due ran just before).
+  bool is_dead(const Server& s, Clock::time_point) const noexcept {
+    return s.dead_until.load(std::memory_order_acquire) != 0;
   }
 
   void rebuild_live_ring_locked() {
@@ -4462,25 +4604,150 @@ class MemcachedBackend final : public Backend {
     live_ = std::move(lr);
   }
 
-  void revive_due(Clock::time_point now) {
-    bool any = false;
+  /// Brings back every server whose dead time is over, each after its
+  /// rejoin repair (bounded by end).
+  void revive_due(Clock::time_point now, Deadline end) {
+    const auto t = now.time_since_epoch().count();
     for (auto& s : servers_) {
       const auto d = s->dead_until.load(std::memory_order_acquire);
-      if (d != 0 && now.time_since_epoch().count() >= d) any = true;
+      if (d != 0 && t >= d) revive(*s, end);
     }
-    if (!any) return;
-    std::lock_guard<std::mutex> lock(routing_mutex_);
-    bool changed = false;
-    for (auto& s : servers_) {
-      auto d = s->dead_until.load(std::memory_order_acquire);
-      if (d != 0 && now.time_since_epoch().count() >= d && s->dead_until.compare_exchange_strong(d, 0)) {
+  }
+
+  /// Deletes on s the keys in its rejoin log (or flushes s when the log
+  /// overflowed), then puts s back in the ring. A key logged meanwhile
+  /// keeps it out for another round; a failed repair keeps it dead for
+  /// dead_timeout. One thread repairs a server at a time; the others wait.
+  void revive(Server& s, Deadline end) {
+    std::lock_guard<std::mutex> repair_lock(s.repair_mutex);
+    for (int round = 0; round < 3; ++round) {
+      auto d = s.dead_until.load(std::memory_order_acquire);
+      if (d == 0 || Clock::now().time_since_epoch().count() < d) return;
+      detail::RejoinLog::Batch batch = s.rejoin.take();
+      if (!batch.empty()) {
+        auto ok = repair(s, batch, end);
+        if (!ok) {
+          s.rejoin.restore(std::move(batch));
+          const Error& e = ok.error();
+          keep_dead(s, Error(e.kind(), "rejoin repair: " + e.message()));
+          return;
+        }
+      }
+      std::lock_guard<std::mutex> lock(routing_mutex_);
+      // Live only with nothing left to repair (see RejoinLog::if_empty).
+      const bool live = s.rejoin.if_empty([&] { return s.dead_until.compare_exchange_strong(d, 0, std::memory_order_acq_rel); });
+      if (live) {
         // On probation: one more failure sends it back out.
-        s->failures.store(config_.server_failure_limit - 1, std::memory_order_release);
+        s.failures.store(config_.server_failure_limit - 1, std::memory_order_release);
         dead_count_.fetch_sub(1, std::memory_order_acq_rel);
-        changed = true;
+        rebuild_live_ring_locked();
+        return;
       }
     }
-    if (changed) rebuild_live_ring_locked();
+  }
+
+  /// Marks s dead for dead_timeout from now after why (s already counts as dead).
+  void keep_dead(Server& s, const Error& why) {
+    {
+      std::lock_guard<std::mutex> lock(s.failure_mutex);
+      s.last_failure = why;
+    }
+    {
+      std::lock_guard<std::mutex> lock(routing_mutex_);
+      s.dead_until.store((Clock::now() + config_.dead_timeout).time_since_epoch().count(), std::memory_order_release);
+    }
+    s.pool.close_idle();
+  }
+
+  /// The rejoin repair of s: one pipelined batch of quiet deletes, or a
+  /// flush_all when the log overflowed; bounded by timeout (and end).
+  Result<void> repair(Server& s, const detail::RejoinLog::Batch& batch, Deadline end) {
+    const auto now = Clock::now();
+    const Deadline stop = std::min(now + config_.connect_timeout + config_.timeout, end);
+    Stage stage = Stage::pool;
+    bool fresh = false;
+    auto lease = connection(s, now, stop, stage, fresh);
+    if (!lease) return std::move(lease).error();
+    detail::Connection& c = *lease->get();
+    const Deadline io_end = std::min(Clock::now() + config_.timeout, stop);
+    if (batch.flush) {
+      char ex[4];
+      auto r = status_bool(c.request(protocol::Opcode::flush, {}, protocol::expiry_extras(ex, 0), {}, 0, io_end, Clock::now()),
+                           c, protocol::Status::ok);
+      if (!r) {
+        lease->discard();
+        return std::move(r).error();
+      }
+      c.touch_used(Clock::now());
+      return {};
+    }
+    std::vector<Job> jobs(1);
+    Job& job = jobs[0];
+    job.lease = std::move(*lease);
+    const auto n = static_cast<std::uint32_t>(batch.keys.size());
+    const std::uint32_t base = c.take_opaques(n + 1);
+    for (std::uint32_t k = 0; k < n; ++k) {
+      protocol::encode_request(c.out(), protocol::Opcode::deleteq, batch.keys[k], {}, {}, base + k);
+    }
+    job.noop_opaque = base + n;
+    protocol::encode_request(c.out(), protocol::Opcode::noop, {}, {}, {}, job.noop_opaque);
+    std::optional<Error> refused;
+    run_jobs(jobs, io_end, [&](Job& j, const protocol::Reply& r, const char*& why) -> int {
+      const auto& h = r.header;
+      if (h.opaque == j.noop_opaque) {
+        if (h.opcode == static_cast<std::uint8_t>(protocol::Opcode::noop)) return 1;
+        why = "reply opcode does not match the request";
+        return -1;
+      }
+      if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::deleteq) || h.opaque < base || h.opaque >= j.noop_opaque) {
+        why = "reply to a request that was not sent";
+        return -1;
+      }
+      // Quiet deletes answer only when the key was absent, or on an error.
+      if (h.status != 0 && h.status != static_cast<std::uint16_t>(protocol::Status::key_not_found) && !refused) {
+        refused.emplace(protocol::status_error(h.status));
+      }
+      return 0;
+    });
+    if (job.failed) {
+      job.lease.discard();
+      return job.error;
+    }
+    c.touch_used(Clock::now());
+    if (refused) return *refused;
+    return {};
+  }
+
+  /// Marks live server s as needing its rejoin repair before it is used again.
+  void mark_due(Server& s) {
+    std::lock_guard<std::mutex> lock(routing_mutex_);
+    Clock::rep alive = 0;
+    if (!s.dead_until.compare_exchange_strong(alive, 1, std::memory_order_acq_rel)) return;  // tick 1: due at once
+    dead_count_.fetch_add(1, std::memory_order_acq_rel);
+    rebuild_live_ring_locked();
+  }
+
+  /// Logs full_key for s's rejoin repair; a live s is repaired before its
+  /// next use. Used for a write that reached s without a definite answer.
+  void note_stale(Server& s, std::string_view full_key) {
+    s.rejoin.add(full_key);
+    if (s.dead_until.load(std::memory_order_acquire) == 0) mark_due(s);
+  }
+
+  /// A write of key routed to server target while servers are dead: the
+  /// key's own server (when it is not target) may hold an older value, and
+  /// with several servers dead any of them might take the key back first.
+  void note_moved(std::string_view key, std::string_view full_key, std::size_t target) {
+    if (!config_.remove_failed_servers) return;  // keys never move
+    const std::size_t home = full_ring_->server_for(key);
+    if (home != target) note_stale(*servers_[home], full_key);
+    if (dead_count_.load(std::memory_order_acquire) > 1) {
+      for (std::size_t i = 0; i < servers_.size(); ++i) {
+        if (i != target && i != home && servers_[i]->dead_until.load(std::memory_order_acquire) != 0) {
+          servers_[i]->rejoin.add(full_key);
+        }
+      }
+    }
   }
 
   void record_failure(Server& s, const Error& why) {
@@ -4578,7 +4845,7 @@ class MemcachedBackend final : public Backend {
   /// Runs fn(connection, key, deadline) for one key with routing, retries
   /// and failover. idempotent=false: never retried once a byte was sent.
   template <class T, class Fn>
-  Result<T> single(const char* op, std::string_view key, bool idempotent, Fn&& fn) {
+  Result<T> single(const char* op, std::string_view key, bool idempotent, Effect effect, Fn&& fn) {
     FullKey fk;
     if (const char* why = make_key(key, fk)) return key_error(why, op, key);
     if (init_error_) return decorate(*init_error_, op, key, nullptr);
@@ -4595,31 +4862,35 @@ class MemcachedBackend final : public Backend {
           const bool broken = give_back_hot(s, c, start);
           if (r) return r;
           Error err = std::move(r).error();
-          if (!broken || !retry_after(err, s, idempotent, false, attempt, end)) return decorate(std::move(err), op, key, &s);
+          const bool again = broken && retry_after(err, s, idempotent, false, attempt, end);
+          if (broken && effect == Effect::write) note_stale(s, fk.view());  // sent, no definite answer
+          if (!again) return decorate(std::move(err), op, key, &s);
           ++attempt;
         } else {
           s.pool.give_back(c);  // idle a while: the general path checks it first
         }
       }
     }
-    return retry_loop<T>(op, key, fk, idempotent, fn, attempt, start);
+    return retry_loop<T>(op, key, fk, idempotent, effect, fn, attempt, start);
   }
 
   /// The attempts of single() from `attempt` on, within the call that
   /// started at `start`: routing around dead servers, pooled connections.
   template <class T, class Fn>
-  Result<T> retry_loop(const char* op, std::string_view key, const FullKey& fk, bool idempotent, Fn&& fn, int attempt,
-                       Clock::time_point start) {
+  Result<T> retry_loop(const char* op, std::string_view key, const FullKey& fk, bool idempotent, Effect effect, Fn&& fn,
+                       int attempt, Clock::time_point start) {
     const Deadline end = call_deadline(start);
     for (;; ++attempt) {
       const auto now = attempt == 0 ? start : Clock::now();
-      auto idx = route(key, now);
+      auto idx = route(key, now, end);
       if (!idx) return decorate(std::move(idx).error(), op, key, nullptr);
       Server& s = *servers_[*idx];
       if (!config_.remove_failed_servers && is_dead(s, now)) {
         return decorate(dead_error(s, now), op, key, nullptr);
       }
-      bool sent_nothing = false;
+      // A write routed away from a dead server: logged before it is sent.
+      if (effect == Effect::write && dead_count_.load(std::memory_order_acquire) != 0) note_moved(key, fk.view(), *idx);
+      bool sent_nothing = false, in_doubt = false;
       std::optional<Error> failure;
       {
         Stage stage = Stage::pool;
@@ -4640,6 +4911,7 @@ class MemcachedBackend final : public Backend {
             return decorate(std::move(r).error(), op, key, &s);
           }
           failure.emplace(std::move(r).error());
+          in_doubt = effect == Effect::write;
         } else {
           // An exhausted pool is not the server's fault and is not retried.
           if (stage == Stage::pool) return decorate(std::move(lease).error(), op, key, &s);
@@ -4647,9 +4919,9 @@ class MemcachedBackend final : public Backend {
           sent_nothing = true;
         }
       }
-      if (!retry_after(*failure, s, idempotent, sent_nothing, attempt, end)) {
-        return decorate(std::move(*failure), op, key, &s);
-      }
+      const bool again = retry_after(*failure, s, idempotent, sent_nothing, attempt, end);
+      if (in_doubt) note_stale(s, fk.view());
+      if (!again) return decorate(std::move(*failure), op, key, &s);
     }
   }
 
@@ -4662,7 +4934,7 @@ class MemcachedBackend final : public Backend {
     };
     FullKey fk;
     if (init_error_ || make_key(key, fk) != nullptr || dead_count_.load(std::memory_order_acquire) != 0) {
-      return single<void>("get", key, true, attempt);
+      return single<void>("get", key, true, Effect::read, attempt);
     }
     // Fast path: an idle connection from the hot slot, used within the
     // last second; anything else goes the general way.
@@ -4671,7 +4943,7 @@ class MemcachedBackend final : public Backend {
     const auto start = detail::net::now();
     if (c == nullptr || start - c->last_used() > kFreshIdle) {
       if (c != nullptr) s.pool.give_back(c);
-      return single<void>("get", key, true, attempt);
+      return single<void>("get", key, true, Effect::read, attempt);
     }
     const Deadline end = call_deadline(start);
     auto ok = c->get_value(fk.view(), std::min(start + config_.timeout, end), start, store);
@@ -4679,7 +4951,7 @@ class MemcachedBackend final : public Backend {
     if (ok) return ok;
     Error err = std::move(ok).error();
     if (!broken || !retry_after(err, s, true, false, 0, end)) return decorate(std::move(err), "get", key, &s);
-    return retry_loop<void>("get", key, fk, true, attempt, 1, start);
+    return retry_loop<void>("get", key, fk, true, Effect::read, attempt, 1, start);
   }
 
   /// Returns a connection used on the fast path (closed when it broke,
@@ -4774,7 +5046,7 @@ class MemcachedBackend final : public Backend {
     const bool has_extras = opcode != protocol::Opcode::append && opcode != protocol::Opcode::prepend;
     const bool idempotent = has_extras;
     return single<StoreStatus>(
-        op, key, idempotent,
+        op, key, idempotent, Effect::write,
         [&](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<StoreStatus> {
           char ex[8];
           const std::string_view extras = has_extras ? protocol::store_extras(ex, flags, exp) : std::string_view();
@@ -4805,7 +5077,7 @@ class MemcachedBackend final : public Backend {
                                                std::chrono::seconds ttl) {
     const std::uint32_t exp = detail::normalize_ttl(ttl);
     return single<std::optional<std::uint64_t>>(
-        op, key, false,
+        op, key, false, Effect::write,
         [&](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<std::uint64_t>> {
           char ex[20];
           auto rt = c.request(opcode, k, protocol::counter_extras(ex, delta, initial.value_or(0), initial.has_value(), exp),
@@ -5114,7 +5386,7 @@ class MemcachedBackend final : public Backend {
     server_of.resize(n);
     for (int attempt = 0;; ++attempt) {
       if (servers_.size() > 1 || dead_count_.load(std::memory_order_acquire) != 0) {
-        auto routed = route_many(keys, pending, server_of, attempt == 0 ? start : Clock::now());
+        auto routed = route_many(keys, pending, server_of, attempt == 0 ? start : Clock::now(), end);
         if (!routed) {
           release();
           return decorate(std::move(routed).error(), op, keys[pending.front()], nullptr);
@@ -5285,13 +5557,13 @@ class MemcachedBackend final : public Backend {
 
   /// Routes keys[pending[i]] into server_of.
   Result<void> route_many(const std::string_view* keys, const std::vector<std::uint32_t>& pending,
-                          std::vector<std::size_t>& server_of, Clock::time_point now) {
+                          std::vector<std::size_t>& server_of, Clock::time_point now, Deadline end) {
     if (dead_count_.load(std::memory_order_acquire) == 0 && pending.size() == server_of.size()) {
       full_ring_->server_for(keys, pending.size(), server_of.data());
       return {};
     }
     for (auto i : pending) {
-      auto r = route(keys[i], now);
+      auto r = route(keys[i], now, end);
       if (!r) return std::move(r).error();
       server_of[i] = *r;
     }
@@ -5339,10 +5611,14 @@ class MemcachedBackend final : public Backend {
     const Deadline end = call_deadline(start);
     std::vector<std::size_t> server_of(n);
     for (int attempt = 0; !pending.empty(); ++attempt) {
-      auto routed = route_many(keys.data(), pending, server_of, attempt == 0 ? start : Clock::now());
+      auto routed = route_many(keys.data(), pending, server_of, attempt == 0 ? start : Clock::now(), end);
       if (!routed) {
         for (auto i : pending) failures.push_back(KeyError{i, decorate(routed.error(), op, keys[i], nullptr)});
         break;
+      }
+      // Writes routed away from dead servers: logged before they are sent.
+      if (dead_count_.load(std::memory_order_acquire) != 0) {
+        for (auto i : pending) note_moved(keys[i], full_key(i), server_of[i]);
       }
       std::vector<Job>& jobs = scratch().jobs;
       const LeasesBack leases_back{jobs};
@@ -5389,6 +5665,10 @@ class MemcachedBackend final : public Backend {
           else if (server_fault(j.error.kind())) record_failure(s, j.error);
           // Keys already reported by the server stay reported once.
           for (auto k : j.keys) pending.push_back(k);
+          // Sent (or partly sent) without a definite answer: in doubt.
+          if (j.lease.get() != nullptr) {
+            for (auto k : j.keys) note_stale(s, full_key(k));
+          }
           j.lease.discard();
         } else if (j.lease.get() != nullptr) {
           j.lease.get()->touch_used(start);
