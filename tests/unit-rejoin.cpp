@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -99,6 +100,38 @@ bool rejoined(MemcachedBackend& b, std::size_t i, const std::string& key_of_i, s
 }
 
 }  // namespace
+
+TEST_CASE("rejoin log: keys once each, a flush past its capacity, a failed batch put back") {
+  cachekit::detail::RejoinLog log(3);
+  CHECK(log.take().empty());
+  log.add("a");
+  log.add("b");
+  log.add("a");
+  CHECK(log.size() == 2);
+  CHECK_FALSE(log.if_empty([] { return true; }));
+  auto batch = log.take();
+  CHECK_FALSE(batch.flush);
+  std::sort(batch.keys.begin(), batch.keys.end());
+  CHECK(batch.keys == std::vector<std::string>{"a", "b"});
+  CHECK(log.if_empty([] { return true; }));
+  log.add("c");
+  log.restore(std::move(batch));  // the repair failed: everything is due again
+  CHECK(log.size() == 3);
+  log.add("a");  // already there: still fits
+  CHECK_FALSE(log.overflowed());
+  log.add("d");  // a fourth key: flush instead
+  CHECK(log.overflowed());
+  CHECK(log.size() == 0);
+  auto flush = log.take();
+  CHECK(flush.flush);
+  CHECK(flush.keys.empty());
+  CHECK_FALSE(log.overflowed());
+  log.restore(std::move(flush));
+  CHECK(log.overflowed());
+  cachekit::detail::RejoinLog none(0);  // rejoin_log_keys = 0: every rejoin after a write flushes
+  none.add("x");
+  CHECK(none.overflowed());
+}
 
 TEST_CASE("rejoin: v1, stop, v2 v3 v4, resume: reads give v4 or a miss, never v1 or v2") {
   cktest::MemcachedCluster cluster(3);

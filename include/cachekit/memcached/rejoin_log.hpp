@@ -40,13 +40,6 @@ class RejoinLog {
     add_locked(key);
   }
 
-  /// Records keys(i) for i in [0, n).
-  template <class KeyAt>
-  void add_many(std::size_t n, KeyAt&& key_at) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (std::size_t i = 0; i < n && !overflow_; ++i) add_locked(key_at(i));
-  }
-
   /// Takes everything logged so far (the log is empty afterwards).
   Batch take() {
     std::lock_guard<std::mutex> lock(mutex_);
