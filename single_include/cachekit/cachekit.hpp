@@ -4129,7 +4129,8 @@ class MemcachedBackend final : public Backend {
     for (const auto& s : servers_) out.push_back(s->name);
     return out;
   }
-  /// Index (into server_names()) of the server that holds key now.
+  /// Index (into server_names()) of the server that holds key now. Like
+  /// every call, runs the rejoin repair of a server whose dead time is over.
   Result<std::size_t> server_for(std::string_view key) {
     const auto now = Clock::now();
     auto r = route(key, now, now + config_.connect_timeout + config_.timeout);
