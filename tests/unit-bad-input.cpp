@@ -95,13 +95,98 @@ TEST_CASE("bad input: a value over max_item_size_bytes is refused before sending
   MemcachedBackendConfig cfg;
   cfg.servers = {rec.server.spec()};
   MemcachedBackend backend(cfg);
-  auto r = backend.set("big", std::string(cfg.max_item_size_bytes + 1, 'x'));
+  // memcached counts the key ("big": 3 bytes) and a 59-byte item header.
+  const std::size_t fits = cfg.max_item_size_bytes - 3 - 59;
+  auto r = backend.set("big", std::string(fits + 1, 'x'));
   REQUIRE_FALSE(r);
   CHECK(r.error().kind() == ErrorKind::permanent);
   CHECK(r.error().key() == "big");
+  CHECK(r.error().message() == "value of 1048515 bytes does not fit max_item_size_bytes (1048576): memcached's item "
+                               "size limit also counts the 3-byte key and 59 bytes of item header, so at most "
+                               "1048514 bytes fit");
   CHECK(rec.count() == 0);
-  REQUIRE(backend.set("big", std::string(cfg.max_item_size_bytes, 'x')));
+  REQUIRE(backend.set("big", std::string(fits, 'x')));
   CHECK(rec.count() == 1);
+  // Non-zero flags take four bytes more.
+  auto flagged = backend.set("big", std::string(fits, 'x'), {}, 7);
+  REQUIRE_FALSE(flagged);
+  CHECK(flagged.error().message().find("63 bytes of item header, so at most 1048510 bytes fit") != std::string::npos);
+  CHECK(rec.count() == 1);
+}
+
+TEST_CASE("bad input: the value size check matches what a stock memcached (-I 1m) accepts") {
+  cktest::MemcachedCluster cluster(1);
+  MemcachedBackendConfig cfg;
+  cfg.servers = cluster.specs();
+  MemcachedBackend backend(cfg);
+  MemcachedBackendConfig unchecked_cfg = cfg;
+  unchecked_cfg.max_item_size_bytes = 0;
+  MemcachedBackend unchecked(unchecked_cfg);
+  struct Case {
+    std::string key;
+    std::uint32_t flags;
+  };
+  for (const Case& c : {Case{"k", 0}, Case{"k", 9}, Case{std::string(250, 'w'), 0}, Case{std::string(250, 'w'), 9}}) {
+    CAPTURE(c.key.size());
+    CAPTURE(c.flags);
+    const std::size_t fits = 1048576 - c.key.size() - 59 - (c.flags != 0 ? 4 : 0);
+    const std::string largest(fits, 'x');
+    REQUIRE(backend.set(c.key, largest, {}, c.flags));
+    auto back = backend.get(c.key);
+    REQUIRE(back);
+    CHECK(back->value() == largest);
+    // One byte more: refused by the client, and by the server too.
+    auto over = backend.set(c.key, largest + "x", {}, c.flags);
+    REQUIRE_FALSE(over);
+    CHECK(over.error().message().find("does not fit max_item_size_bytes") != std::string::npos);
+    auto server_says = unchecked.set(c.key, largest + "x", {}, c.flags);
+    REQUIRE_FALSE(server_says);
+    CHECK(server_says.error().kind() == ErrorKind::permanent);
+    CHECK(server_says.error().message().find("too large") != std::string::npos);
+  }
+}
+
+TEST_CASE("bad input: an over-long key error states the length and shows at most 64 bytes of the key") {
+  RecordingServer rec;
+  MemcachedBackendConfig cfg;
+  cfg.servers = {rec.server.spec()};
+  MemcachedBackend backend(cfg);
+  std::string key(300, 'a');
+  for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<char>('a' + i % 26);
+  auto r = backend.get(key);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind() == ErrorKind::permanent);
+  CHECK(r.error().key() == key.substr(0, 64));
+  CHECK(r.error().to_string() == "permanent: key of 300 bytes is longer than the 250-byte limit (key= shows its first 64 "
+                                 "bytes) (op=get, key=" + key.substr(0, 64) + ")");
+  auto many = backend.get_many(std::vector<std::string>{"ok", key});
+  REQUIRE_FALSE(many);
+  CHECK(many.error().key() == key.substr(0, 64));
+  CHECK(many.error().message().find("300 bytes") != std::string::npos);
+  // With a prefix the length counts it.
+  cfg.key_prefix = "app:";
+  MemcachedBackend prefixed(cfg);
+  auto p = prefixed.set(std::string(248, 'k'), "v");
+  REQUIRE_FALSE(p);
+  CHECK(p.error().message() == "key_prefix + key of 252 bytes is longer than the 250-byte limit (key= shows its first 64 bytes)");
+  CHECK(p.error().key() == std::string(64, 'k'));
+  CHECK(rec.count() == 0);
+}
+
+TEST_CASE("bad input: credentials sent to a server without SASL name the server") {
+  cktest::MemcachedCluster cluster(1);
+  MemcachedBackendConfig cfg;
+  cfg.servers = cluster.specs();
+  cfg.username = "user";
+  cfg.password = "secret";
+  MemcachedBackend backend(cfg);
+  auto r = backend.get("a");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind() == ErrorKind::authentication);
+  CHECK(r.error().message() == "server " + cluster.spec(0) + " does not support SASL authentication");
+  CHECK(r.error().to_string() == "authentication: server " + cluster.spec(0) +
+                                     " does not support SASL authentication (op=get, key=a, server=" + cluster.spec(0) + ")");
+  CHECK_FALSE(backend.server_marked_dead(0));
 }
 
 TEST_CASE("bad input: negative TTLs never expire, 40-day TTLs are clamped to 30 days") {
@@ -139,6 +224,14 @@ TEST_CASE("bad input: server specs and configuration values are rejected with th
   check_spec("host:11211:0", "weight");
   check_spec(":11211", "host");
 
+  {
+    MemcachedBackendConfig cfg;
+    cfg.servers = {"host:port"};
+    auto v = cfg.validate();
+    REQUIRE_FALSE(v);
+    CHECK(v.error().message() == "servers: invalid server spec 'host:port': port 'port' is not a number (expected 1..65535)");
+  }
+
   MemcachedBackendConfig dup;
   dup.servers = {"127.0.0.1:11300", "127.0.0.1:11300"};
   CHECK_FALSE(dup.validate());
@@ -150,11 +243,17 @@ TEST_CASE("bad input: server specs and configuration values are rejected with th
   t.timeout = 50ms;
   auto tv = t.validate();
   REQUIRE_FALSE(tv);
-  CHECK(tv.error().message().find("timeout") != std::string::npos);
-  CHECK(tv.error().message().find("0.1") != std::string::npos);
+  CHECK(tv.error().message() == "timeout: 0.05 s is out of range (must be 0.1 .. 30 seconds)");
   t.timeout = 1000ms;
   t.connect_timeout = 31s;
-  CHECK_FALSE(t.validate());
+  auto cv = t.validate();
+  REQUIRE_FALSE(cv);
+  CHECK(cv.error().message() == "connect_timeout: 31 s is out of range (must be 0.1 .. 30 seconds)");
+  t.connect_timeout = 1s;
+  t.max_pool_size = 0;
+  auto pv = t.validate();
+  REQUIRE_FALSE(pv);
+  CHECK(pv.error().message() == "max_pool_size: 0 is out of range (must be 1 .. 100)");
 }
 
 TEST_CASE("bad input: malformed CACHEKIT_MEMCACHED_* variables name the variable and the accepted range") {
@@ -182,6 +281,33 @@ TEST_CASE("bad input: malformed CACHEKIT_MEMCACHED_* variables name the variable
     auto c = MemcachedBackendConfig::from_env();
     REQUIRE_FALSE(c);
     CHECK(c.error().message().find("CACHEKIT_MEMCACHED_MAX_POOL_SIZE") != std::string::npos);
+  }
+  // Out of range says so; not a number says that.
+  struct Case {
+    const char* var;
+    const char* value;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"CACHEKIT_MEMCACHED_TIMEOUT", "45", "CACHEKIT_MEMCACHED_TIMEOUT: '45' is out of range (must be 0.1 .. 30 seconds)"},
+      {"CACHEKIT_MEMCACHED_TIMEOUT", "99999999999999",
+       "CACHEKIT_MEMCACHED_TIMEOUT: '99999999999999' is out of range (must be 0.1 .. 30 seconds)"},
+      {"CACHEKIT_MEMCACHED_TIMEOUT", "1s", "CACHEKIT_MEMCACHED_TIMEOUT: '1s' is not a number of seconds (must be 0.1 .. 30 seconds)"},
+      {"CACHEKIT_MEMCACHED_DEAD_TIMEOUT", "7200",
+       "CACHEKIT_MEMCACHED_DEAD_TIMEOUT: '7200' is out of range (must be 0.1 .. 3600 seconds)"},
+      {"CACHEKIT_MEMCACHED_MAX_POOL_SIZE", "500", "CACHEKIT_MEMCACHED_MAX_POOL_SIZE: '500' is out of range (must be 1 .. 100)"},
+      {"CACHEKIT_MEMCACHED_MAX_POOL_SIZE", "ten", "CACHEKIT_MEMCACHED_MAX_POOL_SIZE: 'ten' is not an integer (must be 1 .. 100)"},
+      {"CACHEKIT_MEMCACHED_RETRY_ATTEMPTS", "99999999999999999999999",
+       "CACHEKIT_MEMCACHED_RETRY_ATTEMPTS: '99999999999999999999999' is out of range (must be 0 .. 10)"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.var);
+    CAPTURE(c.value);
+    EnvVar v(c.var, c.value);
+    auto r = MemcachedBackendConfig::from_env();
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind() == ErrorKind::permanent);
+    CHECK(r.error().message() == c.message);
   }
 }
 

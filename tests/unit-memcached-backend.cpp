@@ -175,6 +175,7 @@ TEST_CASE("memcached backend: key rules are enforced before anything is sent") {
 TEST_CASE("memcached backend: 1 MiB values and the client-side size limit") {
   cktest::MemcachedCluster cluster(1, {"-I", "2m"});
   auto cfg = config_for(cluster);
+  cfg.max_item_size_bytes = 2 * 1048576;  // as the server's -I
   MemcachedBackend b(cfg);
   std::string mib(1048576, 'x');
   for (std::size_t i = 0; i < mib.size(); i += 997) mib[i] = static_cast<char>('a' + i % 26);
@@ -186,7 +187,7 @@ TEST_CASE("memcached backend: 1 MiB values and the client-side size limit") {
   CHECK_FALSE((*many)[1].has_value());
   CHECK((*many)[2].value() == mib);
 
-  const std::string over(1048577, 'y');
+  const std::string over(2 * 1048576, 'y');
   auto s = b.set("over", over);
   REQUIRE_FALSE(s);
   CHECK(s.error().kind() == ErrorKind::permanent);

@@ -93,6 +93,89 @@ TEST_CASE("failover: a refused connection is a fast transient error") {
   CHECK(again.error().kind() == ErrorKind::transient);
 }
 
+namespace {
+// "<prefix><d>.<d> s after: <suffix>" with a plausible number of seconds.
+bool dead_message(const std::string& text, const std::string& prefix, const std::string& suffix, double max_s) {
+  if (text.rfind(prefix, 0) != 0) return false;
+  const std::size_t num = prefix.size();
+  const std::size_t s = text.find(" s after: ", num);
+  if (s == std::string::npos || text.substr(s + 10) != suffix) return false;
+  const std::string digits = text.substr(num, s - num);
+  if (digits.size() < 3 || digits[digits.size() - 2] != '.') return false;
+  const double v = std::stod(digits);
+  return v > 0 && v <= max_s;
+}
+}  // namespace
+
+TEST_CASE("failover: a call refused because its server is dead names the server, how long, and the last failure") {
+  SUBCASE("connection refused") {
+    const auto port = cktest::free_port();
+    const std::string spec = "127.0.0.1:" + std::to_string(port);
+    MemcachedBackendConfig cfg;
+    cfg.servers = {spec};
+    MemcachedBackend b(cfg);
+    auto r = b.get("a");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind() == ErrorKind::transient);
+    CHECK_MESSAGE(dead_message(r.error().to_string(), "transient: " + spec + " is marked dead for ",
+                               "connect: Connection refused (op=get, key=a)", 5.0),
+                  r.error().to_string());
+    auto again = b.set("a", "v");
+    REQUIRE_FALSE(again);
+    CHECK_MESSAGE(dead_message(again.error().to_string(), "transient: " + spec + " is marked dead for ",
+                               "connect: Connection refused (op=set, key=a)", 5.0),
+                  again.error().to_string());
+  }
+  SUBCASE("a host that does not resolve") {
+    MemcachedBackendConfig cfg;
+    cfg.servers = {"cachekit-no-such-host.invalid:11211"};
+    cfg.retry_attempts = 1;
+    MemcachedBackend b(cfg);
+    CHECK_FALSE(b.get("a"));
+    auto r = b.get("a");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind() == ErrorKind::transient);
+    const std::string text = r.error().to_string();
+    CAPTURE(text);
+    CHECK(text.rfind("transient: cachekit-no-such-host.invalid:11211 is marked dead for ", 0) == 0);
+    CHECK(text.find(" s after: cannot resolve host: ") != std::string::npos);
+    CHECK(text.find("(op=get, key=a)") != std::string::npos);
+  }
+  SUBCASE("a server that never answers: the kind stays timeout") {
+    cktest::FakeMemcached hang([](cktest::FakeConnection& c) { c.hold(); });
+    MemcachedBackendConfig cfg;
+    cfg.servers = {hang.spec()};
+    cfg.timeout = 200ms;
+    cfg.connect_timeout = 200ms;
+    MemcachedBackend b(cfg);
+    auto r = b.get("a");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind() == ErrorKind::timeout);
+    CHECK_MESSAGE(dead_message(r.error().to_string(), "timeout: " + hang.spec() + " is marked dead for ",
+                               "no reply before the timeout (op=get, key=a)", 5.0),
+                  r.error().to_string());
+    auto m = b.get_many(std::vector<std::string>{"a", "b"});
+    REQUIRE_FALSE(m);
+    CHECK(m.error().kind() == ErrorKind::timeout);
+    CHECK(m.error().message().find(" is marked dead for ") != std::string::npos);
+  }
+  SUBCASE("without ejection: the dead server's keys name it too") {
+    const auto port = cktest::free_port();
+    const std::string spec = "127.0.0.1:" + std::to_string(port);
+    MemcachedBackendConfig cfg;
+    cfg.servers = {spec};
+    cfg.remove_failed_servers = false;
+    cfg.dead_timeout = 30s;
+    MemcachedBackend b(cfg);
+    CHECK_FALSE(b.get("a"));
+    auto r = b.get("a");
+    REQUIRE_FALSE(r);
+    CHECK_MESSAGE(dead_message(r.error().to_string(), "transient: " + spec + " is marked dead for ",
+                               "connect: Connection refused (op=get, key=a)", 30.0),
+                  r.error().to_string());
+  }
+}
+
 TEST_CASE("failover: kill one of three servers mid-run, keys remap, it rejoins" * doctest::test_suite("concurrency")) {
   cktest::MemcachedCluster cluster(3);
   MemcachedBackendConfig cfg;

@@ -20,6 +20,7 @@
 #include "net/socket.hpp"
 #include "detail/json.hpp"
 #include "memcached_config.hpp"
+#include "memcached/rejoin_log.hpp"
 #include "memcached_backend.hpp"
 #include "memory_backend.hpp"
 #include "hash/blake2b.hpp"

@@ -40,15 +40,19 @@ class Connection {
 
   /// Connects (bounded by connect_deadline) and, when user is set,
   /// authenticates with SASL PLAIN (bounded by io_deadline).
-  /// owner_pid is the process the connection belongs to (see ConnectionPool).
+  /// owner_pid is the process the connection belongs to (see ConnectionPool);
+  /// server_name ("host:port") is used in messages.
   static Result<std::unique_ptr<Connection>> open(std::string_view host, std::uint16_t port,
                                                   Deadline connect_deadline, Deadline io_deadline,
-                                                  std::string_view user, std::string_view password, int owner_pid) {
+                                                  std::string_view user, std::string_view password, int owner_pid,
+                                                  std::string_view server_name = {}) {
     auto sock = net::connect_to(host, port, connect_deadline);
     if (!sock) return std::move(sock).error();
     std::unique_ptr<Connection> c(new Connection(std::move(*sock), owner_pid));
     if (!user.empty()) {
-      auto ok = c->authenticate(user, password, io_deadline);
+      std::string name(server_name);
+      if (name.empty()) name = std::string(host) + ":" + std::to_string(port);
+      auto ok = c->authenticate(user, password, io_deadline, name);
       if (!ok) return std::move(ok).error();
     }
     return c;
@@ -397,7 +401,8 @@ class Connection {
     return true;
   }
 
-  Result<void> authenticate(std::string_view user, std::string_view password, Deadline deadline) {
+  Result<void> authenticate(std::string_view user, std::string_view password, Deadline deadline,
+                            const std::string& server_name) {
     const std::uint32_t opaque = take_opaques();
     protocol::encode_sasl_plain(out_, user, password, opaque);
     auto ok = round_trip(protocol::Opcode::sasl_auth, opaque, deadline);
@@ -411,6 +416,10 @@ class Connection {
       if (status == static_cast<std::uint16_t>(protocol::Status::auth_error) ||
           status == static_cast<std::uint16_t>(protocol::Status::auth_continue)) {
         return Error(ErrorKind::authentication, "SASL PLAIN authentication refused");
+      }
+      // A server started without -S does not know the SASL commands.
+      if (status == static_cast<std::uint16_t>(protocol::Status::unknown_command)) {
+        return Error(ErrorKind::authentication, "server " + server_name + " does not support SASL authentication");
       }
       return protocol::status_error(status);
     }

@@ -25,6 +25,7 @@
 #include "connection.hpp"
 #include "error.hpp"
 #include "memcached_config.hpp"
+#include "memcached/rejoin_log.hpp"
 #include "net/socket.hpp"
 #include "pool.hpp"
 #include "protocol/binary.hpp"
@@ -106,9 +107,11 @@ class MemcachedBackend final : public Backend {
     for (const auto& s : servers_) out.push_back(s->name);
     return out;
   }
-  /// Index (into server_names()) of the server that holds key now.
+  /// Index (into server_names()) of the server that holds key now. Like
+  /// every call, runs the rejoin repair of a server whose dead time is over.
   Result<std::size_t> server_for(std::string_view key) {
-    auto r = route(key, Clock::now());
+    const auto now = Clock::now();
+    auto r = route(key, now, now + config_.connect_timeout + config_.timeout);
     if (!r) return std::move(r).error();
     return *r;
   }
@@ -184,7 +187,7 @@ class MemcachedBackend final : public Backend {
   /// Value, flags and CAS token, or nullopt on a miss.
   Result<std::optional<Item>> gets(std::string_view key) {
     return single<std::optional<Item>>(
-        "gets", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<Item>> {
+        "gets", key, true, Effect::read, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<Item>> {
           auto ok = c.request(protocol::Opcode::get, k, {}, {}, 0, d, now);
           if (!ok) return std::move(ok).error();
           auto& p = c.parser();
@@ -201,20 +204,20 @@ class MemcachedBackend final : public Backend {
   }
   /// Removes key: true when it existed.
   Result<bool> remove(std::string_view key) override {
-    return single<bool>("delete", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
+    return single<bool>("delete", key, true, Effect::write, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
       return status_bool(c.request(protocol::Opcode::del, k, {}, {}, 0, d, now), c, protocol::Status::key_not_found);
     });
   }
   /// Whether key is present (its value is read and dropped).
   Result<bool> exists(std::string_view key) override {
-    return single<bool>("exists", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
+    return single<bool>("exists", key, true, Effect::read, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
       return status_bool(c.request(protocol::Opcode::get, k, {}, {}, 0, d, now), c, protocol::Status::key_not_found);
     });
   }
   /// Sets a new TTL: true when key existed.
   Result<bool> touch(std::string_view key, std::chrono::seconds ttl) override {
     const std::uint32_t exp = detail::normalize_ttl(ttl);
-    return single<bool>("touch", key, true, [exp](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
+    return single<bool>("touch", key, true, Effect::write, [exp](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
       char ex[4];
       return status_bool(c.request(protocol::Opcode::touch, k, protocol::expiry_extras(ex, exp), {}, 0, d, now), c,
                          protocol::Status::key_not_found);
@@ -224,7 +227,7 @@ class MemcachedBackend final : public Backend {
   Result<std::optional<std::string>> get_and_touch(std::string_view key, std::chrono::seconds ttl) {
     const std::uint32_t exp = detail::normalize_ttl(ttl);
     return single<std::optional<std::string>>(
-        "get_and_touch", key, true,
+        "get_and_touch", key, true, Effect::write,
         [exp](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<std::string>> {
           char ex[4];
           auto ok = c.request(protocol::Opcode::gat, k, protocol::expiry_extras(ex, exp), {}, 0, d, now);
@@ -436,15 +439,26 @@ class MemcachedBackend final : public Backend {
 
  private:
   enum class StoreStatus { stored, not_stored, exists, not_found };
+  /// Whether an operation may change what the server holds for its key.
+  enum class Effect { read, write };
 
   struct Server {
-    Server(ServerSpec s, std::size_t pool_size) : spec(std::move(s)), name(spec.to_string()), pool(pool_size) {}
+    Server(ServerSpec s, std::size_t pool_size, std::size_t log_keys)
+        : spec(std::move(s)), name(spec.to_string()), pool(pool_size), rejoin(log_keys) {}
     ServerSpec spec;
     std::string name;
     detail::ConnectionPool pool;
     std::atomic<int> failures{0};
     /// Clock ticks until which the server is dead; 0 when alive.
     std::atomic<Clock::rep> dead_until{0};
+    /// The last failure charged to the server, for the errors of calls
+    /// refused while it is dead.
+    std::mutex failure_mutex;
+    Error last_failure;
+    /// Keys to delete on the server before it is used again.
+    detail::RejoinLog rejoin;
+    /// Held while the server's rejoin repair runs.
+    std::mutex repair_mutex;
   };
 
   /// The ring over the servers that are alive, with indices mapped back.
@@ -470,7 +484,7 @@ class MemcachedBackend final : public Backend {
     }
     std::vector<ServerSpec> specs;
     for (const auto& s : config_.servers) specs.push_back(*ServerSpec::parse(s));
-    for (const auto& s : specs) servers_.push_back(std::make_unique<Server>(s, config_.max_pool_size));
+    for (const auto& s : specs) servers_.push_back(std::make_unique<Server>(s, config_.max_pool_size, config_.rejoin_log_keys));
     auto ring = Ring::build(specs, config_.distribution, config_.key_hash);
     full_ring_.emplace(std::move(*ring));
   }
@@ -505,23 +519,46 @@ class MemcachedBackend final : public Backend {
 
   /// Server for key (hashed without key_prefix, as libmemcached and
   /// pymemcache do), skipping dead servers.
-  Result<std::size_t> route(std::string_view key, Clock::time_point now) {
+  /// A server whose dead time is over is repaired (bounded by end) before
+  /// it is routed to again.
+  Result<std::size_t> route(std::string_view key, Clock::time_point now, Deadline end) {
     if (init_error_) return *init_error_;
     if (dead_count_.load(std::memory_order_acquire) == 0) return full_ring_->server_for(key);
-    revive_due(now);
+    revive_due(now, end);
     std::shared_ptr<const LiveRing> live;
     {
       std::lock_guard<std::mutex> lock(routing_mutex_);
       live = live_;
     }
     if (!live) return full_ring_->server_for(key);
-    if (!live->ring) return Error(ErrorKind::transient, "every server is marked dead");
+    if (!live->ring) return dead_error(*servers_[full_ring_->server_for(key)], now);
     return live->to_server[live->ring->server_for(key)];
   }
 
-  bool is_dead(const Server& s, Clock::time_point now) const noexcept {
-    const auto d = s.dead_until.load(std::memory_order_acquire);
-    return d != 0 && now.time_since_epoch().count() < d;
+  /// Why a call for a key on dead server s is refused: the server's last
+  /// failure (its kind and message), and how long it stays dead.
+  Error dead_error(Server& s, Clock::time_point now) {
+    Error last;
+    {
+      std::lock_guard<std::mutex> lock(s.failure_mutex);
+      last = s.last_failure;
+    }
+    std::string m = s.name + " is marked dead";
+    const auto until = s.dead_until.load(std::memory_order_acquire);
+    const auto left = Clock::duration(until) - now.time_since_epoch();
+    if (until != 0 && left > Clock::duration::zero()) {
+      const auto tenths = (std::chrono::duration_cast<std::chrono::milliseconds>(left).count() + 99) / 100;
+      m += " for " + std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " s";
+    } else {
+      m += " until its rejoin repair succeeds";
+    }
+    if (!last.message().empty()) m += " after: " + last.message();
+    return Error(last.message().empty() ? ErrorKind::transient : last.kind(), std::move(m));
+  }
+
+  /// Dead, or waiting for its rejoin repair (revive_due ran just before).
+  bool is_dead(const Server& s, Clock::time_point) const noexcept {
+    return s.dead_until.load(std::memory_order_acquire) != 0;
   }
 
   void rebuild_live_ring_locked() {
@@ -544,28 +581,157 @@ class MemcachedBackend final : public Backend {
     live_ = std::move(lr);
   }
 
-  void revive_due(Clock::time_point now) {
-    bool any = false;
+  /// Brings back every server whose dead time is over, each after its
+  /// rejoin repair (bounded by end).
+  void revive_due(Clock::time_point now, Deadline end) {
+    const auto t = now.time_since_epoch().count();
     for (auto& s : servers_) {
       const auto d = s->dead_until.load(std::memory_order_acquire);
-      if (d != 0 && now.time_since_epoch().count() >= d) any = true;
+      if (d != 0 && t >= d) revive(*s, end);
     }
-    if (!any) return;
-    std::lock_guard<std::mutex> lock(routing_mutex_);
-    bool changed = false;
-    for (auto& s : servers_) {
-      auto d = s->dead_until.load(std::memory_order_acquire);
-      if (d != 0 && now.time_since_epoch().count() >= d && s->dead_until.compare_exchange_strong(d, 0)) {
-        // On probation: one more failure sends it back out.
-        s->failures.store(config_.server_failure_limit - 1, std::memory_order_release);
-        dead_count_.fetch_sub(1, std::memory_order_acq_rel);
-        changed = true;
-      }
-    }
-    if (changed) rebuild_live_ring_locked();
   }
 
-  void record_failure(Server& s) {
+  /// Deletes on s the keys in its rejoin log (or flushes s when the log
+  /// overflowed), then puts s back in the ring. A key logged meanwhile
+  /// keeps it out for another round; a failed repair keeps it dead for
+  /// dead_timeout. One thread repairs a server at a time; the others wait.
+  void revive(Server& s, Deadline end) {
+    std::lock_guard<std::mutex> repair_lock(s.repair_mutex);
+    for (int round = 0; round < 3; ++round) {
+      auto d = s.dead_until.load(std::memory_order_acquire);
+      if (d == 0 || Clock::now().time_since_epoch().count() < d) return;
+      detail::RejoinLog::Batch batch = s.rejoin.take();
+      if (!batch.empty()) {
+        auto ok = repair(s, batch, end);
+        if (!ok) {
+          s.rejoin.restore(std::move(batch));
+          const Error& e = ok.error();
+          keep_dead(s, Error(e.kind(), "rejoin repair: " + e.message()));
+          return;
+        }
+      }
+      std::lock_guard<std::mutex> lock(routing_mutex_);
+      // Live only with nothing left to repair (see RejoinLog::if_empty).
+      const bool live = s.rejoin.if_empty([&] { return s.dead_until.compare_exchange_strong(d, 0, std::memory_order_acq_rel); });
+      if (live) {
+        // On probation: one more failure sends it back out.
+        s.failures.store(config_.server_failure_limit - 1, std::memory_order_release);
+        dead_count_.fetch_sub(1, std::memory_order_acq_rel);
+        rebuild_live_ring_locked();
+        return;
+      }
+    }
+  }
+
+  /// Marks s dead for dead_timeout from now after why (s already counts as dead).
+  void keep_dead(Server& s, const Error& why) {
+    {
+      std::lock_guard<std::mutex> lock(s.failure_mutex);
+      s.last_failure = why;
+    }
+    {
+      std::lock_guard<std::mutex> lock(routing_mutex_);
+      s.dead_until.store((Clock::now() + config_.dead_timeout).time_since_epoch().count(), std::memory_order_release);
+    }
+    s.pool.close_idle();
+  }
+
+  /// The rejoin repair of s: one pipelined batch of quiet deletes, or a
+  /// flush_all when the log overflowed; bounded by timeout (and end).
+  Result<void> repair(Server& s, const detail::RejoinLog::Batch& batch, Deadline end) {
+    const auto now = Clock::now();
+    const Deadline stop = std::min(now + config_.connect_timeout + config_.timeout, end);
+    Stage stage = Stage::pool;
+    bool fresh = false;
+    auto lease = connection(s, now, stop, stage, fresh);
+    if (!lease) return std::move(lease).error();
+    detail::Connection& c = *lease->get();
+    const Deadline io_end = std::min(Clock::now() + config_.timeout, stop);
+    if (batch.flush) {
+      char ex[4];
+      auto r = status_bool(c.request(protocol::Opcode::flush, {}, protocol::expiry_extras(ex, 0), {}, 0, io_end, Clock::now()),
+                           c, protocol::Status::ok);
+      if (!r) {
+        lease->discard();
+        return std::move(r).error();
+      }
+      c.touch_used(Clock::now());
+      return {};
+    }
+    std::vector<Job> jobs(1);
+    Job& job = jobs[0];
+    job.lease = std::move(*lease);
+    const auto n = static_cast<std::uint32_t>(batch.keys.size());
+    const std::uint32_t base = c.take_opaques(n + 1);
+    for (std::uint32_t k = 0; k < n; ++k) {
+      protocol::encode_request(c.out(), protocol::Opcode::deleteq, batch.keys[k], {}, {}, base + k);
+    }
+    job.noop_opaque = base + n;
+    protocol::encode_request(c.out(), protocol::Opcode::noop, {}, {}, {}, job.noop_opaque);
+    std::optional<Error> refused;
+    run_jobs(jobs, io_end, [&](Job& j, const protocol::Reply& r, const char*& why) -> int {
+      const auto& h = r.header;
+      if (h.opaque == j.noop_opaque) {
+        if (h.opcode == static_cast<std::uint8_t>(protocol::Opcode::noop)) return 1;
+        why = "reply opcode does not match the request";
+        return -1;
+      }
+      if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::deleteq) || h.opaque < base || h.opaque >= j.noop_opaque) {
+        why = "reply to a request that was not sent";
+        return -1;
+      }
+      // Quiet deletes answer only when the key was absent, or on an error.
+      if (h.status != 0 && h.status != static_cast<std::uint16_t>(protocol::Status::key_not_found) && !refused) {
+        refused.emplace(protocol::status_error(h.status));
+      }
+      return 0;
+    });
+    if (job.failed) {
+      job.lease.discard();
+      return job.error;
+    }
+    c.touch_used(Clock::now());
+    if (refused) return *refused;
+    return {};
+  }
+
+  /// Marks live server s as needing its rejoin repair before it is used again.
+  void mark_due(Server& s) {
+    std::lock_guard<std::mutex> lock(routing_mutex_);
+    Clock::rep alive = 0;
+    if (!s.dead_until.compare_exchange_strong(alive, 1, std::memory_order_acq_rel)) return;  // tick 1: due at once
+    dead_count_.fetch_add(1, std::memory_order_acq_rel);
+    rebuild_live_ring_locked();
+  }
+
+  /// Logs full_key for s's rejoin repair; a live s is repaired before its
+  /// next use. Used for a write that reached s without a definite answer.
+  void note_stale(Server& s, std::string_view full_key) {
+    s.rejoin.add(full_key);
+    if (s.dead_until.load(std::memory_order_acquire) == 0) mark_due(s);
+  }
+
+  /// A write of key routed to server target while servers are dead: the
+  /// key's own server (when it is not target) may hold an older value, and
+  /// with several servers dead any of them might take the key back first.
+  void note_moved(std::string_view key, std::string_view full_key, std::size_t target) {
+    if (!config_.remove_failed_servers) return;  // keys never move
+    const std::size_t home = full_ring_->server_for(key);
+    if (home != target) note_stale(*servers_[home], full_key);
+    if (dead_count_.load(std::memory_order_acquire) > 1) {
+      for (std::size_t i = 0; i < servers_.size(); ++i) {
+        if (i != target && i != home && servers_[i]->dead_until.load(std::memory_order_acquire) != 0) {
+          servers_[i]->rejoin.add(full_key);
+        }
+      }
+    }
+  }
+
+  void record_failure(Server& s, const Error& why) {
+    {
+      std::lock_guard<std::mutex> lock(s.failure_mutex);
+      s.last_failure = why;
+    }
     const int f = s.failures.fetch_add(1, std::memory_order_acq_rel) + 1;
     if (f < config_.server_failure_limit) return;
     std::lock_guard<std::mutex> lock(routing_mutex_);
@@ -621,9 +787,24 @@ class MemcachedBackend final : public Backend {
   /// A new connection to s (connect bounded by conn_end, login by io_end).
   Result<std::unique_ptr<detail::Connection>> open_connection(Server& s, Deadline conn_end, Deadline io_end) {
     auto c = detail::Connection::open(s.spec.host, s.spec.port, conn_end, io_end, config_.username, config_.password,
-                                      s.pool.owner_pid());
+                                      s.pool.owner_pid(), s.name);
     if (c) (*c)->set_spin(config_.spin_wait);
     return c;
+  }
+
+  /// A refused key: why, with the length and at most the first 64 bytes of
+  /// the key when it is too long.
+  Error key_error(const char* why, const char* op, std::string_view key) const {
+    const std::size_t len = config_.key_prefix.size() + key.size();
+    if (len <= CACHEKIT_MAX_KEY_LENGTH) return decorate(Error(ErrorKind::permanent, why), op, key, nullptr);
+    std::string m = config_.key_prefix.empty() ? "key of " : "key_prefix + key of ";
+    m += std::to_string(len) + " bytes is longer than the " + std::to_string(CACHEKIT_MAX_KEY_LENGTH) + "-byte limit";
+    constexpr std::size_t kShown = 64;
+    if (key.size() > kShown) m += " (key= shows its first " + std::to_string(kShown) + " bytes)";
+    Error e(ErrorKind::permanent, std::move(m));
+    e.with_operation(op);
+    e.with_key(std::string(key.substr(0, kShown)));
+    return e;
   }
 
   Error decorate(Error e, const char* op, std::string_view key, const Server* s) const {
@@ -641,9 +822,9 @@ class MemcachedBackend final : public Backend {
   /// Runs fn(connection, key, deadline) for one key with routing, retries
   /// and failover. idempotent=false: never retried once a byte was sent.
   template <class T, class Fn>
-  Result<T> single(const char* op, std::string_view key, bool idempotent, Fn&& fn) {
+  Result<T> single(const char* op, std::string_view key, bool idempotent, Effect effect, Fn&& fn) {
     FullKey fk;
-    if (const char* why = make_key(key, fk)) return decorate(Error(ErrorKind::permanent, why), op, key, nullptr);
+    if (const char* why = make_key(key, fk)) return key_error(why, op, key);
     if (init_error_) return decorate(*init_error_, op, key, nullptr);
     const auto start = Clock::now();
     const Deadline end = call_deadline(start);
@@ -658,31 +839,35 @@ class MemcachedBackend final : public Backend {
           const bool broken = give_back_hot(s, c, start);
           if (r) return r;
           Error err = std::move(r).error();
-          if (!broken || !retry_after(err, s, idempotent, false, attempt, end)) return decorate(std::move(err), op, key, &s);
+          const bool again = broken && retry_after(err, s, idempotent, false, attempt, end);
+          if (broken && effect == Effect::write) note_stale(s, fk.view());  // sent, no definite answer
+          if (!again) return decorate(std::move(err), op, key, &s);
           ++attempt;
         } else {
           s.pool.give_back(c);  // idle a while: the general path checks it first
         }
       }
     }
-    return retry_loop<T>(op, key, fk, idempotent, fn, attempt, start);
+    return retry_loop<T>(op, key, fk, idempotent, effect, fn, attempt, start);
   }
 
   /// The attempts of single() from `attempt` on, within the call that
   /// started at `start`: routing around dead servers, pooled connections.
   template <class T, class Fn>
-  Result<T> retry_loop(const char* op, std::string_view key, const FullKey& fk, bool idempotent, Fn&& fn, int attempt,
-                       Clock::time_point start) {
+  Result<T> retry_loop(const char* op, std::string_view key, const FullKey& fk, bool idempotent, Effect effect, Fn&& fn,
+                       int attempt, Clock::time_point start) {
     const Deadline end = call_deadline(start);
     for (;; ++attempt) {
       const auto now = attempt == 0 ? start : Clock::now();
-      auto idx = route(key, now);
+      auto idx = route(key, now, end);
       if (!idx) return decorate(std::move(idx).error(), op, key, nullptr);
       Server& s = *servers_[*idx];
       if (!config_.remove_failed_servers && is_dead(s, now)) {
-        return decorate(Error(ErrorKind::transient, "server is marked dead"), op, key, &s);
+        return decorate(dead_error(s, now), op, key, nullptr);
       }
-      bool sent_nothing = false;
+      // A write routed away from a dead server: logged before it is sent.
+      if (effect == Effect::write && dead_count_.load(std::memory_order_acquire) != 0) note_moved(key, fk.view(), *idx);
+      bool sent_nothing = false, in_doubt = false;
       std::optional<Error> failure;
       {
         Stage stage = Stage::pool;
@@ -703,6 +888,7 @@ class MemcachedBackend final : public Backend {
             return decorate(std::move(r).error(), op, key, &s);
           }
           failure.emplace(std::move(r).error());
+          in_doubt = effect == Effect::write;
         } else {
           // An exhausted pool is not the server's fault and is not retried.
           if (stage == Stage::pool) return decorate(std::move(lease).error(), op, key, &s);
@@ -710,9 +896,9 @@ class MemcachedBackend final : public Backend {
           sent_nothing = true;
         }
       }
-      if (!retry_after(*failure, s, idempotent, sent_nothing, attempt, end)) {
-        return decorate(std::move(*failure), op, key, &s);
-      }
+      const bool again = retry_after(*failure, s, idempotent, sent_nothing, attempt, end);
+      if (in_doubt) note_stale(s, fk.view());
+      if (!again) return decorate(std::move(*failure), op, key, &s);
     }
   }
 
@@ -725,7 +911,7 @@ class MemcachedBackend final : public Backend {
     };
     FullKey fk;
     if (init_error_ || make_key(key, fk) != nullptr || dead_count_.load(std::memory_order_acquire) != 0) {
-      return single<void>("get", key, true, attempt);
+      return single<void>("get", key, true, Effect::read, attempt);
     }
     // Fast path: an idle connection from the hot slot, used within the
     // last second; anything else goes the general way.
@@ -734,7 +920,7 @@ class MemcachedBackend final : public Backend {
     const auto start = detail::net::now();
     if (c == nullptr || start - c->last_used() > kFreshIdle) {
       if (c != nullptr) s.pool.give_back(c);
-      return single<void>("get", key, true, attempt);
+      return single<void>("get", key, true, Effect::read, attempt);
     }
     const Deadline end = call_deadline(start);
     auto ok = c->get_value(fk.view(), std::min(start + config_.timeout, end), start, store);
@@ -742,7 +928,7 @@ class MemcachedBackend final : public Backend {
     if (ok) return ok;
     Error err = std::move(ok).error();
     if (!broken || !retry_after(err, s, true, false, 0, end)) return decorate(std::move(err), "get", key, &s);
-    return retry_loop<void>("get", key, fk, true, attempt, 1, start);
+    return retry_loop<void>("get", key, fk, true, Effect::read, attempt, 1, start);
   }
 
   /// Returns a connection used on the fast path (closed when it broke,
@@ -761,7 +947,7 @@ class MemcachedBackend final : public Backend {
   /// server and tells whether another attempt may follow.
   bool retry_after(const Error& err, Server& s, bool idempotent, bool sent_nothing, int attempt, Deadline end) {
     if (err.kind() == ErrorKind::authentication || err.kind() == ErrorKind::permanent) return false;
-    if (server_fault(err.kind())) record_failure(s);
+    if (server_fault(err.kind())) record_failure(s, err);
     const bool may_retry = retryable_kind(err.kind()) && (idempotent || sent_nothing);
     return may_retry && attempt < config_.retry_attempts && Clock::now() < end;
   }
@@ -807,10 +993,23 @@ class MemcachedBackend final : public Backend {
     return protocol::status_error(st);
   }
 
-  Result<void> check_value(std::string_view value) const {
-    if (config_.max_item_size_bytes != 0 && value.size() > config_.max_item_size_bytes) {
-      return Error(ErrorKind::permanent, "value of " + std::to_string(value.size()) + " bytes exceeds max_item_size_bytes (" +
-                                             std::to_string(config_.max_item_size_bytes) + ")");
+  /// memcached's item header, counted against its item size limit (-I)
+  /// with the key and the value (1.6, 64-bit: header, CAS, the key's NUL,
+  /// the value's CRLF); non-zero flags add four bytes.
+  static constexpr std::size_t kItemOverhead = 59, kFlagsOverhead = 4;
+
+  /// Refuses a value that a server with max_item_size_bytes as its item
+  /// size limit would refuse (key_len: the full key's length).
+  Result<void> check_value(std::string_view value, std::size_t key_len, std::uint32_t flags) const {
+    const std::size_t limit = config_.max_item_size_bytes;
+    const std::size_t overhead = key_len + kItemOverhead + (flags != 0 ? kFlagsOverhead : 0);
+    if (limit != 0 && (value.size() > limit || limit - value.size() < overhead)) {
+      const std::size_t fits = limit > overhead ? limit - overhead : 0;
+      return Error(ErrorKind::permanent,
+                   "value of " + std::to_string(value.size()) + " bytes does not fit max_item_size_bytes (" +
+                       std::to_string(limit) + "): memcached's item size limit also counts the " +
+                       std::to_string(key_len) + "-byte key and " + std::to_string(overhead - key_len) +
+                       " bytes of item header, so at most " + std::to_string(fits) + " bytes fit");
     }
     if (value.size() > 0xffffffffu - CACHEKIT_MAX_KEY_LENGTH - 8) return Error(ErrorKind::permanent, "value too large");
     return {};
@@ -818,13 +1017,13 @@ class MemcachedBackend final : public Backend {
 
   Result<StoreStatus> store(const char* op, protocol::Opcode opcode, std::string_view key, std::string_view value,
                             std::chrono::seconds ttl, std::uint32_t flags, std::uint64_t cas_token) {
-    auto ok = check_value(value);
+    auto ok = check_value(value, config_.key_prefix.size() + key.size(), flags);
     if (!ok) return decorate(std::move(ok).error(), op, key, nullptr);
     const std::uint32_t exp = detail::normalize_ttl(ttl);
     const bool has_extras = opcode != protocol::Opcode::append && opcode != protocol::Opcode::prepend;
     const bool idempotent = has_extras;
     return single<StoreStatus>(
-        op, key, idempotent,
+        op, key, idempotent, Effect::write,
         [&](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<StoreStatus> {
           char ex[8];
           const std::string_view extras = has_extras ? protocol::store_extras(ex, flags, exp) : std::string_view();
@@ -855,7 +1054,7 @@ class MemcachedBackend final : public Backend {
                                                std::chrono::seconds ttl) {
     const std::uint32_t exp = detail::normalize_ttl(ttl);
     return single<std::optional<std::uint64_t>>(
-        op, key, false,
+        op, key, false, Effect::write,
         [&](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<std::uint64_t>> {
           char ex[20];
           auto rt = c.request(opcode, k, protocol::counter_extras(ex, delta, initial.value_or(0), initial.has_value(), exp),
@@ -1110,7 +1309,7 @@ class MemcachedBackend final : public Backend {
       for (std::size_t i = 0; i < n; ++i) {
         const std::string_view k = keys[i];
         if (k.empty() || k.size() > CACHEKIT_MAX_KEY_LENGTH || detail::has_bad_key_byte(k.data(), k.size())) {
-          return decorate(Error(ErrorKind::permanent, key_problem(k)), op, k, nullptr);
+          return key_error(key_problem(k), op, k);
         }
         key_bytes += k.size();
       }
@@ -1119,7 +1318,7 @@ class MemcachedBackend final : public Backend {
       packed.reserve(n * (prefix.size() + 16));
       for (std::size_t i = 0; i < n; ++i) {
         FullKey fk;
-        if (const char* why = make_key(keys[i], fk)) return decorate(Error(ErrorKind::permanent, why), op, keys[i], nullptr);
+        if (const char* why = make_key(keys[i], fk)) return key_error(why, op, keys[i]);
         packed.append(fk.data, fk.len);
         offset[i + 1] = static_cast<std::uint32_t>(packed.size());
       }
@@ -1164,10 +1363,10 @@ class MemcachedBackend final : public Backend {
     server_of.resize(n);
     for (int attempt = 0;; ++attempt) {
       if (servers_.size() > 1 || dead_count_.load(std::memory_order_acquire) != 0) {
-        auto routed = route_many(keys, pending, server_of, attempt == 0 ? start : Clock::now());
+        auto routed = route_many(keys, pending, server_of, attempt == 0 ? start : Clock::now(), end);
         if (!routed) {
           release();
-          return decorate(std::move(routed).error(), op, {}, nullptr);
+          return decorate(std::move(routed).error(), op, keys[pending.front()], nullptr);
         }
       }
       std::vector<Job>& jobs = scratch().jobs;
@@ -1258,7 +1457,7 @@ class MemcachedBackend final : public Backend {
           last = j.error;
           last_server = &s;
           if (j.pool_exhausted) exhausted = true;
-          else if (server_fault(j.error.kind())) record_failure(s);
+          else if (server_fault(j.error.kind())) record_failure(s, j.error);
           for (auto k : j.keys) {
             // A retry's answer replaces anything the failed attempt gave.
             if (reuse) {
@@ -1335,13 +1534,13 @@ class MemcachedBackend final : public Backend {
 
   /// Routes keys[pending[i]] into server_of.
   Result<void> route_many(const std::string_view* keys, const std::vector<std::uint32_t>& pending,
-                          std::vector<std::size_t>& server_of, Clock::time_point now) {
+                          std::vector<std::size_t>& server_of, Clock::time_point now, Deadline end) {
     if (dead_count_.load(std::memory_order_acquire) == 0 && pending.size() == server_of.size()) {
       full_ring_->server_for(keys, pending.size(), server_of.data());
       return {};
     }
     for (auto i : pending) {
-      auto r = route(keys[i], now);
+      auto r = route(keys[i], now, end);
       if (!r) return std::move(r).error();
       server_of[i] = *r;
     }
@@ -1365,7 +1564,12 @@ class MemcachedBackend final : public Backend {
       keys[i] = items[i].first;
       FullKey fk;
       const char* why = make_key(items[i].first, fk);
-      Result<void> ok = why != nullptr ? Result<void>(Error(ErrorKind::permanent, why)) : check_value(items[i].second);
+      if (why != nullptr) {
+        failures.push_back(KeyError{i, key_error(why, op, items[i].first)});
+        if (!prefix.empty()) offset[i + 1] = static_cast<std::uint32_t>(packed.size());
+        continue;
+      }
+      Result<void> ok = check_value(items[i].second, fk.len, flags);
       if (!ok) {
         failures.push_back(KeyError{i, decorate(std::move(ok).error(), op, items[i].first, nullptr)});
       } else {
@@ -1384,10 +1588,14 @@ class MemcachedBackend final : public Backend {
     const Deadline end = call_deadline(start);
     std::vector<std::size_t> server_of(n);
     for (int attempt = 0; !pending.empty(); ++attempt) {
-      auto routed = route_many(keys.data(), pending, server_of, attempt == 0 ? start : Clock::now());
+      auto routed = route_many(keys.data(), pending, server_of, attempt == 0 ? start : Clock::now(), end);
       if (!routed) {
         for (auto i : pending) failures.push_back(KeyError{i, decorate(routed.error(), op, keys[i], nullptr)});
         break;
+      }
+      // Writes routed away from dead servers: logged before they are sent.
+      if (dead_count_.load(std::memory_order_acquire) != 0) {
+        for (auto i : pending) note_moved(keys[i], full_key(i), server_of[i]);
       }
       std::vector<Job>& jobs = scratch().jobs;
       const LeasesBack leases_back{jobs};
@@ -1431,9 +1639,13 @@ class MemcachedBackend final : public Backend {
         if (j.failed) {
           last = j.error;
           if (j.pool_exhausted) exhausted = true;
-          else if (server_fault(j.error.kind())) record_failure(s);
+          else if (server_fault(j.error.kind())) record_failure(s, j.error);
           // Keys already reported by the server stay reported once.
           for (auto k : j.keys) pending.push_back(k);
+          // Sent (or partly sent) without a definite answer: in doubt.
+          if (j.lease.get() != nullptr) {
+            for (auto k : j.keys) note_stale(s, full_key(k));
+          }
           j.lease.discard();
         } else if (j.lease.get() != nullptr) {
           j.lease.get()->touch_used(start);

@@ -33,7 +33,11 @@ struct MemcachedBackendConfig {
   int retry_attempts = 2;
   /// Prepended to every key (counts toward the 250-byte limit).
   std::string key_prefix;
-  /// Values longer than this are refused before sending; 0 disables the check.
+  /// The servers' item size limit (memcached -I, 1 MiB by default); 0
+  /// disables the check. memcached counts the key and a 59-byte item header
+  /// (63 with non-zero flags) against it, so a value is refused before
+  /// sending when value + key + header exceed this: exactly what a server
+  /// started with the same -I accepts.
   std::size_t max_item_size_bytes = 1048576;
   /// How keys are placed on servers.
   Distribution distribution = Distribution::ketama;
@@ -48,6 +52,11 @@ struct MemcachedBackendConfig {
   /// Take dead servers out of the ring (their keys move to the others); when
   /// false, calls for a dead server's keys fail fast until it is retried.
   bool remove_failed_servers = true;
+  /// Keys remembered per server for its rejoin repair, 0 .. 16777216: the
+  /// keys written elsewhere while it was dead, and writes to it that ended
+  /// without a definite answer. Before the server is used again those keys
+  /// are deleted on it; past this many, the server is flushed instead.
+  std::size_t rejoin_log_keys = 65536;
   /// Keys per connection in get_many/set_many, 1 .. 1000000: a larger share
   /// for one server is split over several pooled connections (up to
   /// max_pool_size) so several memcached threads serve it at once. The
@@ -140,6 +149,29 @@ inline bool parse_uint(std::string_view s, std::uint64_t max, std::uint64_t& out
   return true;
 }
 
+/// Whether s is one or more decimal digits.
+inline bool all_digits(std::string_view s) noexcept {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+/// A duration for messages: "45 s", "0.05 s".
+inline std::string format_ms(std::chrono::milliseconds v) {
+  const long long ms = static_cast<long long>(v.count());
+  const long long a = ms < 0 ? -ms : ms;
+  std::string s = ms < 0 ? "-" : "";
+  s += std::to_string(a / 1000);
+  if (a % 1000 != 0) {
+    std::string frac = std::to_string(1000 + a % 1000).substr(1);
+    while (!frac.empty() && frac.back() == '0') frac.pop_back();
+    s += '.' + frac;
+  }
+  return s + " s";
+}
+
 inline Error env_error(const char* var, const std::string& what) {
   return Error(ErrorKind::permanent, std::string(var) + ": " + what);
 }
@@ -163,15 +195,27 @@ inline Result<void> MemcachedBackendConfig::validate() const {
   std::vector<ServerSpec> specs;
   for (const auto& s : servers) {
     auto spec = ServerSpec::parse(s);
-    if (!spec) return bad("servers", "'" + s + "': " + spec.error().message());
+    // The spec parser's message names the spec already.
+    if (!spec) return bad("servers", spec.error().message());
     specs.push_back(std::move(*spec));
   }
   auto ring = Ring::build(std::move(specs), distribution, key_hash);
   if (!ring) return bad("servers", ring.error().message());
-  if (!detail::ms_in(connect_timeout, 100, 30000)) return bad("connect_timeout", "must be 0.1 .. 30 seconds");
-  if (!detail::ms_in(timeout, 100, 30000)) return bad("timeout", "must be 0.1 .. 30 seconds");
-  if (max_pool_size < 1 || max_pool_size > 100) return bad("max_pool_size", "must be 1 .. 100");
-  if (retry_attempts < 0 || retry_attempts > 10) return bad("retry_attempts", "must be 0 .. 10");
+  auto seconds_range = [&](const char* field, std::chrono::milliseconds v, std::int64_t lo, std::int64_t hi,
+                           const char* range) -> Result<void> {
+    if (detail::ms_in(v, lo, hi)) return {};
+    return bad(field, detail::format_ms(v) + " is out of range (must be " + range + ")");
+  };
+  auto int_range = [&](const char* field, long long v, long long lo, long long hi) -> Result<void> {
+    if (v >= lo && v <= hi) return {};
+    return bad(field, std::to_string(v) + " is out of range (must be " + std::to_string(lo) + " .. " + std::to_string(hi) + ")");
+  };
+  if (auto r = seconds_range("connect_timeout", connect_timeout, 100, 30000, "0.1 .. 30 seconds"); !r) return r;
+  if (auto r = seconds_range("timeout", timeout, 100, 30000, "0.1 .. 30 seconds"); !r) return r;
+  if (max_pool_size < 1 || max_pool_size > 100) {
+    return bad("max_pool_size", std::to_string(max_pool_size) + " is out of range (must be 1 .. 100)");
+  }
+  if (auto r = int_range("retry_attempts", retry_attempts, 0, 10); !r) return r;
   if (key_prefix.size() >= CACHEKIT_MAX_KEY_LENGTH) {
     return bad("key_prefix", "must be shorter than " + std::to_string(CACHEKIT_MAX_KEY_LENGTH) + " bytes");
   }
@@ -180,11 +224,18 @@ inline Result<void> MemcachedBackendConfig::validate() const {
       return bad("key_prefix", "must not contain whitespace or control characters");
     }
   }
-  if (server_failure_limit < 1 || server_failure_limit > 100) return bad("server_failure_limit", "must be 1 .. 100");
-  if (!detail::ms_in(dead_timeout, 100, 3600000)) return bad("dead_timeout", "must be 0.1 .. 3600 seconds");
+  if (auto r = int_range("server_failure_limit", server_failure_limit, 1, 100); !r) return r;
+  if (auto r = seconds_range("dead_timeout", dead_timeout, 100, 3600000, "0.1 .. 3600 seconds"); !r) return r;
   if (username.empty() && !password.empty()) return bad("username", "a password is set but no username");
-  if (pipeline_chunk_keys < 1 || pipeline_chunk_keys > 1000000) return bad("pipeline_chunk_keys", "must be 1 .. 1000000");
-  if (spin_wait.count() < 0 || spin_wait.count() > 1000) return bad("spin_wait", "must be 0 .. 1000 microseconds");
+  if (pipeline_chunk_keys < 1 || pipeline_chunk_keys > 1000000) {
+    return bad("pipeline_chunk_keys", std::to_string(pipeline_chunk_keys) + " is out of range (must be 1 .. 1000000)");
+  }
+  if (rejoin_log_keys > 16777216) {
+    return bad("rejoin_log_keys", std::to_string(rejoin_log_keys) + " is out of range (must be 0 .. 16777216)");
+  }
+  if (spin_wait.count() < 0 || spin_wait.count() > 1000) {
+    return bad("spin_wait", std::to_string(spin_wait.count()) + " us is out of range (must be 0 .. 1000 microseconds)");
+  }
   return {};
 }
 
@@ -216,8 +267,15 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
   for (const auto& sv : seconds_vars) {
     if (const char* v = getenv_set(sv.name)) {
       std::chrono::milliseconds ms{};
-      if (!detail::parse_seconds(v, ms) || !detail::ms_in(ms, sv.lo, sv.hi)) {
-        return env_error(sv.name, "'" + std::string(v) + "' is not a number of seconds in " + sv.range);
+      if (!detail::parse_seconds(v, ms)) {
+        // Digits that overflow are a number too, just out of range.
+        if (!detail::all_digits(v)) {
+          return env_error(sv.name, "'" + std::string(v) + "' is not a number of seconds (must be " + sv.range + ")");
+        }
+        ms = std::chrono::milliseconds::max();
+      }
+      if (!detail::ms_in(ms, sv.lo, sv.hi)) {
+        return env_error(sv.name, "'" + std::string(v) + "' is out of range (must be " + sv.range + ")");
       }
       *sv.field = ms;
     }
@@ -229,20 +287,22 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
   };
   std::uint64_t pool = c.max_pool_size, retries = static_cast<std::uint64_t>(c.retry_attempts),
                 item = c.max_item_size_bytes, limit = static_cast<std::uint64_t>(c.server_failure_limit),
-                spin = static_cast<std::uint64_t>(c.spin_wait.count());
+                spin = static_cast<std::uint64_t>(c.spin_wait.count()), rejoin = c.rejoin_log_keys;
   const IntVar int_vars[] = {
       {"CACHEKIT_MEMCACHED_MAX_POOL_SIZE", 1, 100, &pool},
       {"CACHEKIT_MEMCACHED_RETRY_ATTEMPTS", 0, 10, &retries},
       {"CACHEKIT_MEMCACHED_MAX_ITEM_SIZE_BYTES", 0, 1ull << 40, &item},
       {"CACHEKIT_MEMCACHED_SERVER_FAILURE_LIMIT", 1, 100, &limit},
       {"CACHEKIT_MEMCACHED_SPIN_WAIT_US", 0, 1000, &spin},
+      {"CACHEKIT_MEMCACHED_REJOIN_LOG_KEYS", 0, 16777216, &rejoin},
   };
   for (const auto& iv : int_vars) {
     if (const char* v = getenv_set(iv.name)) {
       std::uint64_t n = 0;
+      const std::string range = "(must be " + std::to_string(iv.lo) + " .. " + std::to_string(iv.hi) + ")";
+      if (!detail::all_digits(v)) return env_error(iv.name, "'" + std::string(v) + "' is not an integer " + range);
       if (!detail::parse_uint(v, iv.hi, n) || n < iv.lo) {
-        return env_error(iv.name, "'" + std::string(v) + "' is not an integer in " + std::to_string(iv.lo) + " .. " +
-                                      std::to_string(iv.hi));
+        return env_error(iv.name, "'" + std::string(v) + "' is out of range " + range);
       }
       *iv.out = n;
     }
@@ -252,6 +312,7 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
   c.max_item_size_bytes = static_cast<std::size_t>(item);
   c.server_failure_limit = static_cast<int>(limit);
   c.spin_wait = std::chrono::microseconds(static_cast<std::int64_t>(spin));
+  c.rejoin_log_keys = static_cast<std::size_t>(rejoin);
   if (const char* v = std::getenv("CACHEKIT_MEMCACHED_KEY_PREFIX")) c.key_prefix = v;
   if (const char* v = getenv_set("CACHEKIT_MEMCACHED_DISTRIBUTION")) {
     auto d = parse_distribution(v);

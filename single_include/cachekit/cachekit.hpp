@@ -5396,7 +5396,11 @@ struct MemcachedBackendConfig {
   int retry_attempts = 2;
   /// Prepended to every key (counts toward the 250-byte limit).
   std::string key_prefix;
-  /// Values longer than this are refused before sending; 0 disables the check.
+  /// The servers' item size limit (memcached -I, 1 MiB by default); 0
+  /// disables the check. memcached counts the key and a 59-byte item header
+  /// (63 with non-zero flags) against it, so a value is refused before
+  /// sending when value + key + header exceed this: exactly what a server
+  /// started with the same -I accepts.
   std::size_t max_item_size_bytes = 1048576;
   /// How keys are placed on servers.
   Distribution distribution = Distribution::ketama;
@@ -5411,6 +5415,11 @@ struct MemcachedBackendConfig {
   /// Take dead servers out of the ring (their keys move to the others); when
   /// false, calls for a dead server's keys fail fast until it is retried.
   bool remove_failed_servers = true;
+  /// Keys remembered per server for its rejoin repair, 0 .. 16777216: the
+  /// keys written elsewhere while it was dead, and writes to it that ended
+  /// without a definite answer. Before the server is used again those keys
+  /// are deleted on it; past this many, the server is flushed instead.
+  std::size_t rejoin_log_keys = 65536;
   /// Keys per connection in get_many/set_many, 1 .. 1000000: a larger share
   /// for one server is split over several pooled connections (up to
   /// max_pool_size) so several memcached threads serve it at once. The
@@ -5503,6 +5512,29 @@ inline bool parse_uint(std::string_view s, std::uint64_t max, std::uint64_t& out
   return true;
 }
 
+/// Whether s is one or more decimal digits.
+inline bool all_digits(std::string_view s) noexcept {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+/// A duration for messages: "45 s", "0.05 s".
+inline std::string format_ms(std::chrono::milliseconds v) {
+  const long long ms = static_cast<long long>(v.count());
+  const long long a = ms < 0 ? -ms : ms;
+  std::string s = ms < 0 ? "-" : "";
+  s += std::to_string(a / 1000);
+  if (a % 1000 != 0) {
+    std::string frac = std::to_string(1000 + a % 1000).substr(1);
+    while (!frac.empty() && frac.back() == '0') frac.pop_back();
+    s += '.' + frac;
+  }
+  return s + " s";
+}
+
 inline Error env_error(const char* var, const std::string& what) {
   return Error(ErrorKind::permanent, std::string(var) + ": " + what);
 }
@@ -5526,15 +5558,27 @@ inline Result<void> MemcachedBackendConfig::validate() const {
   std::vector<ServerSpec> specs;
   for (const auto& s : servers) {
     auto spec = ServerSpec::parse(s);
-    if (!spec) return bad("servers", "'" + s + "': " + spec.error().message());
+    // The spec parser's message names the spec already.
+    if (!spec) return bad("servers", spec.error().message());
     specs.push_back(std::move(*spec));
   }
   auto ring = Ring::build(std::move(specs), distribution, key_hash);
   if (!ring) return bad("servers", ring.error().message());
-  if (!detail::ms_in(connect_timeout, 100, 30000)) return bad("connect_timeout", "must be 0.1 .. 30 seconds");
-  if (!detail::ms_in(timeout, 100, 30000)) return bad("timeout", "must be 0.1 .. 30 seconds");
-  if (max_pool_size < 1 || max_pool_size > 100) return bad("max_pool_size", "must be 1 .. 100");
-  if (retry_attempts < 0 || retry_attempts > 10) return bad("retry_attempts", "must be 0 .. 10");
+  auto seconds_range = [&](const char* field, std::chrono::milliseconds v, std::int64_t lo, std::int64_t hi,
+                           const char* range) -> Result<void> {
+    if (detail::ms_in(v, lo, hi)) return {};
+    return bad(field, detail::format_ms(v) + " is out of range (must be " + range + ")");
+  };
+  auto int_range = [&](const char* field, long long v, long long lo, long long hi) -> Result<void> {
+    if (v >= lo && v <= hi) return {};
+    return bad(field, std::to_string(v) + " is out of range (must be " + std::to_string(lo) + " .. " + std::to_string(hi) + ")");
+  };
+  if (auto r = seconds_range("connect_timeout", connect_timeout, 100, 30000, "0.1 .. 30 seconds"); !r) return r;
+  if (auto r = seconds_range("timeout", timeout, 100, 30000, "0.1 .. 30 seconds"); !r) return r;
+  if (max_pool_size < 1 || max_pool_size > 100) {
+    return bad("max_pool_size", std::to_string(max_pool_size) + " is out of range (must be 1 .. 100)");
+  }
+  if (auto r = int_range("retry_attempts", retry_attempts, 0, 10); !r) return r;
   if (key_prefix.size() >= CACHEKIT_MAX_KEY_LENGTH) {
     return bad("key_prefix", "must be shorter than " + std::to_string(CACHEKIT_MAX_KEY_LENGTH) + " bytes");
   }
@@ -5543,11 +5587,18 @@ inline Result<void> MemcachedBackendConfig::validate() const {
       return bad("key_prefix", "must not contain whitespace or control characters");
     }
   }
-  if (server_failure_limit < 1 || server_failure_limit > 100) return bad("server_failure_limit", "must be 1 .. 100");
-  if (!detail::ms_in(dead_timeout, 100, 3600000)) return bad("dead_timeout", "must be 0.1 .. 3600 seconds");
+  if (auto r = int_range("server_failure_limit", server_failure_limit, 1, 100); !r) return r;
+  if (auto r = seconds_range("dead_timeout", dead_timeout, 100, 3600000, "0.1 .. 3600 seconds"); !r) return r;
   if (username.empty() && !password.empty()) return bad("username", "a password is set but no username");
-  if (pipeline_chunk_keys < 1 || pipeline_chunk_keys > 1000000) return bad("pipeline_chunk_keys", "must be 1 .. 1000000");
-  if (spin_wait.count() < 0 || spin_wait.count() > 1000) return bad("spin_wait", "must be 0 .. 1000 microseconds");
+  if (pipeline_chunk_keys < 1 || pipeline_chunk_keys > 1000000) {
+    return bad("pipeline_chunk_keys", std::to_string(pipeline_chunk_keys) + " is out of range (must be 1 .. 1000000)");
+  }
+  if (rejoin_log_keys > 16777216) {
+    return bad("rejoin_log_keys", std::to_string(rejoin_log_keys) + " is out of range (must be 0 .. 16777216)");
+  }
+  if (spin_wait.count() < 0 || spin_wait.count() > 1000) {
+    return bad("spin_wait", std::to_string(spin_wait.count()) + " us is out of range (must be 0 .. 1000 microseconds)");
+  }
   return {};
 }
 
@@ -5579,8 +5630,15 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
   for (const auto& sv : seconds_vars) {
     if (const char* v = getenv_set(sv.name)) {
       std::chrono::milliseconds ms{};
-      if (!detail::parse_seconds(v, ms) || !detail::ms_in(ms, sv.lo, sv.hi)) {
-        return env_error(sv.name, "'" + std::string(v) + "' is not a number of seconds in " + sv.range);
+      if (!detail::parse_seconds(v, ms)) {
+        // Digits that overflow are a number too, just out of range.
+        if (!detail::all_digits(v)) {
+          return env_error(sv.name, "'" + std::string(v) + "' is not a number of seconds (must be " + sv.range + ")");
+        }
+        ms = std::chrono::milliseconds::max();
+      }
+      if (!detail::ms_in(ms, sv.lo, sv.hi)) {
+        return env_error(sv.name, "'" + std::string(v) + "' is out of range (must be " + sv.range + ")");
       }
       *sv.field = ms;
     }
@@ -5592,20 +5650,22 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
   };
   std::uint64_t pool = c.max_pool_size, retries = static_cast<std::uint64_t>(c.retry_attempts),
                 item = c.max_item_size_bytes, limit = static_cast<std::uint64_t>(c.server_failure_limit),
-                spin = static_cast<std::uint64_t>(c.spin_wait.count());
+                spin = static_cast<std::uint64_t>(c.spin_wait.count()), rejoin = c.rejoin_log_keys;
   const IntVar int_vars[] = {
       {"CACHEKIT_MEMCACHED_MAX_POOL_SIZE", 1, 100, &pool},
       {"CACHEKIT_MEMCACHED_RETRY_ATTEMPTS", 0, 10, &retries},
       {"CACHEKIT_MEMCACHED_MAX_ITEM_SIZE_BYTES", 0, 1ull << 40, &item},
       {"CACHEKIT_MEMCACHED_SERVER_FAILURE_LIMIT", 1, 100, &limit},
       {"CACHEKIT_MEMCACHED_SPIN_WAIT_US", 0, 1000, &spin},
+      {"CACHEKIT_MEMCACHED_REJOIN_LOG_KEYS", 0, 16777216, &rejoin},
   };
   for (const auto& iv : int_vars) {
     if (const char* v = getenv_set(iv.name)) {
       std::uint64_t n = 0;
+      const std::string range = "(must be " + std::to_string(iv.lo) + " .. " + std::to_string(iv.hi) + ")";
+      if (!detail::all_digits(v)) return env_error(iv.name, "'" + std::string(v) + "' is not an integer " + range);
       if (!detail::parse_uint(v, iv.hi, n) || n < iv.lo) {
-        return env_error(iv.name, "'" + std::string(v) + "' is not an integer in " + std::to_string(iv.lo) + " .. " +
-                                      std::to_string(iv.hi));
+        return env_error(iv.name, "'" + std::string(v) + "' is out of range " + range);
       }
       *iv.out = n;
     }
@@ -5615,6 +5675,7 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
   c.max_item_size_bytes = static_cast<std::size_t>(item);
   c.server_failure_limit = static_cast<int>(limit);
   c.spin_wait = std::chrono::microseconds(static_cast<std::int64_t>(spin));
+  c.rejoin_log_keys = static_cast<std::size_t>(rejoin);
   if (const char* v = std::getenv("CACHEKIT_MEMCACHED_KEY_PREFIX")) c.key_prefix = v;
   if (const char* v = getenv_set("CACHEKIT_MEMCACHED_DISTRIBUTION")) {
     auto d = parse_distribution(v);
@@ -5653,6 +5714,119 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
 
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/memcached_config.hpp ----
+
+// ---- begin cachekit/memcached/rejoin_log.hpp ----
+// RejoinLog: the keys a server may hold a stale copy of. While a server is
+// marked dead, writes to its keys land elsewhere; a write to it that ended
+// without a definite answer may still land later. Before the server serves
+// again, the backend deletes every key logged here on it (or flushes it
+// when the log overflowed). Pure bookkeeping: no I/O, no clock.
+
+#include <cstddef>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+
+/// A bounded, thread-safe set of keys to delete on one server before it
+/// is used again. Past its capacity it forgets the keys and asks for a
+/// flush of the whole server instead.
+class RejoinLog {
+ public:
+  /// What a repair must do: delete keys, or flush the server.
+  struct Batch {
+    std::vector<std::string> keys;
+    bool flush = false;
+    bool empty() const noexcept { return keys.empty() && !flush; }
+  };
+
+  explicit RejoinLog(std::size_t capacity) : capacity_(capacity) {}
+  RejoinLog(const RejoinLog&) = delete;
+  RejoinLog& operator=(const RejoinLog&) = delete;
+
+  /// Records key (a full key, as sent to the server).
+  void add(std::string_view key) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    add_locked(key);
+  }
+
+  /// Takes everything logged so far (the log is empty afterwards).
+  Batch take() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Batch b;
+    b.flush = overflow_;
+    b.keys.reserve(keys_.size());
+    for (auto it = keys_.begin(); it != keys_.end();) {
+      auto node = keys_.extract(it++);
+      b.keys.push_back(std::move(node.value()));
+    }
+    keys_.clear();
+    overflow_ = false;
+    return b;
+  }
+
+  /// Puts back a batch whose repair failed.
+  void restore(Batch b) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (b.flush) overflow_true_locked();
+    for (auto& k : b.keys) {
+      if (overflow_) break;
+      add_locked(k);
+    }
+  }
+
+  /// Runs f() while holding the log's lock if the log is empty, and
+  /// returns what f returns (false when the log is not empty). A key added
+  /// concurrently is either seen here or added after f has run.
+  template <class F>
+  bool if_empty(F&& f) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!keys_.empty() || overflow_) return false;
+    return f();
+  }
+
+  /// Keys held now (for tests and monitoring); overflowed() tells whether
+  /// the next repair is a flush.
+  std::size_t size() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return keys_.size();
+  }
+  bool overflowed() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return overflow_;
+  }
+  std::size_t capacity() const noexcept { return capacity_; }
+
+ private:
+  void add_locked(std::string_view key) {
+    if (overflow_) return;
+    if (keys_.size() >= capacity_) {
+      if (keys_.find(std::string(key)) != keys_.end()) return;
+      overflow_true_locked();
+      return;
+    }
+    keys_.emplace(key);
+  }
+  void overflow_true_locked() {
+    overflow_ = true;
+    std::unordered_set<std::string>().swap(keys_);  // a flush covers them; free the memory
+  }
+
+  mutable std::mutex mutex_;
+  std::unordered_set<std::string> keys_;
+  bool overflow_ = false;
+  std::size_t capacity_;
+};
+
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/memcached/rejoin_log.hpp ----
 
 // ---- begin cachekit/detail/byte_buffer.hpp ----
 // A growable byte buffer for outgoing requests. Unlike std::string, growth
@@ -5755,15 +5929,19 @@ class Connection {
 
   /// Connects (bounded by connect_deadline) and, when user is set,
   /// authenticates with SASL PLAIN (bounded by io_deadline).
-  /// owner_pid is the process the connection belongs to (see ConnectionPool).
+  /// owner_pid is the process the connection belongs to (see ConnectionPool);
+  /// server_name ("host:port") is used in messages.
   static Result<std::unique_ptr<Connection>> open(std::string_view host, std::uint16_t port,
                                                   Deadline connect_deadline, Deadline io_deadline,
-                                                  std::string_view user, std::string_view password, int owner_pid) {
+                                                  std::string_view user, std::string_view password, int owner_pid,
+                                                  std::string_view server_name = {}) {
     auto sock = net::connect_to(host, port, connect_deadline);
     if (!sock) return std::move(sock).error();
     std::unique_ptr<Connection> c(new Connection(std::move(*sock), owner_pid));
     if (!user.empty()) {
-      auto ok = c->authenticate(user, password, io_deadline);
+      std::string name(server_name);
+      if (name.empty()) name = std::string(host) + ":" + std::to_string(port);
+      auto ok = c->authenticate(user, password, io_deadline, name);
       if (!ok) return std::move(ok).error();
     }
     return c;
@@ -6112,7 +6290,8 @@ class Connection {
     return true;
   }
 
-  Result<void> authenticate(std::string_view user, std::string_view password, Deadline deadline) {
+  Result<void> authenticate(std::string_view user, std::string_view password, Deadline deadline,
+                            const std::string& server_name) {
     const std::uint32_t opaque = take_opaques();
     protocol::encode_sasl_plain(out_, user, password, opaque);
     auto ok = round_trip(protocol::Opcode::sasl_auth, opaque, deadline);
@@ -6126,6 +6305,10 @@ class Connection {
       if (status == static_cast<std::uint16_t>(protocol::Status::auth_error) ||
           status == static_cast<std::uint16_t>(protocol::Status::auth_continue)) {
         return Error(ErrorKind::authentication, "SASL PLAIN authentication refused");
+      }
+      // A server started without -S does not know the SASL commands.
+      if (status == static_cast<std::uint16_t>(protocol::Status::unknown_command)) {
+        return Error(ErrorKind::authentication, "server " + server_name + " does not support SASL authentication");
       }
       return protocol::status_error(status);
     }
@@ -6545,9 +6728,11 @@ class MemcachedBackend final : public Backend {
     for (const auto& s : servers_) out.push_back(s->name);
     return out;
   }
-  /// Index (into server_names()) of the server that holds key now.
+  /// Index (into server_names()) of the server that holds key now. Like
+  /// every call, runs the rejoin repair of a server whose dead time is over.
   Result<std::size_t> server_for(std::string_view key) {
-    auto r = route(key, Clock::now());
+    const auto now = Clock::now();
+    auto r = route(key, now, now + config_.connect_timeout + config_.timeout);
     if (!r) return std::move(r).error();
     return *r;
   }
@@ -6623,7 +6808,7 @@ class MemcachedBackend final : public Backend {
   /// Value, flags and CAS token, or nullopt on a miss.
   Result<std::optional<Item>> gets(std::string_view key) {
     return single<std::optional<Item>>(
-        "gets", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<Item>> {
+        "gets", key, true, Effect::read, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<Item>> {
           auto ok = c.request(protocol::Opcode::get, k, {}, {}, 0, d, now);
           if (!ok) return std::move(ok).error();
           auto& p = c.parser();
@@ -6640,20 +6825,20 @@ class MemcachedBackend final : public Backend {
   }
   /// Removes key: true when it existed.
   Result<bool> remove(std::string_view key) override {
-    return single<bool>("delete", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
+    return single<bool>("delete", key, true, Effect::write, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
       return status_bool(c.request(protocol::Opcode::del, k, {}, {}, 0, d, now), c, protocol::Status::key_not_found);
     });
   }
   /// Whether key is present (its value is read and dropped).
   Result<bool> exists(std::string_view key) override {
-    return single<bool>("exists", key, true, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
+    return single<bool>("exists", key, true, Effect::read, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
       return status_bool(c.request(protocol::Opcode::get, k, {}, {}, 0, d, now), c, protocol::Status::key_not_found);
     });
   }
   /// Sets a new TTL: true when key existed.
   Result<bool> touch(std::string_view key, std::chrono::seconds ttl) override {
     const std::uint32_t exp = detail::normalize_ttl(ttl);
-    return single<bool>("touch", key, true, [exp](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
+    return single<bool>("touch", key, true, Effect::write, [exp](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
       char ex[4];
       return status_bool(c.request(protocol::Opcode::touch, k, protocol::expiry_extras(ex, exp), {}, 0, d, now), c,
                          protocol::Status::key_not_found);
@@ -6663,7 +6848,7 @@ class MemcachedBackend final : public Backend {
   Result<std::optional<std::string>> get_and_touch(std::string_view key, std::chrono::seconds ttl) {
     const std::uint32_t exp = detail::normalize_ttl(ttl);
     return single<std::optional<std::string>>(
-        "get_and_touch", key, true,
+        "get_and_touch", key, true, Effect::write,
         [exp](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<std::string>> {
           char ex[4];
           auto ok = c.request(protocol::Opcode::gat, k, protocol::expiry_extras(ex, exp), {}, 0, d, now);
@@ -6875,15 +7060,26 @@ class MemcachedBackend final : public Backend {
 
  private:
   enum class StoreStatus { stored, not_stored, exists, not_found };
+  /// Whether an operation may change what the server holds for its key.
+  enum class Effect { read, write };
 
   struct Server {
-    Server(ServerSpec s, std::size_t pool_size) : spec(std::move(s)), name(spec.to_string()), pool(pool_size) {}
+    Server(ServerSpec s, std::size_t pool_size, std::size_t log_keys)
+        : spec(std::move(s)), name(spec.to_string()), pool(pool_size), rejoin(log_keys) {}
     ServerSpec spec;
     std::string name;
     detail::ConnectionPool pool;
     std::atomic<int> failures{0};
     /// Clock ticks until which the server is dead; 0 when alive.
     std::atomic<Clock::rep> dead_until{0};
+    /// The last failure charged to the server, for the errors of calls
+    /// refused while it is dead.
+    std::mutex failure_mutex;
+    Error last_failure;
+    /// Keys to delete on the server before it is used again.
+    detail::RejoinLog rejoin;
+    /// Held while the server's rejoin repair runs.
+    std::mutex repair_mutex;
   };
 
   /// The ring over the servers that are alive, with indices mapped back.
@@ -6909,7 +7105,7 @@ class MemcachedBackend final : public Backend {
     }
     std::vector<ServerSpec> specs;
     for (const auto& s : config_.servers) specs.push_back(*ServerSpec::parse(s));
-    for (const auto& s : specs) servers_.push_back(std::make_unique<Server>(s, config_.max_pool_size));
+    for (const auto& s : specs) servers_.push_back(std::make_unique<Server>(s, config_.max_pool_size, config_.rejoin_log_keys));
     auto ring = Ring::build(specs, config_.distribution, config_.key_hash);
     full_ring_.emplace(std::move(*ring));
   }
@@ -6944,23 +7140,46 @@ class MemcachedBackend final : public Backend {
 
   /// Server for key (hashed without key_prefix, as libmemcached and
   /// pymemcache do), skipping dead servers.
-  Result<std::size_t> route(std::string_view key, Clock::time_point now) {
+  /// A server whose dead time is over is repaired (bounded by end) before
+  /// it is routed to again.
+  Result<std::size_t> route(std::string_view key, Clock::time_point now, Deadline end) {
     if (init_error_) return *init_error_;
     if (dead_count_.load(std::memory_order_acquire) == 0) return full_ring_->server_for(key);
-    revive_due(now);
+    revive_due(now, end);
     std::shared_ptr<const LiveRing> live;
     {
       std::lock_guard<std::mutex> lock(routing_mutex_);
       live = live_;
     }
     if (!live) return full_ring_->server_for(key);
-    if (!live->ring) return Error(ErrorKind::transient, "every server is marked dead");
+    if (!live->ring) return dead_error(*servers_[full_ring_->server_for(key)], now);
     return live->to_server[live->ring->server_for(key)];
   }
 
-  bool is_dead(const Server& s, Clock::time_point now) const noexcept {
-    const auto d = s.dead_until.load(std::memory_order_acquire);
-    return d != 0 && now.time_since_epoch().count() < d;
+  /// Why a call for a key on dead server s is refused: the server's last
+  /// failure (its kind and message), and how long it stays dead.
+  Error dead_error(Server& s, Clock::time_point now) {
+    Error last;
+    {
+      std::lock_guard<std::mutex> lock(s.failure_mutex);
+      last = s.last_failure;
+    }
+    std::string m = s.name + " is marked dead";
+    const auto until = s.dead_until.load(std::memory_order_acquire);
+    const auto left = Clock::duration(until) - now.time_since_epoch();
+    if (until != 0 && left > Clock::duration::zero()) {
+      const auto tenths = (std::chrono::duration_cast<std::chrono::milliseconds>(left).count() + 99) / 100;
+      m += " for " + std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " s";
+    } else {
+      m += " until its rejoin repair succeeds";
+    }
+    if (!last.message().empty()) m += " after: " + last.message();
+    return Error(last.message().empty() ? ErrorKind::transient : last.kind(), std::move(m));
+  }
+
+  /// Dead, or waiting for its rejoin repair (revive_due ran just before).
+  bool is_dead(const Server& s, Clock::time_point) const noexcept {
+    return s.dead_until.load(std::memory_order_acquire) != 0;
   }
 
   void rebuild_live_ring_locked() {
@@ -6983,28 +7202,157 @@ class MemcachedBackend final : public Backend {
     live_ = std::move(lr);
   }
 
-  void revive_due(Clock::time_point now) {
-    bool any = false;
+  /// Brings back every server whose dead time is over, each after its
+  /// rejoin repair (bounded by end).
+  void revive_due(Clock::time_point now, Deadline end) {
+    const auto t = now.time_since_epoch().count();
     for (auto& s : servers_) {
       const auto d = s->dead_until.load(std::memory_order_acquire);
-      if (d != 0 && now.time_since_epoch().count() >= d) any = true;
+      if (d != 0 && t >= d) revive(*s, end);
     }
-    if (!any) return;
-    std::lock_guard<std::mutex> lock(routing_mutex_);
-    bool changed = false;
-    for (auto& s : servers_) {
-      auto d = s->dead_until.load(std::memory_order_acquire);
-      if (d != 0 && now.time_since_epoch().count() >= d && s->dead_until.compare_exchange_strong(d, 0)) {
-        // On probation: one more failure sends it back out.
-        s->failures.store(config_.server_failure_limit - 1, std::memory_order_release);
-        dead_count_.fetch_sub(1, std::memory_order_acq_rel);
-        changed = true;
-      }
-    }
-    if (changed) rebuild_live_ring_locked();
   }
 
-  void record_failure(Server& s) {
+  /// Deletes on s the keys in its rejoin log (or flushes s when the log
+  /// overflowed), then puts s back in the ring. A key logged meanwhile
+  /// keeps it out for another round; a failed repair keeps it dead for
+  /// dead_timeout. One thread repairs a server at a time; the others wait.
+  void revive(Server& s, Deadline end) {
+    std::lock_guard<std::mutex> repair_lock(s.repair_mutex);
+    for (int round = 0; round < 3; ++round) {
+      auto d = s.dead_until.load(std::memory_order_acquire);
+      if (d == 0 || Clock::now().time_since_epoch().count() < d) return;
+      detail::RejoinLog::Batch batch = s.rejoin.take();
+      if (!batch.empty()) {
+        auto ok = repair(s, batch, end);
+        if (!ok) {
+          s.rejoin.restore(std::move(batch));
+          const Error& e = ok.error();
+          keep_dead(s, Error(e.kind(), "rejoin repair: " + e.message()));
+          return;
+        }
+      }
+      std::lock_guard<std::mutex> lock(routing_mutex_);
+      // Live only with nothing left to repair (see RejoinLog::if_empty).
+      const bool live = s.rejoin.if_empty([&] { return s.dead_until.compare_exchange_strong(d, 0, std::memory_order_acq_rel); });
+      if (live) {
+        // On probation: one more failure sends it back out.
+        s.failures.store(config_.server_failure_limit - 1, std::memory_order_release);
+        dead_count_.fetch_sub(1, std::memory_order_acq_rel);
+        rebuild_live_ring_locked();
+        return;
+      }
+    }
+  }
+
+  /// Marks s dead for dead_timeout from now after why (s already counts as dead).
+  void keep_dead(Server& s, const Error& why) {
+    {
+      std::lock_guard<std::mutex> lock(s.failure_mutex);
+      s.last_failure = why;
+    }
+    {
+      std::lock_guard<std::mutex> lock(routing_mutex_);
+      s.dead_until.store((Clock::now() + config_.dead_timeout).time_since_epoch().count(), std::memory_order_release);
+    }
+    s.pool.close_idle();
+  }
+
+  /// The rejoin repair of s: one pipelined batch of quiet deletes, or a
+  /// flush_all when the log overflowed; bounded by timeout (and end).
+  Result<void> repair(Server& s, const detail::RejoinLog::Batch& batch, Deadline end) {
+    const auto now = Clock::now();
+    const Deadline stop = std::min(now + config_.connect_timeout + config_.timeout, end);
+    Stage stage = Stage::pool;
+    bool fresh = false;
+    auto lease = connection(s, now, stop, stage, fresh);
+    if (!lease) return std::move(lease).error();
+    detail::Connection& c = *lease->get();
+    const Deadline io_end = std::min(Clock::now() + config_.timeout, stop);
+    if (batch.flush) {
+      char ex[4];
+      auto r = status_bool(c.request(protocol::Opcode::flush, {}, protocol::expiry_extras(ex, 0), {}, 0, io_end, Clock::now()),
+                           c, protocol::Status::ok);
+      if (!r) {
+        lease->discard();
+        return std::move(r).error();
+      }
+      c.touch_used(Clock::now());
+      return {};
+    }
+    std::vector<Job> jobs(1);
+    Job& job = jobs[0];
+    job.lease = std::move(*lease);
+    const auto n = static_cast<std::uint32_t>(batch.keys.size());
+    const std::uint32_t base = c.take_opaques(n + 1);
+    for (std::uint32_t k = 0; k < n; ++k) {
+      protocol::encode_request(c.out(), protocol::Opcode::deleteq, batch.keys[k], {}, {}, base + k);
+    }
+    job.noop_opaque = base + n;
+    protocol::encode_request(c.out(), protocol::Opcode::noop, {}, {}, {}, job.noop_opaque);
+    std::optional<Error> refused;
+    run_jobs(jobs, io_end, [&](Job& j, const protocol::Reply& r, const char*& why) -> int {
+      const auto& h = r.header;
+      if (h.opaque == j.noop_opaque) {
+        if (h.opcode == static_cast<std::uint8_t>(protocol::Opcode::noop)) return 1;
+        why = "reply opcode does not match the request";
+        return -1;
+      }
+      if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::deleteq) || h.opaque < base || h.opaque >= j.noop_opaque) {
+        why = "reply to a request that was not sent";
+        return -1;
+      }
+      // Quiet deletes answer only when the key was absent, or on an error.
+      if (h.status != 0 && h.status != static_cast<std::uint16_t>(protocol::Status::key_not_found) && !refused) {
+        refused.emplace(protocol::status_error(h.status));
+      }
+      return 0;
+    });
+    if (job.failed) {
+      job.lease.discard();
+      return job.error;
+    }
+    c.touch_used(Clock::now());
+    if (refused) return *refused;
+    return {};
+  }
+
+  /// Marks live server s as needing its rejoin repair before it is used again.
+  void mark_due(Server& s) {
+    std::lock_guard<std::mutex> lock(routing_mutex_);
+    Clock::rep alive = 0;
+    if (!s.dead_until.compare_exchange_strong(alive, 1, std::memory_order_acq_rel)) return;  // tick 1: due at once
+    dead_count_.fetch_add(1, std::memory_order_acq_rel);
+    rebuild_live_ring_locked();
+  }
+
+  /// Logs full_key for s's rejoin repair; a live s is repaired before its
+  /// next use. Used for a write that reached s without a definite answer.
+  void note_stale(Server& s, std::string_view full_key) {
+    s.rejoin.add(full_key);
+    if (s.dead_until.load(std::memory_order_acquire) == 0) mark_due(s);
+  }
+
+  /// A write of key routed to server target while servers are dead: the
+  /// key's own server (when it is not target) may hold an older value, and
+  /// with several servers dead any of them might take the key back first.
+  void note_moved(std::string_view key, std::string_view full_key, std::size_t target) {
+    if (!config_.remove_failed_servers) return;  // keys never move
+    const std::size_t home = full_ring_->server_for(key);
+    if (home != target) note_stale(*servers_[home], full_key);
+    if (dead_count_.load(std::memory_order_acquire) > 1) {
+      for (std::size_t i = 0; i < servers_.size(); ++i) {
+        if (i != target && i != home && servers_[i]->dead_until.load(std::memory_order_acquire) != 0) {
+          servers_[i]->rejoin.add(full_key);
+        }
+      }
+    }
+  }
+
+  void record_failure(Server& s, const Error& why) {
+    {
+      std::lock_guard<std::mutex> lock(s.failure_mutex);
+      s.last_failure = why;
+    }
     const int f = s.failures.fetch_add(1, std::memory_order_acq_rel) + 1;
     if (f < config_.server_failure_limit) return;
     std::lock_guard<std::mutex> lock(routing_mutex_);
@@ -7060,9 +7408,24 @@ class MemcachedBackend final : public Backend {
   /// A new connection to s (connect bounded by conn_end, login by io_end).
   Result<std::unique_ptr<detail::Connection>> open_connection(Server& s, Deadline conn_end, Deadline io_end) {
     auto c = detail::Connection::open(s.spec.host, s.spec.port, conn_end, io_end, config_.username, config_.password,
-                                      s.pool.owner_pid());
+                                      s.pool.owner_pid(), s.name);
     if (c) (*c)->set_spin(config_.spin_wait);
     return c;
+  }
+
+  /// A refused key: why, with the length and at most the first 64 bytes of
+  /// the key when it is too long.
+  Error key_error(const char* why, const char* op, std::string_view key) const {
+    const std::size_t len = config_.key_prefix.size() + key.size();
+    if (len <= CACHEKIT_MAX_KEY_LENGTH) return decorate(Error(ErrorKind::permanent, why), op, key, nullptr);
+    std::string m = config_.key_prefix.empty() ? "key of " : "key_prefix + key of ";
+    m += std::to_string(len) + " bytes is longer than the " + std::to_string(CACHEKIT_MAX_KEY_LENGTH) + "-byte limit";
+    constexpr std::size_t kShown = 64;
+    if (key.size() > kShown) m += " (key= shows its first " + std::to_string(kShown) + " bytes)";
+    Error e(ErrorKind::permanent, std::move(m));
+    e.with_operation(op);
+    e.with_key(std::string(key.substr(0, kShown)));
+    return e;
   }
 
   Error decorate(Error e, const char* op, std::string_view key, const Server* s) const {
@@ -7080,9 +7443,9 @@ class MemcachedBackend final : public Backend {
   /// Runs fn(connection, key, deadline) for one key with routing, retries
   /// and failover. idempotent=false: never retried once a byte was sent.
   template <class T, class Fn>
-  Result<T> single(const char* op, std::string_view key, bool idempotent, Fn&& fn) {
+  Result<T> single(const char* op, std::string_view key, bool idempotent, Effect effect, Fn&& fn) {
     FullKey fk;
-    if (const char* why = make_key(key, fk)) return decorate(Error(ErrorKind::permanent, why), op, key, nullptr);
+    if (const char* why = make_key(key, fk)) return key_error(why, op, key);
     if (init_error_) return decorate(*init_error_, op, key, nullptr);
     const auto start = Clock::now();
     const Deadline end = call_deadline(start);
@@ -7097,31 +7460,35 @@ class MemcachedBackend final : public Backend {
           const bool broken = give_back_hot(s, c, start);
           if (r) return r;
           Error err = std::move(r).error();
-          if (!broken || !retry_after(err, s, idempotent, false, attempt, end)) return decorate(std::move(err), op, key, &s);
+          const bool again = broken && retry_after(err, s, idempotent, false, attempt, end);
+          if (broken && effect == Effect::write) note_stale(s, fk.view());  // sent, no definite answer
+          if (!again) return decorate(std::move(err), op, key, &s);
           ++attempt;
         } else {
           s.pool.give_back(c);  // idle a while: the general path checks it first
         }
       }
     }
-    return retry_loop<T>(op, key, fk, idempotent, fn, attempt, start);
+    return retry_loop<T>(op, key, fk, idempotent, effect, fn, attempt, start);
   }
 
   /// The attempts of single() from `attempt` on, within the call that
   /// started at `start`: routing around dead servers, pooled connections.
   template <class T, class Fn>
-  Result<T> retry_loop(const char* op, std::string_view key, const FullKey& fk, bool idempotent, Fn&& fn, int attempt,
-                       Clock::time_point start) {
+  Result<T> retry_loop(const char* op, std::string_view key, const FullKey& fk, bool idempotent, Effect effect, Fn&& fn,
+                       int attempt, Clock::time_point start) {
     const Deadline end = call_deadline(start);
     for (;; ++attempt) {
       const auto now = attempt == 0 ? start : Clock::now();
-      auto idx = route(key, now);
+      auto idx = route(key, now, end);
       if (!idx) return decorate(std::move(idx).error(), op, key, nullptr);
       Server& s = *servers_[*idx];
       if (!config_.remove_failed_servers && is_dead(s, now)) {
-        return decorate(Error(ErrorKind::transient, "server is marked dead"), op, key, &s);
+        return decorate(dead_error(s, now), op, key, nullptr);
       }
-      bool sent_nothing = false;
+      // A write routed away from a dead server: logged before it is sent.
+      if (effect == Effect::write && dead_count_.load(std::memory_order_acquire) != 0) note_moved(key, fk.view(), *idx);
+      bool sent_nothing = false, in_doubt = false;
       std::optional<Error> failure;
       {
         Stage stage = Stage::pool;
@@ -7142,6 +7509,7 @@ class MemcachedBackend final : public Backend {
             return decorate(std::move(r).error(), op, key, &s);
           }
           failure.emplace(std::move(r).error());
+          in_doubt = effect == Effect::write;
         } else {
           // An exhausted pool is not the server's fault and is not retried.
           if (stage == Stage::pool) return decorate(std::move(lease).error(), op, key, &s);
@@ -7149,9 +7517,9 @@ class MemcachedBackend final : public Backend {
           sent_nothing = true;
         }
       }
-      if (!retry_after(*failure, s, idempotent, sent_nothing, attempt, end)) {
-        return decorate(std::move(*failure), op, key, &s);
-      }
+      const bool again = retry_after(*failure, s, idempotent, sent_nothing, attempt, end);
+      if (in_doubt) note_stale(s, fk.view());
+      if (!again) return decorate(std::move(*failure), op, key, &s);
     }
   }
 
@@ -7164,7 +7532,7 @@ class MemcachedBackend final : public Backend {
     };
     FullKey fk;
     if (init_error_ || make_key(key, fk) != nullptr || dead_count_.load(std::memory_order_acquire) != 0) {
-      return single<void>("get", key, true, attempt);
+      return single<void>("get", key, true, Effect::read, attempt);
     }
     // Fast path: an idle connection from the hot slot, used within the
     // last second; anything else goes the general way.
@@ -7173,7 +7541,7 @@ class MemcachedBackend final : public Backend {
     const auto start = detail::net::now();
     if (c == nullptr || start - c->last_used() > kFreshIdle) {
       if (c != nullptr) s.pool.give_back(c);
-      return single<void>("get", key, true, attempt);
+      return single<void>("get", key, true, Effect::read, attempt);
     }
     const Deadline end = call_deadline(start);
     auto ok = c->get_value(fk.view(), std::min(start + config_.timeout, end), start, store);
@@ -7181,7 +7549,7 @@ class MemcachedBackend final : public Backend {
     if (ok) return ok;
     Error err = std::move(ok).error();
     if (!broken || !retry_after(err, s, true, false, 0, end)) return decorate(std::move(err), "get", key, &s);
-    return retry_loop<void>("get", key, fk, true, attempt, 1, start);
+    return retry_loop<void>("get", key, fk, true, Effect::read, attempt, 1, start);
   }
 
   /// Returns a connection used on the fast path (closed when it broke,
@@ -7200,7 +7568,7 @@ class MemcachedBackend final : public Backend {
   /// server and tells whether another attempt may follow.
   bool retry_after(const Error& err, Server& s, bool idempotent, bool sent_nothing, int attempt, Deadline end) {
     if (err.kind() == ErrorKind::authentication || err.kind() == ErrorKind::permanent) return false;
-    if (server_fault(err.kind())) record_failure(s);
+    if (server_fault(err.kind())) record_failure(s, err);
     const bool may_retry = retryable_kind(err.kind()) && (idempotent || sent_nothing);
     return may_retry && attempt < config_.retry_attempts && Clock::now() < end;
   }
@@ -7246,10 +7614,23 @@ class MemcachedBackend final : public Backend {
     return protocol::status_error(st);
   }
 
-  Result<void> check_value(std::string_view value) const {
-    if (config_.max_item_size_bytes != 0 && value.size() > config_.max_item_size_bytes) {
-      return Error(ErrorKind::permanent, "value of " + std::to_string(value.size()) + " bytes exceeds max_item_size_bytes (" +
-                                             std::to_string(config_.max_item_size_bytes) + ")");
+  /// memcached's item header, counted against its item size limit (-I)
+  /// with the key and the value (1.6, 64-bit: header, CAS, the key's NUL,
+  /// the value's CRLF); non-zero flags add four bytes.
+  static constexpr std::size_t kItemOverhead = 59, kFlagsOverhead = 4;
+
+  /// Refuses a value that a server with max_item_size_bytes as its item
+  /// size limit would refuse (key_len: the full key's length).
+  Result<void> check_value(std::string_view value, std::size_t key_len, std::uint32_t flags) const {
+    const std::size_t limit = config_.max_item_size_bytes;
+    const std::size_t overhead = key_len + kItemOverhead + (flags != 0 ? kFlagsOverhead : 0);
+    if (limit != 0 && (value.size() > limit || limit - value.size() < overhead)) {
+      const std::size_t fits = limit > overhead ? limit - overhead : 0;
+      return Error(ErrorKind::permanent,
+                   "value of " + std::to_string(value.size()) + " bytes does not fit max_item_size_bytes (" +
+                       std::to_string(limit) + "): memcached's item size limit also counts the " +
+                       std::to_string(key_len) + "-byte key and " + std::to_string(overhead - key_len) +
+                       " bytes of item header, so at most " + std::to_string(fits) + " bytes fit");
     }
     if (value.size() > 0xffffffffu - CACHEKIT_MAX_KEY_LENGTH - 8) return Error(ErrorKind::permanent, "value too large");
     return {};
@@ -7257,13 +7638,13 @@ class MemcachedBackend final : public Backend {
 
   Result<StoreStatus> store(const char* op, protocol::Opcode opcode, std::string_view key, std::string_view value,
                             std::chrono::seconds ttl, std::uint32_t flags, std::uint64_t cas_token) {
-    auto ok = check_value(value);
+    auto ok = check_value(value, config_.key_prefix.size() + key.size(), flags);
     if (!ok) return decorate(std::move(ok).error(), op, key, nullptr);
     const std::uint32_t exp = detail::normalize_ttl(ttl);
     const bool has_extras = opcode != protocol::Opcode::append && opcode != protocol::Opcode::prepend;
     const bool idempotent = has_extras;
     return single<StoreStatus>(
-        op, key, idempotent,
+        op, key, idempotent, Effect::write,
         [&](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<StoreStatus> {
           char ex[8];
           const std::string_view extras = has_extras ? protocol::store_extras(ex, flags, exp) : std::string_view();
@@ -7294,7 +7675,7 @@ class MemcachedBackend final : public Backend {
                                                std::chrono::seconds ttl) {
     const std::uint32_t exp = detail::normalize_ttl(ttl);
     return single<std::optional<std::uint64_t>>(
-        op, key, false,
+        op, key, false, Effect::write,
         [&](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<std::uint64_t>> {
           char ex[20];
           auto rt = c.request(opcode, k, protocol::counter_extras(ex, delta, initial.value_or(0), initial.has_value(), exp),
@@ -7549,7 +7930,7 @@ class MemcachedBackend final : public Backend {
       for (std::size_t i = 0; i < n; ++i) {
         const std::string_view k = keys[i];
         if (k.empty() || k.size() > CACHEKIT_MAX_KEY_LENGTH || detail::has_bad_key_byte(k.data(), k.size())) {
-          return decorate(Error(ErrorKind::permanent, key_problem(k)), op, k, nullptr);
+          return key_error(key_problem(k), op, k);
         }
         key_bytes += k.size();
       }
@@ -7558,7 +7939,7 @@ class MemcachedBackend final : public Backend {
       packed.reserve(n * (prefix.size() + 16));
       for (std::size_t i = 0; i < n; ++i) {
         FullKey fk;
-        if (const char* why = make_key(keys[i], fk)) return decorate(Error(ErrorKind::permanent, why), op, keys[i], nullptr);
+        if (const char* why = make_key(keys[i], fk)) return key_error(why, op, keys[i]);
         packed.append(fk.data, fk.len);
         offset[i + 1] = static_cast<std::uint32_t>(packed.size());
       }
@@ -7603,10 +7984,10 @@ class MemcachedBackend final : public Backend {
     server_of.resize(n);
     for (int attempt = 0;; ++attempt) {
       if (servers_.size() > 1 || dead_count_.load(std::memory_order_acquire) != 0) {
-        auto routed = route_many(keys, pending, server_of, attempt == 0 ? start : Clock::now());
+        auto routed = route_many(keys, pending, server_of, attempt == 0 ? start : Clock::now(), end);
         if (!routed) {
           release();
-          return decorate(std::move(routed).error(), op, {}, nullptr);
+          return decorate(std::move(routed).error(), op, keys[pending.front()], nullptr);
         }
       }
       std::vector<Job>& jobs = scratch().jobs;
@@ -7697,7 +8078,7 @@ class MemcachedBackend final : public Backend {
           last = j.error;
           last_server = &s;
           if (j.pool_exhausted) exhausted = true;
-          else if (server_fault(j.error.kind())) record_failure(s);
+          else if (server_fault(j.error.kind())) record_failure(s, j.error);
           for (auto k : j.keys) {
             // A retry's answer replaces anything the failed attempt gave.
             if (reuse) {
@@ -7774,13 +8155,13 @@ class MemcachedBackend final : public Backend {
 
   /// Routes keys[pending[i]] into server_of.
   Result<void> route_many(const std::string_view* keys, const std::vector<std::uint32_t>& pending,
-                          std::vector<std::size_t>& server_of, Clock::time_point now) {
+                          std::vector<std::size_t>& server_of, Clock::time_point now, Deadline end) {
     if (dead_count_.load(std::memory_order_acquire) == 0 && pending.size() == server_of.size()) {
       full_ring_->server_for(keys, pending.size(), server_of.data());
       return {};
     }
     for (auto i : pending) {
-      auto r = route(keys[i], now);
+      auto r = route(keys[i], now, end);
       if (!r) return std::move(r).error();
       server_of[i] = *r;
     }
@@ -7804,7 +8185,12 @@ class MemcachedBackend final : public Backend {
       keys[i] = items[i].first;
       FullKey fk;
       const char* why = make_key(items[i].first, fk);
-      Result<void> ok = why != nullptr ? Result<void>(Error(ErrorKind::permanent, why)) : check_value(items[i].second);
+      if (why != nullptr) {
+        failures.push_back(KeyError{i, key_error(why, op, items[i].first)});
+        if (!prefix.empty()) offset[i + 1] = static_cast<std::uint32_t>(packed.size());
+        continue;
+      }
+      Result<void> ok = check_value(items[i].second, fk.len, flags);
       if (!ok) {
         failures.push_back(KeyError{i, decorate(std::move(ok).error(), op, items[i].first, nullptr)});
       } else {
@@ -7823,10 +8209,14 @@ class MemcachedBackend final : public Backend {
     const Deadline end = call_deadline(start);
     std::vector<std::size_t> server_of(n);
     for (int attempt = 0; !pending.empty(); ++attempt) {
-      auto routed = route_many(keys.data(), pending, server_of, attempt == 0 ? start : Clock::now());
+      auto routed = route_many(keys.data(), pending, server_of, attempt == 0 ? start : Clock::now(), end);
       if (!routed) {
         for (auto i : pending) failures.push_back(KeyError{i, decorate(routed.error(), op, keys[i], nullptr)});
         break;
+      }
+      // Writes routed away from dead servers: logged before they are sent.
+      if (dead_count_.load(std::memory_order_acquire) != 0) {
+        for (auto i : pending) note_moved(keys[i], full_key(i), server_of[i]);
       }
       std::vector<Job>& jobs = scratch().jobs;
       const LeasesBack leases_back{jobs};
@@ -7870,9 +8260,13 @@ class MemcachedBackend final : public Backend {
         if (j.failed) {
           last = j.error;
           if (j.pool_exhausted) exhausted = true;
-          else if (server_fault(j.error.kind())) record_failure(s);
+          else if (server_fault(j.error.kind())) record_failure(s, j.error);
           // Keys already reported by the server stay reported once.
           for (auto k : j.keys) pending.push_back(k);
+          // Sent (or partly sent) without a definite answer: in doubt.
+          if (j.lease.get() != nullptr) {
+            for (auto k : j.keys) note_stale(s, full_key(k));
+          }
           j.lease.discard();
         } else if (j.lease.get() != nullptr) {
           j.lease.get()->touch_used(start);
