@@ -1687,7 +1687,6 @@ CACHEKIT_END_NAMESPACE
 // I/O, no globals.
 
 #include <algorithm>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -1907,7 +1906,7 @@ inline std::uint32_t ketama_points(std::uint32_t weight, std::uint64_t total_wei
   x = x / 4.0f;
   x = x * static_cast<float>(n);
   x = x + 0.0000000001f;
-  return static_cast<std::uint32_t>(std::floor(static_cast<double>(x)) * 4.0);
+  return static_cast<std::uint32_t>(__builtin_floor(static_cast<double>(x)) * 4.0);
 }
 
 /// MD5 digests libketama makes for a server: floorf(pct * 40.0 * n), where
@@ -1918,7 +1917,7 @@ inline std::uint32_t libketama_digests(std::uint32_t weight, std::uint64_t total
   volatile double x = static_cast<double>(pct) * 40.0;
   x = x * static_cast<double>(static_cast<float>(n));
   const volatile float xf = static_cast<float>(x);
-  return static_cast<std::uint32_t>(std::floor(xf));
+  return static_cast<std::uint32_t>(__builtin_floorf(xf));
 }
 
 /// MD5 digests (4 points each) uhashring gives a server: vnodes (40) * n *
@@ -1931,7 +1930,7 @@ inline std::uint32_t uhashring_digests(std::uint32_t weight, std::uint64_t total
 /// the integer product converted to double as Ruby does.
 inline std::uint32_t dalli_points(std::uint32_t weight, std::uint64_t total_weight, std::size_t n) noexcept {
   const std::uint64_t num = static_cast<std::uint64_t>(n) * 160u * weight;
-  return static_cast<std::uint32_t>(std::floor(static_cast<double>(num) / static_cast<double>(total_weight)));
+  return static_cast<std::uint32_t>(__builtin_floor(static_cast<double>(num) / static_cast<double>(total_weight)));
 }
 
 /// Parses a dotted quad of decimal numbers 0..255 without leading zeros.
@@ -8372,7 +8371,6 @@ CACHEKIT_END_NAMESPACE
 // values (what cache entries store) and the canonical profile that interop
 // keys hash (numbers collapsed, map keys sorted, strings checked as UTF-8).
 
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -8518,8 +8516,8 @@ class msgpack_writer {
   /// (including -0.0) become integers.
   void number(double d) {
     if (!canonical()) return float64(d);
-    if (std::isnan(d) || std::isinf(d)) return fail("NaN and infinities cannot be hashed into an interop key");
-    if (d == std::floor(d) && d >= -9223372036854775808.0 && d < 18446744073709551616.0) {
+    if (__builtin_isnan(d) || __builtin_isinf(d)) return fail("NaN and infinities cannot be hashed into an interop key");
+    if (d == __builtin_floor(d) && d >= -9223372036854775808.0 && d < 18446744073709551616.0) {
       if (d < 0) return sint(static_cast<std::int64_t>(d));
       return uint(static_cast<std::uint64_t>(d));
     }
@@ -9234,7 +9232,6 @@ CACHEKIT_END_NAMESPACE
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -9450,7 +9447,7 @@ struct codec<float> {
   static Result<float> decode(detail::msgpack_reader& r) {
     double v = 0;
     if (!r.read_double(v)) return r.error();
-    if (std::isfinite(v) && (v > static_cast<double>(std::numeric_limits<float>::max()) ||
+    if (__builtin_isfinite(v) && (v > static_cast<double>(std::numeric_limits<float>::max()) ||
                              v < -static_cast<double>(std::numeric_limits<float>::max()))) {
       r.fail("number does not fit a float");
       return r.error();
@@ -9578,8 +9575,8 @@ struct codec<std::chrono::time_point<std::chrono::system_clock, D>> {
     double secs = 0;
     if (!r.read_double(secs)) return r.error();
     std::chrono::system_clock::time_point tp;
-    if (!std::isfinite(secs) || secs > 9.2e12 || secs < -9.2e12) return out_of_range(r);
-    const auto us = static_cast<std::int64_t>(std::llround(secs * 1e6));
+    if (!__builtin_isfinite(secs) || secs > 9.2e12 || secs < -9.2e12) return out_of_range(r);
+    const auto us = static_cast<std::int64_t>(__builtin_llround(secs * 1e6));
     std::int64_t whole = us / 1000000;
     std::int64_t frac = us % 1000000;
     if (frac < 0) {
@@ -10391,6 +10388,35 @@ inline std::shared_ptr<Backend> default_backend() {
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/default_backend.hpp ----
 
+// ---- begin cachekit/net/sleep.hpp ----
+// Pausing the calling thread: nanosleep, EINTR retried for the time left.
+// Here rather than std::this_thread::sleep_for so that every translation unit
+// does not pay for parsing <thread>.
+
+#include <cerrno>
+#include <chrono>
+
+#include <time.h>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+
+/// Blocks the calling thread for at least d (nothing when d <= 0).
+inline void sleep_for(std::chrono::nanoseconds d) noexcept {
+  if (d <= std::chrono::nanoseconds::zero()) return;
+  const auto secs = std::chrono::duration_cast<std::chrono::seconds>(d);
+  timespec left{};
+  left.tv_sec = static_cast<time_t>(secs.count());
+  left.tv_nsec = static_cast<long>((d - secs).count());
+  while (::nanosleep(&left, &left) != 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/net/sleep.hpp ----
+
 // ---- begin cachekit/detail/cache_core.hpp ----
 // The untyped engine behind cache() and Cache<T>: backend ownership, the
 // near cache, counters, error reporting and the stampede lease. Typed code
@@ -10404,7 +10430,6 @@ CACHEKIT_END_NAMESPACE
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 
 
@@ -10498,7 +10523,7 @@ class CacheCore {
     for (;;) {
       const auto now = std::chrono::steady_clock::now();
       if (now >= deadline) break;
-      std::this_thread::sleep_for(std::min(pause, deadline - now));
+      detail::sleep_for(std::min(pause, deadline - now));
       pause = std::min(longest, pause + pause / 2);
       auto got = backend_->get(key);
       if (!got) {
