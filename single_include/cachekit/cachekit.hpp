@@ -675,7 +675,8 @@ using Md5U64x4 = std::uint64_t __attribute__((vector_size(32)));
 using Md5U64x8 = std::uint64_t __attribute__((vector_size(64)));
 
 // Round functions as plain bit operations: F = b?c:d, G = d?b:c,
-// H = b^c^d, I = c^(b|~d).
+// H = b^c^d, I = c^(b|~d). G adds its two disjoint halves: written with |,
+// GCC turns it into c^((b^c)&d), one more instruction after b is ready.
 #define CACHEKIT_MD5_VEC_FN_F(b, c, d) ((d) ^ ((b) & ((c) ^ (d))))
 #define CACHEKIT_MD5_VEC_FN_G(b, c, d) ((~(d) & (c)) + ((b) & (d)))
 #define CACHEKIT_MD5_VEC_FN_H(b, c, d) ((b) ^ (c) ^ (d))
