@@ -7,7 +7,7 @@
 #
 #   bench/compile-time.sh [-n reps] [-I include-dir] [-- extra compiler flags]
 #
-# Defaults: 5 repetitions, -I single_include (next to this script).
+# Defaults: 5 repetitions, -I the repository's single_include.
 # CXX_LIST="g++ clang++" chooses the compilers.
 set -euo pipefail
 
@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
     -n) reps=$2; shift 2 ;;
     -I) inc=$2; shift 2 ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "compile-time.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -36,13 +36,14 @@ cpu_of() {
   local line
   line=$(bash -c '"$@" >/dev/null || exit 1; times' _ "$@" | tail -n 1) || {
     echo "compile failed: $*" >&2; exit 1; }
-  local t=($line)
-  echo $(( $(to_ms "${t[0]}") + $(to_ms "${t[1]}") ))
+  local user sys
+  read -r user sys <<<"$line"
+  echo $(( $(to_ms "$user") + $(to_ms "$sys") ))
 }
 
 to_ms() {  # 0m1.234s -> 1234
-  local t=$1 m s
-  m=${t%%m*}; s=${t#*m}; s=${s%s}
+  local v=$1 m s
+  m=${v%%m*}; s=${v#*m}; s=${s%s}
   local whole=${s%.*} frac=${s#*.}
   frac=$(printf '%-3s' "$frac" | tr ' ' 0); frac=${frac:0:3}
   echo $(( (10#$m * 60 + 10#$whole) * 1000 + 10#$frac ))
