@@ -19,7 +19,7 @@ POSIX = set("""
 arpa/inet.h errno.h fcntl.h netdb.h netinet/in.h netinet/tcp.h poll.h pthread.h signal.h
 sys/mman.h sys/socket.h sys/time.h sys/types.h sys/uio.h sys/un.h time.h unistd.h
 """.split())
-INTRINSICS = set("immintrin.h cpuid.h".split())
+INTRINSICS = set("cpuid.h".split())
 ALLOWED = CXX_STD | POSIX | INTRINSICS
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')

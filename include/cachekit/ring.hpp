@@ -5,7 +5,6 @@
 // I/O, no globals.
 
 #include <algorithm>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -233,7 +232,7 @@ inline std::uint32_t ketama_points(std::uint32_t weight, std::uint64_t total_wei
   x = x / 4.0f;
   x = x * static_cast<float>(n);
   x = x + 0.0000000001f;
-  return static_cast<std::uint32_t>(std::floor(static_cast<double>(x)) * 4.0);
+  return static_cast<std::uint32_t>(__builtin_floor(static_cast<double>(x)) * 4.0);
 }
 
 /// MD5 digests libketama makes for a server: floorf(pct * 40.0 * n), where
@@ -244,7 +243,7 @@ inline std::uint32_t libketama_digests(std::uint32_t weight, std::uint64_t total
   volatile double x = static_cast<double>(pct) * 40.0;
   x = x * static_cast<double>(static_cast<float>(n));
   const volatile float xf = static_cast<float>(x);
-  return static_cast<std::uint32_t>(std::floor(xf));
+  return static_cast<std::uint32_t>(__builtin_floorf(xf));
 }
 
 /// MD5 digests (4 points each) uhashring gives a server: vnodes (40) * n *
@@ -257,7 +256,7 @@ inline std::uint32_t uhashring_digests(std::uint32_t weight, std::uint64_t total
 /// the integer product converted to double as Ruby does.
 inline std::uint32_t dalli_points(std::uint32_t weight, std::uint64_t total_weight, std::size_t n) noexcept {
   const std::uint64_t num = static_cast<std::uint64_t>(n) * 160u * weight;
-  return static_cast<std::uint32_t>(std::floor(static_cast<double>(num) / static_cast<double>(total_weight)));
+  return static_cast<std::uint32_t>(__builtin_floor(static_cast<double>(num) / static_cast<double>(total_weight)));
 }
 
 /// Parses a dotted quad of decimal numbers 0..255 without leading zeros.

@@ -11,7 +11,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 
 #include "../backend.hpp"
@@ -19,6 +18,7 @@
 #include "../error.hpp"
 #include "../log.hpp"
 #include "../memory_backend.hpp"
+#include "../net/sleep.hpp"
 
 CACHEKIT_BEGIN_NAMESPACE
 namespace detail {
@@ -110,7 +110,7 @@ class CacheCore {
     for (;;) {
       const auto now = std::chrono::steady_clock::now();
       if (now >= deadline) break;
-      std::this_thread::sleep_for(std::min(pause, deadline - now));
+      detail::sleep_for(std::min(pause, deadline - now));
       pause = std::min(longest, pause + pause / 2);
       auto got = backend_->get(key);
       if (!got) {

@@ -13,7 +13,6 @@
 #if CACHEKIT_ENABLE_SIMD && (defined(__x86_64__) || defined(__i386__)) && \
     (defined(__GNUC__) || defined(__clang__))
 #define CACHEKIT_MD5_X86_SIMD 1
-#include <immintrin.h>
 #else
 #define CACHEKIT_MD5_X86_SIMD 0
 #endif
@@ -67,44 +66,57 @@ inline constexpr std::size_t md5_lanes(Md5Path path) noexcept {
 // 64 steps. kFull: out[4 * which[l] + j] receives digest word j of lane l;
 // otherwise out[which[l]] receives word 0 (the ketama key hash).
 
-// ---- AVX2: 8 lanes per set ------------------------------------------------
+// The lanes are GCC/Clang generic vectors rather than <immintrin.h> types:
+// that header alone costs every translation unit about half a second to
+// parse, and for +, ^, &, | and shifts by a constant the compiler emits the
+// same instructions (vpternlogd and vprold included, for the AVX-512 path);
+// the transposes are __builtin_shufflevector.
 
-#define CACHEKIT_MD5_AVX2_ROTL(x, s) _mm256_or_si256(_mm256_slli_epi32(x, s), _mm256_srli_epi32(x, 32 - (s)))
-#define CACHEKIT_MD5_AVX2_FN_F(b, c, d) _mm256_xor_si256(d, _mm256_and_si256(b, _mm256_xor_si256(c, d)))
-#define CACHEKIT_MD5_AVX2_FN_G(b, c, d) _mm256_or_si256(_mm256_and_si256(b, d), _mm256_andnot_si256(d, c))
-#define CACHEKIT_MD5_AVX2_FN_H(b, c, d) _mm256_xor_si256(b, _mm256_xor_si256(c, d))
-#define CACHEKIT_MD5_AVX2_FN_I(b, c, d) _mm256_xor_si256(c, _mm256_or_si256(b, _mm256_xor_si256(d, ones)))
-#define CACHEKIT_MD5_AVX2_STEP2(R, a, b, c, d, i, k, s)                                                      \
-  {                                                                                                           \
-    const __m256i kk = _mm256_set1_epi32(static_cast<int>(k));                                                \
-    a##1 = _mm256_add_epi32(                                                                                  \
-        b##1, CACHEKIT_MD5_AVX2_ROTL(_mm256_add_epi32(_mm256_add_epi32(a##1, _mm256_add_epi32(m1[i], kk)),     \
-                                                      CACHEKIT_MD5_AVX2_FN_##R(b##1, c##1, d##1)),            \
-                                     s));                                                                     \
-    a##2 = _mm256_add_epi32(                                                                                  \
-        b##2, CACHEKIT_MD5_AVX2_ROTL(_mm256_add_epi32(_mm256_add_epi32(a##2, _mm256_add_epi32(m2[i], kk)),     \
-                                                      CACHEKIT_MD5_AVX2_FN_##R(b##2, c##2, d##2)),            \
-                                     s));                                                                     \
+using Md5U32x8 = std::uint32_t __attribute__((vector_size(32)));
+using Md5U32x16 = std::uint32_t __attribute__((vector_size(64)));
+using Md5U64x4 = std::uint64_t __attribute__((vector_size(32)));
+using Md5U64x8 = std::uint64_t __attribute__((vector_size(64)));
+
+// Round functions as plain bit operations: F = b?c:d, G = d?b:c,
+// H = b^c^d, I = c^(b|~d). G adds its two disjoint halves: written with |,
+// GCC turns it into c^((b^c)&d), one more instruction after b is ready.
+#define CACHEKIT_MD5_VEC_FN_F(b, c, d) ((d) ^ ((b) & ((c) ^ (d))))
+#define CACHEKIT_MD5_VEC_FN_G(b, c, d) ((~(d) & (c)) + ((b) & (d)))
+#define CACHEKIT_MD5_VEC_FN_H(b, c, d) ((b) ^ (c) ^ (d))
+#define CACHEKIT_MD5_VEC_FN_I(b, c, d) ((c) ^ ((b) | ~(d)))
+#define CACHEKIT_MD5_VEC_STEP2(R, a, b, c, d, i, k, s)                                \
+  {                                                                                    \
+    std::uint32_t k32 = (k);                                                           \
+    __asm__("" : "+r"(k32)); /* a value, not a constant: one broadcast per step */    \
+    const auto kk = decltype(a##1){} + k32;                                            \
+    const auto t1 = a##1 + (m1[i] + kk) + CACHEKIT_MD5_VEC_FN_##R(b##1, c##1, d##1);    \
+    const auto t2 = a##2 + (m2[i] + kk) + CACHEKIT_MD5_VEC_FN_##R(b##2, c##2, d##2);    \
+    a##1 = b##1 + ((t1 << (s)) | (t1 >> (32 - (s))));                                  \
+    a##2 = b##2 + ((t2 << (s)) | (t2 >> (32 - (s))));                                  \
   }
 
+// ---- AVX2: 8 lanes per set ------------------------------------------------
+
 /// Transposes 8 rows of 16 words into m[16] (word i of every lane).
-__attribute__((target("avx2"))) inline void md5_transpose8x16(const std::uint32_t (*rows)[16], __m256i* m) noexcept {
+__attribute__((target("avx2"))) inline void md5_transpose8x16(const std::uint32_t (*rows)[16],
+                                                              Md5U32x8* m) noexcept {
   for (int half = 0; half < 2; ++half) {
-    __m256i r[8], t[8], u[8];
-    for (int l = 0; l < 8; ++l) r[l] = _mm256_load_si256(reinterpret_cast<const __m256i*>(rows[l] + 8 * half));
-    for (int k = 0; k < 4; ++k) {
-      t[2 * k] = _mm256_unpacklo_epi32(r[2 * k], r[2 * k + 1]);
-      t[2 * k + 1] = _mm256_unpackhi_epi32(r[2 * k], r[2 * k + 1]);
+    Md5U32x8 r[8];
+    Md5U64x4 t[8], u[8];
+    for (int l = 0; l < 8; ++l) std::memcpy(&r[l], rows[l] + 8 * half, sizeof r[l]);
+    for (int k = 0; k < 4; ++k) {  // interleave dwords of row pairs, per 128-bit half
+      t[2 * k] = (Md5U64x4)__builtin_shufflevector(r[2 * k], r[2 * k + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+      t[2 * k + 1] = (Md5U64x4)__builtin_shufflevector(r[2 * k], r[2 * k + 1], 2, 10, 3, 11, 6, 14, 7, 15);
     }
-    for (int k = 0; k < 2; ++k) {  // u[4k + j], 128-bit lane L: column 4L + j of rows 4k..4k+3
-      u[4 * k + 0] = _mm256_unpacklo_epi64(t[4 * k], t[4 * k + 2]);
-      u[4 * k + 1] = _mm256_unpackhi_epi64(t[4 * k], t[4 * k + 2]);
-      u[4 * k + 2] = _mm256_unpacklo_epi64(t[4 * k + 1], t[4 * k + 3]);
-      u[4 * k + 3] = _mm256_unpackhi_epi64(t[4 * k + 1], t[4 * k + 3]);
+    for (int k = 0; k < 2; ++k) {  // u[4k + j], 128-bit half H: column 4H + j of rows 4k..4k+3
+      u[4 * k + 0] = __builtin_shufflevector(t[4 * k], t[4 * k + 2], 0, 4, 2, 6);
+      u[4 * k + 1] = __builtin_shufflevector(t[4 * k], t[4 * k + 2], 1, 5, 3, 7);
+      u[4 * k + 2] = __builtin_shufflevector(t[4 * k + 1], t[4 * k + 3], 0, 4, 2, 6);
+      u[4 * k + 3] = __builtin_shufflevector(t[4 * k + 1], t[4 * k + 3], 1, 5, 3, 7);
     }
     for (int j = 0; j < 4; ++j) {
-      m[8 * half + j] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x20);
-      m[8 * half + 4 + j] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x31);
+      m[8 * half + j] = (Md5U32x8)__builtin_shufflevector(u[j], u[4 + j], 0, 1, 4, 5);
+      m[8 * half + 4 + j] = (Md5U32x8)__builtin_shufflevector(u[j], u[4 + j], 2, 3, 6, 7);
     }
   }
 }
@@ -114,9 +126,11 @@ template <bool kFull>
 __attribute__((target("avx2"))) void md5_lanes_avx2(const std::string_view* msgs, const std::size_t* which,
                                                     std::size_t count, std::size_t blocks,
                                                     std::uint32_t* out) noexcept {
-  const __m256i ones = _mm256_set1_epi32(-1);
-  __m256i st[2][4];
-  for (int j = 0; j < 4; ++j) st[0][j] = st[1][j] = _mm256_set1_epi32(static_cast<int>(kMd5Init[j]));
+  Md5U32x8 st[2][4];
+  for (int j = 0; j < 4; ++j) {
+    for (int l = 0; l < 8; ++l) st[0][j][l] = kMd5Init[j];
+    st[1][j] = st[0][j];
+  }
   alignas(32) std::uint32_t rows[16][16];
   for (std::size_t blk = 0; blk < blocks; ++blk) {
     for (std::size_t l = 0; l < 16; ++l) {
@@ -127,25 +141,25 @@ __attribute__((target("avx2"))) void md5_lanes_avx2(const std::string_view* msgs
         std::memset(rows[l], 0, sizeof rows[l]);
       }
     }
-    __m256i m1[16], m2[16];
+    Md5U32x8 m1[16], m2[16];
     md5_transpose8x16(rows, m1);
     md5_transpose8x16(rows + 8, m2);
-    __m256i a1 = st[0][0], b1 = st[0][1], c1 = st[0][2], d1 = st[0][3];
-    __m256i a2 = st[1][0], b2 = st[1][1], c2 = st[1][2], d2 = st[1][3];
-    CACHEKIT_MD5_STEPS(CACHEKIT_MD5_AVX2_STEP2)
-    st[0][0] = _mm256_add_epi32(st[0][0], a1);
-    st[0][1] = _mm256_add_epi32(st[0][1], b1);
-    st[0][2] = _mm256_add_epi32(st[0][2], c1);
-    st[0][3] = _mm256_add_epi32(st[0][3], d1);
-    st[1][0] = _mm256_add_epi32(st[1][0], a2);
-    st[1][1] = _mm256_add_epi32(st[1][1], b2);
-    st[1][2] = _mm256_add_epi32(st[1][2], c2);
-    st[1][3] = _mm256_add_epi32(st[1][3], d2);
+    Md5U32x8 a1 = st[0][0], b1 = st[0][1], c1 = st[0][2], d1 = st[0][3];
+    Md5U32x8 a2 = st[1][0], b2 = st[1][1], c2 = st[1][2], d2 = st[1][3];
+    CACHEKIT_MD5_STEPS(CACHEKIT_MD5_VEC_STEP2)
+    st[0][0] += a1;
+    st[0][1] += b1;
+    st[0][2] += c1;
+    st[0][3] += d1;
+    st[1][0] += a2;
+    st[1][1] += b2;
+    st[1][2] += c2;
+    st[1][3] += d2;
   }
   alignas(32) std::uint32_t words[4][16];
   for (int j = 0; j < (kFull ? 4 : 1); ++j) {
-    _mm256_store_si256(reinterpret_cast<__m256i*>(words[j]), st[0][j]);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(words[j] + 8), st[1][j]);
+    std::memcpy(words[j], &st[0][j], sizeof st[0][j]);
+    std::memcpy(words[j] + 8, &st[1][j], sizeof st[1][j]);
   }
   for (std::size_t l = 0; l < count; ++l) {
     if (kFull) {
@@ -156,89 +170,74 @@ __attribute__((target("avx2"))) void md5_lanes_avx2(const std::string_view* msgs
   }
 }
 
-#undef CACHEKIT_MD5_AVX2_STEP2
-#undef CACHEKIT_MD5_AVX2_ROTL
-#undef CACHEKIT_MD5_AVX2_FN_F
-#undef CACHEKIT_MD5_AVX2_FN_G
-#undef CACHEKIT_MD5_AVX2_FN_H
-#undef CACHEKIT_MD5_AVX2_FN_I
-
 // ---- AVX-512: 16 lanes per set --------------------------------------------
-// One ternary-logic instruction per round function and a native rotate. The
-// immediates are the truth tables over (b, c, d) of F = b?c:d, G = d?b:c,
-// H = b^c^d and I = c^(b|~d). Zero-masked forms with every lane enabled are
-// used where GCC 12 warns about the plain forms' undefined operand.
-
-#define CACHEKIT_MD5_AVX512_TT_F 0xca
-#define CACHEKIT_MD5_AVX512_TT_G 0xe4
-#define CACHEKIT_MD5_AVX512_TT_H 0x96
-#define CACHEKIT_MD5_AVX512_TT_I 0x39
-#define CACHEKIT_MD5_AVX512_STEP2(R, a, b, c, d, i, k, s)                                                     \
-  {                                                                                                            \
-    const __m512i kk = _mm512_set1_epi32(static_cast<int>(k));                                                 \
-    a##1 = _mm512_add_epi32(                                                                                   \
-        b##1, _mm512_maskz_rol_epi32(kAll16,                                                                   \
-                                     _mm512_add_epi32(_mm512_add_epi32(a##1, _mm512_add_epi32(m1[i], kk)),     \
-                                                      _mm512_ternarylogic_epi32(b##1, c##1, d##1,              \
-                                                                                CACHEKIT_MD5_AVX512_TT_##R)), \
-                                     s));                                                                      \
-    a##2 = _mm512_add_epi32(                                                                                   \
-        b##2, _mm512_maskz_rol_epi32(kAll16,                                                                   \
-                                     _mm512_add_epi32(_mm512_add_epi32(a##2, _mm512_add_epi32(m2[i], kk)),     \
-                                                      _mm512_ternarylogic_epi32(b##2, c##2, d##2,              \
-                                                                                CACHEKIT_MD5_AVX512_TT_##R)), \
-                                     s));                                                                      \
-  }
 
 /// Transposes 16 rows of 16 words into m[16] (word i of every lane) in 64 shuffles.
-__attribute__((target("avx512f,avx512bw"))) inline void md5_transpose16(const __m512i* r, __m512i* m) noexcept {
-  const auto kAll16 = static_cast<__mmask16>(0xffff);
-  const auto kAll8 = static_cast<__mmask8>(0xff);
-  __m512i t[16], u[16];
-  for (int k = 0; k < 8; ++k) {  // interleave dwords of row pairs
-    t[2 * k] = _mm512_maskz_unpacklo_epi32(kAll16, r[2 * k], r[2 * k + 1]);
-    t[2 * k + 1] = _mm512_maskz_unpackhi_epi32(kAll16, r[2 * k], r[2 * k + 1]);
+__attribute__((target("avx512f,avx512bw"))) inline void md5_transpose16(const Md5U32x16* r, Md5U32x16* m) noexcept {
+  Md5U64x8 t[16], u[16];
+  for (int k = 0; k < 8; ++k) {  // interleave dwords of row pairs, per 128-bit lane
+    t[2 * k] = (Md5U64x8)__builtin_shufflevector(r[2 * k], r[2 * k + 1], 0, 16, 1, 17, 4, 20, 5, 21, 8, 24, 9, 25, 12,
+                                                 28, 13, 29);
+    t[2 * k + 1] = (Md5U64x8)__builtin_shufflevector(r[2 * k], r[2 * k + 1], 2, 18, 3, 19, 6, 22, 7, 23, 10, 26, 11,
+                                                     27, 14, 30, 15, 31);
   }
   for (int k = 0; k < 4; ++k) {  // u[4k + j], 128-bit lane L: column 4L + j of rows 4k..4k+3
-    u[4 * k + 0] = _mm512_maskz_unpacklo_epi64(kAll8, t[4 * k], t[4 * k + 2]);
-    u[4 * k + 1] = _mm512_maskz_unpackhi_epi64(kAll8, t[4 * k], t[4 * k + 2]);
-    u[4 * k + 2] = _mm512_maskz_unpacklo_epi64(kAll8, t[4 * k + 1], t[4 * k + 3]);
-    u[4 * k + 3] = _mm512_maskz_unpackhi_epi64(kAll8, t[4 * k + 1], t[4 * k + 3]);
+    u[4 * k + 0] = __builtin_shufflevector(t[4 * k], t[4 * k + 2], 0, 8, 2, 10, 4, 12, 6, 14);
+    u[4 * k + 1] = __builtin_shufflevector(t[4 * k], t[4 * k + 2], 1, 9, 3, 11, 5, 13, 7, 15);
+    u[4 * k + 2] = __builtin_shufflevector(t[4 * k + 1], t[4 * k + 3], 0, 8, 2, 10, 4, 12, 6, 14);
+    u[4 * k + 3] = __builtin_shufflevector(t[4 * k + 1], t[4 * k + 3], 1, 9, 3, 11, 5, 13, 7, 15);
   }
   for (int j = 0; j < 4; ++j) {  // 4x4 transpose of 128-bit lanes across u[j], u[4+j], u[8+j], u[12+j]
-    const __m512i v0 = _mm512_maskz_shuffle_i32x4(kAll16, u[j], u[4 + j], 0x44);
-    const __m512i v1 = _mm512_maskz_shuffle_i32x4(kAll16, u[j], u[4 + j], 0xee);
-    const __m512i v2 = _mm512_maskz_shuffle_i32x4(kAll16, u[8 + j], u[12 + j], 0x44);
-    const __m512i v3 = _mm512_maskz_shuffle_i32x4(kAll16, u[8 + j], u[12 + j], 0xee);
-    m[j] = _mm512_maskz_shuffle_i32x4(kAll16, v0, v2, 0x88);
-    m[4 + j] = _mm512_maskz_shuffle_i32x4(kAll16, v0, v2, 0xdd);
-    m[8 + j] = _mm512_maskz_shuffle_i32x4(kAll16, v1, v3, 0x88);
-    m[12 + j] = _mm512_maskz_shuffle_i32x4(kAll16, v1, v3, 0xdd);
+    const Md5U64x8 v0 = __builtin_shufflevector(u[j], u[4 + j], 0, 1, 2, 3, 8, 9, 10, 11);
+    const Md5U64x8 v1 = __builtin_shufflevector(u[j], u[4 + j], 4, 5, 6, 7, 12, 13, 14, 15);
+    const Md5U64x8 v2 = __builtin_shufflevector(u[8 + j], u[12 + j], 0, 1, 2, 3, 8, 9, 10, 11);
+    const Md5U64x8 v3 = __builtin_shufflevector(u[8 + j], u[12 + j], 4, 5, 6, 7, 12, 13, 14, 15);
+    m[j] = (Md5U32x16)__builtin_shufflevector(v0, v2, 0, 1, 4, 5, 8, 9, 12, 13);
+    m[4 + j] = (Md5U32x16)__builtin_shufflevector(v0, v2, 2, 3, 6, 7, 10, 11, 14, 15);
+    m[8 + j] = (Md5U32x16)__builtin_shufflevector(v1, v3, 0, 1, 4, 5, 8, 9, 12, 13);
+    m[12 + j] = (Md5U32x16)__builtin_shufflevector(v1, v3, 2, 3, 6, 7, 10, 11, 14, 15);
   }
 }
 
-/// Block `blk` (the last of `blocks`) of message m, padded, built in a
-/// register with masked byte loads that never read past the message.
-__attribute__((target("avx512f,avx512bw"))) inline __m512i md5_block_row(std::string_view m, std::size_t blk,
-                                                                         std::size_t blocks) noexcept {
+using Md5U8x64 = unsigned char __attribute__((vector_size(64)));
+using Md5C8x64 = char __attribute__((vector_size(64)));
+
+/// Block `blk` (of `blocks`) of message m, padded, built in a register with a
+/// masked byte load that never reads past the message (building it in memory
+/// and reloading it stalls on store forwarding).
+__attribute__((target("avx512f,avx512bw"))) inline Md5U32x16 md5_block_row(std::string_view m, std::size_t blk,
+                                                                           std::size_t blocks) noexcept {
   const std::size_t n = m.size();
   const std::size_t off = blk * 64;
-  __m512i v = _mm512_setzero_si512();
-  if (n > off) {
-    const std::size_t avail = n - off < 64 ? n - off : 64;
-    const __mmask64 load = avail == 64 ? ~__mmask64{0} : (__mmask64{1} << avail) - 1;
-    v = _mm512_maskz_loadu_epi8(load, m.data() + off);
+  Md5U8x64 v{};
+  if (n >= off + 64) {
+    std::memcpy(&v, m.data() + off, sizeof v);
+  } else if (n >= off) {
+    const std::size_t avail = n - off;
+    if (avail > 0) {
+      const std::uint64_t load = (std::uint64_t{1} << avail) - 1;
+      // Same builtin in both compilers; only its pointer parameter's type differs.
+#if defined(__clang__)
+      v = (Md5U8x64)__builtin_ia32_loaddquqi512_mask(reinterpret_cast<const Md5C8x64*>(m.data() + off), Md5C8x64{},
+                                                     load);
+#else
+      v = (Md5U8x64)__builtin_ia32_loaddquqi512_mask(m.data() + off, Md5C8x64{}, load);
+#endif
+    }
+    Md5U8x64 pos{}, iota{};
+    for (unsigned char i = 0; i < 64; ++i) {
+      iota[i] = i;
+      pos[i] = static_cast<unsigned char>(avail);
+    }
+    v |= (Md5U8x64)(iota == pos) & static_cast<unsigned char>(0x80);
   }
-  if (n >= off && n - off < 64) {
-    v = _mm512_mask_mov_epi8(v, __mmask64{1} << (n - off), _mm512_set1_epi8(static_cast<char>(0x80)));
-  }
+  Md5U32x16 w = (Md5U32x16)v;
   if (blk + 1 == blocks) {  // bit length in words 14 and 15
     const std::uint64_t bits = static_cast<std::uint64_t>(n) << 3;
-    const __m512i len = _mm512_set_epi32(static_cast<int>(bits >> 32), static_cast<int>(bits & 0xffffffffu), 0, 0,
-                                         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-    v = _mm512_mask_mov_epi32(v, static_cast<__mmask16>(0xc000), len);
+    w[14] = static_cast<std::uint32_t>(bits);
+    w[15] = static_cast<std::uint32_t>(bits >> 32);
   }
-  return v;
+  return w;
 }
 
 /// Up to 32 messages of `blocks` blocks each (two sets of 16 lanes).
@@ -246,35 +245,35 @@ template <bool kFull>
 __attribute__((target("avx512f,avx512bw"))) void md5_lanes_avx512(const std::string_view* msgs,
                                                                   const std::size_t* which, std::size_t count,
                                                                   std::size_t blocks, std::uint32_t* out) noexcept {
-  const auto kAll16 = static_cast<__mmask16>(0xffff);
-  __m512i st[2][4];
-  for (int j = 0; j < 4; ++j) st[0][j] = st[1][j] = _mm512_set1_epi32(static_cast<int>(kMd5Init[j]));
+  Md5U32x16 st[2][4];
+  for (int j = 0; j < 4; ++j) {
+    for (int l = 0; l < 16; ++l) st[0][j][l] = kMd5Init[j];
+    st[1][j] = st[0][j];
+  }
   for (std::size_t blk = 0; blk < blocks; ++blk) {
-    __m512i r[16], m1[16], m2[16];
-    for (std::size_t l = 0; l < 16; ++l) {
-      r[l] = l < count ? md5_block_row(msgs[which[l]], blk, blocks) : _mm512_setzero_si512();
-    }
+    Md5U32x16 r[16], m1[16], m2[16];
+    for (std::size_t l = 0; l < 16; ++l) r[l] = l < count ? md5_block_row(msgs[which[l]], blk, blocks) : Md5U32x16{};
     md5_transpose16(r, m1);
     for (std::size_t l = 0; l < 16; ++l) {
-      r[l] = l + 16 < count ? md5_block_row(msgs[which[l + 16]], blk, blocks) : _mm512_setzero_si512();
+      r[l] = l + 16 < count ? md5_block_row(msgs[which[l + 16]], blk, blocks) : Md5U32x16{};
     }
     md5_transpose16(r, m2);
-    __m512i a1 = st[0][0], b1 = st[0][1], c1 = st[0][2], d1 = st[0][3];
-    __m512i a2 = st[1][0], b2 = st[1][1], c2 = st[1][2], d2 = st[1][3];
-    CACHEKIT_MD5_STEPS(CACHEKIT_MD5_AVX512_STEP2)
-    st[0][0] = _mm512_add_epi32(st[0][0], a1);
-    st[0][1] = _mm512_add_epi32(st[0][1], b1);
-    st[0][2] = _mm512_add_epi32(st[0][2], c1);
-    st[0][3] = _mm512_add_epi32(st[0][3], d1);
-    st[1][0] = _mm512_add_epi32(st[1][0], a2);
-    st[1][1] = _mm512_add_epi32(st[1][1], b2);
-    st[1][2] = _mm512_add_epi32(st[1][2], c2);
-    st[1][3] = _mm512_add_epi32(st[1][3], d2);
+    Md5U32x16 a1 = st[0][0], b1 = st[0][1], c1 = st[0][2], d1 = st[0][3];
+    Md5U32x16 a2 = st[1][0], b2 = st[1][1], c2 = st[1][2], d2 = st[1][3];
+    CACHEKIT_MD5_STEPS(CACHEKIT_MD5_VEC_STEP2)
+    st[0][0] += a1;
+    st[0][1] += b1;
+    st[0][2] += c1;
+    st[0][3] += d1;
+    st[1][0] += a2;
+    st[1][1] += b2;
+    st[1][2] += c2;
+    st[1][3] += d2;
   }
   alignas(64) std::uint32_t words[4][32];
   for (int j = 0; j < (kFull ? 4 : 1); ++j) {
-    _mm512_store_si512(words[j], st[0][j]);
-    _mm512_store_si512(words[j] + 16, st[1][j]);
+    std::memcpy(words[j], &st[0][j], sizeof st[0][j]);
+    std::memcpy(words[j] + 16, &st[1][j], sizeof st[1][j]);
   }
   for (std::size_t l = 0; l < count; ++l) {
     if (kFull) {
@@ -285,11 +284,11 @@ __attribute__((target("avx512f,avx512bw"))) void md5_lanes_avx512(const std::str
   }
 }
 
-#undef CACHEKIT_MD5_AVX512_STEP2
-#undef CACHEKIT_MD5_AVX512_TT_F
-#undef CACHEKIT_MD5_AVX512_TT_G
-#undef CACHEKIT_MD5_AVX512_TT_H
-#undef CACHEKIT_MD5_AVX512_TT_I
+#undef CACHEKIT_MD5_VEC_STEP2
+#undef CACHEKIT_MD5_VEC_FN_F
+#undef CACHEKIT_MD5_VEC_FN_G
+#undef CACHEKIT_MD5_VEC_FN_H
+#undef CACHEKIT_MD5_VEC_FN_I
 
 #endif  // CACHEKIT_MD5_X86_SIMD
 

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -225,7 +224,7 @@ struct codec<float> {
   static Result<float> decode(detail::msgpack_reader& r) {
     double v = 0;
     if (!r.read_double(v)) return r.error();
-    if (std::isfinite(v) && (v > static_cast<double>(std::numeric_limits<float>::max()) ||
+    if (__builtin_isfinite(v) && (v > static_cast<double>(std::numeric_limits<float>::max()) ||
                              v < -static_cast<double>(std::numeric_limits<float>::max()))) {
       r.fail("number does not fit a float");
       return r.error();
@@ -353,8 +352,8 @@ struct codec<std::chrono::time_point<std::chrono::system_clock, D>> {
     double secs = 0;
     if (!r.read_double(secs)) return r.error();
     std::chrono::system_clock::time_point tp;
-    if (!std::isfinite(secs) || secs > 9.2e12 || secs < -9.2e12) return out_of_range(r);
-    const auto us = static_cast<std::int64_t>(std::llround(secs * 1e6));
+    if (!__builtin_isfinite(secs) || secs > 9.2e12 || secs < -9.2e12) return out_of_range(r);
+    const auto us = static_cast<std::int64_t>(__builtin_llround(secs * 1e6));
     std::int64_t whole = us / 1000000;
     std::int64_t frac = us % 1000000;
     if (frac < 0) {

@@ -3,7 +3,6 @@
 // values (what cache entries store) and the canonical profile that interop
 // keys hash (numbers collapsed, map keys sorted, strings checked as UTF-8).
 
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -150,8 +149,8 @@ class msgpack_writer {
   /// (including -0.0) become integers.
   void number(double d) {
     if (!canonical()) return float64(d);
-    if (std::isnan(d) || std::isinf(d)) return fail("NaN and infinities cannot be hashed into an interop key");
-    if (d == std::floor(d) && d >= -9223372036854775808.0 && d < 18446744073709551616.0) {
+    if (__builtin_isnan(d) || __builtin_isinf(d)) return fail("NaN and infinities cannot be hashed into an interop key");
+    if (d == __builtin_floor(d) && d >= -9223372036854775808.0 && d < 18446744073709551616.0) {
       if (d < 0) return sint(static_cast<std::int64_t>(d));
       return uint(static_cast<std::uint64_t>(d));
     }

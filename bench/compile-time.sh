@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# CPU cost of including cachekit: compiles a file that only includes the
+# single header and a file that only includes <string>, <vector> and <map>,
+# with g++ and clang++ (-std=c++17 -O0 -c), the two files interleaved, and
+# prints the median CPU time (user + sys) of each side by side with the
+# difference, which is what the header adds to a translation unit.
+#
+#   bench/compile-time.sh [-n reps] [-I include-dir] [-- extra compiler flags]
+#
+# Defaults: 5 repetitions, -I the repository's single_include.
+# CXX_LIST="g++ clang++" chooses the compilers.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+reps=5
+inc="$here/single_include"
+while [ $# -gt 0 ]; do
+  case $1 in
+    -n) reps=$2; shift 2 ;;
+    -I) inc=$2; shift 2 ;;
+    --) shift; break ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "compile-time.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+extra=("$@")
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+printf '#include <cachekit/cachekit.hpp>\n' >"$tmp/header.cpp"
+printf '#include <string>\n#include <vector>\n#include <map>\n' >"$tmp/std.cpp"
+
+# CPU milliseconds (user + sys) of one command: a child bash runs it and
+# reports its children's times with the `times` builtin.
+cpu_of() {
+  local line
+  line=$(bash -c '"$@" >/dev/null || exit 1; times' _ "$@" | tail -n 1) || {
+    echo "compile failed: $*" >&2; exit 1; }
+  local user sys
+  read -r user sys <<<"$line"
+  echo $(( $(to_ms "$user") + $(to_ms "$sys") ))
+}
+
+to_ms() {  # 0m1.234s -> 1234
+  local v=$1 m s
+  m=${v%%m*}; s=${v#*m}; s=${s%s}
+  local whole=${s%.*} frac=${s#*.}
+  frac=$(printf '%-3s' "$frac" | tr ' ' 0); frac=${frac:0:3}
+  echo $(( (10#$m * 60 + 10#$whole) * 1000 + 10#$frac ))
+}
+
+median() { sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : int((v[NR/2]+v[NR/2+1])/2)}'; }
+fmt() { awk -v ms="$1" 'BEGIN {printf "%.2f", ms / 1000}'; }
+
+printf '%-10s %12s %12s %12s   (median CPU s of %d runs; min-max)\n' compiler cachekit.hpp std-only added "$reps"
+for cxx in ${CXX_LIST:-g++ clang++}; do
+  if ! command -v "$cxx" >/dev/null; then echo "$cxx: not found, skipped"; continue; fi
+  : >"$tmp/h.txt"; : >"$tmp/s.txt"
+  for ((i = 0; i < reps; ++i)); do
+    cpu_of "$cxx" -std=c++17 -O0 -I"$inc" "${extra[@]}" -c "$tmp/header.cpp" -o "$tmp/h.o" >>"$tmp/h.txt"
+    cpu_of "$cxx" -std=c++17 -O0 "${extra[@]}" -c "$tmp/std.cpp" -o "$tmp/s.o" >>"$tmp/s.txt"
+  done
+  h=$(median <"$tmp/h.txt"); s=$(median <"$tmp/s.txt")
+  hr="$(fmt "$(sort -n "$tmp/h.txt" | head -n1)")-$(fmt "$(sort -n "$tmp/h.txt" | tail -n1)")"
+  printf '%-10s %12s %12s %12s   (header %s)\n' "$cxx" "$(fmt "$h")" "$(fmt "$s")" "$(fmt $((h - s)))" "$hr"
+done
