@@ -2524,6 +2524,43 @@ inline std::vector<Ring::ServerShare> Ring::describe() const {
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/ring.hpp ----
 
+// ---- begin cachekit/protocol/bytes.hpp ----
+// Byte moves shared by the wire codecs. Pure.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace protocol {
+namespace detail {
+
+/// Copies n bytes (no overlap); keys of 4 to 16 bytes, the common sizes,
+/// as two overlapping word moves without a library call.
+CACHEKIT_HOT_INLINE void copy_bytes(char* dst, const char* src, std::size_t n) noexcept {
+  if (n >= 8 && n <= 16) {
+    std::uint64_t head, tail;
+    std::memcpy(&head, src, 8);
+    std::memcpy(&tail, src + n - 8, 8);
+    std::memcpy(dst, &head, 8);
+    std::memcpy(dst + n - 8, &tail, 8);
+  } else if (n >= 4 && n < 8) {
+    std::uint32_t head, tail;
+    std::memcpy(&head, src, 4);
+    std::memcpy(&tail, src + n - 4, 4);
+    std::memcpy(dst, &head, 4);
+    std::memcpy(dst + n - 4, &tail, 4);
+  } else if (n > 0) {
+    std::memcpy(dst, src, n);
+  }
+}
+
+}  // namespace detail
+}  // namespace protocol
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/protocol/bytes.hpp ----
+
 // ---- begin cachekit/protocol/binary.hpp ----
 // memcached binary protocol codec: request encoder and an incremental
 // response parser. Pure: bytes in, bytes out; no I/O, no clock.
@@ -2709,25 +2746,6 @@ inline std::uint64_t get64(const unsigned char* p) noexcept {
   return (std::uint64_t{get32(p)} << 32) | get32(p + 4);
 }
 #endif
-/// Copies n bytes (no overlap): keys of 4 to 16 bytes, the common sizes,
-/// as two overlapping word moves without a library call.
-inline void copy_bytes(char* dst, const char* src, std::size_t n) noexcept {
-  if (n >= 8 && n <= 16) {
-    std::uint64_t head, tail;
-    std::memcpy(&head, src, 8);
-    std::memcpy(&tail, src + n - 8, 8);
-    std::memcpy(dst, &head, 8);
-    std::memcpy(dst + n - 8, &tail, 8);
-  } else if (n >= 4 && n < 8) {
-    std::uint32_t head, tail;
-    std::memcpy(&head, src, 4);
-    std::memcpy(&tail, src + n - 4, 4);
-    std::memcpy(dst, &head, 4);
-    std::memcpy(dst + n - 4, &tail, 4);
-  } else if (n > 0) {
-    std::memcpy(dst, src, n);
-  }
-}
 
 /// Whether a[0..n) and b[0..n) hold the same bytes (keys compared eight
 /// bytes at a time, without a library call).
@@ -3440,25 +3458,6 @@ CACHEKIT_HOT_INLINE const char* scan_token(const char* p, const char* end) noexc
   return p;
 }
 
-/// Copies n bytes (no overlap); keys of 4 to 16 bytes, the common sizes,
-/// as two overlapping word moves without a library call.
-CACHEKIT_HOT_INLINE void copy_bytes(char* dst, const char* src, std::size_t n) noexcept {
-  if (n >= 8 && n <= 16) {
-    std::uint64_t head, tail;
-    std::memcpy(&head, src, 8);
-    std::memcpy(&tail, src + n - 8, 8);
-    std::memcpy(dst, &head, 8);
-    std::memcpy(dst + n - 8, &tail, 8);
-  } else if (n >= 4 && n < 8) {
-    std::uint32_t head, tail;
-    std::memcpy(&head, src, 4);
-    std::memcpy(&tail, src + n - 4, 4);
-    std::memcpy(dst, &head, 4);
-    std::memcpy(dst + n - 4, &tail, 4);
-  } else if (n > 0) {
-    std::memcpy(dst, src, n);
-  }
-}
 
 /// Parses an unsigned decimal that fits 32 bits.
 inline bool parse_u32(std::string_view s, std::uint32_t& out) noexcept {
@@ -3512,7 +3511,7 @@ inline char* write_i64(char* p, std::int64_t v) noexcept {
 
 /// Copies s to p; returns the end.
 CACHEKIT_HOT_INLINE char* write(char* p, std::string_view s) noexcept {
-  copy_bytes(p, s.data(), s.size());
+  protocol::detail::copy_bytes(p, s.data(), s.size());
   return p + s.size();
 }
 
@@ -3907,7 +3906,7 @@ inline constexpr std::size_t head_bound(std::size_t key_size) noexcept { return 
 inline std::size_t encode_get(char* dst, Retrieval cmd, std::string_view key, std::int64_t exptime = 0) noexcept {
   if (cmd == Retrieval::get) {  // the common case, with a few word moves (dst has head_bound's slack)
     std::memcpy(dst, "get ", 4);
-    ascii::copy_bytes(dst + 4, key.data(), key.size());
+    protocol::detail::copy_bytes(dst + 4, key.data(), key.size());
     std::memcpy(dst + 4 + key.size(), "\r\n", 2);
     return 4 + key.size() + 2;
   }
@@ -4701,7 +4700,7 @@ struct MetaWire {
     if (!r.cas && !r.touch && !r.return_key && !r.quiet && r.opaque == 0) {
       // The plain get, written with a few word moves (dst has head_bound's slack).
       std::memcpy(dst, "mg ", 3);
-      ascii::copy_bytes(dst + 3, r.key.data(), r.key.size());
+      protocol::detail::copy_bytes(dst + 3, r.key.data(), r.key.size());
       std::memcpy(dst + 3 + r.key.size(), " v f\r\n\0\0", 8);
       return 3 + r.key.size() + 6;
     }

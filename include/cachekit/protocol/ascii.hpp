@@ -11,6 +11,7 @@
 
 #include "../config.hpp"
 #include "reply.hpp"
+#include "bytes.hpp"
 
 CACHEKIT_BEGIN_NAMESPACE
 namespace protocol {
@@ -115,25 +116,6 @@ CACHEKIT_HOT_INLINE const char* scan_token(const char* p, const char* end) noexc
   return p;
 }
 
-/// Copies n bytes (no overlap); keys of 4 to 16 bytes, the common sizes,
-/// as two overlapping word moves without a library call.
-CACHEKIT_HOT_INLINE void copy_bytes(char* dst, const char* src, std::size_t n) noexcept {
-  if (n >= 8 && n <= 16) {
-    std::uint64_t head, tail;
-    std::memcpy(&head, src, 8);
-    std::memcpy(&tail, src + n - 8, 8);
-    std::memcpy(dst, &head, 8);
-    std::memcpy(dst + n - 8, &tail, 8);
-  } else if (n >= 4 && n < 8) {
-    std::uint32_t head, tail;
-    std::memcpy(&head, src, 4);
-    std::memcpy(&tail, src + n - 4, 4);
-    std::memcpy(dst, &head, 4);
-    std::memcpy(dst + n - 4, &tail, 4);
-  } else if (n > 0) {
-    std::memcpy(dst, src, n);
-  }
-}
 
 /// Parses an unsigned decimal that fits 32 bits.
 inline bool parse_u32(std::string_view s, std::uint32_t& out) noexcept {
@@ -187,7 +169,7 @@ inline char* write_i64(char* p, std::int64_t v) noexcept {
 
 /// Copies s to p; returns the end.
 CACHEKIT_HOT_INLINE char* write(char* p, std::string_view s) noexcept {
-  copy_bytes(p, s.data(), s.size());
+  protocol::detail::copy_bytes(p, s.data(), s.size());
   return p + s.size();
 }
 

@@ -12,6 +12,7 @@
 
 #include "../config.hpp"
 #include "../error.hpp"
+#include "bytes.hpp"
 
 CACHEKIT_BEGIN_NAMESPACE
 namespace protocol {
@@ -185,25 +186,6 @@ inline std::uint64_t get64(const unsigned char* p) noexcept {
   return (std::uint64_t{get32(p)} << 32) | get32(p + 4);
 }
 #endif
-/// Copies n bytes (no overlap): keys of 4 to 16 bytes, the common sizes,
-/// as two overlapping word moves without a library call.
-inline void copy_bytes(char* dst, const char* src, std::size_t n) noexcept {
-  if (n >= 8 && n <= 16) {
-    std::uint64_t head, tail;
-    std::memcpy(&head, src, 8);
-    std::memcpy(&tail, src + n - 8, 8);
-    std::memcpy(dst, &head, 8);
-    std::memcpy(dst + n - 8, &tail, 8);
-  } else if (n >= 4 && n < 8) {
-    std::uint32_t head, tail;
-    std::memcpy(&head, src, 4);
-    std::memcpy(&tail, src + n - 4, 4);
-    std::memcpy(dst, &head, 4);
-    std::memcpy(dst + n - 4, &tail, 4);
-  } else if (n > 0) {
-    std::memcpy(dst, src, n);
-  }
-}
 
 /// Whether a[0..n) and b[0..n) hold the same bytes (keys compared eight
 /// bytes at a time, without a library call).

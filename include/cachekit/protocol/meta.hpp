@@ -459,7 +459,7 @@ struct MetaWire {
     if (!r.cas && !r.touch && !r.return_key && !r.quiet && r.opaque == 0) {
       // The plain get, written with a few word moves (dst has head_bound's slack).
       std::memcpy(dst, "mg ", 3);
-      ascii::copy_bytes(dst + 3, r.key.data(), r.key.size());
+      protocol::detail::copy_bytes(dst + 3, r.key.data(), r.key.size());
       std::memcpy(dst + 3 + r.key.size(), " v f\r\n\0\0", 8);
       return 3 + r.key.size() + 6;
     }

@@ -79,7 +79,7 @@ inline constexpr std::size_t head_bound(std::size_t key_size) noexcept { return 
 inline std::size_t encode_get(char* dst, Retrieval cmd, std::string_view key, std::int64_t exptime = 0) noexcept {
   if (cmd == Retrieval::get) {  // the common case, with a few word moves (dst has head_bound's slack)
     std::memcpy(dst, "get ", 4);
-    ascii::copy_bytes(dst + 4, key.data(), key.size());
+    protocol::detail::copy_bytes(dst + 4, key.data(), key.size());
     std::memcpy(dst + 4 + key.size(), "\r\n", 2);
     return 4 + key.size() + 2;
   }
