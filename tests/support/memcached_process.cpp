@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -29,8 +31,13 @@ std::string memcached_binary() {
   return {};
 }
 
+// The kernel may hand the same ephemeral port to two probes in a row, so
+// a port is handed out once per test process: a test that takes several
+// (servers, a proxy's pools) never gets one twice.
 std::uint16_t free_port() {
-  for (int attempt = 0; attempt < 50; ++attempt) {
+  static std::mutex given_mutex;
+  static std::set<std::uint16_t> given;
+  for (int attempt = 0; attempt < 200; ++attempt) {
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     REQUIRE(fd >= 0);
     sockaddr_in addr{};
@@ -42,7 +49,10 @@ std::uint16_t free_port() {
               ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
     ::close(fd);
     const std::uint16_t port = ntohs(addr.sin_port);
-    if (ok && port != 11211 && port != 0) return port;
+    if (ok && port != 11211 && port != 0) {
+      std::lock_guard<std::mutex> lock(given_mutex);
+      if (given.insert(port).second) return port;
+    }
   }
   FAIL("no free loopback port");
   return 0;
