@@ -81,7 +81,7 @@ struct Nutcracker {
 
 /// Keys as a memcached text-protocol client may send them: printable ASCII,
 /// UTF-8 and other bytes >= 0x80; no spaces or control characters.
-std::string random_key(std::mt19937& rng, std::size_t pool) {
+std::string proxy_random_key(std::mt19937& rng, std::size_t pool) {
   static const char* const kWide[] = {"\xc3\xa9", "\xe4\xb8\xad", "\xf0\x9f\x98\x80", "\xd0\x96"};
   std::string k = "p" + std::to_string(pool) + ":";
   const int len = 1 + static_cast<int>(rng() % 60);
@@ -132,7 +132,7 @@ TEST_CASE("peer ring: ketama with each key hash and named servers places keys ex
       }
       std::set<std::string> seen;
       while (p.keys.size() < 250) {
-        std::string k = random_key(rng, pools.size());
+        std::string k = proxy_random_key(rng, pools.size());
         if (seen.insert(k).second) p.keys.push_back(std::move(k));
       }
       pools.push_back(std::move(p));

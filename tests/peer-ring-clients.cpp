@@ -45,7 +45,7 @@ std::string hex(const std::string& s) {
 
 /// Keys of printable ASCII, with UTF-8 characters (every length of
 /// sequence) when utf8, and any bytes (>= 0x80 included) when raw.
-std::string random_key(std::mt19937& rng, bool utf8, bool raw) {
+std::string client_random_key(std::mt19937& rng, bool utf8, bool raw) {
   static const char* const kWide[] = {"\xc3\xa9", "\xd0\x96", "\xe4\xb8\xad", "\xf0\x9f\x98\x80", "\xc3\xbf",
                                       "\xe2\x82\xac"};
   std::string key;
@@ -233,7 +233,7 @@ TEST_CASE("peer ring: spymemcached places keys exactly like KetamaNodeLocator (J
         c.peer_specs.push_back(peer + ":" + std::to_string(s.weight));
         c.specs.push_back(std::move(s));
       }
-      for (int k = 0; k < (n >= 474 ? 800 : 300); ++k) c.keys.push_back(random_key(rng, true, false));
+      for (int k = 0; k < (n >= 474 ? 800 : 300); ++k) c.keys.push_back(client_random_key(rng, true, false));
       if (n >= 474 && variant != 2) {
         // Ties between servers' points: spymemcached's TreeMap keeps the later server.
         std::vector<std::string> names;
@@ -313,7 +313,7 @@ TEST_CASE("peer ring: uhashring places keys exactly like Python's uhashring") {
         c.peer_specs.push_back(s.name.empty() ? s.host + ":" + std::to_string(s.port) : s.name);
         c.specs.push_back(std::move(s));
       }
-      for (int k = 0; k < (n >= 474 ? 800 : 300); ++k) c.keys.push_back(random_key(rng, true, false));
+      for (int k = 0; k < (n >= 474 ? 800 : 300); ++k) c.keys.push_back(client_random_key(rng, true, false));
       if (n >= 474) {
         std::uint64_t total = 0;
         for (const auto& s : c.specs) total += s.weight;
@@ -376,7 +376,7 @@ TEST_CASE("peer ring: dalli places keys exactly like Ruby's Dalli::Ring") {
       }
       // Dalli hashes the key's bytes; keys over 250 bytes are digested
       // before routing, so keys stay within 250.
-      for (int k = 0; k < 400; ++k) c.keys.push_back(random_key(rng, true, k % 2 == 0).substr(0, 250));
+      for (int k = 0; k < 400; ++k) c.keys.push_back(client_random_key(rng, true, k % 2 == 0).substr(0, 250));
       ++list;
       cases.push_back(std::move(c));
     }

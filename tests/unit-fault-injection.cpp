@@ -33,7 +33,7 @@ constexpr auto kConnectTimeout = 300ms;
 // Scheduling slack on a loaded 2-core machine (sanitizer builds included).
 constexpr auto kFaultMargin = 400ms;
 
-MemcachedBackendConfig config_for(const std::string& spec) {
+MemcachedBackendConfig fault_config_for(const std::string& spec) {
   MemcachedBackendConfig cfg;
   cfg.servers = {spec};
   cfg.timeout = kTimeout;
@@ -84,7 +84,7 @@ void run(const Scenario& s) {
     }
   });
   REQUIRE(server.port() != 0);
-  const auto cfg = config_for(server.spec());
+  const auto cfg = fault_config_for(server.spec());
   MemcachedBackend backend(cfg);
 
   const auto t0 = Clock::now();
@@ -245,7 +245,7 @@ TEST_CASE("fault injection: every misbehaviour ends in the right error within th
 
 TEST_CASE("fault injection: a refused connection is a fast transient error") {
   const std::uint16_t port = cktest::free_port();  // nothing listens there
-  const auto cfg = config_for("127.0.0.1:" + std::to_string(port));
+  const auto cfg = fault_config_for("127.0.0.1:" + std::to_string(port));
   MemcachedBackend backend(cfg);
   const auto t0 = Clock::now();
   auto r = backend.get("k1");
@@ -288,7 +288,7 @@ TEST_CASE("fault injection: multi-get replies cut at any size read the same") {
     }
   });
   REQUIRE(server.port() != 0);
-  auto cfg = config_for(server.spec());
+  auto cfg = fault_config_for(server.spec());
   cfg.timeout = 5000ms;
   MemcachedBackend backend(cfg);
   std::vector<std::string> keys;
@@ -336,7 +336,7 @@ TEST_CASE("fault injection: a retried multi-get keeps only the retry's answers")
     }
   });
   REQUIRE(server.port() != 0);
-  auto cfg = config_for(server.spec());
+  auto cfg = fault_config_for(server.spec());
   cfg.retry_attempts = 1;
   const std::vector<std::string> keys{"r1", "r2", "r3", "r4"};
   for (int form = 0; form < 2; ++form) {

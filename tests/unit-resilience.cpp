@@ -39,7 +39,7 @@ std::uint64_t fnv1a(std::string_view s) {
 
 // A value names its key and carries a checksum, so a value read under the
 // wrong key or corrupted in transit is detected.
-std::string value_for(const std::string& key, std::uint64_t seq) {
+std::string resilience_value_for(const std::string& key, std::uint64_t seq) {
   std::string body = key + "#" + std::to_string(seq) + "#" + std::string(seq % 200, 'x');
   return body + "#" + std::to_string(fnv1a(body));
 }
@@ -52,7 +52,7 @@ bool resilience_value_ok(const std::string& key, const std::string& v) {
 }
 
 // The first key of the form prefix-N that a ring over specs puts on server want.
-std::string key_on(const std::vector<std::string>& specs, std::size_t want, const std::string& prefix) {
+std::string resilience_key_on(const std::vector<std::string>& specs, std::size_t want, const std::string& prefix) {
   std::vector<cachekit::ServerSpec> servers;
   for (const auto& s : specs) servers.push_back(*cachekit::ServerSpec::parse(s));
   auto ring = cachekit::Ring::build(servers);
@@ -97,7 +97,7 @@ TEST_CASE("resilience: kill -9 one of three servers under 8 threads, restart it,
             else if (r->has_value() && !resilience_value_ok(key, **r)) wrong.fetch_add(1);
             break;
           }
-          case 2: failed = !backend.set(key, value_for(key, ++seq), 60s); break;
+          case 2: failed = !backend.set(key, resilience_value_for(key, ++seq), 60s); break;
           default: failed = !backend.remove(key); break;
         }
         const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
@@ -116,13 +116,13 @@ TEST_CASE("resilience: kill -9 one of three servers under 8 threads, restart it,
   };
   REQUIRE(progress(3000));
 
-  const std::string moved = key_on(cluster.specs(), 1, "moved");
+  const std::string moved = resilience_key_on(cluster.specs(), 1, "moved");
   cluster.kill(1);
   // The dead server's keys go to the others: a write and read of a key that
   // lived on it succeed again once the server is taken out of the ring.
   CHECK(cktest::wait_until(
       [&] {
-        if (!backend.set(moved, value_for(moved, 1))) return false;
+        if (!backend.set(moved, resilience_value_for(moved, 1))) return false;
         auto r = backend.get(moved);
         return r && r->has_value() && resilience_value_ok(moved, **r);
       },
@@ -136,7 +136,7 @@ TEST_CASE("resilience: kill -9 one of three servers under 8 threads, restart it,
   CHECK(cktest::wait_until(
       [&] {
         auto where = backend.server_for(moved);
-        return where && *where == 1 && backend.set(moved, value_for(moved, 2));
+        return where && *where == 1 && backend.set(moved, resilience_value_for(moved, 2));
       },
       cfg.dead_timeout + 10s));
   MemcachedBackendConfig direct_cfg;
@@ -145,7 +145,7 @@ TEST_CASE("resilience: kill -9 one of three servers under 8 threads, restart it,
   auto on_1 = direct.get(moved);
   REQUIRE(on_1);
   REQUIRE(on_1->has_value());
-  CHECK(**on_1 == value_for(moved, 2));
+  CHECK(**on_1 == resilience_value_for(moved, 2));
   REQUIRE(progress(3000));
 
   stop.store(true);
