@@ -64,7 +64,7 @@ cmake_leg() {  # cmake_leg DIR CXX [cmake args...] -- [ctest args...]
 }
 
 leg_generated() {
-  python3 tools/amalgamate.py --check && python3 tools/check_includes.py
+  python3 tools/amalgamate.py --check && python3 tools/check_includes.py && python3 tools/check_test_names.py
 }
 
 leg_headeronly() {  # a file containing only the include compiles everywhere
