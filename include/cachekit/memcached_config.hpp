@@ -19,6 +19,31 @@
 
 CACHEKIT_BEGIN_NAMESPACE
 
+/// The wire protocol a MemcachedBackend speaks.
+enum class Protocol {
+  meta,    ///< memcached's meta commands (mg/ms/md/ma/mn), memcached >= 1.6.10; the default
+  text,    ///< the classic text protocol: every memcached, twemproxy, mcrouter, memcached's proxy
+  binary,  ///< the binary protocol (deprecated by memcached 1.6.0; SASL needs it)
+};
+
+/// Name of a Protocol ("meta", "text", "binary").
+inline const char* to_string(Protocol p) noexcept {
+  switch (p) {
+    case Protocol::meta: return "meta";
+    case Protocol::text: return "text";
+    case Protocol::binary: return "binary";
+  }
+  return "unknown";
+}
+
+/// The Protocol named by name.
+inline Result<Protocol> parse_protocol(std::string_view name) {
+  if (name == "meta") return Protocol::meta;
+  if (name == "text") return Protocol::text;
+  if (name == "binary") return Protocol::binary;
+  return make_error(ErrorKind::permanent, "unknown protocol '" + std::string(name) + "' (expected meta, text or binary)");
+}
+
 /// Configuration of a MemcachedBackend.
 struct MemcachedBackendConfig {
   /// Servers in ServerSpec syntax ("host", "host:port", "host:port:weight", "/unix.sock").
@@ -43,7 +68,14 @@ struct MemcachedBackendConfig {
   Distribution distribution = Distribution::ketama;
   /// The key's hash on a ketama ring (libmemcached MEMCACHED_BEHAVIOR_HASH, twemproxy `hash:`).
   KeyHash key_hash = KeyHash::md5;
-  /// SASL PLAIN credentials; authentication is used when username is set.
+  /// The wire protocol. meta needs memcached >= 1.6.10: a server that
+  /// answers meta commands with ERROR, or in the older meta dialect, switches
+  /// the backend to text (once, reported through the log hook). Proxies
+  /// (twemproxy, mcrouter) speak text only.
+  Protocol protocol = Protocol::meta;
+  /// Credentials; authentication is used when username is set. binary logs
+  /// in with SASL PLAIN (memcached -S), text and meta with memcached's
+  /// authfile login (memcached -Y FILE).
   std::string username, password;
   /// Consecutive failures after which a server is marked dead, 1 .. 100.
   int server_failure_limit = 2;
@@ -318,6 +350,11 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
     auto d = parse_distribution(v);
     if (!d) return env_error("CACHEKIT_MEMCACHED_DISTRIBUTION", d.error().message());
     c.distribution = *d;
+  }
+  if (const char* v = getenv_set("CACHEKIT_MEMCACHED_PROTOCOL")) {
+    auto p = parse_protocol(v);
+    if (!p) return env_error("CACHEKIT_MEMCACHED_PROTOCOL", p.error().message());
+    c.protocol = *p;
   }
   if (const char* v = getenv_set("CACHEKIT_MEMCACHED_KEY_HASH")) {
     auto h = parse_key_hash(v);

@@ -98,6 +98,8 @@ constexpr const char* kMemcachedOptions =
     "  --distribution NAME     ketama (default), libketama, modula, rendezvous, spymemcached,\n"
     "                          spymemcached_weighted, uhashring or dalli\n"
     "  --retries N             extra attempts after a transient failure, 0 .. 10 (default 2)\n"
+    "  --protocol NAME         meta (default; memcached >= 1.6.10), text (also twemproxy,\n"
+    "                          mcrouter) or binary\n"
     "  Every other CACHEKIT_MEMCACHED_* variable applies as in the library.\n";
 
 constexpr const char* kExitCodes = "exit codes: 0 ok, 1 miss/absent, 2 bad usage or input, 3 server error\n";
@@ -124,7 +126,7 @@ const Command kCommands[] = {
      true, false},
     {"config", cli::run_config, "print the configuration the other commands use", "",
      "Prints the servers (and where they came from: --servers, CACHEKIT_MEMCACHED_SERVERS\n"
-     "or the default), timeouts, prefix and distribution. Connects nowhere.\n",
+     "or the default), protocol, timeouts, prefix and distribution. Connects nowhere.\n",
      true, false},
     {"ring", cli::run_ring, "print the server for each key read from stdin",
      "--servers SPEC[,SPEC...] [--distribution NAME] [--key-hash HASH] [--describe]",

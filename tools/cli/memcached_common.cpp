@@ -122,6 +122,15 @@ std::optional<cachekit::MemcachedBackendConfig> make_config(const Args& args) {
     }
     cfg->distribution = *d;
   }
+  const std::string proto = option(args, "protocol");
+  if (!proto.empty()) {
+    auto p = cachekit::parse_protocol(proto);
+    if (!p) {
+      invalid("--protocol: " + p.error().message());
+      return std::nullopt;
+    }
+    cfg->protocol = *p;
+  }
   auto ok = cfg->validate();
   if (!ok) {
     invalid(ok.error().message());
@@ -169,6 +178,7 @@ int run_config(const Args& args) {
                                                                   : "the default: no --servers, "
                                                                     "CACHEKIT_MEMCACHED_SERVERS unset or empty";
   std::printf("servers %s (%s)\n", servers.c_str(), from);
+  std::printf("protocol %s\n", cachekit::to_string(cfg->protocol));
   std::printf("distribution %s\n", cachekit::to_string(cfg->distribution));
   std::printf("key_prefix '%s'\n", cfg->key_prefix.c_str());
   std::printf("timeout %.3f s\n", static_cast<double>(cfg->timeout.count()) / 1000.0);

@@ -16,10 +16,10 @@ namespace cli {
 
 /// Options every memcached subcommand takes (each consumes a value).
 inline const std::vector<std::string> kBackendOptions{"servers", "timeout", "connect-timeout", "prefix",
-                                                      "distribution", "retries"};
+                                                      "distribution", "retries", "protocol"};
 /// Every option that consumes a value, for positionals(): the above and --ttl.
 inline const std::vector<std::string> kValueOptions{"servers",      "timeout", "connect-timeout", "prefix",
-                                                    "distribution", "retries", "ttl"};
+                                                    "distribution", "retries", "protocol", "ttl"};
 
 /// The memcached server a client uses when nothing names one.
 inline constexpr const char* kDefaultServer = "127.0.0.1:11211";
