@@ -12,6 +12,8 @@
 
 #include <cachekit/cachekit.hpp>
 
+#include "support/protocol_under_test.hpp"
+
 #include "support/memcached_process.hpp"
 
 namespace {
@@ -32,7 +34,7 @@ MemcPtr libmemcached_client(const cktest::MemcachedCluster& c, const std::vector
 TEST_CASE("peer backend: libmemcached (ketama weighted) and cachekit share keys both ways") {
   cktest::MemcachedCluster cluster(3);
   const std::vector<std::uint32_t> weights{1, 2, 3};
-  cachekit::MemcachedBackendConfig cfg;
+  cachekit::MemcachedBackendConfig cfg = cktest::backend_config();
   cfg.servers.clear();
   for (std::size_t i = 0; i < 3; ++i) cfg.servers.push_back(cluster.spec(i) + ":" + std::to_string(weights[i]));
   cfg.distribution = cachekit::Distribution::ketama;
@@ -80,7 +82,7 @@ TEST_CASE("peer backend: libmemcached (ketama weighted) and cachekit share keys 
   // Both clients agree on placement: each key is only on the server cachekit names.
   std::vector<std::unique_ptr<cachekit::MemcachedBackend>> direct;
   for (std::size_t i = 0; i < 3; ++i) {
-    cachekit::MemcachedBackendConfig one;
+    cachekit::MemcachedBackendConfig one = cktest::backend_config();
     one.servers = {cluster.spec(i)};
     direct.push_back(std::make_unique<cachekit::MemcachedBackend>(one));
   }

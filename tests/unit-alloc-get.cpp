@@ -26,6 +26,8 @@
 
 #include <cachekit/cachekit.hpp>
 
+#include "support/protocol_under_test.hpp"
+
 #include "support/memcached_process.hpp"
 
 namespace {
@@ -53,7 +55,7 @@ void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); 
 
 TEST_CASE("allocations: a get allocates only its returned value") {
   cktest::MemcachedCluster cluster(3);
-  cachekit::MemcachedBackendConfig cfg;
+  cachekit::MemcachedBackendConfig cfg = cktest::backend_config();
   cfg.servers = cluster.specs();
   cfg.key_prefix = "alloc:";
   cachekit::MemcachedBackend b(cfg);
@@ -93,7 +95,7 @@ TEST_CASE("allocations: a get allocates only its returned value") {
 
 TEST_CASE("allocations: reads into warm buffers allocate nothing per key") {
   cktest::MemcachedCluster cluster(3);
-  cachekit::MemcachedBackendConfig cfg;
+  cachekit::MemcachedBackendConfig cfg = cktest::backend_config();
   cfg.servers = cluster.specs();
   cachekit::MemcachedBackend b(cfg);
   const std::string big(100, 'v');

@@ -4,6 +4,8 @@
 
 #include <cachekit/cachekit.hpp>
 
+#include "support/protocol_under_test.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -16,7 +18,7 @@ using namespace std::chrono_literals;
 
 namespace {
 std::shared_ptr<cachekit::MemcachedBackend> backend_for(const cktest::MemcachedCluster& c) {
-  cachekit::MemcachedBackendConfig cfg;
+  cachekit::MemcachedBackendConfig cfg = cktest::backend_config();
   cfg.servers = c.specs();
   cfg.timeout = 500ms;
   cfg.connect_timeout = 500ms;

@@ -36,6 +36,7 @@ constexpr auto kFaultMargin = 400ms;
 MemcachedBackendConfig fault_config_for(const std::string& spec) {
   MemcachedBackendConfig cfg;
   cfg.servers = {spec};
+  cfg.protocol = cachekit::Protocol::binary;  // the scripted server speaks binary
   cfg.timeout = kTimeout;
   cfg.connect_timeout = kConnectTimeout;
   cfg.retry_attempts = 0;          // show each fault, not the retry that hides it

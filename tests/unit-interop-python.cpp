@@ -5,6 +5,8 @@
 
 #include <cachekit/cachekit.hpp>
 
+#include "support/protocol_under_test.hpp"
+
 #include <sys/wait.h>
 
 #include <chrono>
@@ -63,7 +65,7 @@ TEST_CASE("interop with Python: pymemcache + msgpack and the C++ facade share en
 
   cktest::MemcachedCluster cluster(3);
   const std::string servers = join(cluster.specs());
-  cachekit::MemcachedBackendConfig cfg;
+  cachekit::MemcachedBackendConfig cfg = cktest::backend_config();
   cfg.servers = cluster.specs();
   cfg.distribution = cachekit::Distribution::rendezvous;  // pymemcache HashClient's placement
   auto backend = std::make_shared<cachekit::MemcachedBackend>(cfg);
@@ -108,7 +110,7 @@ TEST_CASE("interop with Python: the same key_prefix on both sides shares entries
   // b"myapp:") with its rendezvous hasher finds the same entries.
   cktest::MemcachedCluster cluster(3);
   const std::string servers = join(cluster.specs());
-  cachekit::MemcachedBackendConfig cfg;
+  cachekit::MemcachedBackendConfig cfg = cktest::backend_config();
   cfg.servers = cluster.specs();
   cfg.distribution = cachekit::Distribution::rendezvous;
   cfg.key_prefix = "myapp:";
@@ -151,7 +153,7 @@ TEST_CASE("interop with Python: the same key_prefix on both sides shares entries
   // The entries really carry the prefix on the servers.
   std::size_t found = 0;
   for (std::size_t i = 0; i < cluster.size(); ++i) {
-    cachekit::MemcachedBackendConfig one;
+    cachekit::MemcachedBackendConfig one = cktest::backend_config();
     one.servers = {cluster.spec(i)};
     cachekit::MemcachedBackend server(one);
     auto got = server.get("myapp:" + get_user.key(7).value());

@@ -10,6 +10,8 @@
 
 #include <cachekit/cachekit.hpp>
 
+#include "support/protocol_under_test.hpp"
+
 #include "support/memcached_process.hpp"
 
 using namespace std::chrono_literals;
@@ -19,7 +21,7 @@ using cachekit::MemcachedBackendConfig;
 
 namespace {
 MemcachedBackendConfig config_for(const cktest::MemcachedCluster& c) {
-  MemcachedBackendConfig cfg;
+  MemcachedBackendConfig cfg = cktest::backend_config();
   cfg.servers = c.specs();
   cfg.timeout = 2000ms;
   return cfg;
@@ -214,7 +216,7 @@ TEST_CASE("memcached backend: keys are placed on the server the ring names") {
   MemcachedBackend b(config_for(cluster));
   std::vector<std::unique_ptr<MemcachedBackend>> direct;
   for (std::size_t i = 0; i < 3; ++i) {
-    MemcachedBackendConfig one;
+    MemcachedBackendConfig one = cktest::backend_config();
     one.servers = {cluster.spec(i)};
     direct.push_back(std::make_unique<MemcachedBackend>(one));
   }
@@ -339,7 +341,7 @@ TEST_CASE("memcached backend: flush_all, version, stats, health_check") {
 }
 
 TEST_CASE("memcached backend: an invalid configuration fails every call with its error") {
-  MemcachedBackendConfig cfg;
+  MemcachedBackendConfig cfg = cktest::backend_config();
   cfg.servers = {"127.0.0.1:0"};
   MemcachedBackend b(cfg);
   REQUIRE_FALSE(b.status());

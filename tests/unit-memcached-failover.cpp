@@ -14,6 +14,8 @@
 
 #include <cachekit/cachekit.hpp>
 
+#include "support/protocol_under_test.hpp"
+
 #include "support/fake_memcached.hpp"
 #include "support/call_bound.hpp"
 #include "support/memcached_process.hpp"
@@ -45,8 +47,9 @@ bool value_ok(const std::string& key, const std::string& v) {
 
 TEST_CASE("failover: a server that accepts and never answers is bounded by the timeout") {
   cktest::FakeMemcached hang([](cktest::FakeConnection& c) { c.hold(); });
-  MemcachedBackendConfig cfg;
+  MemcachedBackendConfig cfg = cktest::backend_config();
   cfg.servers = {hang.spec()};
+  cfg.protocol = cachekit::Protocol::binary;  // the fake server speaks binary
   cfg.timeout = 200ms;
   cfg.connect_timeout = 200ms;
   cfg.retry_attempts = 1;
@@ -78,7 +81,7 @@ TEST_CASE("failover: a server that accepts and never answers is bounded by the t
 
 TEST_CASE("failover: a refused connection is a fast transient error") {
   const auto port = cktest::free_port();
-  MemcachedBackendConfig cfg;
+  MemcachedBackendConfig cfg = cktest::backend_config();
   cfg.servers = {"127.0.0.1:" + std::to_string(port)};
   MemcachedBackend b(cfg);
   const auto t0 = Clock::now();
@@ -111,7 +114,7 @@ TEST_CASE("failover: a call refused because its server is dead names the server,
   SUBCASE("connection refused") {
     const auto port = cktest::free_port();
     const std::string spec = "127.0.0.1:" + std::to_string(port);
-    MemcachedBackendConfig cfg;
+    MemcachedBackendConfig cfg = cktest::backend_config();
     cfg.servers = {spec};
     MemcachedBackend b(cfg);
     auto r = b.get("a");
@@ -127,7 +130,7 @@ TEST_CASE("failover: a call refused because its server is dead names the server,
                   again.error().to_string());
   }
   SUBCASE("a host that does not resolve") {
-    MemcachedBackendConfig cfg;
+    MemcachedBackendConfig cfg = cktest::backend_config();
     cfg.servers = {"cachekit-no-such-host.invalid:11211"};
     cfg.retry_attempts = 1;
     MemcachedBackend b(cfg);
@@ -143,8 +146,9 @@ TEST_CASE("failover: a call refused because its server is dead names the server,
   }
   SUBCASE("a server that never answers: the kind stays timeout") {
     cktest::FakeMemcached hang([](cktest::FakeConnection& c) { c.hold(); });
-    MemcachedBackendConfig cfg;
+    MemcachedBackendConfig cfg = cktest::backend_config();
     cfg.servers = {hang.spec()};
+    cfg.protocol = cachekit::Protocol::binary;  // the fake server speaks binary
     cfg.timeout = 200ms;
     cfg.connect_timeout = 200ms;
     MemcachedBackend b(cfg);
@@ -162,7 +166,7 @@ TEST_CASE("failover: a call refused because its server is dead names the server,
   SUBCASE("without ejection: the dead server's keys name it too") {
     const auto port = cktest::free_port();
     const std::string spec = "127.0.0.1:" + std::to_string(port);
-    MemcachedBackendConfig cfg;
+    MemcachedBackendConfig cfg = cktest::backend_config();
     cfg.servers = {spec};
     cfg.remove_failed_servers = false;
     cfg.dead_timeout = 30s;
@@ -178,7 +182,7 @@ TEST_CASE("failover: a call refused because its server is dead names the server,
 
 TEST_CASE("failover: kill one of three servers mid-run, keys remap, it rejoins" * doctest::test_suite("concurrency")) {
   cktest::MemcachedCluster cluster(3);
-  MemcachedBackendConfig cfg;
+  MemcachedBackendConfig cfg = cktest::backend_config();
   cfg.servers = cluster.specs();
   cfg.timeout = 300ms;
   cfg.connect_timeout = 300ms;
@@ -246,7 +250,7 @@ TEST_CASE("failover: kill one of three servers mid-run, keys remap, it rejoins" 
   REQUIRE(g);
   CHECK_FALSE(g->has_value());
   REQUIRE(b.set(on1[0], "back"));
-  MemcachedBackendConfig only1;
+  MemcachedBackendConfig only1 = cktest::backend_config();
   only1.servers = {cluster.spec(1)};
   MemcachedBackend direct(only1);
   CHECK(direct.get(on1[0])->value() == "back");
@@ -254,7 +258,7 @@ TEST_CASE("failover: kill one of three servers mid-run, keys remap, it rejoins" 
 
 TEST_CASE("failover: without ejection a dead server's keys fail fast and stay put") {
   cktest::MemcachedCluster cluster(2);
-  MemcachedBackendConfig cfg;
+  MemcachedBackendConfig cfg = cktest::backend_config();
   cfg.servers = cluster.specs();
   cfg.timeout = 300ms;
   cfg.connect_timeout = 300ms;
@@ -284,8 +288,9 @@ TEST_CASE("pool: exhaustion gives a timeout error within the timeout" * doctest:
     if (c.read_request(req)) got_request.store(true);
     c.hold();
   });
-  MemcachedBackendConfig cfg;
+  MemcachedBackendConfig cfg = cktest::backend_config();
   cfg.servers = {hang.spec()};
+  cfg.protocol = cachekit::Protocol::binary;  // the fake server speaks binary
   cfg.timeout = 400ms;
   cfg.connect_timeout = 400ms;
   cfg.retry_attempts = 0;
@@ -331,7 +336,7 @@ TEST_CASE("pool: acquire waits at most until its deadline, then a timeout error"
 
 TEST_CASE("pool: 32 threads on a pool of 2, every call succeeds or times out, no deadlock" * doctest::test_suite("concurrency")) {
   cktest::MemcachedCluster cluster(1);
-  MemcachedBackendConfig cfg;
+  MemcachedBackendConfig cfg = cktest::backend_config();
   cfg.servers = cluster.specs();
   cfg.max_pool_size = 2;
   cfg.timeout = 2000ms;
@@ -357,7 +362,7 @@ TEST_CASE("pool: 32 threads on a pool of 2, every call succeeds or times out, no
 
 TEST_CASE("load: 8 threads x 10,000 mixed operations, every value verified" * doctest::test_suite("concurrency")) {
   cktest::MemcachedCluster cluster(3);
-  MemcachedBackendConfig cfg;
+  MemcachedBackendConfig cfg = cktest::backend_config();
   cfg.servers = cluster.specs();
   cfg.timeout = 3000ms;
   MemcachedBackend b(cfg);
@@ -411,7 +416,7 @@ TEST_CASE("load: 8 threads x 10,000 mixed operations, every value verified" * do
 
 TEST_CASE("pool: a forked child never uses its parent's connections") {
   cktest::MemcachedCluster cluster(1);
-  MemcachedBackendConfig cfg;
+  MemcachedBackendConfig cfg = cktest::backend_config();
   cfg.servers = cluster.specs();
   MemcachedBackend b(cfg);
   REQUIRE(b.set("fork", "parent"));

@@ -8,6 +8,8 @@
 
 #include <cachekit/cachekit.hpp>
 
+#include "support/protocol_under_test.hpp"
+
 #include "support/memcached_process.hpp"
 
 namespace {
@@ -42,7 +44,7 @@ std::vector<std::string> run_python(const std::string& args, int& rc) {
 TEST_CASE("interop: pymemcache HashClient and cachekit (rendezvous) share keys both ways") {
   int rc = -1;
   cktest::MemcachedCluster cluster(3);
-  cachekit::MemcachedBackendConfig cfg;
+  cachekit::MemcachedBackendConfig cfg = cktest::backend_config();
   cfg.servers = cluster.specs();
   cfg.distribution = cachekit::Distribution::rendezvous;
   cachekit::MemcachedBackend b(cfg);

@@ -42,6 +42,7 @@ TEST_CASE("sasl: PLAIN authentication against memcached -S") {
 
   cachekit::MemcachedBackendConfig cfg;
   cfg.servers = cluster.specs();
+  cfg.protocol = cachekit::Protocol::binary;  // SASL is binary-only
   cfg.username = "alice";
   cfg.password = "secret-pw";
   cachekit::MemcachedBackend good(cfg);
@@ -80,6 +81,7 @@ TEST_CASE("sasl: PLAIN authentication against memcached -S") {
 
   cachekit::MemcachedBackendConfig anon;
   anon.servers = cluster.specs();
+  anon.protocol = cachekit::Protocol::binary;
   cachekit::MemcachedBackend none(anon);
   auto n = none.get("k");
   REQUIRE_FALSE(n);

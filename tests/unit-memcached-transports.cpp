@@ -13,6 +13,8 @@
 
 #include <cachekit/cachekit.hpp>
 
+#include "support/protocol_under_test.hpp"
+
 #include "support/memcached_process.hpp"
 
 namespace {
@@ -58,7 +60,7 @@ TEST_CASE("transports: unix socket") {
   REQUIRE_FALSE(cktest::memcached_binary().empty());
   UnixMemcached mc;
   for (const std::string& spec : {mc.path, "unix:" + mc.path}) {
-    cachekit::MemcachedBackendConfig cfg;
+    cachekit::MemcachedBackendConfig cfg = cktest::backend_config();
     cfg.servers = {spec};
     cfg.server_failure_limit = 100;  // the server may still be starting: keep trying it
     cachekit::MemcachedBackend b(cfg);
@@ -77,13 +79,13 @@ TEST_CASE("transports: IPv6 loopback and a host name") {
   const std::string port = std::to_string(cluster.port(0));
   for (const std::string& spec : {"[::1]:" + port, "localhost:" + port, "127.0.0.1:" + port}) {
     CAPTURE(spec);
-    cachekit::MemcachedBackendConfig cfg;
+    cachekit::MemcachedBackendConfig cfg = cktest::backend_config();
     cfg.servers = {spec};
     cachekit::MemcachedBackend b(cfg);
     REQUIRE(b.set("addr-key", spec));
     CHECK(b.get("addr-key")->value() == spec);
   }
-  cachekit::MemcachedBackendConfig v6;
+  cachekit::MemcachedBackendConfig v6 = cktest::backend_config();
   v6.servers = {"[::1]:" + port};
   cachekit::MemcachedBackend b(v6);
   CHECK(b.server_names()[0] == "[::1]:" + port);

@@ -166,7 +166,7 @@ TEST_CASE("meta: ms, md, ma, mn, me requests") {
   CHECK(cktest::encoded([](char* d) { return MetaWire::encode_stats(d, "slabs"); }) == "stats slabs\r\n");
   out.clear();
   MetaWire::encode_login(out, "u", "p");
-  CHECK(out == "set auth 0 0 3\r\nu p\r\n");
+  CHECK(out == "set cachekit:login 0 -1 3\r\nu p\r\n");
 
   out.clear();
   const std::string keys[] = {"a", "bb"};

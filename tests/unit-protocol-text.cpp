@@ -146,7 +146,7 @@ TEST_CASE("text: other requests") {
 
   std::string out;
   text::encode_login(out, "user", "secret pass");
-  CHECK(out == "set auth 0 0 16\r\nuser secret pass\r\n");
+  CHECK(out == "set cachekit:login 0 -1 16\r\nuser secret pass\r\n");
 
   proto::CounterRequest c;
   c.key = "n";

@@ -21,6 +21,8 @@
 
 #include <cachekit/cachekit.hpp>
 
+#include "support/protocol_under_test.hpp"
+
 #include "support/memcached_process.hpp"
 
 using namespace std::chrono_literals;
@@ -31,7 +33,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 MemcachedBackendConfig fast_config(const cktest::MemcachedCluster& cluster) {
-  MemcachedBackendConfig cfg;
+  MemcachedBackendConfig cfg = cktest::backend_config();
   cfg.servers = cluster.specs();
   cfg.timeout = 300ms;
   cfg.connect_timeout = 300ms;
@@ -86,7 +88,7 @@ struct Stopped {
 
 // The value under key as a backend with only server i, and no history, sees it.
 std::optional<std::string> on_server(const cktest::MemcachedCluster& cluster, std::size_t i, const std::string& key) {
-  MemcachedBackendConfig cfg;
+  MemcachedBackendConfig cfg = cktest::backend_config();
   cfg.servers = {cluster.spec(i)};
   MemcachedBackend raw(cfg);
   auto r = raw.get(key);

@@ -13,6 +13,8 @@
 
 #include <cachekit/cachekit.hpp>
 
+#include "support/protocol_under_test.hpp"
+
 #include "support/call_bound.hpp"
 #include "support/memcached_process.hpp"
 
@@ -68,7 +70,7 @@ std::string resilience_key_on(const std::vector<std::string>& specs, std::size_t
 TEST_CASE("resilience: kill -9 one of three servers under 8 threads, restart it, no wrong value" *
           doctest::test_suite("concurrency")) {
   cktest::MemcachedCluster cluster(3);
-  MemcachedBackendConfig cfg;
+  MemcachedBackendConfig cfg = cktest::backend_config();
   cfg.servers = cluster.specs();
   cfg.timeout = 300ms;
   cfg.connect_timeout = 300ms;
@@ -139,7 +141,7 @@ TEST_CASE("resilience: kill -9 one of three servers under 8 threads, restart it,
         return where && *where == 1 && backend.set(moved, resilience_value_for(moved, 2));
       },
       cfg.dead_timeout + 10s));
-  MemcachedBackendConfig direct_cfg;
+  MemcachedBackendConfig direct_cfg = cktest::backend_config();
   direct_cfg.servers = {cluster.spec(1)};
   MemcachedBackend direct(direct_cfg);
   auto on_1 = direct.get(moved);
@@ -158,7 +160,7 @@ TEST_CASE("resilience: kill -9 one of three servers under 8 threads, restart it,
 
 TEST_CASE("resilience: a server restarted with an empty cache gives misses, not errors") {
   cktest::MemcachedCluster cluster(1);
-  MemcachedBackendConfig cfg;
+  MemcachedBackendConfig cfg = cktest::backend_config();
   cfg.servers = cluster.specs();
   MemcachedBackend backend(cfg);
   for (int i = 0; i < 20; ++i) REQUIRE(backend.set("k" + std::to_string(i), "v"));
@@ -172,7 +174,7 @@ TEST_CASE("resilience: a server restarted with an empty cache gives misses, not 
 
 TEST_CASE("resilience: a small server filled past capacity evicts; evictions are misses, not errors") {
   cktest::MemcachedCluster cluster(1, {"-m", "8"});
-  MemcachedBackendConfig cfg;
+  MemcachedBackendConfig cfg = cktest::backend_config();
   cfg.servers = cluster.specs();
   MemcachedBackend backend(cfg);
   const std::string big(100 * 1024, 'v');
@@ -201,7 +203,7 @@ TEST_CASE("resilience: idle connections closed by the server are replaced withou
   cktest::MemcachedCluster cluster(1, {"-o", "idle_timeout=1"});
   for (int retries : {2, 0}) {
     CAPTURE(retries);
-    MemcachedBackendConfig cfg;
+    MemcachedBackendConfig cfg = cktest::backend_config();
     cfg.servers = cluster.specs();
     cfg.retry_attempts = retries;
     MemcachedBackend backend(cfg);
@@ -221,7 +223,7 @@ TEST_CASE("resilience: idle connections closed by the server are replaced withou
 TEST_CASE("resilience: 64 threads on a pool of 2 get a value or a timeout within the bound" *
           doctest::test_suite("concurrency")) {
   cktest::MemcachedCluster cluster(1);
-  MemcachedBackendConfig cfg;
+  MemcachedBackendConfig cfg = cktest::backend_config();
   cfg.servers = cluster.specs();
   cfg.max_pool_size = 2;
   cfg.timeout = 200ms;

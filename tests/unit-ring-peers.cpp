@@ -5,6 +5,8 @@
 
 #include <cachekit/cachekit.hpp>
 
+#include "support/protocol_under_test.hpp"
+
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -346,7 +348,7 @@ TEST_CASE("ring: MemcachedBackendConfig takes key_hash from CACHEKIT_MEMCACHED_K
   CHECK(!mismatch);
   ::unsetenv("CACHEKIT_MEMCACHED_KEY_HASH");
   ::unsetenv("CACHEKIT_MEMCACHED_DISTRIBUTION");
-  cachekit::MemcachedBackendConfig cfg;
+  cachekit::MemcachedBackendConfig cfg = cktest::backend_config();
   cfg.key_hash = cachekit::KeyHash::jenkins;
   CHECK(cfg.validate());
   cfg.distribution = Distribution::rendezvous;

@@ -10,6 +10,8 @@
 
 #include <cachekit/cachekit.hpp>
 
+#include "support/protocol_under_test.hpp"
+
 #include "support/fake_memcached.hpp"
 #include "support/memcached_process.hpp"
 
@@ -22,7 +24,7 @@ using cktest::FakeRequest;
 TEST_CASE("spin: after spins that found nothing a connection sleeps for 1, 3, 7 .. 63 waits; a hit resets it") {
   cktest::FakeMemcached fake([](FakeConnection& c) { c.hold(); });
   const auto now = std::chrono::steady_clock::now();
-  auto opened = cachekit::detail::Connection::open("127.0.0.1", fake.port(), now + 2s, now + 1s, {}, {}, ::getpid());
+  auto opened = cachekit::detail::Connection::open("127.0.0.1", fake.port(), now + 2s, ::getpid());
   REQUIRE(opened);
   cachekit::detail::Connection& c = **opened;
   CHECK_FALSE(c.spin_now());  // no budget set: never spins
@@ -60,6 +62,7 @@ TEST_CASE("spin: replies slower than the spin budget still arrive, value intact"
   });
   MemcachedBackendConfig cfg;
   cfg.servers = {fake.spec()};
+  cfg.protocol = cachekit::Protocol::binary;  // the fake server speaks binary
   cfg.spin_wait = 200us;
   MemcachedBackend b(cfg);
   for (int i = 0; i < 20; ++i) {
@@ -75,7 +78,7 @@ TEST_CASE("spin: every budget gives the same answers on a real server, single an
   cktest::MemcachedCluster cluster(2);
   for (int budget : {0, 50, 1000}) {
     CAPTURE(budget);
-    MemcachedBackendConfig cfg;
+    MemcachedBackendConfig cfg = cktest::backend_config();
     cfg.servers = cluster.specs();
     cfg.spin_wait = std::chrono::microseconds(budget);
     MemcachedBackend b(cfg);

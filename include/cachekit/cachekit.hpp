@@ -20,7 +20,6 @@
 #include "net/socket.hpp"
 #include "detail/json.hpp"
 #include "memcached_config.hpp"
-#include "memcached/rejoin_log.hpp"
 #include "memcached_backend.hpp"
 #include "memory_backend.hpp"
 #include "hash/blake2b.hpp"

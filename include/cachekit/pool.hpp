@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "config.hpp"
-#include "connection.hpp"
+#include "memcached/connection.hpp"
 #include "error.hpp"
 #include "net/fork_guard.hpp"
 #include "net/socket.hpp"

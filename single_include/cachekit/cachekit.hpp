@@ -2561,6 +2561,243 @@ CACHEKIT_HOT_INLINE void copy_bytes(char* dst, const char* src, std::size_t n) n
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/protocol/bytes.hpp ----
 
+// ---- begin cachekit/protocol/reply.hpp ----
+// The protocol-neutral reply: what a text or meta reply decoder produces,
+// whatever the wire. Views point into the bytes that were decoded (valid
+// while they are). Also the decode status every wire shares, the mapping of
+// error replies to ErrorKind, and which replies leave a connection unusable.
+// Pure: no I/O.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace protocol {
+
+/// What a reply says, whatever the wire.
+enum class ReplyKind : std::uint8_t {
+  value,         ///< a value: text `VALUE`, meta `VA`; value() holds the data
+  miss,          ///< meta `EN`
+  ok,            ///< meta `HD`; text `OK` (flush_all); meta `OK` (the dialect before 1.6.10)
+  stored,        ///< text `STORED`
+  not_stored,    ///< text `NOT_STORED`, meta `NS`
+  exists,        ///< text `EXISTS`, meta `EX` (CAS mismatch)
+  not_found,     ///< text `NOT_FOUND`, meta `NF`
+  deleted,       ///< text `DELETED`
+  touched,       ///< text `TOUCHED`
+  number,        ///< text incr/decr result, in ServerReply::number
+  end,           ///< end of a batch: text `END`, meta `MN`
+  version,       ///< `VERSION <text>`
+  stat,          ///< `STAT <name> <value>`: name in text, value in value
+  debug,         ///< meta `ME <key> <name>=<value>*`: the rest of the line in text
+  error,         ///< `ERROR`: the server does not know the command
+  client_error,  ///< `CLIENT_ERROR <text>`
+  server_error,  ///< `SERVER_ERROR <text>`
+};
+
+/// Name of a ReplyKind, for messages.
+inline const char* to_string(ReplyKind k) noexcept {
+  switch (k) {
+    case ReplyKind::value: return "value";
+    case ReplyKind::miss: return "miss";
+    case ReplyKind::ok: return "ok";
+    case ReplyKind::stored: return "stored";
+    case ReplyKind::not_stored: return "not stored";
+    case ReplyKind::exists: return "exists";
+    case ReplyKind::not_found: return "not found";
+    case ReplyKind::deleted: return "deleted";
+    case ReplyKind::touched: return "touched";
+    case ReplyKind::number: return "number";
+    case ReplyKind::end: return "end";
+    case ReplyKind::version: return "version";
+    case ReplyKind::stat: return "stat";
+    case ReplyKind::debug: return "debug";
+    case ReplyKind::error: return "ERROR";
+    case ReplyKind::client_error: return "CLIENT_ERROR";
+    case ReplyKind::server_error: return "SERVER_ERROR";
+  }
+  return "unknown";
+}
+
+/// Optional parts a reply carried (bits of ServerReply::fields).
+enum class Field : std::uint32_t {
+  flags = 1u << 0,         ///< client flags (text VALUE, meta `f`)
+  cas = 1u << 1,           ///< CAS unique (text gets, meta `c`)
+  ttl = 1u << 2,           ///< meta `t`: seconds left, -1 = never expires
+  size = 1u << 3,          ///< meta `s`: item size
+  key = 1u << 4,           ///< the key (text VALUE, meta `k`)
+  opaque = 1u << 5,        ///< meta `O`
+  won = 1u << 6,           ///< meta `W`: this client won the right to recache
+  stale = 1u << 7,         ///< meta `X`: the item is stale
+  winner_sent = 1u << 8,   ///< meta `Z`: another client already won
+  base64_key = 1u << 9,    ///< meta `b`: the returned key is base64
+  hit_before = 1u << 10,   ///< meta `h` (value in ServerReply::hit_before)
+  last_access = 1u << 11,  ///< meta `l` (seconds in ServerReply::last_access)
+  legacy = 1u << 12,       ///< meta `OK`: the server speaks the dialect before 1.6.10
+  trailing_space = 1u << 13,  ///< the line ended in a space (meta before 1.6.18)
+};
+
+/// One decoded reply. Views point into the decoded bytes.
+struct ServerReply {
+  ReplyKind kind = ReplyKind::end;
+  std::uint32_t fields = 0;  ///< Field bits
+  std::uint32_t flags = 0;
+  std::uint32_t last_access = 0;
+  std::uint64_t cas = 0;
+  std::uint64_t number = 0;  ///< text incr/decr result
+  std::uint64_t size = 0;    ///< meta `s`
+  std::int64_t ttl = 0;      ///< meta `t`
+  bool hit_before = false;   ///< meta `h`
+  std::string_view value;    ///< data of a value reply; STAT value
+  std::string_view key;      ///< text VALUE key, meta `k`
+  std::string_view opaque;   ///< meta `O` token
+  std::string_view text;     ///< VERSION text, STAT name, error message, ME line
+
+  bool has(Field f) const noexcept { return (fields & static_cast<std::uint32_t>(f)) != 0; }
+  void set(Field f) noexcept { fields |= static_cast<std::uint32_t>(f); }
+  /// Back to the default state, member by member (cheaper than assigning a
+  /// fresh object, and stores a decoder then overwrites are dropped).
+  void clear() noexcept {
+    kind = ReplyKind::end;
+    fields = 0;
+    flags = 0;
+    last_access = 0;
+    cas = 0;
+    number = 0;
+    size = 0;
+    ttl = 0;
+    hit_before = false;
+    value = {};
+    key = {};
+    opaque = {};
+    text = {};
+  }
+  bool won() const noexcept { return has(Field::won); }
+  bool stale() const noexcept { return has(Field::stale); }
+  bool winner_sent() const noexcept { return has(Field::winner_sent); }
+};
+
+/// Outcome of decoding the bytes at the start of a buffer.
+enum class DecodeStatus : std::uint8_t {
+  need_more,  ///< a prefix of a reply: read more bytes and decode again
+  complete,   ///< a whole reply; Decoded::size bytes consumed
+  malformed,  ///< not a reply: the stream cannot be trusted, close the connection
+};
+
+/// Result of a decode call.
+struct Decoded {
+  DecodeStatus status = DecodeStatus::need_more;
+  /// complete: bytes the reply took. need_more: total bytes the reply needs
+  /// at least (more than were given; exact once a value's length is known).
+  std::size_t size = 0;
+  const char* why = nullptr;  ///< malformed: the cause (a static string)
+
+  static Decoded need(std::size_t at_least) noexcept { return {DecodeStatus::need_more, at_least, nullptr}; }
+  static Decoded done(std::size_t n) noexcept { return {DecodeStatus::complete, n, nullptr}; }
+  static Decoded bad(const char* why) noexcept { return {DecodeStatus::malformed, 0, why}; }
+  bool complete() const noexcept { return status == DecodeStatus::complete; }
+  bool malformed() const noexcept { return status == DecodeStatus::malformed; }
+  bool need_more() const noexcept { return status == DecodeStatus::need_more; }
+};
+
+/// Longest reply line (without a value's data) decoders accept by default.
+inline constexpr std::size_t kMaxReplyLine = 8192;
+
+/// Bounds a decoder enforces: anything beyond is malformed, never an allocation.
+struct Limits {
+  std::size_t max_value = CACHEKIT_MAX_RESPONSE_BODY;  ///< largest value (memcached's item size limit)
+  std::size_t max_line = kMaxReplyLine;                ///< longest reply line
+};
+
+/// Whether the reply is an error line (ERROR, CLIENT_ERROR, SERVER_ERROR).
+inline bool is_error(const ServerReply& r) noexcept {
+  return r.kind == ReplyKind::error || r.kind == ReplyKind::client_error || r.kind == ReplyKind::server_error;
+}
+
+/// Whether the connection must be closed after this reply. Every error
+/// line qualifies: after a refused storage command the server may not have
+/// read the data block (a `set` refused with CLIENT_ERROR leaves it unread,
+/// and the server then parses it as a command), `ERROR` to a meta command
+/// means the server does not speak the protocol, and the server itself may
+/// close after SERVER_ERROR. A malformed reply (DecodeStatus::malformed)
+/// always closes the connection too.
+inline bool must_close(const ServerReply& r) noexcept { return is_error(r); }
+
+namespace detail {
+inline bool starts_with(std::string_view s, std::string_view prefix) noexcept {
+  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
+}
+/// Appends at most 120 bytes of s to out, non-printable bytes as '?'.
+inline void append_printable(std::string& out, std::string_view s) {
+  const std::size_t n = s.size() < 120 ? s.size() : 120;
+  for (std::size_t i = 0; i < n; ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
+  }
+  if (n < s.size()) out += "...";
+}
+}  // namespace detail
+
+/// How a caller should treat an error reply.
+/// - ERROR: permanent (the server does not know the command: wrong protocol
+///   or an old server);
+/// - CLIENT_ERROR: authentication when it names authentication, else permanent;
+/// - SERVER_ERROR: permanent for "object too large for cache", else transient
+///   (out of memory, busy, a proxy's backend down).
+inline ErrorKind error_kind(const ServerReply& r) noexcept {
+  switch (r.kind) {
+    case ReplyKind::error: return ErrorKind::permanent;
+    case ReplyKind::client_error:
+      if (detail::starts_with(r.text, "unauthenticated") || detail::starts_with(r.text, "authentication")) {
+        return ErrorKind::authentication;
+      }
+      return ErrorKind::permanent;
+    case ReplyKind::server_error:
+      if (detail::starts_with(r.text, "object too large")) return ErrorKind::permanent;
+      return ErrorKind::transient;
+    default: return ErrorKind::unknown;
+  }
+}
+
+/// Error for an error reply: its kind and the server's words.
+inline Error reply_error(const ServerReply& r) {
+  std::string msg = "server replied ";
+  msg += to_string(r.kind);
+  if (!r.text.empty()) {
+    msg += ' ';
+    detail::append_printable(msg, r.text);
+  }
+  if (r.kind == ReplyKind::error) msg += " (unknown command: the server does not speak this protocol or command)";
+  return Error(error_kind(r), std::move(msg));
+}
+
+/// Error for a reply the request did not expect (the connection must be closed).
+inline Error unexpected_reply_error(const ServerReply& r, const char* operation) {
+  std::string msg = "unexpected reply to ";
+  msg += operation;
+  msg += ": ";
+  msg += to_string(r.kind);
+  return Error(ErrorKind::unknown, std::move(msg));
+}
+
+/// Error for a malformed reply: the cause and the first bytes that were
+/// decoded (non-printable bytes shown as '?').
+inline Error malformed_error(const Decoded& d, const char* data, std::size_t n) {
+  std::string msg = "protocol error: ";
+  msg += d.why != nullptr ? d.why : "malformed reply";
+  msg += " (reply starts \"";
+  detail::append_printable(msg, std::string_view(data, n < 60 ? n : 60));
+  msg += "\")";
+  return Error(ErrorKind::unknown, std::move(msg));
+}
+
+}  // namespace protocol
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/protocol/reply.hpp ----
+
 // ---- begin cachekit/protocol/binary.hpp ----
 // memcached binary protocol codec: request encoder and an incremental
 // response parser. Pure: bytes in, bytes out; no I/O, no clock.
@@ -2948,6 +3185,18 @@ inline std::size_t decode_whole(const char* data, std::size_t n, Reply& r, const
   return kHeaderSize + r.header.body_length;
 }
 
+/// decode_whole in the form every wire shares: need_more with the bytes
+/// the response needs (the header, then header and body), complete, or
+/// malformed with the cause.
+inline Decoded decode_response(const char* data, std::size_t n, Reply& r) noexcept {
+  if (n < kHeaderSize) return Decoded::need(kHeaderSize);
+  if (const char* why = decode_response_header(data, r.header)) return Decoded::bad(why);
+  const std::size_t whole = kHeaderSize + std::size_t{r.header.body_length};
+  if (n < whole) return Decoded::need(whole);
+  r.body = data + kHeaderSize;
+  return Decoded::done(whole);
+}
+
 /// The common get reply, checked with fewer steps: when the response at
 /// the start of data is a complete successful reply to op (a get of any
 /// kind) carrying four bytes of flags, fills r (as decode_whole would) and
@@ -3102,246 +3351,19 @@ class ResponseParser {
   const char* failure_ = "";
 };
 
+/// The binary protocol as a wire: its reply type and decoder (requests
+/// are encoded with encode_head / encode_request).
+struct BinaryWire {
+  static constexpr const char* name = "binary";
+  using Reply = protocol::Reply;
+  static Decoded decode(const char* data, std::size_t n, Reply& r, const Limits& = Limits{}) noexcept {
+    return decode_response(data, n, r);
+  }
+};
+
 }  // namespace protocol
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/protocol/binary.hpp ----
-
-// ---- begin cachekit/protocol/reply.hpp ----
-// The protocol-neutral reply: what a text or meta reply decoder produces,
-// whatever the wire. Views point into the bytes that were decoded (valid
-// while they are). Also the decode status every wire shares, the mapping of
-// error replies to ErrorKind, and which replies leave a connection unusable.
-// Pure: no I/O.
-
-#include <cstddef>
-#include <cstdint>
-#include <string>
-#include <string_view>
-
-
-CACHEKIT_BEGIN_NAMESPACE
-namespace protocol {
-
-/// What a reply says, whatever the wire.
-enum class ReplyKind : std::uint8_t {
-  value,         ///< a value: text `VALUE`, meta `VA`; value() holds the data
-  miss,          ///< meta `EN`
-  ok,            ///< meta `HD`; text `OK` (flush_all); meta `OK` (the dialect before 1.6.10)
-  stored,        ///< text `STORED`
-  not_stored,    ///< text `NOT_STORED`, meta `NS`
-  exists,        ///< text `EXISTS`, meta `EX` (CAS mismatch)
-  not_found,     ///< text `NOT_FOUND`, meta `NF`
-  deleted,       ///< text `DELETED`
-  touched,       ///< text `TOUCHED`
-  number,        ///< text incr/decr result, in ServerReply::number
-  end,           ///< end of a batch: text `END`, meta `MN`
-  version,       ///< `VERSION <text>`
-  stat,          ///< `STAT <name> <value>`: name in text, value in value
-  debug,         ///< meta `ME <key> <name>=<value>*`: the rest of the line in text
-  error,         ///< `ERROR`: the server does not know the command
-  client_error,  ///< `CLIENT_ERROR <text>`
-  server_error,  ///< `SERVER_ERROR <text>`
-};
-
-/// Name of a ReplyKind, for messages.
-inline const char* to_string(ReplyKind k) noexcept {
-  switch (k) {
-    case ReplyKind::value: return "value";
-    case ReplyKind::miss: return "miss";
-    case ReplyKind::ok: return "ok";
-    case ReplyKind::stored: return "stored";
-    case ReplyKind::not_stored: return "not stored";
-    case ReplyKind::exists: return "exists";
-    case ReplyKind::not_found: return "not found";
-    case ReplyKind::deleted: return "deleted";
-    case ReplyKind::touched: return "touched";
-    case ReplyKind::number: return "number";
-    case ReplyKind::end: return "end";
-    case ReplyKind::version: return "version";
-    case ReplyKind::stat: return "stat";
-    case ReplyKind::debug: return "debug";
-    case ReplyKind::error: return "ERROR";
-    case ReplyKind::client_error: return "CLIENT_ERROR";
-    case ReplyKind::server_error: return "SERVER_ERROR";
-  }
-  return "unknown";
-}
-
-/// Optional parts a reply carried (bits of ServerReply::fields).
-enum class Field : std::uint32_t {
-  flags = 1u << 0,         ///< client flags (text VALUE, meta `f`)
-  cas = 1u << 1,           ///< CAS unique (text gets, meta `c`)
-  ttl = 1u << 2,           ///< meta `t`: seconds left, -1 = never expires
-  size = 1u << 3,          ///< meta `s`: item size
-  key = 1u << 4,           ///< the key (text VALUE, meta `k`)
-  opaque = 1u << 5,        ///< meta `O`
-  won = 1u << 6,           ///< meta `W`: this client won the right to recache
-  stale = 1u << 7,         ///< meta `X`: the item is stale
-  winner_sent = 1u << 8,   ///< meta `Z`: another client already won
-  base64_key = 1u << 9,    ///< meta `b`: the returned key is base64
-  hit_before = 1u << 10,   ///< meta `h` (value in ServerReply::hit_before)
-  last_access = 1u << 11,  ///< meta `l` (seconds in ServerReply::last_access)
-  legacy = 1u << 12,       ///< meta `OK`: the server speaks the dialect before 1.6.10
-  trailing_space = 1u << 13,  ///< the line ended in a space (meta before 1.6.18)
-};
-
-/// One decoded reply. Views point into the decoded bytes.
-struct ServerReply {
-  ReplyKind kind = ReplyKind::end;
-  std::uint32_t fields = 0;  ///< Field bits
-  std::uint32_t flags = 0;
-  std::uint32_t last_access = 0;
-  std::uint64_t cas = 0;
-  std::uint64_t number = 0;  ///< text incr/decr result
-  std::uint64_t size = 0;    ///< meta `s`
-  std::int64_t ttl = 0;      ///< meta `t`
-  bool hit_before = false;   ///< meta `h`
-  std::string_view value;    ///< data of a value reply; STAT value
-  std::string_view key;      ///< text VALUE key, meta `k`
-  std::string_view opaque;   ///< meta `O` token
-  std::string_view text;     ///< VERSION text, STAT name, error message, ME line
-
-  bool has(Field f) const noexcept { return (fields & static_cast<std::uint32_t>(f)) != 0; }
-  void set(Field f) noexcept { fields |= static_cast<std::uint32_t>(f); }
-  /// Back to the default state, member by member (cheaper than assigning a
-  /// fresh object, and stores a decoder then overwrites are dropped).
-  void clear() noexcept {
-    kind = ReplyKind::end;
-    fields = 0;
-    flags = 0;
-    last_access = 0;
-    cas = 0;
-    number = 0;
-    size = 0;
-    ttl = 0;
-    hit_before = false;
-    value = {};
-    key = {};
-    opaque = {};
-    text = {};
-  }
-  bool won() const noexcept { return has(Field::won); }
-  bool stale() const noexcept { return has(Field::stale); }
-  bool winner_sent() const noexcept { return has(Field::winner_sent); }
-};
-
-/// Outcome of decoding the bytes at the start of a buffer.
-enum class DecodeStatus : std::uint8_t {
-  need_more,  ///< a prefix of a reply: read more bytes and decode again
-  complete,   ///< a whole reply; Decoded::size bytes consumed
-  malformed,  ///< not a reply: the stream cannot be trusted, close the connection
-};
-
-/// Result of a decode call.
-struct Decoded {
-  DecodeStatus status = DecodeStatus::need_more;
-  /// complete: bytes the reply took. need_more: total bytes the reply needs
-  /// at least (more than were given; exact once a value's length is known).
-  std::size_t size = 0;
-  const char* why = nullptr;  ///< malformed: the cause (a static string)
-
-  static Decoded need(std::size_t at_least) noexcept { return {DecodeStatus::need_more, at_least, nullptr}; }
-  static Decoded done(std::size_t n) noexcept { return {DecodeStatus::complete, n, nullptr}; }
-  static Decoded bad(const char* why) noexcept { return {DecodeStatus::malformed, 0, why}; }
-  bool complete() const noexcept { return status == DecodeStatus::complete; }
-  bool malformed() const noexcept { return status == DecodeStatus::malformed; }
-  bool need_more() const noexcept { return status == DecodeStatus::need_more; }
-};
-
-/// Longest reply line (without a value's data) decoders accept by default.
-inline constexpr std::size_t kMaxReplyLine = 8192;
-
-/// Bounds a decoder enforces: anything beyond is malformed, never an allocation.
-struct Limits {
-  std::size_t max_value = CACHEKIT_MAX_RESPONSE_BODY;  ///< largest value (memcached's item size limit)
-  std::size_t max_line = kMaxReplyLine;                ///< longest reply line
-};
-
-/// Whether the reply is an error line (ERROR, CLIENT_ERROR, SERVER_ERROR).
-inline bool is_error(const ServerReply& r) noexcept {
-  return r.kind == ReplyKind::error || r.kind == ReplyKind::client_error || r.kind == ReplyKind::server_error;
-}
-
-/// Whether the connection must be closed after this reply. Every error
-/// line qualifies: after a refused storage command the server may not have
-/// read the data block (a `set` refused with CLIENT_ERROR leaves it unread,
-/// and the server then parses it as a command), `ERROR` to a meta command
-/// means the server does not speak the protocol, and the server itself may
-/// close after SERVER_ERROR. A malformed reply (DecodeStatus::malformed)
-/// always closes the connection too.
-inline bool must_close(const ServerReply& r) noexcept { return is_error(r); }
-
-namespace detail {
-inline bool starts_with(std::string_view s, std::string_view prefix) noexcept {
-  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
-}
-/// Appends at most 120 bytes of s to out, non-printable bytes as '?'.
-inline void append_printable(std::string& out, std::string_view s) {
-  const std::size_t n = s.size() < 120 ? s.size() : 120;
-  for (std::size_t i = 0; i < n; ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
-  }
-  if (n < s.size()) out += "...";
-}
-}  // namespace detail
-
-/// How a caller should treat an error reply.
-/// - ERROR: permanent (the server does not know the command: wrong protocol
-///   or an old server);
-/// - CLIENT_ERROR: authentication when it names authentication, else permanent;
-/// - SERVER_ERROR: permanent for "object too large for cache", else transient
-///   (out of memory, busy, a proxy's backend down).
-inline ErrorKind error_kind(const ServerReply& r) noexcept {
-  switch (r.kind) {
-    case ReplyKind::error: return ErrorKind::permanent;
-    case ReplyKind::client_error:
-      if (detail::starts_with(r.text, "unauthenticated") || detail::starts_with(r.text, "authentication")) {
-        return ErrorKind::authentication;
-      }
-      return ErrorKind::permanent;
-    case ReplyKind::server_error:
-      if (detail::starts_with(r.text, "object too large")) return ErrorKind::permanent;
-      return ErrorKind::transient;
-    default: return ErrorKind::unknown;
-  }
-}
-
-/// Error for an error reply: its kind and the server's words.
-inline Error reply_error(const ServerReply& r) {
-  std::string msg = "server replied ";
-  msg += to_string(r.kind);
-  if (!r.text.empty()) {
-    msg += ' ';
-    detail::append_printable(msg, r.text);
-  }
-  if (r.kind == ReplyKind::error) msg += " (unknown command: the server does not speak this protocol or command)";
-  return Error(error_kind(r), std::move(msg));
-}
-
-/// Error for a reply the request did not expect (the connection must be closed).
-inline Error unexpected_reply_error(const ServerReply& r, const char* operation) {
-  std::string msg = "unexpected reply to ";
-  msg += operation;
-  msg += ": ";
-  msg += to_string(r.kind);
-  return Error(ErrorKind::unknown, std::move(msg));
-}
-
-/// Error for a malformed reply: the cause and the first bytes that were
-/// decoded (non-printable bytes shown as '?').
-inline Error malformed_error(const Decoded& d, const char* data, std::size_t n) {
-  std::string msg = "protocol error: ";
-  msg += d.why != nullptr ? d.why : "malformed reply";
-  msg += " (reply starts \"";
-  detail::append_printable(msg, std::string_view(data, n < 60 ? n : 60));
-  msg += "\")";
-  return Error(ErrorKind::unknown, std::move(msg));
-}
-
-}  // namespace protocol
-CACHEKIT_END_NAMESPACE
-// ---- end cachekit/protocol/reply.hpp ----
 
 // ---- begin cachekit/protocol/ascii.hpp ----
 // Line and number helpers shared by the text and meta codecs: finding a
@@ -4029,11 +4051,13 @@ inline std::size_t encode_stats(char* dst, std::string_view group = {}) noexcept
 
 /// The authfile login (`memcached -Y`): a `set` whose data is
 /// "<user> <password>", sent alone on a new connection; STORED means logged in.
+/// Its exptime is -1, so that a server without an authfile, which stores
+/// it as an ordinary item, drops it at once.
 template <class Out>
 inline void encode_login(Out& out, std::string_view user, std::string_view password) {
   char head[64];
   const std::size_t n =
-      encode_store_head(head, StoreMode::set, "auth", 0, 0, user.size() + 1 + password.size());
+      encode_store_head(head, StoreMode::set, "cachekit:login", 0, -1, user.size() + 1 + password.size());
   out.append(head, n);
   out.append(user.data(), user.size());
   out.append(" ", 1);
@@ -4193,6 +4217,7 @@ inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Lim
 /// memcached's classic text protocol as a wire (see wire.hpp).
 struct TextWire {
   static constexpr const char* name = "text";
+  using Reply = ServerReply;
   static constexpr bool has_quiet_get = false;       ///< no quiet read; a miss has no reply line anyway
   static constexpr bool has_quiet_store = false;     ///< only noreply, which hides failures too
   static constexpr bool has_opaque = false;          ///< replies are matched by order (and a VALUE's key)
@@ -4683,6 +4708,7 @@ inline bool calls_for_text(const ServerReply& r) noexcept { return r.kind == Rep
 /// commands, which a meta server also reads.
 struct MetaWire {
   static constexpr const char* name = "meta";
+  using Reply = ServerReply;
   static constexpr bool has_quiet_get = true;       ///< mg q: misses send nothing
   static constexpr bool has_quiet_store = true;     ///< ms/md/ma q: only failures reply
   static constexpr bool has_opaque = true;          ///< O<n> echoed on every reply but error lines
@@ -5749,119 +5775,6 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/memcached_config.hpp ----
 
-// ---- begin cachekit/memcached/rejoin_log.hpp ----
-// RejoinLog: the keys a server may hold a stale copy of. While a server is
-// marked dead, writes to its keys land elsewhere; a write to it that ended
-// without a definite answer may still land later. Before the server serves
-// again, the backend deletes every key logged here on it (or flushes it
-// when the log overflowed). Pure bookkeeping: no I/O, no clock.
-
-#include <cstddef>
-#include <mutex>
-#include <string>
-#include <string_view>
-#include <unordered_set>
-#include <utility>
-#include <vector>
-
-
-CACHEKIT_BEGIN_NAMESPACE
-namespace detail {
-
-/// A bounded, thread-safe set of keys to delete on one server before it
-/// is used again. Past its capacity it forgets the keys and asks for a
-/// flush of the whole server instead.
-class RejoinLog {
- public:
-  /// What a repair must do: delete keys, or flush the server.
-  struct Batch {
-    std::vector<std::string> keys;
-    bool flush = false;
-    bool empty() const noexcept { return keys.empty() && !flush; }
-  };
-
-  explicit RejoinLog(std::size_t capacity) : capacity_(capacity) {}
-  RejoinLog(const RejoinLog&) = delete;
-  RejoinLog& operator=(const RejoinLog&) = delete;
-
-  /// Records key (a full key, as sent to the server).
-  void add(std::string_view key) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    add_locked(key);
-  }
-
-  /// Takes everything logged so far (the log is empty afterwards).
-  Batch take() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    Batch b;
-    b.flush = overflow_;
-    b.keys.reserve(keys_.size());
-    for (auto it = keys_.begin(); it != keys_.end();) {
-      auto node = keys_.extract(it++);
-      b.keys.push_back(std::move(node.value()));
-    }
-    keys_.clear();
-    overflow_ = false;
-    return b;
-  }
-
-  /// Puts back a batch whose repair failed.
-  void restore(Batch b) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (b.flush) overflow_true_locked();
-    for (auto& k : b.keys) {
-      if (overflow_) break;
-      add_locked(k);
-    }
-  }
-
-  /// Runs f() while holding the log's lock if the log is empty, and
-  /// returns what f returns (false when the log is not empty). A key added
-  /// concurrently is either seen here or added after f has run.
-  template <class F>
-  bool if_empty(F&& f) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!keys_.empty() || overflow_) return false;
-    return f();
-  }
-
-  /// Keys held now (for tests and monitoring); overflowed() tells whether
-  /// the next repair is a flush.
-  std::size_t size() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return keys_.size();
-  }
-  bool overflowed() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return overflow_;
-  }
-  std::size_t capacity() const noexcept { return capacity_; }
-
- private:
-  void add_locked(std::string_view key) {
-    if (overflow_) return;
-    if (keys_.size() >= capacity_) {
-      if (keys_.find(std::string(key)) != keys_.end()) return;
-      overflow_true_locked();
-      return;
-    }
-    keys_.emplace(key);
-  }
-  void overflow_true_locked() {
-    overflow_ = true;
-    std::unordered_set<std::string>().swap(keys_);  // a flush covers them; free the memory
-  }
-
-  mutable std::mutex mutex_;
-  std::unordered_set<std::string> keys_;
-  bool overflow_ = false;
-  std::size_t capacity_;
-};
-
-}  // namespace detail
-CACHEKIT_END_NAMESPACE
-// ---- end cachekit/memcached/rejoin_log.hpp ----
-
 // ---- begin cachekit/detail/byte_buffer.hpp ----
 // A growable byte buffer for outgoing requests. Unlike std::string, growth
 // leaves the new bytes uninitialised, for callers that write them at once
@@ -5926,16 +5839,19 @@ class ByteBuffer {
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/detail/byte_buffer.hpp ----
 
-// ---- begin cachekit/connection.hpp ----
-// One connection to one memcached server: a socket, a reusable request
-// buffer, a read buffer and a response parser. Any I/O or protocol error
-// marks it broken; a broken connection is closed, never reused.
+// ---- begin cachekit/memcached/connection.hpp ----
+// One connection to one memcached server: the transport. A socket, a
+// reusable request buffer, a read buffer, deadlines and busy-polling; no
+// protocol. Replies are cut out of the read buffer by the decoder of the
+// wire the caller names (next_reply<Wire>): a reply that arrived whole is
+// viewed where it lies, one split across reads is gathered in a stash that
+// grows only with bytes actually received. Any I/O or protocol error marks
+// the connection broken; a broken connection is closed, never reused.
 
 #include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -5961,24 +5877,14 @@ class Connection {
  public:
   using Deadline = net::Deadline;
 
-  /// Connects (bounded by connect_deadline) and, when user is set,
-  /// authenticates with SASL PLAIN (bounded by io_deadline).
-  /// owner_pid is the process the connection belongs to (see ConnectionPool);
-  /// server_name ("host:port") is used in messages.
-  static Result<std::unique_ptr<Connection>> open(std::string_view host, std::uint16_t port,
-                                                  Deadline connect_deadline, Deadline io_deadline,
-                                                  std::string_view user, std::string_view password, int owner_pid,
-                                                  std::string_view server_name = {}) {
+  /// Connects, bounded by connect_deadline. owner_pid is the process the
+  /// connection belongs to (see ConnectionPool). A login, when the server
+  /// needs one, is the caller's first exchange.
+  static Result<std::unique_ptr<Connection>> open(std::string_view host, std::uint16_t port, Deadline connect_deadline,
+                                                  int owner_pid) {
     auto sock = net::connect_to(host, port, connect_deadline);
     if (!sock) return std::move(sock).error();
-    std::unique_ptr<Connection> c(new Connection(std::move(*sock), owner_pid));
-    if (!user.empty()) {
-      std::string name(server_name);
-      if (name.empty()) name = std::string(host) + ":" + std::to_string(port);
-      auto ok = c->authenticate(user, password, io_deadline, name);
-      if (!ok) return std::move(ok).error();
-    }
-    return c;
+    return std::unique_ptr<Connection>(new Connection(std::move(*sock), owner_pid));
   }
 
   Connection(const Connection&) = delete;
@@ -5993,9 +5899,19 @@ class Connection {
   }
   net::Clock::time_point last_used() const noexcept { return last_used_; }
   void touch_used(net::Clock::time_point t) noexcept { last_used_ = t; }
+  /// Whether a whole reply ever came on this connection (a server that
+  /// never answered may not speak the protocol at all).
+  bool answered() const noexcept { return answered_; }
+  /// Whether the server answered a command of the connection's protocol
+  /// with ERROR (it does not know the command: an older server).
+  bool protocol_refused() const noexcept { return protocol_refused_; }
+  void set_protocol_refused() noexcept { protocol_refused_ = true; }
 
   /// The request buffer; callers append encoded requests, then flush().
   ByteBuffer& out() noexcept { return out_; }
+  /// Room for one request head (a command and its key).
+  char* head() noexcept { return head_; }
+  static constexpr std::size_t head_room() noexcept { return kHeadRoom; }
   /// Fresh opaque values for requests on this connection.
   std::uint32_t take_opaques(std::uint32_t n = 1) noexcept {
     const std::uint32_t first = next_opaque_;
@@ -6003,7 +5919,6 @@ class Connection {
     if (next_opaque_ > 0x7fffffffu) next_opaque_ = 1;  // keep clear of wrap-around
     return first;
   }
-  protocol::ResponseParser& parser() noexcept { return parser_; }
 
   /// Sends the whole request buffer before the deadline.
   Result<void> flush(Deadline deadline) {
@@ -6011,32 +5926,147 @@ class Connection {
     // (and without setting a kernel timeout) first.
     auto first = net::try_send(sock_.fd(), out_.data(), out_.size());
     if (!first) return io_failure(std::move(first).error());
-    std::size_t off = *first;
-    while (off < out_.size()) {
-      if (!arm(SO_SNDTIMEO, snd_timeout_us_, deadline, net::Clock::now())) {
-        return io_failure(Error(ErrorKind::timeout, "send timed out"));
-      }
-      auto n = net::send_wait(sock_.fd(), out_.data() + off, out_.size() - off);
-      if (!n) return io_failure(std::move(n).error());
-      off += *n;
+    if (*first < out_.size()) {
+      auto rest = send_rest(out_.data() + *first, out_.size() - *first, deadline);
+      if (!rest) return rest;
     }
     out_.clear();
     return {};
   }
 
-  /// Reads until the parser holds one complete response (call
-  /// parser().next() after using it).
-  Result<void> read_response(Deadline deadline) {
-    for (;;) {
-      if (in_pos_ < in_end_) {
-        in_pos_ += parser_.feed(in_.data() + in_pos_, in_end_ - in_pos_);
-        if (parser_.failed()) return protocol_failure(parser_.failure());
-        if (parser_.complete()) return {};
+  /// Sends n bytes of head (this connection's head() or any buffer).
+  CACHEKIT_HOT_INLINE Result<void> send_head(const char* data, std::size_t n, Deadline deadline) {
+    auto sent = net::try_send(sock_.fd(), data, n);
+    if (!sent) return io_failure(std::move(sent).error());
+    if (*sent < n) return send_rest(data + *sent, n - *sent, deadline);
+    return {};
+  }
+
+  /// Sends head, then value from the caller's memory (no copy), then tail.
+  Result<void> send_parts(const char* head, std::size_t head_size, std::string_view value, std::string_view tail,
+                          Deadline deadline) {
+    iovec iov[3];
+    std::size_t parts = 0;
+    auto add = [&](const char* p, std::size_t n) {
+      if (n == 0) return;
+      iov[parts].iov_base = const_cast<char*>(p);
+      iov[parts++].iov_len = n;
+    };
+    add(head, head_size);
+    add(value.data(), value.size());
+    add(tail.data(), tail.size());
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < parts; ++i) total += iov[i].iov_len;
+    // Normally the whole request fits the socket buffer at once.
+    auto first = net::send_iov(sock_.fd(), iov, parts, MSG_DONTWAIT);
+    if (!first) return io_failure(std::move(first).error());
+    std::size_t sent = *first;
+    while (sent < total) {
+      if (!arm(SO_SNDTIMEO, snd_timeout_us_, deadline, net::Clock::now())) {
+        return io_failure(Error(ErrorKind::timeout, "send timed out"));
       }
-      auto got = fill(deadline, net::Clock::now());
+      // The parts not yet sent, the first of them cut where sending stopped.
+      iovec rest[3];
+      std::size_t n = 0, skip = sent;
+      for (std::size_t i = 0; i < parts; ++i) {
+        if (skip >= iov[i].iov_len) {
+          skip -= iov[i].iov_len;
+          continue;
+        }
+        rest[n].iov_base = static_cast<char*>(iov[i].iov_base) + skip;
+        rest[n++].iov_len = iov[i].iov_len - skip;
+        skip = 0;
+      }
+      auto more = net::send_iov(sock_.fd(), rest, n, 0);
+      if (!more) return io_failure(std::move(more).error());
+      sent += *more;
+    }
+    return {};
+  }
+
+  /// The next complete reply of Wire among the buffered bytes: 1 when r
+  /// holds it (call reply_done() once it is used, before reading more), 0
+  /// when more bytes are needed (every buffered byte is then consumed), -1
+  /// when the stream is corrupt (why says why).
+  template <class Wire>
+  int next_reply(typename Wire::Reply& r, const char*& why) {
+    if (stash_.empty()) {
+      if (in_pos_ == in_end_) return 0;
+      const protocol::Decoded d = Wire::decode(in_.data() + in_pos_, in_end_ - in_pos_, r, limits_);
+      if (d.complete()) {
+        in_pos_ += d.size;
+        answered_ = true;
+        return 1;
+      }
+      if (d.malformed()) {
+        why = d.why;
+        return -1;
+      }
+      // A reply split across reads: keep its first part.
+      stash_.assign(in_.data() + in_pos_, in_end_ - in_pos_);
+      stash_need_ = d.size;
+      in_pos_ = in_end_;
+      return 0;
+    }
+    for (;;) {
+      const std::size_t before = stash_.size();
+      const std::size_t avail = in_end_ - in_pos_;
+      if (avail == 0) return 0;
+      // Once the reply's length is known, take no byte beyond its end.
+      const std::size_t take =
+          stash_need_ > before + 1 && stash_need_ - before < avail ? stash_need_ - before : avail;
+      stash_.append(in_.data() + in_pos_, take);
+      in_pos_ += take;
+      if (stash_.size() < stash_need_) continue;  // all taken: the loop ends above
+      const protocol::Decoded d = Wire::decode(stash_.data(), stash_.size(), r, limits_);
+      if (d.complete()) {
+        // Bytes past the reply's end go back to the read buffer.
+        in_pos_ -= stash_.size() - d.size;
+        stash_done_ = true;
+        answered_ = true;
+        return 1;
+      }
+      if (d.malformed()) {
+        why = d.why;
+        return -1;
+      }
+      stash_need_ = d.size;
+    }
+  }
+
+  /// Done with the reply next_reply() gave.
+  CACHEKIT_HOT_INLINE void reply_done() noexcept {
+    if (stash_done_) drop_stash();
+  }
+
+  /// Reads until one whole reply of Wire is in r (call reply_done() after
+  /// using it). now is a recent clock reading.
+  template <class Wire>
+  Result<void> read_reply(typename Wire::Reply& r, Deadline deadline, net::Clock::time_point now) {
+    const char* why = nullptr;
+    for (bool first = true;; first = false) {
+      const int have = next_reply<Wire>(r, why);
+      if (have > 0) return {};
+      if (have < 0) return protocol_failure(why);
+      auto got = fill(deadline, first ? now : net::Clock::now());
       if (!got) return got;
     }
   }
+
+  /// The unparsed bytes of the read buffer, for a caller that decodes
+  /// whole replies in place itself: valid while no reply is half-gathered
+  /// (between_replies()); skip(n) marks n of them used.
+  bool between_replies() const noexcept { return stash_.empty(); }
+  const char* buffered() const noexcept { return in_.data() + in_pos_; }
+  std::size_t buffered_size() const noexcept { return in_end_ - in_pos_; }
+  void skip(std::size_t n) noexcept {
+    in_pos_ += n;
+    if (n != 0) answered_ = true;
+  }
+  /// Whether unparsed bytes remain in the read buffer.
+  bool has_buffered() const noexcept { return in_pos_ < in_end_; }
+  /// Whether the connection is between replies with nothing left over.
+  bool idle_clean() const noexcept { return !broken_ && in_pos_ == in_end_ && stash_.empty() && out_.empty(); }
 
   /// Blocks until some bytes are in the read buffer (it must be empty) or
   /// the deadline passes. now is a recent clock reading.
@@ -6071,160 +6101,17 @@ class Connection {
       if (took(*got)) return {};
     }
   }
-  /// The read buffer now holds n fresh bytes, if n > 0.
-  bool took(std::size_t n) noexcept {
-    if (n == 0) return false;
-    in_pos_ = 0;
-    in_end_ = n;
-    return true;
-  }
-
-  /// One request (header, extras and key built here; the value sent from
-  /// the caller's memory without a copy), then its reply, checked for
-  /// opcode and opaque. now is a recent clock reading.
-  Result<void> request(protocol::Opcode op, std::string_view key, std::string_view extras, std::string_view value,
-                       std::uint64_t cas, Deadline deadline, net::Clock::time_point now) {
-    const std::uint32_t opaque = take_opaques();
-    iovec iov[2];
-    iov[0].iov_base = head_;
-    iov[0].iov_len = protocol::encode_head(head_, op, key, extras, value.size(), opaque, cas);
-    iov[1].iov_base = const_cast<char*>(value.data());
-    iov[1].iov_len = value.size();
-    const std::size_t total = iov[0].iov_len + iov[1].iov_len;
-    std::size_t sent = 0;
-    // Normally the whole request fits the socket buffer at once.
-    auto first = net::send_iov(sock_.fd(), iov, value.empty() ? 1 : 2, MSG_DONTWAIT);
-    if (!first) return io_failure(std::move(first).error());
-    sent = *first;
-    while (sent < total) {
-      if (!arm(SO_SNDTIMEO, snd_timeout_us_, deadline, net::Clock::now())) {
-        return io_failure(Error(ErrorKind::timeout, "send timed out"));
-      }
-      iovec rest[2];
-      std::size_t n = 0;
-      if (sent < iov[0].iov_len) {
-        rest[n].iov_base = head_ + sent;
-        rest[n++].iov_len = iov[0].iov_len - sent;
-        rest[n].iov_base = iov[1].iov_base;
-        rest[n++].iov_len = iov[1].iov_len;
-      } else {
-        const std::size_t off = sent - iov[0].iov_len;
-        rest[n].iov_base = const_cast<char*>(value.data()) + off;
-        rest[n++].iov_len = value.size() - off;
-      }
-      auto more = net::send_iov(sock_.fd(), rest, n, 0);
-      if (!more) return io_failure(std::move(more).error());
-      sent += *more;
-    }
-    for (bool first_read = true;; first_read = false) {
-      if (in_pos_ < in_end_) {
-        in_pos_ += parser_.feed(in_.data() + in_pos_, in_end_ - in_pos_);
-        if (parser_.failed()) return protocol_failure(parser_.failure());
-        if (parser_.complete()) return check_reply(op, opaque);
-      }
-      auto got = fill(deadline, first_read ? now : net::Clock::now());
-      if (!got) return got;
-    }
-  }
-
-  /// A get of key: the request, then its reply; on a hit, store(value)
-  /// is called with a view of the value (valid during the call). now is a
-  /// recent clock reading.
-  template <class Store>
-  Result<void> get_value(std::string_view key, Deadline deadline, net::Clock::time_point now, Store&& store) {
-    const std::uint32_t opaque = take_opaques();
-    const std::size_t n = protocol::encode_head(head_, protocol::Opcode::get, key, {}, 0, opaque);
-    auto sent = net::try_send(sock_.fd(), head_, n);
-    if (!sent) return io_failure(std::move(sent).error());
-    if (*sent < n) {
-      auto rest = send_rest(head_ + *sent, n - *sent, deadline);
-      if (!rest) return rest;
-    }
-    protocol::Reply r;
-    const char* why = nullptr;
-    for (bool first_read = true;; first_read = false) {
-      auto got = fill(deadline, first_read ? now : net::Clock::now());
-      if (!got) return got;
-      if (between_replies()) {  // the usual hit, whole in the buffer
-        const std::size_t len = protocol::decode_hit(buffered(), buffered_size(), protocol::Opcode::get, r);
-        if (len != 0) {
-          skip(len);
-          break;
-        }
-      }
-      const int have = next_reply(r, why);
-      if (have < 0) return protocol_failure(why);
-      if (have > 0) break;
-    }
-    const auto& h = r.header;
-    if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::get)) return protocol_failure("reply opcode does not match the request");
-    if (h.opaque != opaque) return protocol_failure("reply opaque does not match the request");
-    if (h.status == 0) {
-      store(r.value());
-    } else if (h.status != static_cast<std::uint16_t>(protocol::Status::key_not_found)) {
-      reply_done();
-      return protocol::status_error(h.status);
-    }
-    reply_done();
-    return {};
-  }
-
-  /// The next complete reply among the buffered bytes: 1 when r holds it
-  /// (call reply_done() once it is used, before reading more), 0 when more
-  /// bytes are needed, -1 when the stream is corrupt (why says why).
-  int next_reply(protocol::Reply& r, const char*& why) noexcept {
-    if (parser_.idle()) {
-      // Common case: the whole reply is in the read buffer; decode it in place.
-      const std::size_t used = protocol::decode_whole(in_.data() + in_pos_, in_end_ - in_pos_, r, why);
-      if (used != 0) {
-        in_pos_ += used;
-        return 1;
-      }
-      if (why != nullptr) return -1;
-    }
-    if (in_pos_ < in_end_) in_pos_ += parser_.feed(in_.data() + in_pos_, in_end_ - in_pos_);
-    if (parser_.failed()) {
-      why = parser_.failure();
-      return -1;
-    }
-    if (!parser_.complete()) return 0;
-    r = parser_.reply();
-    return 1;
-  }
-  /// Done with the reply next_reply() gave.
-  void reply_done() noexcept {
-    if (parser_.complete()) parser_.next();
-  }
-  /// The unparsed bytes of the read buffer, for a caller that decodes
-  /// whole replies in place itself: valid while no reply is half-parsed
-  /// (between_replies()); skip(n) marks n of them used.
-  bool between_replies() const noexcept { return parser_.idle(); }
-  const char* buffered() const noexcept { return in_.data() + in_pos_; }
-  std::size_t buffered_size() const noexcept { return in_end_ - in_pos_; }
-  void skip(std::size_t n) noexcept { in_pos_ += n; }
-
-  /// One request already in out(): sends it and reads its reply, checking
-  /// opcode and opaque.
-  Result<void> round_trip(protocol::Opcode op, std::uint32_t opaque, Deadline deadline) {
-    auto sent = flush(deadline);
-    if (!sent) return sent;
-    auto got = read_response(deadline);
-    if (!got) return got;
-    return check_reply(op, opaque);
-  }
-
-  /// The completed reply must answer op/opaque, else the stream is out of step.
-  Result<void> check_reply(protocol::Opcode op, std::uint32_t opaque) {
-    const auto& h = parser_.header();
-    if (h.opcode != static_cast<std::uint8_t>(op)) return protocol_failure("reply opcode does not match the request");
-    if (h.opaque != opaque) return protocol_failure("reply opaque does not match the request");
-    return {};
-  }
 
   /// Marks the connection broken and describes a protocol violation.
   Error protocol_failure(const char* why) {
     mark_broken();
     return Error(ErrorKind::unknown, std::string("protocol error: ") + why);
+  }
+  /// Marks the connection broken and returns e (an error reply, or a reply
+  /// the request did not expect: the stream can no longer be trusted).
+  Error fail_with(Error e) {
+    mark_broken();
+    return e;
   }
 
   /// Busy-poll budget before a wait sleeps (see MemcachedBackendConfig::spin_wait).
@@ -6255,10 +6142,7 @@ class Connection {
   /// Sends what the socket takes now.
   Result<void> send_some() {
     auto n = net::try_send(sock_.fd(), out_.data() + out_sent_, out_.size() - out_sent_);
-    if (!n) {
-      mark_broken();
-      return std::move(n).error();
-    }
+    if (!n) return io_failure(std::move(n).error());
     out_sent_ += *n;
     if (out_sent_ == out_.size()) {
       out_.clear();
@@ -6270,25 +6154,38 @@ class Connection {
   Result<bool> recv_available() {
     if (in_pos_ < in_end_) return true;
     auto n = net::try_recv(sock_.fd(), in_.data(), in_.size());
-    if (!n) {
-      mark_broken();
-      return std::move(n).error();
-    }
+    if (!n) return io_failure(std::move(n).error());
     in_pos_ = 0;
     in_end_ = *n;
     return *n > 0;
   }
-  /// Whether unparsed bytes remain in the read buffer.
-  bool has_buffered() const noexcept { return in_pos_ < in_end_; }
-  /// Whether the connection is between replies with nothing left over.
-  bool idle_clean() const noexcept { return !broken_ && in_pos_ == in_end_ && !parser_.in_progress() && out_.empty(); }
+  /// Scrubs the request buffer (it held a password).
+  void scrub_out() noexcept { out_.scrub(); }
 
  private:
   static constexpr std::size_t kReadBuffer = 32 * 1024;
+  static constexpr std::size_t kHeadRoom = 512 + CACHEKIT_MAX_KEY_LENGTH;
+  static constexpr std::size_t kKeepStash = 64 * 1024;
   static constexpr long long kSlackUs = 2000;
 
   Connection(net::Socket s, int owner_pid) : sock_(std::move(s)), in_(kReadBuffer), pid_(owner_pid) {
     out_.reserve(1024);
+    limits_.max_value = CACHEKIT_MAX_RESPONSE_BODY;
+  }
+
+  /// The read buffer now holds n fresh bytes, if n > 0.
+  bool took(std::size_t n) noexcept {
+    if (n == 0) return false;
+    in_pos_ = 0;
+    in_end_ = n;
+    return true;
+  }
+
+  CACHEKIT_COLD_NOINLINE void drop_stash() noexcept {
+    stash_.clear();
+    if (stash_.capacity() > kKeepStash) std::string().swap(stash_);
+    stash_need_ = 0;
+    stash_done_ = false;
   }
 
   // The rest of a request the socket did not take at once.
@@ -6324,41 +6221,21 @@ class Connection {
     return true;
   }
 
-  Result<void> authenticate(std::string_view user, std::string_view password, Deadline deadline,
-                            const std::string& server_name) {
-    const std::uint32_t opaque = take_opaques();
-    protocol::encode_sasl_plain(out_, user, password, opaque);
-    auto ok = round_trip(protocol::Opcode::sasl_auth, opaque, deadline);
-    // The request buffer held the password; scrub it.
-    out_.scrub();
-    if (!ok) return ok;
-    const std::uint16_t status = parser_.header().status;
-    parser_.next();
-    if (status != 0) {
-      mark_broken();
-      if (status == static_cast<std::uint16_t>(protocol::Status::auth_error) ||
-          status == static_cast<std::uint16_t>(protocol::Status::auth_continue)) {
-        return Error(ErrorKind::authentication, "SASL PLAIN authentication refused");
-      }
-      // A server started without -S does not know the SASL commands.
-      if (status == static_cast<std::uint16_t>(protocol::Status::unknown_command)) {
-        return Error(ErrorKind::authentication, "server " + server_name + " does not support SASL authentication");
-      }
-      return protocol::status_error(status);
-    }
-    return {};
-  }
-
   net::Socket sock_;
   ByteBuffer out_;
   std::size_t out_sent_ = 0;
   std::vector<char> in_;
-  char head_[protocol::kHeaderSize + 32 + CACHEKIT_MAX_KEY_LENGTH];  // single-key request header
   std::size_t in_pos_ = 0, in_end_ = 0;
-  protocol::ResponseParser parser_;
+  std::string stash_;          // a reply split across reads
+  std::size_t stash_need_ = 0;  // bytes it needs at least
+  bool stash_done_ = false;     // the stash holds the reply just given
+  protocol::Limits limits_;
+  char head_[kHeadRoom];
   std::uint32_t next_opaque_ = 1;
   int pid_;
   bool broken_ = false;
+  bool answered_ = false;
+  bool protocol_refused_ = false;
   long long snd_timeout_us_ = 0;
   long long rcv_timeout_us_ = 0;
   net::Clock::time_point last_used_{};
@@ -6368,7 +6245,7 @@ class Connection {
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
-// ---- end cachekit/connection.hpp ----
+// ---- end cachekit/memcached/connection.hpp ----
 
 // ---- begin cachekit/net/fork_guard.hpp ----
 // Detects that the process forked since the guard was armed, so a child
@@ -6663,27 +6540,1193 @@ inline void PoolLease::give_back() noexcept {
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/pool.hpp ----
 
-// ---- begin cachekit/memcached_backend.hpp ----
-// MemcachedBackend: the binary protocol over a pool of connections per
-// server, keys routed by the Ring, retries, dead-server ejection and rejoin.
+// ---- begin cachekit/memcached/rejoin_log.hpp ----
+// RejoinLog: the keys a server may hold a stale copy of. While a server is
+// marked dead, writes to its keys land elsewhere; a write to it that ended
+// without a definite answer may still land later. Before the server serves
+// again, the backend deletes every key logged here on it (or flushes it
+// when the log overflowed). Pure bookkeeping: no I/O, no clock.
+
+#include <cstddef>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+
+/// A bounded, thread-safe set of keys to delete on one server before it
+/// is used again. Past its capacity it forgets the keys and asks for a
+/// flush of the whole server instead.
+class RejoinLog {
+ public:
+  /// What a repair must do: delete keys, or flush the server.
+  struct Batch {
+    std::vector<std::string> keys;
+    bool flush = false;
+    bool empty() const noexcept { return keys.empty() && !flush; }
+  };
+
+  explicit RejoinLog(std::size_t capacity) : capacity_(capacity) {}
+  RejoinLog(const RejoinLog&) = delete;
+  RejoinLog& operator=(const RejoinLog&) = delete;
+
+  /// Records key (a full key, as sent to the server).
+  void add(std::string_view key) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    add_locked(key);
+  }
+
+  /// Takes everything logged so far (the log is empty afterwards).
+  Batch take() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Batch b;
+    b.flush = overflow_;
+    b.keys.reserve(keys_.size());
+    for (auto it = keys_.begin(); it != keys_.end();) {
+      auto node = keys_.extract(it++);
+      b.keys.push_back(std::move(node.value()));
+    }
+    keys_.clear();
+    overflow_ = false;
+    return b;
+  }
+
+  /// Puts back a batch whose repair failed.
+  void restore(Batch b) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (b.flush) overflow_true_locked();
+    for (auto& k : b.keys) {
+      if (overflow_) break;
+      add_locked(k);
+    }
+  }
+
+  /// Runs f() while holding the log's lock if the log is empty, and
+  /// returns what f returns (false when the log is not empty). A key added
+  /// concurrently is either seen here or added after f has run.
+  template <class F>
+  bool if_empty(F&& f) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!keys_.empty() || overflow_) return false;
+    return f();
+  }
+
+  /// Keys held now (for tests and monitoring); overflowed() tells whether
+  /// the next repair is a flush.
+  std::size_t size() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return keys_.size();
+  }
+  bool overflowed() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return overflow_;
+  }
+  std::size_t capacity() const noexcept { return capacity_; }
+
+ private:
+  void add_locked(std::string_view key) {
+    if (overflow_) return;
+    if (keys_.size() >= capacity_) {
+      if (keys_.find(std::string(key)) != keys_.end()) return;
+      overflow_true_locked();
+      return;
+    }
+    keys_.emplace(key);
+  }
+  void overflow_true_locked() {
+    overflow_ = true;
+    std::unordered_set<std::string>().swap(keys_);  // a flush covers them; free the memory
+  }
+
+  mutable std::mutex mutex_;
+  std::unordered_set<std::string> keys_;
+  bool overflow_ = false;
+  std::size_t capacity_;
+};
+
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/memcached/rejoin_log.hpp ----
+
+// ---- begin cachekit/memcached/cluster.hpp ----
+// The cluster: the configured servers, each with its connection pool,
+// failure count, dead time and rejoin log; the ring over all servers and
+// the ring over the live ones; routing of keys around dead servers; the
+// rejoin repair before a server is used again; and connections taken from
+// (or opened into) a server's pool. Knows no protocol: what a new
+// connection must say first (a login, a dialect check) and how a repair
+// deletes keys come from the backend's hooks.
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
-#include <iterator>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+
+using Clock = net::Clock;
+using Deadline = net::Deadline;
+
+struct Server {
+  Server(ServerSpec s, std::size_t pool_size, std::size_t log_keys)
+      : spec(std::move(s)), name(spec.to_string()), pool(pool_size), rejoin(log_keys) {}
+  ServerSpec spec;
+  std::string name;
+  ConnectionPool pool;
+  std::atomic<int> failures{0};
+  /// Clock ticks until which the server is dead; 0 when alive.
+  std::atomic<Clock::rep> dead_until{0};
+  /// The last failure charged to the server, for the errors of calls
+  /// refused while it is dead.
+  std::mutex failure_mutex;
+  Error last_failure;
+  /// Keys to delete on the server before it is used again.
+  RejoinLog rejoin;
+  /// Held while the server's rejoin repair runs.
+  std::mutex repair_mutex;
+  /// The server's version was checked (meta: the dialect it speaks).
+  std::atomic<bool> checked{false};
+};
+
+/// What the cluster asks of the backend.
+struct ClusterHooks {
+  void* context = nullptr;
+  /// The first exchange on a new connection to a server (login, dialect check).
+  Result<void> (*prepare)(void* context, Server& s, Connection& c, Deadline io_end) = nullptr;
+  /// The rejoin repair's deletes (or flush) on a connection to s (the
+  /// lease holds it; a broken connection is closed afterwards).
+  Result<void> (*repair)(void* context, Server& s, PoolLease& lease, const RejoinLog::Batch& batch, Deadline io_end) =
+      nullptr;
+};
+
+class Cluster {
+ public:
+  /// A connection idle longer than this is checked before reuse (the
+  /// server may have closed it).
+  static constexpr std::chrono::seconds kFreshIdle{1};
+  /// Where getting a connection failed.
+  enum class Stage { pool, connect };
+
+  Cluster(const MemcachedBackendConfig& config, ClusterHooks hooks) : config_(config), hooks_(hooks) {
+    auto ok = config_.validate();
+    if (!ok) {
+      init_error_ = std::move(ok).error();
+      return;
+    }
+    std::vector<ServerSpec> specs;
+    for (const auto& s : config_.servers) specs.push_back(*ServerSpec::parse(s));
+    for (const auto& s : specs) servers_.push_back(std::make_unique<Server>(s, config_.max_pool_size, config_.rejoin_log_keys));
+    auto ring = Ring::build(specs, config_.distribution, config_.key_hash);
+    full_ring_.emplace(std::move(*ring));
+  }
+
+  const MemcachedBackendConfig& config() const noexcept { return config_; }
+  const std::optional<Error>& init_error() const noexcept { return init_error_; }
+  std::size_t size() const noexcept { return servers_.size(); }
+  Server& server(std::size_t i) noexcept { return *servers_[i]; }
+  const Server& server(std::size_t i) const noexcept { return *servers_[i]; }
+  const Ring& full_ring() const noexcept { return *full_ring_; }
+  /// Servers dead or waiting for their repair.
+  int dead_count() const noexcept { return dead_count_.load(std::memory_order_acquire); }
+  /// The key's server when every server is alive.
+  std::size_t home_of(std::string_view key) const noexcept {
+    return servers_.size() == 1 ? 0 : full_ring_->server_for(key);
+  }
+
+  /// Whether server s is marked dead now.
+  static bool marked_dead(const Server& s, Clock::time_point now) noexcept {
+    const auto dead = s.dead_until.load(std::memory_order_acquire);
+    return dead != 0 && Clock::time_point(Clock::duration(dead)) > now;
+  }
+
+  // ---- routing and failover ----
+
+  /// Server for key (hashed without key_prefix, as libmemcached and
+  /// pymemcache do), skipping dead servers. A server whose dead time is
+  /// over is repaired (bounded by end) before it is routed to again.
+  Result<std::size_t> route(std::string_view key, Clock::time_point now, Deadline end) {
+    if (init_error_) return *init_error_;
+    if (dead_count() == 0) return full_ring_->server_for(key);
+    revive_due(now, end);
+    std::shared_ptr<const LiveRing> live;
+    {
+      std::lock_guard<std::mutex> lock(routing_mutex_);
+      live = live_;
+    }
+    if (!live) return full_ring_->server_for(key);
+    if (!live->ring) return dead_error(*servers_[full_ring_->server_for(key)], now);
+    return live->to_server[live->ring->server_for(key)];
+  }
+
+  /// Routes keys[pending[i]] into server_of.
+  Result<void> route_many(const std::string_view* keys, const std::vector<std::uint32_t>& pending,
+                          std::vector<std::size_t>& server_of, Clock::time_point now, Deadline end) {
+    if (dead_count() == 0 && pending.size() == server_of.size()) {
+      full_ring_->server_for(keys, pending.size(), server_of.data());
+      return {};
+    }
+    for (auto i : pending) {
+      auto r = route(keys[i], now, end);
+      if (!r) return std::move(r).error();
+      server_of[i] = *r;
+    }
+    return {};
+  }
+
+  /// Why a call for a key on dead server s is refused: the server's last
+  /// failure (its kind and message), and how long it stays dead.
+  Error dead_error(Server& s, Clock::time_point now) {
+    Error last;
+    {
+      std::lock_guard<std::mutex> lock(s.failure_mutex);
+      last = s.last_failure;
+    }
+    std::string m = s.name + " is marked dead";
+    const auto until = s.dead_until.load(std::memory_order_acquire);
+    const auto left = Clock::duration(until) - now.time_since_epoch();
+    if (until != 0 && left > Clock::duration::zero()) {
+      const auto tenths = (std::chrono::duration_cast<std::chrono::milliseconds>(left).count() + 99) / 100;
+      m += " for " + std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " s";
+    } else {
+      m += " until its rejoin repair succeeds";
+    }
+    if (!last.message().empty()) m += " after: " + last.message();
+    return Error(last.message().empty() ? ErrorKind::transient : last.kind(), std::move(m));
+  }
+
+  /// Dead, or waiting for its rejoin repair (revive_due ran just before).
+  static bool is_dead(const Server& s) noexcept { return s.dead_until.load(std::memory_order_acquire) != 0; }
+
+  /// Logs full_key for s's rejoin repair; a live s is repaired before its
+  /// next use. Used for a write that reached s without a definite answer.
+  void note_stale(Server& s, std::string_view full_key) {
+    s.rejoin.add(full_key);
+    if (s.dead_until.load(std::memory_order_acquire) == 0) mark_due(s);
+  }
+
+  /// A write of key routed to server target while servers are dead: the
+  /// key's own server (when it is not target) may hold an older value, and
+  /// with several servers dead any of them might take the key back first.
+  void note_moved(std::string_view key, std::string_view full_key, std::size_t target) {
+    if (!config_.remove_failed_servers) return;  // keys never move
+    const std::size_t home = full_ring_->server_for(key);
+    if (home != target) note_stale(*servers_[home], full_key);
+    if (dead_count() > 1) {
+      for (std::size_t i = 0; i < servers_.size(); ++i) {
+        if (i != target && i != home && servers_[i]->dead_until.load(std::memory_order_acquire) != 0) {
+          servers_[i]->rejoin.add(full_key);
+        }
+      }
+    }
+  }
+
+  void record_failure(Server& s, const Error& why) {
+    {
+      std::lock_guard<std::mutex> lock(s.failure_mutex);
+      s.last_failure = why;
+    }
+    const int f = s.failures.fetch_add(1, std::memory_order_acq_rel) + 1;
+    if (f < config_.server_failure_limit) return;
+    std::lock_guard<std::mutex> lock(routing_mutex_);
+    if (s.dead_until.load(std::memory_order_acquire) != 0) return;
+    const auto until = Clock::now() + config_.dead_timeout;
+    s.dead_until.store(until.time_since_epoch().count(), std::memory_order_release);
+    dead_count_.fetch_add(1, std::memory_order_acq_rel);
+    rebuild_live_ring_locked();
+    s.pool.close_idle();
+  }
+
+  static void record_success(Server& s) noexcept {
+    if (s.failures.load(std::memory_order_relaxed) != 0) s.failures.store(0, std::memory_order_relaxed);
+  }
+
+  static bool retryable_kind(ErrorKind k) noexcept { return k == ErrorKind::transient || k == ErrorKind::timeout; }
+  static bool server_fault(ErrorKind k) noexcept {
+    return k == ErrorKind::transient || k == ErrorKind::timeout || k == ErrorKind::unknown;
+  }
+
+  /// After an attempt failed on s with err: records the failure against
+  /// the server and tells whether another attempt may follow.
+  bool retry_after(const Error& err, Server& s, bool idempotent, bool sent_nothing, int attempt, Deadline end) {
+    if (err.kind() == ErrorKind::authentication || err.kind() == ErrorKind::permanent) return false;
+    if (server_fault(err.kind())) record_failure(s, err);
+    const bool may_retry = retryable_kind(err.kind()) && (idempotent || sent_nothing);
+    return may_retry && attempt < config_.retry_attempts && Clock::now() < end;
+  }
+
+  // ---- connections ----
+
+  /// A pooled connection to server s, opening one when needed. now is
+  /// the caller's current time; fresh is set when the connection was taken
+  /// idle without waiting (so the caller's clock reading is still current).
+  Result<PoolLease> connection(Server& s, Clock::time_point now, Deadline call_end, Stage& failed_at, bool& fresh) {
+    const Deadline io_end = std::min(now + config_.timeout, call_end);
+    failed_at = Stage::pool;
+    fresh = false;
+    auto lease = s.pool.acquire(io_end);
+    if (!lease) return std::move(lease).error();
+    Connection* c = lease->get();
+    if (c != nullptr) {
+      // A connection idle for a while may have been closed by the server.
+      if (now - c->last_used() <= kFreshIdle) {
+        fresh = true;
+        return lease;
+      }
+      if (!net::idle_connection_broken(c->fd())) return lease;
+      c->mark_broken();
+      lease->set(nullptr);
+    }
+    failed_at = Stage::connect;
+    now = Clock::now();
+    auto opened = open_connection(s, std::min(now + config_.connect_timeout, call_end), std::min(now + config_.timeout, call_end));
+    if (!opened) return std::move(opened).error();
+    lease->set(std::move(*opened));
+    return lease;
+  }
+
+  /// A new connection to s (connect bounded by conn_end, its first
+  /// exchange by io_end).
+  Result<std::unique_ptr<Connection>> open_connection(Server& s, Deadline conn_end, Deadline io_end) {
+    auto c = Connection::open(s.spec.host, s.spec.port, conn_end, s.pool.owner_pid());
+    if (!c) return c;
+    (*c)->set_spin(config_.spin_wait);
+    auto ok = hooks_.prepare(hooks_.context, s, **c, io_end);
+    if (!ok) return std::move(ok).error();
+    return c;
+  }
+
+ private:
+  /// The ring over the servers that are alive, with indices mapped back.
+  struct LiveRing {
+    std::optional<Ring> ring;
+    std::vector<std::size_t> to_server;
+  };
+
+  void rebuild_live_ring_locked() {
+    if (dead_count() == 0 || !config_.remove_failed_servers) {
+      live_.reset();
+      return;
+    }
+    auto lr = std::make_shared<LiveRing>();
+    std::vector<ServerSpec> specs;
+    for (std::size_t i = 0; i < servers_.size(); ++i) {
+      if (servers_[i]->dead_until.load(std::memory_order_acquire) == 0) {
+        specs.push_back(servers_[i]->spec);
+        lr->to_server.push_back(i);
+      }
+    }
+    if (!specs.empty()) {
+      auto r = Ring::build(std::move(specs), config_.distribution, config_.key_hash);
+      if (r) lr->ring.emplace(std::move(*r));
+    }
+    live_ = std::move(lr);
+  }
+
+  /// Brings back every server whose dead time is over, each after its
+  /// rejoin repair (bounded by end).
+  void revive_due(Clock::time_point now, Deadline end) {
+    const auto t = now.time_since_epoch().count();
+    for (auto& s : servers_) {
+      const auto d = s->dead_until.load(std::memory_order_acquire);
+      if (d != 0 && t >= d) revive(*s, end);
+    }
+  }
+
+  /// Deletes on s the keys in its rejoin log (or flushes s when the log
+  /// overflowed), then puts s back in the ring. A key logged meanwhile
+  /// keeps it out for another round; a failed repair keeps it dead for
+  /// dead_timeout. One thread repairs a server at a time; the others wait.
+  void revive(Server& s, Deadline end) {
+    std::lock_guard<std::mutex> repair_lock(s.repair_mutex);
+    for (int round = 0; round < 3; ++round) {
+      auto d = s.dead_until.load(std::memory_order_acquire);
+      if (d == 0 || Clock::now().time_since_epoch().count() < d) return;
+      RejoinLog::Batch batch = s.rejoin.take();
+      if (!batch.empty()) {
+        auto ok = repair(s, batch, end);
+        if (!ok) {
+          s.rejoin.restore(std::move(batch));
+          const Error& e = ok.error();
+          keep_dead(s, Error(e.kind(), "rejoin repair: " + e.message()));
+          return;
+        }
+      }
+      std::lock_guard<std::mutex> lock(routing_mutex_);
+      // Live only with nothing left to repair (see RejoinLog::if_empty).
+      const bool live = s.rejoin.if_empty([&] { return s.dead_until.compare_exchange_strong(d, 0, std::memory_order_acq_rel); });
+      if (live) {
+        // On probation: one more failure sends it back out.
+        s.failures.store(config_.server_failure_limit - 1, std::memory_order_release);
+        dead_count_.fetch_sub(1, std::memory_order_acq_rel);
+        rebuild_live_ring_locked();
+        return;
+      }
+    }
+  }
+
+  /// Marks s dead for dead_timeout from now after why (s already counts as dead).
+  void keep_dead(Server& s, const Error& why) {
+    {
+      std::lock_guard<std::mutex> lock(s.failure_mutex);
+      s.last_failure = why;
+    }
+    {
+      std::lock_guard<std::mutex> lock(routing_mutex_);
+      s.dead_until.store((Clock::now() + config_.dead_timeout).time_since_epoch().count(), std::memory_order_release);
+    }
+    s.pool.close_idle();
+  }
+
+  /// The rejoin repair of s, bounded by timeout (and end).
+  Result<void> repair(Server& s, const RejoinLog::Batch& batch, Deadline end) {
+    const auto now = Clock::now();
+    const Deadline stop = std::min(now + config_.connect_timeout + config_.timeout, end);
+    Stage stage = Stage::pool;
+    bool fresh = false;
+    auto lease = connection(s, now, stop, stage, fresh);
+    if (!lease) return std::move(lease).error();
+    auto ok = hooks_.repair(hooks_.context, s, *lease, batch, std::min(Clock::now() + config_.timeout, stop));
+    Connection* c = lease->get();
+    if (c == nullptr || c->broken()) {
+      lease->discard();
+    } else {
+      c->touch_used(Clock::now());
+    }
+    return ok;
+  }
+
+  /// Marks live server s as needing its rejoin repair before it is used again.
+  void mark_due(Server& s) {
+    std::lock_guard<std::mutex> lock(routing_mutex_);
+    Clock::rep alive = 0;
+    if (!s.dead_until.compare_exchange_strong(alive, 1, std::memory_order_acq_rel)) return;  // tick 1: due at once
+    dead_count_.fetch_add(1, std::memory_order_acq_rel);
+    rebuild_live_ring_locked();
+  }
+
+  const MemcachedBackendConfig& config_;
+  ClusterHooks hooks_;
+  std::optional<Error> init_error_;
+  std::vector<std::unique_ptr<Server>> servers_;
+  std::optional<Ring> full_ring_;
+  std::atomic<int> dead_count_{0};
+  std::mutex routing_mutex_;
+  std::shared_ptr<const LiveRing> live_;
+};
+
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/memcached/cluster.hpp ----
+
+// ---- begin cachekit/memcached/keys.hpp ----
+// Key and value rules of MemcachedBackend: key_prefix + key, validated
+// (length, bytes), in a stack buffer; the errors that name a refused key
+// or value; memcached's item size rule. Pure: no I/O.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+
+/// Key with prefix, validated; in a stack buffer when there is a prefix
+/// (no allocation), else the caller's bytes.
+struct FullKey {
+  char buf[CACHEKIT_MAX_KEY_LENGTH];
+  const char* data = buf;
+  std::size_t len = 0;
+  std::string_view view() const noexcept { return std::string_view(data, len); }
+};
+
+class KeyRules {
+ public:
+  explicit KeyRules(const MemcachedBackendConfig& config) : config_(config) {}
+
+  /// Why key (with key_prefix) is not a valid memcached key, or null.
+  CACHEKIT_HOT_INLINE const char* problem(std::string_view key) const noexcept {
+    if (key.empty()) return "empty key";
+    if (config_.key_prefix.size() + key.size() > CACHEKIT_MAX_KEY_LENGTH) return "key longer than 250 bytes (with key_prefix)";
+    if (has_bad_key_byte(key.data(), key.size())) return "key contains whitespace or a control character";
+    return nullptr;
+  }
+
+  /// Fills out with key_prefix + key; null, or why the key is refused.
+  CACHEKIT_HOT_INLINE const char* make(std::string_view key, FullKey& out) const noexcept {
+    if (const char* why = problem(key)) return why;
+    const std::string& prefix = config_.key_prefix;
+    if (prefix.empty()) {
+      out.data = key.data();
+    } else {
+      std::memcpy(out.buf, prefix.data(), prefix.size());
+      std::memcpy(out.buf + prefix.size(), key.data(), key.size());
+    }
+    out.len = prefix.size() + key.size();
+    return nullptr;
+  }
+
+  /// A refused key: why, with the length and at most the first 64 bytes of
+  /// the key when it is too long.
+  Error error(const char* why, const char* op, std::string_view key) const {
+    const std::size_t len = config_.key_prefix.size() + key.size();
+    if (len <= CACHEKIT_MAX_KEY_LENGTH) {
+      Error e(ErrorKind::permanent, why);
+      e.with_operation(op);
+      if (!key.empty()) e.with_key(std::string(key));
+      return e;
+    }
+    std::string m = config_.key_prefix.empty() ? "key of " : "key_prefix + key of ";
+    m += std::to_string(len) + " bytes is longer than the " + std::to_string(CACHEKIT_MAX_KEY_LENGTH) + "-byte limit";
+    constexpr std::size_t kShown = 64;
+    if (key.size() > kShown) m += " (key= shows its first " + std::to_string(kShown) + " bytes)";
+    Error e(ErrorKind::permanent, std::move(m));
+    e.with_operation(op);
+    e.with_key(std::string(key.substr(0, kShown)));
+    return e;
+  }
+
+  /// memcached's item header, counted against its item size limit (-I)
+  /// with the key and the value (1.6, 64-bit: header, CAS, the key's NUL,
+  /// the value's CRLF); non-zero flags add four bytes.
+  static constexpr std::size_t kItemOverhead = 59, kFlagsOverhead = 4;
+
+  /// Refuses a value that a server with max_item_size_bytes as its item
+  /// size limit would refuse (key_len: the full key's length).
+  Result<void> check_value(std::string_view value, std::size_t key_len, std::uint32_t flags) const {
+    const std::size_t limit = config_.max_item_size_bytes;
+    const std::size_t overhead = key_len + kItemOverhead + (flags != 0 ? kFlagsOverhead : 0);
+    if (limit != 0 && (value.size() > limit || limit - value.size() < overhead)) {
+      const std::size_t fits = limit > overhead ? limit - overhead : 0;
+      return Error(ErrorKind::permanent,
+                   "value of " + std::to_string(value.size()) + " bytes does not fit max_item_size_bytes (" +
+                       std::to_string(limit) + "): memcached's item size limit also counts the " +
+                       std::to_string(key_len) + "-byte key and " + std::to_string(overhead - key_len) +
+                       " bytes of item header, so at most " + std::to_string(fits) + " bytes fit");
+    }
+    if (value.size() > 0xffffffffu - CACHEKIT_MAX_KEY_LENGTH - 8) return Error(ErrorKind::permanent, "value too large");
+    return {};
+  }
+
+ private:
+  const MemcachedBackendConfig& config_;
+};
+
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/memcached/keys.hpp ----
+
+// ---- begin cachekit/memcached/executor.hpp ----
+// The executor: runs one operation on one key with routing, pooled
+// connections, retries and failover. One fast path (every server alive,
+// an idle connection in the key's server's hot slot) and one retry loop
+// for everything else. The operation itself is a callable
+// fn(connection, full key, deadline, now) from a wire's conversation; the
+// executor knows no protocol.
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+
+/// Whether an operation may change what the server holds for its key.
+enum class Effect { read, write };
+
+class Executor {
+ public:
+  Executor(const MemcachedBackendConfig& config, Cluster& cluster, const KeyRules& keys,
+           const std::atomic<Protocol>& protocol)
+      : config_(config), cluster_(cluster), keys_(keys), protocol_(protocol) {}
+
+  /// Set when a server answered a command of the protocol in use with
+  /// ERROR (it predates the protocol); the backend then changes protocol.
+  std::atomic<bool>& refused() noexcept { return refused_; }
+
+  Deadline call_deadline(Clock::time_point start) const noexcept {
+    return start + config_.connect_timeout + (config_.retry_attempts + 1) * config_.timeout;
+  }
+
+  /// op, key and server added to an error.
+  Error decorate(Error e, const char* op, std::string_view key, const Server* s) const {
+    e.with_operation(op);
+    if (!key.empty()) e.with_key(std::string(key));
+    if (s != nullptr) e.with_server(s->name);
+    return e;
+  }
+
+  /// Runs fn(connection, key, deadline, now) for one key with routing,
+  /// retries and failover. idempotent=false: never retried once a byte was
+  /// sent.
+  template <class T, class Fn>
+  Result<T> single(const char* op, std::string_view key, bool idempotent, Effect effect, Fn&& fn) {
+    FullKey fk;
+    if (const char* why = keys_.make(key, fk)) return keys_.error(why, op, key);
+    if (cluster_.init_error()) return decorate(*cluster_.init_error(), op, key, nullptr);
+    const auto start = Clock::now();
+    const Deadline end = call_deadline(start);
+    int attempt = 0;
+    // Common case first: every server alive and an idle connection, used
+    // within the last second, in the server's hot slot (no lock taken).
+    if (cluster_.dead_count() == 0) {
+      Server& s = cluster_.server(cluster_.home_of(key));
+      if (Connection* c = s.pool.take_hot()) {
+        if (start - c->last_used() <= Cluster::kFreshIdle) {
+          auto r = fn(*c, fk.view(), std::min(start + config_.timeout, end), start);
+          if (r) {
+            give_back_hot(s, c, start);
+            return r;
+          }
+          Error err = explain(std::move(r).error(), *c);
+          const bool broken = give_back_hot(s, c, start);
+          const bool again = broken && cluster_.retry_after(err, s, idempotent, false, attempt, end);
+          if (broken && effect == Effect::write) cluster_.note_stale(s, fk.view());  // sent, no definite answer
+          if (!again) return decorate(std::move(err), op, key, &s);
+          ++attempt;
+        } else {
+          s.pool.give_back(c);  // idle a while: the general path checks it first
+        }
+      }
+    }
+    return retry_loop<T>(op, key, fk, idempotent, effect, fn, attempt, start);
+  }
+
+  /// The attempts of single() from `attempt` on, within the call that
+  /// started at `start`: routing around dead servers, pooled connections.
+  template <class T, class Fn>
+  Result<T> retry_loop(const char* op, std::string_view key, const FullKey& fk, bool idempotent, Effect effect, Fn&& fn,
+                       int attempt, Clock::time_point start) {
+    const Deadline end = call_deadline(start);
+    for (;; ++attempt) {
+      const auto now = attempt == 0 ? start : Clock::now();
+      auto idx = cluster_.route(key, now, end);
+      if (!idx) return decorate(std::move(idx).error(), op, key, nullptr);
+      Server& s = cluster_.server(*idx);
+      if (!config_.remove_failed_servers && Cluster::is_dead(s)) {
+        return decorate(cluster_.dead_error(s, now), op, key, nullptr);
+      }
+      // A write routed away from a dead server: logged before it is sent.
+      if (effect == Effect::write && cluster_.dead_count() != 0) cluster_.note_moved(key, fk.view(), *idx);
+      bool sent_nothing = false, in_doubt = false;
+      std::optional<Error> failure;
+      {
+        Cluster::Stage stage = Cluster::Stage::pool;
+        bool fresh = false;
+        auto lease = cluster_.connection(s, now, end, stage, fresh);
+        if (lease) {
+          Connection& c = *lease->get();
+          const auto t = fresh ? now : Clock::now();
+          auto r = fn(c, fk.view(), std::min(t + config_.timeout, end), t);
+          if (r) {
+            c.touch_used(t);
+            Cluster::record_success(s);
+            return r;
+          }
+          Error err = explain(std::move(r).error(), c);
+          if (!c.broken()) {
+            c.touch_used(t);
+            Cluster::record_success(s);
+            return decorate(std::move(err), op, key, &s);
+          }
+          failure.emplace(std::move(err));
+          in_doubt = effect == Effect::write;
+        } else {
+          // An exhausted pool is not the server's fault and is not retried.
+          if (stage == Cluster::Stage::pool) return decorate(std::move(lease).error(), op, key, &s);
+          failure.emplace(std::move(lease).error());
+          sent_nothing = true;
+        }
+      }
+      const bool again = !refused_.load(std::memory_order_relaxed) &&
+                         cluster_.retry_after(*failure, s, idempotent, sent_nothing, attempt, end);
+      if (in_doubt) cluster_.note_stale(s, fk.view());
+      if (!again) return decorate(std::move(*failure), op, key, &s);
+    }
+  }
+
+  /// Runs fn on server i directly (no routing, no retries): admin commands.
+  template <class T, class Fn>
+  Result<T> on_server(std::size_t i, const char* op, Deadline end, Fn&& fn) {
+    if (cluster_.init_error()) return decorate(*cluster_.init_error(), op, {}, nullptr);
+    Server& s = cluster_.server(i);
+    Cluster::Stage stage = Cluster::Stage::pool;
+    bool fresh = false;
+    auto lease = cluster_.connection(s, Clock::now(), end, stage, fresh);
+    if (!lease) return decorate(std::move(lease).error(), op, {}, &s);
+    Connection& c = *lease->get();
+    auto r = fn(c, std::min(Clock::now() + config_.timeout, end));
+    c.touch_used(Clock::now());
+    if (!r) return decorate(explain(std::move(r).error(), c), op, {}, &s);
+    return r;
+  }
+
+  /// Returns a connection used on the fast path (closed when it broke,
+  /// else a success for s); true when it broke.
+  CACHEKIT_HOT_INLINE bool give_back_hot(Server& s, Connection* c, Clock::time_point used) noexcept {
+    const bool broken = c->broken();
+    if (!broken) {
+      c->touch_used(used);
+      Cluster::record_success(s);
+    }
+    s.pool.give_back(c);
+    return broken;
+  }
+
+  /// err from an attempt on c, with what it suggests: a server that
+  /// answered ERROR to the protocol's commands is noted (the backend moves
+  /// to text); a connection closed, or answered with bytes that are no
+  /// reply, before any whole reply may face a server that does not speak
+  /// the protocol at all (a proxy speaks only text; a hang is just a timeout).
+  CACHEKIT_COLD_NOINLINE Error explain(Error err, const Connection& c) {
+    if (c.protocol_refused()) refused_.store(true, std::memory_order_release);
+    const Protocol p = protocol_.load(std::memory_order_relaxed);
+    if (!c.answered() && c.broken() && p != Protocol::text &&
+        (err.kind() == ErrorKind::transient || err.kind() == ErrorKind::unknown)) {
+      return Error(err.kind(), err.message() + " (the server sent no reply in the " + to_string(p) +
+                                   " protocol; a proxy such as twemproxy or mcrouter speaks only text: set "
+                                   "protocol = text)");
+    }
+    return err;
+  }
+
+ private:
+  const MemcachedBackendConfig& config_;
+  Cluster& cluster_;
+  const KeyRules& keys_;
+  const std::atomic<Protocol>& protocol_;
+  std::atomic<bool> refused_{false};
+};
+
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/memcached/executor.hpp ----
+
+// ---- begin cachekit/memcached/pipeline.hpp ----
+// The pipeline engine: many requests on many connections at once. Each
+// job is one pipeline on one pooled connection (its requests, then the
+// wire's end-of-batch marker); run_jobs sends what every socket takes,
+// reads what every socket has, and hands each whole reply to the caller's
+// handler until every job's last reply came or the deadline passed.
+// Reading interleaves with writing, so a batch larger than the socket
+// buffers never deadlocks on replies that arrive before the end marker.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include <poll.h>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+
+/// One pipeline on one connection: requests for keys[idx...], then the
+/// wire's end marker.
+struct Job {
+  std::size_t server = 0;
+  std::vector<std::uint32_t> keys;  // indices into the caller's arrays
+  PoolLease lease;
+  std::uint32_t base = 0;      // opaque of the first request (binary, meta)
+  std::uint32_t end_mark = 0;  // opaque of the end marker (binary, meta)
+  std::size_t cursor = 0;      // next key a reply may answer (text: replies come in order)
+  std::size_t ends_left = 0;   // end lines still to come (text: one END per get command)
+  bool done = false;
+  bool failed = false;
+  bool pool_exhausted = false;  // no connection became free: not the server's fault
+  Error error;
+
+  /// Ready for another pipeline; keeps the capacity of keys.
+  void reset() noexcept {
+    server = 0;
+    keys.clear();
+    lease.give_back();
+    base = end_mark = 0;
+    cursor = ends_left = 0;
+    done = failed = pool_exhausted = false;
+    if (!error.message().empty()) error = Error();
+  }
+};
+
+/// What a reply handler tells run_jobs.
+enum class Verdict { more, last, bad, error };
+
+/// run_jobs without a fast path: every reply goes through the handler.
+struct NoFastPath {
+  std::size_t operator()(Job&, const char*, std::size_t) const noexcept { return 0; }
+};
+
+/// Per-thread working arrays of the batch operations, reused from call to
+/// call: with glibc, a large allocation made while the previous batch's
+/// freed values sit in the fast bins merges them all, and every value
+/// allocation after it takes the slow path. So get_many's values go here
+/// first and the caller's vector is the last allocation of the call.
+struct ManyScratch {
+  std::vector<std::string_view> views;             // the caller's keys
+  std::vector<std::string_view> full;              // prefix + key
+  std::vector<std::optional<std::string>> values;  // the spare result vector
+  std::vector<unsigned char> hit;                  // which slots got a value
+  std::vector<std::uint32_t> pending;
+  std::vector<std::size_t> server_of;
+  std::vector<Job> jobs;
+  std::vector<std::vector<std::uint32_t>> by_server;
+  std::vector<std::size_t> first_of;
+  std::vector<pollfd> fds;
+  std::vector<std::size_t> fd_job;
+  std::vector<unsigned char> readable;
+};
+inline ManyScratch& many_scratch() {
+  static thread_local ManyScratch s;
+  return s;
+}
+/// After a call, a very large scratch array gives its memory back; a
+/// smaller one keeps its size, so that a next batch of the same size is
+/// written over it without being initialised first.
+template <class V>
+inline void shed(V& v) noexcept {
+  if (v.capacity() > 4096) V().swap(v);
+}
+/// Empties a scratch array; a very large one gives its memory back.
+template <class V>
+inline void trim(V& v) noexcept {
+  v.clear();
+  if (v.capacity() > 4096) V().swap(v);
+}
+
+/// Gives back every job's connection when a pipeline attempt ends (the
+/// jobs live in per-thread scratch and outlast the call).
+struct LeasesBack {
+  std::vector<Job>& jobs;
+  ~LeasesBack() {
+    for (auto& j : jobs) j.lease.give_back();
+  }
+};
+
+/// Drives every job's connection at once until each job's last reply came
+/// or the deadline passes. on_reply(job, reply, why) judges each whole
+/// reply of Wire: Verdict::more, last (the job's end marker), bad (why
+/// set: the connection is out of step) or error (job.error set: an error
+/// reply; the connection is closed). When one job is left with everything
+/// sent, it waits in a blocking read (no poll). fast(job, data, n), when
+/// given, may first take the common replies at the front of data (n
+/// buffered bytes, whole replies in place) and returns how many bytes it
+/// used; it leaves anything else, including every reply that is wrong, to
+/// on_reply's checks.
+template <class Wire, class OnReply, class Fast = NoFastPath>
+void run_jobs(std::vector<Job>& jobs, net::Deadline deadline, OnReply&& on_reply, Fast&& fast = Fast{}) {
+  auto fail = [&](Job& j, Error e) {
+    j.failed = true;
+    j.done = true;
+    j.error = std::move(e);
+    if (j.lease.get() != nullptr) j.lease.get()->mark_broken();
+  };
+  // Parses everything buffered on j's connection.
+  auto consume = [&](Job& j) {
+    Connection& c = *j.lease.get();
+    typename Wire::Reply r;
+    const char* why = nullptr;
+    while (!j.done) {
+      if (c.between_replies() && c.has_buffered()) c.skip(fast(j, c.buffered(), c.buffered_size()));
+      const int have = c.template next_reply<Wire>(r, why);
+      if (have == 0) return;
+      if (have < 0) return fail(j, c.protocol_failure(why));
+      const Verdict verdict = on_reply(j, r, why);
+      c.reply_done();
+      if (verdict == Verdict::bad) return fail(j, c.protocol_failure(why));
+      if (verdict == Verdict::error) {
+        Error e = std::move(j.error);
+        return fail(j, std::move(e));
+      }
+      if (verdict == Verdict::last) {
+        j.done = true;
+        if (c.has_buffered()) fail(j, c.protocol_failure("unexpected bytes after the last reply"));
+      }
+    }
+  };
+  ManyScratch& sc = many_scratch();
+  std::vector<pollfd>& fds = sc.fds;
+  std::vector<std::size_t>& fd_job = sc.fd_job;
+  std::vector<unsigned char>& readable = sc.readable;
+  readable.assign(jobs.size(), 0);
+  for (;;) {
+    fds.clear();
+    fd_job.clear();
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      Job& j = jobs[i];
+      if (j.done) continue;
+      Connection& c = *j.lease.get();
+      if (c.pending() > 0) {
+        auto sent = c.send_some();
+        if (!sent) {
+          fail(j, std::move(sent).error());
+          continue;
+        }
+      }
+      if (readable[i]) {
+        readable[i] = 0;
+        auto more = c.recv_available();
+        if (!more) {
+          fail(j, std::move(more).error());
+          continue;
+        }
+        consume(j);
+        if (j.done) continue;
+      }
+      fds.push_back(pollfd{c.fd(), static_cast<short>(POLLIN | (c.pending() > 0 ? POLLOUT : 0)), 0});
+      fd_job.push_back(i);
+    }
+    if (fds.empty()) return;
+    if (fds.size() == 1 && jobs[fd_job[0]].lease.get()->pending() == 0) {
+      Job& j = jobs[fd_job[0]];
+      Connection& c = *j.lease.get();
+      while (!j.done) {
+        auto got = c.fill(deadline, net::Clock::now());
+        if (!got) return fail(j, std::move(got).error());
+        consume(j);
+      }
+      return;
+    }
+    Connection& lead = *jobs[fd_job[0]].lease.get();
+    Result<int> ready = 0;
+    if (lead.spin_now()) {
+      bool spun = false;
+      ready = net::poll_spin(fds.data(), fds.size(), std::min(net::Clock::now() + lead.spin_budget(), deadline), spun);
+      if (ready && spun) lead.spin_outcome(*ready > 0);
+    }
+    if (ready && *ready == 0) ready = net::wait_many(fds.data(), fds.size(), deadline);
+    if (!ready || *ready == 0) {
+      Error e = ready ? Error(ErrorKind::timeout, "no complete reply before the timeout") : std::move(ready).error();
+      for (auto i : fd_job) fail(jobs[i], e);
+      return;
+    }
+    for (std::size_t k = 0; k < fds.size(); ++k) {
+      if (fds[k].revents & (POLLIN | POLLERR | POLLHUP)) readable[fd_job[k]] = 1;
+    }
+  }
+}
+
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/memcached/pipeline.hpp ----
+
+// ---- begin cachekit/memcached/batch.hpp ----
+// The batch skeleton that get_many and set_many share: route the pending
+// keys, split them into jobs per server (a large share over several pooled
+// connections), connect, encode each job with the wire's conversation, run
+// the pipelines, then collect the keys of failed jobs and retry them while
+// the failure allows it. What differs between the two operations (the
+// requests, the reply handler, what a failed key undoes) comes in as
+// callables.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+
+/// Splits the pending key indices into jobs per server (large batches
+/// over several pooled connections).
+inline void plan_jobs(Cluster& cluster, const std::vector<std::uint32_t>& pending,
+                      const std::vector<std::size_t>& server_of, std::vector<Job>& jobs) {
+  const MemcachedBackendConfig& config = cluster.config();
+  std::vector<std::vector<std::uint32_t>>& by_server = many_scratch().by_server;
+  const std::size_t servers = cluster.size();
+  if (by_server.size() < servers) by_server.resize(servers);
+  for (std::size_t s = 0; s < servers; ++s) by_server[s].clear();
+  const bool one = servers == 1;  // then every key is pending's, in order
+  if (!one) {
+    for (auto i : pending) by_server[server_of[i]].push_back(i);
+  }
+  std::size_t used = 0;
+  for (std::size_t s = 0; s < servers; ++s) {
+    const std::vector<std::uint32_t>& ks = one ? pending : by_server[s];
+    if (ks.empty()) continue;
+    const std::size_t chunk = config.pipeline_chunk_keys;
+    std::size_t parts = (ks.size() + chunk - 1) / chunk;
+    parts = std::max<std::size_t>(1, std::min(parts, config.max_pool_size));
+    const std::size_t per = (ks.size() + parts - 1) / parts;
+    for (std::size_t off = 0; off < ks.size(); off += per) {
+      if (used == jobs.size()) jobs.emplace_back();
+      Job& j = jobs[used++];
+      j.reset();
+      j.server = s;
+      j.keys.assign(ks.begin() + static_cast<std::ptrdiff_t>(off),
+                    ks.begin() + static_cast<std::ptrdiff_t>(std::min(ks.size(), off + per)));
+    }
+  }
+  jobs.resize(used);
+  for (std::size_t s = 0; s < servers; ++s) trim(by_server[s]);
+}
+
+/// Opens or takes connections for jobs: the first per server may wait,
+/// extra ones only if free now (else merged into the server's first job).
+inline void connect_jobs(Cluster& cluster, std::vector<Job>& jobs, Deadline end) {
+  const MemcachedBackendConfig& config = cluster.config();
+  std::vector<std::size_t>& first_of = many_scratch().first_of;
+  first_of.assign(cluster.size(), static_cast<std::size_t>(-1));
+  for (std::size_t j = 0; j < jobs.size(); ++j) {
+    Job& job = jobs[j];
+    Server& s = cluster.server(job.server);
+    if (first_of[job.server] != static_cast<std::size_t>(-1)) {
+      Job& first = jobs[first_of[job.server]];
+      auto merge = [&] {
+        first.keys.insert(first.keys.end(), job.keys.begin(), job.keys.end());
+        job.keys.clear();
+        job.done = true;
+      };
+      if (first.failed || !s.pool.try_acquire(job.lease)) {
+        merge();
+        continue;
+      }
+      if (job.lease.get() == nullptr) {
+        const auto now = Clock::now();
+        auto opened = cluster.open_connection(s, std::min(now + config.connect_timeout, end), std::min(now + config.timeout, end));
+        if (!opened) {
+          job.lease.discard();
+          merge();
+          continue;
+        }
+        job.lease.set(std::move(*opened));
+      }
+      continue;
+    }
+    first_of[job.server] = j;
+    Cluster::Stage stage = Cluster::Stage::pool;
+    bool fresh = false;
+    auto lease = cluster.connection(s, Clock::now(), end, stage, fresh);
+    if (!lease) {
+      job.failed = true;
+      job.done = true;
+      job.pool_exhausted = stage == Cluster::Stage::pool;
+      job.error = std::move(lease).error();
+      continue;
+    }
+    job.lease = std::move(*lease);
+  }
+}
+
+/// How a batch ended: every key answered, or the error of the last failed
+/// job (and its server) once no retry may follow; the keys still without an
+/// answer are in pending.
+struct BatchEnd {
+  bool complete = true;
+  Error error;
+  const Server* server = nullptr;
+};
+
+/// Runs the batch over the keys in pending until each has its answer or no
+/// retry may follow. keys: the caller's keys (routed without key_prefix);
+/// encode(conn, job) writes a job's requests; on_reply(job, reply, why) and
+/// fast(job, data, n) as run_jobs takes them; lost(idx) runs for each key
+/// of a failed job before it is retried (undo what its replies gave);
+/// writes: the batch changes data (its failed keys are in doubt).
+template <class Wire, class Encode, class OnReply, class Fast, class Lost, class FullKeyOf>
+BatchEnd run_batch(Cluster& cluster, Executor& exec, const std::string_view* keys, std::vector<std::uint32_t>& pending,
+                   std::vector<std::size_t>& server_of, Clock::time_point start, bool writes, FullKeyOf&& full_key,
+                   Encode&& encode, OnReply&& on_reply, Fast&& fast, Lost&& lost) {
+  const MemcachedBackendConfig& config = cluster.config();
+  const Deadline end = exec.call_deadline(start);
+  for (int attempt = 0;; ++attempt) {
+    if (cluster.size() > 1 || cluster.dead_count() != 0) {
+      auto routed = cluster.route_many(keys, pending, server_of, attempt == 0 ? start : Clock::now(), end);
+      if (!routed) return BatchEnd{false, std::move(routed).error(), nullptr};
+    }
+    // Writes routed away from dead servers: logged before they are sent.
+    if (writes && cluster.dead_count() != 0) {
+      for (auto i : pending) cluster.note_moved(keys[i], full_key(i), server_of[i]);
+    }
+    std::vector<Job>& jobs = many_scratch().jobs;
+    const LeasesBack leases_back{jobs};
+    plan_jobs(cluster, pending, server_of, jobs);
+    connect_jobs(cluster, jobs, end);
+    for (auto& j : jobs) {
+      if (!j.done) encode(*j.lease.get(), j);
+    }
+    run_jobs<Wire>(jobs, std::min(Clock::now() + config.timeout, end), on_reply, fast);
+    // Give back healthy connections, collect the keys of failed jobs.
+    pending.clear();
+    BatchEnd out;
+    bool exhausted = false;
+    for (auto& j : jobs) {
+      Server& s = cluster.server(j.server);
+      if (j.failed) {
+        out.complete = false;
+        out.error = j.lease.get() != nullptr ? exec.explain(j.error, *j.lease.get()) : j.error;
+        out.server = &s;
+        if (j.pool_exhausted) {
+          exhausted = true;
+        } else if (Cluster::server_fault(j.error.kind())) {
+          cluster.record_failure(s, j.error);
+        }
+        for (auto k : j.keys) {
+          lost(k);
+          pending.push_back(k);
+        }
+        // Sent (or partly sent) without a definite answer: in doubt.
+        if (writes && j.lease.get() != nullptr) {
+          for (auto k : j.keys) cluster.note_stale(s, full_key(k));
+        }
+        j.lease.discard();
+      } else if (j.lease.get() != nullptr) {
+        j.lease.get()->touch_used(start);
+        Cluster::record_success(s);
+      }
+    }
+    if (pending.empty()) return BatchEnd{};
+    if (exhausted || exec.refused().load(std::memory_order_relaxed) || !Cluster::retryable_kind(out.error.kind()) ||
+        attempt >= config.retry_attempts || Clock::now() >= end) {
+      return out;
+    }
+    std::sort(pending.begin(), pending.end());
+  }
+}
+
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/memcached/batch.hpp ----
+
+// ---- begin cachekit/memcached/types.hpp ----
+// What MemcachedBackend's operations return besides plain values: items
+// with flags and CAS, per-key failures of a batch, per-server admin
+// results. Protocol-neutral.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
 
 
 CACHEKIT_BEGIN_NAMESPACE
@@ -6735,40 +7778,1181 @@ struct ServerHealth {
   Error error;
 };
 
-/// memcached client over the binary protocol. Safe to share across threads;
-/// connects lazily. A config that does not validate makes every call return
-/// that error.
+namespace detail {
+/// What a storage command did, whatever the wire.
+enum class StoreStatus { stored, not_stored, exists, not_found };
+}  // namespace detail
+
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/memcached/types.hpp ----
+
+// ---- begin cachekit/memcached/wire_binary.hpp ----
+// The operations of MemcachedBackend as conversations in the binary
+// protocol: what to send on a connection and how to read the answer.
+// Every conversation class (BinaryConversation here, TextConversation and
+// MetaConversation beside it) offers the same static functions, so the
+// backend is a template over it: the executor, the pipeline engine and the
+// batch skeleton know no protocol.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+
+struct BinaryConversation {
+  using Wire = protocol::BinaryWire;
+  using Reply = protocol::Reply;
+  using Deadline = net::Deadline;
+  using TimePoint = net::Clock::time_point;
+  static constexpr Protocol kProtocol = Protocol::binary;
+
+  // ---- one key ----
+
+  /// A get of key; on a hit, store(value) runs with a view of the value
+  /// (valid during the call).
+  template <class Store>
+  static Result<void> get(Connection& c, std::string_view key, Deadline d, TimePoint now, Store&& store) {
+    const std::uint32_t opaque = c.take_opaques();
+    const std::size_t n = protocol::encode_head(c.head(), protocol::Opcode::get, key, {}, 0, opaque);
+    auto sent = c.send_head(c.head(), n, d);
+    if (!sent) return sent;
+    Reply r;
+    const char* why = nullptr;
+    for (bool first = true;; first = false) {
+      auto got = c.fill(d, first ? now : net::Clock::now());
+      if (!got) return got;
+      if (c.between_replies()) {  // the usual hit, whole in the buffer
+        const std::size_t len = protocol::decode_hit(c.buffered(), c.buffered_size(), protocol::Opcode::get, r);
+        if (len != 0) {
+          c.skip(len);
+          break;
+        }
+      }
+      const int have = c.next_reply<Wire>(r, why);
+      if (have < 0) return c.protocol_failure(why);
+      if (have > 0) break;
+    }
+    auto ok = check(c, r, protocol::Opcode::get, opaque);
+    if (!ok) return ok;
+    const std::uint16_t st = r.header.status;
+    if (st == 0) {
+      store(r.value());
+    } else if (st != static_cast<std::uint16_t>(protocol::Status::key_not_found)) {
+      c.reply_done();
+      return protocol::status_error(st);
+    }
+    c.reply_done();
+    return {};
+  }
+
+  static Result<std::optional<Item>> gets(Connection& c, std::string_view key, Deadline d, TimePoint now) {
+    Reply r;
+    auto ok = request(c, r, protocol::Opcode::get, key, {}, {}, 0, d, now);
+    if (!ok) return std::move(ok).error();
+    const std::uint16_t st = r.header.status;
+    std::optional<Item> out;
+    if (st == 0) out = Item{std::string(r.value()), r.flags(), r.header.cas};
+    c.reply_done();
+    if (st == 0 || st == static_cast<std::uint16_t>(protocol::Status::key_not_found)) return out;
+    return protocol::status_error(st);
+  }
+
+  static Result<bool> exists(Connection& c, std::string_view key, Deadline d, TimePoint now) {
+    return status_bool(c, protocol::Opcode::get, key, {}, d, now);
+  }
+  static Result<bool> remove(Connection& c, std::string_view key, Deadline d, TimePoint now) {
+    return status_bool(c, protocol::Opcode::del, key, {}, d, now);
+  }
+  static Result<bool> touch(Connection& c, std::string_view key, std::uint32_t exp, Deadline d, TimePoint now) {
+    char ex[4];
+    return status_bool(c, protocol::Opcode::touch, key, protocol::expiry_extras(ex, exp), d, now);
+  }
+
+  static Result<std::optional<std::string>> get_and_touch(Connection& c, std::string_view key, std::uint32_t exp,
+                                                          Deadline d, TimePoint now) {
+    char ex[4];
+    Reply r;
+    auto ok = request(c, r, protocol::Opcode::gat, key, protocol::expiry_extras(ex, exp), {}, 0, d, now);
+    if (!ok) return std::move(ok).error();
+    const std::uint16_t st = r.header.status;
+    std::optional<std::string> out;
+    if (st == 0) out.emplace(r.value());
+    c.reply_done();
+    if (st == 0 || st == static_cast<std::uint16_t>(protocol::Status::key_not_found)) return out;
+    return protocol::status_error(st);
+  }
+
+  static Result<StoreStatus> store(Connection& c, protocol::StoreMode mode, std::string_view key,
+                                   std::string_view value, std::uint32_t flags, std::uint32_t exp, std::uint64_t cas,
+                                   Deadline d, TimePoint now) {
+    protocol::Opcode op = protocol::Opcode::set;
+    switch (mode) {
+      case protocol::StoreMode::set:
+      case protocol::StoreMode::cas: op = protocol::Opcode::set; break;
+      case protocol::StoreMode::add: op = protocol::Opcode::add; break;
+      case protocol::StoreMode::replace: op = protocol::Opcode::replace; break;
+      case protocol::StoreMode::append: op = protocol::Opcode::append; break;
+      case protocol::StoreMode::prepend: op = protocol::Opcode::prepend; break;
+    }
+    const bool has_extras = op != protocol::Opcode::append && op != protocol::Opcode::prepend;
+    char ex[8];
+    const std::string_view extras = has_extras ? protocol::store_extras(ex, flags, exp) : std::string_view();
+    Reply r;
+    auto ok = request(c, r, op, key, extras, value, cas, d, now);
+    if (!ok) return std::move(ok).error();
+    const std::uint16_t st = r.header.status;
+    c.reply_done();
+    switch (static_cast<protocol::Status>(st)) {
+      case protocol::Status::ok: return StoreStatus::stored;
+      case protocol::Status::not_stored: return StoreStatus::not_stored;
+      case protocol::Status::key_exists: return StoreStatus::exists;
+      case protocol::Status::key_not_found: return StoreStatus::not_found;
+      default: return protocol::status_error(st);
+    }
+  }
+
+  static Result<std::optional<std::uint64_t>> counter(Connection& c, bool decrement, std::string_view key,
+                                                      std::uint64_t delta, std::optional<std::uint64_t> initial,
+                                                      std::uint32_t exp, Deadline d, TimePoint now) {
+    char ex[20];
+    Reply r;
+    const auto op = decrement ? protocol::Opcode::decrement : protocol::Opcode::increment;
+    auto ok = request(c, r, op, key, protocol::counter_extras(ex, delta, initial.value_or(0), initial.has_value(), exp),
+                      {}, 0, d, now);
+    if (!ok) return std::move(ok).error();
+    const std::uint16_t st = r.header.status;
+    if (st == 0) {
+      const std::string_view v = r.value();
+      if (v.size() != 8) return c.protocol_failure("counter reply is not 8 bytes");
+      const auto n = protocol::detail::get64(reinterpret_cast<const unsigned char*>(v.data()));
+      c.reply_done();
+      return std::optional<std::uint64_t>(n);
+    }
+    c.reply_done();
+    if (st == static_cast<std::uint16_t>(protocol::Status::key_not_found)) return std::optional<std::uint64_t>();
+    return protocol::status_error(st);
+  }
+
+  // ---- admin ----
+
+  static Result<void> flush_all(Connection& c, std::uint32_t exp, Deadline d) {
+    char ex[4];
+    auto r = status_bool(c, protocol::Opcode::flush, {}, protocol::expiry_extras(ex, exp), d, net::Clock::now());
+    if (!r) return std::move(r).error();
+    return {};
+  }
+
+  static Result<std::string> version(Connection& c, Deadline d) {
+    Reply r;
+    auto ok = request(c, r, protocol::Opcode::version, {}, {}, {}, 0, d, net::Clock::now());
+    if (!ok) return std::move(ok).error();
+    const std::uint16_t st = r.header.status;
+    std::string v(r.value());
+    c.reply_done();
+    if (st != 0) return protocol::status_error(st);
+    return v;
+  }
+
+  static Result<void> stats(Connection& c, std::string_view group, Deadline d,
+                            std::vector<std::pair<std::string, std::string>>& kv) {
+    const std::uint32_t opaque = c.take_opaques();
+    protocol::encode_request(c.out(), protocol::Opcode::stat, group, {}, {}, opaque);
+    auto sent = c.flush(d);
+    if (!sent) return sent;
+    for (;;) {
+      Reply r;
+      auto got = c.read_reply<Wire>(r, d, net::Clock::now());
+      if (!got) return got;
+      auto ok = check(c, r, protocol::Opcode::stat, opaque);
+      if (!ok) return ok;
+      const std::uint16_t st = r.header.status;
+      if (st != 0) {
+        c.reply_done();
+        return protocol::status_error(st);  // the server ends the stream after an error reply
+      }
+      const std::string_view key(r.body + r.header.extras_length, r.header.key_length);
+      if (key.empty()) {
+        c.reply_done();
+        return {};
+      }
+      kv.emplace_back(std::string(key), std::string(r.value()));
+      c.reply_done();
+    }
+  }
+
+  /// SASL PLAIN, as the first exchange on a new connection.
+  static Result<void> login(Connection& c, std::string_view user, std::string_view password, Deadline d,
+                            const std::string& server_name) {
+    const std::uint32_t opaque = c.take_opaques();
+    protocol::encode_sasl_plain(c.out(), user, password, opaque);
+    auto sent = c.flush(d);
+    c.scrub_out();  // the request buffer held the password
+    if (!sent) return sent;
+    Reply r;
+    auto got = c.read_reply<Wire>(r, d, net::Clock::now());
+    if (!got) return got;
+    auto ok = check(c, r, protocol::Opcode::sasl_auth, opaque);
+    if (!ok) return ok;
+    const std::uint16_t status = r.header.status;
+    c.reply_done();
+    if (status == 0) return {};
+    c.mark_broken();
+    if (status == static_cast<std::uint16_t>(protocol::Status::auth_error) ||
+        status == static_cast<std::uint16_t>(protocol::Status::auth_continue)) {
+      return Error(ErrorKind::authentication, "SASL PLAIN authentication refused");
+    }
+    // A server started without -S does not know the SASL commands.
+    if (status == static_cast<std::uint16_t>(protocol::Status::unknown_command)) {
+      return Error(ErrorKind::authentication,
+                   "server " + server_name +
+                       " does not support SASL authentication (a server started with -Y FILE takes the authfile "
+                       "login of the text and meta protocols: set protocol = meta or text)");
+    }
+    return protocol::status_error(status);
+  }
+
+  // ---- batches ----
+
+  /// get_many's requests for the job's keys: a quiet GETKQ per key and a
+  /// NOOP, encoded straight into the request buffer. key_bytes: the keys'
+  /// total size when known (0: summed here).
+  template <class KeyOf>
+  static void encode_get_batch(Connection& c, Job& j, KeyOf&& key_of, std::size_t key_bytes) {
+    const auto count = static_cast<std::uint32_t>(j.keys.size());
+    j.base = c.take_opaques(count + 1);
+    j.end_mark = j.base + count;
+    std::size_t bytes = protocol::kHeaderSize * (j.keys.size() + 1);
+    if (key_bytes != 0) {
+      bytes += key_bytes;
+    } else {
+      for (auto idx : j.keys) bytes += key_of(idx).size();
+    }
+    char* w = c.out().extend(bytes);
+    for (std::uint32_t k = 0; k < count; ++k) {
+      w += protocol::encode_head(w, protocol::Opcode::getkq, key_of(j.keys[k]), {}, 0, j.base + k);
+    }
+    protocol::encode_head(w, protocol::Opcode::noop, {}, {}, 0, j.end_mark);
+  }
+
+  /// Hits of the job's own keys decoded in place in a tight loop; the NOOP
+  /// and anything unexpected are left to on_get_reply.
+  template <class KeyOf, class Hit>
+  static std::size_t fast_get_replies(Job& j, const char* data, std::size_t size, KeyOf&& key_of, Hit&& hit) {
+    const auto count = static_cast<std::uint32_t>(j.keys.size());
+    const std::uint32_t* idx_of = j.keys.data();
+    std::size_t used = 0;
+    Reply r;
+    for (;;) {
+      const std::size_t len = protocol::decode_hit(data + used, size - used, protocol::Opcode::getkq, r);
+      if (len == 0) break;
+      const std::uint32_t rel = r.header.opaque - j.base;
+      if (rel >= count) break;
+      const std::uint32_t idx = idx_of[rel];
+      const std::string_view want = key_of(idx);
+      if (r.header.key_length != want.size() || !protocol::detail::same_bytes(r.body + 4, want.data(), want.size())) break;
+      hit(idx, r.value());
+      used += len;
+    }
+    return used;
+  }
+
+  template <class KeyOf, class Hit>
+  static Verdict on_get_reply(Job& j, const Reply& r, KeyOf&& key_of, Hit&& hit, const char*& why) {
+    const auto& h = r.header;
+    if (h.opaque == j.end_mark) {
+      if (h.opcode == static_cast<std::uint8_t>(protocol::Opcode::noop)) return Verdict::last;
+      why = "reply opcode does not match the request";
+      return Verdict::bad;
+    }
+    if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::getkq) || h.opaque < j.base || h.opaque >= j.end_mark) {
+      why = "reply to a request that was not sent";
+      return Verdict::bad;
+    }
+    const std::uint32_t idx = j.keys[h.opaque - j.base];
+    const std::string_view want = key_of(idx);
+    if (h.key_length != want.size() ||
+        !protocol::detail::same_bytes(r.body + h.extras_length, want.data(), want.size())) {
+      why = "reply key does not match the request";
+      return Verdict::bad;
+    }
+    if (h.status == 0) hit(idx, r.value());
+    return Verdict::more;
+  }
+
+  /// set_many's requests: a quiet SETQ per key and a NOOP.
+  template <class KeyOf, class ValueOf>
+  static void encode_set_batch(Connection& c, Job& j, KeyOf&& key_of, ValueOf&& value_of, std::uint32_t flags,
+                               std::uint32_t exp) {
+    const auto count = static_cast<std::uint32_t>(j.keys.size());
+    j.base = c.take_opaques(count + 1);
+    j.end_mark = j.base + count;
+    char ex[8];
+    const std::string_view extras = protocol::store_extras(ex, flags, exp);
+    for (std::uint32_t k = 0; k < count; ++k) {
+      protocol::encode_request(c.out(), protocol::Opcode::setq, key_of(j.keys[k]), extras, value_of(j.keys[k]),
+                               j.base + k);
+    }
+    protocol::encode_request(c.out(), protocol::Opcode::noop, {}, {}, {}, j.end_mark);
+  }
+
+  /// Quiet sets answer only on failure: failed(idx, error) reports it.
+  template <class Failed>
+  static Verdict on_set_reply(Job& j, const Reply& r, Failed&& failed, const char*& why) {
+    const auto& h = r.header;
+    if (h.opaque == j.end_mark) {
+      if (h.opcode == static_cast<std::uint8_t>(protocol::Opcode::noop)) return Verdict::last;
+      why = "reply opcode does not match the request";
+      return Verdict::bad;
+    }
+    if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::setq) || h.opaque < j.base || h.opaque >= j.end_mark) {
+      why = "reply to a request that was not sent";
+      return Verdict::bad;
+    }
+    failed(j.keys[h.opaque - j.base], protocol::status_error(h.status));
+    return Verdict::more;
+  }
+
+  /// The rejoin repair's requests: a quiet delete per key and a NOOP.
+  static void encode_delete_batch(Connection& c, Job& j, const std::vector<std::string>& keys) {
+    const auto count = static_cast<std::uint32_t>(keys.size());
+    j.base = c.take_opaques(count + 1);
+    j.end_mark = j.base + count;
+    for (std::uint32_t k = 0; k < count; ++k) {
+      protocol::encode_request(c.out(), protocol::Opcode::deleteq, keys[k], {}, {}, j.base + k);
+    }
+    protocol::encode_request(c.out(), protocol::Opcode::noop, {}, {}, {}, j.end_mark);
+  }
+
+  /// Quiet deletes answer only when the key was absent, or on an error
+  /// (the first error is kept in refused).
+  static Verdict on_delete_reply(Job& j, const Reply& r, std::optional<Error>& refused, const char*& why) {
+    const auto& h = r.header;
+    if (h.opaque == j.end_mark) {
+      if (h.opcode == static_cast<std::uint8_t>(protocol::Opcode::noop)) return Verdict::last;
+      why = "reply opcode does not match the request";
+      return Verdict::bad;
+    }
+    if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::deleteq) || h.opaque < j.base || h.opaque >= j.end_mark) {
+      why = "reply to a request that was not sent";
+      return Verdict::bad;
+    }
+    if (h.status != 0 && h.status != static_cast<std::uint16_t>(protocol::Status::key_not_found) && !refused) {
+      refused.emplace(protocol::status_error(h.status));
+    }
+    return Verdict::more;
+  }
+
+ private:
+  /// The completed reply must answer op/opaque, else the stream is out of step.
+  static Result<void> check(Connection& c, const Reply& r, protocol::Opcode op, std::uint32_t opaque) {
+    if (r.header.opcode != static_cast<std::uint8_t>(op)) return c.protocol_failure("reply opcode does not match the request");
+    if (r.header.opaque != opaque) return c.protocol_failure("reply opaque does not match the request");
+    return {};
+  }
+
+  /// One request (header, extras and key built in the connection's head
+  /// buffer; the value sent from the caller's memory), then its reply in r,
+  /// checked for opcode and opaque (call c.reply_done() after using it).
+  static Result<void> request(Connection& c, Reply& r, protocol::Opcode op, std::string_view key,
+                              std::string_view extras, std::string_view value, std::uint64_t cas, Deadline d,
+                              TimePoint now) {
+    const std::uint32_t opaque = c.take_opaques();
+    const std::size_t n = protocol::encode_head(c.head(), op, key, extras, value.size(), opaque, cas);
+    auto sent = value.empty() ? c.send_head(c.head(), n, d) : c.send_parts(c.head(), n, value, {}, d);
+    if (!sent) return sent;
+    auto got = c.read_reply<Wire>(r, d, now);
+    if (!got) return got;
+    return check(c, r, op, opaque);
+  }
+
+  /// After a request: true on ok, false on key-not-found, else the status error.
+  static Result<bool> status_bool(Connection& c, protocol::Opcode op, std::string_view key, std::string_view extras,
+                                  Deadline d, TimePoint now) {
+    Reply r;
+    auto ok = request(c, r, op, key, extras, {}, 0, d, now);
+    if (!ok) return std::move(ok).error();
+    const std::uint16_t st = r.header.status;
+    c.reply_done();
+    if (st == 0) return true;
+    if (st == static_cast<std::uint16_t>(protocol::Status::key_not_found)) return false;
+    return protocol::status_error(st);
+  }
+};
+
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/memcached/wire_binary.hpp ----
+
+// ---- begin cachekit/memcached/wire_ascii.hpp ----
+// What the text and meta conversations share: the commands meta has no
+// form of (flush_all, version, stats, the authfile login) are text
+// commands on both, and both judge error replies alike. Every error line
+// closes the connection (a set refused with CLIENT_ERROR leaves its data
+// unread by the server, which would read it as a command).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+
+template <class Wire>
+struct AsciiConversation {
+  using Reply = protocol::ServerReply;
+  using Deadline = net::Deadline;
+  using TimePoint = net::Clock::time_point;
+
+  /// The error for a reply the request cannot take: an error line (its
+  /// kind and text), or a reply of the wrong kind. Either way the
+  /// connection is closed.
+  CACHEKIT_COLD_NOINLINE static Error refuse(Connection& c, const Reply& r, const char* op) {
+    if (protocol::is_error(r)) return c.fail_with(protocol::reply_error(r));
+    return c.fail_with(protocol::unexpected_reply_error(r, op));
+  }
+
+  /// Sends the head in the connection's head buffer (n bytes) and reads one reply into r.
+  static Result<void> ask(Connection& c, std::size_t n, Reply& r, Deadline d, TimePoint now) {
+    auto sent = c.send_head(c.head(), n, d);
+    if (!sent) return sent;
+    return c.read_reply<Wire>(r, d, now);
+  }
+
+  static Result<void> flush_all(Connection& c, std::uint32_t exp, Deadline d) {
+    Reply r;
+    auto ok = ask(c, protocol::text::encode_flush_all(c.head(), exp), r, d, net::Clock::now());
+    if (!ok) return ok;
+    if (r.kind != protocol::ReplyKind::ok) return refuse(c, r, "flush_all");
+    c.reply_done();
+    return {};
+  }
+
+  static Result<std::string> version(Connection& c, Deadline d) {
+    Reply r;
+    auto ok = ask(c, protocol::text::encode_version(c.head()), r, d, net::Clock::now());
+    if (!ok) return std::move(ok).error();
+    if (r.kind != protocol::ReplyKind::version) return refuse(c, r, "version");
+    std::string v(r.text);
+    c.reply_done();
+    return v;
+  }
+
+  static Result<void> stats(Connection& c, std::string_view group, Deadline d,
+                            std::vector<std::pair<std::string, std::string>>& kv) {
+    if (group.size() + 300 > Connection::head_room()) return Error(ErrorKind::permanent, "stats group name too long");
+    auto sent = c.send_head(c.head(), protocol::text::encode_stats(c.head(), group), d);
+    if (!sent) return sent;
+    for (;;) {
+      Reply r;
+      auto got = c.read_reply<Wire>(r, d, net::Clock::now());
+      if (!got) return got;
+      if (r.kind == protocol::ReplyKind::end) {
+        c.reply_done();
+        return {};
+      }
+      if (r.kind != protocol::ReplyKind::stat) return refuse(c, r, "stats");
+      kv.emplace_back(std::string(r.text), std::string(r.value));
+      c.reply_done();
+    }
+  }
+
+  /// memcached's authfile login (-Y FILE), alone as the first exchange on
+  /// a new connection.
+  static Result<void> login(Connection& c, std::string_view user, std::string_view password, Deadline d,
+                            const std::string& server_name) {
+    protocol::text::encode_login(c.out(), user, password);
+    auto sent = c.flush(d);
+    c.scrub_out();  // the request buffer held the password
+    if (!sent) return sent;
+    Reply r;
+    auto got = c.read_reply<Wire>(r, d, net::Clock::now());
+    if (!got) {
+      const Error& e = got.error();
+      if (e.kind() == ErrorKind::timeout) return got;
+      // A SASL server (-S) speaks only binary: it closes on a text command.
+      return Error(ErrorKind::authentication,
+                   "server " + server_name + " did not accept the authfile login of the " + Wire::name +
+                       " protocol (" + e.message() +
+                       "); a server started with -S (SASL) speaks only the binary protocol: set protocol = binary");
+    }
+    if (r.kind == protocol::ReplyKind::stored) {
+      c.reply_done();
+      return {};
+    }
+    if (r.kind == protocol::ReplyKind::client_error) {
+      std::string m = "authfile login refused by " + server_name + ": ";
+      protocol::detail::append_printable(m, r.text);
+      c.mark_broken();
+      return Error(ErrorKind::authentication, std::move(m));
+    }
+    return refuse(c, r, "login");
+  }
+};
+
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/memcached/wire_ascii.hpp ----
+
+// ---- begin cachekit/memcached/wire_meta.hpp ----
+// The operations of MemcachedBackend as conversations in memcached's meta
+// protocol (mg/ms/md/ma/mn; memcached >= 1.6.10). Batches carry an opaque
+// (O<n>) on every request, checked on every reply; quiet mode leaves out
+// the nominal replies, and mn ends each batch. An ERROR reply to a meta
+// command marks the connection (protocol_refused): the server predates
+// meta, and the backend moves to the text protocol.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+
+struct MetaConversation : AsciiConversation<protocol::MetaWire> {
+  using Wire = protocol::MetaWire;
+  static constexpr Protocol kProtocol = Protocol::meta;
+
+  // ---- one key ----
+
+  template <class Store>
+  static Result<void> get(Connection& c, std::string_view key, Deadline d, TimePoint now, Store&& store) {
+    protocol::meta::GetOptions o;
+    o.client_flags = false;
+    Reply r;
+    auto ok = ask(c, protocol::meta::encode_mg(c.head(), key, o), r, d, now);
+    if (!ok) return ok;
+    if (r.kind == protocol::ReplyKind::value) {
+      store(r.value);
+    } else if (r.kind != protocol::ReplyKind::miss) {
+      return refuse_meta(c, r, "get");
+    }
+    c.reply_done();
+    return {};
+  }
+
+  static Result<std::optional<Item>> gets(Connection& c, std::string_view key, Deadline d, TimePoint now) {
+    protocol::meta::GetOptions o;
+    o.cas = true;
+    Reply r;
+    auto ok = ask(c, protocol::meta::encode_mg(c.head(), key, o), r, d, now);
+    if (!ok) return std::move(ok).error();
+    std::optional<Item> out;
+    if (r.kind == protocol::ReplyKind::value) {
+      out = Item{std::string(r.value), r.flags, r.cas};
+    } else if (r.kind != protocol::ReplyKind::miss) {
+      return refuse_meta(c, r, "gets");
+    }
+    c.reply_done();
+    return out;
+  }
+
+  static Result<bool> exists(Connection& c, std::string_view key, Deadline d, TimePoint now) {
+    protocol::meta::GetOptions o;
+    o.value = false;
+    o.client_flags = false;
+    return yes_no(c, protocol::meta::encode_mg(c.head(), key, o), d, now, protocol::ReplyKind::miss, "exists");
+  }
+
+  static Result<bool> remove(Connection& c, std::string_view key, Deadline d, TimePoint now) {
+    return yes_no(c, protocol::meta::encode_md(c.head(), key), d, now, protocol::ReplyKind::not_found, "delete");
+  }
+
+  static Result<bool> touch(Connection& c, std::string_view key, std::uint32_t exp, Deadline d, TimePoint now) {
+    protocol::meta::GetOptions o;
+    o.value = false;
+    o.client_flags = false;
+    o.touch = static_cast<std::int64_t>(exp);
+    return yes_no(c, protocol::meta::encode_mg(c.head(), key, o), d, now, protocol::ReplyKind::miss, "touch");
+  }
+
+  static Result<std::optional<std::string>> get_and_touch(Connection& c, std::string_view key, std::uint32_t exp,
+                                                          Deadline d, TimePoint now) {
+    protocol::meta::GetOptions o;
+    o.client_flags = false;
+    o.touch = static_cast<std::int64_t>(exp);
+    Reply r;
+    auto ok = ask(c, protocol::meta::encode_mg(c.head(), key, o), r, d, now);
+    if (!ok) return std::move(ok).error();
+    std::optional<std::string> out;
+    if (r.kind == protocol::ReplyKind::value) {
+      out.emplace(r.value);
+    } else if (r.kind != protocol::ReplyKind::miss) {
+      return refuse_meta(c, r, "get_and_touch");
+    }
+    c.reply_done();
+    return out;
+  }
+
+  static Result<StoreStatus> store(Connection& c, protocol::StoreMode mode, std::string_view key,
+                                   std::string_view value, std::uint32_t flags, std::uint32_t exp, std::uint64_t cas,
+                                   Deadline d, TimePoint now) {
+    protocol::meta::SetOptions o;
+    o.mode = mode;
+    if (mode != protocol::StoreMode::append && mode != protocol::StoreMode::prepend) {
+      o.client_flags = flags;
+      if (exp != 0) o.ttl = static_cast<std::int64_t>(exp);
+    }
+    if (mode == protocol::StoreMode::cas) o.compare_cas = cas;
+    const std::size_t n = protocol::meta::encode_ms_head(c.head(), key, value.size(), o);
+    auto sent = c.send_parts(c.head(), n, value, protocol::kDataEnd, d);
+    if (!sent) return std::move(sent).error();
+    Reply r;
+    auto got = c.read_reply<Wire>(r, d, now);
+    if (!got) return std::move(got).error();
+    StoreStatus st;
+    switch (r.kind) {
+      case protocol::ReplyKind::ok: st = StoreStatus::stored; break;
+      case protocol::ReplyKind::not_stored: st = StoreStatus::not_stored; break;
+      case protocol::ReplyKind::exists: st = StoreStatus::exists; break;
+      case protocol::ReplyKind::not_found: st = StoreStatus::not_found; break;
+      default: return refuse_meta(c, r, "store");
+    }
+    if (r.has(protocol::Field::legacy)) return refuse_meta(c, r, "store");
+    c.reply_done();
+    return st;
+  }
+
+  /// ma; with an initial value a missing key is created (N<ttl> J<initial>)
+  /// and the initial value is the result, in one atomic step.
+  static Result<std::optional<std::uint64_t>> counter(Connection& c, bool decrement, std::string_view key,
+                                                      std::uint64_t delta, std::optional<std::uint64_t> initial,
+                                                      std::uint32_t exp, Deadline d, TimePoint now) {
+    protocol::meta::ArithOptions o;
+    o.decrement = decrement;
+    o.delta = delta;
+    if (initial) {
+      o.vivify = static_cast<std::int64_t>(exp);
+      o.initial = *initial;
+    }
+    Reply r;
+    auto ok = ask(c, protocol::meta::encode_ma(c.head(), key, o), r, d, now);
+    if (!ok) return std::move(ok).error();
+    if (r.kind == protocol::ReplyKind::not_found) {
+      c.reply_done();
+      return std::optional<std::uint64_t>();
+    }
+    if (r.kind != protocol::ReplyKind::value) return refuse_meta(c, r, decrement ? "decr" : "incr");
+    std::string_view digits = r.value;
+    while (!digits.empty() && digits.back() == ' ') digits.remove_suffix(1);
+    std::uint64_t v = 0;
+    if (!protocol::ascii::parse_u64(digits, v)) return c.protocol_failure("counter value is not a number");
+    c.reply_done();
+    return std::optional<std::uint64_t>(v);
+  }
+
+  // ---- batches ----
+
+  /// get_many's requests: `mg <key> v f k q O<n>` per key, then mn.
+  template <class KeyOf>
+  static void encode_get_batch(Connection& c, Job& j, KeyOf&& key_of, std::size_t /*key_bytes*/) {
+    const auto count = static_cast<std::uint32_t>(j.keys.size());
+    j.base = c.take_opaques(count + 1);
+    j.end_mark = j.base + count;
+    const std::uint32_t* idx = j.keys.data();
+    protocol::meta::encode_mg_pipeline(c.out(), j.keys.size(), [&](std::size_t i) { return key_of(idx[i]); }, j.base);
+  }
+
+  template <class KeyOf, class Hit>
+  static std::size_t fast_get_replies(Job&, const char*, std::size_t, KeyOf&&, Hit&&) {
+    return 0;
+  }
+
+  template <class KeyOf, class Hit>
+  static Verdict on_get_reply(Job& j, const Reply& r, KeyOf&& key_of, Hit&& hit, const char*& why) {
+    if (r.kind == protocol::ReplyKind::end) return Verdict::last;
+    if (r.kind != protocol::ReplyKind::value && r.kind != protocol::ReplyKind::miss) return batch_refusal(j, r, why);
+    std::uint32_t rel = 0;
+    if (!opaque_of(j, r, rel)) {
+      why = "reply opaque does not match a request";
+      return Verdict::bad;
+    }
+    const std::uint32_t idx = j.keys[rel];
+    if (r.has(protocol::Field::key) && r.key != key_of(idx)) {
+      why = "reply key does not match the request";
+      return Verdict::bad;
+    }
+    if (r.kind == protocol::ReplyKind::value) hit(idx, r.value);
+    return Verdict::more;
+  }
+
+  /// set_many's requests: `ms` per key with its opaque, then mn. Not
+  /// quiet: a SERVER_ERROR line (too large, out of memory) carries no
+  /// opaque, and only when every request answers can it be placed by order.
+  template <class KeyOf, class ValueOf>
+  static void encode_set_batch(Connection& c, Job& j, KeyOf&& key_of, ValueOf&& value_of, std::uint32_t flags,
+                               std::uint32_t exp) {
+    const auto count = static_cast<std::uint32_t>(j.keys.size());
+    j.base = c.take_opaques(count + 1);
+    j.end_mark = j.base + count;
+    j.cursor = 0;
+    protocol::meta::SetOptions o;
+    o.client_flags = flags;
+    if (exp != 0) o.ttl = static_cast<std::int64_t>(exp);
+    for (std::uint32_t k = 0; k < count; ++k) {
+      o.opaque = j.base + k;
+      protocol::meta::encode_ms(c.out(), key_of(j.keys[k]), value_of(j.keys[k]), o);
+    }
+    end_batch(c);
+  }
+
+  /// One reply per ms, in order; then MN.
+  template <class Failed>
+  static Verdict on_set_reply(Job& j, const Reply& r, Failed&& failed, const char*& why) {
+    if (r.kind == protocol::ReplyKind::end) {
+      if (j.cursor == j.keys.size()) return Verdict::last;
+      why = "MN before every ms was answered";
+      return Verdict::bad;
+    }
+    if (j.cursor >= j.keys.size()) {
+      why = "more replies than requests";
+      return Verdict::bad;
+    }
+    const std::uint32_t idx = j.keys[j.cursor];
+    if (r.kind == protocol::ReplyKind::server_error) {
+      // The server read the data (too large, out of memory): still in step.
+      failed(idx, protocol::reply_error(r));
+    } else {
+      if (r.kind != protocol::ReplyKind::ok && r.kind != protocol::ReplyKind::not_stored &&
+          r.kind != protocol::ReplyKind::exists && r.kind != protocol::ReplyKind::not_found) {
+        return batch_refusal(j, r, why);
+      }
+      std::uint32_t rel = 0;
+      if (!opaque_of(j, r, rel) || rel != j.cursor) {
+        why = "reply opaque does not match the request";
+        return Verdict::bad;
+      }
+      if (r.kind != protocol::ReplyKind::ok) {
+        failed(idx, Error(ErrorKind::permanent, std::string("item not stored (") + protocol::to_string(r.kind) + ")"));
+      }
+    }
+    ++j.cursor;
+    return Verdict::more;
+  }
+
+  /// The rejoin repair's requests: quiet `md` per key, then mn.
+  static void encode_delete_batch(Connection& c, Job& j, const std::vector<std::string>& keys) {
+    const auto count = static_cast<std::uint32_t>(keys.size());
+    j.base = c.take_opaques(count + 1);
+    j.end_mark = j.base + count;
+    protocol::meta::DeleteOptions o;
+    o.quiet = true;
+    for (std::uint32_t k = 0; k < count; ++k) {
+      o.opaque = j.base + k;
+      protocol::detail::append_head(c.out(), protocol::meta::head_bound(keys[k].size()),
+                                    [&](char* dst) { return protocol::meta::encode_md(dst, keys[k], o); });
+    }
+    end_batch(c);
+  }
+
+  static Verdict on_delete_reply(Job& j, const Reply& r, std::optional<Error>& refused, const char*& why) {
+    if (r.kind == protocol::ReplyKind::end) return Verdict::last;
+    if (r.kind == protocol::ReplyKind::not_found) return Verdict::more;  // absent already
+    if (protocol::is_error(r)) {
+      if (!refused) refused.emplace(protocol::reply_error(r));
+      return batch_refusal(j, r, why);
+    }
+    why = "unexpected reply to a quiet delete";
+    return Verdict::bad;
+  }
+
+ private:
+  static void end_batch(Connection& c) {
+    char mn[8];
+    c.out().append(mn, protocol::meta::encode_mn(mn));
+  }
+
+  /// The request index a reply's opaque names.
+  static bool opaque_of(const Job& j, const Reply& r, std::uint32_t& rel) noexcept {
+    std::uint32_t o = 0;
+    if (!r.has(protocol::Field::opaque) || !protocol::ascii::parse_u32(r.opaque, o)) return false;
+    rel = o - j.base;
+    return o >= j.base && o < j.end_mark;
+  }
+
+  /// An ERROR reply to a meta command: the server predates meta.
+  CACHEKIT_COLD_NOINLINE static Error refuse_meta(Connection& c, const Reply& r, const char* op) {
+    if (r.kind == protocol::ReplyKind::error || r.has(protocol::Field::legacy)) c.set_protocol_refused();
+    return refuse(c, r, op);
+  }
+
+  static Verdict batch_refusal(Job& j, const Reply& r, const char*& why) {
+    if (protocol::is_error(r)) {
+      if (r.kind == protocol::ReplyKind::error) j.lease.get()->set_protocol_refused();
+      j.error = protocol::reply_error(r);
+      return Verdict::error;
+    }
+    why = "unexpected reply in a batch";
+    return Verdict::bad;
+  }
+
+  /// A meta command answered HD (true) or no (kind no: EN, NF).
+  static Result<bool> yes_no(Connection& c, std::size_t n, Deadline d, TimePoint now, protocol::ReplyKind no,
+                             const char* op) {
+    Reply r;
+    auto ok = ask(c, n, r, d, now);
+    if (!ok) return std::move(ok).error();
+    if ((r.kind != protocol::ReplyKind::ok && r.kind != no) || r.has(protocol::Field::legacy)) {
+      return refuse_meta(c, r, op);
+    }
+    c.reply_done();
+    return r.kind == protocol::ReplyKind::ok;
+  }
+};
+
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/memcached/wire_meta.hpp ----
+
+// ---- begin cachekit/memcached/wire_text.hpp ----
+// The operations of MemcachedBackend as conversations in memcached's
+// classic text protocol (what twemproxy, mcrouter and memcached's proxy
+// speak). Replies carry no opaque: they come in request order, and a
+// VALUE names its key. incr/decr with an initial value is built from
+// incr, add and incr again (see counter()).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+
+struct TextConversation : AsciiConversation<protocol::TextWire> {
+  using Wire = protocol::TextWire;
+  static constexpr Protocol kProtocol = Protocol::text;
+
+  // ---- one key ----
+
+  template <class Store>
+  static Result<void> get(Connection& c, std::string_view key, Deadline d, TimePoint now, Store&& store) {
+    return retrieve(c, protocol::text::encode_get(c.head(), protocol::text::Retrieval::get, key), key, d, now, "get",
+                    [&store](const Reply& r) { store(r.value); });
+  }
+
+  static Result<std::optional<Item>> gets(Connection& c, std::string_view key, Deadline d, TimePoint now) {
+    std::optional<Item> out;
+    auto ok = retrieve(c, protocol::text::encode_get(c.head(), protocol::text::Retrieval::gets, key), key, d, now,
+                       "gets", [&out](const Reply& r) { out = Item{std::string(r.value), r.flags, r.cas}; });
+    if (!ok) return std::move(ok).error();
+    return out;
+  }
+
+  static Result<bool> exists(Connection& c, std::string_view key, Deadline d, TimePoint now) {
+    bool hit = false;
+    auto ok = retrieve(c, protocol::text::encode_get(c.head(), protocol::text::Retrieval::get, key), key, d, now,
+                       "exists", [&hit](const Reply&) { hit = true; });
+    if (!ok) return std::move(ok).error();
+    return hit;
+  }
+
+  static Result<bool> remove(Connection& c, std::string_view key, Deadline d, TimePoint now) {
+    return yes_no(c, protocol::text::encode_delete(c.head(), key), d, now, protocol::ReplyKind::deleted, "delete");
+  }
+
+  static Result<bool> touch(Connection& c, std::string_view key, std::uint32_t exp, Deadline d, TimePoint now) {
+    return yes_no(c, protocol::text::encode_touch(c.head(), key, exp), d, now, protocol::ReplyKind::touched, "touch");
+  }
+
+  static Result<std::optional<std::string>> get_and_touch(Connection& c, std::string_view key, std::uint32_t exp,
+                                                          Deadline d, TimePoint now) {
+    std::optional<std::string> out;
+    auto ok = retrieve(c, protocol::text::encode_get(c.head(), protocol::text::Retrieval::gat, key, exp), key, d, now,
+                       "get_and_touch", [&out](const Reply& r) { out.emplace(r.value); });
+    if (!ok) return std::move(ok).error();
+    return out;
+  }
+
+  static Result<StoreStatus> store(Connection& c, protocol::StoreMode mode, std::string_view key,
+                                   std::string_view value, std::uint32_t flags, std::uint32_t exp, std::uint64_t cas,
+                                   Deadline d, TimePoint now) {
+    const std::size_t n =
+        protocol::text::encode_store_head(c.head(), mode, key, flags, exp, value.size(), cas, false);
+    auto sent = c.send_parts(c.head(), n, value, protocol::kDataEnd, d);
+    if (!sent) return std::move(sent).error();
+    Reply r;
+    auto got = c.read_reply<Wire>(r, d, now);
+    if (!got) return std::move(got).error();
+    StoreStatus st;
+    switch (r.kind) {
+      case protocol::ReplyKind::stored: st = StoreStatus::stored; break;
+      case protocol::ReplyKind::not_stored: st = StoreStatus::not_stored; break;
+      case protocol::ReplyKind::exists: st = StoreStatus::exists; break;
+      case protocol::ReplyKind::not_found: st = StoreStatus::not_found; break;
+      default: return refuse(c, r, "store");
+    }
+    c.reply_done();
+    return st;
+  }
+
+  /// incr/decr. With an initial value, a missing key is created by add
+  /// (with ttl) and the initial value is the result; when another client
+  /// creates the key between the incr and the add, the add is refused and
+  /// the incr runs again. The text protocol has no atomic form: a client
+  /// that deletes the key meanwhile can make the third step miss too
+  /// (reported as a transient error).
+  static Result<std::optional<std::uint64_t>> counter(Connection& c, bool decrement, std::string_view key,
+                                                      std::uint64_t delta, std::optional<std::uint64_t> initial,
+                                                      std::uint32_t exp, Deadline d, TimePoint now) {
+    for (int round = 0; round < 2; ++round) {
+      Reply r;
+      auto ok = ask(c, protocol::text::encode_arith(c.head(), decrement, key, delta, false), r, d, now);
+      if (!ok) return std::move(ok).error();
+      if (r.kind == protocol::ReplyKind::number) {
+        const std::uint64_t v = r.number;
+        c.reply_done();
+        return std::optional<std::uint64_t>(v);
+      }
+      if (r.kind != protocol::ReplyKind::not_found) return refuse(c, r, decrement ? "decr" : "incr");
+      c.reply_done();
+      if (!initial) return std::optional<std::uint64_t>();
+      if (round == 1) break;
+      char digits[24];
+      const std::size_t len =
+          static_cast<std::size_t>(protocol::ascii::write_u64(digits, *initial) - digits);
+      auto added = store(c, protocol::StoreMode::add, key, std::string_view(digits, len), 0, exp, 0, d,
+                         net::Clock::now());
+      if (!added) return std::move(added).error();
+      if (*added == StoreStatus::stored) return std::optional<std::uint64_t>(*initial);
+      now = net::Clock::now();
+    }
+    return Error(ErrorKind::transient, "the key was created and removed by others during incr/decr with an initial value");
+  }
+
+  // ---- batches ----
+
+  /// get_many's requests: `get k1 k2 ...` lines, each ended by its own END.
+  template <class KeyOf>
+  static void encode_get_batch(Connection& c, Job& j, KeyOf&& key_of, std::size_t /*key_bytes*/) {
+    const std::uint32_t* idx = j.keys.data();
+    j.ends_left = protocol::text::encode_get_many(c.out(), protocol::text::Retrieval::get, j.keys.size(),
+                                                  [&](std::size_t i) { return key_of(idx[i]); });
+    j.cursor = 0;
+  }
+
+  template <class KeyOf, class Hit>
+  static std::size_t fast_get_replies(Job&, const char*, std::size_t, KeyOf&&, Hit&&) {
+    return 0;
+  }
+
+  /// A VALUE answers the next requested key of that name (hits come in
+  /// request order, misses are left out); END ends one get command.
+  template <class KeyOf, class Hit>
+  static Verdict on_get_reply(Job& j, const Reply& r, KeyOf&& key_of, Hit&& hit, const char*& why) {
+    if (r.kind == protocol::ReplyKind::value) {
+      std::size_t k = j.cursor;
+      while (k < j.keys.size() && key_of(j.keys[k]) != r.key) ++k;
+      if (k == j.keys.size()) {
+        why = "VALUE for a key that was not asked (or out of order)";
+        return Verdict::bad;
+      }
+      hit(j.keys[k], r.value);
+      j.cursor = k + 1;
+      return Verdict::more;
+    }
+    if (r.kind == protocol::ReplyKind::end) {
+      if (j.ends_left == 0) {
+        why = "more END lines than get commands";
+        return Verdict::bad;
+      }
+      return --j.ends_left == 0 ? Verdict::last : Verdict::more;
+    }
+    return batch_refusal(j, r, why);
+  }
+
+  /// set_many's requests: plain sets (no noreply: every key gets its own
+  /// answer, so failures are reported per key).
+  template <class KeyOf, class ValueOf>
+  static void encode_set_batch(Connection& c, Job& j, KeyOf&& key_of, ValueOf&& value_of, std::uint32_t flags,
+                               std::uint32_t exp) {
+    for (auto idx : j.keys) {
+      const std::string_view value = value_of(idx);
+      const std::string_view key = key_of(idx);
+      protocol::detail::append_head(c.out(), protocol::text::head_bound(key.size()), [&](char* dst) {
+        return protocol::text::encode_store_head(dst, protocol::StoreMode::set, key, flags, exp, value.size(), 0,
+                                                 false);
+      });
+      c.out().append(value.data(), value.size());
+      c.out().append(protocol::kDataEnd.data(), protocol::kDataEnd.size());
+    }
+    j.cursor = 0;
+  }
+
+  template <class Failed>
+  static Verdict on_set_reply(Job& j, const Reply& r, Failed&& failed, const char*& why) {
+    if (j.cursor >= j.keys.size()) {
+      why = "more replies than requests";
+      return Verdict::bad;
+    }
+    if (r.kind == protocol::ReplyKind::server_error) {
+      // The server read the data (too large, out of memory): the stream is
+      // still in step, and the error is this key's.
+      failed(j.keys[j.cursor], protocol::reply_error(r));
+    } else if (r.kind != protocol::ReplyKind::stored) {
+      if (r.kind != protocol::ReplyKind::not_stored && r.kind != protocol::ReplyKind::exists &&
+          r.kind != protocol::ReplyKind::not_found) {
+        return batch_refusal(j, r, why);
+      }
+      failed(j.keys[j.cursor], Error(ErrorKind::permanent, std::string("item not stored (") + protocol::to_string(r.kind) + ")"));
+    }
+    return ++j.cursor == j.keys.size() ? Verdict::last : Verdict::more;
+  }
+
+  /// The rejoin repair's requests: a delete per key, each answered.
+  static void encode_delete_batch(Connection& c, Job& j, const std::vector<std::string>& keys) {
+    for (const auto& k : keys) {
+      protocol::detail::append_head(c.out(), protocol::text::head_bound(k.size()),
+                                    [&](char* dst) { return protocol::text::encode_delete(dst, k); });
+    }
+    j.cursor = 0;
+    j.ends_left = keys.size();
+  }
+
+  static Verdict on_delete_reply(Job& j, const Reply& r, std::optional<Error>& refused, const char*& why) {
+    if (j.ends_left == 0) {
+      why = "more replies than requests";
+      return Verdict::bad;
+    }
+    if (r.kind != protocol::ReplyKind::deleted && r.kind != protocol::ReplyKind::not_found) {
+      if (!protocol::is_error(r)) {
+        why = "unexpected reply to delete";
+        return Verdict::bad;
+      }
+      if (!refused) refused.emplace(protocol::reply_error(r));
+      j.error = protocol::reply_error(r);
+      return Verdict::error;
+    }
+    return --j.ends_left == 0 ? Verdict::last : Verdict::more;
+  }
+
+ private:
+  /// An error line ends the job with the server's error; any other
+  /// unexpected reply puts the stream out of step.
+  static Verdict batch_refusal(Job& j, const Reply& r, const char*& why) {
+    if (protocol::is_error(r)) {
+      j.error = protocol::reply_error(r);
+      return Verdict::error;
+    }
+    why = "unexpected reply in a batch";
+    return Verdict::bad;
+  }
+
+  /// A retrieval of one key (head of n bytes in the head buffer): on a hit,
+  /// on_hit(reply) runs; then END.
+  template <class OnHit>
+  static Result<void> retrieve(Connection& c, std::size_t n, std::string_view key, Deadline d, TimePoint now,
+                               const char* op, OnHit&& on_hit) {
+    Reply r;
+    auto ok = ask(c, n, r, d, now);
+    if (!ok) return ok;
+    if (r.kind == protocol::ReplyKind::value) {
+      if (r.key != key) return c.protocol_failure("reply key does not match the request");
+      on_hit(r);
+      c.reply_done();
+      auto more = c.read_reply<Wire>(r, d, now);
+      if (!more) return more;
+    }
+    if (r.kind != protocol::ReplyKind::end) return refuse(c, r, op);
+    c.reply_done();
+    return {};
+  }
+
+  /// A command answered yes (kind yes) or NOT_FOUND.
+  static Result<bool> yes_no(Connection& c, std::size_t n, Deadline d, TimePoint now, protocol::ReplyKind yes,
+                             const char* op) {
+    Reply r;
+    auto ok = ask(c, n, r, d, now);
+    if (!ok) return std::move(ok).error();
+    if (r.kind != yes && r.kind != protocol::ReplyKind::not_found) return refuse(c, r, op);
+    c.reply_done();
+    return r.kind == yes;
+  }
+};
+
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/memcached/wire_text.hpp ----
+
+// ---- begin cachekit/memcached_backend.hpp ----
+// MemcachedBackend: memcached over the meta, text or binary protocol, a
+// pool of connections per server, keys routed by the Ring, retries,
+// dead-server ejection and rejoin. The operations here are written once,
+// as templates over a wire's conversation (memcached/wire_*.hpp); the
+// protocol is chosen when the backend is built and costs one predictable
+// branch per call, no virtual call.
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+CACHEKIT_BEGIN_NAMESPACE
+
+/// memcached client. Safe to share across threads; connects lazily. A
+/// config that does not validate makes every call return that error.
 class MemcachedBackend final : public Backend {
  public:
   using Clock = detail::net::Clock;
   using Deadline = detail::net::Deadline;
 
-  /// Default configuration (127.0.0.1:11211).
+  /// Default configuration (127.0.0.1:11211, meta protocol).
   MemcachedBackend() : MemcachedBackend(MemcachedBackendConfig{}) {}
   /// The given configuration; check status() for a configuration error.
-  explicit MemcachedBackend(MemcachedBackendConfig config) : config_(std::move(config)) { init(); }
+  explicit MemcachedBackend(MemcachedBackendConfig config)
+      : config_(std::move(config)),
+        protocol_(config_.protocol),
+        keys_(config_),
+        cluster_(config_, detail::ClusterHooks{this, &MemcachedBackend::prepare_hook, &MemcachedBackend::repair_hook}),
+        exec_(config_, cluster_, keys_, protocol_) {}
   MemcachedBackend(const MemcachedBackend&) = delete;
   MemcachedBackend& operator=(const MemcachedBackend&) = delete;
 
   /// Configuration error, if any (then every call fails with it).
   Result<void> status() const {
-    if (init_error_) return *init_error_;
+    if (cluster_.init_error()) return *cluster_.init_error();
     return {};
   }
   const MemcachedBackendConfig& config() const noexcept { return config_; }
+  /// The protocol in use: config().protocol, or text after a server
+  /// refused the meta protocol.
+  Protocol protocol() const noexcept { return protocol_.load(std::memory_order_relaxed); }
   /// "host:port" of every configured server, in configuration order.
   std::vector<std::string> server_names() const {
     std::vector<std::string> out;
-    for (const auto& s : servers_) out.push_back(s->name);
+    for (std::size_t i = 0; i < cluster_.size(); ++i) out.push_back(cluster_.server(i).name);
     return out;
   }
   /// Index (into server_names()) of the server that holds key now. Like
   /// every call, runs the rejoin repair of a server whose dead time is over.
   Result<std::size_t> server_for(std::string_view key) {
     const auto now = Clock::now();
-    auto r = route(key, now, now + config_.connect_timeout + config_.timeout);
-    if (!r) return std::move(r).error();
-    return *r;
+    return cluster_.route(key, now, now + config_.connect_timeout + config_.timeout);
   }
 
   // ---- Backend interface ----
@@ -6779,7 +8963,7 @@ class MemcachedBackend final : public Backend {
     // value string is constructed once, in place, and never moved.
     Result<std::optional<std::string>> out{std::optional<std::string>()};
     std::optional<std::string>& value = *out;
-    auto ok = get_impl(key, [&value](std::string_view v) { value.emplace(v.data(), v.size()); });
+    auto ok = get_any(key, [&value](std::string_view v) { value.emplace(v.data(), v.size()); });
     if (!ok) out = std::move(ok).error();
     return out;
   }
@@ -6788,7 +8972,7 @@ class MemcachedBackend final : public Backend {
   /// then empty). On an error value is left unchanged.
   Result<bool> get(std::string_view key, std::string& value) {
     bool hit = false;
-    auto ok = get_impl(key, [&value, &hit](std::string_view v) {
+    auto ok = get_any(key, [&value, &hit](std::string_view v) {
       detail::assign_bytes(value, v);
       hit = true;
     });
@@ -6803,9 +8987,11 @@ class MemcachedBackend final : public Backend {
   }
   /// Stores value with client flags.
   Result<void> set(std::string_view key, std::string_view value, std::chrono::seconds ttl, std::uint32_t flags) {
-    auto r = store("set", protocol::Opcode::set, key, value, ttl, flags, 0);
+    auto r = store("set", protocol::StoreMode::set, key, value, ttl, flags, 0);
     if (!r) return std::move(r).error();
-    if (*r != StoreStatus::stored) return Error(ErrorKind::permanent, "item not stored").with_operation("set").with_key(std::string(key));
+    if (*r != detail::StoreStatus::stored) {
+      return Error(ErrorKind::permanent, "item not stored").with_operation("set").with_key(std::string(key));
+    }
     return {};
   }
   /// Stores only when absent: true when stored, false when key existed.
@@ -6813,104 +8999,97 @@ class MemcachedBackend final : public Backend {
     return add(key, value, ttl, 0);
   }
   Result<bool> add(std::string_view key, std::string_view value, std::chrono::seconds ttl, std::uint32_t flags) {
-    return stored_bool("add", protocol::Opcode::add, key, value, ttl, flags);
+    return stored_bool("add", protocol::StoreMode::add, key, value, ttl, flags);
   }
   /// Stores only when present: true when replaced, false when absent.
   Result<bool> replace(std::string_view key, std::string_view value, std::chrono::seconds ttl = {},
                        std::uint32_t flags = 0) {
-    return stored_bool("replace", protocol::Opcode::replace, key, value, ttl, flags);
+    return stored_bool("replace", protocol::StoreMode::replace, key, value, ttl, flags);
   }
   /// Appends to an existing value: false when the key is absent. Never retried.
   Result<bool> append(std::string_view key, std::string_view value) {
-    return stored_bool("append", protocol::Opcode::append, key, value, {}, 0);
+    return stored_bool("append", protocol::StoreMode::append, key, value, {}, 0);
   }
   /// Prepends to an existing value: false when the key is absent. Never retried.
   Result<bool> prepend(std::string_view key, std::string_view value) {
-    return stored_bool("prepend", protocol::Opcode::prepend, key, value, {}, 0);
+    return stored_bool("prepend", protocol::StoreMode::prepend, key, value, {}, 0);
   }
   /// Replaces the value only if its CAS token still equals cas.
   Result<CasOutcome> cas(std::string_view key, std::string_view value, std::uint64_t cas_token,
                          std::chrono::seconds ttl = {}, std::uint32_t flags = 0) {
-    auto r = store("cas", protocol::Opcode::set, key, value, ttl, flags, cas_token == 0 ? 1 : cas_token);
+    auto r = store("cas", protocol::StoreMode::cas, key, value, ttl, flags, cas_token == 0 ? 1 : cas_token);
     if (!r) return std::move(r).error();
     switch (*r) {
-      case StoreStatus::stored: return CasOutcome::stored;
-      case StoreStatus::exists: return CasOutcome::conflict;
+      case detail::StoreStatus::stored: return CasOutcome::stored;
+      case detail::StoreStatus::exists: return CasOutcome::conflict;
       default: return CasOutcome::not_found;
     }
   }
   /// Value, flags and CAS token, or nullopt on a miss.
   Result<std::optional<Item>> gets(std::string_view key) {
-    return single<std::optional<Item>>(
-        "gets", key, true, Effect::read, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<Item>> {
-          auto ok = c.request(protocol::Opcode::get, k, {}, {}, 0, d, now);
-          if (!ok) return std::move(ok).error();
-          auto& p = c.parser();
-          const std::uint16_t st = p.header().status;
-          if (st == 0) {
-            Item it{p.take_value(), p.flags(), p.header().cas};
-            p.next();
-            return std::optional<Item>(std::move(it));
-          }
-          p.next();
-          if (st == static_cast<std::uint16_t>(protocol::Status::key_not_found)) return std::optional<Item>();
-          return protocol::status_error(st);
-        });
+    return with_wire([&](auto conv) {
+      using C = decltype(conv);
+      return exec_.single<std::optional<Item>>("gets", key, true, detail::Effect::read,
+                                               [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) {
+                                                 return C::gets(c, k, d, now);
+                                               });
+    });
   }
   /// Removes key: true when it existed.
   Result<bool> remove(std::string_view key) override {
-    return single<bool>("delete", key, true, Effect::write, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
-      return status_bool(c.request(protocol::Opcode::del, k, {}, {}, 0, d, now), c, protocol::Status::key_not_found);
+    return with_wire([&](auto conv) {
+      using C = decltype(conv);
+      return exec_.single<bool>("delete", key, true, detail::Effect::write,
+                                [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) {
+                                  return C::remove(c, k, d, now);
+                                });
     });
   }
-  /// Whether key is present (its value is read and dropped).
+  /// Whether key is present.
   Result<bool> exists(std::string_view key) override {
-    return single<bool>("exists", key, true, Effect::read, [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
-      return status_bool(c.request(protocol::Opcode::get, k, {}, {}, 0, d, now), c, protocol::Status::key_not_found);
+    return with_wire([&](auto conv) {
+      using C = decltype(conv);
+      return exec_.single<bool>("exists", key, true, detail::Effect::read,
+                                [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) {
+                                  return C::exists(c, k, d, now);
+                                });
     });
   }
   /// Sets a new TTL: true when key existed.
   Result<bool> touch(std::string_view key, std::chrono::seconds ttl) override {
     const std::uint32_t exp = detail::normalize_ttl(ttl);
-    return single<bool>("touch", key, true, Effect::write, [exp](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<bool> {
-      char ex[4];
-      return status_bool(c.request(protocol::Opcode::touch, k, protocol::expiry_extras(ex, exp), {}, 0, d, now), c,
-                         protocol::Status::key_not_found);
+    return with_wire([&](auto conv) {
+      using C = decltype(conv);
+      return exec_.single<bool>("touch", key, true, detail::Effect::write,
+                                [exp](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) {
+                                  return C::touch(c, k, exp, d, now);
+                                });
     });
   }
   /// Reads the value and sets a new TTL in one round trip.
   Result<std::optional<std::string>> get_and_touch(std::string_view key, std::chrono::seconds ttl) {
     const std::uint32_t exp = detail::normalize_ttl(ttl);
-    return single<std::optional<std::string>>(
-        "get_and_touch", key, true, Effect::write,
-        [exp](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<std::string>> {
-          char ex[4];
-          auto ok = c.request(protocol::Opcode::gat, k, protocol::expiry_extras(ex, exp), {}, 0, d, now);
-          if (!ok) return std::move(ok).error();
-          auto& p = c.parser();
-          const std::uint16_t st = p.header().status;
-          if (st == 0) {
-            std::optional<std::string> v(p.take_value());
-            p.next();
-            return v;
-          }
-          p.next();
-          if (st == static_cast<std::uint16_t>(protocol::Status::key_not_found)) return std::optional<std::string>();
-          return protocol::status_error(st);
-        });
+    return with_wire([&](auto conv) {
+      using C = decltype(conv);
+      return exec_.single<std::optional<std::string>>(
+          "get_and_touch", key, true, detail::Effect::write,
+          [exp](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) {
+            return C::get_and_touch(c, k, exp, d, now);
+          });
+    });
   }
   /// Adds delta; with an initial value a missing key is created with it
   /// (and ttl), else a missing key gives nullopt. Never retried once sent.
   Result<std::optional<std::uint64_t>> incr(std::string_view key, std::uint64_t delta,
                                             std::optional<std::uint64_t> initial = std::nullopt,
                                             std::chrono::seconds ttl = {}) {
-    return counter("incr", protocol::Opcode::increment, key, delta, initial, ttl);
+    return counter("incr", false, key, delta, initial, ttl);
   }
   /// Subtracts delta (memcached stops at 0); as incr otherwise.
   Result<std::optional<std::uint64_t>> decr(std::string_view key, std::uint64_t delta,
                                             std::optional<std::uint64_t> initial = std::nullopt,
                                             std::chrono::seconds ttl = {}) {
-    return counter("decr", protocol::Opcode::decrement, key, delta, initial, ttl);
+    return counter("decr", true, key, delta, initial, ttl);
   }
 
   /// Values for keys, aligned with keys (nullopt = miss). One pipelined
@@ -6919,7 +9098,7 @@ class MemcachedBackend final : public Backend {
   Result<std::vector<std::optional<std::string>>> get_many(const Keys& keys) {
     std::vector<std::string_view>& views = key_views(keys);
     auto r = get_many(views.data(), views.size());
-    shed(views);
+    detail::shed(views);
     return r;
   }
   /// get_many over an array of keys.
@@ -6929,10 +9108,10 @@ class MemcachedBackend final : public Backend {
     // glibc, a large allocation made while the previous batch's freed
     // values sit in the fast bins merges them all, and every value
     // allocation after it takes the slow path.)
-    std::vector<std::optional<std::string>>& spare = scratch().values;
-    auto ok = get_many_impl<false>(keys, n, spare);
+    std::vector<std::optional<std::string>>& spare = detail::many_scratch().values;
+    auto ok = get_many_any<false>(keys, n, spare);
     if (!ok) {
-      trim(spare);
+      detail::trim(spare);
       return std::move(ok).error();
     }
     std::vector<std::optional<std::string>> out = std::move(spare);
@@ -6951,43 +9130,42 @@ class MemcachedBackend final : public Backend {
   Result<void> get_many(const Keys& keys, std::vector<std::optional<std::string>>& values) {
     std::vector<std::string_view>& views = key_views(keys);
     auto r = get_many(views.data(), views.size(), values);
-    shed(views);
+    detail::shed(views);
     return r;
   }
   /// get_many into values over an array of keys.
   Result<void> get_many(const std::string_view* keys, std::size_t n, std::vector<std::optional<std::string>>& values) {
-    auto ok = get_many_impl<true>(keys, n, values);
+    auto ok = get_many_any<true>(keys, n, values);
     if (!ok) values.clear();
     return ok;
   }
 
-  /// Stores every (key, value) pair with quiet sets, pipelined per server.
-  /// Returns the keys that failed (empty when all were stored).
+  /// Stores every (key, value) pair, pipelined per server (binary: quiet
+  /// sets; meta: quiet ms; text: sets, each answered). Returns the keys
+  /// that failed (empty when all were stored).
   template <class Items>
   Result<std::vector<KeyError>> set_many(const Items& items, std::chrono::seconds ttl = {}, std::uint32_t flags = 0) {
     std::vector<std::pair<std::string_view, std::string_view>> views;
     for (const auto& kv : items) views.emplace_back(std::string_view(kv.first), std::string_view(kv.second));
-    return set_many_impl(views.data(), views.size(), ttl, flags);
+    return set_many_any(views.data(), views.size(), ttl, flags);
   }
   /// set_many over a braced list: set_many({{"a", "1"}, {"b", "2"}}).
   Result<std::vector<KeyError>> set_many(std::initializer_list<std::pair<std::string_view, std::string_view>> items,
                                          std::chrono::seconds ttl = {}, std::uint32_t flags = 0) {
-    return set_many_impl(items.begin(), items.size(), ttl, flags);
+    return set_many_any(items.begin(), items.size(), ttl, flags);
   }
 
   /// Invalidates every item on every server (after delay when given).
   Result<void> flush_all(std::chrono::seconds delay = {}) {
-    if (init_error_) return *init_error_;
+    if (cluster_.init_error()) return *cluster_.init_error();
     const std::uint32_t exp = detail::normalize_ttl(delay);
-    for (std::size_t i = 0; i < servers_.size(); ++i) {
-      auto r = on_server<bool>(i, "flush_all", Clock::now() + config_.connect_timeout + config_.timeout,
-                               [exp](detail::Connection& c, Deadline d) -> Result<bool> {
-                                 char ex[4];
-                                 return status_bool(c.request(protocol::Opcode::flush, {}, protocol::expiry_extras(ex, exp), {}, 0,
-                                                              d, Clock::now()),
-                                                    c, protocol::Status::ok);
-                               });
-      if (!r) return std::move(r).error();
+    for (std::size_t i = 0; i < cluster_.size(); ++i) {
+      auto r = with_wire([&](auto conv) {
+        using C = decltype(conv);
+        return exec_.on_server<void>(i, "flush_all", admin_deadline(),
+                                     [exp](detail::Connection& c, Deadline d) { return C::flush_all(c, exp, d); });
+      });
+      if (!r) return r;
     }
     return {};
   }
@@ -6995,10 +9173,10 @@ class MemcachedBackend final : public Backend {
   /// Version string of every server.
   std::vector<ServerVersion> version() {
     std::vector<ServerVersion> out;
-    for (std::size_t i = 0; i < servers_.size(); ++i) {
+    for (std::size_t i = 0; i < cluster_.size(); ++i) {
       ServerVersion v;
-      v.server = servers_[i]->name;
-      auto r = server_version(i, Clock::now() + config_.connect_timeout + config_.timeout);
+      v.server = cluster_.server(i).name;
+      auto r = server_version(i, admin_deadline());
       if (r) {
         v.ok = true;
         v.version = std::move(*r);
@@ -7010,39 +9188,19 @@ class MemcachedBackend final : public Backend {
     return out;
   }
 
-  /// "stat" output of every server; group selects a stats group ("slabs", "items", ...), empty for general.
+  /// "stats" of every server; group selects a stats group ("slabs", "items", ...), empty for general.
   std::vector<ServerStats> stats(std::string_view group = {}) {
     std::vector<ServerStats> out;
-    for (std::size_t i = 0; i < servers_.size(); ++i) {
+    for (std::size_t i = 0; i < cluster_.size(); ++i) {
       ServerStats s;
-      s.server = servers_[i]->name;
+      s.server = cluster_.server(i).name;
       std::vector<std::pair<std::string, std::string>> kv;
-      auto r = on_server<bool>(i, "stats", Clock::now() + config_.connect_timeout + config_.timeout,
-                               [&](detail::Connection& c, Deadline d) -> Result<bool> {
-                                 const std::uint32_t opaque = c.take_opaques();
-                                 protocol::encode_request(c.out(), protocol::Opcode::stat, group, {}, {}, opaque);
-                                 auto sent = c.flush(d);
-                                 if (!sent) return std::move(sent).error();
-                                 for (;;) {
-                                   auto got = c.read_response(d);
-                                   if (!got) return std::move(got).error();
-                                   auto ok = c.check_reply(protocol::Opcode::stat, opaque);
-                                   if (!ok) return std::move(ok).error();
-                                   auto& p = c.parser();
-                                   const std::uint16_t st = p.header().status;
-                                   if (st != 0) {
-                                     p.next();
-                                     // The server ends the stream after an error reply.
-                                     return protocol::status_error(st);
-                                   }
-                                   if (p.key().empty()) {
-                                     p.next();
-                                     return true;
-                                   }
-                                   kv.emplace_back(std::string(p.key()), std::string(p.value()));
-                                   p.next();
-                                 }
-                               });
+      auto r = with_wire([&](auto conv) {
+        using C = decltype(conv);
+        kv.clear();
+        return exec_.on_server<void>(i, "stats", admin_deadline(),
+                                     [&](detail::Connection& c, Deadline d) { return C::stats(c, group, d, kv); });
+      });
       if (r) {
         s.ok = true;
         s.stats = std::move(kv);
@@ -7060,13 +9218,12 @@ class MemcachedBackend final : public Backend {
   std::vector<ServerHealth> health_check() {
     std::vector<ServerHealth> out;
     const auto now = Clock::now();
-    for (std::size_t i = 0; i < servers_.size(); ++i) {
+    for (std::size_t i = 0; i < cluster_.size(); ++i) {
       ServerHealth h;
-      h.server = servers_[i]->name;
-      const auto dead = servers_[i]->dead_until.load(std::memory_order_acquire);
-      h.marked_dead = dead != 0 && Clock::time_point(Clock::duration(dead)) > now;
-      if (init_error_) {
-        h.error = *init_error_;
+      h.server = cluster_.server(i).name;
+      h.marked_dead = detail::Cluster::marked_dead(cluster_.server(i), now);
+      if (cluster_.init_error()) {
+        h.error = *cluster_.init_error();
         out.push_back(std::move(h));
         continue;
       }
@@ -7085,876 +9242,222 @@ class MemcachedBackend final : public Backend {
   }
 
   /// Connections currently open to server i (for tests and monitoring).
-  std::size_t open_connections(std::size_t i) { return servers_[i]->pool.open_count(); }
+  std::size_t open_connections(std::size_t i) { return cluster_.server(i).pool.open_count(); }
   /// Whether server i is currently taken out of the ring.
-  bool server_marked_dead(std::size_t i) const {
-    const auto dead = servers_[i]->dead_until.load(std::memory_order_acquire);
-    return dead != 0 && Clock::time_point(Clock::duration(dead)) > Clock::now();
-  }
+  bool server_marked_dead(std::size_t i) const { return detail::Cluster::marked_dead(cluster_.server(i), Clock::now()); }
 
  private:
-  enum class StoreStatus { stored, not_stored, exists, not_found };
-  /// Whether an operation may change what the server holds for its key.
-  enum class Effect { read, write };
+  /// Largest get_many whose result vector is kept ready for the next call.
+  static constexpr std::size_t kSpareValues = 4096;
 
-  struct Server {
-    Server(ServerSpec s, std::size_t pool_size, std::size_t log_keys)
-        : spec(std::move(s)), name(spec.to_string()), pool(pool_size), rejoin(log_keys) {}
-    ServerSpec spec;
-    std::string name;
-    detail::ConnectionPool pool;
-    std::atomic<int> failures{0};
-    /// Clock ticks until which the server is dead; 0 when alive.
-    std::atomic<Clock::rep> dead_until{0};
-    /// The last failure charged to the server, for the errors of calls
-    /// refused while it is dead.
-    std::mutex failure_mutex;
-    Error last_failure;
-    /// Keys to delete on the server before it is used again.
-    detail::RejoinLog rejoin;
-    /// Held while the server's rejoin repair runs.
-    std::mutex repair_mutex;
-  };
+  Deadline admin_deadline() const { return Clock::now() + config_.connect_timeout + config_.timeout; }
 
-  /// The ring over the servers that are alive, with indices mapped back.
-  struct LiveRing {
-    std::optional<Ring> ring;
-    std::vector<std::size_t> to_server;
-  };
-
-  /// Key with prefix, validated; in a stack buffer when there is a prefix
-  /// (no allocation), else the caller's bytes.
-  struct FullKey {
-    char buf[CACHEKIT_MAX_KEY_LENGTH];
-    const char* data = buf;
-    std::size_t len = 0;
-    std::string_view view() const noexcept { return std::string_view(data, len); }
-  };
-
-  void init() {
-    auto ok = config_.validate();
-    if (!ok) {
-      init_error_ = std::move(ok).error();
-      return;
+  /// Runs f(conversation) with the conversation of the protocol in use. A
+  /// call over meta that a server refused with ERROR runs again over text,
+  /// where the backend then stays.
+  template <class F>
+  auto with_wire(F&& f) -> decltype(f(detail::BinaryConversation{})) {
+    switch (protocol_.load(std::memory_order_relaxed)) {
+      case Protocol::binary: return f(detail::BinaryConversation{});
+      case Protocol::text: return f(detail::TextConversation{});
+      case Protocol::meta: break;
     }
-    std::vector<ServerSpec> specs;
-    for (const auto& s : config_.servers) specs.push_back(*ServerSpec::parse(s));
-    for (const auto& s : specs) servers_.push_back(std::make_unique<Server>(s, config_.max_pool_size, config_.rejoin_log_keys));
-    auto ring = Ring::build(specs, config_.distribution, config_.key_hash);
-    full_ring_.emplace(std::move(*ring));
+    auto r = f(detail::MetaConversation{});
+    if (r || !exec_.refused().load(std::memory_order_acquire)) return r;
+    downgrade("a server answered ERROR to a meta command");
+    return f(detail::TextConversation{});
   }
 
-  /// Why key (with key_prefix) is not a valid memcached key, or null.
-  CACHEKIT_HOT_INLINE const char* key_problem(std::string_view key) const noexcept {
-    if (key.empty()) return "empty key";
-    if (config_.key_prefix.size() + key.size() > CACHEKIT_MAX_KEY_LENGTH) return "key longer than 250 bytes (with key_prefix)";
-    if (detail::has_bad_key_byte(key.data(), key.size())) return "key contains whitespace or a control character";
-    return nullptr;
+  /// Moves the backend from meta to text, once, and says so in the log.
+  CACHEKIT_COLD_NOINLINE void downgrade(const std::string& why) {
+    Protocol expected = Protocol::meta;
+    if (!protocol_.compare_exchange_strong(expected, Protocol::text, std::memory_order_acq_rel)) return;
+    log_message(LogLevel::warning, "memcached",
+                "switching from the meta protocol to text for the life of this backend: " + why +
+                    " (meta needs memcached 1.6.10 or later)");
   }
 
-  /// Fills out with key_prefix + key; null, or why the key is refused.
-  CACHEKIT_HOT_INLINE const char* make_key(std::string_view key, FullKey& out) const noexcept {
-    if (const char* why = key_problem(key)) return why;
-    const std::string& prefix = config_.key_prefix;
-    if (prefix.empty()) {
-      out.data = key.data();
-    } else {
-      std::memcpy(out.buf, prefix.data(), prefix.size());
-      std::memcpy(out.buf + prefix.size(), key.data(), key.size());
-    }
-    out.len = prefix.size() + key.size();
-    return nullptr;
-  }
-
-  Deadline call_deadline(Deadline start) const noexcept {
-    return start + config_.connect_timeout + (config_.retry_attempts + 1) * config_.timeout;
-  }
-
-  // ---- routing and failover ----
-
-  /// Server for key (hashed without key_prefix, as libmemcached and
-  /// pymemcache do), skipping dead servers.
-  /// A server whose dead time is over is repaired (bounded by end) before
-  /// it is routed to again.
-  Result<std::size_t> route(std::string_view key, Clock::time_point now, Deadline end) {
-    if (init_error_) return *init_error_;
-    if (dead_count_.load(std::memory_order_acquire) == 0) return full_ring_->server_for(key);
-    revive_due(now, end);
-    std::shared_ptr<const LiveRing> live;
-    {
-      std::lock_guard<std::mutex> lock(routing_mutex_);
-      live = live_;
-    }
-    if (!live) return full_ring_->server_for(key);
-    if (!live->ring) return dead_error(*servers_[full_ring_->server_for(key)], now);
-    return live->to_server[live->ring->server_for(key)];
-  }
-
-  /// Why a call for a key on dead server s is refused: the server's last
-  /// failure (its kind and message), and how long it stays dead.
-  Error dead_error(Server& s, Clock::time_point now) {
-    Error last;
-    {
-      std::lock_guard<std::mutex> lock(s.failure_mutex);
-      last = s.last_failure;
-    }
-    std::string m = s.name + " is marked dead";
-    const auto until = s.dead_until.load(std::memory_order_acquire);
-    const auto left = Clock::duration(until) - now.time_since_epoch();
-    if (until != 0 && left > Clock::duration::zero()) {
-      const auto tenths = (std::chrono::duration_cast<std::chrono::milliseconds>(left).count() + 99) / 100;
-      m += " for " + std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " s";
-    } else {
-      m += " until its rejoin repair succeeds";
-    }
-    if (!last.message().empty()) m += " after: " + last.message();
-    return Error(last.message().empty() ? ErrorKind::transient : last.kind(), std::move(m));
-  }
-
-  /// Dead, or waiting for its rejoin repair (revive_due ran just before).
-  bool is_dead(const Server& s, Clock::time_point) const noexcept {
-    return s.dead_until.load(std::memory_order_acquire) != 0;
-  }
-
-  void rebuild_live_ring_locked() {
-    if (dead_count_.load(std::memory_order_acquire) == 0 || !config_.remove_failed_servers) {
-      live_.reset();
-      return;
-    }
-    auto lr = std::make_shared<LiveRing>();
-    std::vector<ServerSpec> specs;
-    for (std::size_t i = 0; i < servers_.size(); ++i) {
-      if (servers_[i]->dead_until.load(std::memory_order_acquire) == 0) {
-        specs.push_back(servers_[i]->spec);
-        lr->to_server.push_back(i);
+  /// Whether a memcached version string is older than 1.6.10 (the meta
+  /// dialect of 1.6.0 .. 1.6.9 differs; before 1.6 meta is experimental or
+  /// missing). A string that is not a version ("x.y.z") is not judged.
+  static bool predates_meta(std::string_view v) {
+    std::uint64_t part[3] = {0, 0, 0};
+    std::size_t i = 0;
+    for (int k = 0; k < 3; ++k) {
+      std::size_t start = i;
+      while (i < v.size() && v[i] >= '0' && v[i] <= '9') part[k] = part[k] * 10 + static_cast<std::uint64_t>(v[i++] - '0');
+      if (i == start || part[k] > 100000) return false;
+      if (k < 2) {
+        if (i >= v.size() || v[i] != '.') return false;
+        ++i;
       }
     }
-    if (!specs.empty()) {
-      auto r = Ring::build(std::move(specs), config_.distribution, config_.key_hash);
-      if (r) lr->ring.emplace(std::move(*r));
-    }
-    live_ = std::move(lr);
+    if (part[0] != 1) return part[0] < 1;
+    if (part[1] != 6) return part[1] < 6;
+    return part[2] < 10;
   }
 
-  /// Brings back every server whose dead time is over, each after its
-  /// rejoin repair (bounded by end).
-  void revive_due(Clock::time_point now, Deadline end) {
-    const auto t = now.time_since_epoch().count();
-    for (auto& s : servers_) {
-      const auto d = s->dead_until.load(std::memory_order_acquire);
-      if (d != 0 && t >= d) revive(*s, end);
+  /// The first exchange on a new connection: the login the protocol
+  /// takes, then (meta, once per server) the server's version, to catch a
+  /// server older than the meta protocol.
+  static Result<void> prepare_hook(void* context, detail::Server& s, detail::Connection& c, Deadline io_end) {
+    auto* self = static_cast<MemcachedBackend*>(context);
+    const MemcachedBackendConfig& cfg = self->config_;
+    const Protocol p = self->protocol_.load(std::memory_order_acquire);
+    if (!cfg.username.empty()) {
+      auto ok = p == Protocol::binary ? detail::BinaryConversation::login(c, cfg.username, cfg.password, io_end, s.name)
+                                      : detail::TextConversation::login(c, cfg.username, cfg.password, io_end, s.name);
+      if (!ok) return ok;
     }
-  }
-
-  /// Deletes on s the keys in its rejoin log (or flushes s when the log
-  /// overflowed), then puts s back in the ring. A key logged meanwhile
-  /// keeps it out for another round; a failed repair keeps it dead for
-  /// dead_timeout. One thread repairs a server at a time; the others wait.
-  void revive(Server& s, Deadline end) {
-    std::lock_guard<std::mutex> repair_lock(s.repair_mutex);
-    for (int round = 0; round < 3; ++round) {
-      auto d = s.dead_until.load(std::memory_order_acquire);
-      if (d == 0 || Clock::now().time_since_epoch().count() < d) return;
-      detail::RejoinLog::Batch batch = s.rejoin.take();
-      if (!batch.empty()) {
-        auto ok = repair(s, batch, end);
-        if (!ok) {
-          s.rejoin.restore(std::move(batch));
-          const Error& e = ok.error();
-          keep_dead(s, Error(e.kind(), "rejoin repair: " + e.message()));
-          return;
-        }
-      }
-      std::lock_guard<std::mutex> lock(routing_mutex_);
-      // Live only with nothing left to repair (see RejoinLog::if_empty).
-      const bool live = s.rejoin.if_empty([&] { return s.dead_until.compare_exchange_strong(d, 0, std::memory_order_acq_rel); });
-      if (live) {
-        // On probation: one more failure sends it back out.
-        s.failures.store(config_.server_failure_limit - 1, std::memory_order_release);
-        dead_count_.fetch_sub(1, std::memory_order_acq_rel);
-        rebuild_live_ring_locked();
-        return;
-      }
+    if (p == Protocol::meta && !s.checked.load(std::memory_order_acquire)) {
+      auto v = detail::TextConversation::version(c, io_end);
+      if (!v) return std::move(v).error();
+      s.checked.store(true, std::memory_order_release);
+      if (predates_meta(*v)) self->downgrade(s.name + " is memcached " + *v);
     }
-  }
-
-  /// Marks s dead for dead_timeout from now after why (s already counts as dead).
-  void keep_dead(Server& s, const Error& why) {
-    {
-      std::lock_guard<std::mutex> lock(s.failure_mutex);
-      s.last_failure = why;
-    }
-    {
-      std::lock_guard<std::mutex> lock(routing_mutex_);
-      s.dead_until.store((Clock::now() + config_.dead_timeout).time_since_epoch().count(), std::memory_order_release);
-    }
-    s.pool.close_idle();
-  }
-
-  /// The rejoin repair of s: one pipelined batch of quiet deletes, or a
-  /// flush_all when the log overflowed; bounded by timeout (and end).
-  Result<void> repair(Server& s, const detail::RejoinLog::Batch& batch, Deadline end) {
-    const auto now = Clock::now();
-    const Deadline stop = std::min(now + config_.connect_timeout + config_.timeout, end);
-    Stage stage = Stage::pool;
-    bool fresh = false;
-    auto lease = connection(s, now, stop, stage, fresh);
-    if (!lease) return std::move(lease).error();
-    detail::Connection& c = *lease->get();
-    const Deadline io_end = std::min(Clock::now() + config_.timeout, stop);
-    if (batch.flush) {
-      char ex[4];
-      auto r = status_bool(c.request(protocol::Opcode::flush, {}, protocol::expiry_extras(ex, 0), {}, 0, io_end, Clock::now()),
-                           c, protocol::Status::ok);
-      if (!r) {
-        lease->discard();
-        return std::move(r).error();
-      }
-      c.touch_used(Clock::now());
-      return {};
-    }
-    std::vector<Job> jobs(1);
-    Job& job = jobs[0];
-    job.lease = std::move(*lease);
-    const auto n = static_cast<std::uint32_t>(batch.keys.size());
-    const std::uint32_t base = c.take_opaques(n + 1);
-    for (std::uint32_t k = 0; k < n; ++k) {
-      protocol::encode_request(c.out(), protocol::Opcode::deleteq, batch.keys[k], {}, {}, base + k);
-    }
-    job.noop_opaque = base + n;
-    protocol::encode_request(c.out(), protocol::Opcode::noop, {}, {}, {}, job.noop_opaque);
-    std::optional<Error> refused;
-    run_jobs(jobs, io_end, [&](Job& j, const protocol::Reply& r, const char*& why) -> int {
-      const auto& h = r.header;
-      if (h.opaque == j.noop_opaque) {
-        if (h.opcode == static_cast<std::uint8_t>(protocol::Opcode::noop)) return 1;
-        why = "reply opcode does not match the request";
-        return -1;
-      }
-      if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::deleteq) || h.opaque < base || h.opaque >= j.noop_opaque) {
-        why = "reply to a request that was not sent";
-        return -1;
-      }
-      // Quiet deletes answer only when the key was absent, or on an error.
-      if (h.status != 0 && h.status != static_cast<std::uint16_t>(protocol::Status::key_not_found) && !refused) {
-        refused.emplace(protocol::status_error(h.status));
-      }
-      return 0;
-    });
-    if (job.failed) {
-      job.lease.discard();
-      return job.error;
-    }
-    c.touch_used(Clock::now());
-    if (refused) return *refused;
     return {};
   }
 
-  /// Marks live server s as needing its rejoin repair before it is used again.
-  void mark_due(Server& s) {
-    std::lock_guard<std::mutex> lock(routing_mutex_);
-    Clock::rep alive = 0;
-    if (!s.dead_until.compare_exchange_strong(alive, 1, std::memory_order_acq_rel)) return;  // tick 1: due at once
-    dead_count_.fetch_add(1, std::memory_order_acq_rel);
-    rebuild_live_ring_locked();
+  /// The rejoin repair's deletes (or flush) over the protocol in use.
+  static Result<void> repair_hook(void* context, detail::Server&, detail::PoolLease& lease,
+                                  const detail::RejoinLog::Batch& batch, Deadline io_end) {
+    auto* self = static_cast<MemcachedBackend*>(context);
+    return self->with_wire([&](auto conv) -> Result<void> {
+      using C = decltype(conv);
+      if (batch.flush) return C::flush_all(*lease.get(), 0, io_end);
+      std::vector<detail::Job> jobs(1);
+      detail::Job& job = jobs[0];
+      job.lease = std::move(lease);
+      C::encode_delete_batch(*job.lease.get(), job, batch.keys);
+      std::optional<Error> refused;
+      detail::run_jobs<typename C::Wire>(jobs, io_end, [&](detail::Job& j, const typename C::Reply& r, const char*& why) {
+        return C::on_delete_reply(j, r, refused, why);
+      });
+      lease = std::move(job.lease);
+      if (job.failed) return job.error;
+      if (refused) return *refused;
+      return {};
+    });
   }
 
-  /// Logs full_key for s's rejoin repair; a live s is repaired before its
-  /// next use. Used for a write that reached s without a definite answer.
-  void note_stale(Server& s, std::string_view full_key) {
-    s.rejoin.add(full_key);
-    if (s.dead_until.load(std::memory_order_acquire) == 0) mark_due(s);
-  }
-
-  /// A write of key routed to server target while servers are dead: the
-  /// key's own server (when it is not target) may hold an older value, and
-  /// with several servers dead any of them might take the key back first.
-  void note_moved(std::string_view key, std::string_view full_key, std::size_t target) {
-    if (!config_.remove_failed_servers) return;  // keys never move
-    const std::size_t home = full_ring_->server_for(key);
-    if (home != target) note_stale(*servers_[home], full_key);
-    if (dead_count_.load(std::memory_order_acquire) > 1) {
-      for (std::size_t i = 0; i < servers_.size(); ++i) {
-        if (i != target && i != home && servers_[i]->dead_until.load(std::memory_order_acquire) != 0) {
-          servers_[i]->rejoin.add(full_key);
-        }
-      }
-    }
-  }
-
-  void record_failure(Server& s, const Error& why) {
-    {
-      std::lock_guard<std::mutex> lock(s.failure_mutex);
-      s.last_failure = why;
-    }
-    const int f = s.failures.fetch_add(1, std::memory_order_acq_rel) + 1;
-    if (f < config_.server_failure_limit) return;
-    std::lock_guard<std::mutex> lock(routing_mutex_);
-    if (s.dead_until.load(std::memory_order_acquire) != 0) return;
-    const auto until = Clock::now() + config_.dead_timeout;
-    s.dead_until.store(until.time_since_epoch().count(), std::memory_order_release);
-    dead_count_.fetch_add(1, std::memory_order_acq_rel);
-    rebuild_live_ring_locked();
-    s.pool.close_idle();
-  }
-
-  static void record_success(Server& s) noexcept {
-    if (s.failures.load(std::memory_order_relaxed) != 0) s.failures.store(0, std::memory_order_relaxed);
-  }
-
-  /// A connection idle longer than this is checked before reuse (the
-  /// server may have closed it).
-  static constexpr std::chrono::seconds kFreshIdle{1};
-
-  /// Where getting a connection failed.
-  enum class Stage { pool, connect };
-
-  /// A pooled connection to server s, opening one when needed. now is
-  /// the caller's current time; fresh is set when the connection was taken
-  /// idle without waiting (so the caller's clock reading is still current).
-  Result<detail::PoolLease> connection(Server& s, Clock::time_point now, Deadline call_end, Stage& failed_at,
-                                       bool& fresh) {
-    const Deadline io_end = std::min(now + config_.timeout, call_end);
-    failed_at = Stage::pool;
-    fresh = false;
-    auto lease = s.pool.acquire(io_end);
-    if (!lease) return std::move(lease).error();
-    detail::Connection* c = lease->get();
-    if (c != nullptr) {
-      // A connection idle for a while may have been closed by the server.
-      if (now - c->last_used() <= kFreshIdle) {
-        fresh = true;
-        return lease;
-      }
-      if (!detail::net::idle_connection_broken(c->fd())) return lease;
-      c->mark_broken();
-      lease->set(nullptr);
-    }
-    failed_at = Stage::connect;
-    now = Clock::now();
-    const Deadline conn_end = std::min(now + config_.connect_timeout, call_end);
-    auto opened = open_connection(s, conn_end, std::min(now + config_.timeout, call_end));
-    if (!opened) return std::move(opened).error();
-    lease->set(std::move(*opened));
-    return lease;
-  }
-
-  /// A new connection to s (connect bounded by conn_end, login by io_end).
-  Result<std::unique_ptr<detail::Connection>> open_connection(Server& s, Deadline conn_end, Deadline io_end) {
-    auto c = detail::Connection::open(s.spec.host, s.spec.port, conn_end, io_end, config_.username, config_.password,
-                                      s.pool.owner_pid(), s.name);
-    if (c) (*c)->set_spin(config_.spin_wait);
-    return c;
-  }
-
-  /// A refused key: why, with the length and at most the first 64 bytes of
-  /// the key when it is too long.
-  Error key_error(const char* why, const char* op, std::string_view key) const {
-    const std::size_t len = config_.key_prefix.size() + key.size();
-    if (len <= CACHEKIT_MAX_KEY_LENGTH) return decorate(Error(ErrorKind::permanent, why), op, key, nullptr);
-    std::string m = config_.key_prefix.empty() ? "key of " : "key_prefix + key of ";
-    m += std::to_string(len) + " bytes is longer than the " + std::to_string(CACHEKIT_MAX_KEY_LENGTH) + "-byte limit";
-    constexpr std::size_t kShown = 64;
-    if (key.size() > kShown) m += " (key= shows its first " + std::to_string(kShown) + " bytes)";
-    Error e(ErrorKind::permanent, std::move(m));
-    e.with_operation(op);
-    e.with_key(std::string(key.substr(0, kShown)));
-    return e;
-  }
-
-  Error decorate(Error e, const char* op, std::string_view key, const Server* s) const {
-    e.with_operation(op);
-    if (!key.empty()) e.with_key(std::string(key));
-    if (s != nullptr) e.with_server(s->name);
-    return e;
-  }
-
-  static bool retryable_kind(ErrorKind k) noexcept { return k == ErrorKind::transient || k == ErrorKind::timeout; }
-  static bool server_fault(ErrorKind k) noexcept {
-    return k == ErrorKind::transient || k == ErrorKind::timeout || k == ErrorKind::unknown;
-  }
-
-  /// Runs fn(connection, key, deadline) for one key with routing, retries
-  /// and failover. idempotent=false: never retried once a byte was sent.
-  template <class T, class Fn>
-  Result<T> single(const char* op, std::string_view key, bool idempotent, Effect effect, Fn&& fn) {
-    FullKey fk;
-    if (const char* why = make_key(key, fk)) return key_error(why, op, key);
-    if (init_error_) return decorate(*init_error_, op, key, nullptr);
-    const auto start = Clock::now();
-    const Deadline end = call_deadline(start);
-    int attempt = 0;
-    // Common case first: every server alive and an idle connection, used
-    // within the last second, in the server's hot slot (no lock taken).
-    if (dead_count_.load(std::memory_order_acquire) == 0) {
-      Server& s = *servers_[full_ring_->server_for(key)];
-      if (detail::Connection* c = s.pool.take_hot()) {
-        if (start - c->last_used() <= kFreshIdle) {
-          auto r = fn(*c, fk.view(), std::min(start + config_.timeout, end), start);
-          const bool broken = give_back_hot(s, c, start);
-          if (r) return r;
-          Error err = std::move(r).error();
-          const bool again = broken && retry_after(err, s, idempotent, false, attempt, end);
-          if (broken && effect == Effect::write) note_stale(s, fk.view());  // sent, no definite answer
-          if (!again) return decorate(std::move(err), op, key, &s);
-          ++attempt;
-        } else {
-          s.pool.give_back(c);  // idle a while: the general path checks it first
-        }
-      }
-    }
-    return retry_loop<T>(op, key, fk, idempotent, effect, fn, attempt, start);
-  }
-
-  /// The attempts of single() from `attempt` on, within the call that
-  /// started at `start`: routing around dead servers, pooled connections.
-  template <class T, class Fn>
-  Result<T> retry_loop(const char* op, std::string_view key, const FullKey& fk, bool idempotent, Effect effect, Fn&& fn,
-                       int attempt, Clock::time_point start) {
-    const Deadline end = call_deadline(start);
-    for (;; ++attempt) {
-      const auto now = attempt == 0 ? start : Clock::now();
-      auto idx = route(key, now, end);
-      if (!idx) return decorate(std::move(idx).error(), op, key, nullptr);
-      Server& s = *servers_[*idx];
-      if (!config_.remove_failed_servers && is_dead(s, now)) {
-        return decorate(dead_error(s, now), op, key, nullptr);
-      }
-      // A write routed away from a dead server: logged before it is sent.
-      if (effect == Effect::write && dead_count_.load(std::memory_order_acquire) != 0) note_moved(key, fk.view(), *idx);
-      bool sent_nothing = false, in_doubt = false;
-      std::optional<Error> failure;
-      {
-        Stage stage = Stage::pool;
-        bool fresh = false;
-        auto lease = connection(s, now, end, stage, fresh);
-        if (lease) {
-          detail::Connection& c = *lease->get();
-          const auto t = fresh ? now : Clock::now();
-          auto r = fn(c, fk.view(), std::min(t + config_.timeout, end), t);
-          if (r) {
-            c.touch_used(t);
-            record_success(s);
-            return r;
-          }
-          if (!c.broken()) {
-            c.touch_used(t);
-            record_success(s);
-            return decorate(std::move(r).error(), op, key, &s);
-          }
-          failure.emplace(std::move(r).error());
-          in_doubt = effect == Effect::write;
-        } else {
-          // An exhausted pool is not the server's fault and is not retried.
-          if (stage == Stage::pool) return decorate(std::move(lease).error(), op, key, &s);
-          failure.emplace(std::move(lease).error());
-          sent_nothing = true;
-        }
-      }
-      const bool again = retry_after(*failure, s, idempotent, sent_nothing, attempt, end);
-      if (in_doubt) note_stale(s, fk.view());
-      if (!again) return decorate(std::move(*failure), op, key, &s);
-    }
-  }
-
-  /// One get of key: routing, retries and failover as single() does, with
-  /// a leaner first attempt. store(value) runs on a hit.
+  /// One get of key: routing, retries and failover as exec_.single()
+  /// does, with a leaner first attempt. store(value) runs on a hit.
   template <class Store>
-  Result<void> get_impl(std::string_view key, Store&& store) {
+  Result<void> get_any(std::string_view key, Store&& store) {
+    switch (protocol_.load(std::memory_order_relaxed)) {
+      case Protocol::binary: return get_impl<detail::BinaryConversation>(key, store);
+      case Protocol::text: return get_impl<detail::TextConversation>(key, store);
+      case Protocol::meta: break;
+    }
+    auto r = get_impl<detail::MetaConversation>(key, store);
+    if (r || !exec_.refused().load(std::memory_order_acquire)) return r;
+    downgrade("a server answered ERROR to a meta command");
+    return get_impl<detail::TextConversation>(key, store);
+  }
+
+  template <class C, class Store>
+  Result<void> get_impl(std::string_view key, Store& store) {
     auto attempt = [&store](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) {
-      return c.get_value(k, d, now, store);
+      return C::get(c, k, d, now, store);
     };
-    FullKey fk;
-    if (init_error_ || make_key(key, fk) != nullptr || dead_count_.load(std::memory_order_acquire) != 0) {
-      return single<void>("get", key, true, Effect::read, attempt);
+    detail::FullKey fk;
+    if (cluster_.init_error() || keys_.make(key, fk) != nullptr || cluster_.dead_count() != 0) {
+      return exec_.single<void>("get", key, true, detail::Effect::read, attempt);
     }
     // Fast path: an idle connection from the hot slot, used within the
     // last second; anything else goes the general way.
-    Server& s = *servers_[servers_.size() == 1 ? 0 : full_ring_->server_for(key)];
+    detail::Server& s = cluster_.server(cluster_.home_of(key));
     detail::Connection* c = s.pool.take_hot();
     const auto start = detail::net::now();
-    if (c == nullptr || start - c->last_used() > kFreshIdle) {
+    if (c == nullptr || start - c->last_used() > detail::Cluster::kFreshIdle) {
       if (c != nullptr) s.pool.give_back(c);
-      return single<void>("get", key, true, Effect::read, attempt);
+      return exec_.single<void>("get", key, true, detail::Effect::read, attempt);
     }
-    const Deadline end = call_deadline(start);
-    auto ok = c->get_value(fk.view(), std::min(start + config_.timeout, end), start, store);
-    const bool broken = give_back_hot(s, c, start);
-    if (ok) return ok;
-    Error err = std::move(ok).error();
-    if (!broken || !retry_after(err, s, true, false, 0, end)) return decorate(std::move(err), "get", key, &s);
-    return retry_loop<void>("get", key, fk, true, Effect::read, attempt, 1, start);
-  }
-
-  /// Returns a connection used on the fast path (closed when it broke,
-  /// else a success for s); true when it broke.
-  CACHEKIT_HOT_INLINE bool give_back_hot(Server& s, detail::Connection* c, Clock::time_point used) noexcept {
-    const bool broken = c->broken();
-    if (!broken) {
-      c->touch_used(used);
-      record_success(s);
+    const Deadline end = exec_.call_deadline(start);
+    auto ok = C::get(*c, fk.view(), std::min(start + config_.timeout, end), start, store);
+    if (ok) {
+      exec_.give_back_hot(s, c, start);
+      return ok;
     }
-    s.pool.give_back(c);
-    return broken;
+    Error err = exec_.explain(std::move(ok).error(), *c);
+    const bool broken = exec_.give_back_hot(s, c, start);
+    if (!broken || exec_.refused().load(std::memory_order_relaxed) || !cluster_.retry_after(err, s, true, false, 0, end)) {
+      return exec_.decorate(std::move(err), "get", key, &s);
+    }
+    return exec_.retry_loop<void>("get", key, fk, true, detail::Effect::read, attempt, 1, start);
   }
 
-  /// After attempt failed on s with err: records the failure against the
-  /// server and tells whether another attempt may follow.
-  bool retry_after(const Error& err, Server& s, bool idempotent, bool sent_nothing, int attempt, Deadline end) {
-    if (err.kind() == ErrorKind::authentication || err.kind() == ErrorKind::permanent) return false;
-    if (server_fault(err.kind())) record_failure(s, err);
-    const bool may_retry = retryable_kind(err.kind()) && (idempotent || sent_nothing);
-    return may_retry && attempt < config_.retry_attempts && Clock::now() < end;
-  }
-
-  /// Runs fn on server i directly (no routing, no retries): admin commands.
-  template <class T, class Fn>
-  Result<T> on_server(std::size_t i, const char* op, Deadline end, Fn&& fn) {
-    if (init_error_) return decorate(*init_error_, op, {}, nullptr);
-    Server& s = *servers_[i];
-    Stage stage = Stage::pool;
-    bool fresh = false;
-    auto lease = connection(s, Clock::now(), end, stage, fresh);
-    if (!lease) return decorate(std::move(lease).error(), op, {}, &s);
-    detail::Connection& c = *lease->get();
-    auto r = fn(c, std::min(Clock::now() + config_.timeout, end));
-    c.touch_used(Clock::now());
-    if (!r) return decorate(std::move(r).error(), op, {}, &s);
-    return r;
-  }
-
-  Result<std::string> server_version(std::size_t i, Deadline end) {
-    return on_server<std::string>(i, "version", end, [](detail::Connection& c, Deadline d) -> Result<std::string> {
-      auto ok = c.request(protocol::Opcode::version, {}, {}, {}, 0, d, Clock::now());
-      if (!ok) return std::move(ok).error();
-      auto& p = c.parser();
-      const std::uint16_t st = p.header().status;
-      std::string v(p.value());
-      p.next();
-      if (st != 0) return protocol::status_error(st);
-      return v;
+  Result<detail::StoreStatus> store(const char* op, protocol::StoreMode mode, std::string_view key,
+                                    std::string_view value, std::chrono::seconds ttl, std::uint32_t flags,
+                                    std::uint64_t cas_token) {
+    auto ok = keys_.check_value(value, config_.key_prefix.size() + key.size(), flags);
+    if (!ok) return exec_.decorate(std::move(ok).error(), op, key, nullptr);
+    const std::uint32_t exp = detail::normalize_ttl(ttl);
+    const bool idempotent = mode != protocol::StoreMode::append && mode != protocol::StoreMode::prepend;
+    return with_wire([&](auto conv) {
+      using C = decltype(conv);
+      return exec_.single<detail::StoreStatus>(
+          op, key, idempotent, detail::Effect::write,
+          [&](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) {
+            return C::store(c, mode, k, value, flags, exp, cas_token, d, now);
+          });
     });
   }
 
-  /// After a request: true on ok, false on the given "negative" status,
-  /// else the status error.
-  static Result<bool> status_bool(Result<void> sent, detail::Connection& c, protocol::Status negative) {
-    if (!sent) return std::move(sent).error();
-    auto& p = c.parser();
-    const std::uint16_t st = p.header().status;
-    p.next();
-    if (st == 0) return true;
-    if (st == static_cast<std::uint16_t>(negative)) return false;
-    return protocol::status_error(st);
-  }
-
-  /// memcached's item header, counted against its item size limit (-I)
-  /// with the key and the value (1.6, 64-bit: header, CAS, the key's NUL,
-  /// the value's CRLF); non-zero flags add four bytes.
-  static constexpr std::size_t kItemOverhead = 59, kFlagsOverhead = 4;
-
-  /// Refuses a value that a server with max_item_size_bytes as its item
-  /// size limit would refuse (key_len: the full key's length).
-  Result<void> check_value(std::string_view value, std::size_t key_len, std::uint32_t flags) const {
-    const std::size_t limit = config_.max_item_size_bytes;
-    const std::size_t overhead = key_len + kItemOverhead + (flags != 0 ? kFlagsOverhead : 0);
-    if (limit != 0 && (value.size() > limit || limit - value.size() < overhead)) {
-      const std::size_t fits = limit > overhead ? limit - overhead : 0;
-      return Error(ErrorKind::permanent,
-                   "value of " + std::to_string(value.size()) + " bytes does not fit max_item_size_bytes (" +
-                       std::to_string(limit) + "): memcached's item size limit also counts the " +
-                       std::to_string(key_len) + "-byte key and " + std::to_string(overhead - key_len) +
-                       " bytes of item header, so at most " + std::to_string(fits) + " bytes fit");
-    }
-    if (value.size() > 0xffffffffu - CACHEKIT_MAX_KEY_LENGTH - 8) return Error(ErrorKind::permanent, "value too large");
-    return {};
-  }
-
-  Result<StoreStatus> store(const char* op, protocol::Opcode opcode, std::string_view key, std::string_view value,
-                            std::chrono::seconds ttl, std::uint32_t flags, std::uint64_t cas_token) {
-    auto ok = check_value(value, config_.key_prefix.size() + key.size(), flags);
-    if (!ok) return decorate(std::move(ok).error(), op, key, nullptr);
-    const std::uint32_t exp = detail::normalize_ttl(ttl);
-    const bool has_extras = opcode != protocol::Opcode::append && opcode != protocol::Opcode::prepend;
-    const bool idempotent = has_extras;
-    return single<StoreStatus>(
-        op, key, idempotent, Effect::write,
-        [&](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<StoreStatus> {
-          char ex[8];
-          const std::string_view extras = has_extras ? protocol::store_extras(ex, flags, exp) : std::string_view();
-          auto rt = c.request(opcode, k, extras, value, cas_token, d, now);
-          if (!rt) return std::move(rt).error();
-          auto& p = c.parser();
-          const std::uint16_t st = p.header().status;
-          p.next();
-          switch (static_cast<protocol::Status>(st)) {
-            case protocol::Status::ok: return StoreStatus::stored;
-            case protocol::Status::not_stored: return StoreStatus::not_stored;
-            case protocol::Status::key_exists: return StoreStatus::exists;
-            case protocol::Status::key_not_found: return StoreStatus::not_found;
-            default: return protocol::status_error(st);
-          }
-        });
-  }
-
-  Result<bool> stored_bool(const char* op, protocol::Opcode opcode, std::string_view key, std::string_view value,
+  Result<bool> stored_bool(const char* op, protocol::StoreMode mode, std::string_view key, std::string_view value,
                            std::chrono::seconds ttl, std::uint32_t flags) {
-    auto r = store(op, opcode, key, value, ttl, flags, 0);
+    auto r = store(op, mode, key, value, ttl, flags, 0);
     if (!r) return std::move(r).error();
-    return *r == StoreStatus::stored;
+    return *r == detail::StoreStatus::stored;
   }
 
-  Result<std::optional<std::uint64_t>> counter(const char* op, protocol::Opcode opcode, std::string_view key,
-                                               std::uint64_t delta, std::optional<std::uint64_t> initial,
-                                               std::chrono::seconds ttl) {
+  Result<std::optional<std::uint64_t>> counter(const char* op, bool decrement, std::string_view key, std::uint64_t delta,
+                                               std::optional<std::uint64_t> initial, std::chrono::seconds ttl) {
     const std::uint32_t exp = detail::normalize_ttl(ttl);
-    return single<std::optional<std::uint64_t>>(
-        op, key, false, Effect::write,
-        [&](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) -> Result<std::optional<std::uint64_t>> {
-          char ex[20];
-          auto rt = c.request(opcode, k, protocol::counter_extras(ex, delta, initial.value_or(0), initial.has_value(), exp),
-                              {}, 0, d, now);
-          if (!rt) return std::move(rt).error();
-          auto& p = c.parser();
-          const std::uint16_t st = p.header().status;
-          if (st == 0) {
-            const std::string_view v = p.value();
-            if (v.size() != 8) return c.protocol_failure("counter reply is not 8 bytes");
-            const auto n = protocol::detail::get64(reinterpret_cast<const unsigned char*>(v.data()));
-            p.next();
-            return std::optional<std::uint64_t>(n);
-          }
-          p.next();
-          if (st == static_cast<std::uint16_t>(protocol::Status::key_not_found)) return std::optional<std::uint64_t>();
-          return protocol::status_error(st);
-        });
+    return with_wire([&](auto conv) {
+      using C = decltype(conv);
+      return exec_.single<std::optional<std::uint64_t>>(
+          op, key, false, detail::Effect::write,
+          [&](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) {
+            return C::counter(c, decrement, k, delta, initial, exp, d, now);
+          });
+    });
   }
 
-  // ---- pipelines over many connections (get_many, set_many) ----
-
-  /// One pipeline on one connection: requests for keys[idx...] then a NOOP.
-  struct Job {
-    std::size_t server = 0;
-    std::vector<std::uint32_t> keys;  // indices into the caller's arrays
-    detail::PoolLease lease;
-    std::uint32_t noop_opaque = 0;
-    bool done = false;
-    bool failed = false;
-    bool pool_exhausted = false;  // no connection became free: not the server's fault
-    Error error;
-
-    /// Ready for another pipeline; keeps the capacity of keys.
-    void reset() noexcept {
-      server = 0;
-      keys.clear();
-      lease.give_back();
-      noop_opaque = 0;
-      done = failed = pool_exhausted = false;
-      if (!error.message().empty()) error = Error();
-    }
-  };
-  /// run_jobs without a fast path: every reply goes through on_reply.
-  struct NoFastPath {
-    std::size_t operator()(Job&, const char*, std::size_t) const noexcept { return 0; }
-  };
-  /// Gives back every job's connection when a pipeline attempt ends (the
-  /// jobs live in per-thread scratch and outlast the call).
-  struct LeasesBack {
-    std::vector<Job>& jobs;
-    ~LeasesBack() {
-      for (auto& j : jobs) j.lease.give_back();
-    }
-  };
-
-  /// Splits the pending key indices into jobs per server (large batches
-  /// over several pooled connections) and acquires their connections.
-  void plan_jobs(const std::vector<std::uint32_t>& pending, const std::vector<std::size_t>& server_of,
-                 std::vector<Job>& jobs) {
-    ManyScratch& sc = scratch();
-    std::vector<std::vector<std::uint32_t>>& by_server = sc.by_server;
-    if (by_server.size() < servers_.size()) by_server.resize(servers_.size());
-    for (std::size_t s = 0; s < servers_.size(); ++s) by_server[s].clear();
-    const bool one = servers_.size() == 1;  // then every key is pending's, in order
-    if (!one) {
-      for (auto i : pending) by_server[server_of[i]].push_back(i);
-    }
-    std::size_t used = 0;
-    for (std::size_t s = 0; s < servers_.size(); ++s) {
-      const std::vector<std::uint32_t>& ks = one ? pending : by_server[s];
-      if (ks.empty()) continue;
-      const std::size_t chunk = config_.pipeline_chunk_keys;
-      std::size_t parts = (ks.size() + chunk - 1) / chunk;
-      parts = std::max<std::size_t>(1, std::min(parts, config_.max_pool_size));
-      const std::size_t per = (ks.size() + parts - 1) / parts;
-      for (std::size_t off = 0; off < ks.size(); off += per) {
-        if (used == jobs.size()) jobs.emplace_back();
-        Job& j = jobs[used++];
-        j.reset();
-        j.server = s;
-        j.keys.assign(ks.begin() + static_cast<std::ptrdiff_t>(off),
-                      ks.begin() + static_cast<std::ptrdiff_t>(std::min(ks.size(), off + per)));
-      }
-    }
-    jobs.resize(used);
-    for (std::size_t s = 0; s < servers_.size(); ++s) trim(by_server[s]);
+  Result<std::string> server_version(std::size_t i, Deadline end) {
+    return with_wire([&](auto conv) {
+      using C = decltype(conv);
+      return exec_.on_server<std::string>(i, "version", end, [](detail::Connection& c, Deadline d) { return C::version(c, d); });
+    });
   }
 
-  /// Opens or takes connections for jobs: the first per server may wait,
-  /// extra ones only if free now (else merged into the server's first job).
-  void connect_jobs(std::vector<Job>& jobs, Deadline end) {
-    std::vector<std::size_t>& first_of = scratch().first_of;
-    first_of.assign(servers_.size(), static_cast<std::size_t>(-1));
-    for (std::size_t j = 0; j < jobs.size(); ++j) {
-      Job& job = jobs[j];
-      Server& s = *servers_[job.server];
-      if (first_of[job.server] != static_cast<std::size_t>(-1)) {
-        Job& first = jobs[first_of[job.server]];
-        if (first.failed || !s.pool.try_acquire(job.lease)) {
-          first.keys.insert(first.keys.end(), job.keys.begin(), job.keys.end());
-          job.keys.clear();
-          job.done = true;
-          continue;
-        }
-        if (job.lease.get() == nullptr) {
-          const auto now = Clock::now();
-          auto opened = open_connection(s, std::min(now + config_.connect_timeout, end), std::min(now + config_.timeout, end));
-          if (!opened) {
-            job.lease.discard();
-            first.keys.insert(first.keys.end(), job.keys.begin(), job.keys.end());
-            job.keys.clear();
-            job.done = true;
-            continue;
-          }
-          job.lease.set(std::move(*opened));
-        }
-        continue;
-      }
-      first_of[job.server] = j;
-      Stage stage = Stage::pool;
-      bool fresh = false;
-      auto lease = connection(s, Clock::now(), end, stage, fresh);
-      if (!lease) {
-        job.failed = true;
-        job.done = true;
-        job.pool_exhausted = stage == Stage::pool;
-        job.error = std::move(lease).error();
-        continue;
-      }
-      job.lease = std::move(*lease);
-    }
-  }
+  // ---- batches ----
 
-  /// Drives every job's connection at once: sends what each socket takes,
-  /// reads what each has, hands complete replies to on_reply(job, reply,
-  /// why) until each job's NOOP arrives or the deadline passes. on_reply
-  /// returns 0 to go on, 1 when the job's last reply came, -1 (setting why)
-  /// when the reply does not belong. When one job is
-  /// left with everything sent, it waits in a blocking read (no poll).
-  /// fast(job, data, n), when given, may first take the common replies at
-  /// the front of data (n buffered bytes, whole replies in place) and
-  /// returns how many bytes it used; it leaves anything else, including
-  /// every reply that is wrong, to on_reply's checks.
-  template <class OnReply, class Fast = NoFastPath>
-  void run_jobs(std::vector<Job>& jobs, Deadline deadline, OnReply&& on_reply, Fast&& fast = Fast{}) {
-    auto fail = [&](Job& j, Error e) {
-      j.failed = true;
-      j.done = true;
-      j.error = std::move(e);
-      if (j.lease.get() != nullptr) j.lease.get()->mark_broken();
-    };
-    // Parses everything buffered on j's connection.
-    auto consume = [&](Job& j) {
-      detail::Connection& c = *j.lease.get();
-      protocol::Reply r;
-      const char* why = nullptr;
-      while (!j.done) {
-        if (c.between_replies()) c.skip(fast(j, c.buffered(), c.buffered_size()));
-        const int have = c.next_reply(r, why);
-        if (have == 0) return;
-        if (have < 0) return fail(j, c.protocol_failure(why));
-        const int verdict = on_reply(j, r, why);
-        c.reply_done();
-        if (verdict < 0) return fail(j, c.protocol_failure(why));
-        if (verdict > 0) {
-          j.done = true;
-          if (c.has_buffered()) fail(j, c.protocol_failure("unexpected bytes after the last reply"));
-        }
-      }
-    };
-    ManyScratch& sc = scratch();
-    std::vector<pollfd>& fds = sc.fds;
-    std::vector<std::size_t>& fd_job = sc.fd_job;
-    std::vector<unsigned char>& readable = sc.readable;
-    readable.assign(jobs.size(), 0);
-    for (;;) {
-      fds.clear();
-      fd_job.clear();
-      for (std::size_t i = 0; i < jobs.size(); ++i) {
-        Job& j = jobs[i];
-        if (j.done) continue;
-        detail::Connection& c = *j.lease.get();
-        if (c.pending() > 0) {
-          auto sent = c.send_some();
-          if (!sent) {
-            fail(j, std::move(sent).error());
-            continue;
-          }
-        }
-        if (readable[i]) {
-          readable[i] = 0;
-          auto more = c.recv_available();
-          if (!more) {
-            fail(j, std::move(more).error());
-            continue;
-          }
-          consume(j);
-          if (j.done) continue;
-        }
-        fds.push_back(pollfd{c.fd(), static_cast<short>(POLLIN | (c.pending() > 0 ? POLLOUT : 0)), 0});
-        fd_job.push_back(i);
-      }
-      if (fds.empty()) return;
-      if (fds.size() == 1 && jobs[fd_job[0]].lease.get()->pending() == 0) {
-        Job& j = jobs[fd_job[0]];
-        detail::Connection& c = *j.lease.get();
-        while (!j.done) {
-          auto got = c.fill(deadline, Clock::now());
-          if (!got) return fail(j, std::move(got).error());
-          consume(j);
-        }
-        return;
-      }
-      detail::Connection& lead = *jobs[fd_job[0]].lease.get();
-      Result<int> ready = 0;
-      if (lead.spin_now()) {
-        bool spun = false;
-        ready = detail::net::poll_spin(fds.data(), fds.size(), std::min(Clock::now() + lead.spin_budget(), deadline), spun);
-        if (ready && spun) lead.spin_outcome(*ready > 0);
-      }
-      if (ready && *ready == 0) ready = detail::net::wait_many(fds.data(), fds.size(), deadline);
-      if (!ready || *ready == 0) {
-        Error e = ready ? Error(ErrorKind::timeout, "no complete reply before the timeout") : std::move(ready).error();
-        for (auto i : fd_job) fail(jobs[i], e);
-        return;
-      }
-      for (std::size_t k = 0; k < fds.size(); ++k) {
-        if (fds[k].revents & (POLLIN | POLLERR | POLLHUP)) readable[fd_job[k]] = 1;
-      }
+  template <bool reuse>
+  Result<void> get_many_any(const std::string_view* keys, std::size_t n, std::vector<std::optional<std::string>>& results) {
+    switch (protocol_.load(std::memory_order_relaxed)) {
+      case Protocol::binary: return get_many_impl<detail::BinaryConversation, reuse>(keys, n, results);
+      case Protocol::text: return get_many_impl<detail::TextConversation, reuse>(keys, n, results);
+      case Protocol::meta: break;
     }
+    auto r = get_many_impl<detail::MetaConversation, reuse>(keys, n, results);
+    if (r || !exec_.refused().load(std::memory_order_acquire)) return r;
+    downgrade("a server answered ERROR to a meta command");
+    return get_many_impl<detail::TextConversation, reuse>(keys, n, results);
   }
 
   /// The values of keys[0..n) into results (resized to n). reuse: results
   /// may hold strings from an earlier call, to be assigned into (or reset
   /// on a miss); else every slot starts empty.
-  template <bool reuse>
+  template <class C, bool reuse>
   Result<void> get_many_impl(const std::string_view* keys, std::size_t n, std::vector<std::optional<std::string>>& results) {
     const char* const op = "get_many";
-    if (init_error_) return decorate(*init_error_, op, {}, nullptr);
+    if (cluster_.init_error()) return exec_.decorate(*cluster_.init_error(), op, {}, nullptr);
     if (n == 0) {
       results.clear();
       return {};
     }
-    if (n > 0x7ffffff0u) return decorate(Error(ErrorKind::permanent, "too many keys"), op, {}, nullptr);
+    if (n > 0x7ffffff0u) return exec_.decorate(Error(ErrorKind::permanent, "too many keys"), op, {}, nullptr);
     // Full keys (prefix + key) packed into one buffer.
     const std::string& prefix = config_.key_prefix;
     std::string packed;
@@ -7964,7 +9467,7 @@ class MemcachedBackend final : public Backend {
       for (std::size_t i = 0; i < n; ++i) {
         const std::string_view k = keys[i];
         if (k.empty() || k.size() > CACHEKIT_MAX_KEY_LENGTH || detail::has_bad_key_byte(k.data(), k.size())) {
-          return key_error(key_problem(k), op, k);
+          return keys_.error(keys_.problem(k), op, k);
         }
         key_bytes += k.size();
       }
@@ -7972,33 +9475,18 @@ class MemcachedBackend final : public Backend {
       offset.assign(n + 1, 0);
       packed.reserve(n * (prefix.size() + 16));
       for (std::size_t i = 0; i < n; ++i) {
-        FullKey fk;
-        if (const char* why = make_key(keys[i], fk)) return key_error(why, op, keys[i]);
+        detail::FullKey fk;
+        if (const char* why = keys_.make(keys[i], fk)) return keys_.error(why, op, keys[i]);
         packed.append(fk.data, fk.len);
         offset[i + 1] = static_cast<std::uint32_t>(packed.size());
       }
       key_bytes = packed.size();
     }
-    ManyScratch& sc = scratch();
+    detail::ManyScratch& sc = detail::many_scratch();
     if (!reuse) results.clear();
     results.resize(n);
     std::vector<unsigned char>& hit = sc.hit;
     if (reuse) hit.assign(n, 0);
-    auto release = [&]() noexcept {
-      trim(sc.pending);
-      trim(sc.server_of);
-      trim(sc.full);
-      trim(hit);
-    };
-    auto finish = [&]() -> Result<void> {
-      if (reuse) {
-        for (std::size_t i = 0; i < n; ++i) {
-          if (hit[i] == 0) results[i].reset();
-        }
-      }
-      release();
-      return {};
-    };
     // Full keys: the caller's when there is no prefix, else views of packed.
     std::vector<std::string_view>& full_views = sc.full;
     const std::string_view* full = keys;
@@ -8008,206 +9496,72 @@ class MemcachedBackend final : public Backend {
       full = full_views.data();
     }
     auto full_key = [full](std::size_t i) noexcept { return full[i]; };
-
-    const auto start = Clock::now();
-    const Deadline end = call_deadline(start);
     std::vector<std::uint32_t>& pending = sc.pending;
     pending.resize(n);
     for (std::size_t i = 0; i < n; ++i) pending[i] = static_cast<std::uint32_t>(i);
     std::vector<std::size_t>& server_of = sc.server_of;
     server_of.resize(n);
-    for (int attempt = 0;; ++attempt) {
-      if (servers_.size() > 1 || dead_count_.load(std::memory_order_acquire) != 0) {
-        auto routed = route_many(keys, pending, server_of, attempt == 0 ? start : Clock::now(), end);
-        if (!routed) {
-          release();
-          return decorate(std::move(routed).error(), op, keys[pending.front()], nullptr);
-        }
+    std::optional<std::string>* const slots = results.data();
+    auto store = [&](std::uint32_t idx, std::string_view v) {
+      std::optional<std::string>& slot = slots[idx];
+      if (reuse && slot) {
+        detail::assign_bytes(*slot, v);
+      } else {
+        slot.emplace(v);
       }
-      std::vector<Job>& jobs = scratch().jobs;
-      const LeasesBack leases_back{jobs};
-      plan_jobs(pending, server_of, jobs);
-      connect_jobs(jobs, end);
-      for (auto& j : jobs) {
-        if (j.done) continue;
-        detail::Connection& c = *j.lease.get();
-        const std::uint32_t base = c.take_opaques(static_cast<std::uint32_t>(j.keys.size() + 1));
-        // Encoded straight into the connection's request buffer.
-        std::size_t bytes = protocol::kHeaderSize * (j.keys.size() + 1);
-        if (j.keys.size() == n) {
-          bytes += key_bytes;
-        } else {
-          for (auto idx : j.keys) bytes += full_key(idx).size();
-        }
-        char* w = c.out().extend(bytes);
-        for (std::size_t k = 0; k < j.keys.size(); ++k) {
-          w += protocol::encode_head(w, protocol::Opcode::getkq, full_key(j.keys[k]), {}, 0,
-                                     base + static_cast<std::uint32_t>(k));
-        }
-        j.noop_opaque = base + static_cast<std::uint32_t>(j.keys.size());
-        protocol::encode_head(w, protocol::Opcode::noop, {}, {}, 0, j.noop_opaque);
-      }
-      const Deadline io_end = std::min(Clock::now() + config_.timeout, end);
-      std::optional<std::string>* const slots = results.data();
-      auto store = [&](std::uint32_t idx, const protocol::Reply& r) {
-        std::optional<std::string>& slot = slots[idx];
-        const std::string_view v = r.value();
-        if (reuse && slot) {
-          detail::assign_bytes(*slot, v);
-        } else {
-          slot.emplace(v);
-        }
-        if (reuse) hit[idx] = 1;
-      };
-      // Hits of the job's own keys, decoded in place in a tight loop; the
-      // NOOP, and anything unexpected, goes to the checks below.
-      auto hits = [&](Job& j, const char* data, std::size_t size) -> std::size_t {
-        const std::uint32_t count = static_cast<std::uint32_t>(j.keys.size());
-        const std::uint32_t base = j.noop_opaque - count;
-        const std::uint32_t* idx_of = j.keys.data();
-        std::size_t used = 0;
-        protocol::Reply r;
-        for (;;) {
-          const std::size_t len = protocol::decode_hit(data + used, size - used, protocol::Opcode::getkq, r);
-          if (len == 0) break;
-          const std::uint32_t rel = r.header.opaque - base;
-          if (rel >= count) break;
-          const std::uint32_t idx = idx_of[rel];
-          const std::string_view want = full_key(idx);
-          if (r.header.key_length != want.size() || !protocol::detail::same_bytes(r.body + 4, want.data(), want.size())) break;
-          store(idx, r);
-          used += len;
-        }
-        return used;
-      };
-      run_jobs(jobs, io_end, [&](Job& j, const protocol::Reply& r, const char*& why) -> int {
-        const auto& h = r.header;
-        if (h.opaque == j.noop_opaque) {
-          if (h.opcode == static_cast<std::uint8_t>(protocol::Opcode::noop)) return 1;
-          why = "reply opcode does not match the request";
-          return -1;
-        }
-        const std::uint32_t base = j.noop_opaque - static_cast<std::uint32_t>(j.keys.size());
-        if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::getkq) || h.opaque < base || h.opaque >= j.noop_opaque) {
-          why = "reply to a request that was not sent";
-          return -1;
-        }
-        const std::uint32_t idx = j.keys[h.opaque - base];
-        const std::string_view want = full_key(idx);
-        if (h.key_length != want.size() || !protocol::detail::same_bytes(r.body + h.extras_length, want.data(), want.size())) {
-          why = "reply key does not match the request";
-          return -1;
-        }
-        if (h.status == 0) store(idx, r);
-        return 0;
-      }, hits);
-      // Finish: give back healthy connections, collect failed keys.
-      pending.clear();
-      Error last;
-      const Server* last_server = nullptr;
-      bool exhausted = false;
-      for (auto& j : jobs) {
-        Server& s = *servers_[j.server];
-        if (j.failed) {
-          last = j.error;
-          last_server = &s;
-          if (j.pool_exhausted) exhausted = true;
-          else if (server_fault(j.error.kind())) record_failure(s, j.error);
-          for (auto k : j.keys) {
-            // A retry's answer replaces anything the failed attempt gave.
-            if (reuse) {
-              hit[k] = 0;
-            } else {
-              results[k].reset();
-            }
-            pending.push_back(k);
+      if (reuse) hit[idx] = 1;
+    };
+    const detail::BatchEnd outcome = detail::run_batch<typename C::Wire>(
+        cluster_, exec_, keys, pending, server_of, Clock::now(), false, full_key,
+        [&](detail::Connection& c, detail::Job& j) {
+          C::encode_get_batch(c, j, full_key, j.keys.size() == n ? key_bytes : 0);
+        },
+        [&](detail::Job& j, const typename C::Reply& r, const char*& why) {
+          return C::on_get_reply(j, r, full_key, store, why);
+        },
+        [&](detail::Job& j, const char* data, std::size_t size) {
+          return C::fast_get_replies(j, data, size, full_key, store);
+        },
+        [&](std::uint32_t k) {
+          // A retry's answer replaces anything the failed attempt gave.
+          if (reuse) {
+            hit[k] = 0;
+          } else {
+            results[k].reset();
           }
-          j.lease.discard();
-        } else if (j.lease.get() != nullptr) {
-          j.lease.get()->touch_used(start);
-          record_success(s);
-        }
+        });
+    auto release = [&]() noexcept {
+      detail::trim(sc.pending);
+      detail::trim(sc.server_of);
+      detail::trim(sc.full);
+      detail::trim(hit);
+    };
+    if (!outcome.complete) {
+      const std::string_view first_failed = pending.empty() ? std::string_view() : keys[pending.front()];
+      release();
+      return exec_.decorate(outcome.error, op, first_failed, outcome.server);
+    }
+    if (reuse) {
+      for (std::size_t i = 0; i < n; ++i) {
+        if (hit[i] == 0) results[i].reset();
       }
-      if (pending.empty()) return finish();
-      if (exhausted || !retryable_kind(last.kind()) || attempt >= config_.retry_attempts || Clock::now() >= end) {
-        const std::string_view first_failed = keys[pending.front()];
-        release();
-        return decorate(std::move(last), op, first_failed, last_server);
-      }
-      std::sort(pending.begin(), pending.end());
     }
-  }
-
-  /// Per-thread working arrays of get_many, reused from call to call:
-  /// with glibc, a large allocation made while the previous batch's freed
-  /// values sit in the fast bins merges them all, and every value
-  /// allocation after it takes the slow path. So the values go here first
-  /// and the caller's vector is the last allocation of the call.
-  struct ManyScratch {
-    std::vector<std::string_view> views;              // the caller's keys
-    std::vector<std::string_view> full;               // prefix + key
-    std::vector<std::optional<std::string>> values;   // the spare result vector
-    std::vector<unsigned char> hit;                   // which slots got a value
-    std::vector<std::uint32_t> pending;
-    std::vector<std::size_t> server_of;
-    // Pipeline bookkeeping (get_many, set_many).
-    std::vector<Job> jobs;
-    std::vector<std::vector<std::uint32_t>> by_server;
-    std::vector<std::size_t> first_of;
-    std::vector<pollfd> fds;
-    std::vector<std::size_t> fd_job;
-    std::vector<unsigned char> readable;
-  };
-  /// Largest get_many whose result vector is kept ready for the next call.
-  static constexpr std::size_t kSpareValues = 4096;
-  /// Views of keys in the per-thread array.
-  template <class Keys>
-  static std::vector<std::string_view>& key_views(const Keys& keys) {
-    std::vector<std::string_view>& views = scratch().views;
-    views.resize(static_cast<std::size_t>(std::distance(std::begin(keys), std::end(keys))));
-    std::string_view* at = views.data();
-    for (const auto& k : keys) *at++ = std::string_view(k);
-    return views;
-  }
-  static ManyScratch& scratch() {
-    static thread_local ManyScratch s;
-    return s;
-  }
-  /// After a call, a very large scratch array gives its memory back; a
-  /// smaller one keeps its size, so that a next batch of the same size is
-  /// written over it without being initialised first.
-  template <class V>
-  static void shed(V& v) noexcept {
-    if (v.capacity() > 4096) V().swap(v);
-  }
-  /// Empties a scratch array; a very large one gives its memory back.
-  template <class V>
-  static void trim(V& v) noexcept {
-    v.clear();
-    if (v.capacity() > 4096) V().swap(v);
-  }
-
-  /// Routes keys[pending[i]] into server_of.
-  Result<void> route_many(const std::string_view* keys, const std::vector<std::uint32_t>& pending,
-                          std::vector<std::size_t>& server_of, Clock::time_point now, Deadline end) {
-    if (dead_count_.load(std::memory_order_acquire) == 0 && pending.size() == server_of.size()) {
-      full_ring_->server_for(keys, pending.size(), server_of.data());
-      return {};
-    }
-    for (auto i : pending) {
-      auto r = route(keys[i], now, end);
-      if (!r) return std::move(r).error();
-      server_of[i] = *r;
-    }
+    release();
     return {};
   }
 
+  Result<std::vector<KeyError>> set_many_any(const std::pair<std::string_view, std::string_view>* items, std::size_t n,
+                                             std::chrono::seconds ttl, std::uint32_t flags) {
+    return with_wire([&](auto conv) { return set_many_impl<decltype(conv)>(items, n, ttl, flags); });
+  }
+
+  template <class C>
   Result<std::vector<KeyError>> set_many_impl(const std::pair<std::string_view, std::string_view>* items,
                                               std::size_t n, std::chrono::seconds ttl, std::uint32_t flags) {
     const char* const op = "set_many";
-    if (init_error_) return decorate(*init_error_, op, {}, nullptr);
+    if (cluster_.init_error()) return exec_.decorate(*cluster_.init_error(), op, {}, nullptr);
     std::vector<KeyError> failures;
-    if (n > 0x7ffffff0u) return decorate(Error(ErrorKind::permanent, "too many keys"), op, {}, nullptr);
+    if (n > 0x7ffffff0u) return exec_.decorate(Error(ErrorKind::permanent, "too many keys"), op, {}, nullptr);
     const std::uint32_t exp = detail::normalize_ttl(ttl);
     std::vector<std::string_view> keys(n);
     std::string packed;
@@ -8217,16 +9571,16 @@ class MemcachedBackend final : public Backend {
     const std::string& prefix = config_.key_prefix;
     for (std::size_t i = 0; i < n; ++i) {
       keys[i] = items[i].first;
-      FullKey fk;
-      const char* why = make_key(items[i].first, fk);
+      detail::FullKey fk;
+      const char* why = keys_.make(items[i].first, fk);
       if (why != nullptr) {
-        failures.push_back(KeyError{i, key_error(why, op, items[i].first)});
+        failures.push_back(KeyError{i, keys_.error(why, op, items[i].first)});
         if (!prefix.empty()) offset[i + 1] = static_cast<std::uint32_t>(packed.size());
         continue;
       }
-      Result<void> ok = check_value(items[i].second, fk.len, flags);
+      Result<void> ok = keys_.check_value(items[i].second, fk.len, flags);
       if (!ok) {
-        failures.push_back(KeyError{i, decorate(std::move(ok).error(), op, items[i].first, nullptr)});
+        failures.push_back(KeyError{i, exec_.decorate(std::move(ok).error(), op, items[i].first, nullptr)});
       } else {
         pending.push_back(static_cast<std::uint32_t>(i));
       }
@@ -8239,87 +9593,37 @@ class MemcachedBackend final : public Backend {
       if (prefix.empty()) return keys[i];
       return std::string_view(packed.data() + offset[i], offset[i + 1] - offset[i]);
     };
-    const auto start = Clock::now();
-    const Deadline end = call_deadline(start);
+    auto value_of = [&](std::size_t i) -> std::string_view { return items[i].second; };
     std::vector<std::size_t> server_of(n);
-    for (int attempt = 0; !pending.empty(); ++attempt) {
-      auto routed = route_many(keys.data(), pending, server_of, attempt == 0 ? start : Clock::now(), end);
-      if (!routed) {
-        for (auto i : pending) failures.push_back(KeyError{i, decorate(routed.error(), op, keys[i], nullptr)});
-        break;
+    // A server's report on a key counts only when it came in the key's last
+    // attempt: the keys of a failed job are sent again.
+    std::vector<std::uint32_t> round(n, 0);
+    std::vector<std::uint32_t> report_round(failures.size(), 0);
+    if (!pending.empty()) {
+      const detail::BatchEnd outcome = detail::run_batch<typename C::Wire>(
+          cluster_, exec_, keys.data(), pending, server_of, Clock::now(), true, full_key,
+          [&](detail::Connection& c, detail::Job& j) { C::encode_set_batch(c, j, full_key, value_of, flags, exp); },
+          [&](detail::Job& j, const typename C::Reply& r, const char*& why) {
+            return C::on_set_reply(
+                j, r,
+                [&](std::uint32_t idx, Error e) {
+                  failures.push_back(KeyError{idx, exec_.decorate(std::move(e), op, keys[idx], &cluster_.server(j.server))});
+                  report_round.push_back(round[idx]);
+                },
+                why);
+          },
+          detail::NoFastPath{}, [&](std::uint32_t k) { ++round[k]; });
+      std::size_t kept = 0;
+      for (std::size_t f = 0; f < failures.size(); ++f) {
+        const std::size_t idx = failures[f].index;
+        if (f >= report_round.size() || report_round[f] == round[idx]) failures[kept++] = std::move(failures[f]);
       }
-      // Writes routed away from dead servers: logged before they are sent.
-      if (dead_count_.load(std::memory_order_acquire) != 0) {
-        for (auto i : pending) note_moved(keys[i], full_key(i), server_of[i]);
-      }
-      std::vector<Job>& jobs = scratch().jobs;
-      const LeasesBack leases_back{jobs};
-      plan_jobs(pending, server_of, jobs);
-      connect_jobs(jobs, end);
-      for (auto& j : jobs) {
-        if (j.done) continue;
-        detail::Connection& c = *j.lease.get();
-        const std::uint32_t base = c.take_opaques(static_cast<std::uint32_t>(j.keys.size() + 1));
-        for (std::size_t k = 0; k < j.keys.size(); ++k) {
-          char ex[8];
-          protocol::encode_request(c.out(), protocol::Opcode::setq, full_key(j.keys[k]), protocol::store_extras(ex, flags, exp),
-                                   items[j.keys[k]].second, base + static_cast<std::uint32_t>(k));
-        }
-        j.noop_opaque = base + static_cast<std::uint32_t>(j.keys.size());
-        protocol::encode_request(c.out(), protocol::Opcode::noop, {}, {}, {}, j.noop_opaque);
-      }
-      const Deadline io_end = std::min(Clock::now() + config_.timeout, end);
-      run_jobs(jobs, io_end, [&](Job& j, const protocol::Reply& r, const char*& why) -> int {
-        const auto& h = r.header;
-        if (h.opaque == j.noop_opaque) {
-          if (h.opcode == static_cast<std::uint8_t>(protocol::Opcode::noop)) return 1;
-          why = "reply opcode does not match the request";
-          return -1;
-        }
-        const std::uint32_t base = j.noop_opaque - static_cast<std::uint32_t>(j.keys.size());
-        if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::setq) || h.opaque < base || h.opaque >= j.noop_opaque) {
-          why = "reply to a request that was not sent";
-          return -1;
-        }
-        // Quiet sets answer only on failure.
-        const std::uint32_t idx = j.keys[h.opaque - base];
-        failures.push_back(KeyError{idx, decorate(protocol::status_error(h.status), op, keys[idx], servers_[j.server].get())});
-        return 0;
-      });
-      pending.clear();
-      Error last;
-      bool exhausted = false;
-      for (auto& j : jobs) {
-        Server& s = *servers_[j.server];
-        if (j.failed) {
-          last = j.error;
-          if (j.pool_exhausted) exhausted = true;
-          else if (server_fault(j.error.kind())) record_failure(s, j.error);
-          // Keys already reported by the server stay reported once.
-          for (auto k : j.keys) pending.push_back(k);
-          // Sent (or partly sent) without a definite answer: in doubt.
-          if (j.lease.get() != nullptr) {
-            for (auto k : j.keys) note_stale(s, full_key(k));
-          }
-          j.lease.discard();
-        } else if (j.lease.get() != nullptr) {
-          j.lease.get()->touch_used(start);
-          record_success(s);
-        }
-      }
-      if (pending.empty()) break;
-      if (exhausted || !retryable_kind(last.kind()) || attempt >= config_.retry_attempts || Clock::now() >= end) {
+      failures.resize(kept);
+      if (!outcome.complete) {
         for (auto i : pending) {
-          Error e = last;
-          failures.push_back(KeyError{i, decorate(std::move(e), op, keys[i], servers_[server_of[i]].get())});
+          failures.push_back(KeyError{i, exec_.decorate(outcome.error, op, keys[i], outcome.server)});
         }
-        break;
       }
-      // Drop per-key reports for keys about to be retried.
-      std::sort(pending.begin(), pending.end());
-      failures.erase(std::remove_if(failures.begin(), failures.end(),
-                                    [&](const KeyError& f) { return std::binary_search(pending.begin(), pending.end(), static_cast<std::uint32_t>(f.index)); }),
-                     failures.end());
     }
     std::stable_sort(failures.begin(), failures.end(), [](const KeyError& a, const KeyError& b) { return a.index < b.index; });
     failures.erase(std::unique(failures.begin(), failures.end(),
@@ -8328,13 +9632,21 @@ class MemcachedBackend final : public Backend {
     return failures;
   }
 
+  /// Views of keys in the per-thread array.
+  template <class Keys>
+  static std::vector<std::string_view>& key_views(const Keys& keys) {
+    std::vector<std::string_view>& views = detail::many_scratch().views;
+    views.resize(static_cast<std::size_t>(std::distance(std::begin(keys), std::end(keys))));
+    std::string_view* at = views.data();
+    for (const auto& k : keys) *at++ = std::string_view(k);
+    return views;
+  }
+
   MemcachedBackendConfig config_;
-  std::optional<Error> init_error_;
-  std::vector<std::unique_ptr<Server>> servers_;
-  std::optional<Ring> full_ring_;
-  std::atomic<int> dead_count_{0};
-  std::mutex routing_mutex_;
-  std::shared_ptr<const LiveRing> live_;
+  std::atomic<Protocol> protocol_;
+  detail::KeyRules keys_;
+  detail::Cluster cluster_;
+  detail::Executor exec_;
 };
 
 CACHEKIT_END_NAMESPACE

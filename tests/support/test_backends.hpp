@@ -4,6 +4,8 @@
 
 #include <cachekit/cachekit.hpp>
 
+#include "support/protocol_under_test.hpp"
+
 #include "support/memcached_process.hpp"
 
 #include <atomic>
@@ -15,7 +17,7 @@ namespace cktest {
 
 /// A backend config for every server of a test cluster, keys under `prefix`.
 inline cachekit::MemcachedBackendConfig prefixed_config(const MemcachedCluster& cluster, std::string prefix) {
-  cachekit::MemcachedBackendConfig cfg;
+  cachekit::MemcachedBackendConfig cfg = cktest::backend_config();
   cfg.servers = cluster.specs();
   cfg.key_prefix = std::move(prefix);
   return cfg;

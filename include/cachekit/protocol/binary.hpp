@@ -13,6 +13,7 @@
 #include "../config.hpp"
 #include "../error.hpp"
 #include "bytes.hpp"
+#include "reply.hpp"
 
 CACHEKIT_BEGIN_NAMESPACE
 namespace protocol {
@@ -388,6 +389,18 @@ inline std::size_t decode_whole(const char* data, std::size_t n, Reply& r, const
   return kHeaderSize + r.header.body_length;
 }
 
+/// decode_whole in the form every wire shares: need_more with the bytes
+/// the response needs (the header, then header and body), complete, or
+/// malformed with the cause.
+inline Decoded decode_response(const char* data, std::size_t n, Reply& r) noexcept {
+  if (n < kHeaderSize) return Decoded::need(kHeaderSize);
+  if (const char* why = decode_response_header(data, r.header)) return Decoded::bad(why);
+  const std::size_t whole = kHeaderSize + std::size_t{r.header.body_length};
+  if (n < whole) return Decoded::need(whole);
+  r.body = data + kHeaderSize;
+  return Decoded::done(whole);
+}
+
 /// The common get reply, checked with fewer steps: when the response at
 /// the start of data is a complete successful reply to op (a get of any
 /// kind) carrying four bytes of flags, fills r (as decode_whole would) and
@@ -540,6 +553,16 @@ class ResponseParser {
   bool complete_ = false;
   bool failed_ = false;
   const char* failure_ = "";
+};
+
+/// The binary protocol as a wire: its reply type and decoder (requests
+/// are encoded with encode_head / encode_request).
+struct BinaryWire {
+  static constexpr const char* name = "binary";
+  using Reply = protocol::Reply;
+  static Decoded decode(const char* data, std::size_t n, Reply& r, const Limits& = Limits{}) noexcept {
+    return decode_response(data, n, r);
+  }
 };
 
 }  // namespace protocol

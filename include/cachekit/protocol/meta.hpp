@@ -442,6 +442,7 @@ inline bool calls_for_text(const ServerReply& r) noexcept { return r.kind == Rep
 /// commands, which a meta server also reads.
 struct MetaWire {
   static constexpr const char* name = "meta";
+  using Reply = ServerReply;
   static constexpr bool has_quiet_get = true;       ///< mg q: misses send nothing
   static constexpr bool has_quiet_store = true;     ///< ms/md/ma q: only failures reply
   static constexpr bool has_opaque = true;          ///< O<n> echoed on every reply but error lines

@@ -202,11 +202,13 @@ inline std::size_t encode_stats(char* dst, std::string_view group = {}) noexcept
 
 /// The authfile login (`memcached -Y`): a `set` whose data is
 /// "<user> <password>", sent alone on a new connection; STORED means logged in.
+/// Its exptime is -1, so that a server without an authfile, which stores
+/// it as an ordinary item, drops it at once.
 template <class Out>
 inline void encode_login(Out& out, std::string_view user, std::string_view password) {
   char head[64];
   const std::size_t n =
-      encode_store_head(head, StoreMode::set, "auth", 0, 0, user.size() + 1 + password.size());
+      encode_store_head(head, StoreMode::set, "cachekit:login", 0, -1, user.size() + 1 + password.size());
   out.append(head, n);
   out.append(user.data(), user.size());
   out.append(" ", 1);
@@ -366,6 +368,7 @@ inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Lim
 /// memcached's classic text protocol as a wire (see wire.hpp).
 struct TextWire {
   static constexpr const char* name = "text";
+  using Reply = ServerReply;
   static constexpr bool has_quiet_get = false;       ///< no quiet read; a miss has no reply line anyway
   static constexpr bool has_quiet_store = false;     ///< only noreply, which hides failures too
   static constexpr bool has_opaque = false;          ///< replies are matched by order (and a VALUE's key)
