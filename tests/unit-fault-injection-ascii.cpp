@@ -44,12 +44,12 @@ MemcachedBackendConfig ascii_fault_config(const std::string& spec, Protocol prot
 }
 
 enum class AsciiCall { get, get_many, set };
-enum class Only { both, text, meta };
+enum class AsciiOnly { both, text, meta };
 
 struct AsciiScenario {
   const char* name;
   AsciiCall call;
-  Only only;
+  AsciiOnly only;
   // Runs on the first connection; meta tells which protocol the client speaks.
   std::function<void(FakeConnection&, bool meta)> misbehave;
   bool expect_ok;
@@ -217,25 +217,25 @@ void run_ascii_scenario(const AsciiScenario& s, Protocol protocol) {
 
 const std::vector<AsciiScenario>& ascii_scenarios() {
   static const std::vector<AsciiScenario> all = {
-      {"answer nothing after the request", AsciiCall::get, Only::both,
+      {"answer nothing after the request", AsciiCall::get, AsciiOnly::both,
        [](FakeConnection& c, bool) {
          std::string line;
          cktest::next_command(c, line);
        },
        false, ErrorKind::timeout},
-      {"one byte at a time, within the timeout", AsciiCall::get, Only::both,
+      {"one byte at a time, within the timeout", AsciiCall::get, AsciiOnly::both,
        [](FakeConnection& c, bool meta) {
          std::string line;
          if (cktest::next_command(c, line)) c.send_slowly(ascii_hit_for(meta, line), 2ms);
        },
        true, ErrorKind::unknown},
-      {"one byte at a time, slower than the timeout", AsciiCall::get, Only::both,
+      {"one byte at a time, slower than the timeout", AsciiCall::get, AsciiOnly::both,
        [](FakeConnection& c, bool meta) {
          std::string line;
          if (cktest::next_command(c, line)) c.send_slowly(ascii_hit_for(meta, line), 40ms);
        },
        false, ErrorKind::timeout},
-      {"value length of 4 GiB", AsciiCall::get, Only::both,
+      {"value length of 4 GiB", AsciiCall::get, AsciiOnly::both,
        [](FakeConnection& c, bool meta) {
          std::string line;
          if (cktest::next_command(c, line)) {
@@ -243,27 +243,27 @@ const std::vector<AsciiScenario>& ascii_scenarios() {
          }
        },
        false, ErrorKind::unknown},
-      {"a reply the request did not expect", AsciiCall::get, Only::both,
+      {"a reply the request did not expect", AsciiCall::get, AsciiOnly::both,
        [](FakeConnection& c, bool meta) {
          std::string line;
          // STORED answers a storage command, HD an mg that asked for no value.
          if (cktest::next_command(c, line)) c.send(meta ? "HD\r\n" : "STORED\r\n");
        },
        false, ErrorKind::unknown},
-      {"a line of garbage", AsciiCall::get, Only::both,
+      {"a line of garbage", AsciiCall::get, AsciiOnly::both,
        [](FakeConnection& c, bool) {
          std::string line;
          if (cktest::next_command(c, line)) c.send("GARBAGE 1 2 3\r\n");
        },
        false, ErrorKind::unknown},
-      {"close mid-line", AsciiCall::get, Only::both,
+      {"close mid-line", AsciiCall::get, AsciiOnly::both,
        [](FakeConnection& c, bool meta) {
          std::string line;
          if (cktest::next_command(c, line)) c.send(meta ? "VA 8" : "VALUE k1 0");
          c.close();
        },
        false, ErrorKind::transient},
-      {"close mid-value", AsciiCall::get, Only::both,
+      {"close mid-value", AsciiCall::get, AsciiOnly::both,
        [](FakeConnection& c, bool meta) {
          std::string line;
          if (cktest::next_command(c, line)) {
@@ -273,50 +273,50 @@ const std::vector<AsciiScenario>& ascii_scenarios() {
          c.close();
        },
        false, ErrorKind::transient},
-      {"ERROR to a get", AsciiCall::get, Only::text,
+      {"ERROR to a get", AsciiCall::get, AsciiOnly::text,
        [](FakeConnection& c, bool) {
          std::string line;
          if (cktest::next_command(c, line)) c.send("ERROR\r\n");
        },
        false, ErrorKind::permanent},
-      {"CLIENT_ERROR to a set, its data line unread", AsciiCall::set, Only::both,
+      {"CLIENT_ERROR to a set, its data line unread", AsciiCall::set, AsciiOnly::both,
        [](FakeConnection& c, bool) {
          // As memcached does: the data line stays unread and would be
          // parsed as a command, so the connection must not be reused.
          if (read_set(c, false)) c.send("CLIENT_ERROR bad data chunk\r\n");
        },
        false, ErrorKind::permanent},
-      {"SERVER_ERROR out of memory to a set", AsciiCall::set, Only::both,
+      {"SERVER_ERROR out of memory to a set", AsciiCall::set, AsciiOnly::both,
        [](FakeConnection& c, bool) {
          if (read_set(c, true)) c.send("SERVER_ERROR out of memory storing object\r\n");
        },
        false, ErrorKind::transient},
-      {"SERVER_ERROR object too large to a set", AsciiCall::set, Only::both,
+      {"SERVER_ERROR object too large to a set", AsciiCall::set, AsciiOnly::both,
        [](FakeConnection& c, bool) {
          if (read_set(c, true)) c.send("SERVER_ERROR object too large for cache\r\n");
        },
        false, ErrorKind::permanent},
-      {"multi-get answered in one byte steps within the timeout", AsciiCall::get_many, Only::both,
+      {"multi-get answered in one byte steps within the timeout", AsciiCall::get_many, AsciiOnly::both,
        [](FakeConnection& c, bool meta) {
          std::vector<std::string> lines;
          if (!read_ascii_batch(c, meta, lines)) return;
          c.send_slowly(ascii_batch_hits(meta, lines) + (meta ? "MN\r\n" : "END\r\n"), 0ms);
        },
        true, ErrorKind::unknown},
-      {"stall after half a multi-get", AsciiCall::get_many, Only::both,
+      {"stall after half a multi-get", AsciiCall::get_many, AsciiOnly::both,
        [](FakeConnection& c, bool meta) {
          std::vector<std::string> lines;
          if (read_ascii_batch(c, meta, lines)) c.send(ascii_batch_hits(meta, lines, 2));
        },
        false, ErrorKind::timeout},
-      {"close after half a multi-get", AsciiCall::get_many, Only::both,
+      {"close after half a multi-get", AsciiCall::get_many, AsciiOnly::both,
        [](FakeConnection& c, bool meta) {
          std::vector<std::string> lines;
          if (read_ascii_batch(c, meta, lines)) c.send(ascii_batch_hits(meta, lines, 2));
          c.close();
        },
        false, ErrorKind::transient},
-      {"multi-get hit with an opaque that matches no request", AsciiCall::get_many, Only::meta,
+      {"multi-get hit with an opaque that matches no request", AsciiCall::get_many, AsciiOnly::meta,
        [](FakeConnection& c, bool) {
          std::vector<std::string> lines;
          if (!read_ascii_batch(c, true, lines)) return;
@@ -324,7 +324,7 @@ const std::vector<AsciiScenario>& ascii_scenarios() {
          c.send(cktest::meta_hit(first, "value-k1") + "MN\r\n");
        },
        false, ErrorKind::unknown},
-      {"quiet hit for a key that was not asked", AsciiCall::get_many, Only::meta,
+      {"quiet hit for a key that was not asked", AsciiCall::get_many, AsciiOnly::meta,
        [](FakeConnection& c, bool) {
          std::vector<std::string> lines;
          if (!read_ascii_batch(c, true, lines)) return;
@@ -338,7 +338,7 @@ const std::vector<AsciiScenario>& ascii_scenarios() {
 
 void run_ascii_scenarios(Protocol protocol) {
   for (const auto& s : ascii_scenarios()) {
-    if ((s.only == Only::text && protocol != Protocol::text) || (s.only == Only::meta && protocol != Protocol::meta)) {
+    if ((s.only == AsciiOnly::text && protocol != Protocol::text) || (s.only == AsciiOnly::meta && protocol != Protocol::meta)) {
       continue;
     }
     SUBCASE(s.name) {
