@@ -415,3 +415,65 @@ TEST_CASE("fault injection (ascii): scenario helpers build the replies they name
   CHECK(with_opaque("mg k1 v f k q O1", "77") == "mg k1 v f k q O77");
   CHECK(with_opaque("mg k1 v", "77") == "mg k1 v O77");
 }
+
+namespace {
+const AsciiScenario& ascii_scenario_named(const std::string& name) {
+  for (const auto& s : ascii_scenarios()) {
+    if (name == s.name) return s;
+  }
+  FAIL("no scenario named ", name);
+  return ascii_scenarios().front();
+}
+}  // namespace
+
+// Scenario scripts played to a raw socket sending what the backend sends:
+// the bytes each one answers, up to the close that follows it here.
+TEST_CASE("fault injection (ascii): scenario scripts send the bytes they name") {
+  struct Played {
+    const char* scenario;
+    bool meta;
+    std::string request;
+    std::string reply;
+  };
+  const std::string mg_batch = "version\r\nmg k1 v f k q O1\r\nmg k2 v f k q O2\r\nmn\r\n";
+  const std::vector<Played> played = {
+      {"value length of 4 GiB", false, "get k1\r\n", "VALUE k1 0 4294967296\r\nabcdef"},
+      {"value length of 4 GiB", true, "version\r\nmg k1 v f\r\n", "VERSION 1.6.18\r\nVA 4294967296 f0\r\nabcdef"},
+      {"a reply the request did not expect", false, "get k1\r\n", "STORED\r\n"},
+      {"a reply the request did not expect", true, "mg k1 v f\r\n", "HD\r\n"},
+      {"a line of garbage", true, "mg k1 v f\r\n", "GARBAGE 1 2 3\r\n"},
+      {"close mid-line", true, "mg k1 v f\r\n", "VA 8"},
+      {"close mid-value", false, "get k1\r\n", "VALUE k1 0 8\r\nval"},
+      {"close mid-value", true, "mg k1 v f O5\r\n", "VA 8 f0 O5\r\nval"},
+      {"one byte at a time, within the timeout", false, "get k1\r\n", "VALUE k1 0 8\r\nvalue-k1\r\nEND\r\n"},
+      {"ERROR to a get", false, "get k1\r\n", "ERROR\r\n"},
+      {"CLIENT_ERROR to a set, its data line unread", false, "set k1 0 0 5\r\nhello\r\n",
+       "CLIENT_ERROR bad data chunk\r\n"},
+      {"CLIENT_ERROR to a set, its data line unread", true, "ms k1 5 T0\r\nhello\r\n",
+       "CLIENT_ERROR bad data chunk\r\n"},
+      {"SERVER_ERROR out of memory to a set", true, "ms k1 5 F0\r\nhello\r\n",
+       "SERVER_ERROR out of memory storing object\r\n"},
+      {"stall after half a multi-get", false, "get k1 k2 k3\r\n",
+       "VALUE k1 0 8\r\nvalue-k1\r\nVALUE k2 0 8\r\nvalue-k2\r\n"},
+      {"multi-get answered in one byte steps within the timeout", true, mg_batch,
+       "VERSION 1.6.18\r\nVA 8 f0 kk1 O1\r\nvalue-k1\r\nVA 8 f0 kk2 O2\r\nvalue-k2\r\nMN\r\n"},
+      {"multi-get hit with an opaque that matches no request", true, mg_batch,
+       "VERSION 1.6.18\r\nVA 8 f0 kk1 O4242424\r\nvalue-k1\r\nMN\r\n"},
+      {"quiet hit for a key that was not asked", true, mg_batch,
+       "VERSION 1.6.18\r\nVA 8 f0 knot-asked O4242424\r\nsurprise\r\nVA 8 f0 kk1 O1\r\nvalue-k1\r\n"
+       "VA 8 f0 kk2 O2\r\nvalue-k2\r\nMN\r\n"},
+  };
+  for (const auto& p : played) {
+    const std::string what = std::string(p.meta ? "meta: " : "text: ") + p.scenario;
+    CAPTURE(what);
+    const AsciiScenario& s = ascii_scenario_named(p.scenario);
+    const bool meta = p.meta;
+    cktest::FakeMemcached server([&](FakeConnection& c) {
+      s.misbehave(c, meta);
+      c.close();
+    });
+    REQUIRE(server.port() != 0);
+    // Asks for more than the script sends: the close ends the read.
+    CHECK(cktest::exchange_bytes(server.port(), p.request, p.reply.size() + 64) == p.reply);
+  }
+}
