@@ -8,6 +8,7 @@
 #include <cachekit/cachekit.hpp>
 
 #include "support/memcached_process.hpp"
+#include "support/nutcracker_process.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -27,8 +28,6 @@
 #include <vector>
 
 namespace {
-
-const char* const kNutcracker = "/usr/sbin/nutcracker";
 
 /// Sends request to 127.0.0.1:port and reads until done(reply) or a 10 s
 /// receive timeout; returns what was read.
@@ -67,18 +66,6 @@ std::size_t count_of(const std::string& s, const std::string& what) {
   return n;
 }
 
-/// A nutcracker process, stopped by PID.
-struct Nutcracker {
-  pid_t pid = -1;
-  ~Nutcracker() {
-    if (pid > 0) {
-      ::kill(pid, SIGTERM);
-      int st = 0;
-      ::waitpid(pid, &st, 0);
-    }
-  }
-};
-
 /// Keys as a memcached text-protocol client may send them: printable ASCII,
 /// UTF-8 and other bytes >= 0x80; no spaces or control characters.
 std::string proxy_random_key(std::mt19937& rng, std::size_t pool) {
@@ -101,7 +88,6 @@ std::string proxy_random_key(std::mt19937& rng, std::size_t pool) {
 }  // namespace
 
 TEST_CASE("peer ring: ketama with each key hash and named servers places keys exactly like twemproxy") {
-  REQUIRE_MESSAGE(access(kNutcracker, X_OK) == 0, "apt-get install nutcracker");
   cktest::MemcachedCluster cluster(5);
   std::mt19937 rng(1701);
 
@@ -138,32 +124,9 @@ TEST_CASE("peer ring: ketama with each key hash and named servers places keys ex
       pools.push_back(std::move(p));
     }
   }
-  char dir[] = "/tmp/cachekit-nutcracker-XXXXXX";
-  REQUIRE(mkdtemp(dir) != nullptr);
-  const std::string conf = std::string(dir) + "/nutcracker.yml";
-  const std::string log = std::string(dir) + "/nutcracker.log";
-  {
-    std::ofstream out(conf);
-    out << yaml;
-  }
-  const std::string stats_port = std::to_string(cktest::free_port());
-  Nutcracker proxy;
-  proxy.pid = ::fork();
-  REQUIRE(proxy.pid >= 0);
-  if (proxy.pid == 0) {
-    ::execl(kNutcracker, kNutcracker, "-c", conf.c_str(), "-o", log.c_str(), "-a", "127.0.0.1", "-s",
-            stats_port.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  const bool up = cktest::wait_until(
-      [&] {
-        for (const auto& p : pools) {
-          if (!cktest::port_accepts(p.port)) return false;
-        }
-        return true;
-      },
-      std::chrono::milliseconds(10000));
-  REQUIRE_MESSAGE(up, "nutcracker did not listen on every pool port; see ", log);
+  std::vector<std::uint16_t> ports;
+  for (const auto& p : pools) ports.push_back(p.port);
+  cktest::NutcrackerProcess proxy(yaml, ports);
 
   // Store every key through its pool.
   for (const auto& p : pools) {
@@ -226,7 +189,4 @@ TEST_CASE("peer ring: ketama with each key hash and named servers places keys ex
   }
   CHECK(wrong == 0);
   MESSAGE("twemproxy: ", total, " keys over ", pools.size(), " pools, ", wrong, " misplaced");
-  std::remove(conf.c_str());
-  std::remove(log.c_str());
-  ::rmdir(dir);
 }

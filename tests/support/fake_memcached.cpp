@@ -4,8 +4,10 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -119,6 +121,27 @@ bool FakeConnection::send_slowly(std::string_view bytes, std::chrono::millisecon
   return true;
 }
 
+bool FakeConnection::read_line(std::string& line) {
+  // One byte at a time: nothing is read past the line, so line and binary
+  // reads may follow each other on one connection.
+  line.clear();
+  char c = 0;
+  while (read_exact(&c, 1)) {
+    if (c == '\n' && !line.empty() && line.back() == '\r') {
+      line.pop_back();
+      return true;
+    }
+    if (line.size() >= (64u << 10)) return false;
+    line.push_back(c);
+  }
+  return false;
+}
+
+bool FakeConnection::read_bytes(std::size_t n, std::string& out) {
+  out.assign(n, '\0');
+  return n == 0 || read_exact(out.data(), n);
+}
+
 void FakeConnection::hold() {
   char buf[4096];
   while (!stopping_.load()) {
@@ -207,6 +230,159 @@ void serve_healthy(FakeConnection& conn, std::string_view value,
       default:
         if (!conn.send(make_response(req.opcode, 0x81, req.opaque, {}, {}, "Unknown command"))) return;
     }
+  }
+}
+}  // namespace cktest
+
+namespace cktest {
+std::vector<std::string> line_words(std::string_view line) {
+  std::vector<std::string> words;
+  std::size_t at = 0;
+  while (at < line.size()) {
+    const std::size_t end = std::min(line.find(' ', at), line.size());
+    if (end > at) words.emplace_back(line.substr(at, end - at));
+    at = end + 1;
+  }
+  return words;
+}
+
+long long storage_data_length(const std::vector<std::string>& words) {
+  if (words.empty()) return -1;
+  const std::string& cmd = words[0];
+  std::size_t at = 0;
+  if (cmd == "ms") {
+    at = 2;
+  } else if (cmd == "set" || cmd == "add" || cmd == "replace" || cmd == "append" || cmd == "prepend" ||
+             cmd == "cas") {
+    at = 4;
+  } else {
+    return -1;
+  }
+  if (words.size() <= at || words[at].empty() || words[at].size() > 12) return -1;
+  long long n = 0;
+  for (char c : words[at]) {
+    if (c < '0' || c > '9') return -1;
+    n = n * 10 + (c - '0');
+  }
+  return n;
+}
+
+std::string meta_hit(std::string_view request_line, std::string_view value, std::uint32_t flags) {
+  const std::vector<std::string> words = line_words(request_line);
+  bool with_value = false;
+  std::string ret;
+  for (std::size_t i = 2; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    switch (w[0]) {
+      case 'v': with_value = true; break;
+      case 'f': ret += " f" + std::to_string(flags); break;
+      case 'k': ret += " k" + words[1]; break;
+      case 'O': ret += " " + w; break;
+      case 'c': ret += " c1"; break;
+      case 's': ret += " s" + std::to_string(value.size()); break;
+      case 't': ret += " t-1"; break;
+      default: break;  // q, T<ttl>, N<ttl> and the rest return nothing
+    }
+  }
+  if (!with_value) return "HD" + ret + "\r\n";
+  std::string out = "VA " + std::to_string(value.size()) + ret + "\r\n";
+  out.append(value);
+  out += "\r\n";
+  return out;
+}
+
+std::string text_hit(std::string_view key, std::string_view value, std::uint32_t flags) {
+  std::string out = "VALUE ";
+  out.append(key);
+  out += " " + std::to_string(flags) + " " + std::to_string(value.size()) + "\r\n";
+  out.append(value);
+  out += "\r\n";
+  return out;
+}
+
+std::string exchange_bytes(std::uint16_t port, std::string_view request, std::size_t reply_size) {
+  std::string reply;
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return reply;
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    std::size_t sent = 0;
+    bool ok = true;
+    while (ok && sent < request.size()) {
+      const ssize_t k = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+      ok = k > 0;
+      if (ok) sent += static_cast<std::size_t>(k);
+    }
+    char buf[4096];
+    while (ok && reply.size() < reply_size) {
+      const std::size_t want = std::min(sizeof buf, reply_size - reply.size());
+      const ssize_t k = ::recv(fd, buf, want, 0);
+      ok = k > 0;
+      if (ok) reply.append(buf, static_cast<std::size_t>(k));
+    }
+  }
+  ::close(fd);
+  return reply;
+}
+
+bool next_command(FakeConnection& conn, std::string& line, std::string_view version) {
+  while (conn.read_line(line)) {
+    if (line != "version") return true;
+    if (!conn.send("VERSION " + std::string(version) + "\r\n")) return false;
+  }
+  return false;
+}
+
+void serve_healthy_ascii(FakeConnection& conn, std::string_view value,
+                         const std::function<void(const std::string&)>& on_line) {
+  std::string line, data;
+  while (conn.read_line(line)) {
+    if (on_line) on_line(line);
+    const std::vector<std::string> words = line_words(line);
+    if (words.empty()) {
+      if (!conn.send("ERROR\r\n")) return;
+      continue;
+    }
+    const std::string& cmd = words[0];
+    std::string reply;
+    const long long n = storage_data_length(words);
+    if (n >= 0) {
+      if (!conn.read_bytes(static_cast<std::size_t>(n) + 2, data)) return;
+      const bool quiet = cmd == "ms" && std::find(words.begin(), words.end(), "q") != words.end();
+      if (cmd == "ms") {
+        if (!quiet) reply = "HD\r\n";
+      } else {
+        reply = "STORED\r\n";
+      }
+    } else if (cmd == "get" || cmd == "gets") {
+      for (std::size_t i = 1; i < words.size(); ++i) {
+        std::string hit = text_hit(words[i], value);
+        if (cmd == "gets") hit.insert(hit.find("\r\n"), " 1");
+        reply += hit;
+      }
+      reply += "END\r\n";
+    } else if (cmd == "mg" && words.size() >= 2) {
+      reply = meta_hit(line, value);
+    } else if (cmd == "mn") {
+      reply = "MN\r\n";
+    } else if (cmd == "md") {
+      if (std::find(words.begin(), words.end(), "q") == words.end()) reply = "HD\r\n";
+    } else if (cmd == "delete") {
+      reply = "DELETED\r\n";
+    } else if (cmd == "touch") {
+      reply = "TOUCHED\r\n";
+    } else if (cmd == "version") {
+      reply = "VERSION 1.6.18\r\n";
+    } else {
+      reply = "ERROR\r\n";
+    }
+    if (!reply.empty() && !conn.send(reply)) return;
   }
 }
 }  // namespace cktest

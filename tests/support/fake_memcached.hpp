@@ -10,6 +10,7 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -49,6 +50,11 @@ class FakeConnection {
   bool send(std::string_view bytes);
   /// Sends one byte at a time with a pause between bytes.
   bool send_slowly(std::string_view bytes, std::chrono::milliseconds pause);
+  /// Reads one text/meta line and strips its "\r\n"; false on EOF, error,
+  /// server shutdown or a line longer than 64 KiB.
+  bool read_line(std::string& line);
+  /// Reads exactly n bytes (a value's data, with or without its "\r\n").
+  bool read_bytes(std::size_t n, std::string& out);
   /// Blocks without answering until the peer closes or the server stops.
   void hold();
   /// Closes the connection now.
@@ -96,4 +102,41 @@ namespace cktest {
 /// when set, sees every request first.
 void serve_healthy(FakeConnection& conn, std::string_view value,
                    const std::function<void(const FakeRequest&)>& on_request = nullptr);
+}  // namespace cktest
+
+namespace cktest {
+/// The space-separated words of a text/meta command line.
+std::vector<std::string> line_words(std::string_view line);
+
+/// The length a storage command line announces: "set k <flags> <exptime>
+/// <bytes> ..." (word 4, also add/replace/append/prepend/cas) or "ms k
+/// <datalen> ..." (word 2); -1 when the line is not a storage command or
+/// the length is not a number.
+long long storage_data_length(const std::vector<std::string>& words);
+
+/// A meta hit for the mg request line: "VA <size> <flags>\r\n<data>\r\n"
+/// with the return flags the request asked for (f as flags, k, O, c, s,
+/// t) in request order; "HD <flags>\r\n" when no value (v) was asked.
+std::string meta_hit(std::string_view request_line, std::string_view value, std::uint32_t flags = 0);
+
+/// A text hit: "VALUE <key> <flags> <bytes>\r\n<data>\r\n" (no END).
+std::string text_hit(std::string_view key, std::string_view value, std::uint32_t flags = 0);
+
+/// Reads the next command line, answering "version" (which the meta
+/// backend sends on a new connection) with "VERSION <version>" on the way.
+/// False when the connection ends first.
+bool next_command(FakeConnection& conn, std::string& line, std::string_view version = "1.6.18");
+
+/// Behaves like a tiny healthy memcached speaking text and meta until the
+/// peer closes: get/gets/mg hit every key with value, storage commands
+/// (their data read) store nothing and succeed, delete/touch/md succeed,
+/// mn answers MN, version answers VERSION 1.6.18. on_line, when set, sees
+/// every command line first.
+/// Connects to 127.0.0.1:port, sends request and reads until reply_size
+/// bytes arrived, the peer closed or 5 s passed; returns what was read.
+/// For checking scripted servers byte for byte.
+std::string exchange_bytes(std::uint16_t port, std::string_view request, std::size_t reply_size);
+
+void serve_healthy_ascii(FakeConnection& conn, std::string_view value,
+                         const std::function<void(const std::string&)>& on_line = nullptr);
 }  // namespace cktest
