@@ -278,6 +278,13 @@ TEST_CASE("twemproxy: flush_all, stats and get_and_touch fail with an error in t
   CHECK(ProxyClock::now() - t0 <= bound);
   REQUIRE_FALSE(gat);
   CHECK_FALSE(gat.error().message().empty());
+  // The proxy closed the connection after the gat was sent: a write (of
+  // the TTL) without a definite answer, so the key is deleted before the
+  // proxy is used again, and the next call works and misses.
+  auto after = backend.get("tp-keep");
+  REQUIRE_MESSAGE(after, after.error().to_string());
+  CHECK_FALSE(after->has_value());
+  REQUIRE(backend.set("tp-keep", "kept"));
   still_works();
 }
 

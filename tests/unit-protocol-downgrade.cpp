@@ -275,10 +275,8 @@ TEST_CASE("protocol downgrade: a memcached 1.6.6 (the older meta dialect) is ser
 }
 
 TEST_CASE("protocol downgrade: ERROR to a meta command switches to text once") {
-  // The contract maps ERROR to a permanent error and does not retry
-  // permanent errors, so the call that met the ERROR fails (permanent);
-  // the switch to text happens with it, and every later call succeeds
-  // over text.
+  // The call that met the ERROR runs again over text (nothing was stored:
+  // a miss), the switch is logged once, and every later call goes over text.
   LogCapture log;
   OldServer state("1.6.18", MetaSupport::refuse_first_mg);
   cktest::FakeMemcached server([&](FakeConnection& c) { serve_old_server(c, state); });
@@ -286,10 +284,11 @@ TEST_CASE("protocol downgrade: ERROR to a meta command switches to text once") {
   MemcachedBackend backend(downgrade_config(server.spec()));
   REQUIRE(backend.status());
 
-  auto first = backend.get("greeting");  // the first mg: refused
+  auto first = backend.get("greeting");  // the first mg: refused, then a text get
   CHECK(state.refused_mg.load());
-  REQUIRE_FALSE(first);
-  CHECK(first.error().kind() == ErrorKind::permanent);
+  REQUIRE_MESSAGE(first, first.error().to_string());
+  CHECK_FALSE(first->has_value());
+  CHECK(backend.protocol() == cachekit::Protocol::text);
   check_one_downgrade_record(log, server.spec(), "");
 
   auto stored = backend.set("greeting", "hello");

@@ -100,10 +100,11 @@ for l in $LEGS; do
     # GCC, C++17, modular headers, benchmarks built too.
     # (The examples are built in the noexcept leg only.)
     gcc17) leg gcc17 cmake_leg gcc17 g++ -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_STANDARD=17 \
-             -DCACHEKIT_MULTIPLE_HEADERS=ON -DCACHEKIT_BUILD_BENCH=ON -DCACHEKIT_BUILD_EXAMPLES=OFF ;;
+             -DCACHEKIT_MULTIPLE_HEADERS=ON -DCACHEKIT_BUILD_BENCH=ON -DCACHEKIT_BUILD_EXAMPLES=OFF \
+             -DCACHEKIT_TEST_ALL_PROTOCOLS=ON ;;
     # Clang, C++20, the generated single header.
     clang20) leg clang20 cmake_leg clang20 clang++ -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_STANDARD=20 \
-               -DCACHEKIT_BUILD_EXAMPLES=OFF ;;
+               -DCACHEKIT_BUILD_EXAMPLES=OFF -DCACHEKIT_TEST_ALL_PROTOCOLS=ON ;;
     # No exceptions, no RTTI: the whole suite and the examples (the README's
     # snippets are compiled by the gcc17 and clang20 legs).
     noexcept) leg noexcept cmake_leg noexcept g++ -DCMAKE_BUILD_TYPE=Release -DCACHEKIT_NO_EXCEPTIONS=ON \
@@ -112,6 +113,7 @@ for l in $LEGS; do
             UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
             bash -c "$(declare -f cmake_leg); BUILD='$BUILD' JOBS='$JOBS' ROOT='$ROOT' cmake_leg asan clang++ \
               -DCMAKE_BUILD_TYPE=Debug -DCACHEKIT_MULTIPLE_HEADERS=ON -DCACHEKIT_BUILD_EXAMPLES=OFF \
+              -DCACHEKIT_TEST_ALL_PROTOCOLS=ON \
               '-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
               -- -E 'consumer|readme_snippets'" ;;
     tsan) if [ -x tools/run-tsan.sh ]; then leg tsan tools/run-tsan.sh "$BUILD/tsan"; fi ;;

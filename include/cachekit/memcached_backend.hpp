@@ -390,14 +390,22 @@ class MemcachedBackend final : public Backend {
     }
     auto r = f(detail::MetaConversation{});
     if (r || !exec_.refused().load(std::memory_order_acquire)) return r;
-    downgrade("a server answered ERROR to a meta command");
+    downgrade_refused();
     return f(detail::TextConversation{});
+  }
+
+  /// After a server refused meta: the switch to text (logged once).
+  CACHEKIT_COLD_NOINLINE void downgrade_refused() {
+    const detail::Server* s = exec_.refused_by();
+    downgrade((s != nullptr ? s->name : std::string("a server")) + " answered ERROR to a meta command");
   }
 
   /// Moves the backend from meta to text, once, and says so in the log.
   CACHEKIT_COLD_NOINLINE void downgrade(const std::string& why) {
     Protocol expected = Protocol::meta;
-    if (!protocol_.compare_exchange_strong(expected, Protocol::text, std::memory_order_acq_rel)) return;
+    const bool first = protocol_.compare_exchange_strong(expected, Protocol::text, std::memory_order_acq_rel);
+    exec_.refused().store(false, std::memory_order_release);
+    if (!first) return;
     log_message(LogLevel::warning, "memcached",
                 "switching from the meta protocol to text for the life of this backend: " + why +
                     " (meta needs memcached 1.6.10 or later)");
@@ -439,7 +447,14 @@ class MemcachedBackend final : public Backend {
       auto v = detail::TextConversation::version(c, io_end);
       if (!v) return std::move(v).error();
       s.checked.store(true, std::memory_order_release);
-      if (predates_meta(*v)) self->downgrade(s.name + " is memcached " + *v);
+      if (predates_meta(*v)) {
+        self->downgrade(s.name + " is memcached " + *v);
+        // The call that opened this connection was made for meta: it ends
+        // here (nothing sent) and runs again over text.
+        self->exec_.refused().store(true, std::memory_order_release);
+        c.mark_broken();
+        return Error(ErrorKind::permanent, s.name + " is memcached " + *v + ", older than the meta protocol");
+      }
     }
     return {};
   }
@@ -477,7 +492,7 @@ class MemcachedBackend final : public Backend {
     }
     auto r = get_impl<detail::MetaConversation>(key, store);
     if (r || !exec_.refused().load(std::memory_order_acquire)) return r;
-    downgrade("a server answered ERROR to a meta command");
+    downgrade_refused();
     return get_impl<detail::TextConversation>(key, store);
   }
 
@@ -505,7 +520,7 @@ class MemcachedBackend final : public Backend {
       exec_.give_back_hot(s, c, start);
       return ok;
     }
-    Error err = exec_.explain(std::move(ok).error(), *c);
+    Error err = exec_.explain(std::move(ok).error(), *c, &s);
     const bool broken = exec_.give_back_hot(s, c, start);
     if (!broken || exec_.refused().load(std::memory_order_relaxed) || !cluster_.retry_after(err, s, true, false, 0, end)) {
       return exec_.decorate(std::move(err), "get", key, &s);
@@ -568,7 +583,7 @@ class MemcachedBackend final : public Backend {
     }
     auto r = get_many_impl<detail::MetaConversation, reuse>(keys, n, results);
     if (r || !exec_.refused().load(std::memory_order_acquire)) return r;
-    downgrade("a server answered ERROR to a meta command");
+    downgrade_refused();
     return get_many_impl<detail::TextConversation, reuse>(keys, n, results);
   }
 

@@ -2799,8 +2799,9 @@ CACHEKIT_END_NAMESPACE
 // ---- end cachekit/protocol/reply.hpp ----
 
 // ---- begin cachekit/protocol/binary.hpp ----
-// memcached binary protocol codec: request encoder and an incremental
-// response parser. Pure: bytes in, bytes out; no I/O, no clock.
+// memcached binary protocol codec: request encoder and reply decoder
+// (replies split across reads are gathered by ReplyStash in wire.hpp).
+// Pure: bytes in, bytes out; no I/O, no clock.
 // Constants follow the memcached binary protocol specification
 // (docs/protocol-binary.xml in the memcached repository).
 
@@ -3228,129 +3229,6 @@ inline std::size_t decode_hit(const char* data, std::size_t n, Opcode op, Reply&
   return kHeaderSize + body_length;
 }
 
-/// Incremental response parser: feed it bytes as they arrive, in any split.
-/// It stops at the end of each complete response so the caller can act on
-/// it, then next() prepares for the following one. Memory grows only with
-/// bytes actually received, never with what a header announces.
-class ResponseParser {
- public:
-  /// Consumes bytes up to the end of the current response; returns the
-  /// number consumed. Check failed() and complete() afterwards.
-  std::size_t feed(const char* data, std::size_t n) {
-    if (failed_ || complete_) return 0;
-    std::size_t used = 0;
-    if (header_have_ == 0 && n >= kHeaderSize) {
-      // Common case: the whole header is in the caller's buffer.
-      if (!decode_header(data)) return 0;
-      header_have_ = kHeaderSize;
-      used = kHeaderSize;
-      if (header_.body_length == 0) {
-        complete_ = true;
-        return used;
-      }
-    } else if (header_have_ < kHeaderSize) {
-      const std::size_t take = n < kHeaderSize - header_have_ ? n : kHeaderSize - header_have_;
-      std::memcpy(header_bytes_ + header_have_, data, take);
-      header_have_ += take;
-      used += take;
-      if (header_have_ < kHeaderSize) return used;
-      if (!decode_header(header_bytes_)) return used;
-      if (header_.body_length == 0) {
-        complete_ = true;
-        return used;
-      }
-    }
-    const std::size_t avail = n - used;
-    if (body_.empty() && avail >= header_.body_length) {
-      // The whole body is in the caller's buffer: refer to it, no copy. The
-      // view stays valid until the caller reuses that buffer.
-      view_ = data + used;
-      complete_ = true;
-      return used + header_.body_length;
-    }
-    const std::size_t want = header_.body_length - body_.size();
-    const std::size_t take = avail < want ? avail : want;
-    body_.append(data + used, take);
-    used += take;
-    if (body_.size() == header_.body_length) complete_ = true;
-    return used;
-  }
-
-  /// A whole response is ready.
-  bool complete() const noexcept { return complete_; }
-  /// The stream is corrupt; the connection must be closed.
-  bool failed() const noexcept { return failed_; }
-  /// Why the stream is corrupt.
-  const char* failure() const noexcept { return failure_; }
-  /// Whether a response has started but not finished.
-  bool in_progress() const noexcept { return header_have_ > 0 && !complete_; }
-  /// Whether no part of a response is held (nothing fed since next()).
-  bool idle() const noexcept { return header_have_ == 0; }
-  /// The complete response, viewed in place.
-  Reply reply() const noexcept { return Reply{header_, body().data()}; }
-
-  const ResponseHeader& header() const noexcept { return header_; }
-  /// The body of a complete response.
-  std::string_view body() const noexcept {
-    if (view_ != nullptr) return std::string_view(view_, header_.body_length);
-    return std::string_view(body_);
-  }
-  std::string_view extras() const noexcept { return body().substr(0, header_.extras_length); }
-  std::string_view key() const noexcept { return body().substr(header_.extras_length, header_.key_length); }
-  std::string_view value() const noexcept {
-    return body().substr(std::size_t{header_.extras_length} + header_.key_length);
-  }
-  /// Flags of a get reply (0 when the reply carries no flags).
-  std::uint32_t flags() const noexcept {
-    if (header_.extras_length < 4) return 0;
-    return detail::get32(reinterpret_cast<const unsigned char*>(body().data()));
-  }
-
-  /// A copy of the value, for the caller's result.
-  std::string take_value() { return std::string(value()); }
-
-  /// Ready for the next response; keeps buffer capacity (bounded).
-  void next() noexcept {
-    header_have_ = 0;
-    complete_ = false;
-    view_ = nullptr;
-    body_.clear();
-    if (body_.capacity() > kKeepCapacity) {
-      std::string().swap(body_);
-    }
-  }
-
-  /// Forgets everything, including a failure.
-  void reset() noexcept {
-    next();
-    failed_ = false;
-    failure_ = "";
-  }
-
- private:
-  static constexpr std::size_t kKeepCapacity = 64 * 1024;
-
-  bool fail(const char* why) noexcept {
-    failed_ = true;
-    failure_ = why;
-    return false;
-  }
-
-  bool decode_header(const char* bytes) {
-    const char* why = decode_response_header(bytes, header_);
-    return why == nullptr || fail(why);
-  }
-
-  char header_bytes_[kHeaderSize] = {};
-  std::size_t header_have_ = 0;
-  ResponseHeader header_;
-  std::string body_;
-  const char* view_ = nullptr;  // body in the caller's buffer, when it arrived whole
-  bool complete_ = false;
-  bool failed_ = false;
-  const char* failure_ = "";
-};
-
 /// The binary protocol as a wire: its reply type and decoder (requests
 /// are encoded with encode_head / encode_request).
 struct BinaryWire {
@@ -3755,51 +3633,109 @@ inline void append_head(Out& out, std::size_t bound, Write&& write) {
 }
 }  // namespace detail
 
+/// Gathers a reply that arrives split across reads, for any wire: a reply
+/// that arrives whole is decoded where it lies (no copy); one split across
+/// reads is held here until it is complete. Memory grows only with bytes
+/// actually received, within the limits (a value's announced length is
+/// checked by the decoder first).
+class ReplyStash {
+ public:
+  enum class Step { need_more, complete, malformed };
+
+  /// Takes bytes up to the end of the current reply (used says how many)
+  /// and decodes with Wire into r. complete: r views the reply (in data,
+  /// or in this stash: valid until next()); need_more: every byte was
+  /// taken; malformed: why() says why.
+  template <class Wire>
+  Step feed(const char* data, std::size_t n, typename Wire::Reply& r, const Limits& limits, std::size_t& used) {
+    used = 0;
+    if (held_.empty()) {
+      if (n == 0) return Step::need_more;
+      const Decoded d = Wire::decode(data, n, r, limits);
+      if (d.complete()) {
+        used = d.size;
+        return Step::complete;
+      }
+      if (d.malformed()) return fail(d.why);
+      held_.assign(data, n);  // a reply split across reads: keep its first part
+      need_ = d.size;
+      used = n;
+      return Step::need_more;
+    }
+    for (;;) {
+      const std::size_t before = held_.size();
+      if (used == n) return Step::need_more;
+      // Once the reply's length is known, take no byte beyond its end.
+      const std::size_t avail = n - used;
+      const std::size_t take = need_ > before + 1 && need_ - before < avail ? need_ - before : avail;
+      held_.append(data + used, take);
+      used += take;
+      if (held_.size() < need_) continue;  // all taken: the loop ends above
+      const Decoded d = Wire::decode(held_.data(), held_.size(), r, limits);
+      if (d.complete()) {
+        used -= held_.size() - d.size;  // bytes past the reply's end stay with the caller
+        held_.resize(d.size);
+        done_ = true;
+        return Step::complete;
+      }
+      if (d.malformed()) return fail(d.why);
+      need_ = d.size;
+    }
+  }
+
+  /// Whether no part of a reply is held.
+  bool empty() const noexcept { return held_.empty(); }
+  /// Why the stream is corrupt (after Step::malformed).
+  const char* why() const noexcept { return why_; }
+  /// Bytes the held reply needs at least, when known (0 when none is held).
+  std::size_t needed() const noexcept { return need_; }
+  /// Ready for the next reply; keeps a bounded amount of memory.
+  void next() noexcept {
+    need_ = 0;
+    done_ = false;
+    held_.clear();
+    if (held_.capacity() > kKeepCapacity) std::string().swap(held_);
+  }
+  /// Whether the last complete reply was gathered here (next() drops it).
+  bool holds_reply() const noexcept { return done_; }
+
+ private:
+  static constexpr std::size_t kKeepCapacity = 64 * 1024;
+
+  Step fail(const char* why) noexcept {
+    why_ = why != nullptr ? why : "malformed reply";
+    return Step::malformed;
+  }
+
+  std::string held_;
+  std::size_t need_ = 0;
+  bool done_ = false;
+  const char* why_ = "";
+};
+
 /// Turns a byte stream split anyhow into whole replies of one Wire. Feed it
 /// bytes as they arrive; it stops at the end of each reply so the caller can
-/// act on it, then next() prepares for the following one. A reply that
-/// arrives whole is viewed where it lies (no copy); one split across reads
-/// is gathered here, and memory grows only with bytes actually received,
-/// within the limits (a value's announced length is checked first).
+/// act on it, then next() prepares for the following one.
 template <class Wire>
 class ReplyReader {
  public:
+  using Reply = typename Wire::Reply;
   explicit ReplyReader(Limits limits = Limits{}) : limits_(limits) {}
 
   /// Consumes bytes up to the end of the current reply; returns how many.
   /// Check failed() and complete() afterwards.
   std::size_t feed(const char* data, std::size_t n) {
     if (failed_ || complete_ || n == 0) return 0;
-    if (held_.empty()) {
-      const Decoded d = Wire::decode(data, n, reply_, limits_);
-      if (d.complete()) {
-        complete_ = true;
-        return d.size;
-      }
-      if (d.malformed()) {
-        fail(d.why);
+    std::size_t used = 0;
+    switch (stash_.template feed<Wire>(data, n, reply_, limits_, used)) {
+      case ReplyStash::Step::complete: complete_ = true; break;
+      case ReplyStash::Step::malformed:
+        failed_ = true;
+        failure_ = stash_.why();
         return 0;
-      }
-      held_.assign(data, n);
-      need_ = d.size;
-      return n;
+      case ReplyStash::Step::need_more: break;
     }
-    const std::size_t before = held_.size();
-    // When a value's length is known, take no byte beyond its end.
-    const std::size_t take = need_ > before + 1 && need_ - before < n ? need_ - before : n;
-    held_.append(data, take);
-    if (held_.size() < need_) return take;  // a value still arriving: no need to look again
-    const Decoded d = Wire::decode(held_.data(), held_.size(), reply_, limits_);
-    if (d.complete()) {
-      complete_ = true;
-      return d.size - before;  // the rest stays with the caller
-    }
-    if (d.malformed()) {
-      fail(d.why);
-      return 0;
-    }
-    need_ = d.size;
-    return take;
+    return used;
   }
 
   /// A whole reply is ready.
@@ -3809,19 +3745,17 @@ class ReplyReader {
   /// Why the stream is corrupt.
   const char* failure() const noexcept { return failure_; }
   /// Whether no part of a reply is held (nothing fed since next()).
-  bool idle() const noexcept { return held_.empty() && !complete_; }
+  bool idle() const noexcept { return stash_.empty() && !complete_; }
   /// The complete reply; its views stay valid until next() or until the
   /// caller reuses the buffer it fed.
-  const ServerReply& reply() const noexcept { return reply_; }
+  const Reply& reply() const noexcept { return reply_; }
   /// Bytes the current reply needs at least, when known (0 before any).
-  std::size_t needed() const noexcept { return need_; }
+  std::size_t needed() const noexcept { return stash_.needed(); }
 
   /// Ready for the next reply; keeps a bounded amount of memory.
   void next() noexcept {
     complete_ = false;
-    need_ = 0;
-    held_.clear();
-    if (held_.capacity() > kKeepCapacity) std::string().swap(held_);
+    stash_.next();
   }
   /// Forgets everything, including a failure.
   void reset() noexcept {
@@ -3831,17 +3765,9 @@ class ReplyReader {
   }
 
  private:
-  static constexpr std::size_t kKeepCapacity = 64 * 1024;
-
-  void fail(const char* why) noexcept {
-    failed_ = true;
-    failure_ = why != nullptr ? why : "malformed reply";
-  }
-
   Limits limits_;
-  ServerReply reply_;
-  std::string held_;
-  std::size_t need_ = 0;
+  Reply reply_;
+  ReplyStash stash_;
   bool complete_ = false;
   bool failed_ = false;
   const char* failure_ = "";
@@ -5990,53 +5916,23 @@ class Connection {
   /// when the stream is corrupt (why says why).
   template <class Wire>
   int next_reply(typename Wire::Reply& r, const char*& why) {
-    if (stash_.empty()) {
-      if (in_pos_ == in_end_) return 0;
-      const protocol::Decoded d = Wire::decode(in_.data() + in_pos_, in_end_ - in_pos_, r, limits_);
-      if (d.complete()) {
-        in_pos_ += d.size;
-        answered_ = true;
-        return 1;
-      }
-      if (d.malformed()) {
-        why = d.why;
-        return -1;
-      }
-      // A reply split across reads: keep its first part.
-      stash_.assign(in_.data() + in_pos_, in_end_ - in_pos_);
-      stash_need_ = d.size;
-      in_pos_ = in_end_;
-      return 0;
+    std::size_t used = 0;
+    const auto step = stash_.feed<Wire>(in_.data() + in_pos_, in_end_ - in_pos_, r, limits_, used);
+    in_pos_ += used;
+    if (step == protocol::ReplyStash::Step::complete) {
+      answered_ = true;
+      return 1;
     }
-    for (;;) {
-      const std::size_t before = stash_.size();
-      const std::size_t avail = in_end_ - in_pos_;
-      if (avail == 0) return 0;
-      // Once the reply's length is known, take no byte beyond its end.
-      const std::size_t take =
-          stash_need_ > before + 1 && stash_need_ - before < avail ? stash_need_ - before : avail;
-      stash_.append(in_.data() + in_pos_, take);
-      in_pos_ += take;
-      if (stash_.size() < stash_need_) continue;  // all taken: the loop ends above
-      const protocol::Decoded d = Wire::decode(stash_.data(), stash_.size(), r, limits_);
-      if (d.complete()) {
-        // Bytes past the reply's end go back to the read buffer.
-        in_pos_ -= stash_.size() - d.size;
-        stash_done_ = true;
-        answered_ = true;
-        return 1;
-      }
-      if (d.malformed()) {
-        why = d.why;
-        return -1;
-      }
-      stash_need_ = d.size;
+    if (step == protocol::ReplyStash::Step::malformed) {
+      why = stash_.why();
+      return -1;
     }
+    return 0;
   }
 
   /// Done with the reply next_reply() gave.
   CACHEKIT_HOT_INLINE void reply_done() noexcept {
-    if (stash_done_) drop_stash();
+    if (stash_.holds_reply()) stash_.next();
   }
 
   /// Reads until one whole reply of Wire is in r (call reply_done() after
@@ -6165,7 +6061,6 @@ class Connection {
  private:
   static constexpr std::size_t kReadBuffer = 32 * 1024;
   static constexpr std::size_t kHeadRoom = 512 + CACHEKIT_MAX_KEY_LENGTH;
-  static constexpr std::size_t kKeepStash = 64 * 1024;
   static constexpr long long kSlackUs = 2000;
 
   Connection(net::Socket s, int owner_pid) : sock_(std::move(s)), in_(kReadBuffer), pid_(owner_pid) {
@@ -6179,13 +6074,6 @@ class Connection {
     in_pos_ = 0;
     in_end_ = n;
     return true;
-  }
-
-  CACHEKIT_COLD_NOINLINE void drop_stash() noexcept {
-    stash_.clear();
-    if (stash_.capacity() > kKeepStash) std::string().swap(stash_);
-    stash_need_ = 0;
-    stash_done_ = false;
   }
 
   // The rest of a request the socket did not take at once.
@@ -6226,9 +6114,7 @@ class Connection {
   std::size_t out_sent_ = 0;
   std::vector<char> in_;
   std::size_t in_pos_ = 0, in_end_ = 0;
-  std::string stash_;          // a reply split across reads
-  std::size_t stash_need_ = 0;  // bytes it needs at least
-  bool stash_done_ = false;     // the stash holds the reply just given
+  protocol::ReplyStash stash_;  // a reply split across reads
   protocol::Limits limits_;
   char head_[kHeadRoom];
   std::uint32_t next_opaque_ = 1;
@@ -6970,8 +6856,10 @@ class Cluster {
       // Live only with nothing left to repair (see RejoinLog::if_empty).
       const bool live = s.rejoin.if_empty([&] { return s.dead_until.compare_exchange_strong(d, 0, std::memory_order_acq_rel); });
       if (live) {
-        // On probation: one more failure sends it back out.
-        s.failures.store(config_.server_failure_limit - 1, std::memory_order_release);
+        // Back from a dead time, on probation: one more failure sends it
+        // back out. (A live server that was only due for a repair, tick 1,
+        // keeps its count.)
+        if (d != 1) s.failures.store(config_.server_failure_limit - 1, std::memory_order_release);
         dead_count_.fetch_sub(1, std::memory_order_acq_rel);
         rebuild_live_ring_locked();
         return;
@@ -7165,6 +7053,8 @@ class Executor {
   /// Set when a server answered a command of the protocol in use with
   /// ERROR (it predates the protocol); the backend then changes protocol.
   std::atomic<bool>& refused() noexcept { return refused_; }
+  /// The server that refused it (null when none did).
+  const Server* refused_by() const noexcept { return refused_by_.load(std::memory_order_acquire); }
 
   Deadline call_deadline(Clock::time_point start) const noexcept {
     return start + config_.connect_timeout + (config_.retry_attempts + 1) * config_.timeout;
@@ -7200,7 +7090,7 @@ class Executor {
             give_back_hot(s, c, start);
             return r;
           }
-          Error err = explain(std::move(r).error(), *c);
+          Error err = explain(std::move(r).error(), *c, &s);
           const bool broken = give_back_hot(s, c, start);
           const bool again = broken && cluster_.retry_after(err, s, idempotent, false, attempt, end);
           if (broken && effect == Effect::write) cluster_.note_stale(s, fk.view());  // sent, no definite answer
@@ -7245,7 +7135,7 @@ class Executor {
             Cluster::record_success(s);
             return r;
           }
-          Error err = explain(std::move(r).error(), c);
+          Error err = explain(std::move(r).error(), c, &s);
           if (!c.broken()) {
             c.touch_used(t);
             Cluster::record_success(s);
@@ -7279,7 +7169,7 @@ class Executor {
     Connection& c = *lease->get();
     auto r = fn(c, std::min(Clock::now() + config_.timeout, end));
     c.touch_used(Clock::now());
-    if (!r) return decorate(explain(std::move(r).error(), c), op, {}, &s);
+    if (!r) return decorate(explain(std::move(r).error(), c, &s), op, {}, &s);
     return r;
   }
 
@@ -7300,8 +7190,11 @@ class Executor {
   /// to text); a connection closed, or answered with bytes that are no
   /// reply, before any whole reply may face a server that does not speak
   /// the protocol at all (a proxy speaks only text; a hang is just a timeout).
-  CACHEKIT_COLD_NOINLINE Error explain(Error err, const Connection& c) {
-    if (c.protocol_refused()) refused_.store(true, std::memory_order_release);
+  CACHEKIT_COLD_NOINLINE Error explain(Error err, const Connection& c, const Server* s = nullptr) {
+    if (c.protocol_refused()) {
+      if (s != nullptr) refused_by_.store(s, std::memory_order_release);
+      refused_.store(true, std::memory_order_release);
+    }
     const Protocol p = protocol_.load(std::memory_order_relaxed);
     if (!c.answered() && c.broken() && p != Protocol::text &&
         (err.kind() == ErrorKind::transient || err.kind() == ErrorKind::unknown)) {
@@ -7318,6 +7211,7 @@ class Executor {
   const KeyRules& keys_;
   const std::atomic<Protocol>& protocol_;
   std::atomic<bool> refused_{false};
+  std::atomic<const Server*> refused_by_{nullptr};
 };
 
 }  // namespace detail
@@ -7682,11 +7576,11 @@ BatchEnd run_batch(Cluster& cluster, Executor& exec, const std::string_view* key
       Server& s = cluster.server(j.server);
       if (j.failed) {
         out.complete = false;
-        out.error = j.lease.get() != nullptr ? exec.explain(j.error, *j.lease.get()) : j.error;
+        out.error = j.lease.get() != nullptr ? exec.explain(j.error, *j.lease.get(), &s) : j.error;
         out.server = &s;
         if (j.pool_exhausted) {
           exhausted = true;
-        } else if (Cluster::server_fault(j.error.kind())) {
+        } else if (Cluster::server_fault(j.error.kind()) && !exec.refused().load(std::memory_order_relaxed)) {
           cluster.record_failure(s, j.error);
         }
         for (auto k : j.keys) {
@@ -7996,7 +7890,15 @@ struct BinaryConversation {
     if (!sent) return sent;
     Reply r;
     auto got = c.read_reply<Wire>(r, d, net::Clock::now());
-    if (!got) return got;
+    if (!got) {
+      // A server started with -Y FILE reads binary bytes as a text line
+      // that never ends: it does not answer at all.
+      if (got.error().kind() != ErrorKind::timeout) return got;
+      return Error(ErrorKind::authentication,
+                   "server " + server_name +
+                       " sent no reply to the SASL login before the timeout; a server started with -Y FILE "
+                       "(authfile) speaks only the text and meta protocols: set protocol = meta or text");
+    }
     auto ok = check(c, r, protocol::Opcode::sasl_auth, opaque);
     if (!ok) return ok;
     const std::uint16_t status = r.header.status;
@@ -9264,14 +9166,22 @@ class MemcachedBackend final : public Backend {
     }
     auto r = f(detail::MetaConversation{});
     if (r || !exec_.refused().load(std::memory_order_acquire)) return r;
-    downgrade("a server answered ERROR to a meta command");
+    downgrade_refused();
     return f(detail::TextConversation{});
+  }
+
+  /// After a server refused meta: the switch to text (logged once).
+  CACHEKIT_COLD_NOINLINE void downgrade_refused() {
+    const detail::Server* s = exec_.refused_by();
+    downgrade((s != nullptr ? s->name : std::string("a server")) + " answered ERROR to a meta command");
   }
 
   /// Moves the backend from meta to text, once, and says so in the log.
   CACHEKIT_COLD_NOINLINE void downgrade(const std::string& why) {
     Protocol expected = Protocol::meta;
-    if (!protocol_.compare_exchange_strong(expected, Protocol::text, std::memory_order_acq_rel)) return;
+    const bool first = protocol_.compare_exchange_strong(expected, Protocol::text, std::memory_order_acq_rel);
+    exec_.refused().store(false, std::memory_order_release);
+    if (!first) return;
     log_message(LogLevel::warning, "memcached",
                 "switching from the meta protocol to text for the life of this backend: " + why +
                     " (meta needs memcached 1.6.10 or later)");
@@ -9313,7 +9223,14 @@ class MemcachedBackend final : public Backend {
       auto v = detail::TextConversation::version(c, io_end);
       if (!v) return std::move(v).error();
       s.checked.store(true, std::memory_order_release);
-      if (predates_meta(*v)) self->downgrade(s.name + " is memcached " + *v);
+      if (predates_meta(*v)) {
+        self->downgrade(s.name + " is memcached " + *v);
+        // The call that opened this connection was made for meta: it ends
+        // here (nothing sent) and runs again over text.
+        self->exec_.refused().store(true, std::memory_order_release);
+        c.mark_broken();
+        return Error(ErrorKind::permanent, s.name + " is memcached " + *v + ", older than the meta protocol");
+      }
     }
     return {};
   }
@@ -9351,7 +9268,7 @@ class MemcachedBackend final : public Backend {
     }
     auto r = get_impl<detail::MetaConversation>(key, store);
     if (r || !exec_.refused().load(std::memory_order_acquire)) return r;
-    downgrade("a server answered ERROR to a meta command");
+    downgrade_refused();
     return get_impl<detail::TextConversation>(key, store);
   }
 
@@ -9379,7 +9296,7 @@ class MemcachedBackend final : public Backend {
       exec_.give_back_hot(s, c, start);
       return ok;
     }
-    Error err = exec_.explain(std::move(ok).error(), *c);
+    Error err = exec_.explain(std::move(ok).error(), *c, &s);
     const bool broken = exec_.give_back_hot(s, c, start);
     if (!broken || exec_.refused().load(std::memory_order_relaxed) || !cluster_.retry_after(err, s, true, false, 0, end)) {
       return exec_.decorate(std::move(err), "get", key, &s);
@@ -9442,7 +9359,7 @@ class MemcachedBackend final : public Backend {
     }
     auto r = get_many_impl<detail::MetaConversation, reuse>(keys, n, results);
     if (r || !exec_.refused().load(std::memory_order_acquire)) return r;
-    downgrade("a server answered ERROR to a meta command");
+    downgrade_refused();
     return get_many_impl<detail::TextConversation, reuse>(keys, n, results);
   }
 

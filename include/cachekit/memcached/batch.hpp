@@ -151,11 +151,11 @@ BatchEnd run_batch(Cluster& cluster, Executor& exec, const std::string_view* key
       Server& s = cluster.server(j.server);
       if (j.failed) {
         out.complete = false;
-        out.error = j.lease.get() != nullptr ? exec.explain(j.error, *j.lease.get()) : j.error;
+        out.error = j.lease.get() != nullptr ? exec.explain(j.error, *j.lease.get(), &s) : j.error;
         out.server = &s;
         if (j.pool_exhausted) {
           exhausted = true;
-        } else if (Cluster::server_fault(j.error.kind())) {
+        } else if (Cluster::server_fault(j.error.kind()) && !exec.refused().load(std::memory_order_relaxed)) {
           cluster.record_failure(s, j.error);
         }
         for (auto k : j.keys) {

@@ -323,8 +323,10 @@ class Cluster {
       // Live only with nothing left to repair (see RejoinLog::if_empty).
       const bool live = s.rejoin.if_empty([&] { return s.dead_until.compare_exchange_strong(d, 0, std::memory_order_acq_rel); });
       if (live) {
-        // On probation: one more failure sends it back out.
-        s.failures.store(config_.server_failure_limit - 1, std::memory_order_release);
+        // Back from a dead time, on probation: one more failure sends it
+        // back out. (A live server that was only due for a repair, tick 1,
+        // keeps its count.)
+        if (d != 1) s.failures.store(config_.server_failure_limit - 1, std::memory_order_release);
         dead_count_.fetch_sub(1, std::memory_order_acq_rel);
         rebuild_live_ring_locked();
         return;

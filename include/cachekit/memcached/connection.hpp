@@ -22,6 +22,7 @@
 #include "../error.hpp"
 #include "../net/socket.hpp"
 #include "../protocol/reply.hpp"
+#include "../protocol/wire.hpp"
 
 CACHEKIT_BEGIN_NAMESPACE
 namespace detail {
@@ -154,53 +155,23 @@ class Connection {
   /// when the stream is corrupt (why says why).
   template <class Wire>
   int next_reply(typename Wire::Reply& r, const char*& why) {
-    if (stash_.empty()) {
-      if (in_pos_ == in_end_) return 0;
-      const protocol::Decoded d = Wire::decode(in_.data() + in_pos_, in_end_ - in_pos_, r, limits_);
-      if (d.complete()) {
-        in_pos_ += d.size;
-        answered_ = true;
-        return 1;
-      }
-      if (d.malformed()) {
-        why = d.why;
-        return -1;
-      }
-      // A reply split across reads: keep its first part.
-      stash_.assign(in_.data() + in_pos_, in_end_ - in_pos_);
-      stash_need_ = d.size;
-      in_pos_ = in_end_;
-      return 0;
+    std::size_t used = 0;
+    const auto step = stash_.feed<Wire>(in_.data() + in_pos_, in_end_ - in_pos_, r, limits_, used);
+    in_pos_ += used;
+    if (step == protocol::ReplyStash::Step::complete) {
+      answered_ = true;
+      return 1;
     }
-    for (;;) {
-      const std::size_t before = stash_.size();
-      const std::size_t avail = in_end_ - in_pos_;
-      if (avail == 0) return 0;
-      // Once the reply's length is known, take no byte beyond its end.
-      const std::size_t take =
-          stash_need_ > before + 1 && stash_need_ - before < avail ? stash_need_ - before : avail;
-      stash_.append(in_.data() + in_pos_, take);
-      in_pos_ += take;
-      if (stash_.size() < stash_need_) continue;  // all taken: the loop ends above
-      const protocol::Decoded d = Wire::decode(stash_.data(), stash_.size(), r, limits_);
-      if (d.complete()) {
-        // Bytes past the reply's end go back to the read buffer.
-        in_pos_ -= stash_.size() - d.size;
-        stash_done_ = true;
-        answered_ = true;
-        return 1;
-      }
-      if (d.malformed()) {
-        why = d.why;
-        return -1;
-      }
-      stash_need_ = d.size;
+    if (step == protocol::ReplyStash::Step::malformed) {
+      why = stash_.why();
+      return -1;
     }
+    return 0;
   }
 
   /// Done with the reply next_reply() gave.
   CACHEKIT_HOT_INLINE void reply_done() noexcept {
-    if (stash_done_) drop_stash();
+    if (stash_.holds_reply()) stash_.next();
   }
 
   /// Reads until one whole reply of Wire is in r (call reply_done() after
@@ -329,7 +300,6 @@ class Connection {
  private:
   static constexpr std::size_t kReadBuffer = 32 * 1024;
   static constexpr std::size_t kHeadRoom = 512 + CACHEKIT_MAX_KEY_LENGTH;
-  static constexpr std::size_t kKeepStash = 64 * 1024;
   static constexpr long long kSlackUs = 2000;
 
   Connection(net::Socket s, int owner_pid) : sock_(std::move(s)), in_(kReadBuffer), pid_(owner_pid) {
@@ -343,13 +313,6 @@ class Connection {
     in_pos_ = 0;
     in_end_ = n;
     return true;
-  }
-
-  CACHEKIT_COLD_NOINLINE void drop_stash() noexcept {
-    stash_.clear();
-    if (stash_.capacity() > kKeepStash) std::string().swap(stash_);
-    stash_need_ = 0;
-    stash_done_ = false;
   }
 
   // The rest of a request the socket did not take at once.
@@ -390,9 +353,7 @@ class Connection {
   std::size_t out_sent_ = 0;
   std::vector<char> in_;
   std::size_t in_pos_ = 0, in_end_ = 0;
-  std::string stash_;          // a reply split across reads
-  std::size_t stash_need_ = 0;  // bytes it needs at least
-  bool stash_done_ = false;     // the stash holds the reply just given
+  protocol::ReplyStash stash_;  // a reply split across reads
   protocol::Limits limits_;
   char head_[kHeadRoom];
   std::uint32_t next_opaque_ = 1;

@@ -36,6 +36,8 @@ class Executor {
   /// Set when a server answered a command of the protocol in use with
   /// ERROR (it predates the protocol); the backend then changes protocol.
   std::atomic<bool>& refused() noexcept { return refused_; }
+  /// The server that refused it (null when none did).
+  const Server* refused_by() const noexcept { return refused_by_.load(std::memory_order_acquire); }
 
   Deadline call_deadline(Clock::time_point start) const noexcept {
     return start + config_.connect_timeout + (config_.retry_attempts + 1) * config_.timeout;
@@ -71,7 +73,7 @@ class Executor {
             give_back_hot(s, c, start);
             return r;
           }
-          Error err = explain(std::move(r).error(), *c);
+          Error err = explain(std::move(r).error(), *c, &s);
           const bool broken = give_back_hot(s, c, start);
           const bool again = broken && cluster_.retry_after(err, s, idempotent, false, attempt, end);
           if (broken && effect == Effect::write) cluster_.note_stale(s, fk.view());  // sent, no definite answer
@@ -116,7 +118,7 @@ class Executor {
             Cluster::record_success(s);
             return r;
           }
-          Error err = explain(std::move(r).error(), c);
+          Error err = explain(std::move(r).error(), c, &s);
           if (!c.broken()) {
             c.touch_used(t);
             Cluster::record_success(s);
@@ -150,7 +152,7 @@ class Executor {
     Connection& c = *lease->get();
     auto r = fn(c, std::min(Clock::now() + config_.timeout, end));
     c.touch_used(Clock::now());
-    if (!r) return decorate(explain(std::move(r).error(), c), op, {}, &s);
+    if (!r) return decorate(explain(std::move(r).error(), c, &s), op, {}, &s);
     return r;
   }
 
@@ -171,8 +173,11 @@ class Executor {
   /// to text); a connection closed, or answered with bytes that are no
   /// reply, before any whole reply may face a server that does not speak
   /// the protocol at all (a proxy speaks only text; a hang is just a timeout).
-  CACHEKIT_COLD_NOINLINE Error explain(Error err, const Connection& c) {
-    if (c.protocol_refused()) refused_.store(true, std::memory_order_release);
+  CACHEKIT_COLD_NOINLINE Error explain(Error err, const Connection& c, const Server* s = nullptr) {
+    if (c.protocol_refused()) {
+      if (s != nullptr) refused_by_.store(s, std::memory_order_release);
+      refused_.store(true, std::memory_order_release);
+    }
     const Protocol p = protocol_.load(std::memory_order_relaxed);
     if (!c.answered() && c.broken() && p != Protocol::text &&
         (err.kind() == ErrorKind::transient || err.kind() == ErrorKind::unknown)) {
@@ -189,6 +194,7 @@ class Executor {
   const KeyRules& keys_;
   const std::atomic<Protocol>& protocol_;
   std::atomic<bool> refused_{false};
+  std::atomic<const Server*> refused_by_{nullptr};
 };
 
 }  // namespace detail

@@ -216,7 +216,15 @@ struct BinaryConversation {
     if (!sent) return sent;
     Reply r;
     auto got = c.read_reply<Wire>(r, d, net::Clock::now());
-    if (!got) return got;
+    if (!got) {
+      // A server started with -Y FILE reads binary bytes as a text line
+      // that never ends: it does not answer at all.
+      if (got.error().kind() != ErrorKind::timeout) return got;
+      return Error(ErrorKind::authentication,
+                   "server " + server_name +
+                       " sent no reply to the SASL login before the timeout; a server started with -Y FILE "
+                       "(authfile) speaks only the text and meta protocols: set protocol = meta or text");
+    }
     auto ok = check(c, r, protocol::Opcode::sasl_auth, opaque);
     if (!ok) return ok;
     const std::uint16_t status = r.header.status;

@@ -1,6 +1,7 @@
 #pragma once
-// memcached binary protocol codec: request encoder and an incremental
-// response parser. Pure: bytes in, bytes out; no I/O, no clock.
+// memcached binary protocol codec: request encoder and reply decoder
+// (replies split across reads are gathered by ReplyStash in wire.hpp).
+// Pure: bytes in, bytes out; no I/O, no clock.
 // Constants follow the memcached binary protocol specification
 // (docs/protocol-binary.xml in the memcached repository).
 
@@ -431,129 +432,6 @@ inline std::size_t decode_hit(const char* data, std::size_t n, Opcode op, Reply&
   r.body = data + kHeaderSize;
   return kHeaderSize + body_length;
 }
-
-/// Incremental response parser: feed it bytes as they arrive, in any split.
-/// It stops at the end of each complete response so the caller can act on
-/// it, then next() prepares for the following one. Memory grows only with
-/// bytes actually received, never with what a header announces.
-class ResponseParser {
- public:
-  /// Consumes bytes up to the end of the current response; returns the
-  /// number consumed. Check failed() and complete() afterwards.
-  std::size_t feed(const char* data, std::size_t n) {
-    if (failed_ || complete_) return 0;
-    std::size_t used = 0;
-    if (header_have_ == 0 && n >= kHeaderSize) {
-      // Common case: the whole header is in the caller's buffer.
-      if (!decode_header(data)) return 0;
-      header_have_ = kHeaderSize;
-      used = kHeaderSize;
-      if (header_.body_length == 0) {
-        complete_ = true;
-        return used;
-      }
-    } else if (header_have_ < kHeaderSize) {
-      const std::size_t take = n < kHeaderSize - header_have_ ? n : kHeaderSize - header_have_;
-      std::memcpy(header_bytes_ + header_have_, data, take);
-      header_have_ += take;
-      used += take;
-      if (header_have_ < kHeaderSize) return used;
-      if (!decode_header(header_bytes_)) return used;
-      if (header_.body_length == 0) {
-        complete_ = true;
-        return used;
-      }
-    }
-    const std::size_t avail = n - used;
-    if (body_.empty() && avail >= header_.body_length) {
-      // The whole body is in the caller's buffer: refer to it, no copy. The
-      // view stays valid until the caller reuses that buffer.
-      view_ = data + used;
-      complete_ = true;
-      return used + header_.body_length;
-    }
-    const std::size_t want = header_.body_length - body_.size();
-    const std::size_t take = avail < want ? avail : want;
-    body_.append(data + used, take);
-    used += take;
-    if (body_.size() == header_.body_length) complete_ = true;
-    return used;
-  }
-
-  /// A whole response is ready.
-  bool complete() const noexcept { return complete_; }
-  /// The stream is corrupt; the connection must be closed.
-  bool failed() const noexcept { return failed_; }
-  /// Why the stream is corrupt.
-  const char* failure() const noexcept { return failure_; }
-  /// Whether a response has started but not finished.
-  bool in_progress() const noexcept { return header_have_ > 0 && !complete_; }
-  /// Whether no part of a response is held (nothing fed since next()).
-  bool idle() const noexcept { return header_have_ == 0; }
-  /// The complete response, viewed in place.
-  Reply reply() const noexcept { return Reply{header_, body().data()}; }
-
-  const ResponseHeader& header() const noexcept { return header_; }
-  /// The body of a complete response.
-  std::string_view body() const noexcept {
-    if (view_ != nullptr) return std::string_view(view_, header_.body_length);
-    return std::string_view(body_);
-  }
-  std::string_view extras() const noexcept { return body().substr(0, header_.extras_length); }
-  std::string_view key() const noexcept { return body().substr(header_.extras_length, header_.key_length); }
-  std::string_view value() const noexcept {
-    return body().substr(std::size_t{header_.extras_length} + header_.key_length);
-  }
-  /// Flags of a get reply (0 when the reply carries no flags).
-  std::uint32_t flags() const noexcept {
-    if (header_.extras_length < 4) return 0;
-    return detail::get32(reinterpret_cast<const unsigned char*>(body().data()));
-  }
-
-  /// A copy of the value, for the caller's result.
-  std::string take_value() { return std::string(value()); }
-
-  /// Ready for the next response; keeps buffer capacity (bounded).
-  void next() noexcept {
-    header_have_ = 0;
-    complete_ = false;
-    view_ = nullptr;
-    body_.clear();
-    if (body_.capacity() > kKeepCapacity) {
-      std::string().swap(body_);
-    }
-  }
-
-  /// Forgets everything, including a failure.
-  void reset() noexcept {
-    next();
-    failed_ = false;
-    failure_ = "";
-  }
-
- private:
-  static constexpr std::size_t kKeepCapacity = 64 * 1024;
-
-  bool fail(const char* why) noexcept {
-    failed_ = true;
-    failure_ = why;
-    return false;
-  }
-
-  bool decode_header(const char* bytes) {
-    const char* why = decode_response_header(bytes, header_);
-    return why == nullptr || fail(why);
-  }
-
-  char header_bytes_[kHeaderSize] = {};
-  std::size_t header_have_ = 0;
-  ResponseHeader header_;
-  std::string body_;
-  const char* view_ = nullptr;  // body in the caller's buffer, when it arrived whole
-  bool complete_ = false;
-  bool failed_ = false;
-  const char* failure_ = "";
-};
 
 /// The binary protocol as a wire: its reply type and decoder (requests
 /// are encoded with encode_head / encode_request).

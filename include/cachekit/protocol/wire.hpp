@@ -102,51 +102,109 @@ inline void append_head(Out& out, std::size_t bound, Write&& write) {
 }
 }  // namespace detail
 
+/// Gathers a reply that arrives split across reads, for any wire: a reply
+/// that arrives whole is decoded where it lies (no copy); one split across
+/// reads is held here until it is complete. Memory grows only with bytes
+/// actually received, within the limits (a value's announced length is
+/// checked by the decoder first).
+class ReplyStash {
+ public:
+  enum class Step { need_more, complete, malformed };
+
+  /// Takes bytes up to the end of the current reply (used says how many)
+  /// and decodes with Wire into r. complete: r views the reply (in data,
+  /// or in this stash: valid until next()); need_more: every byte was
+  /// taken; malformed: why() says why.
+  template <class Wire>
+  Step feed(const char* data, std::size_t n, typename Wire::Reply& r, const Limits& limits, std::size_t& used) {
+    used = 0;
+    if (held_.empty()) {
+      if (n == 0) return Step::need_more;
+      const Decoded d = Wire::decode(data, n, r, limits);
+      if (d.complete()) {
+        used = d.size;
+        return Step::complete;
+      }
+      if (d.malformed()) return fail(d.why);
+      held_.assign(data, n);  // a reply split across reads: keep its first part
+      need_ = d.size;
+      used = n;
+      return Step::need_more;
+    }
+    for (;;) {
+      const std::size_t before = held_.size();
+      if (used == n) return Step::need_more;
+      // Once the reply's length is known, take no byte beyond its end.
+      const std::size_t avail = n - used;
+      const std::size_t take = need_ > before + 1 && need_ - before < avail ? need_ - before : avail;
+      held_.append(data + used, take);
+      used += take;
+      if (held_.size() < need_) continue;  // all taken: the loop ends above
+      const Decoded d = Wire::decode(held_.data(), held_.size(), r, limits);
+      if (d.complete()) {
+        used -= held_.size() - d.size;  // bytes past the reply's end stay with the caller
+        held_.resize(d.size);
+        done_ = true;
+        return Step::complete;
+      }
+      if (d.malformed()) return fail(d.why);
+      need_ = d.size;
+    }
+  }
+
+  /// Whether no part of a reply is held.
+  bool empty() const noexcept { return held_.empty(); }
+  /// Why the stream is corrupt (after Step::malformed).
+  const char* why() const noexcept { return why_; }
+  /// Bytes the held reply needs at least, when known (0 when none is held).
+  std::size_t needed() const noexcept { return need_; }
+  /// Ready for the next reply; keeps a bounded amount of memory.
+  void next() noexcept {
+    need_ = 0;
+    done_ = false;
+    held_.clear();
+    if (held_.capacity() > kKeepCapacity) std::string().swap(held_);
+  }
+  /// Whether the last complete reply was gathered here (next() drops it).
+  bool holds_reply() const noexcept { return done_; }
+
+ private:
+  static constexpr std::size_t kKeepCapacity = 64 * 1024;
+
+  Step fail(const char* why) noexcept {
+    why_ = why != nullptr ? why : "malformed reply";
+    return Step::malformed;
+  }
+
+  std::string held_;
+  std::size_t need_ = 0;
+  bool done_ = false;
+  const char* why_ = "";
+};
+
 /// Turns a byte stream split anyhow into whole replies of one Wire. Feed it
 /// bytes as they arrive; it stops at the end of each reply so the caller can
-/// act on it, then next() prepares for the following one. A reply that
-/// arrives whole is viewed where it lies (no copy); one split across reads
-/// is gathered here, and memory grows only with bytes actually received,
-/// within the limits (a value's announced length is checked first).
+/// act on it, then next() prepares for the following one.
 template <class Wire>
 class ReplyReader {
  public:
+  using Reply = typename Wire::Reply;
   explicit ReplyReader(Limits limits = Limits{}) : limits_(limits) {}
 
   /// Consumes bytes up to the end of the current reply; returns how many.
   /// Check failed() and complete() afterwards.
   std::size_t feed(const char* data, std::size_t n) {
     if (failed_ || complete_ || n == 0) return 0;
-    if (held_.empty()) {
-      const Decoded d = Wire::decode(data, n, reply_, limits_);
-      if (d.complete()) {
-        complete_ = true;
-        return d.size;
-      }
-      if (d.malformed()) {
-        fail(d.why);
+    std::size_t used = 0;
+    switch (stash_.template feed<Wire>(data, n, reply_, limits_, used)) {
+      case ReplyStash::Step::complete: complete_ = true; break;
+      case ReplyStash::Step::malformed:
+        failed_ = true;
+        failure_ = stash_.why();
         return 0;
-      }
-      held_.assign(data, n);
-      need_ = d.size;
-      return n;
+      case ReplyStash::Step::need_more: break;
     }
-    const std::size_t before = held_.size();
-    // When a value's length is known, take no byte beyond its end.
-    const std::size_t take = need_ > before + 1 && need_ - before < n ? need_ - before : n;
-    held_.append(data, take);
-    if (held_.size() < need_) return take;  // a value still arriving: no need to look again
-    const Decoded d = Wire::decode(held_.data(), held_.size(), reply_, limits_);
-    if (d.complete()) {
-      complete_ = true;
-      return d.size - before;  // the rest stays with the caller
-    }
-    if (d.malformed()) {
-      fail(d.why);
-      return 0;
-    }
-    need_ = d.size;
-    return take;
+    return used;
   }
 
   /// A whole reply is ready.
@@ -156,19 +214,17 @@ class ReplyReader {
   /// Why the stream is corrupt.
   const char* failure() const noexcept { return failure_; }
   /// Whether no part of a reply is held (nothing fed since next()).
-  bool idle() const noexcept { return held_.empty() && !complete_; }
+  bool idle() const noexcept { return stash_.empty() && !complete_; }
   /// The complete reply; its views stay valid until next() or until the
   /// caller reuses the buffer it fed.
-  const ServerReply& reply() const noexcept { return reply_; }
+  const Reply& reply() const noexcept { return reply_; }
   /// Bytes the current reply needs at least, when known (0 before any).
-  std::size_t needed() const noexcept { return need_; }
+  std::size_t needed() const noexcept { return stash_.needed(); }
 
   /// Ready for the next reply; keeps a bounded amount of memory.
   void next() noexcept {
     complete_ = false;
-    need_ = 0;
-    held_.clear();
-    if (held_.capacity() > kKeepCapacity) std::string().swap(held_);
+    stash_.next();
   }
   /// Forgets everything, including a failure.
   void reset() noexcept {
@@ -178,17 +234,9 @@ class ReplyReader {
   }
 
  private:
-  static constexpr std::size_t kKeepCapacity = 64 * 1024;
-
-  void fail(const char* why) noexcept {
-    failed_ = true;
-    failure_ = why != nullptr ? why : "malformed reply";
-  }
-
   Limits limits_;
-  ServerReply reply_;
-  std::string held_;
-  std::size_t need_ = 0;
+  Reply reply_;
+  ReplyStash stash_;
   bool complete_ = false;
   bool failed_ = false;
   const char* failure_ = "";
