@@ -171,7 +171,7 @@ TEST_CASE("meta: ms, md, ma, mn, me requests") {
   out.clear();
   const std::string keys[] = {"a", "bb"};
   meta::encode_mg_pipeline(out, 2, [&](std::size_t i) { return std::string_view(keys[i]); }, 100);
-  CHECK(out == "mg a v f k O100 q\r\nmg bb v f k O101 q\r\nmn\r\n");
+  CHECK(out == "mg a v O100 k q\r\nmg bb v O101 k q\r\nmn\r\n");
   static_assert(MetaWire::has_opaque && MetaWire::has_quiet_get && MetaWire::has_lease && MetaWire::has_noop, "");
 }
 

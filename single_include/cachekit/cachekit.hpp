@@ -3337,6 +3337,44 @@ CACHEKIT_HOT_INLINE const char* scan_digits(const char* p, std::uint64_t& v) noe
   return p;
 }
 
+/// Reads the decimal digits in [p, end) into v and returns the byte after
+/// them, which must lie before end; nullptr when there is no digit, more
+/// than 19, or the digits run to end. For the fast paths of the decoders
+/// where no line has been found yet.
+CACHEKIT_HOT_INLINE const char* scan_digits_before(const char* p, const char* end, std::uint64_t& v) noexcept {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (end - p >= 9) {
+    // Eight bytes at once: the run of digits at the front, then its value.
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    const std::uint64_t x = w ^ 0x3030303030303030ull;  // a digit byte becomes 0..9
+    // A byte is no digit when its high nibble is set, or when adding 6 sets
+    // it (10..15). A carry out of a byte reaches only later bytes, so the
+    // first non-digit is found exactly.
+    const std::uint64_t bad = (x | (x + 0x0606060606060606ull)) & 0xF0F0F0F0F0F0F0F0ull;
+    if (bad != 0) {
+      const unsigned n = static_cast<unsigned>(__builtin_ctzll(bad)) >> 3;  // leading digits, 0..7
+      if (n == 0) return nullptr;
+      // The digits moved to the top bytes (leading zeros below), then
+      // combined pairwise: 2, 4, 8 digits.
+      std::uint64_t d = (x << (8 * (8 - n))) & 0x0F0F0F0F0F0F0F0Full;
+      d = (d * 2561) >> 8;
+      d = ((d & 0x00FF00FF00FF00FFull) * 6553601) >> 16;
+      d = ((d & 0x0000FFFF0000FFFFull) * 42949672960001ull) >> 32;
+      v = d;
+      return p + n;
+    }
+  }
+#endif
+  const char* start = p;
+  const char* stop = end - p > 20 ? p + 20 : end;
+  std::uint64_t x = 0;
+  for (unsigned d; p < stop && (d = static_cast<unsigned>(static_cast<unsigned char>(*p)) - '0') <= 9; ++p) x = x * 10 + d;
+  if (p == start || p == end || p - start > 19) return nullptr;
+  v = x;
+  return p;
+}
+
 /// The end of the token at p (the first space or control byte); p lies in
 /// a line already found, whose "\r" stops the scan, and bytes up to end
 /// may be read.
@@ -4138,6 +4176,35 @@ inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Lim
   return detail::decode_line(data, n, line, r, lim);
 }
 
+/// A hit `VALUE <key> <flags> <bytes>\r\n<data>\r\n` for exactly key, whole
+/// among the n bytes (single spaces, numbers of at most 19 digits);
+/// returns the bytes it took, or 0 for anything else (another key, or any
+/// other form: the full decoder judges it).
+CACHEKIT_HOT_INLINE std::size_t decode_value_hit(const char* data, std::size_t n, std::size_t max_value,
+                                                 std::string_view key, std::uint32_t& flags,
+                                                 std::string_view& value) noexcept {
+  if (n < key.size() + 13 || std::memcmp(data, "VALUE ", 6) != 0 ||
+      !protocol::detail::same_bytes(data + 6, key.data(), key.size()) || data[6 + key.size()] != ' ') {
+    return 0;
+  }
+  const char* end = data + n;
+  std::uint64_t f = 0, size = 0;
+  const char* p = ascii::scan_digits_before(data + 7 + key.size(), end, f);
+  if (p == nullptr || *p != ' ' || f > UINT32_MAX) return 0;
+  p = ascii::scan_digits_before(p + 1, end, size);
+  if (p == nullptr || end - p < 2 || p[0] != '\r' || p[1] != '\n' || size > max_value) return 0;
+  const std::size_t head = static_cast<std::size_t>(p + 2 - data);
+  if (n - head < size + 2 || data[head + size] != '\r' || data[head + size + 1] != '\n') return 0;
+  flags = static_cast<std::uint32_t>(f);
+  value = std::string_view(data + head, static_cast<std::size_t>(size));
+  return head + static_cast<std::size_t>(size) + 2;
+}
+
+/// Whether the n bytes at data start with `END\r\n`.
+CACHEKIT_HOT_INLINE bool starts_with_end(const char* data, std::size_t n) noexcept {
+  return n >= 5 && std::memcmp(data, "END\r\n", 5) == 0;
+}
+
 }  // namespace text
 
 /// memcached's classic text protocol as a wire (see wire.hpp).
@@ -4408,20 +4475,124 @@ inline std::size_t encode_me(char* dst, std::string_view key) noexcept {
   return static_cast<std::size_t>(p - dst);
 }
 
-/// Pipelined multi-get: `mg <key> v f k q O<first_opaque + i>` per key, then
-/// `mn`. Hits come back (at once, not at the mn) with their opaque and key;
-/// misses send nothing; MN ends the batch.
-template <class Out, class KeyAt>
-inline void encode_mg_pipeline(Out& out, std::size_t n, KeyAt&& key_at, std::uint32_t first_opaque) {
-  GetOptions o;
-  o.key = true;
-  o.quiet = true;
+/// One request of a quiet batch read: `mg <key> v O<opaque> k q\r\n` (dst
+/// has head_bound(key.size()) bytes). The opaque comes back before the key,
+/// so a reader knows which key to expect before it reaches it.
+CACHEKIT_HOT_INLINE std::size_t encode_mg_batch(char* dst, std::string_view key, std::uint32_t opaque) noexcept {
+  char* p = dst;
+  std::memcpy(p, "mg ", 3);
+  protocol::detail::copy_bytes(p + 3, key.data(), key.size());
+  p += 3 + key.size();
+  std::memcpy(p, " v O", 4);
+  p = ascii::write_u64(p + 4, opaque);
+  std::memcpy(p, " k q\r\n", 6);
+  return static_cast<std::size_t>(p + 6 - dst);
+}
+
+/// Room encode_mg_batch_run needs for n keys of key_bytes bytes in all.
+inline constexpr std::size_t mg_batch_bound(std::size_t n, std::size_t key_bytes) noexcept {
+  return key_bytes + n * (3 + 4 + 10 + 6) + 4;
+}
+
+/// Pipelined multi-get into dst (mg_batch_bound bytes): encode_mg_batch
+/// per key with opaques first_opaque + i (written as a decimal counter, not
+/// converted per key), then `mn`. Returns the bytes written. Hits come back
+/// (at once, not at the mn) with their opaque and key; misses send nothing;
+/// MN ends the batch.
+template <class KeyAt>
+inline std::size_t encode_mg_batch_run(char* dst, std::size_t n, KeyAt&& key_at, std::uint32_t first_opaque) {
+  char digits[16];
+  std::size_t nd = static_cast<std::size_t>(ascii::write_u64(digits, first_opaque) - digits);
+  char* w = dst;
   for (std::size_t i = 0; i < n; ++i) {
     const std::string_view key = key_at(i);
-    o.opaque = first_opaque + static_cast<std::uint32_t>(i);
-    protocol::detail::append_head(out, head_bound(key.size()), [&](char* dst) { return encode_mg(dst, key, o); });
+    std::memcpy(w, "mg ", 3);
+    protocol::detail::copy_bytes(w + 3, key.data(), key.size());
+    w += 3 + key.size();
+    std::memcpy(w, " v O", 4);
+    std::memcpy(w + 4, digits, nd);
+    w += 4 + nd;
+    std::memcpy(w, " k q\r\n", 6);
+    w += 6;
+    // The next opaque, one decimal digit at a time.
+    std::size_t d = nd;
+    while (d > 0 && digits[d - 1] == '9') digits[--d] = '0';
+    if (d > 0) {
+      ++digits[d - 1];
+    } else {
+      std::memmove(digits + 1, digits, nd++);
+      digits[0] = '1';
+    }
   }
-  out.append("mn\r\n", 4);
+  std::memcpy(w, "mn\r\n", 4);
+  return static_cast<std::size_t>(w + 4 - dst);
+}
+
+/// encode_mg_batch_run appended to out.
+template <class Out, class KeyAt>
+inline void encode_mg_pipeline(Out& out, std::size_t n, KeyAt&& key_at, std::uint32_t first_opaque) {
+  std::size_t key_bytes = 0;
+  for (std::size_t i = 0; i < n; ++i) key_bytes += key_at(i).size();
+  std::string buf(mg_batch_bound(n, key_bytes), '\0');
+  out.append(buf.data(), encode_mg_batch_run(&buf[0], n, key_at, first_opaque));
+}
+
+/// `mg <key> v\r\n`, the plain read of a value (dst has head_bound(key.size()) bytes).
+inline std::size_t encode_mg_value(char* dst, std::string_view key) noexcept {
+  std::memcpy(dst, "mg ", 3);
+  protocol::detail::copy_bytes(dst + 3, key.data(), key.size());
+  std::memcpy(dst + 3 + key.size(), " v\r\n", 4);
+  return key.size() + 7;
+}
+
+/// The reply to encode_mg_value in its common form, whole among the n
+/// bytes: `VA <size>\r\n<data>\r\n` (hit set, value viewed) or `EN\r\n`
+/// (hit cleared); returns the bytes it took. 0 for anything else, which the
+/// full decoder then judges (it gives the same reading for what this takes).
+CACHEKIT_HOT_INLINE std::size_t decode_value_reply(const char* data, std::size_t n, std::size_t max_value,
+                                                   std::string_view& value, bool& hit) noexcept {
+  if (n < 4) return 0;
+  if (std::memcmp(data, "EN\r\n", 4) == 0) {
+    hit = false;
+    return 4;
+  }
+  if (std::memcmp(data, "VA ", 3) != 0) return 0;
+  std::uint64_t size = 0;
+  const char* end = data + n;
+  const char* p = ascii::scan_digits_before(data + 3, end, size);
+  if (p == nullptr || end - p < 2 || p[0] != '\r' || p[1] != '\n' || size > max_value) return 0;
+  const std::size_t head = static_cast<std::size_t>(p + 2 - data);
+  if (n - head < size + 2 || data[head + size] != '\r' || data[head + size + 1] != '\n') return 0;
+  value = std::string_view(data + head, static_cast<std::size_t>(size));
+  hit = true;
+  return head + static_cast<std::size_t>(size) + 2;
+}
+
+/// A batch hit in the form encode_mg_batch asks for, whole among the n
+/// bytes: `VA <size> O<opaque> k<key>\r\n<data>\r\n` where key is exactly
+/// key_for(opaque) (which returns false when no request had that opaque);
+/// returns the bytes it took, or 0 for anything else (the full decoder
+/// judges it).
+template <class KeyFor>
+CACHEKIT_HOT_INLINE std::size_t decode_batch_hit(const char* data, std::size_t n, std::size_t max_value,
+                                                 KeyFor&& key_for, std::string_view& value,
+                                                 std::uint64_t& opaque) noexcept {
+  if (n < 12 || std::memcmp(data, "VA ", 3) != 0) return 0;
+  const char* end = data + n;
+  std::uint64_t size = 0;
+  const char* p = ascii::scan_digits_before(data + 3, end, size);
+  if (p == nullptr || end - p < 3 || p[0] != ' ' || p[1] != 'O' || size > max_value) return 0;
+  p = ascii::scan_digits_before(p + 2, end, opaque);
+  std::string_view key;
+  if (p == nullptr || end - p < 3 || p[0] != ' ' || p[1] != 'k' || !key_for(opaque, key)) return 0;
+  p += 2;
+  if (static_cast<std::size_t>(end - p) < key.size() + 2 || !protocol::detail::same_bytes(p, key.data(), key.size())) return 0;
+  p += key.size();
+  if (p[0] != '\r' || p[1] != '\n') return 0;
+  const std::size_t head = static_cast<std::size_t>(p + 2 - data);
+  if (n - head < size + 2 || data[head + size] != '\r' || data[head + size + 1] != '\n') return 0;
+  value = std::string_view(data + head, static_cast<std::size_t>(size));
+  return head + static_cast<std::size_t>(size) + 2;
 }
 
 /// Whether an opaque token (ServerReply::opaque) is the decimal form of want.
@@ -5743,6 +5914,8 @@ class ByteBuffer {
     size_ += n;
     return at;
   }
+  /// Drops the last n bytes (after an extend() that reserved more than was written).
+  void shrink(std::size_t n) noexcept { size_ -= n; }
   /// Appends n bytes from p.
   void append(const char* p, std::size_t n) {
     char* at = extend(n);
@@ -5959,6 +6132,8 @@ class Connection {
     in_pos_ += n;
     if (n != 0) answered_ = true;
   }
+  /// The largest value a reply may carry.
+  std::size_t max_value() const noexcept { return limits_.max_value; }
   /// Whether unparsed bytes remain in the read buffer.
   bool has_buffered() const noexcept { return in_pos_ < in_end_; }
   /// Whether the connection is between replies with nothing left over.
@@ -7732,14 +7907,16 @@ struct BinaryConversation {
       if (have < 0) return c.protocol_failure(why);
       if (have > 0) break;
     }
-    auto ok = check(c, r, protocol::Opcode::get, opaque);
-    if (!ok) return ok;
-    const std::uint16_t st = r.header.status;
-    if (st == 0) {
+    const auto& h = r.header;
+    if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::get)) {
+      return c.protocol_failure("reply opcode does not match the request");
+    }
+    if (h.opaque != opaque) return c.protocol_failure("reply opaque does not match the request");
+    if (h.status == 0) {
       store(r.value());
-    } else if (st != static_cast<std::uint16_t>(protocol::Status::key_not_found)) {
+    } else if (h.status != static_cast<std::uint16_t>(protocol::Status::key_not_found)) {
       c.reply_done();
-      return protocol::status_error(st);
+      return protocol::status_error(h.status);
     }
     c.reply_done();
     return {};
@@ -8231,10 +8408,22 @@ struct MetaConversation : AsciiConversation<protocol::MetaWire> {
 
   template <class Store>
   static Result<void> get(Connection& c, std::string_view key, Deadline d, TimePoint now, Store&& store) {
-    protocol::meta::GetOptions o;
-    o.client_flags = false;
-    Reply r;
-    auto ok = ask(c, protocol::meta::encode_mg(c.head(), key, o), r, d, now);
+    auto sent = c.send_head(c.head(), protocol::meta::encode_mg_value(c.head(), key), d);
+    if (!sent) return sent;
+    auto got = c.fill(d, now);
+    if (!got) return got;
+    if (c.between_replies()) {  // the usual VA or EN, whole in the buffer
+      std::string_view value;
+      bool hit = false;
+      const std::size_t len = protocol::meta::decode_value_reply(c.buffered(), c.buffered_size(), c.max_value(), value, hit);
+      if (len != 0) {
+        if (hit) store(value);
+        c.skip(len);
+        return {};
+      }
+    }
+    Reply r;  // anything else: the full decoder
+    auto ok = c.read_reply<Wire>(r, d, now);
     if (!ok) return ok;
     if (r.kind == protocol::ReplyKind::value) {
       store(r.value);
@@ -8357,19 +8546,48 @@ struct MetaConversation : AsciiConversation<protocol::MetaWire> {
 
   // ---- batches ----
 
-  /// get_many's requests: `mg <key> v f k q O<n>` per key, then mn.
+  /// get_many's requests: `mg <key> v O<n> k q` per key, then mn, written
+  /// straight into the request buffer. The opaques are the keys' places in
+  /// the job: short, and unambiguous (a batch ends with MN, and a batch
+  /// that fails closes its connection).
   template <class KeyOf>
-  static void encode_get_batch(Connection& c, Job& j, KeyOf&& key_of, std::size_t /*key_bytes*/) {
-    const auto count = static_cast<std::uint32_t>(j.keys.size());
-    j.base = c.take_opaques(count + 1);
-    j.end_mark = j.base + count;
+  static void encode_get_batch(Connection& c, Job& j, KeyOf&& key_of, std::size_t key_bytes) {
+    const std::size_t count = j.keys.size();
+    j.base = 0;
+    j.end_mark = static_cast<std::uint32_t>(count);
+    if (key_bytes == 0) {
+      for (auto idx : j.keys) key_bytes += key_of(idx).size();
+    }
+    const std::size_t bound = protocol::meta::mg_batch_bound(count, key_bytes);
+    char* w = c.out().extend(bound);
     const std::uint32_t* idx = j.keys.data();
-    protocol::meta::encode_mg_pipeline(c.out(), j.keys.size(), [&](std::size_t i) { return key_of(idx[i]); }, j.base);
+    const std::size_t n = protocol::meta::encode_mg_batch_run(w, count, [&](std::size_t i) { return key_of(idx[i]); }, 0);
+    c.out().shrink(bound - n);
   }
 
+  /// Hits of the job's own keys decoded in place in a tight loop; MN and
+  /// anything unexpected are left to on_get_reply.
   template <class KeyOf, class Hit>
-  static std::size_t fast_get_replies(Job&, const char*, std::size_t, KeyOf&&, Hit&&) {
-    return 0;
+  static std::size_t fast_get_replies(Job& j, const char* data, std::size_t size, KeyOf&& key_of, Hit&& hit) {
+    const auto count = static_cast<std::uint64_t>(j.keys.size());
+    const std::uint32_t* idx_of = j.keys.data();
+    auto key_for = [&](std::uint64_t opaque, std::string_view& key) {
+      const std::uint64_t rel = opaque - j.base;
+      if (opaque < j.base || rel >= count) return false;
+      key = key_of(idx_of[rel]);
+      return true;
+    };
+    std::size_t used = 0;
+    for (;;) {
+      std::string_view value;
+      std::uint64_t opaque = 0;
+      const std::size_t len =
+          protocol::meta::decode_batch_hit(data + used, size - used, CACHEKIT_MAX_RESPONSE_BODY, key_for, value, opaque);
+      if (len == 0) break;
+      hit(idx_of[opaque - j.base], value);
+      used += len;
+    }
+    return used;
   }
 
   template <class KeyOf, class Hit>
@@ -8526,6 +8744,7 @@ CACHEKIT_END_NAMESPACE
 // incr, add and incr again (see counter()).
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -8544,8 +8763,27 @@ struct TextConversation : AsciiConversation<protocol::TextWire> {
 
   template <class Store>
   static Result<void> get(Connection& c, std::string_view key, Deadline d, TimePoint now, Store&& store) {
-    return retrieve(c, protocol::text::encode_get(c.head(), protocol::text::Retrieval::get, key), key, d, now, "get",
-                    [&store](const Reply& r) { store(r.value); });
+    auto sent = c.send_head(c.head(), protocol::text::encode_get(c.head(), protocol::text::Retrieval::get, key), d);
+    if (!sent) return sent;
+    auto got = c.fill(d, now);
+    if (!got) return got;
+    if (c.between_replies()) {  // the usual hit and END, or END, whole in the buffer
+      const char* data = c.buffered();
+      const std::size_t n = c.buffered_size();
+      if (protocol::text::starts_with_end(data, n)) {
+        c.skip(5);
+        return {};
+      }
+      std::string_view value;
+      std::uint32_t flags = 0;
+      const std::size_t len = protocol::text::decode_value_hit(data, n, c.max_value(), key, flags, value);
+      if (len != 0 && protocol::text::starts_with_end(data + len, n - len)) {
+        store(value);
+        c.skip(len + 5);
+        return {};
+      }
+    }
+    return retrieve_rest(c, key, d, now, "get", [&store](const Reply& r) { store(r.value); });
   }
 
   static Result<std::optional<Item>> gets(Connection& c, std::string_view key, Deadline d, TimePoint now) {
@@ -8648,9 +8886,35 @@ struct TextConversation : AsciiConversation<protocol::TextWire> {
     j.cursor = 0;
   }
 
+  /// Hits decoded in place in a tight loop, each the next requested key of
+  /// its name; END and anything unexpected are left to on_get_reply.
   template <class KeyOf, class Hit>
-  static std::size_t fast_get_replies(Job&, const char*, std::size_t, KeyOf&&, Hit&&) {
-    return 0;
+  static std::size_t fast_get_replies(Job& j, const char* data, std::size_t size, KeyOf&& key_of, Hit&& hit) {
+    std::size_t used = 0;
+    const std::size_t count = j.keys.size();
+    while (used < size && j.cursor < count) {
+      // The next hit answers the key at the cursor, or one after it (the
+      // keys between missed).
+      std::string_view value;
+      std::uint32_t flags = 0;
+      std::size_t len = 0, k = j.cursor;
+      const char* at = data + used;
+      const std::size_t left = size - used;
+      if (left < 7 || std::memcmp(at, "VALUE ", 6) != 0) break;
+      for (; k < count; ++k) {
+        const std::string_view key = key_of(j.keys[k]);
+        if (left < key.size() + 7) break;  // cannot tell yet
+        if (protocol::detail::same_bytes(at + 6, key.data(), key.size()) && at[6 + key.size()] == ' ') {
+          len = protocol::text::decode_value_hit(at, left, CACHEKIT_MAX_RESPONSE_BODY, key, flags, value);
+          break;
+        }
+      }
+      if (len == 0) break;
+      hit(j.keys[k], value);
+      j.cursor = k + 1;
+      used += len;
+    }
+    return used;
   }
 
   /// A VALUE answers the next requested key of that name (hits come in
@@ -8760,8 +9024,17 @@ struct TextConversation : AsciiConversation<protocol::TextWire> {
   template <class OnHit>
   static Result<void> retrieve(Connection& c, std::size_t n, std::string_view key, Deadline d, TimePoint now,
                                const char* op, OnHit&& on_hit) {
+    auto sent = c.send_head(c.head(), n, d);
+    if (!sent) return sent;
+    return retrieve_rest(c, key, d, now, op, on_hit);
+  }
+
+  /// The replies of a retrieval already sent, through the full decoder.
+  template <class OnHit>
+  static Result<void> retrieve_rest(Connection& c, std::string_view key, Deadline d, TimePoint now, const char* op,
+                                    OnHit&& on_hit) {
     Reply r;
-    auto ok = ask(c, n, r, d, now);
+    auto ok = c.read_reply<Wire>(r, d, now);
     if (!ok) return ok;
     if (r.kind == protocol::ReplyKind::value) {
       if (r.key != key) return c.protocol_failure("reply key does not match the request");

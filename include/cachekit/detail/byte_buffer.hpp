@@ -41,6 +41,8 @@ class ByteBuffer {
     size_ += n;
     return at;
   }
+  /// Drops the last n bytes (after an extend() that reserved more than was written).
+  void shrink(std::size_t n) noexcept { size_ -= n; }
   /// Appends n bytes from p.
   void append(const char* p, std::size_t n) {
     char* at = extend(n);

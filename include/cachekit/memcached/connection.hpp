@@ -198,6 +198,8 @@ class Connection {
     in_pos_ += n;
     if (n != 0) answered_ = true;
   }
+  /// The largest value a reply may carry.
+  std::size_t max_value() const noexcept { return limits_.max_value; }
   /// Whether unparsed bytes remain in the read buffer.
   bool has_buffered() const noexcept { return in_pos_ < in_end_; }
   /// Whether the connection is between replies with nothing left over.

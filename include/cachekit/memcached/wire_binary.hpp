@@ -58,14 +58,16 @@ struct BinaryConversation {
       if (have < 0) return c.protocol_failure(why);
       if (have > 0) break;
     }
-    auto ok = check(c, r, protocol::Opcode::get, opaque);
-    if (!ok) return ok;
-    const std::uint16_t st = r.header.status;
-    if (st == 0) {
+    const auto& h = r.header;
+    if (h.opcode != static_cast<std::uint8_t>(protocol::Opcode::get)) {
+      return c.protocol_failure("reply opcode does not match the request");
+    }
+    if (h.opaque != opaque) return c.protocol_failure("reply opaque does not match the request");
+    if (h.status == 0) {
       store(r.value());
-    } else if (st != static_cast<std::uint16_t>(protocol::Status::key_not_found)) {
+    } else if (h.status != static_cast<std::uint16_t>(protocol::Status::key_not_found)) {
       c.reply_done();
-      return protocol::status_error(st);
+      return protocol::status_error(h.status);
     }
     c.reply_done();
     return {};

@@ -34,10 +34,22 @@ struct MetaConversation : AsciiConversation<protocol::MetaWire> {
 
   template <class Store>
   static Result<void> get(Connection& c, std::string_view key, Deadline d, TimePoint now, Store&& store) {
-    protocol::meta::GetOptions o;
-    o.client_flags = false;
-    Reply r;
-    auto ok = ask(c, protocol::meta::encode_mg(c.head(), key, o), r, d, now);
+    auto sent = c.send_head(c.head(), protocol::meta::encode_mg_value(c.head(), key), d);
+    if (!sent) return sent;
+    auto got = c.fill(d, now);
+    if (!got) return got;
+    if (c.between_replies()) {  // the usual VA or EN, whole in the buffer
+      std::string_view value;
+      bool hit = false;
+      const std::size_t len = protocol::meta::decode_value_reply(c.buffered(), c.buffered_size(), c.max_value(), value, hit);
+      if (len != 0) {
+        if (hit) store(value);
+        c.skip(len);
+        return {};
+      }
+    }
+    Reply r;  // anything else: the full decoder
+    auto ok = c.read_reply<Wire>(r, d, now);
     if (!ok) return ok;
     if (r.kind == protocol::ReplyKind::value) {
       store(r.value);
@@ -160,19 +172,48 @@ struct MetaConversation : AsciiConversation<protocol::MetaWire> {
 
   // ---- batches ----
 
-  /// get_many's requests: `mg <key> v f k q O<n>` per key, then mn.
+  /// get_many's requests: `mg <key> v O<n> k q` per key, then mn, written
+  /// straight into the request buffer. The opaques are the keys' places in
+  /// the job: short, and unambiguous (a batch ends with MN, and a batch
+  /// that fails closes its connection).
   template <class KeyOf>
-  static void encode_get_batch(Connection& c, Job& j, KeyOf&& key_of, std::size_t /*key_bytes*/) {
-    const auto count = static_cast<std::uint32_t>(j.keys.size());
-    j.base = c.take_opaques(count + 1);
-    j.end_mark = j.base + count;
+  static void encode_get_batch(Connection& c, Job& j, KeyOf&& key_of, std::size_t key_bytes) {
+    const std::size_t count = j.keys.size();
+    j.base = 0;
+    j.end_mark = static_cast<std::uint32_t>(count);
+    if (key_bytes == 0) {
+      for (auto idx : j.keys) key_bytes += key_of(idx).size();
+    }
+    const std::size_t bound = protocol::meta::mg_batch_bound(count, key_bytes);
+    char* w = c.out().extend(bound);
     const std::uint32_t* idx = j.keys.data();
-    protocol::meta::encode_mg_pipeline(c.out(), j.keys.size(), [&](std::size_t i) { return key_of(idx[i]); }, j.base);
+    const std::size_t n = protocol::meta::encode_mg_batch_run(w, count, [&](std::size_t i) { return key_of(idx[i]); }, 0);
+    c.out().shrink(bound - n);
   }
 
+  /// Hits of the job's own keys decoded in place in a tight loop; MN and
+  /// anything unexpected are left to on_get_reply.
   template <class KeyOf, class Hit>
-  static std::size_t fast_get_replies(Job&, const char*, std::size_t, KeyOf&&, Hit&&) {
-    return 0;
+  static std::size_t fast_get_replies(Job& j, const char* data, std::size_t size, KeyOf&& key_of, Hit&& hit) {
+    const auto count = static_cast<std::uint64_t>(j.keys.size());
+    const std::uint32_t* idx_of = j.keys.data();
+    auto key_for = [&](std::uint64_t opaque, std::string_view& key) {
+      const std::uint64_t rel = opaque - j.base;
+      if (opaque < j.base || rel >= count) return false;
+      key = key_of(idx_of[rel]);
+      return true;
+    };
+    std::size_t used = 0;
+    for (;;) {
+      std::string_view value;
+      std::uint64_t opaque = 0;
+      const std::size_t len =
+          protocol::meta::decode_batch_hit(data + used, size - used, CACHEKIT_MAX_RESPONSE_BODY, key_for, value, opaque);
+      if (len == 0) break;
+      hit(idx_of[opaque - j.base], value);
+      used += len;
+    }
+    return used;
   }
 
   template <class KeyOf, class Hit>

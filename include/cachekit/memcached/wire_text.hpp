@@ -6,6 +6,7 @@
 // incr, add and incr again (see counter()).
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,8 +34,27 @@ struct TextConversation : AsciiConversation<protocol::TextWire> {
 
   template <class Store>
   static Result<void> get(Connection& c, std::string_view key, Deadline d, TimePoint now, Store&& store) {
-    return retrieve(c, protocol::text::encode_get(c.head(), protocol::text::Retrieval::get, key), key, d, now, "get",
-                    [&store](const Reply& r) { store(r.value); });
+    auto sent = c.send_head(c.head(), protocol::text::encode_get(c.head(), protocol::text::Retrieval::get, key), d);
+    if (!sent) return sent;
+    auto got = c.fill(d, now);
+    if (!got) return got;
+    if (c.between_replies()) {  // the usual hit and END, or END, whole in the buffer
+      const char* data = c.buffered();
+      const std::size_t n = c.buffered_size();
+      if (protocol::text::starts_with_end(data, n)) {
+        c.skip(5);
+        return {};
+      }
+      std::string_view value;
+      std::uint32_t flags = 0;
+      const std::size_t len = protocol::text::decode_value_hit(data, n, c.max_value(), key, flags, value);
+      if (len != 0 && protocol::text::starts_with_end(data + len, n - len)) {
+        store(value);
+        c.skip(len + 5);
+        return {};
+      }
+    }
+    return retrieve_rest(c, key, d, now, "get", [&store](const Reply& r) { store(r.value); });
   }
 
   static Result<std::optional<Item>> gets(Connection& c, std::string_view key, Deadline d, TimePoint now) {
@@ -137,9 +157,35 @@ struct TextConversation : AsciiConversation<protocol::TextWire> {
     j.cursor = 0;
   }
 
+  /// Hits decoded in place in a tight loop, each the next requested key of
+  /// its name; END and anything unexpected are left to on_get_reply.
   template <class KeyOf, class Hit>
-  static std::size_t fast_get_replies(Job&, const char*, std::size_t, KeyOf&&, Hit&&) {
-    return 0;
+  static std::size_t fast_get_replies(Job& j, const char* data, std::size_t size, KeyOf&& key_of, Hit&& hit) {
+    std::size_t used = 0;
+    const std::size_t count = j.keys.size();
+    while (used < size && j.cursor < count) {
+      // The next hit answers the key at the cursor, or one after it (the
+      // keys between missed).
+      std::string_view value;
+      std::uint32_t flags = 0;
+      std::size_t len = 0, k = j.cursor;
+      const char* at = data + used;
+      const std::size_t left = size - used;
+      if (left < 7 || std::memcmp(at, "VALUE ", 6) != 0) break;
+      for (; k < count; ++k) {
+        const std::string_view key = key_of(j.keys[k]);
+        if (left < key.size() + 7) break;  // cannot tell yet
+        if (protocol::detail::same_bytes(at + 6, key.data(), key.size()) && at[6 + key.size()] == ' ') {
+          len = protocol::text::decode_value_hit(at, left, CACHEKIT_MAX_RESPONSE_BODY, key, flags, value);
+          break;
+        }
+      }
+      if (len == 0) break;
+      hit(j.keys[k], value);
+      j.cursor = k + 1;
+      used += len;
+    }
+    return used;
   }
 
   /// A VALUE answers the next requested key of that name (hits come in
@@ -249,8 +295,17 @@ struct TextConversation : AsciiConversation<protocol::TextWire> {
   template <class OnHit>
   static Result<void> retrieve(Connection& c, std::size_t n, std::string_view key, Deadline d, TimePoint now,
                                const char* op, OnHit&& on_hit) {
+    auto sent = c.send_head(c.head(), n, d);
+    if (!sent) return sent;
+    return retrieve_rest(c, key, d, now, op, on_hit);
+  }
+
+  /// The replies of a retrieval already sent, through the full decoder.
+  template <class OnHit>
+  static Result<void> retrieve_rest(Connection& c, std::string_view key, Deadline d, TimePoint now, const char* op,
+                                    OnHit&& on_hit) {
     Reply r;
-    auto ok = ask(c, n, r, d, now);
+    auto ok = c.read_reply<Wire>(r, d, now);
     if (!ok) return ok;
     if (r.kind == protocol::ReplyKind::value) {
       if (r.key != key) return c.protocol_failure("reply key does not match the request");

@@ -95,6 +95,44 @@ CACHEKIT_HOT_INLINE const char* scan_digits(const char* p, std::uint64_t& v) noe
   return p;
 }
 
+/// Reads the decimal digits in [p, end) into v and returns the byte after
+/// them, which must lie before end; nullptr when there is no digit, more
+/// than 19, or the digits run to end. For the fast paths of the decoders
+/// where no line has been found yet.
+CACHEKIT_HOT_INLINE const char* scan_digits_before(const char* p, const char* end, std::uint64_t& v) noexcept {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (end - p >= 9) {
+    // Eight bytes at once: the run of digits at the front, then its value.
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    const std::uint64_t x = w ^ 0x3030303030303030ull;  // a digit byte becomes 0..9
+    // A byte is no digit when its high nibble is set, or when adding 6 sets
+    // it (10..15). A carry out of a byte reaches only later bytes, so the
+    // first non-digit is found exactly.
+    const std::uint64_t bad = (x | (x + 0x0606060606060606ull)) & 0xF0F0F0F0F0F0F0F0ull;
+    if (bad != 0) {
+      const unsigned n = static_cast<unsigned>(__builtin_ctzll(bad)) >> 3;  // leading digits, 0..7
+      if (n == 0) return nullptr;
+      // The digits moved to the top bytes (leading zeros below), then
+      // combined pairwise: 2, 4, 8 digits.
+      std::uint64_t d = (x << (8 * (8 - n))) & 0x0F0F0F0F0F0F0F0Full;
+      d = (d * 2561) >> 8;
+      d = ((d & 0x00FF00FF00FF00FFull) * 6553601) >> 16;
+      d = ((d & 0x0000FFFF0000FFFFull) * 42949672960001ull) >> 32;
+      v = d;
+      return p + n;
+    }
+  }
+#endif
+  const char* start = p;
+  const char* stop = end - p > 20 ? p + 20 : end;
+  std::uint64_t x = 0;
+  for (unsigned d; p < stop && (d = static_cast<unsigned>(static_cast<unsigned char>(*p)) - '0') <= 9; ++p) x = x * 10 + d;
+  if (p == start || p == end || p - start > 19) return nullptr;
+  v = x;
+  return p;
+}
+
 /// The end of the token at p (the first space or control byte); p lies in
 /// a line already found, whose "\r" stops the scan, and bytes up to end
 /// may be read.

@@ -216,20 +216,124 @@ inline std::size_t encode_me(char* dst, std::string_view key) noexcept {
   return static_cast<std::size_t>(p - dst);
 }
 
-/// Pipelined multi-get: `mg <key> v f k q O<first_opaque + i>` per key, then
-/// `mn`. Hits come back (at once, not at the mn) with their opaque and key;
-/// misses send nothing; MN ends the batch.
-template <class Out, class KeyAt>
-inline void encode_mg_pipeline(Out& out, std::size_t n, KeyAt&& key_at, std::uint32_t first_opaque) {
-  GetOptions o;
-  o.key = true;
-  o.quiet = true;
+/// One request of a quiet batch read: `mg <key> v O<opaque> k q\r\n` (dst
+/// has head_bound(key.size()) bytes). The opaque comes back before the key,
+/// so a reader knows which key to expect before it reaches it.
+CACHEKIT_HOT_INLINE std::size_t encode_mg_batch(char* dst, std::string_view key, std::uint32_t opaque) noexcept {
+  char* p = dst;
+  std::memcpy(p, "mg ", 3);
+  protocol::detail::copy_bytes(p + 3, key.data(), key.size());
+  p += 3 + key.size();
+  std::memcpy(p, " v O", 4);
+  p = ascii::write_u64(p + 4, opaque);
+  std::memcpy(p, " k q\r\n", 6);
+  return static_cast<std::size_t>(p + 6 - dst);
+}
+
+/// Room encode_mg_batch_run needs for n keys of key_bytes bytes in all.
+inline constexpr std::size_t mg_batch_bound(std::size_t n, std::size_t key_bytes) noexcept {
+  return key_bytes + n * (3 + 4 + 10 + 6) + 4;
+}
+
+/// Pipelined multi-get into dst (mg_batch_bound bytes): encode_mg_batch
+/// per key with opaques first_opaque + i (written as a decimal counter, not
+/// converted per key), then `mn`. Returns the bytes written. Hits come back
+/// (at once, not at the mn) with their opaque and key; misses send nothing;
+/// MN ends the batch.
+template <class KeyAt>
+inline std::size_t encode_mg_batch_run(char* dst, std::size_t n, KeyAt&& key_at, std::uint32_t first_opaque) {
+  char digits[16];
+  std::size_t nd = static_cast<std::size_t>(ascii::write_u64(digits, first_opaque) - digits);
+  char* w = dst;
   for (std::size_t i = 0; i < n; ++i) {
     const std::string_view key = key_at(i);
-    o.opaque = first_opaque + static_cast<std::uint32_t>(i);
-    protocol::detail::append_head(out, head_bound(key.size()), [&](char* dst) { return encode_mg(dst, key, o); });
+    std::memcpy(w, "mg ", 3);
+    protocol::detail::copy_bytes(w + 3, key.data(), key.size());
+    w += 3 + key.size();
+    std::memcpy(w, " v O", 4);
+    std::memcpy(w + 4, digits, nd);
+    w += 4 + nd;
+    std::memcpy(w, " k q\r\n", 6);
+    w += 6;
+    // The next opaque, one decimal digit at a time.
+    std::size_t d = nd;
+    while (d > 0 && digits[d - 1] == '9') digits[--d] = '0';
+    if (d > 0) {
+      ++digits[d - 1];
+    } else {
+      std::memmove(digits + 1, digits, nd++);
+      digits[0] = '1';
+    }
   }
-  out.append("mn\r\n", 4);
+  std::memcpy(w, "mn\r\n", 4);
+  return static_cast<std::size_t>(w + 4 - dst);
+}
+
+/// encode_mg_batch_run appended to out.
+template <class Out, class KeyAt>
+inline void encode_mg_pipeline(Out& out, std::size_t n, KeyAt&& key_at, std::uint32_t first_opaque) {
+  std::size_t key_bytes = 0;
+  for (std::size_t i = 0; i < n; ++i) key_bytes += key_at(i).size();
+  std::string buf(mg_batch_bound(n, key_bytes), '\0');
+  out.append(buf.data(), encode_mg_batch_run(&buf[0], n, key_at, first_opaque));
+}
+
+/// `mg <key> v\r\n`, the plain read of a value (dst has head_bound(key.size()) bytes).
+inline std::size_t encode_mg_value(char* dst, std::string_view key) noexcept {
+  std::memcpy(dst, "mg ", 3);
+  protocol::detail::copy_bytes(dst + 3, key.data(), key.size());
+  std::memcpy(dst + 3 + key.size(), " v\r\n", 4);
+  return key.size() + 7;
+}
+
+/// The reply to encode_mg_value in its common form, whole among the n
+/// bytes: `VA <size>\r\n<data>\r\n` (hit set, value viewed) or `EN\r\n`
+/// (hit cleared); returns the bytes it took. 0 for anything else, which the
+/// full decoder then judges (it gives the same reading for what this takes).
+CACHEKIT_HOT_INLINE std::size_t decode_value_reply(const char* data, std::size_t n, std::size_t max_value,
+                                                   std::string_view& value, bool& hit) noexcept {
+  if (n < 4) return 0;
+  if (std::memcmp(data, "EN\r\n", 4) == 0) {
+    hit = false;
+    return 4;
+  }
+  if (std::memcmp(data, "VA ", 3) != 0) return 0;
+  std::uint64_t size = 0;
+  const char* end = data + n;
+  const char* p = ascii::scan_digits_before(data + 3, end, size);
+  if (p == nullptr || end - p < 2 || p[0] != '\r' || p[1] != '\n' || size > max_value) return 0;
+  const std::size_t head = static_cast<std::size_t>(p + 2 - data);
+  if (n - head < size + 2 || data[head + size] != '\r' || data[head + size + 1] != '\n') return 0;
+  value = std::string_view(data + head, static_cast<std::size_t>(size));
+  hit = true;
+  return head + static_cast<std::size_t>(size) + 2;
+}
+
+/// A batch hit in the form encode_mg_batch asks for, whole among the n
+/// bytes: `VA <size> O<opaque> k<key>\r\n<data>\r\n` where key is exactly
+/// key_for(opaque) (which returns false when no request had that opaque);
+/// returns the bytes it took, or 0 for anything else (the full decoder
+/// judges it).
+template <class KeyFor>
+CACHEKIT_HOT_INLINE std::size_t decode_batch_hit(const char* data, std::size_t n, std::size_t max_value,
+                                                 KeyFor&& key_for, std::string_view& value,
+                                                 std::uint64_t& opaque) noexcept {
+  if (n < 12 || std::memcmp(data, "VA ", 3) != 0) return 0;
+  const char* end = data + n;
+  std::uint64_t size = 0;
+  const char* p = ascii::scan_digits_before(data + 3, end, size);
+  if (p == nullptr || end - p < 3 || p[0] != ' ' || p[1] != 'O' || size > max_value) return 0;
+  p = ascii::scan_digits_before(p + 2, end, opaque);
+  std::string_view key;
+  if (p == nullptr || end - p < 3 || p[0] != ' ' || p[1] != 'k' || !key_for(opaque, key)) return 0;
+  p += 2;
+  if (static_cast<std::size_t>(end - p) < key.size() + 2 || !protocol::detail::same_bytes(p, key.data(), key.size())) return 0;
+  p += key.size();
+  if (p[0] != '\r' || p[1] != '\n') return 0;
+  const std::size_t head = static_cast<std::size_t>(p + 2 - data);
+  if (n - head < size + 2 || data[head + size] != '\r' || data[head + size + 1] != '\n') return 0;
+  value = std::string_view(data + head, static_cast<std::size_t>(size));
+  return head + static_cast<std::size_t>(size) + 2;
 }
 
 /// Whether an opaque token (ServerReply::opaque) is the decimal form of want.

@@ -363,6 +363,35 @@ inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Lim
   return detail::decode_line(data, n, line, r, lim);
 }
 
+/// A hit `VALUE <key> <flags> <bytes>\r\n<data>\r\n` for exactly key, whole
+/// among the n bytes (single spaces, numbers of at most 19 digits);
+/// returns the bytes it took, or 0 for anything else (another key, or any
+/// other form: the full decoder judges it).
+CACHEKIT_HOT_INLINE std::size_t decode_value_hit(const char* data, std::size_t n, std::size_t max_value,
+                                                 std::string_view key, std::uint32_t& flags,
+                                                 std::string_view& value) noexcept {
+  if (n < key.size() + 13 || std::memcmp(data, "VALUE ", 6) != 0 ||
+      !protocol::detail::same_bytes(data + 6, key.data(), key.size()) || data[6 + key.size()] != ' ') {
+    return 0;
+  }
+  const char* end = data + n;
+  std::uint64_t f = 0, size = 0;
+  const char* p = ascii::scan_digits_before(data + 7 + key.size(), end, f);
+  if (p == nullptr || *p != ' ' || f > UINT32_MAX) return 0;
+  p = ascii::scan_digits_before(p + 1, end, size);
+  if (p == nullptr || end - p < 2 || p[0] != '\r' || p[1] != '\n' || size > max_value) return 0;
+  const std::size_t head = static_cast<std::size_t>(p + 2 - data);
+  if (n - head < size + 2 || data[head + size] != '\r' || data[head + size + 1] != '\n') return 0;
+  flags = static_cast<std::uint32_t>(f);
+  value = std::string_view(data + head, static_cast<std::size_t>(size));
+  return head + static_cast<std::size_t>(size) + 2;
+}
+
+/// Whether the n bytes at data start with `END\r\n`.
+CACHEKIT_HOT_INLINE bool starts_with_end(const char* data, std::size_t n) noexcept {
+  return n >= 5 && std::memcmp(data, "END\r\n", 5) == 0;
+}
+
 }  // namespace text
 
 /// memcached's classic text protocol as a wire (see wire.hpp).
