@@ -182,4 +182,15 @@ TEST_CASE("cli: --servers in both forms; with nothing configured, the default is
   CHECK(named.code == 2);
   CHECK_FALSE(has(named.out, "default"));
 }
+
+TEST_CASE("cli: --protocol picks the protocol, from the option or the environment") {
+  CHECK(has(cli("config").out, "protocol meta"));
+  CHECK(has(cli("config --protocol text").out, "protocol text"));
+  CHECK(has(cli("config --protocol=binary").out, "protocol binary"));
+  CHECK(has(shell(std::string("CACHEKIT_MEMCACHED_PROTOCOL=text ") + CACHEKIT_CLI_PATH + " config").out, "protocol text"));
+  const Run bad = cli_err("config --protocol ascii");
+  CHECK(bad.code == 2);
+  CHECK(has(bad.out, "--protocol: unknown protocol 'ascii' (expected meta, text or binary)"));
+  CHECK(has(cli("help get").out, "--protocol NAME"));
+}
 #endif

@@ -15,7 +15,8 @@ const char* const kVars[] = {
     "CACHEKIT_MEMCACHED_MAX_POOL_SIZE", "CACHEKIT_MEMCACHED_RETRY_ATTEMPTS", "CACHEKIT_MEMCACHED_KEY_PREFIX",
     "CACHEKIT_MEMCACHED_MAX_ITEM_SIZE_BYTES", "CACHEKIT_MEMCACHED_DISTRIBUTION", "CACHEKIT_MEMCACHED_DEAD_TIMEOUT",
     "CACHEKIT_MEMCACHED_SERVER_FAILURE_LIMIT", "CACHEKIT_MEMCACHED_REMOVE_FAILED_SERVERS",
-    "CACHEKIT_MEMCACHED_USERNAME", "CACHEKIT_MEMCACHED_PASSWORD", "CACHEKIT_MEMCACHED_SPIN_WAIT_US"};
+    "CACHEKIT_MEMCACHED_USERNAME", "CACHEKIT_MEMCACHED_PASSWORD", "CACHEKIT_MEMCACHED_SPIN_WAIT_US",
+    "CACHEKIT_MEMCACHED_PROTOCOL"};
 
 // Clears every variable on entry and exit.
 struct CleanEnv {
@@ -54,6 +55,24 @@ TEST_CASE("config: defaults validate; unset variables keep them") {
   CHECK(c->max_item_size_bytes == 1048576);
   CHECK(c->distribution == cachekit::Distribution::ketama);
   CHECK(c->spin_wait == 50us);
+  CHECK(c->protocol == cachekit::Protocol::meta);
+}
+
+TEST_CASE("config: CACHEKIT_MEMCACHED_PROTOCOL picks the protocol; anything else names the choices") {
+  for (const auto& [name, want] : {std::pair<const char*, cachekit::Protocol>{"meta", cachekit::Protocol::meta},
+                                   {"text", cachekit::Protocol::text},
+                                   {"binary", cachekit::Protocol::binary}}) {
+    CleanEnv env;
+    ::setenv("CACHEKIT_MEMCACHED_PROTOCOL", name, 1);
+    auto c = MemcachedBackendConfig::from_env();
+    REQUIRE(c);
+    CHECK(c->protocol == want);
+    CHECK(std::string(cachekit::to_string(want)) == name);
+    cachekit::MemcachedBackend b(*c);
+    CHECK(b.protocol() == want);
+  }
+  expect_env_error("CACHEKIT_MEMCACHED_PROTOCOL", "ascii", "expected meta, text or binary");
+  expect_env_error("CACHEKIT_MEMCACHED_PROTOCOL", "META", "unknown protocol 'META'");
 }
 
 TEST_CASE("config: every variable is read") {
