@@ -17,6 +17,7 @@
 #include "support/call_bound.hpp"
 #include "support/fake_memcached.hpp"
 #include "support/memcached_process.hpp"
+#include "support/sasl_db.hpp"
 
 using namespace std::chrono_literals;
 using cachekit::ErrorKind;
@@ -53,26 +54,6 @@ struct AuthFile {
   AuthFile& operator=(const AuthFile&) = delete;
 };
 
-// A sasldb with one user, readable by the user memcached runs as.
-struct AuthSaslDb {
-  std::string dir;
-  AuthSaslDb() {
-    char tmpl[] = "/tmp/cachekit-sasl-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    dir = tmpl;
-    ::chmod(dir.c_str(), 0755);
-    FILE* conf = std::fopen((dir + "/memcached.conf").c_str(), "w");
-    REQUIRE(conf != nullptr);
-    std::fprintf(conf, "mech_list: plain\nsasldb_path: %s/sasldb2\n", dir.c_str());
-    std::fclose(conf);
-    const std::string cmd = "printf secret-pw | saslpasswd2 -a memcached -c -p -f " + dir + "/sasldb2 alice";
-    REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, "saslpasswd2 failed; install it with: apt-get install sasl2-bin");
-    ::chmod((dir + "/sasldb2").c_str(), 0644);
-  }
-  ~AuthSaslDb() { std::system(("rm -rf " + dir).c_str()); }
-  AuthSaslDb(const AuthSaslDb&) = delete;
-  AuthSaslDb& operator=(const AuthSaslDb&) = delete;
-};
 
 MemcachedBackendConfig authfile_config(const cktest::MemcachedCluster& cluster, Protocol protocol,
                                        const std::string& user, const std::string& password) {
@@ -164,7 +145,7 @@ TEST_CASE("authfile: binary against memcached -Y is an authentication error nami
 }
 
 TEST_CASE("authfile: text or meta with a username against SASL (memcached -S) names the protocol") {
-  AuthSaslDb db;
+  cktest::SaslDb db;
   ::setenv("SASL_CONF_PATH", db.dir.c_str(), 1);
   cktest::MemcachedCluster cluster(1, {"-S"});
   ::unsetenv("SASL_CONF_PATH");

@@ -12,30 +12,10 @@
 #include <cachekit/cachekit.hpp>
 
 #include "support/memcached_process.hpp"
-
-namespace {
-// A sasldb with one user, readable by the user memcached runs as.
-struct SaslDb {
-  std::string dir;
-  SaslDb() {
-    char tmpl[] = "/tmp/cachekit-sasl-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    dir = tmpl;
-    ::chmod(dir.c_str(), 0755);
-    FILE* conf = std::fopen((dir + "/memcached.conf").c_str(), "w");
-    REQUIRE(conf != nullptr);
-    std::fprintf(conf, "mech_list: plain\nsasldb_path: %s/sasldb2\n", dir.c_str());
-    std::fclose(conf);
-    const std::string cmd = "printf secret-pw | saslpasswd2 -a memcached -c -p -f " + dir + "/sasldb2 alice";
-    REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, "saslpasswd2 failed; install it with: apt-get install sasl2-bin");
-    ::chmod((dir + "/sasldb2").c_str(), 0644);
-  }
-  ~SaslDb() { std::system(("rm -rf " + dir).c_str()); }
-};
-}  // namespace
+#include "support/sasl_db.hpp"
 
 TEST_CASE("sasl: PLAIN authentication against memcached -S") {
-  SaslDb db;
+  cktest::SaslDb db;
   ::setenv("SASL_CONF_PATH", db.dir.c_str(), 1);
   cktest::MemcachedCluster cluster(1, {"-S"});
   ::unsetenv("SASL_CONF_PATH");
