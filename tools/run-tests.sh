@@ -86,6 +86,15 @@ leg_headeronly() {  # a file containing only the include compiles everywhere
     done
   done
   for i in "${!pids[@]}"; do wait "${pids[$i]}" || { echo "header-only compile failed: ${what[$i]}"; ok=1; }; done
+  # Every modular header compiles on its own (includes what it uses).
+  local h
+  for h in $(cd include && find cachekit -name '*.hpp' | sort); do
+    printf '#include <%s>\n' "$h" >"$tmp/$(echo "$h" | tr '/.' '__').cpp"
+  done
+  if ! (cd "$tmp" && ls cachekit_*.cpp | xargs -P "$JOBS" -I{} g++ -std=c++17 -I"$ROOT/include" -Wall -Wextra -Werror \
+        -fsyntax-only {}); then
+    echo "a header in include/cachekit does not compile on its own"; ok=1
+  fi
   rm -rf "$tmp"
   return $ok
 }
