@@ -43,22 +43,25 @@ inline bool memcached_configured() noexcept {
 /// A new backend chosen from the environment: a MemcachedBackend from
 /// MemcachedBackendConfig::from_env() when CACHEKIT_MEMCACHED_SERVERS is set,
 /// else a MemoryBackend. Fails when that configuration is malformed.
-inline Result<std::shared_ptr<Backend>> make_default_backend() {
+/// (A template only so that it is compiled where it is used.)
+template <class Memcached = MemcachedBackend>
+Result<std::shared_ptr<Backend>> make_default_backend() {
   if (!memcached_configured()) return std::shared_ptr<Backend>(std::make_shared<MemoryBackend>());
   auto config = MemcachedBackendConfig::from_env();
   if (!config) return std::move(config).error();
-  return std::shared_ptr<Backend>(std::make_shared<MemcachedBackend>(std::move(config).value()));
+  return std::shared_ptr<Backend>(std::make_shared<Memcached>(std::move(config).value()));
 }
 
 /// The process-wide default backend, made by make_default_backend() on first
 /// use and kept for the life of the process. When the environment's
 /// configuration is malformed, every operation on it fails with that error
 /// (so cached functions run uncached and report it to on_error).
-inline std::shared_ptr<Backend> default_backend();
-
-inline std::shared_ptr<Backend> default_backend() {
+/// (A template only so that it is compiled where it is used; one backend
+/// per process all the same.)
+template <class Memcached = MemcachedBackend>
+std::shared_ptr<Backend> default_backend() {
   static const std::shared_ptr<Backend> backend = []() -> std::shared_ptr<Backend> {
-    auto made = make_default_backend();
+    auto made = make_default_backend<Memcached>();
     if (!made) return std::make_shared<detail::FailedBackend>(std::move(made).error());
     return std::move(made).value();
   }();

@@ -42,22 +42,28 @@ CACHEKIT_BEGIN_NAMESPACE
 
 /// memcached client. Safe to share across threads; connects lazily. A
 /// config that does not validate makes every call return that error.
-class MemcachedBackend final : public Backend {
+///
+/// A class template only so that a translation unit that includes the
+/// header without using the backend compiles none of it; use it as
+/// MemcachedBackend. See CACHEKIT_DECLARATIONS_ONLY (config.hpp) to compile
+/// it in one translation unit only.
+template <class Unused = void>
+class BasicMemcachedBackend final : public Backend {
  public:
   using Clock = detail::net::Clock;
   using Deadline = detail::net::Deadline;
 
   /// Default configuration (127.0.0.1:11211, meta protocol).
-  MemcachedBackend() : MemcachedBackend(MemcachedBackendConfig{}) {}
+  BasicMemcachedBackend() : BasicMemcachedBackend(default_config()) {}
   /// The given configuration; check status() for a configuration error.
-  explicit MemcachedBackend(MemcachedBackendConfig config)
+  explicit BasicMemcachedBackend(MemcachedBackendConfig config)
       : config_(std::move(config)),
         protocol_(config_.protocol),
         keys_(config_),
-        cluster_(config_, detail::ClusterHooks{this, &MemcachedBackend::prepare_hook, &MemcachedBackend::repair_hook}),
+        cluster_(config_, detail::ClusterHooks{this, &BasicMemcachedBackend::prepare_hook, &BasicMemcachedBackend::repair_hook}),
         exec_(config_, cluster_, keys_, protocol_) {}
-  MemcachedBackend(const MemcachedBackend&) = delete;
-  MemcachedBackend& operator=(const MemcachedBackend&) = delete;
+  BasicMemcachedBackend(const BasicMemcachedBackend&) = delete;
+  BasicMemcachedBackend& operator=(const BasicMemcachedBackend&) = delete;
 
   /// Configuration error, if any (then every call fails with it).
   Result<void> status() const {
@@ -373,6 +379,8 @@ class MemcachedBackend final : public Backend {
   bool server_marked_dead(std::size_t i) const { return detail::Cluster::marked_dead(cluster_.server(i), Clock::now()); }
 
  private:
+  static MemcachedBackendConfig default_config() { return MemcachedBackendConfig(); }
+
   /// Largest get_many whose result vector is kept ready for the next call.
   static constexpr std::size_t kSpareValues = 4096;
 
@@ -435,7 +443,7 @@ class MemcachedBackend final : public Backend {
   /// takes, then (meta, once per server) the server's version, to catch a
   /// server older than the meta protocol.
   static Result<void> prepare_hook(void* context, detail::Server& s, detail::Connection& c, Deadline io_end) {
-    auto* self = static_cast<MemcachedBackend*>(context);
+    auto* self = static_cast<BasicMemcachedBackend*>(context);
     const MemcachedBackendConfig& cfg = self->config_;
     const Protocol p = self->protocol_.load(std::memory_order_acquire);
     if (!cfg.username.empty()) {
@@ -462,7 +470,7 @@ class MemcachedBackend final : public Backend {
   /// The rejoin repair's deletes (or flush) over the protocol in use.
   static Result<void> repair_hook(void* context, detail::Server&, detail::PoolLease& lease,
                                   const detail::RejoinLog::Batch& batch, Deadline io_end) {
-    auto* self = static_cast<MemcachedBackend*>(context);
+    auto* self = static_cast<BasicMemcachedBackend*>(context);
     return self->with_wire([&](auto conv) -> Result<void> {
       using C = decltype(conv);
       if (batch.flush) return C::flush_all(*lease.get(), 0, io_end);
@@ -789,5 +797,14 @@ class MemcachedBackend final : public Backend {
   detail::Cluster cluster_;
   detail::Executor exec_;
 };
+
+/// The memcached backend.
+using MemcachedBackend = BasicMemcachedBackend<>;
+
+#if defined(CACHEKIT_IMPLEMENTATION)
+template class BasicMemcachedBackend<void>;  // compiled here, once
+#elif defined(CACHEKIT_DECLARATIONS_ONLY)
+extern template class BasicMemcachedBackend<void>;  // compiled where CACHEKIT_IMPLEMENTATION is defined
+#endif
 
 CACHEKIT_END_NAMESPACE

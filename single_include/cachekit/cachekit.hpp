@@ -9091,22 +9091,28 @@ CACHEKIT_BEGIN_NAMESPACE
 
 /// memcached client. Safe to share across threads; connects lazily. A
 /// config that does not validate makes every call return that error.
-class MemcachedBackend final : public Backend {
+///
+/// A class template only so that a translation unit that includes the
+/// header without using the backend compiles none of it; use it as
+/// MemcachedBackend. See CACHEKIT_DECLARATIONS_ONLY (config.hpp) to compile
+/// it in one translation unit only.
+template <class Unused = void>
+class BasicMemcachedBackend final : public Backend {
  public:
   using Clock = detail::net::Clock;
   using Deadline = detail::net::Deadline;
 
   /// Default configuration (127.0.0.1:11211, meta protocol).
-  MemcachedBackend() : MemcachedBackend(MemcachedBackendConfig{}) {}
+  BasicMemcachedBackend() : BasicMemcachedBackend(default_config()) {}
   /// The given configuration; check status() for a configuration error.
-  explicit MemcachedBackend(MemcachedBackendConfig config)
+  explicit BasicMemcachedBackend(MemcachedBackendConfig config)
       : config_(std::move(config)),
         protocol_(config_.protocol),
         keys_(config_),
-        cluster_(config_, detail::ClusterHooks{this, &MemcachedBackend::prepare_hook, &MemcachedBackend::repair_hook}),
+        cluster_(config_, detail::ClusterHooks{this, &BasicMemcachedBackend::prepare_hook, &BasicMemcachedBackend::repair_hook}),
         exec_(config_, cluster_, keys_, protocol_) {}
-  MemcachedBackend(const MemcachedBackend&) = delete;
-  MemcachedBackend& operator=(const MemcachedBackend&) = delete;
+  BasicMemcachedBackend(const BasicMemcachedBackend&) = delete;
+  BasicMemcachedBackend& operator=(const BasicMemcachedBackend&) = delete;
 
   /// Configuration error, if any (then every call fails with it).
   Result<void> status() const {
@@ -9422,6 +9428,8 @@ class MemcachedBackend final : public Backend {
   bool server_marked_dead(std::size_t i) const { return detail::Cluster::marked_dead(cluster_.server(i), Clock::now()); }
 
  private:
+  static MemcachedBackendConfig default_config() { return MemcachedBackendConfig(); }
+
   /// Largest get_many whose result vector is kept ready for the next call.
   static constexpr std::size_t kSpareValues = 4096;
 
@@ -9484,7 +9492,7 @@ class MemcachedBackend final : public Backend {
   /// takes, then (meta, once per server) the server's version, to catch a
   /// server older than the meta protocol.
   static Result<void> prepare_hook(void* context, detail::Server& s, detail::Connection& c, Deadline io_end) {
-    auto* self = static_cast<MemcachedBackend*>(context);
+    auto* self = static_cast<BasicMemcachedBackend*>(context);
     const MemcachedBackendConfig& cfg = self->config_;
     const Protocol p = self->protocol_.load(std::memory_order_acquire);
     if (!cfg.username.empty()) {
@@ -9511,7 +9519,7 @@ class MemcachedBackend final : public Backend {
   /// The rejoin repair's deletes (or flush) over the protocol in use.
   static Result<void> repair_hook(void* context, detail::Server&, detail::PoolLease& lease,
                                   const detail::RejoinLog::Batch& batch, Deadline io_end) {
-    auto* self = static_cast<MemcachedBackend*>(context);
+    auto* self = static_cast<BasicMemcachedBackend*>(context);
     return self->with_wire([&](auto conv) -> Result<void> {
       using C = decltype(conv);
       if (batch.flush) return C::flush_all(*lease.get(), 0, io_end);
@@ -9838,6 +9846,15 @@ class MemcachedBackend final : public Backend {
   detail::Cluster cluster_;
   detail::Executor exec_;
 };
+
+/// The memcached backend.
+using MemcachedBackend = BasicMemcachedBackend<>;
+
+#if defined(CACHEKIT_IMPLEMENTATION)
+template class BasicMemcachedBackend<void>;  // compiled here, once
+#elif defined(CACHEKIT_DECLARATIONS_ONLY)
+extern template class BasicMemcachedBackend<void>;  // compiled where CACHEKIT_IMPLEMENTATION is defined
+#endif
 
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/memcached_backend.hpp ----
@@ -12296,22 +12313,25 @@ inline bool memcached_configured() noexcept {
 /// A new backend chosen from the environment: a MemcachedBackend from
 /// MemcachedBackendConfig::from_env() when CACHEKIT_MEMCACHED_SERVERS is set,
 /// else a MemoryBackend. Fails when that configuration is malformed.
-inline Result<std::shared_ptr<Backend>> make_default_backend() {
+/// (A template only so that it is compiled where it is used.)
+template <class Memcached = MemcachedBackend>
+Result<std::shared_ptr<Backend>> make_default_backend() {
   if (!memcached_configured()) return std::shared_ptr<Backend>(std::make_shared<MemoryBackend>());
   auto config = MemcachedBackendConfig::from_env();
   if (!config) return std::move(config).error();
-  return std::shared_ptr<Backend>(std::make_shared<MemcachedBackend>(std::move(config).value()));
+  return std::shared_ptr<Backend>(std::make_shared<Memcached>(std::move(config).value()));
 }
 
 /// The process-wide default backend, made by make_default_backend() on first
 /// use and kept for the life of the process. When the environment's
 /// configuration is malformed, every operation on it fails with that error
 /// (so cached functions run uncached and report it to on_error).
-inline std::shared_ptr<Backend> default_backend();
-
-inline std::shared_ptr<Backend> default_backend() {
+/// (A template only so that it is compiled where it is used; one backend
+/// per process all the same.)
+template <class Memcached = MemcachedBackend>
+std::shared_ptr<Backend> default_backend() {
   static const std::shared_ptr<Backend> backend = []() -> std::shared_ptr<Backend> {
-    auto made = make_default_backend();
+    auto made = make_default_backend<Memcached>();
     if (!made) return std::make_shared<detail::FailedBackend>(std::move(made).error());
     return std::move(made).value();
   }();
