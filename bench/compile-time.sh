@@ -3,7 +3,10 @@
 # single header and a file that only includes <string>, <vector> and <map>,
 # with g++ and clang++ (-std=c++17 -O0 -c), the two files interleaved, and
 # prints the median CPU time (user + sys) of each side by side with the
-# difference, which is what the header adds to a translation unit.
+# difference, which is what the header adds to a translation unit. Then the
+# same for a file that uses the memcached backend and the facade, compiled
+# header-only and with CACHEKIT_DECLARATIONS_ONLY (the backend compiled in
+# another translation unit, see config.hpp).
 #
 #   bench/compile-time.sh [-n reps] [-I include-dir] [-- extra compiler flags]
 #
@@ -52,6 +55,20 @@ to_ms() {  # 0m1.234s -> 1234
 median() { sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : int((v[NR/2]+v[NR/2+1])/2)}'; }
 fmt() { awk -v ms="$1" 'BEGIN {printf "%.2f", ms / 1000}'; }
 
+cat >"$tmp/use.cpp" <<'EOF2'
+#include <cachekit/cachekit.hpp>
+#include <cstdint>
+#include <string>
+std::int64_t answer(std::int64_t x);
+int use() {
+  cachekit::MemcachedBackendConfig cfg;
+  auto backend = std::make_shared<cachekit::MemcachedBackend>(cfg);
+  auto cached = cachekit::cache(backend, cachekit::CacheOptions{}, [](std::int64_t x) { return answer(x); });
+  auto got = backend->get("k");
+  return (got ? 0 : 1) + static_cast<int>(cached(1));
+}
+EOF2
+{ echo '#define CACHEKIT_DECLARATIONS_ONLY'; cat "$tmp/use.cpp"; } >"$tmp/use_decl.cpp"
 printf '%-10s %12s %12s %12s   (median CPU s of %d runs; min-max)\n' compiler cachekit.hpp std-only added "$reps"
 for cxx in ${CXX_LIST:-g++ clang++}; do
   if ! command -v "$cxx" >/dev/null; then echo "$cxx: not found, skipped"; continue; fi
@@ -63,4 +80,15 @@ for cxx in ${CXX_LIST:-g++ clang++}; do
   h=$(median <"$tmp/h.txt"); s=$(median <"$tmp/s.txt")
   hr="$(fmt "$(sort -n "$tmp/h.txt" | head -n1)")-$(fmt "$(sort -n "$tmp/h.txt" | tail -n1)")"
   printf '%-10s %12s %12s %12s   (header %s)\n' "$cxx" "$(fmt "$h")" "$(fmt "$s")" "$(fmt $((h - s)))" "$hr"
+done
+
+printf '\n%-10s %12s %12s   (a file using the backend and cache(); median CPU s of %d runs)\n' compiler header-only declarations "$reps"
+for cxx in ${CXX_LIST:-g++ clang++}; do
+  if ! command -v "$cxx" >/dev/null; then continue; fi
+  : >"$tmp/u.txt"; : >"$tmp/d.txt"
+  for ((i = 0; i < reps; ++i)); do
+    cpu_of "$cxx" -std=c++17 -O0 -I"$inc" "${extra[@]}" -c "$tmp/use.cpp" -o "$tmp/u.o" >>"$tmp/u.txt"
+    cpu_of "$cxx" -std=c++17 -O0 -I"$inc" "${extra[@]}" -c "$tmp/use_decl.cpp" -o "$tmp/d.o" >>"$tmp/d.txt"
+  done
+  printf '%-10s %12s %12s\n' "$cxx" "$(fmt "$(median <"$tmp/u.txt")")" "$(fmt "$(median <"$tmp/d.txt")")"
 done

@@ -20,6 +20,14 @@
 #define CACHEKIT_COLD_NOINLINE inline
 #endif
 
+// Compiling the memcached backend once in a project with many translation
+// units: define CACHEKIT_DECLARATIONS_ONLY in every translation unit that
+// includes cachekit (e.g. on the compiler's command line) and
+// CACHEKIT_IMPLEMENTATION in exactly one of them. The others then compile no
+// part of MemcachedBackend (an extern template); the one with
+// CACHEKIT_IMPLEMENTATION compiles all of it. Without either macro every
+// translation unit that uses the backend compiles what it uses (header-only).
+
 // Longest key memcached accepts (after key_prefix), in bytes.
 #ifndef CACHEKIT_MAX_KEY_LENGTH
 #define CACHEKIT_MAX_KEY_LENGTH 250
