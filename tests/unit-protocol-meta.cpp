@@ -172,6 +172,25 @@ TEST_CASE("meta: ms, md, ma, mn, me requests") {
   const std::string keys[] = {"a", "bb"};
   meta::encode_mg_pipeline(out, 2, [&](std::size_t i) { return std::string_view(keys[i]); }, 100);
   CHECK(out == "mg a v O100 k q\r\nmg bb v O101 k q\r\nmn\r\n");
+
+  // The batch run (opaques counted in decimal) writes the same bytes, across
+  // every carry (9 -> 10, 99 -> 100, 999 -> 1000, 4294967295 wraps nowhere near).
+  for (std::uint32_t first : {0u, 7u, 95u, 995u, 99999990u}) {
+    CAPTURE(first);
+    std::vector<std::string> many;
+    std::size_t key_bytes = 0;
+    for (int i = 0; i < 20; ++i) {
+      many.push_back("key:" + std::to_string(i * 37));
+      key_bytes += many.back().size();
+    }
+    auto at = [&](std::size_t i) { return std::string_view(many[i]); };
+    std::string want;
+    meta::encode_mg_pipeline(want, many.size(), at, first);
+    std::string run(meta::mg_batch_bound(many.size(), key_bytes), '\0');
+    run.resize(meta::encode_mg_batch_run(&run[0], many.size(), at, first));
+    CHECK(run == want);
+    CHECK(want.find("O" + std::to_string(first + 19) + " ") != std::string::npos);
+  }
   static_assert(MetaWire::has_opaque && MetaWire::has_quiet_get && MetaWire::has_lease && MetaWire::has_noop, "");
 }
 
@@ -695,4 +714,59 @@ TEST_CASE("wires: one generic code path drives text and meta against a real memc
         std::vector<K>{K::stored, K::deleted, K::not_found, K::not_found, K::version});
   CHECK(replies_to_every_request<MetaWire>(servers.port(0)) ==
         std::vector<K>{K::miss, K::ok, K::ok, K::value, K::miss, K::version});
+}
+
+TEST_CASE("meta: the one-pass hit decoders take only what the full decoder reads the same way") {
+  // Valid replies, every prefix of them, and every one-byte change: where a
+  // fast decoder takes the bytes, the full decoder gives the same value (and
+  // key and opaque), and a miss only where it says EN.
+  const std::vector<std::string> replies = {"VA 5\r\nhello\r\n", "EN\r\n", "VA 0\r\n\r\n", "VA 12\r\nhe\r\nllo\r\n x\r\n",
+                                            "VA 3 O17 kkey:1\r\nabc\r\n", "VA 3 O0 kk\r\nxyz\r\n"};
+  std::vector<std::string> inputs;
+  for (const auto& r : replies) {
+    for (std::size_t n = 0; n <= r.size(); ++n) inputs.push_back(r.substr(0, n));
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      for (char c : {' ', '0', '9', 'x', '\r', '\n', 'O', 'k'}) {
+        std::string m = r;
+        m[i] = c;
+        inputs.push_back(m);
+      }
+    }
+  }
+  std::size_t taken = 0;
+  for (const auto& in : inputs) {
+    CAPTURE(in);
+    proto::ServerReply full;
+    const auto d = meta::decode(in.data(), in.size(), full);
+    std::string_view value;
+    bool hit = false;
+    const std::size_t n1 = meta::decode_value_reply(in.data(), in.size(), CACHEKIT_MAX_RESPONSE_BODY, value, hit);
+    if (n1 != 0) {
+      ++taken;
+      REQUIRE(d.complete());
+      CHECK(d.size == n1);
+      CHECK(full.kind == (hit ? ReplyKind::value : ReplyKind::miss));
+      if (hit) CHECK(full.value == value);
+    }
+    std::uint64_t opaque = 0;
+    auto key_for = [](std::uint64_t o, std::string_view& key) {
+      if (o == 17) key = "key:1";
+      else if (o == 0) key = "k";
+      else return false;
+      return true;
+    };
+    const std::size_t n2 = meta::decode_batch_hit(in.data(), in.size(), CACHEKIT_MAX_RESPONSE_BODY, key_for, value, opaque);
+    if (n2 != 0) {
+      ++taken;
+      REQUIRE(d.complete());
+      CHECK(d.size == n2);
+      CHECK(full.kind == ReplyKind::value);
+      CHECK(full.value == value);
+      CHECK(full.opaque == std::to_string(opaque));
+      std::string_view want;
+      REQUIRE(key_for(opaque, want));
+      CHECK(full.key == want);
+    }
+  }
+  CHECK(taken >= replies.size());
 }

@@ -738,3 +738,39 @@ TEST_CASE("text: a reply that arrives whole is viewed where it lies") {
   reader.next();
   CHECK(reader.idle());
 }
+
+TEST_CASE("text: the one-pass hit decoder takes only what the full decoder reads the same way") {
+  const std::vector<std::string> replies = {"VALUE k 0 5\r\nhello\r\n", "VALUE key:1 4294967295 0\r\n\r\n",
+                                            "VALUE k 7 4\r\n\r\n\r\n\r\n", "VALUE k 1 2 99\r\nab\r\n"};
+  std::vector<std::string> inputs;
+  for (const auto& r : replies) {
+    for (std::size_t n = 0; n <= r.size(); ++n) inputs.push_back(r.substr(0, n));
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      for (char c : {' ', '0', '9', 'x', '\r', '\n', 'k'}) {
+        std::string m = r;
+        m[i] = c;
+        inputs.push_back(m);
+      }
+    }
+  }
+  std::size_t taken = 0;
+  for (const auto& in : inputs) {
+    CAPTURE(in);
+    for (std::string_view key : {std::string_view("k"), std::string_view("key:1")}) {
+      std::string_view value;
+      std::uint32_t flags = 0;
+      const std::size_t n = text::decode_value_hit(in.data(), in.size(), CACHEKIT_MAX_RESPONSE_BODY, key, flags, value);
+      if (n == 0) continue;
+      ++taken;
+      proto::ServerReply full;
+      const auto d = text::decode(in.data(), in.size(), full);
+      REQUIRE(d.complete());
+      CHECK(d.size == n);
+      CHECK(full.kind == proto::ReplyKind::value);
+      CHECK(full.key == key);
+      CHECK(full.flags == flags);
+      CHECK(full.value == value);
+    }
+  }
+  CHECK(taken >= 3);
+}

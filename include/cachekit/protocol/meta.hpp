@@ -269,13 +269,16 @@ inline std::size_t encode_mg_batch_run(char* dst, std::size_t n, KeyAt&& key_at,
   return static_cast<std::size_t>(w + 4 - dst);
 }
 
-/// encode_mg_batch_run appended to out.
+/// The same requests appended to out (any buffer with append(const char*, size_t)).
 template <class Out, class KeyAt>
 inline void encode_mg_pipeline(Out& out, std::size_t n, KeyAt&& key_at, std::uint32_t first_opaque) {
-  std::size_t key_bytes = 0;
-  for (std::size_t i = 0; i < n; ++i) key_bytes += key_at(i).size();
-  std::string buf(mg_batch_bound(n, key_bytes), '\0');
-  out.append(buf.data(), encode_mg_batch_run(&buf[0], n, key_at, first_opaque));
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string_view key = key_at(i);
+    protocol::detail::append_head(out, head_bound(key.size()), [&](char* dst) {
+      return encode_mg_batch(dst, key, first_opaque + static_cast<std::uint32_t>(i));
+    });
+  }
+  out.append("mn\r\n", 4);
 }
 
 /// `mg <key> v\r\n`, the plain read of a value (dst has head_bound(key.size()) bytes).
