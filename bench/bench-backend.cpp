@@ -1,10 +1,17 @@
 // MemcachedBackend against libmemcached on the same memcached servers
 // (started by the benchmark): get, get_many, set_many.
 //   cachekit_bench --benchmark_filter='Backend' --benchmark_min_time=0.2
+// Every cachekit benchmark is registered once per protocol, with the
+// protocol as a name suffix (..._cachekit_meta, _text, _binary); the peer is
+// libmemcached with its binary protocol (..._libmemcached) and in its ASCII
+// mode (..._libmemcached_ascii). bench/protocol-ratios.sh runs them all in one
+// process and prints the ratios.
 #include <benchmark/benchmark.h>
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <utility>
@@ -30,14 +37,24 @@ std::vector<std::unique_ptr<ckbench::MemcachedServer>>& servers() {
   return s;
 }
 
+const cachekit::Protocol kProtocols[] = {cachekit::Protocol::meta, cachekit::Protocol::text,
+                                         cachekit::Protocol::binary};
+
 // spin_us < 0 keeps the configured spin_wait; otherwise it replaces it.
-std::unique_ptr<cachekit::MemcachedBackend> cachekit_client(std::size_t n_servers, std::int64_t spin_us = -1) {
+std::unique_ptr<cachekit::MemcachedBackend> cachekit_client(cachekit::Protocol protocol, std::size_t n_servers,
+                                                            std::int64_t spin_us = -1) {
   // CACHEKIT_MEMCACHED_* variables apply (e.g. SPIN_WAIT_US=0 to compare
-  // without busy-polling); the servers are always the benchmark's own.
+  // without busy-polling); the servers and the protocol are always the
+  // benchmark's own.
   auto env = cachekit::MemcachedBackendConfig::from_env();
-  cachekit::MemcachedBackendConfig cfg = env ? *env : cachekit::MemcachedBackendConfig{};
+  if (!env) {
+    std::fprintf(stderr, "CACHEKIT_MEMCACHED_*: %s\n", env.error().message().c_str());
+    std::exit(2);
+  }
+  cachekit::MemcachedBackendConfig cfg = *env;
   cfg.servers.clear();
   for (std::size_t i = 0; i < n_servers; ++i) cfg.servers.push_back(servers()[i]->spec());
+  cfg.protocol = protocol;
   if (spin_us >= 0) cfg.spin_wait = std::chrono::microseconds(spin_us);
   return std::make_unique<cachekit::MemcachedBackend>(cfg);
 }
@@ -50,8 +67,13 @@ std::vector<std::string> make_keys(const std::string& tag, std::size_t n) {
   return keys;
 }
 
-void BM_Backend_Get_cachekit(benchmark::State& state) {
-  auto b = cachekit_client(1, state.range(0));
+// The benchmark's name for a cachekit benchmark over one protocol.
+std::string named(const char* base, cachekit::Protocol p) {
+  return std::string(base) + "_cachekit_" + cachekit::to_string(p);
+}
+
+void get_cachekit(benchmark::State& state, cachekit::Protocol p) {
+  auto b = cachekit_client(p, 1, state.range(0));
   if (!b->set("bench:get", kValue)) state.SkipWithError("set failed");
   for (auto _ : state) {
     auto r = b->get("bench:get");
@@ -60,11 +82,9 @@ void BM_Backend_Get_cachekit(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-// Argument: spin_wait in microseconds (-1: the configured default).
-BENCHMARK(BM_Backend_Get_cachekit)->Arg(-1)->Arg(0)->UseRealTime();
 
-void get_many_cachekit(benchmark::State& state, std::size_t n_servers, std::size_t n_keys) {
-  auto b = cachekit_client(n_servers, state.range(0));
+void get_many_cachekit(benchmark::State& state, cachekit::Protocol p, std::size_t n_servers, std::size_t n_keys) {
+  auto b = cachekit_client(p, n_servers, state.range(0));
   const auto keys = make_keys("gm" + std::to_string(n_servers), n_keys);
   std::vector<std::pair<std::string, std::string>> items;
   for (const auto& k : keys) items.emplace_back(k, kValue);
@@ -77,13 +97,9 @@ void get_many_cachekit(benchmark::State& state, std::size_t n_servers, std::size
   }
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(n_keys));
 }
-void BM_Backend_GetMany100_1server_cachekit(benchmark::State& state) { get_many_cachekit(state, 1, 100); }
-void BM_Backend_GetMany1000_3servers_cachekit(benchmark::State& state) { get_many_cachekit(state, 3, 1000); }
-BENCHMARK(BM_Backend_GetMany100_1server_cachekit)->Arg(-1)->Arg(0)->UseRealTime();
-BENCHMARK(BM_Backend_GetMany1000_3servers_cachekit)->Arg(-1)->Arg(0)->UseRealTime();
 
-void BM_Backend_SetMany100_cachekit(benchmark::State& state) {
-  auto b = cachekit_client(1);
+void set_many_cachekit(benchmark::State& state, cachekit::Protocol p) {
+  auto b = cachekit_client(p, 1);
   const auto keys = make_keys("sm", 100);
   std::vector<std::pair<std::string, std::string>> items;
   for (const auto& k : keys) items.emplace_back(k, kValue);
@@ -93,24 +109,46 @@ void BM_Backend_SetMany100_cachekit(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * 100);
 }
-BENCHMARK(BM_Backend_SetMany100_cachekit)->UseRealTime();
+
+// Argument of the get and get_many benchmarks: spin_wait in microseconds
+// (-1: the configured default, 0: no busy-polling).
+[[maybe_unused]] const int kRegisteredCachekit = [] {
+  for (const cachekit::Protocol p : kProtocols) {
+    benchmark::RegisterBenchmark(named("BM_Backend_Get", p).c_str(), get_cachekit, p)
+        ->Arg(-1)->Arg(0)->UseRealTime();
+    benchmark::RegisterBenchmark(named("BM_Backend_GetMany100_1server", p).c_str(), get_many_cachekit, p,
+                                 std::size_t{1}, std::size_t{100})
+        ->Arg(-1)->Arg(0)->UseRealTime();
+    benchmark::RegisterBenchmark(named("BM_Backend_GetMany100_3servers", p).c_str(), get_many_cachekit, p,
+                                 std::size_t{3}, std::size_t{100})
+        ->Arg(-1)->Arg(0)->UseRealTime();
+    benchmark::RegisterBenchmark(named("BM_Backend_GetMany1000_3servers", p).c_str(), get_many_cachekit, p,
+                                 std::size_t{3}, std::size_t{1000})
+        ->Arg(-1)->Arg(0)->UseRealTime();
+    benchmark::RegisterBenchmark(named("BM_Backend_SetMany100", p).c_str(), set_many_cachekit, p)->UseRealTime();
+  }
+  return 0;
+}();
 
 #ifdef CACHEKIT_BENCH_HAVE_LIBMEMCACHED
 using Memc = std::unique_ptr<memcached_st, decltype(&memcached_free)>;
 
-Memc libmemcached_client(std::size_t n_servers) {
+// binary: libmemcached's binary protocol; otherwise its ASCII mode.
+Memc libmemcached_client(std::size_t n_servers, bool binary) {
   Memc m(memcached_create(nullptr), &memcached_free);
-  memcached_behavior_set(m.get(), MEMCACHED_BEHAVIOR_BINARY_PROTOCOL, 1);
+  memcached_behavior_set(m.get(), MEMCACHED_BEHAVIOR_BINARY_PROTOCOL, binary ? 1 : 0);
   memcached_behavior_set(m.get(), MEMCACHED_BEHAVIOR_TCP_NODELAY, 1);
   memcached_behavior_set(m.get(), MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED, 1);
   for (std::size_t i = 0; i < n_servers; ++i) memcached_server_add(m.get(), "127.0.0.1", servers()[i]->port());
   return m;
 }
 
-void BM_Backend_Get_libmemcached(benchmark::State& state) {
-  Memc m = libmemcached_client(1);
+void get_libmemcached(benchmark::State& state, bool binary) {
+  Memc m = libmemcached_client(1, binary);
   const std::string key = "bench:get";
-  memcached_set(m.get(), key.data(), key.size(), kValue.data(), kValue.size(), 0, 0);
+  if (memcached_set(m.get(), key.data(), key.size(), kValue.data(), kValue.size(), 0, 0) != MEMCACHED_SUCCESS) {
+    state.SkipWithError("set failed");
+  }
   for (auto _ : state) {
     size_t len = 0;
     uint32_t flags = 0;
@@ -122,10 +160,9 @@ void BM_Backend_Get_libmemcached(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_Backend_Get_libmemcached)->UseRealTime();
 
-void get_many_libmemcached(benchmark::State& state, std::size_t n_servers, std::size_t n_keys) {
-  Memc m = libmemcached_client(n_servers);
+void get_many_libmemcached(benchmark::State& state, bool binary, std::size_t n_servers, std::size_t n_keys) {
+  Memc m = libmemcached_client(n_servers, binary);
   const auto keys = make_keys("gm" + std::to_string(n_servers), n_keys);
   std::vector<const char*> kp;
   std::vector<size_t> kl;
@@ -148,13 +185,9 @@ void get_many_libmemcached(benchmark::State& state, std::size_t n_servers, std::
   }
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(n_keys));
 }
-void BM_Backend_GetMany100_1server_libmemcached(benchmark::State& state) { get_many_libmemcached(state, 1, 100); }
-void BM_Backend_GetMany1000_3servers_libmemcached(benchmark::State& state) { get_many_libmemcached(state, 3, 1000); }
-BENCHMARK(BM_Backend_GetMany100_1server_libmemcached)->UseRealTime();
-BENCHMARK(BM_Backend_GetMany1000_3servers_libmemcached)->UseRealTime();
 
-void BM_Backend_SetMany100_libmemcached(benchmark::State& state) {
-  Memc m = libmemcached_client(1);
+void set_many_libmemcached(benchmark::State& state, bool binary) {
+  Memc m = libmemcached_client(1, binary);
   const auto keys = make_keys("sm", 100);
   for (auto _ : state) {
     for (const auto& k : keys) {
@@ -165,7 +198,27 @@ void BM_Backend_SetMany100_libmemcached(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * 100);
 }
-BENCHMARK(BM_Backend_SetMany100_libmemcached)->UseRealTime();
+
+// BM_..._libmemcached: the binary protocol (as before the protocols were
+// split out); BM_..._libmemcached_ascii: libmemcached's ASCII mode.
+[[maybe_unused]] const int kRegisteredLibmemcached = [] {
+  for (const bool binary : {true, false}) {
+    const std::string suffix = binary ? "_libmemcached" : "_libmemcached_ascii";
+    benchmark::RegisterBenchmark(("BM_Backend_Get" + suffix).c_str(), get_libmemcached, binary)->UseRealTime();
+    benchmark::RegisterBenchmark(("BM_Backend_GetMany100_1server" + suffix).c_str(), get_many_libmemcached, binary,
+                                 std::size_t{1}, std::size_t{100})
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("BM_Backend_GetMany100_3servers" + suffix).c_str(), get_many_libmemcached, binary,
+                                 std::size_t{3}, std::size_t{100})
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("BM_Backend_GetMany1000_3servers" + suffix).c_str(), get_many_libmemcached, binary,
+                                 std::size_t{3}, std::size_t{1000})
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("BM_Backend_SetMany100" + suffix).c_str(), set_many_libmemcached, binary)
+        ->UseRealTime();
+  }
+  return 0;
+}();
 #endif
 
 }  // namespace
