@@ -9,9 +9,11 @@
 #include <benchmark/benchmark.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -27,11 +29,26 @@
 
 namespace {
 
-// Three servers shared by every benchmark in this file.
+// Three servers shared by every benchmark in this file. CACHEKIT_BENCH_MEMCACHED_ARGS
+// (space-separated) adds memcached options, e.g. "-R 200" (requests a
+// connection may run per event, 20 by default).
 std::vector<std::unique_ptr<ckbench::MemcachedServer>>& servers() {
   static std::vector<std::unique_ptr<ckbench::MemcachedServer>> s = [] {
+    std::vector<std::string> extra;
+    if (const char* e = std::getenv("CACHEKIT_BENCH_MEMCACHED_ARGS")) {
+      std::string word;
+      for (const char* c = e;; ++c) {
+        if (*c == ' ' || *c == '\0') {
+          if (!word.empty()) extra.push_back(word);
+          word.clear();
+          if (*c == '\0') break;
+        } else {
+          word += *c;
+        }
+      }
+    }
     std::vector<std::unique_ptr<ckbench::MemcachedServer>> v;
-    for (int i = 0; i < 3; ++i) v.push_back(std::make_unique<ckbench::MemcachedServer>());
+    for (int i = 0; i < 3; ++i) v.push_back(std::make_unique<ckbench::MemcachedServer>(extra));
     return v;
   }();
   return s;
@@ -130,6 +147,89 @@ void set_many_cachekit(benchmark::State& state, cachekit::Protocol p) {
   return 0;
 }();
 
+// Side by side: every client does one operation in turn, in one loop (the
+// first client rotates each round), each operation timed on its own, so a
+// burst of load from other processes hits all clients alike. The counters are
+// each client's items per second; bench/protocol-ratios.sh turns them into
+// ratios per repetition. Argument: cachekit's spin_wait as above.
+struct Contender {
+  std::string name;
+  std::function<bool()> op;  // one get or get_many; false when it failed
+  double seconds = 0;
+  std::int64_t ops = 0;
+};
+
+void add_cachekit_contenders(std::vector<Contender>& out, std::int64_t spin_us, std::size_t n_servers,
+                             std::size_t n_keys, std::vector<std::shared_ptr<void>>& keep) {
+  for (const cachekit::Protocol p : kProtocols) {
+    std::shared_ptr<cachekit::MemcachedBackend> b = cachekit_client(p, n_servers, spin_us);
+    auto keys = std::make_shared<std::vector<std::string>>(
+        make_keys(std::string("side:") + cachekit::to_string(p)[0] + std::to_string(n_servers), n_keys));
+    std::vector<std::pair<std::string, std::string>> items;
+    for (const auto& k : *keys) items.emplace_back(k, kValue);
+    auto f = b->set_many(items);
+    if (!f || !f->empty()) return;
+    keep.push_back(b);
+    keep.push_back(keys);
+    std::function<bool()> op;
+    if (n_keys == 1) {
+      op = [b, keys] {
+        auto r = b->get((*keys)[0]);
+        return r && r->has_value();
+      };
+    } else {
+      op = [b, keys] {
+        auto r = b->get_many(*keys);
+        return r && r->back().has_value();
+      };
+    }
+    out.push_back(Contender{std::string("cachekit_") + cachekit::to_string(p), std::move(op)});
+  }
+}
+
+#ifdef CACHEKIT_BENCH_HAVE_LIBMEMCACHED
+void add_libmemcached_contenders(std::vector<Contender>& out, std::size_t n_servers, std::size_t n_keys,
+                                 std::vector<std::shared_ptr<void>>& keep);
+#endif
+
+void side_by_side(benchmark::State& state, std::size_t n_servers, std::size_t n_keys) {
+  std::vector<Contender> cs;
+  std::vector<std::shared_ptr<void>> keep;
+  add_cachekit_contenders(cs, state.range(0), n_servers, n_keys, keep);
+#ifdef CACHEKIT_BENCH_HAVE_LIBMEMCACHED
+  add_libmemcached_contenders(cs, n_servers, n_keys, keep);
+#endif
+  if (cs.size() < 3) state.SkipWithError("setting the keys failed");
+  std::size_t first = 0;
+  for (auto _ : state) {
+    for (std::size_t i = 0; i < cs.size(); ++i) {
+      Contender& c = cs[(first + i) % cs.size()];
+      const auto t0 = std::chrono::steady_clock::now();
+      const bool ok = c.op();
+      c.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      ++c.ops;
+      if (!ok) state.SkipWithError((c.name + " failed").c_str());
+    }
+    first = (first + 1) % cs.size();
+  }
+  for (const auto& c : cs) {
+    if (c.seconds > 0) state.counters[c.name] = static_cast<double>(c.ops) * static_cast<double>(n_keys) / c.seconds;
+  }
+}
+
+[[maybe_unused]] const int kRegisteredSideBySide = [] {
+  struct Workload {
+    const char* name;
+    std::size_t servers, keys;
+  };
+  for (const Workload w : {Workload{"BM_Backend_Side_Get", 1, 1}, Workload{"BM_Backend_Side_GetMany100_1server", 1, 100},
+                           Workload{"BM_Backend_Side_GetMany100_3servers", 3, 100},
+                           Workload{"BM_Backend_Side_GetMany1000_3servers", 3, 1000}}) {
+    benchmark::RegisterBenchmark(w.name, side_by_side, w.servers, w.keys)->Arg(-1)->Arg(0)->UseRealTime();
+  }
+  return 0;
+}();
+
 #ifdef CACHEKIT_BENCH_HAVE_LIBMEMCACHED
 using Memc = std::unique_ptr<memcached_st, decltype(&memcached_free)>;
 
@@ -197,6 +297,53 @@ void set_many_libmemcached(benchmark::State& state, bool binary) {
     }
   }
   state.SetItemsProcessed(state.iterations() * 100);
+}
+
+void add_libmemcached_contenders(std::vector<Contender>& out, std::size_t n_servers, std::size_t n_keys,
+                                 std::vector<std::shared_ptr<void>>& keep) {
+  for (const bool binary : {true, false}) {
+    std::shared_ptr<memcached_st> m(libmemcached_client(n_servers, binary).release(), &memcached_free);
+    auto keys = std::make_shared<std::vector<std::string>>(
+        make_keys(std::string("side:") + (binary ? "l" : "a") + std::to_string(n_servers), n_keys));
+    auto kp = std::make_shared<std::vector<const char*>>();
+    auto kl = std::make_shared<std::vector<size_t>>();
+    for (const auto& k : *keys) {
+      kp->push_back(k.data());
+      kl->push_back(k.size());
+      if (memcached_set(m.get(), k.data(), k.size(), kValue.data(), kValue.size(), 0, 0) != MEMCACHED_SUCCESS) return;
+    }
+    keep.push_back(m);
+    keep.push_back(keys);
+    keep.push_back(kp);
+    keep.push_back(kl);
+    std::function<bool()> op;
+    if (n_keys == 1) {
+      op = [m, kp, kl] {
+        size_t len = 0;
+        uint32_t flags = 0;
+        memcached_return_t rc;
+        char* v = memcached_get(m.get(), (*kp)[0], (*kl)[0], &len, &flags, &rc);
+        const bool hit = v != nullptr;
+        benchmark::DoNotOptimize(v);
+        free(v);
+        return hit;
+      };
+    } else {
+      op = [m, kp, kl] {
+        if (memcached_mget(m.get(), kp->data(), kl->data(), kp->size()) != MEMCACHED_SUCCESS) return false;
+        std::size_t found = 0;
+        memcached_return_t rc;
+        memcached_result_st* res;
+        while ((res = memcached_fetch_result(m.get(), nullptr, &rc)) != nullptr) {
+          benchmark::DoNotOptimize(memcached_result_value(res));
+          ++found;
+          memcached_result_free(res);
+        }
+        return found == kp->size();
+      };
+    }
+    out.push_back(Contender{binary ? "libmemcached" : "libmemcached_ascii", std::move(op)});
+  }
 }
 
 // BM_..._libmemcached: the binary protocol (as before the protocols were

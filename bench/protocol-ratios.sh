@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # cachekit's memcached backend over each protocol (meta, text, binary) against
 # libmemcached (binary protocol and ASCII mode), all in one benchmark run,
-# printed as ratios of medians (bench/README.md, "Protocols: meta, text, binary").
+# printed as ratios (bench/README.md, "Protocols: meta, text, binary").
+# The targets are judged on the side-by-side benchmarks (BM_Backend_Side_*:
+# all five clients take turns in one loop): a ratio per repetition, then the
+# median and the range over the repetitions. The separate benchmarks
+# (BM_Backend_Get_cachekit_meta, ...) follow as ratios of medians.
 #   bench/protocol-ratios.sh BUILD_DIR [extra cachekit_bench arguments]
 # REPS (default 5) repetitions, randomly interleaved, of MIN_TIME (default 0.2)
 # seconds each; FILTER (default BM_Backend_) narrows the benchmarks.
@@ -20,7 +24,7 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 ARGS=(--benchmark_filter="${FILTER:-BM_Backend_}" --benchmark_min_time="${MIN_TIME:-0.2}"
       --benchmark_repetitions="${REPS:-5}" --benchmark_enable_random_interleaving=true
-      --benchmark_report_aggregates_only=true --benchmark_out_format=json "$@")
+      --benchmark_display_aggregates_only=true --benchmark_out_format=json "$@")
 "$BENCH" "${ARGS[@]}" --benchmark_out="$TMP/new.json" >&2
 [ -n "${JSON:-}" ] && cp "$TMP/new.json" "$JSON"
 if [ -n "${BASELINE:-}" ]; then
@@ -29,18 +33,59 @@ fi
 python3 - "$TMP/new.json" "${BASELINE:+$TMP/old.json}" <<'PY'
 import json, sys
 
-def medians(path):
-    out = {}
+import statistics
+
+def load(path):
     with open(path) as f:
-        for b in json.load(f)["benchmarks"]:
-            if b.get("aggregate_name") == "median" and "items_per_second" in b:
-                out[b["run_name"].replace("/real_time", "")] = b["items_per_second"]
+        return json.load(f)["benchmarks"]
+
+def medians(runs):
+    out = {}
+    for b in runs:
+        if b.get("aggregate_name") == "median" and "items_per_second" in b:
+            out[b["run_name"].replace("/real_time", "")] = b["items_per_second"]
     return out
 
-new = medians(sys.argv[1])
-old = medians(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2] else None
+def side_runs(runs):
+    """name -> list of {client: items/s}, one per repetition."""
+    out = {}
+    for b in runs:
+        if b.get("run_type") == "iteration" and b["run_name"].startswith("BM_Backend_Side_") and not b.get("error_occurred"):
+            counters = {k: v for k, v in b.items() if k.startswith(("cachekit_", "libmemcached"))}
+            out.setdefault(b["run_name"].replace("/real_time", ""), []).append(counters)
+    return out
+
+new_runs = load(sys.argv[1])
+new = medians(new_runs)
+side = side_runs(new_runs)
+old = medians(load(sys.argv[2])) if len(sys.argv) > 2 and sys.argv[2] else None
 PROTOS = ["meta", "text", "binary"]
 PEERS = [("libmemcached", "libmemcached"), ("libmemcached_ascii", "libmemcached ASCII")]
+
+def rep_ratio(reps, a, b, target=None):
+    rs = [r[a] / r[b] for r in reps if r.get(a) and r.get(b)]
+    if not rs:
+        return "-"
+    m = statistics.median(rs)
+    text = f"{m:.2f}x [{min(rs):.2f}-{max(rs):.2f}]"
+    return text + (" " + verdict(m, target) if target else "")
+
+def side_table(title, base, vs_binary_target, vs_peer_target, unit):
+    for arg, label in (("-1", "spin_wait default"), ("0", "spin_wait 0")):
+        reps = side.get(f"{base}/{arg}")
+        if not reps:
+            continue
+        print(f"\n{title}, side by side, {label} ({len(reps)} repetitions; median ratio [range])")
+        for p in PROTOS:
+            c = f"cachekit_{p}"
+            cols = [f"  {p:<7} {fmt(statistics.median(r[c] for r in reps)):>8} {unit}"]
+            if p != "binary":
+                cols.append(f"vs binary {rep_ratio(reps, c, 'cachekit_binary', vs_binary_target)}")
+            for key, name in PEERS:
+                cols.append(f"vs {name} {rep_ratio(reps, c, key, vs_peer_target)}")
+            print(", ".join(cols))
+        for key, name in PEERS:
+            print(f"  {name}: {fmt(statistics.median(r[key] for r in reps if key in r))} {unit}")
 
 def fmt(v):
     return f"{v / 1e6:.2f}M" if v >= 1e6 else f"{v / 1e3:.1f}k"
@@ -80,6 +125,12 @@ def table(title, base, args, unit, vs_binary_target, vs_peer_target):
 
 # Targets of the default configuration; the spin_wait 0 rows get the same
 # marks for reference.
+side_table("get, hit (ops/s)", "BM_Backend_Side_Get", 0.97, 1.0, "ops/s")
+side_table("get_many 100 keys, 1 server (keys/s)", "BM_Backend_Side_GetMany100_1server", None, 1.3, "keys/s")
+side_table("get_many 100 keys, 3 servers (keys/s)", "BM_Backend_Side_GetMany100_3servers", None, 1.3, "keys/s")
+side_table("get_many 1,000 keys, 3 servers (keys/s)", "BM_Backend_Side_GetMany1000_3servers", None, 1.3, "keys/s")
+
+print("\n--- separate benchmarks (ratios of medians over repetitions) ---")
 table("get, hit (ops/s)", "BM_Backend_Get", ["-1", "0"], "ops/s", 0.97, 1.0)
 table("get_many 100 keys, 1 server (keys/s)", "BM_Backend_GetMany100_1server", ["-1", "0"], "keys/s", None, 1.3)
 table("get_many 100 keys, 3 servers (keys/s)", "BM_Backend_GetMany100_3servers", ["-1", "0"], "keys/s", None, 1.3)
