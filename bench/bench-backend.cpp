@@ -8,6 +8,7 @@
 // process and prints the ratios.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -150,13 +151,14 @@ void set_many_cachekit(benchmark::State& state, cachekit::Protocol p) {
 // Side by side: every client does one operation in turn, in one loop (the
 // first client rotates each round), each operation timed on its own, so a
 // burst of load from other processes hits all clients alike. The counters are
-// each client's items per second; bench/protocol-ratios.sh turns them into
-// ratios per repetition. Argument: cachekit's spin_wait as above.
+// each client's items per second from the median time of one operation
+// (CLIENT), which a preempted operation does not move, and from the mean
+// (CLIENT_mean); bench/protocol-ratios.sh turns them into ratios per
+// repetition. Argument: cachekit's spin_wait as above.
 struct Contender {
   std::string name;
   std::function<bool()> op;  // one get or get_many; false when it failed
-  double seconds = 0;
-  std::int64_t ops = 0;
+  std::vector<double> seconds{};
 };
 
 void add_cachekit_contenders(std::vector<Contender>& out, std::int64_t spin_us, std::size_t n_servers,
@@ -183,7 +185,7 @@ void add_cachekit_contenders(std::vector<Contender>& out, std::int64_t spin_us, 
         return r && r->back().has_value();
       };
     }
-    out.push_back(Contender{std::string("cachekit_") + cachekit::to_string(p), std::move(op)});
+    out.push_back(Contender{std::string("cachekit_") + cachekit::to_string(p), std::move(op), {}});
   }
 }
 
@@ -206,14 +208,20 @@ void side_by_side(benchmark::State& state, std::size_t n_servers, std::size_t n_
       Contender& c = cs[(first + i) % cs.size()];
       const auto t0 = std::chrono::steady_clock::now();
       const bool ok = c.op();
-      c.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      ++c.ops;
+      c.seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       if (!ok) state.SkipWithError((c.name + " failed").c_str());
     }
     first = (first + 1) % cs.size();
   }
-  for (const auto& c : cs) {
-    if (c.seconds > 0) state.counters[c.name] = static_cast<double>(c.ops) * static_cast<double>(n_keys) / c.seconds;
+  for (auto& c : cs) {
+    if (c.seconds.empty()) continue;
+    double total = 0;
+    for (const double t : c.seconds) total += t;
+    auto mid = c.seconds.begin() + static_cast<std::ptrdiff_t>(c.seconds.size() / 2);
+    std::nth_element(c.seconds.begin(), mid, c.seconds.end());
+    const double keys = static_cast<double>(n_keys);
+    if (*mid > 0) state.counters[c.name] = keys / *mid;
+    if (total > 0) state.counters[c.name + "_mean"] = keys * static_cast<double>(c.seconds.size()) / total;
   }
 }
 
@@ -342,7 +350,7 @@ void add_libmemcached_contenders(std::vector<Contender>& out, std::size_t n_serv
         return found == kp->size();
       };
     }
-    out.push_back(Contender{binary ? "libmemcached" : "libmemcached_ascii", std::move(op)});
+    out.push_back(Contender{binary ? "libmemcached" : "libmemcached_ascii", std::move(op), {}});
   }
 }
 

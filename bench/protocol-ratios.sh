@@ -3,8 +3,11 @@
 # libmemcached (binary protocol and ASCII mode), all in one benchmark run,
 # printed as ratios (bench/README.md, "Protocols: meta, text, binary").
 # The targets are judged on the side-by-side benchmarks (BM_Backend_Side_*:
-# all five clients take turns in one loop): a ratio per repetition, then the
-# median and the range over the repetitions. The separate benchmarks
+# all five clients take turns in one loop, each operation timed): a ratio per
+# repetition, then the median and the range over the repetitions. A client's
+# rate in a repetition comes from its median operation time (STAT=median, the
+# default: a shared machine's preemptions do not move it) or from its mean
+# (STAT=mean). The separate benchmarks
 # (BM_Backend_Get_cachekit_meta, ...) follow as ratios of medians.
 #   bench/protocol-ratios.sh BUILD_DIR [extra cachekit_bench arguments]
 # REPS (default 5) repetitions, randomly interleaved, of MIN_TIME (default 0.2)
@@ -12,7 +15,9 @@
 # BASELINE=/path/to/an/older/cachekit_bench also runs that binary right after
 # with the same arguments and compares cachekit's binary protocol in the two
 # runs, each as a ratio to libmemcached in its own run (older binaries name
-# the cachekit benchmarks without the protocol suffix). JSON=FILE keeps the
+# the cachekit benchmarks without the protocol suffix; a baseline built from
+# this bench-backend.cpp and an older single header has the side-by-side
+# benchmarks too, see bench/README.md). JSON=FILE keeps the
 # raw results; CACHEKIT_MEMCACHED_* variables configure cachekit's client as
 # usual (the protocol is the benchmark's own).
 set -euo pipefail
@@ -31,7 +36,8 @@ if [ -n "${BASELINE:-}" ]; then
   "$BASELINE" "${ARGS[@]}" --benchmark_out="$TMP/old.json" >&2
 fi
 python3 - "$TMP/new.json" "${BASELINE:+$TMP/old.json}" <<'PY'
-import json, sys
+import json, os, sys
+STAT = os.environ.get("STAT", "median")
 
 import statistics
 
@@ -52,13 +58,19 @@ def side_runs(runs):
     for b in runs:
         if b.get("run_type") == "iteration" and b["run_name"].startswith("BM_Backend_Side_") and not b.get("error_occurred"):
             counters = {k: v for k, v in b.items() if k.startswith(("cachekit_", "libmemcached"))}
+            if STAT == "mean":
+                counters = {k[:-5]: v for k, v in counters.items() if k.endswith("_mean")}
+            else:
+                counters = {k: v for k, v in counters.items() if not k.endswith("_mean")}
             out.setdefault(b["run_name"].replace("/real_time", ""), []).append(counters)
     return out
 
 new_runs = load(sys.argv[1])
 new = medians(new_runs)
 side = side_runs(new_runs)
-old = medians(load(sys.argv[2])) if len(sys.argv) > 2 and sys.argv[2] else None
+old_runs = load(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2] else None
+old = medians(old_runs) if old_runs is not None else None
+old_side = side_runs(old_runs) if old_runs is not None else {}
 PROTOS = ["meta", "text", "binary"]
 PEERS = [("libmemcached", "libmemcached"), ("libmemcached_ascii", "libmemcached ASCII")]
 
@@ -75,7 +87,8 @@ def side_table(title, base, vs_binary_target, vs_peer_target, unit):
         reps = side.get(f"{base}/{arg}")
         if not reps:
             continue
-        print(f"\n{title}, side by side, {label} ({len(reps)} repetitions; median ratio [range])")
+        print(f"\n{title}, side by side, {label} ({len(reps)} repetitions, rates from the {STAT} operation time;"
+              " median ratio [range])")
         for p in PROTOS:
             c = f"cachekit_{p}"
             cols = [f"  {p:<7} {fmt(statistics.median(r[c] for r in reps)):>8} {unit}"]
@@ -137,14 +150,29 @@ table("get_many 100 keys, 3 servers (keys/s)", "BM_Backend_GetMany100_3servers",
 table("get_many 1,000 keys, 3 servers (keys/s)", "BM_Backend_GetMany1000_3servers", ["-1", "0"], "keys/s", None, 1.3)
 table("set_many 100 keys vs a memcached_set loop (keys/s)", "BM_Backend_SetMany100", [None], "keys/s", None, None)
 
+def side_ratio(reps, a, b):
+    rs = [r[a] / r[b] for r in reps if r.get(a) and r.get(b)]
+    return statistics.median(rs) if rs else None
+
+if old_side:
+    print("\ncachekit binary protocol, side by side, this build vs BASELINE (median ratio to"
+          " libmemcached binary in each run; >= 1.0 is not slower)")
+    for name in sorted(side):
+        if name not in old_side:
+            continue
+        rn = side_ratio(side[name], "cachekit_binary", "libmemcached")
+        ro = side_ratio(old_side[name], "cachekit_binary", "libmemcached")
+        if rn and ro:
+            print(f"  {name}: {rn:.2f}x now, {ro:.2f}x baseline -> {rn / ro:.2f}")
+
 if old is not None:
-    print("\ncachekit binary protocol, this build vs BASELINE (each as a ratio to libmemcached"
-          " binary in its own run; >= 1.0 is not slower)")
+    print("\ncachekit binary protocol, separate benchmarks, this build vs BASELINE (each as a ratio to"
+          " libmemcached binary in its own run; >= 1.0 is not slower)")
     for name in sorted(new):
         if "_cachekit_binary" not in name:
             continue
         base, _, rest = name.partition("_cachekit_binary")
-        old_name = base + "_cachekit" + rest
+        old_name = name if name in old else base + "_cachekit" + rest
         peer = base + "_libmemcached"
         if old_name not in old or peer not in old or peer not in new:
             continue
