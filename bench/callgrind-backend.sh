@@ -19,7 +19,7 @@ USER_ARGS=(); [ "$(id -u)" -eq 0 ] && USER_ARGS=(-u nobody)
 memcached -l 127.0.0.1 -p "$PORT" -U 0 "${USER_ARGS[@]}" & MC=$!
 RESULTS=$(mktemp)
 trap 'kill $MC; rm -f "$RESULTS"' EXIT
-for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.05; done
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.05; done
 ir() {  # ir CLIENT OP N EXPECTED_HITS -> total instructions (fails when a key was missed)
   local out found; out=$(mktemp)
   found=$(valgrind --tool=callgrind --callgrind-out-file="$out" "$DRIVER" "$1" "$2" "$PORT" "$3" 2>/dev/null)
@@ -37,7 +37,7 @@ for op in ${OPS:-get mget mget_vec get_into mget_into}; do
   for client in ${CLIENTS:-cachekit libmemcached libmemcached_ascii}; do
     # mget_vec is cachekit's std::vector<std::string> form; libmemcached's counterpart is mget's.
     [ "$op" = mget_vec ] && [ "$client" != cachekit ] && continue
-    variants=("$client"); [ "$client" = cachekit ] && variants=($PROTOCOLS)
+    variants=("$client"); [ "$client" = cachekit ] && read -ra variants <<< "$PROTOCOLS"
     for v in "${variants[@]}"; do
       name=$client; [ "$client" = cachekit ] && { name=cachekit-$v; export CACHEKIT_MEMCACHED_PROTOCOL=$v; }
       a=$(ir "$client" "$op" $n1 $((n1 * per))); b=$(ir "$client" "$op" $n2 $((n2 * per)))
