@@ -1,7 +1,10 @@
 // Runs N client operations against a running memcached so that
 // valgrind --tool=callgrind can count the client's instructions per
 // operation. See bench/callgrind-backend.sh.
-//   cachekit_callgrind_driver cachekit|libmemcached get|mget|mget_vec|get_into|mget_into PORT N
+//   cachekit_callgrind_driver cachekit|libmemcached|libmemcached_ascii get|mget|mget_vec|get_into|mget_into PORT N
+// cachekit's config comes from the CACHEKIT_MEMCACHED_* variables (PROTOCOL
+// picks meta, text or binary, SPIN_WAIT_US=0 turns off busy-polling);
+// libmemcached speaks its binary protocol, libmemcached_ascii its ASCII mode.
 // get and mget return a new value per key (cachekit: std::optional<std::string>,
 // libmemcached: memcached_get / memcached_fetch_result with a new result);
 // both clients get the 100 keys of a multi-get as arrays built once
@@ -25,7 +28,8 @@
 
 int main(int argc, char** argv) {
   if (argc != 5) {
-    std::fprintf(stderr, "usage: %s cachekit|libmemcached get|mget PORT N\n", argv[0]);
+    std::fprintf(stderr, "usage: %s cachekit|libmemcached|libmemcached_ascii get|mget|mget_vec|get_into|mget_into PORT N\n",
+                 argv[0]);
     return 2;
   }
   const std::string client = argv[1], op = argv[2];
@@ -36,9 +40,13 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 100; ++i) keys.push_back("cg:key:" + std::to_string(i));
   long found = 0;
   if (client == "cachekit") {
-    // CACHEKIT_MEMCACHED_* variables apply (SPIN_WAIT_US=0: no busy-polling).
+    // CACHEKIT_MEMCACHED_* variables apply (PROTOCOL, SPIN_WAIT_US=0: no busy-polling).
     auto env = cachekit::MemcachedBackendConfig::from_env();
-    cachekit::MemcachedBackendConfig cfg = env ? *env : cachekit::MemcachedBackendConfig{};
+    if (!env) {
+      std::fprintf(stderr, "CACHEKIT_MEMCACHED_*: %s\n", env.error().message().c_str());
+      return 2;
+    }
+    cachekit::MemcachedBackendConfig cfg = *env;
     cfg.servers = {"127.0.0.1:" + port};
     cachekit::MemcachedBackend b(cfg);
     for (const auto& k : keys) (void)b.set(k, value);
@@ -69,9 +77,9 @@ int main(int argc, char** argv) {
     }
   }
 #ifdef CACHEKIT_BENCH_HAVE_LIBMEMCACHED
-  else if (client == "libmemcached") {
+  else if (client == "libmemcached" || client == "libmemcached_ascii") {
     memcached_st* m = memcached_create(nullptr);
-    memcached_behavior_set(m, MEMCACHED_BEHAVIOR_BINARY_PROTOCOL, 1);
+    memcached_behavior_set(m, MEMCACHED_BEHAVIOR_BINARY_PROTOCOL, client == "libmemcached" ? 1 : 0);
     memcached_behavior_set(m, MEMCACHED_BEHAVIOR_TCP_NODELAY, 1);
     memcached_server_add(m, "127.0.0.1", static_cast<in_port_t>(std::atoi(port.c_str())));
     std::vector<const char*> kp;
