@@ -33,7 +33,7 @@ CACHEKIT_HOT_INLINE void copy_bytes(char* dst, const char* src, std::size_t n) n
 
 /// Whether a[0..n) and b[0..n) hold the same bytes (keys compared eight
 /// bytes at a time, without a library call).
-inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
+CACHEKIT_HOT_INLINE bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
   if (n >= 8 && n <= 16) {  // the first and the last eight bytes (they may overlap)
     std::uint64_t x0, y0, x1, y1;
     std::memcpy(&x0, a, 8);

@@ -232,7 +232,7 @@ CACHEKIT_HOT_INLINE std::size_t encode_mg_batch(char* dst, std::string_view key,
 
 /// Room encode_mg_batch_run needs for n keys of key_bytes bytes in all.
 inline constexpr std::size_t mg_batch_bound(std::size_t n, std::size_t key_bytes) noexcept {
-  return key_bytes + n * (3 + 4 + 10 + 6) + 4;
+  return key_bytes + n * (3 + 4 + 10 + 6) + 4 + 16;  // 16: the last opaque is copied as two words
 }
 
 /// Pipelined multi-get into dst (mg_batch_bound bytes): encode_mg_batch
@@ -242,7 +242,7 @@ inline constexpr std::size_t mg_batch_bound(std::size_t n, std::size_t key_bytes
 /// MN ends the batch.
 template <class KeyAt>
 inline std::size_t encode_mg_batch_run(char* dst, std::size_t n, KeyAt&& key_at, std::uint32_t first_opaque) {
-  char digits[16];
+  char digits[16] = {};
   std::size_t nd = static_cast<std::size_t>(ascii::write_u64(digits, first_opaque) - digits);
   char* w = dst;
   for (std::size_t i = 0; i < n; ++i) {
@@ -251,7 +251,7 @@ inline std::size_t encode_mg_batch_run(char* dst, std::size_t n, KeyAt&& key_at,
     protocol::detail::copy_bytes(w + 3, key.data(), key.size());
     w += 3 + key.size();
     std::memcpy(w, " v O", 4);
-    std::memcpy(w + 4, digits, nd);
+    std::memcpy(w + 4, digits, 16);  // at most 10 digits; the rest is written over next
     w += 4 + nd;
     std::memcpy(w, " k q\r\n", 6);
     w += 6;
