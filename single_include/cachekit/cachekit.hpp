@@ -6139,9 +6139,9 @@ class Connection {
   bool between_replies() const noexcept { return stash_.empty(); }
   const char* buffered() const noexcept { return in_.data() + in_pos_; }
   std::size_t buffered_size() const noexcept { return in_end_ - in_pos_; }
-  void skip(std::size_t n) noexcept {
+  void skip(std::size_t n) noexcept {  // n > 0: whole replies taken
     in_pos_ += n;
-    if (n != 0) answered_ = true;
+    answered_ = true;
   }
   /// The largest value a reply may carry.
   std::size_t max_value() const noexcept { return limits_.max_value; }
@@ -7133,12 +7133,12 @@ struct FullKey {
 
 class KeyRules {
  public:
-  explicit KeyRules(const MemcachedBackendConfig& config) : config_(config) {}
+  explicit KeyRules(const MemcachedBackendConfig& config) : config_(config), prefix_(config.key_prefix) {}
 
   /// Why key (with key_prefix) is not a valid memcached key, or null.
   CACHEKIT_HOT_INLINE const char* problem(std::string_view key) const noexcept {
     if (key.empty()) return "empty key";
-    if (config_.key_prefix.size() + key.size() > CACHEKIT_MAX_KEY_LENGTH) return "key longer than 250 bytes (with key_prefix)";
+    if (prefix_.size() + key.size() > CACHEKIT_MAX_KEY_LENGTH) return "key longer than 250 bytes (with key_prefix)";
     if (has_bad_key_byte(key.data(), key.size())) return "key contains whitespace or a control character";
     return nullptr;
   }
@@ -7146,14 +7146,13 @@ class KeyRules {
   /// Fills out with key_prefix + key; null, or why the key is refused.
   CACHEKIT_HOT_INLINE const char* make(std::string_view key, FullKey& out) const noexcept {
     if (const char* why = problem(key)) return why;
-    const std::string& prefix = config_.key_prefix;
-    if (prefix.empty()) {
+    if (prefix_.empty()) {
       out.data = key.data();
     } else {
-      std::memcpy(out.buf, prefix.data(), prefix.size());
-      std::memcpy(out.buf + prefix.size(), key.data(), key.size());
+      std::memcpy(out.buf, prefix_.data(), prefix_.size());
+      std::memcpy(out.buf + prefix_.size(), key.data(), key.size());
     }
-    out.len = prefix.size() + key.size();
+    out.len = prefix_.size() + key.size();
     return nullptr;
   }
 
@@ -7201,6 +7200,7 @@ class KeyRules {
 
  private:
   const MemcachedBackendConfig& config_;
+  std::string_view prefix_;  // config_.key_prefix, read on every call
 };
 
 }  // namespace detail
@@ -7234,7 +7234,11 @@ class Executor {
  public:
   Executor(const MemcachedBackendConfig& config, Cluster& cluster, const KeyRules& keys,
            const std::atomic<Protocol>& protocol)
-      : config_(config), cluster_(cluster), keys_(keys), protocol_(protocol) {}
+      : config_(config),
+        cluster_(cluster),
+        keys_(keys),
+        protocol_(protocol),
+        call_budget_(config.connect_timeout + (config.retry_attempts + 1) * config.timeout) {}
 
   /// Set when a server answered a command of the protocol in use with
   /// ERROR (it predates the protocol); the backend then changes protocol.
@@ -7242,9 +7246,9 @@ class Executor {
   /// The server that refused it (null when none did).
   const Server* refused_by() const noexcept { return refused_by_.load(std::memory_order_acquire); }
 
-  Deadline call_deadline(Clock::time_point start) const noexcept {
-    return start + config_.connect_timeout + (config_.retry_attempts + 1) * config_.timeout;
-  }
+  /// The end of a call that starts at start: connect_timeout and one
+  /// timeout per attempt.
+  Deadline call_deadline(Clock::time_point start) const noexcept { return start + call_budget_; }
 
   /// op, key and server added to an error.
   Error decorate(Error e, const char* op, std::string_view key, const Server* s) const {
@@ -7396,6 +7400,7 @@ class Executor {
   Cluster& cluster_;
   const KeyRules& keys_;
   const std::atomic<Protocol>& protocol_;
+  std::chrono::milliseconds call_budget_;
   std::atomic<bool> refused_{false};
   std::atomic<const Server*> refused_by_{nullptr};
 };
@@ -7532,7 +7537,9 @@ void run_jobs(std::vector<Job>& jobs, net::Deadline deadline, OnReply&& on_reply
     typename Wire::Reply r;
     const char* why = nullptr;
     while (!j.done) {
-      if (c.between_replies() && c.has_buffered()) c.skip(fast(j, c.buffered(), c.buffered_size()));
+      if (c.between_replies() && c.has_buffered()) {
+        if (const std::size_t taken = fast(j, c.buffered(), c.buffered_size())) c.skip(taken);
+      }
       const int have = c.template next_reply<Wire>(r, why);
       if (have == 0) return;
       if (have < 0) return fail(j, c.protocol_failure(why));

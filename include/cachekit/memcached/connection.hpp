@@ -194,9 +194,9 @@ class Connection {
   bool between_replies() const noexcept { return stash_.empty(); }
   const char* buffered() const noexcept { return in_.data() + in_pos_; }
   std::size_t buffered_size() const noexcept { return in_end_ - in_pos_; }
-  void skip(std::size_t n) noexcept {
+  void skip(std::size_t n) noexcept {  // n > 0: whole replies taken
     in_pos_ += n;
-    if (n != 0) answered_ = true;
+    answered_ = true;
   }
   /// The largest value a reply may carry.
   std::size_t max_value() const noexcept { return limits_.max_value; }

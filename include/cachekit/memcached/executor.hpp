@@ -31,7 +31,11 @@ class Executor {
  public:
   Executor(const MemcachedBackendConfig& config, Cluster& cluster, const KeyRules& keys,
            const std::atomic<Protocol>& protocol)
-      : config_(config), cluster_(cluster), keys_(keys), protocol_(protocol) {}
+      : config_(config),
+        cluster_(cluster),
+        keys_(keys),
+        protocol_(protocol),
+        call_budget_(config.connect_timeout + (config.retry_attempts + 1) * config.timeout) {}
 
   /// Set when a server answered a command of the protocol in use with
   /// ERROR (it predates the protocol); the backend then changes protocol.
@@ -39,9 +43,9 @@ class Executor {
   /// The server that refused it (null when none did).
   const Server* refused_by() const noexcept { return refused_by_.load(std::memory_order_acquire); }
 
-  Deadline call_deadline(Clock::time_point start) const noexcept {
-    return start + config_.connect_timeout + (config_.retry_attempts + 1) * config_.timeout;
-  }
+  /// The end of a call that starts at start: connect_timeout and one
+  /// timeout per attempt.
+  Deadline call_deadline(Clock::time_point start) const noexcept { return start + call_budget_; }
 
   /// op, key and server added to an error.
   Error decorate(Error e, const char* op, std::string_view key, const Server* s) const {
@@ -193,6 +197,7 @@ class Executor {
   Cluster& cluster_;
   const KeyRules& keys_;
   const std::atomic<Protocol>& protocol_;
+  std::chrono::milliseconds call_budget_;
   std::atomic<bool> refused_{false};
   std::atomic<const Server*> refused_by_{nullptr};
 };

@@ -27,12 +27,12 @@ struct FullKey {
 
 class KeyRules {
  public:
-  explicit KeyRules(const MemcachedBackendConfig& config) : config_(config) {}
+  explicit KeyRules(const MemcachedBackendConfig& config) : config_(config), prefix_(config.key_prefix) {}
 
   /// Why key (with key_prefix) is not a valid memcached key, or null.
   CACHEKIT_HOT_INLINE const char* problem(std::string_view key) const noexcept {
     if (key.empty()) return "empty key";
-    if (config_.key_prefix.size() + key.size() > CACHEKIT_MAX_KEY_LENGTH) return "key longer than 250 bytes (with key_prefix)";
+    if (prefix_.size() + key.size() > CACHEKIT_MAX_KEY_LENGTH) return "key longer than 250 bytes (with key_prefix)";
     if (has_bad_key_byte(key.data(), key.size())) return "key contains whitespace or a control character";
     return nullptr;
   }
@@ -40,14 +40,13 @@ class KeyRules {
   /// Fills out with key_prefix + key; null, or why the key is refused.
   CACHEKIT_HOT_INLINE const char* make(std::string_view key, FullKey& out) const noexcept {
     if (const char* why = problem(key)) return why;
-    const std::string& prefix = config_.key_prefix;
-    if (prefix.empty()) {
+    if (prefix_.empty()) {
       out.data = key.data();
     } else {
-      std::memcpy(out.buf, prefix.data(), prefix.size());
-      std::memcpy(out.buf + prefix.size(), key.data(), key.size());
+      std::memcpy(out.buf, prefix_.data(), prefix_.size());
+      std::memcpy(out.buf + prefix_.size(), key.data(), key.size());
     }
-    out.len = prefix.size() + key.size();
+    out.len = prefix_.size() + key.size();
     return nullptr;
   }
 
@@ -95,6 +94,7 @@ class KeyRules {
 
  private:
   const MemcachedBackendConfig& config_;
+  std::string_view prefix_;  // config_.key_prefix, read on every call
 };
 
 }  // namespace detail

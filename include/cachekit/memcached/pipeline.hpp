@@ -131,7 +131,9 @@ void run_jobs(std::vector<Job>& jobs, net::Deadline deadline, OnReply&& on_reply
     typename Wire::Reply r;
     const char* why = nullptr;
     while (!j.done) {
-      if (c.between_replies() && c.has_buffered()) c.skip(fast(j, c.buffered(), c.buffered_size()));
+      if (c.between_replies() && c.has_buffered()) {
+        if (const std::size_t taken = fast(j, c.buffered(), c.buffered_size())) c.skip(taken);
+      }
       const int have = c.template next_reply<Wire>(r, why);
       if (have == 0) return;
       if (have < 0) return fail(j, c.protocol_failure(why));
