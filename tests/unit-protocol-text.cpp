@@ -61,6 +61,36 @@ TEST_CASE("text: retrieval requests") {
   CHECK(cktest::encoded([&](char* d) { return proto::TextWire::encode_get(d, g); }) == "gat 60 k\r\n");
 }
 
+TEST_CASE("text: the multi-key get run stays within its bound for every command and line limit") {
+  std::vector<std::string> keys;
+  std::size_t key_bytes = 0;
+  for (int i = 0; i < 40; ++i) {
+    keys.push_back(std::string(static_cast<std::size_t>(1 + i * 7 % 250), static_cast<char>('a' + i % 26)));
+    key_bytes += keys.back().size();
+  }
+  auto at = [&](std::size_t i) { return std::string_view(keys[i]); };
+  for (auto cmd : {text::Retrieval::get, text::Retrieval::gets, text::Retrieval::gat, text::Retrieval::gats}) {
+    for (std::size_t max_line : {std::size_t{1}, std::size_t{64}, std::size_t{300}, text::kMaxGetLine}) {
+      CAPTURE(max_line);
+      const std::size_t bound = text::get_many_bound(keys.size(), key_bytes);
+      std::string run(bound + 8, '#');
+      std::size_t commands = 0;
+      const std::size_t n = text::encode_get_many_run(&run[0], commands, cmd, keys.size(), at, -9223372036854775807LL, max_line);
+      CHECK(n <= bound);
+      CHECK(run.substr(bound) == "########");
+      std::string lines;
+      CHECK(text::encode_get_many(lines, cmd, keys.size(), at, -9223372036854775807LL, max_line) == commands);
+      CHECK(lines == run.substr(0, n));
+      CHECK(static_cast<std::size_t>(std::count(lines.begin(), lines.end(), '\n')) == commands);
+    }
+  }
+  // The plain get's own bound, as the backend reserves it.
+  std::string run(text::get_many_bound(keys.size(), key_bytes, 3), '\0');
+  std::size_t commands = 0;
+  CHECK(text::encode_get_many_run(&run[0], commands, text::Retrieval::get, keys.size(), at, 0, 1) <= run.size());
+  CHECK(commands == keys.size());
+}
+
 TEST_CASE("text: multi-key get lines are split at the line limit") {
   const std::vector<std::string> keys = {"aaaa", "bbbb", "cccc", "dddd", "eeee"};
   auto at = [&](std::size_t i) { return std::string_view(keys[i]); };

@@ -2588,6 +2588,32 @@ CACHEKIT_HOT_INLINE bool same_bytes(const char* a, const char* b, std::size_t n)
   return true;
 }
 
+/// Whether the bytes at p begin with the literal lit (without its NUL),
+/// compared a word at a time: never a call to memcmp, which compilers make
+/// for lengths like 3, 5 or 6. The caller has made sure the bytes exist.
+template <std::size_t N>
+CACHEKIT_HOT_INLINE bool starts_with(const char* p, const char (&lit)[N]) noexcept {
+  constexpr std::size_t n = N - 1;
+  static_assert(n >= 1 && n <= 8, "a literal of one to eight bytes");
+  if constexpr (n >= 4) {
+    std::uint32_t a, b, c, d;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, lit, 4);
+    std::memcpy(&c, p + n - 4, 4);  // the last four (they may overlap)
+    std::memcpy(&d, lit + n - 4, 4);
+    return ((a ^ b) | (c ^ d)) == 0;
+  } else if constexpr (n >= 2) {
+    std::uint16_t a, b, c, d;
+    std::memcpy(&a, p, 2);
+    std::memcpy(&b, lit, 2);
+    std::memcpy(&c, p + n - 2, 2);
+    std::memcpy(&d, lit + n - 2, 2);
+    return ((a ^ b) | (c ^ d)) == 0;
+  } else {
+    return p[0] == lit[0];
+  }
+}
+
 }  // namespace detail
 }  // namespace protocol
 CACHEKIT_END_NAMESPACE
@@ -3350,6 +3376,27 @@ CACHEKIT_HOT_INLINE const char* scan_digits(const char* p, std::uint64_t& v) noe
 /// than 19, or the digits run to end. For the fast paths of the decoders
 /// where no line has been found yet.
 CACHEKIT_HOT_INLINE const char* scan_digits_before(const char* p, const char* end, std::uint64_t& v) noexcept {
+  if (end - p >= 4) {
+    // Short numbers first, a byte at a time: the sizes, flags and opaques
+    // of most replies have one to three digits.
+    const unsigned d0 = static_cast<unsigned>(static_cast<unsigned char>(p[0])) - '0';
+    if (d0 > 9) return nullptr;
+    const unsigned d1 = static_cast<unsigned>(static_cast<unsigned char>(p[1])) - '0';
+    if (d1 > 9) {
+      v = d0;
+      return p + 1;
+    }
+    const unsigned d2 = static_cast<unsigned>(static_cast<unsigned char>(p[2])) - '0';
+    if (d2 > 9) {
+      v = d0 * 10 + d1;
+      return p + 2;
+    }
+    const unsigned d3 = static_cast<unsigned>(static_cast<unsigned char>(p[3])) - '0';
+    if (d3 > 9) {
+      v = d0 * 100 + d1 * 10 + d2;
+      return p + 3;
+    }
+  }
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
   if (end - p >= 9) {
     // Eight bytes at once: the run of digits at the front, then its value.
@@ -3915,28 +3962,61 @@ inline std::size_t encode_get(char* dst, Retrieval cmd, std::string_view key, st
 /// with its own END reply. Returns the number of commands written.
 template <class Out, class KeyAt>
 inline std::size_t encode_get_many(Out& out, Retrieval cmd, std::size_t n, KeyAt&& key_at, std::int64_t exptime = 0,
-                                   std::size_t max_line = kMaxGetLine) {
+                                   std::size_t max_line = kMaxGetLine);
+
+/// Room encode_get_many_run needs for n keys of key_bytes bytes in all,
+/// for a command whose prefix ("get", "gats 60", ...) has prefix_size
+/// bytes (at most 25: "gats " and a 20-byte exptime).
+inline constexpr std::size_t get_many_bound(std::size_t n, std::size_t key_bytes, std::size_t prefix_size = 25) noexcept {
+  return key_bytes + n * (1 + prefix_size + 2);  // each key may open a line of its own
+}
+
+/// encode_get_many's bytes written straight into dst (get_many_bound bytes
+/// for the keys): the same lines, without a capacity check per key.
+/// Returns the bytes written; commands is set to the number of commands.
+template <class KeyAt>
+inline std::size_t encode_get_many_run(char* dst, std::size_t& commands, Retrieval cmd, std::size_t n, KeyAt&& key_at,
+                                       std::int64_t exptime = 0, std::size_t max_line = kMaxGetLine) {
   if ((cmd == Retrieval::gat || cmd == Retrieval::gats) && max_line > kMaxTouchLine) max_line = kMaxTouchLine;
   char prefix[32];
   const std::size_t prefix_size = detail::length(prefix, detail::retrieval_prefix(prefix, cmd, exptime));
-  std::size_t commands = 0;
+  char* w = dst;
+  commands = 0;
   std::size_t line = 0;  // bytes of the open command line, 0 when none is open
   for (std::size_t i = 0; i < n; ++i) {
     const std::string_view key = key_at(i);
     if (line != 0 && line + 1 + key.size() + 2 > max_line) {
-      out.append("\r\n", 2);
+      std::memcpy(w, "\r\n", 2);
+      w += 2;
       line = 0;
     }
     if (line == 0) {
-      out.append(prefix, prefix_size);
+      std::memcpy(w, prefix, prefix_size);
+      w += prefix_size;
       line = prefix_size;
       ++commands;
     }
-    out.append(" ", 1);
-    out.append(key.data(), key.size());
+    *w = ' ';
+    protocol::detail::copy_bytes(w + 1, key.data(), key.size());
+    w += 1 + key.size();
     line += 1 + key.size();
   }
-  if (line != 0) out.append("\r\n", 2);
+  if (line != 0) {
+    std::memcpy(w, "\r\n", 2);
+    w += 2;
+  }
+  return static_cast<std::size_t>(w - dst);
+}
+
+template <class Out, class KeyAt>
+inline std::size_t encode_get_many(Out& out, Retrieval cmd, std::size_t n, KeyAt&& key_at, std::int64_t exptime,
+                                   std::size_t max_line) {
+  std::size_t key_bytes = 0;
+  for (std::size_t i = 0; i < n; ++i) key_bytes += key_at(i).size();
+  std::size_t commands = 0;
+  protocol::detail::append_head(out, get_many_bound(n, key_bytes), [&](char* dst) {
+    return encode_get_many_run(dst, commands, cmd, n, key_at, exptime, max_line);
+  });
   return commands;
 }
 
@@ -4105,7 +4185,7 @@ CACHEKIT_COLD_NOINLINE Decoded decode_line(const char* data, std::size_t n, std:
                                            const Limits& lim) noexcept {
   r.clear();
   const std::size_t whole = line.size() + 2;
-  if (line.size() > 6 && std::memcmp(line.data(), "VALUE ", 6) == 0) {
+  if (line.size() > 6 && protocol::detail::starts_with(line.data(), "VALUE ")) {
     return detail::decode_value(data, n, line, line.substr(6), r, lim);
   }
   while (!line.empty() && line.back() == ' ') {
@@ -4172,11 +4252,11 @@ inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Lim
   std::string_view line;
   if (!ascii::take_line(data, n, lim, line, d)) return d;
   // The replies of a get first.
-  if (line.size() > 6 && std::memcmp(data, "VALUE ", 6) == 0 &&
+  if (line.size() > 6 && protocol::detail::starts_with(data, "VALUE ") &&
       detail::decode_value_fast(data, n, line.size(), r, lim, d)) {
     return d;
   }
-  if (line.size() == 3 && std::memcmp(data, "END", 3) == 0) {
+  if (line.size() == 3 && protocol::detail::starts_with(data, "END")) {
     r.clear();
     r.kind = ReplyKind::end;
     return Decoded::done(5);
@@ -4184,20 +4264,14 @@ inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Lim
   return detail::decode_line(data, n, line, r, lim);
 }
 
-/// A hit `VALUE <key> <flags> <bytes>\r\n<data>\r\n` for exactly key, whole
-/// among the n bytes (single spaces, numbers of at most 19 digits);
-/// returns the bytes it took, or 0 for anything else (another key, or any
-/// other form: the full decoder judges it).
-CACHEKIT_HOT_INLINE std::size_t decode_value_hit(const char* data, std::size_t n, std::size_t max_value,
-                                                 std::string_view key, std::uint32_t& flags,
-                                                 std::string_view& value) noexcept {
-  if (n < key.size() + 13 || std::memcmp(data, "VALUE ", 6) != 0 ||
-      !protocol::detail::same_bytes(data + 6, key.data(), key.size()) || data[6 + key.size()] != ' ') {
-    return 0;
-  }
+/// decode_value_hit after its `VALUE <key> ` (key_size bytes of key) has
+/// been matched by the caller, who checked that n >= key_size + 13.
+CACHEKIT_HOT_INLINE std::size_t decode_value_rest(const char* data, std::size_t n, std::size_t key_size,
+                                                  std::size_t max_value, std::uint32_t& flags,
+                                                  std::string_view& value) noexcept {
   const char* end = data + n;
   std::uint64_t f = 0, size = 0;
-  const char* p = ascii::scan_digits_before(data + 7 + key.size(), end, f);
+  const char* p = ascii::scan_digits_before(data + 7 + key_size, end, f);
   if (p == nullptr || *p != ' ' || f > UINT32_MAX) return 0;
   p = ascii::scan_digits_before(p + 1, end, size);
   if (p == nullptr || end - p < 2 || p[0] != '\r' || p[1] != '\n' || size > max_value) return 0;
@@ -4208,9 +4282,23 @@ CACHEKIT_HOT_INLINE std::size_t decode_value_hit(const char* data, std::size_t n
   return head + static_cast<std::size_t>(size) + 2;
 }
 
+/// A hit `VALUE <key> <flags> <bytes>\r\n<data>\r\n` for exactly key, whole
+/// among the n bytes (single spaces, numbers of at most 19 digits);
+/// returns the bytes it took, or 0 for anything else (another key, or any
+/// other form: the full decoder judges it).
+CACHEKIT_HOT_INLINE std::size_t decode_value_hit(const char* data, std::size_t n, std::size_t max_value,
+                                                 std::string_view key, std::uint32_t& flags,
+                                                 std::string_view& value) noexcept {
+  if (n < key.size() + 13 || !protocol::detail::starts_with(data, "VALUE ") ||
+      !protocol::detail::same_bytes(data + 6, key.data(), key.size()) || data[6 + key.size()] != ' ') {
+    return 0;
+  }
+  return decode_value_rest(data, n, key.size(), max_value, flags, value);
+}
+
 /// Whether the n bytes at data start with `END\r\n`.
 CACHEKIT_HOT_INLINE bool starts_with_end(const char* data, std::size_t n) noexcept {
-  return n >= 5 && std::memcmp(data, "END\r\n", 5) == 0;
+  return n >= 5 && protocol::detail::starts_with(data, "END\r\n");
 }
 
 }  // namespace text
@@ -4483,9 +4571,10 @@ inline std::size_t encode_me(char* dst, std::string_view key) noexcept {
   return static_cast<std::size_t>(p - dst);
 }
 
-/// One request of a quiet batch read: `mg <key> v O<opaque> k q\r\n` (dst
-/// has head_bound(key.size()) bytes). The opaque comes back before the key,
-/// so a reader knows which key to expect before it reaches it.
+/// One request of a quiet batch read: `mg <key> v O<opaque> q\r\n` (dst
+/// has head_bound(key.size()) bytes). The opaque alone names the request a
+/// hit answers; the key is not echoed (no `k`): fewer bytes each way and
+/// nothing more to compare.
 CACHEKIT_HOT_INLINE std::size_t encode_mg_batch(char* dst, std::string_view key, std::uint32_t opaque) noexcept {
   char* p = dst;
   std::memcpy(p, "mg ", 3);
@@ -4493,19 +4582,19 @@ CACHEKIT_HOT_INLINE std::size_t encode_mg_batch(char* dst, std::string_view key,
   p += 3 + key.size();
   std::memcpy(p, " v O", 4);
   p = ascii::write_u64(p + 4, opaque);
-  std::memcpy(p, " k q\r\n", 6);
-  return static_cast<std::size_t>(p + 6 - dst);
+  std::memcpy(p, " q\r\n", 4);
+  return static_cast<std::size_t>(p + 4 - dst);
 }
 
 /// Room encode_mg_batch_run needs for n keys of key_bytes bytes in all.
 inline constexpr std::size_t mg_batch_bound(std::size_t n, std::size_t key_bytes) noexcept {
-  return key_bytes + n * (3 + 4 + 10 + 6) + 4 + 16;  // 16: the last opaque is copied as two words
+  return key_bytes + n * (3 + 4 + 10 + 4) + 4 + 16;  // 16: the last opaque is copied as two words
 }
 
 /// Pipelined multi-get into dst (mg_batch_bound bytes): encode_mg_batch
 /// per key with opaques first_opaque + i (written as a decimal counter, not
 /// converted per key), then `mn`. Returns the bytes written. Hits come back
-/// (at once, not at the mn) with their opaque and key; misses send nothing;
+/// (at once, not at the mn) with their opaque; misses send nothing;
 /// MN ends the batch.
 template <class KeyAt>
 inline std::size_t encode_mg_batch_run(char* dst, std::size_t n, KeyAt&& key_at, std::uint32_t first_opaque) {
@@ -4520,8 +4609,8 @@ inline std::size_t encode_mg_batch_run(char* dst, std::size_t n, KeyAt&& key_at,
     std::memcpy(w, " v O", 4);
     std::memcpy(w + 4, digits, 16);  // at most 10 digits; the rest is written over next
     w += 4 + nd;
-    std::memcpy(w, " k q\r\n", 6);
-    w += 6;
+    std::memcpy(w, " q\r\n", 4);
+    w += 4;
     // The next opaque, one decimal digit at a time.
     std::size_t d = nd;
     while (d > 0 && digits[d - 1] == '9') digits[--d] = '0';
@@ -4563,11 +4652,11 @@ inline std::size_t encode_mg_value(char* dst, std::string_view key) noexcept {
 CACHEKIT_HOT_INLINE std::size_t decode_value_reply(const char* data, std::size_t n, std::size_t max_value,
                                                    std::string_view& value, bool& hit) noexcept {
   if (n < 4) return 0;
-  if (std::memcmp(data, "EN\r\n", 4) == 0) {
+  if (protocol::detail::starts_with(data, "EN\r\n")) {
     hit = false;
     return 4;
   }
-  if (std::memcmp(data, "VA ", 3) != 0) return 0;
+  if (!protocol::detail::starts_with(data, "VA ")) return 0;
   std::uint64_t size = 0;
   const char* end = data + n;
   const char* p = ascii::scan_digits_before(data + 3, end, size);
@@ -4580,26 +4669,19 @@ CACHEKIT_HOT_INLINE std::size_t decode_value_reply(const char* data, std::size_t
 }
 
 /// A batch hit in the form encode_mg_batch asks for, whole among the n
-/// bytes: `VA <size> O<opaque> k<key>\r\n<data>\r\n` where key is exactly
-/// key_for(opaque) (which returns false when no request had that opaque);
-/// returns the bytes it took, or 0 for anything else (the full decoder
-/// judges it).
-template <class KeyFor>
-CACHEKIT_HOT_INLINE std::size_t decode_batch_hit(const char* data, std::size_t n, std::size_t max_value,
-                                                 KeyFor&& key_for, std::string_view& value,
-                                                 std::uint64_t& opaque) noexcept {
-  if (n < 12 || std::memcmp(data, "VA ", 3) != 0) return 0;
+/// bytes: `VA <size> O<opaque>\r\n<data>\r\n` where known(opaque) is true
+/// (false when no request had that opaque); returns the bytes it took, or
+/// 0 for anything else (the full decoder judges it).
+template <class Known>
+CACHEKIT_HOT_INLINE std::size_t decode_batch_hit(const char* data, std::size_t n, std::size_t max_value, Known&& known,
+                                                 std::string_view& value, std::uint64_t& opaque) noexcept {
+  if (n < 12 || !protocol::detail::starts_with(data, "VA ")) return 0;
   const char* end = data + n;
   std::uint64_t size = 0;
   const char* p = ascii::scan_digits_before(data + 3, end, size);
   if (p == nullptr || end - p < 3 || p[0] != ' ' || p[1] != 'O' || size > max_value) return 0;
   p = ascii::scan_digits_before(p + 2, end, opaque);
-  std::string_view key;
-  if (p == nullptr || end - p < 3 || p[0] != ' ' || p[1] != 'k' || !key_for(opaque, key)) return 0;
-  p += 2;
-  if (static_cast<std::size_t>(end - p) < key.size() + 2 || !protocol::detail::same_bytes(p, key.data(), key.size())) return 0;
-  p += key.size();
-  if (p[0] != '\r' || p[1] != '\n') return 0;
+  if (p == nullptr || end - p < 2 || p[0] != '\r' || p[1] != '\n' || !known(opaque)) return 0;
   const std::size_t head = static_cast<std::size_t>(p + 2 - data);
   if (n - head < size + 2 || data[head + size] != '\r' || data[head + size + 1] != '\n') return 0;
   value = std::string_view(data + head, static_cast<std::size_t>(size));
@@ -8564,7 +8646,7 @@ struct MetaConversation : AsciiConversation<protocol::MetaWire> {
 
   // ---- batches ----
 
-  /// get_many's requests: `mg <key> v O<n> k q` per key, then mn, written
+  /// get_many's requests: `mg <key> v O<n> q` per key, then mn, written
   /// straight into the request buffer. The opaques are the keys' places in
   /// the job: short, and unambiguous (a batch ends with MN, and a batch
   /// that fails closes its connection).
@@ -8586,23 +8668,19 @@ struct MetaConversation : AsciiConversation<protocol::MetaWire> {
   /// Hits of the job's own keys decoded in place in a tight loop; MN and
   /// anything unexpected are left to on_get_reply.
   template <class KeyOf, class Hit>
-  static std::size_t fast_get_replies(Job& j, const char* data, std::size_t size, KeyOf&& key_of, Hit&& hit) {
+  static std::size_t fast_get_replies(Job& j, const char* data, std::size_t size, KeyOf&& /*key_of*/, Hit&& hit) {
     const auto count = static_cast<std::uint64_t>(j.keys.size());
     const std::uint32_t* idx_of = j.keys.data();
-    auto key_for = [&](std::uint64_t opaque, std::string_view& key) {
-      const std::uint64_t rel = opaque - j.base;
-      if (opaque < j.base || rel >= count) return false;
-      key = key_of(idx_of[rel]);
-      return true;
-    };
+    // The job's opaques are 0 .. count - 1 (encode_get_batch).
+    auto known = [count](std::uint64_t opaque) { return opaque < count; };
     std::size_t used = 0;
     for (;;) {
       std::string_view value;
       std::uint64_t opaque = 0;
       const std::size_t len =
-          protocol::meta::decode_batch_hit(data + used, size - used, CACHEKIT_MAX_RESPONSE_BODY, key_for, value, opaque);
+          protocol::meta::decode_batch_hit(data + used, size - used, CACHEKIT_MAX_RESPONSE_BODY, known, value, opaque);
       if (len == 0) break;
-      hit(idx_of[opaque - j.base], value);
+      hit(idx_of[opaque], value);
       used += len;
     }
     return used;
@@ -8896,11 +8974,21 @@ struct TextConversation : AsciiConversation<protocol::TextWire> {
   // ---- batches ----
 
   /// get_many's requests: `get k1 k2 ...` lines, each ended by its own END.
+  /// key_bytes is the keys' total size when known (else 0).
   template <class KeyOf>
-  static void encode_get_batch(Connection& c, Job& j, KeyOf&& key_of, std::size_t /*key_bytes*/) {
+  static void encode_get_batch(Connection& c, Job& j, KeyOf&& key_of, std::size_t key_bytes) {
     const std::uint32_t* idx = j.keys.data();
-    j.ends_left = protocol::text::encode_get_many(c.out(), protocol::text::Retrieval::get, j.keys.size(),
-                                                  [&](std::size_t i) { return key_of(idx[i]); });
+    const std::size_t count = j.keys.size();
+    if (key_bytes == 0) {
+      for (auto i : j.keys) key_bytes += key_of(i).size();
+    }
+    const std::size_t bound = protocol::text::get_many_bound(count, key_bytes, 3);  // "get"
+    char* w = c.out().extend(bound);
+    std::size_t commands = 0;
+    const std::size_t n = protocol::text::encode_get_many_run(w, commands, protocol::text::Retrieval::get, count,
+                                                              [&](std::size_t i) { return key_of(idx[i]); });
+    c.out().shrink(bound - n);
+    j.ends_left = commands;
     j.cursor = 0;
   }
 
@@ -8918,12 +9006,12 @@ struct TextConversation : AsciiConversation<protocol::TextWire> {
       std::size_t len = 0, k = j.cursor;
       const char* at = data + used;
       const std::size_t left = size - used;
-      if (left < 7 || std::memcmp(at, "VALUE ", 6) != 0) break;
+      if (left < 7 || !protocol::detail::starts_with(at, "VALUE ")) break;
       for (; k < count; ++k) {
         const std::string_view key = key_of(j.keys[k]);
-        if (left < key.size() + 7) break;  // cannot tell yet
+        if (left < key.size() + 13) break;  // cannot tell yet
         if (protocol::detail::same_bytes(at + 6, key.data(), key.size()) && at[6 + key.size()] == ' ') {
-          len = protocol::text::decode_value_hit(at, left, CACHEKIT_MAX_RESPONSE_BODY, key, flags, value);
+          len = protocol::text::decode_value_rest(at, left, key.size(), CACHEKIT_MAX_RESPONSE_BODY, flags, value);
           break;
         }
       }

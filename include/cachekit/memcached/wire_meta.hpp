@@ -172,7 +172,7 @@ struct MetaConversation : AsciiConversation<protocol::MetaWire> {
 
   // ---- batches ----
 
-  /// get_many's requests: `mg <key> v O<n> k q` per key, then mn, written
+  /// get_many's requests: `mg <key> v O<n> q` per key, then mn, written
   /// straight into the request buffer. The opaques are the keys' places in
   /// the job: short, and unambiguous (a batch ends with MN, and a batch
   /// that fails closes its connection).
@@ -194,23 +194,19 @@ struct MetaConversation : AsciiConversation<protocol::MetaWire> {
   /// Hits of the job's own keys decoded in place in a tight loop; MN and
   /// anything unexpected are left to on_get_reply.
   template <class KeyOf, class Hit>
-  static std::size_t fast_get_replies(Job& j, const char* data, std::size_t size, KeyOf&& key_of, Hit&& hit) {
+  static std::size_t fast_get_replies(Job& j, const char* data, std::size_t size, KeyOf&& /*key_of*/, Hit&& hit) {
     const auto count = static_cast<std::uint64_t>(j.keys.size());
     const std::uint32_t* idx_of = j.keys.data();
-    auto key_for = [&](std::uint64_t opaque, std::string_view& key) {
-      const std::uint64_t rel = opaque - j.base;
-      if (opaque < j.base || rel >= count) return false;
-      key = key_of(idx_of[rel]);
-      return true;
-    };
+    // The job's opaques are 0 .. count - 1 (encode_get_batch).
+    auto known = [count](std::uint64_t opaque) { return opaque < count; };
     std::size_t used = 0;
     for (;;) {
       std::string_view value;
       std::uint64_t opaque = 0;
       const std::size_t len =
-          protocol::meta::decode_batch_hit(data + used, size - used, CACHEKIT_MAX_RESPONSE_BODY, key_for, value, opaque);
+          protocol::meta::decode_batch_hit(data + used, size - used, CACHEKIT_MAX_RESPONSE_BODY, known, value, opaque);
       if (len == 0) break;
-      hit(idx_of[opaque - j.base], value);
+      hit(idx_of[opaque], value);
       used += len;
     }
     return used;

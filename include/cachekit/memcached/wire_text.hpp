@@ -149,11 +149,21 @@ struct TextConversation : AsciiConversation<protocol::TextWire> {
   // ---- batches ----
 
   /// get_many's requests: `get k1 k2 ...` lines, each ended by its own END.
+  /// key_bytes is the keys' total size when known (else 0).
   template <class KeyOf>
-  static void encode_get_batch(Connection& c, Job& j, KeyOf&& key_of, std::size_t /*key_bytes*/) {
+  static void encode_get_batch(Connection& c, Job& j, KeyOf&& key_of, std::size_t key_bytes) {
     const std::uint32_t* idx = j.keys.data();
-    j.ends_left = protocol::text::encode_get_many(c.out(), protocol::text::Retrieval::get, j.keys.size(),
-                                                  [&](std::size_t i) { return key_of(idx[i]); });
+    const std::size_t count = j.keys.size();
+    if (key_bytes == 0) {
+      for (auto i : j.keys) key_bytes += key_of(i).size();
+    }
+    const std::size_t bound = protocol::text::get_many_bound(count, key_bytes, 3);  // "get"
+    char* w = c.out().extend(bound);
+    std::size_t commands = 0;
+    const std::size_t n = protocol::text::encode_get_many_run(w, commands, protocol::text::Retrieval::get, count,
+                                                              [&](std::size_t i) { return key_of(idx[i]); });
+    c.out().shrink(bound - n);
+    j.ends_left = commands;
     j.cursor = 0;
   }
 
@@ -171,12 +181,12 @@ struct TextConversation : AsciiConversation<protocol::TextWire> {
       std::size_t len = 0, k = j.cursor;
       const char* at = data + used;
       const std::size_t left = size - used;
-      if (left < 7 || std::memcmp(at, "VALUE ", 6) != 0) break;
+      if (left < 7 || !protocol::detail::starts_with(at, "VALUE ")) break;
       for (; k < count; ++k) {
         const std::string_view key = key_of(j.keys[k]);
-        if (left < key.size() + 7) break;  // cannot tell yet
+        if (left < key.size() + 13) break;  // cannot tell yet
         if (protocol::detail::same_bytes(at + 6, key.data(), key.size()) && at[6 + key.size()] == ' ') {
-          len = protocol::text::decode_value_hit(at, left, CACHEKIT_MAX_RESPONSE_BODY, key, flags, value);
+          len = protocol::text::decode_value_rest(at, left, key.size(), CACHEKIT_MAX_RESPONSE_BODY, flags, value);
           break;
         }
       }

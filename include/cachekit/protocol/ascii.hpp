@@ -100,6 +100,27 @@ CACHEKIT_HOT_INLINE const char* scan_digits(const char* p, std::uint64_t& v) noe
 /// than 19, or the digits run to end. For the fast paths of the decoders
 /// where no line has been found yet.
 CACHEKIT_HOT_INLINE const char* scan_digits_before(const char* p, const char* end, std::uint64_t& v) noexcept {
+  if (end - p >= 4) {
+    // Short numbers first, a byte at a time: the sizes, flags and opaques
+    // of most replies have one to three digits.
+    const unsigned d0 = static_cast<unsigned>(static_cast<unsigned char>(p[0])) - '0';
+    if (d0 > 9) return nullptr;
+    const unsigned d1 = static_cast<unsigned>(static_cast<unsigned char>(p[1])) - '0';
+    if (d1 > 9) {
+      v = d0;
+      return p + 1;
+    }
+    const unsigned d2 = static_cast<unsigned>(static_cast<unsigned char>(p[2])) - '0';
+    if (d2 > 9) {
+      v = d0 * 10 + d1;
+      return p + 2;
+    }
+    const unsigned d3 = static_cast<unsigned>(static_cast<unsigned char>(p[3])) - '0';
+    if (d3 > 9) {
+      v = d0 * 100 + d1 * 10 + d2;
+      return p + 3;
+    }
+  }
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
   if (end - p >= 9) {
     // Eight bytes at once: the run of digits at the front, then its value.

@@ -55,6 +55,32 @@ CACHEKIT_HOT_INLINE bool same_bytes(const char* a, const char* b, std::size_t n)
   return true;
 }
 
+/// Whether the bytes at p begin with the literal lit (without its NUL),
+/// compared a word at a time: never a call to memcmp, which compilers make
+/// for lengths like 3, 5 or 6. The caller has made sure the bytes exist.
+template <std::size_t N>
+CACHEKIT_HOT_INLINE bool starts_with(const char* p, const char (&lit)[N]) noexcept {
+  constexpr std::size_t n = N - 1;
+  static_assert(n >= 1 && n <= 8, "a literal of one to eight bytes");
+  if constexpr (n >= 4) {
+    std::uint32_t a, b, c, d;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, lit, 4);
+    std::memcpy(&c, p + n - 4, 4);  // the last four (they may overlap)
+    std::memcpy(&d, lit + n - 4, 4);
+    return ((a ^ b) | (c ^ d)) == 0;
+  } else if constexpr (n >= 2) {
+    std::uint16_t a, b, c, d;
+    std::memcpy(&a, p, 2);
+    std::memcpy(&b, lit, 2);
+    std::memcpy(&c, p + n - 2, 2);
+    std::memcpy(&d, lit + n - 2, 2);
+    return ((a ^ b) | (c ^ d)) == 0;
+  } else {
+    return p[0] == lit[0];
+  }
+}
+
 }  // namespace detail
 }  // namespace protocol
 CACHEKIT_END_NAMESPACE

@@ -216,9 +216,10 @@ inline std::size_t encode_me(char* dst, std::string_view key) noexcept {
   return static_cast<std::size_t>(p - dst);
 }
 
-/// One request of a quiet batch read: `mg <key> v O<opaque> k q\r\n` (dst
-/// has head_bound(key.size()) bytes). The opaque comes back before the key,
-/// so a reader knows which key to expect before it reaches it.
+/// One request of a quiet batch read: `mg <key> v O<opaque> q\r\n` (dst
+/// has head_bound(key.size()) bytes). The opaque alone names the request a
+/// hit answers; the key is not echoed (no `k`): fewer bytes each way and
+/// nothing more to compare.
 CACHEKIT_HOT_INLINE std::size_t encode_mg_batch(char* dst, std::string_view key, std::uint32_t opaque) noexcept {
   char* p = dst;
   std::memcpy(p, "mg ", 3);
@@ -226,19 +227,19 @@ CACHEKIT_HOT_INLINE std::size_t encode_mg_batch(char* dst, std::string_view key,
   p += 3 + key.size();
   std::memcpy(p, " v O", 4);
   p = ascii::write_u64(p + 4, opaque);
-  std::memcpy(p, " k q\r\n", 6);
-  return static_cast<std::size_t>(p + 6 - dst);
+  std::memcpy(p, " q\r\n", 4);
+  return static_cast<std::size_t>(p + 4 - dst);
 }
 
 /// Room encode_mg_batch_run needs for n keys of key_bytes bytes in all.
 inline constexpr std::size_t mg_batch_bound(std::size_t n, std::size_t key_bytes) noexcept {
-  return key_bytes + n * (3 + 4 + 10 + 6) + 4 + 16;  // 16: the last opaque is copied as two words
+  return key_bytes + n * (3 + 4 + 10 + 4) + 4 + 16;  // 16: the last opaque is copied as two words
 }
 
 /// Pipelined multi-get into dst (mg_batch_bound bytes): encode_mg_batch
 /// per key with opaques first_opaque + i (written as a decimal counter, not
 /// converted per key), then `mn`. Returns the bytes written. Hits come back
-/// (at once, not at the mn) with their opaque and key; misses send nothing;
+/// (at once, not at the mn) with their opaque; misses send nothing;
 /// MN ends the batch.
 template <class KeyAt>
 inline std::size_t encode_mg_batch_run(char* dst, std::size_t n, KeyAt&& key_at, std::uint32_t first_opaque) {
@@ -253,8 +254,8 @@ inline std::size_t encode_mg_batch_run(char* dst, std::size_t n, KeyAt&& key_at,
     std::memcpy(w, " v O", 4);
     std::memcpy(w + 4, digits, 16);  // at most 10 digits; the rest is written over next
     w += 4 + nd;
-    std::memcpy(w, " k q\r\n", 6);
-    w += 6;
+    std::memcpy(w, " q\r\n", 4);
+    w += 4;
     // The next opaque, one decimal digit at a time.
     std::size_t d = nd;
     while (d > 0 && digits[d - 1] == '9') digits[--d] = '0';
@@ -296,11 +297,11 @@ inline std::size_t encode_mg_value(char* dst, std::string_view key) noexcept {
 CACHEKIT_HOT_INLINE std::size_t decode_value_reply(const char* data, std::size_t n, std::size_t max_value,
                                                    std::string_view& value, bool& hit) noexcept {
   if (n < 4) return 0;
-  if (std::memcmp(data, "EN\r\n", 4) == 0) {
+  if (protocol::detail::starts_with(data, "EN\r\n")) {
     hit = false;
     return 4;
   }
-  if (std::memcmp(data, "VA ", 3) != 0) return 0;
+  if (!protocol::detail::starts_with(data, "VA ")) return 0;
   std::uint64_t size = 0;
   const char* end = data + n;
   const char* p = ascii::scan_digits_before(data + 3, end, size);
@@ -313,26 +314,19 @@ CACHEKIT_HOT_INLINE std::size_t decode_value_reply(const char* data, std::size_t
 }
 
 /// A batch hit in the form encode_mg_batch asks for, whole among the n
-/// bytes: `VA <size> O<opaque> k<key>\r\n<data>\r\n` where key is exactly
-/// key_for(opaque) (which returns false when no request had that opaque);
-/// returns the bytes it took, or 0 for anything else (the full decoder
-/// judges it).
-template <class KeyFor>
-CACHEKIT_HOT_INLINE std::size_t decode_batch_hit(const char* data, std::size_t n, std::size_t max_value,
-                                                 KeyFor&& key_for, std::string_view& value,
-                                                 std::uint64_t& opaque) noexcept {
-  if (n < 12 || std::memcmp(data, "VA ", 3) != 0) return 0;
+/// bytes: `VA <size> O<opaque>\r\n<data>\r\n` where known(opaque) is true
+/// (false when no request had that opaque); returns the bytes it took, or
+/// 0 for anything else (the full decoder judges it).
+template <class Known>
+CACHEKIT_HOT_INLINE std::size_t decode_batch_hit(const char* data, std::size_t n, std::size_t max_value, Known&& known,
+                                                 std::string_view& value, std::uint64_t& opaque) noexcept {
+  if (n < 12 || !protocol::detail::starts_with(data, "VA ")) return 0;
   const char* end = data + n;
   std::uint64_t size = 0;
   const char* p = ascii::scan_digits_before(data + 3, end, size);
   if (p == nullptr || end - p < 3 || p[0] != ' ' || p[1] != 'O' || size > max_value) return 0;
   p = ascii::scan_digits_before(p + 2, end, opaque);
-  std::string_view key;
-  if (p == nullptr || end - p < 3 || p[0] != ' ' || p[1] != 'k' || !key_for(opaque, key)) return 0;
-  p += 2;
-  if (static_cast<std::size_t>(end - p) < key.size() + 2 || !protocol::detail::same_bytes(p, key.data(), key.size())) return 0;
-  p += key.size();
-  if (p[0] != '\r' || p[1] != '\n') return 0;
+  if (p == nullptr || end - p < 2 || p[0] != '\r' || p[1] != '\n' || !known(opaque)) return 0;
   const std::size_t head = static_cast<std::size_t>(p + 2 - data);
   if (n - head < size + 2 || data[head + size] != '\r' || data[head + size + 1] != '\n') return 0;
   value = std::string_view(data + head, static_cast<std::size_t>(size));

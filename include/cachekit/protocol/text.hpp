@@ -94,28 +94,61 @@ inline std::size_t encode_get(char* dst, Retrieval cmd, std::string_view key, st
 /// with its own END reply. Returns the number of commands written.
 template <class Out, class KeyAt>
 inline std::size_t encode_get_many(Out& out, Retrieval cmd, std::size_t n, KeyAt&& key_at, std::int64_t exptime = 0,
-                                   std::size_t max_line = kMaxGetLine) {
+                                   std::size_t max_line = kMaxGetLine);
+
+/// Room encode_get_many_run needs for n keys of key_bytes bytes in all,
+/// for a command whose prefix ("get", "gats 60", ...) has prefix_size
+/// bytes (at most 25: "gats " and a 20-byte exptime).
+inline constexpr std::size_t get_many_bound(std::size_t n, std::size_t key_bytes, std::size_t prefix_size = 25) noexcept {
+  return key_bytes + n * (1 + prefix_size + 2);  // each key may open a line of its own
+}
+
+/// encode_get_many's bytes written straight into dst (get_many_bound bytes
+/// for the keys): the same lines, without a capacity check per key.
+/// Returns the bytes written; commands is set to the number of commands.
+template <class KeyAt>
+inline std::size_t encode_get_many_run(char* dst, std::size_t& commands, Retrieval cmd, std::size_t n, KeyAt&& key_at,
+                                       std::int64_t exptime = 0, std::size_t max_line = kMaxGetLine) {
   if ((cmd == Retrieval::gat || cmd == Retrieval::gats) && max_line > kMaxTouchLine) max_line = kMaxTouchLine;
   char prefix[32];
   const std::size_t prefix_size = detail::length(prefix, detail::retrieval_prefix(prefix, cmd, exptime));
-  std::size_t commands = 0;
+  char* w = dst;
+  commands = 0;
   std::size_t line = 0;  // bytes of the open command line, 0 when none is open
   for (std::size_t i = 0; i < n; ++i) {
     const std::string_view key = key_at(i);
     if (line != 0 && line + 1 + key.size() + 2 > max_line) {
-      out.append("\r\n", 2);
+      std::memcpy(w, "\r\n", 2);
+      w += 2;
       line = 0;
     }
     if (line == 0) {
-      out.append(prefix, prefix_size);
+      std::memcpy(w, prefix, prefix_size);
+      w += prefix_size;
       line = prefix_size;
       ++commands;
     }
-    out.append(" ", 1);
-    out.append(key.data(), key.size());
+    *w = ' ';
+    protocol::detail::copy_bytes(w + 1, key.data(), key.size());
+    w += 1 + key.size();
     line += 1 + key.size();
   }
-  if (line != 0) out.append("\r\n", 2);
+  if (line != 0) {
+    std::memcpy(w, "\r\n", 2);
+    w += 2;
+  }
+  return static_cast<std::size_t>(w - dst);
+}
+
+template <class Out, class KeyAt>
+inline std::size_t encode_get_many(Out& out, Retrieval cmd, std::size_t n, KeyAt&& key_at, std::int64_t exptime,
+                                   std::size_t max_line) {
+  std::size_t key_bytes = 0;
+  for (std::size_t i = 0; i < n; ++i) key_bytes += key_at(i).size();
+  std::size_t commands = 0;
+  protocol::detail::append_head(out, get_many_bound(n, key_bytes), [&](char* dst) {
+    return encode_get_many_run(dst, commands, cmd, n, key_at, exptime, max_line);
+  });
   return commands;
 }
 
@@ -284,7 +317,7 @@ CACHEKIT_COLD_NOINLINE Decoded decode_line(const char* data, std::size_t n, std:
                                            const Limits& lim) noexcept {
   r.clear();
   const std::size_t whole = line.size() + 2;
-  if (line.size() > 6 && std::memcmp(line.data(), "VALUE ", 6) == 0) {
+  if (line.size() > 6 && protocol::detail::starts_with(line.data(), "VALUE ")) {
     return detail::decode_value(data, n, line, line.substr(6), r, lim);
   }
   while (!line.empty() && line.back() == ' ') {
@@ -351,11 +384,11 @@ inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Lim
   std::string_view line;
   if (!ascii::take_line(data, n, lim, line, d)) return d;
   // The replies of a get first.
-  if (line.size() > 6 && std::memcmp(data, "VALUE ", 6) == 0 &&
+  if (line.size() > 6 && protocol::detail::starts_with(data, "VALUE ") &&
       detail::decode_value_fast(data, n, line.size(), r, lim, d)) {
     return d;
   }
-  if (line.size() == 3 && std::memcmp(data, "END", 3) == 0) {
+  if (line.size() == 3 && protocol::detail::starts_with(data, "END")) {
     r.clear();
     r.kind = ReplyKind::end;
     return Decoded::done(5);
@@ -363,20 +396,14 @@ inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Lim
   return detail::decode_line(data, n, line, r, lim);
 }
 
-/// A hit `VALUE <key> <flags> <bytes>\r\n<data>\r\n` for exactly key, whole
-/// among the n bytes (single spaces, numbers of at most 19 digits);
-/// returns the bytes it took, or 0 for anything else (another key, or any
-/// other form: the full decoder judges it).
-CACHEKIT_HOT_INLINE std::size_t decode_value_hit(const char* data, std::size_t n, std::size_t max_value,
-                                                 std::string_view key, std::uint32_t& flags,
-                                                 std::string_view& value) noexcept {
-  if (n < key.size() + 13 || std::memcmp(data, "VALUE ", 6) != 0 ||
-      !protocol::detail::same_bytes(data + 6, key.data(), key.size()) || data[6 + key.size()] != ' ') {
-    return 0;
-  }
+/// decode_value_hit after its `VALUE <key> ` (key_size bytes of key) has
+/// been matched by the caller, who checked that n >= key_size + 13.
+CACHEKIT_HOT_INLINE std::size_t decode_value_rest(const char* data, std::size_t n, std::size_t key_size,
+                                                  std::size_t max_value, std::uint32_t& flags,
+                                                  std::string_view& value) noexcept {
   const char* end = data + n;
   std::uint64_t f = 0, size = 0;
-  const char* p = ascii::scan_digits_before(data + 7 + key.size(), end, f);
+  const char* p = ascii::scan_digits_before(data + 7 + key_size, end, f);
   if (p == nullptr || *p != ' ' || f > UINT32_MAX) return 0;
   p = ascii::scan_digits_before(p + 1, end, size);
   if (p == nullptr || end - p < 2 || p[0] != '\r' || p[1] != '\n' || size > max_value) return 0;
@@ -387,9 +414,23 @@ CACHEKIT_HOT_INLINE std::size_t decode_value_hit(const char* data, std::size_t n
   return head + static_cast<std::size_t>(size) + 2;
 }
 
+/// A hit `VALUE <key> <flags> <bytes>\r\n<data>\r\n` for exactly key, whole
+/// among the n bytes (single spaces, numbers of at most 19 digits);
+/// returns the bytes it took, or 0 for anything else (another key, or any
+/// other form: the full decoder judges it).
+CACHEKIT_HOT_INLINE std::size_t decode_value_hit(const char* data, std::size_t n, std::size_t max_value,
+                                                 std::string_view key, std::uint32_t& flags,
+                                                 std::string_view& value) noexcept {
+  if (n < key.size() + 13 || !protocol::detail::starts_with(data, "VALUE ") ||
+      !protocol::detail::same_bytes(data + 6, key.data(), key.size()) || data[6 + key.size()] != ' ') {
+    return 0;
+  }
+  return decode_value_rest(data, n, key.size(), max_value, flags, value);
+}
+
 /// Whether the n bytes at data start with `END\r\n`.
 CACHEKIT_HOT_INLINE bool starts_with_end(const char* data, std::size_t n) noexcept {
-  return n >= 5 && std::memcmp(data, "END\r\n", 5) == 0;
+  return n >= 5 && protocol::detail::starts_with(data, "END\r\n");
 }
 
 }  // namespace text
