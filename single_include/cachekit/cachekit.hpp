@@ -9660,7 +9660,7 @@ class BasicMemcachedBackend final : public Backend {
   }
 
   template <class C, class Store>
-  Result<void> get_impl(std::string_view key, Store& store) {
+  CACHEKIT_HOT_INLINE Result<void> get_impl(std::string_view key, Store& store) {
     auto attempt = [&store](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) {
       return C::get(c, k, d, now, store);
     };
