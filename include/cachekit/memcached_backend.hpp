@@ -210,6 +210,61 @@ class BasicMemcachedBackend final : public Backend {
           });
     });
   }
+  // ---- TTL inspection and leases: the meta protocol only ----
+
+  /// The remaining lifetime of key without its value (`mg <key> t`);
+  /// nullopt on a miss. Text and binary cannot ask: a permanent error.
+  Result<std::optional<Ttl>> ttl(std::string_view key) override {
+    return meta_only<std::optional<Ttl>>("ttl", key, true, detail::Effect::read,
+                                         [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) {
+                                           return detail::MetaConversation::ttl(c, k, d, now);
+                                         });
+  }
+  /// The value and its remaining lifetime in one request (`mg <key> v t`).
+  Result<std::optional<ValueWithTtl>> get_with_ttl(std::string_view key) override {
+    return meta_only<std::optional<ValueWithTtl>>(
+        "get_with_ttl", key, true, detail::Effect::read,
+        [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) {
+          return detail::MetaConversation::get_with_ttl(c, k, d, now);
+        });
+  }
+  /// True while the backend speaks meta (leases need memcached >= 1.6.10).
+  bool has_leases() const noexcept override { return protocol() == Protocol::meta; }
+  /// One `mg <key> v c [N<lease_ttl>] [R<recache>] t` (see Backend::lease_get).
+  /// Not retried once sent: a lost reply may have carried the win (W).
+  Result<LeaseRead> lease_get(std::string_view key, const LeaseOptions& options) override {
+    const std::uint32_t lease = detail::normalize_ttl(options.lease_ttl);
+    const std::uint32_t recache = detail::normalize_ttl(options.recache);
+    return meta_only<LeaseRead>("lease_get", key, false, detail::Effect::write,
+                                [lease, recache](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) {
+                                  return detail::MetaConversation::lease_get(c, k, lease, recache, d, now);
+                                });
+  }
+  /// `ms <key> ... C<token>`: stores only while the entry is still the
+  /// version token names; false when it changed or is gone.
+  Result<bool> lease_set(std::string_view key, std::string_view value, std::chrono::seconds ttl,
+                         std::uint64_t token) override {
+    auto ok = keys_.check_value(value, config_.key_prefix.size() + key.size(), 0);
+    if (!ok) return exec_.decorate(std::move(ok).error(), "lease_set", key, nullptr);
+    const std::uint32_t exp = detail::normalize_ttl(ttl);
+    auto r = meta_only<detail::StoreStatus>(
+        "lease_set", key, true, detail::Effect::write,
+        [&](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) {
+          return detail::MetaConversation::store(c, protocol::StoreMode::cas, k, value, 0, exp, token == 0 ? 1 : token,
+                                                 d, now);
+        });
+    if (!r) return std::move(r).error();
+    return *r == detail::StoreStatus::stored;
+  }
+  /// `md <key> I T<stale_for>`: marks the value stale (see Backend::invalidate).
+  Result<bool> invalidate(std::string_view key, std::chrono::seconds stale_for) override {
+    const std::uint32_t exp = detail::normalize_ttl(stale_for);
+    return meta_only<bool>("invalidate", key, true, detail::Effect::write,
+                           [exp](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) {
+                             return detail::MetaConversation::invalidate(c, k, exp, d, now);
+                           });
+  }
+
   /// Adds delta; with an initial value a missing key is created with it
   /// (and ttl), else a missing key gives nullopt. Never retried once sent.
   Result<std::optional<std::uint64_t>> incr(std::string_view key, std::uint64_t delta,
@@ -400,6 +455,21 @@ class BasicMemcachedBackend final : public Backend {
     if (r || !exec_.refused().load(std::memory_order_acquire)) return r;
     downgrade_refused();
     return f(detail::TextConversation{});
+  }
+
+  /// An operation only meta has, as exec_.single runs it; over text or
+  /// binary (configured, or after a server refused meta) a permanent error.
+  template <class T, class F>
+  Result<T> meta_only(const char* op, std::string_view key, bool idempotent, detail::Effect effect, F&& attempt) {
+    if (protocol() == Protocol::meta) {
+      auto r = exec_.single<T>(op, key, idempotent, effect, attempt);
+      if (r || !exec_.refused().load(std::memory_order_acquire)) return r;
+      downgrade_refused();
+    }
+    std::string why = std::string(op) + " needs memcached's meta protocol (memcached 1.6.10 or later); this backend speaks " +
+                      to_string(protocol());
+    if (config_.protocol == Protocol::meta) why += " since a server refused meta";
+    return exec_.decorate(Error(ErrorKind::permanent, std::move(why)), op, key, nullptr);
   }
 
   /// After a server refused meta: the switch to text (logged once).

@@ -127,6 +127,79 @@ class MemoryBackend final : public Backend {
     return true;
   }
 
+  // ---- TTL inspection and leases, as memcached's meta protocol has them ----
+
+  Result<std::optional<Ttl>> ttl(std::string_view key) override {
+    const time_point now = this->now();
+    std::lock_guard<std::mutex> lock(mutex_);
+    Entry* e = find_live(key, now);
+    if (e == nullptr) return std::optional<Ttl>();
+    return std::optional<Ttl>(ttl_left(*e, now));
+  }
+  Result<std::optional<ValueWithTtl>> get_with_ttl(std::string_view key) override {
+    const time_point now = this->now();
+    std::lock_guard<std::mutex> lock(mutex_);
+    Entry* e = find_live(key, now);
+    if (e == nullptr) return std::optional<ValueWithTtl>();
+    return std::optional<ValueWithTtl>(ValueWithTtl{e->value, ttl_left(*e, now)});
+  }
+  bool has_leases() const noexcept override { return true; }
+  /// As memcached's `mg <key> v c N<lease_ttl> R<recache> t`: a miss with a
+  /// lease_ttl creates an empty placeholder and wins; a stale entry, or one
+  /// with fewer than recache seconds left, makes its first reader win; while
+  /// a winner has not stored, every other reader is pending.
+  Result<LeaseRead> lease_get(std::string_view key, const LeaseOptions& options) override {
+    const time_point now = this->now();
+    std::lock_guard<std::mutex> lock(mutex_);
+    LeaseRead out;
+    Entry* e = find_live(key, now);
+    if (e == nullptr) {
+      if (options.lease_ttl.count() <= 0) return out;
+      const duration lease = ttl_duration(options.lease_ttl);
+      auto stored = store(key, std::string_view(), expiry(now, lease), now);
+      if (!stored) return std::move(stored).error();
+      e = find_live(key, now);
+      if (e == nullptr) return out;  // evicted at once by a tiny budget
+      e->win_sent = true;
+      out.won = true;
+      out.token = e->cas;
+      out.ttl = ttl_left(*e, now);
+      return out;
+    }
+    out.token = e->cas;
+    out.ttl = ttl_left(*e, now);
+    out.stale = e->stale;
+    if (e->win_sent) {
+      out.pending = true;
+    } else if (e->stale || (options.recache.count() > 0 && out.ttl.expires && out.ttl.left < options.recache)) {
+      e->win_sent = true;
+      out.won = true;
+    }
+    if (!e->value.empty() || !(out.won || out.pending)) out.value = e->value;
+    return out;
+  }
+  Result<bool> lease_set(std::string_view key, std::string_view value, std::chrono::seconds ttl,
+                         std::uint64_t token) override {
+    const time_point now = this->now();
+    std::lock_guard<std::mutex> lock(mutex_);
+    Entry* e = find_live(key, now);
+    if (e == nullptr || e->cas != token) return false;
+    auto stored = store(key, value, expiry(now, ttl_duration(ttl)), now);
+    if (!stored) return std::move(stored).error();
+    return true;
+  }
+  Result<bool> invalidate(std::string_view key, std::chrono::seconds stale_for) override {
+    const time_point now = this->now();
+    std::lock_guard<std::mutex> lock(mutex_);
+    Entry* e = find_live(key, now);
+    if (e == nullptr) return false;
+    e->stale = true;
+    e->win_sent = false;
+    e->cas = ++cas_;
+    if (stale_for.count() > 0) e->expires = expiry(now, ttl_duration(stale_for));
+    return true;
+  }
+
   /// Drops every entry.
   void clear() {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -165,7 +238,10 @@ class MemoryBackend final : public Backend {
   struct Entry {
     std::string key;
     std::string value;
-    time_point expires;  // time_point::max() = never
+    time_point expires;     // time_point::max() = never
+    std::uint64_t cas = 0;  // the version lease_set compares (new on every write)
+    bool stale = false;     // invalidated: served flagged until replaced
+    bool win_sent = false;  // a reader holds the right to recompute (later ones: pending)
   };
   using List = std::list<Entry>;
   // Keys in the index view the key stored in the list node, which never
@@ -183,6 +259,12 @@ class MemoryBackend final : public Backend {
     return now + ttl;
   }
   static bool expired(const Entry& e, time_point now) noexcept { return e.expires <= now; }
+  /// Whole seconds left, rounded up (a live entry never reports 0).
+  static Ttl ttl_left(const Entry& e, time_point now) noexcept {
+    if (e.expires == time_point::max()) return Ttl::never();
+    const auto left = std::chrono::ceil<std::chrono::seconds>(e.expires - now);
+    return Ttl::in(left);
+  }
 
   static std::size_t cost(std::string_view key, std::string_view value) noexcept {
     return key.size() + value.size();
@@ -216,9 +298,12 @@ class MemoryBackend final : public Backend {
       node->value.assign(value.data(), value.size());
       bytes_ += node->value.size();
       node->expires = expires;
+      node->cas = ++cas_;
+      node->stale = false;
+      node->win_sent = false;
       if (node != lru_.begin()) lru_.splice(lru_.begin(), lru_, node);
     } else {
-      lru_.push_front(Entry{std::string(key), std::string(value), expires});
+      lru_.push_front(Entry{std::string(key), std::string(value), expires, ++cas_, false, false});
       index_.emplace(std::string_view(lru_.front().key), lru_.begin());
       bytes_ += cost(key, value);
     }
@@ -261,6 +346,7 @@ class MemoryBackend final : public Backend {
   std::size_t writes_since_sweep_ = 0;
   std::size_t next_sweep_ = 64;
   std::uint64_t evictions_ = 0;
+  std::uint64_t cas_ = 0;
 };
 
 CACHEKIT_END_NAMESPACE

@@ -351,8 +351,57 @@ CACHEKIT_END_NAMESPACE
 
 CACHEKIT_BEGIN_NAMESPACE
 
+/// The remaining lifetime of a stored entry.
+struct Ttl {
+  bool expires = false;             ///< false: the entry never expires
+  std::chrono::seconds left{0};     ///< whole seconds left (when expires)
+  /// An entry without expiry.
+  static Ttl never() noexcept { return Ttl{}; }
+  /// An entry that expires in left seconds.
+  static Ttl in(std::chrono::seconds left) noexcept { return Ttl{true, left}; }
+  friend bool operator==(const Ttl& a, const Ttl& b) noexcept {
+    return a.expires == b.expires && (!a.expires || a.left == b.left);
+  }
+  friend bool operator!=(const Ttl& a, const Ttl& b) noexcept { return !(a == b); }
+};
+
+/// A value with its remaining lifetime (get_with_ttl).
+struct ValueWithTtl {
+  std::string value;
+  Ttl ttl;
+};
+
+/// How a lease-aware read may hand its caller the right to compute.
+struct LeaseOptions {
+  /// > 0: a miss creates an empty placeholder that lives this long, and the
+  /// reader that created it wins (LeaseRead::won); readers after it see
+  /// LeaseRead::pending until the winner stores or the placeholder expires.
+  std::chrono::seconds lease_ttl{0};
+  /// > 0: when an entry has fewer seconds than this left, one reader wins an
+  /// early recompute while every reader still gets the value.
+  std::chrono::seconds recache{0};
+};
+
+/// What a lease-aware read found (Backend::lease_get).
+struct LeaseRead {
+  /// The current value; nullopt on a miss or while only a placeholder exists.
+  std::optional<std::string> value;
+  /// The entry's remaining lifetime (the placeholder's while one stands).
+  Ttl ttl;
+  /// The entry's version: lease_set stores only while it is unchanged.
+  std::uint64_t token = 0;
+  bool won = false;      ///< this reader must compute the value and lease_set it
+  bool stale = false;    ///< the value was invalidated (served stale until replaced)
+  bool pending = false;  ///< another reader holds the right to compute
+};
+
 /// A key-value store with TTLs. Implementations must be safe to share
 /// across threads.
+///
+/// Beyond the six required operations a store may offer TTL inspection and
+/// leases (memcached's meta protocol and MemoryBackend do); the defaults
+/// answer a `permanent` error that names the operation, and has_leases()
+/// tells the facade whether it may use them.
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -369,6 +418,47 @@ class Backend {
   virtual Result<bool> exists(std::string_view key) = 0;
   /// Sets a new TTL on key: true when it existed.
   virtual Result<bool> touch(std::string_view key, std::chrono::seconds ttl) = 0;
+
+  /// The remaining lifetime of key without its value; nullopt on a miss.
+  virtual Result<std::optional<Ttl>> ttl(std::string_view key) {
+    return unsupported("ttl", key);
+  }
+  /// The value under key and its remaining lifetime, in one request.
+  virtual Result<std::optional<ValueWithTtl>> get_with_ttl(std::string_view key) {
+    return unsupported("get_with_ttl", key);
+  }
+  /// Whether lease_get, lease_set and invalidate work (and ttl).
+  virtual bool has_leases() const noexcept { return false; }
+  /// A read that may hand this caller the right to compute the value (see
+  /// LeaseOptions and LeaseRead), in one request.
+  virtual Result<LeaseRead> lease_get(std::string_view key, const LeaseOptions& options) {
+    (void)options;
+    return unsupported("lease_get", key);
+  }
+  /// Stores value only while the entry is still the version token names (a
+  /// LeaseRead's token): false when it changed (a newer value, another
+  /// invalidation, an expired placeholder) or is gone.
+  virtual Result<bool> lease_set(std::string_view key, std::string_view value, std::chrono::seconds ttl,
+                                 std::uint64_t token) {
+    (void)value, (void)ttl, (void)token;
+    return unsupported("lease_set", key);
+  }
+  /// Marks the value under key stale instead of removing it: for stale_for
+  /// more seconds (<= 0: its current lifetime) readers still get it, flagged,
+  /// and one of them wins the recompute. False when key is absent.
+  virtual Result<bool> invalidate(std::string_view key, std::chrono::seconds stale_for) {
+    (void)stale_for;
+    return unsupported("invalidate", key);
+  }
+
+ protected:
+  /// The error of an operation this store does not offer.
+  static Error unsupported(const char* op, std::string_view key) {
+    Error e(ErrorKind::permanent, std::string(op) + " is not supported by this backend");
+    e.with_operation(op);
+    if (!key.empty()) e.with_key(std::string(key));
+    return e;
+  }
 };
 
 namespace detail {
@@ -8489,6 +8579,7 @@ CACHEKIT_END_NAMESPACE
 // command marks the connection (protocol_refused): the server predates
 // meta, and the backend moves to the text protocol.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -8585,6 +8676,90 @@ struct MetaConversation : AsciiConversation<protocol::MetaWire> {
     }
     c.reply_done();
     return out;
+  }
+
+  // ---- TTLs and leases (meta only) ----
+
+  /// `mg <key> t`: the remaining lifetime without the value.
+  static Result<std::optional<Ttl>> ttl(Connection& c, std::string_view key, Deadline d, TimePoint now) {
+    protocol::meta::GetOptions o;
+    o.value = false;
+    o.client_flags = false;
+    o.ttl = true;
+    Reply r;
+    auto ok = ask(c, protocol::meta::encode_mg(c.head(), key, o), r, d, now);
+    if (!ok) return std::move(ok).error();
+    std::optional<Ttl> out;
+    if (r.kind == protocol::ReplyKind::ok && !r.has(protocol::Field::legacy)) {
+      if (!r.has(protocol::Field::ttl)) return c.protocol_failure("mg t answered without its TTL");
+      out = ttl_of(r);
+    } else if (r.kind != protocol::ReplyKind::miss) {
+      return refuse_meta(c, r, "ttl");
+    }
+    c.reply_done();
+    return out;
+  }
+
+  /// `mg <key> v t`: the value and its remaining lifetime.
+  static Result<std::optional<ValueWithTtl>> get_with_ttl(Connection& c, std::string_view key, Deadline d,
+                                                          TimePoint now) {
+    protocol::meta::GetOptions o;
+    o.client_flags = false;
+    o.ttl = true;
+    Reply r;
+    auto ok = ask(c, protocol::meta::encode_mg(c.head(), key, o), r, d, now);
+    if (!ok) return std::move(ok).error();
+    std::optional<ValueWithTtl> out;
+    if (r.kind == protocol::ReplyKind::value) {
+      if (!r.has(protocol::Field::ttl)) return c.protocol_failure("mg v t answered without its TTL");
+      out = ValueWithTtl{std::string(r.value), ttl_of(r)};
+    } else if (r.kind != protocol::ReplyKind::miss) {
+      return refuse_meta(c, r, "get_with_ttl");
+    }
+    c.reply_done();
+    return out;
+  }
+
+  /// `mg <key> v c [N<lease>] [R<recache>] t`: N and R before t, or the TTL
+  /// read back on a vivified miss is -1 instead of the placeholder's.
+  static Result<LeaseRead> lease_get(Connection& c, std::string_view key, std::uint32_t lease_ttl,
+                                     std::uint32_t recache, Deadline d, TimePoint now) {
+    protocol::meta::GetOptions o;
+    o.client_flags = false;
+    o.cas = true;
+    o.ttl = true;
+    if (lease_ttl != 0) o.vivify = static_cast<std::int64_t>(lease_ttl);
+    if (recache != 0) o.recache = static_cast<std::int64_t>(recache);
+    Reply r;
+    auto ok = ask(c, protocol::meta::encode_mg(c.head(), key, o), r, d, now);
+    if (!ok) return std::move(ok).error();
+    LeaseRead out;
+    if (r.kind == protocol::ReplyKind::value) {
+      if (!r.has(protocol::Field::ttl) || !r.has(protocol::Field::cas)) {
+        return c.protocol_failure("mg v c t answered without its TTL or CAS");
+      }
+      out.ttl = ttl_of(r);
+      out.token = r.cas;
+      out.won = r.has(protocol::Field::won);
+      out.stale = r.has(protocol::Field::stale);
+      out.pending = r.has(protocol::Field::winner_sent);
+      // An empty value under a lease is the placeholder N created.
+      if (!r.value.empty() || !(out.won || out.pending)) out.value.emplace(r.value);
+    } else if (r.kind != protocol::ReplyKind::miss) {
+      return refuse_meta(c, r, "lease_get");
+    }
+    c.reply_done();
+    return out;
+  }
+
+  /// `md <key> I [T<stale_for>]`: marks the value stale; false when absent.
+  static Result<bool> invalidate(Connection& c, std::string_view key, std::uint32_t stale_for, Deadline d,
+                                 TimePoint now) {
+    protocol::meta::DeleteOptions o;
+    o.invalidate = true;
+    if (stale_for != 0) o.ttl = static_cast<std::int64_t>(stale_for);
+    return yes_no(c, protocol::meta::encode_md(c.head(), key, o), d, now, protocol::ReplyKind::not_found,
+                  "invalidate");
   }
 
   static Result<StoreStatus> store(Connection& c, protocol::StoreMode mode, std::string_view key,
@@ -8815,6 +8990,11 @@ struct MetaConversation : AsciiConversation<protocol::MetaWire> {
   }
 
   /// A meta command answered HD (true) or no (kind no: EN, NF).
+  /// The t flag of a reply (-1: no expiry).
+  static Ttl ttl_of(const Reply& r) noexcept {
+    return r.ttl < 0 ? Ttl::never() : Ttl::in(std::chrono::seconds(r.ttl));
+  }
+
   static Result<bool> yes_no(Connection& c, std::size_t n, Deadline d, TimePoint now, protocol::ReplyKind no,
                              const char* op) {
     Reply r;
@@ -9365,6 +9545,61 @@ class BasicMemcachedBackend final : public Backend {
           });
     });
   }
+  // ---- TTL inspection and leases: the meta protocol only ----
+
+  /// The remaining lifetime of key without its value (`mg <key> t`);
+  /// nullopt on a miss. Text and binary cannot ask: a permanent error.
+  Result<std::optional<Ttl>> ttl(std::string_view key) override {
+    return meta_only<std::optional<Ttl>>("ttl", key, true, detail::Effect::read,
+                                         [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) {
+                                           return detail::MetaConversation::ttl(c, k, d, now);
+                                         });
+  }
+  /// The value and its remaining lifetime in one request (`mg <key> v t`).
+  Result<std::optional<ValueWithTtl>> get_with_ttl(std::string_view key) override {
+    return meta_only<std::optional<ValueWithTtl>>(
+        "get_with_ttl", key, true, detail::Effect::read,
+        [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) {
+          return detail::MetaConversation::get_with_ttl(c, k, d, now);
+        });
+  }
+  /// True while the backend speaks meta (leases need memcached >= 1.6.10).
+  bool has_leases() const noexcept override { return protocol() == Protocol::meta; }
+  /// One `mg <key> v c [N<lease_ttl>] [R<recache>] t` (see Backend::lease_get).
+  /// Not retried once sent: a lost reply may have carried the win (W).
+  Result<LeaseRead> lease_get(std::string_view key, const LeaseOptions& options) override {
+    const std::uint32_t lease = detail::normalize_ttl(options.lease_ttl);
+    const std::uint32_t recache = detail::normalize_ttl(options.recache);
+    return meta_only<LeaseRead>("lease_get", key, false, detail::Effect::write,
+                                [lease, recache](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) {
+                                  return detail::MetaConversation::lease_get(c, k, lease, recache, d, now);
+                                });
+  }
+  /// `ms <key> ... C<token>`: stores only while the entry is still the
+  /// version token names; false when it changed or is gone.
+  Result<bool> lease_set(std::string_view key, std::string_view value, std::chrono::seconds ttl,
+                         std::uint64_t token) override {
+    auto ok = keys_.check_value(value, config_.key_prefix.size() + key.size(), 0);
+    if (!ok) return exec_.decorate(std::move(ok).error(), "lease_set", key, nullptr);
+    const std::uint32_t exp = detail::normalize_ttl(ttl);
+    auto r = meta_only<detail::StoreStatus>(
+        "lease_set", key, true, detail::Effect::write,
+        [&](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) {
+          return detail::MetaConversation::store(c, protocol::StoreMode::cas, k, value, 0, exp, token == 0 ? 1 : token,
+                                                 d, now);
+        });
+    if (!r) return std::move(r).error();
+    return *r == detail::StoreStatus::stored;
+  }
+  /// `md <key> I T<stale_for>`: marks the value stale (see Backend::invalidate).
+  Result<bool> invalidate(std::string_view key, std::chrono::seconds stale_for) override {
+    const std::uint32_t exp = detail::normalize_ttl(stale_for);
+    return meta_only<bool>("invalidate", key, true, detail::Effect::write,
+                           [exp](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) {
+                             return detail::MetaConversation::invalidate(c, k, exp, d, now);
+                           });
+  }
+
   /// Adds delta; with an initial value a missing key is created with it
   /// (and ttl), else a missing key gives nullopt. Never retried once sent.
   Result<std::optional<std::uint64_t>> incr(std::string_view key, std::uint64_t delta,
@@ -9555,6 +9790,21 @@ class BasicMemcachedBackend final : public Backend {
     if (r || !exec_.refused().load(std::memory_order_acquire)) return r;
     downgrade_refused();
     return f(detail::TextConversation{});
+  }
+
+  /// An operation only meta has, as exec_.single runs it; over text or
+  /// binary (configured, or after a server refused meta) a permanent error.
+  template <class T, class F>
+  Result<T> meta_only(const char* op, std::string_view key, bool idempotent, detail::Effect effect, F&& attempt) {
+    if (protocol() == Protocol::meta) {
+      auto r = exec_.single<T>(op, key, idempotent, effect, attempt);
+      if (r || !exec_.refused().load(std::memory_order_acquire)) return r;
+      downgrade_refused();
+    }
+    std::string why = std::string(op) + " needs memcached's meta protocol (memcached 1.6.10 or later); this backend speaks " +
+                      to_string(protocol());
+    if (config_.protocol == Protocol::meta) why += " since a server refused meta";
+    return exec_.decorate(Error(ErrorKind::permanent, std::move(why)), op, key, nullptr);
   }
 
   /// After a server refused meta: the switch to text (logged once).
@@ -10092,6 +10342,79 @@ class MemoryBackend final : public Backend {
     return true;
   }
 
+  // ---- TTL inspection and leases, as memcached's meta protocol has them ----
+
+  Result<std::optional<Ttl>> ttl(std::string_view key) override {
+    const time_point now = this->now();
+    std::lock_guard<std::mutex> lock(mutex_);
+    Entry* e = find_live(key, now);
+    if (e == nullptr) return std::optional<Ttl>();
+    return std::optional<Ttl>(ttl_left(*e, now));
+  }
+  Result<std::optional<ValueWithTtl>> get_with_ttl(std::string_view key) override {
+    const time_point now = this->now();
+    std::lock_guard<std::mutex> lock(mutex_);
+    Entry* e = find_live(key, now);
+    if (e == nullptr) return std::optional<ValueWithTtl>();
+    return std::optional<ValueWithTtl>(ValueWithTtl{e->value, ttl_left(*e, now)});
+  }
+  bool has_leases() const noexcept override { return true; }
+  /// As memcached's `mg <key> v c N<lease_ttl> R<recache> t`: a miss with a
+  /// lease_ttl creates an empty placeholder and wins; a stale entry, or one
+  /// with fewer than recache seconds left, makes its first reader win; while
+  /// a winner has not stored, every other reader is pending.
+  Result<LeaseRead> lease_get(std::string_view key, const LeaseOptions& options) override {
+    const time_point now = this->now();
+    std::lock_guard<std::mutex> lock(mutex_);
+    LeaseRead out;
+    Entry* e = find_live(key, now);
+    if (e == nullptr) {
+      if (options.lease_ttl.count() <= 0) return out;
+      const duration lease = ttl_duration(options.lease_ttl);
+      auto stored = store(key, std::string_view(), expiry(now, lease), now);
+      if (!stored) return std::move(stored).error();
+      e = find_live(key, now);
+      if (e == nullptr) return out;  // evicted at once by a tiny budget
+      e->win_sent = true;
+      out.won = true;
+      out.token = e->cas;
+      out.ttl = ttl_left(*e, now);
+      return out;
+    }
+    out.token = e->cas;
+    out.ttl = ttl_left(*e, now);
+    out.stale = e->stale;
+    if (e->win_sent) {
+      out.pending = true;
+    } else if (e->stale || (options.recache.count() > 0 && out.ttl.expires && out.ttl.left < options.recache)) {
+      e->win_sent = true;
+      out.won = true;
+    }
+    if (!e->value.empty() || !(out.won || out.pending)) out.value = e->value;
+    return out;
+  }
+  Result<bool> lease_set(std::string_view key, std::string_view value, std::chrono::seconds ttl,
+                         std::uint64_t token) override {
+    const time_point now = this->now();
+    std::lock_guard<std::mutex> lock(mutex_);
+    Entry* e = find_live(key, now);
+    if (e == nullptr || e->cas != token) return false;
+    auto stored = store(key, value, expiry(now, ttl_duration(ttl)), now);
+    if (!stored) return std::move(stored).error();
+    return true;
+  }
+  Result<bool> invalidate(std::string_view key, std::chrono::seconds stale_for) override {
+    const time_point now = this->now();
+    std::lock_guard<std::mutex> lock(mutex_);
+    Entry* e = find_live(key, now);
+    if (e == nullptr) return false;
+    e->stale = true;
+    e->win_sent = false;
+    e->cas = ++cas_;
+    if (stale_for.count() > 0) e->expires = expiry(now, ttl_duration(stale_for));
+    return true;
+  }
+
   /// Drops every entry.
   void clear() {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -10130,7 +10453,10 @@ class MemoryBackend final : public Backend {
   struct Entry {
     std::string key;
     std::string value;
-    time_point expires;  // time_point::max() = never
+    time_point expires;     // time_point::max() = never
+    std::uint64_t cas = 0;  // the version lease_set compares (new on every write)
+    bool stale = false;     // invalidated: served flagged until replaced
+    bool win_sent = false;  // a reader holds the right to recompute (later ones: pending)
   };
   using List = std::list<Entry>;
   // Keys in the index view the key stored in the list node, which never
@@ -10148,6 +10474,12 @@ class MemoryBackend final : public Backend {
     return now + ttl;
   }
   static bool expired(const Entry& e, time_point now) noexcept { return e.expires <= now; }
+  /// Whole seconds left, rounded up (a live entry never reports 0).
+  static Ttl ttl_left(const Entry& e, time_point now) noexcept {
+    if (e.expires == time_point::max()) return Ttl::never();
+    const auto left = std::chrono::ceil<std::chrono::seconds>(e.expires - now);
+    return Ttl::in(left);
+  }
 
   static std::size_t cost(std::string_view key, std::string_view value) noexcept {
     return key.size() + value.size();
@@ -10181,9 +10513,12 @@ class MemoryBackend final : public Backend {
       node->value.assign(value.data(), value.size());
       bytes_ += node->value.size();
       node->expires = expires;
+      node->cas = ++cas_;
+      node->stale = false;
+      node->win_sent = false;
       if (node != lru_.begin()) lru_.splice(lru_.begin(), lru_, node);
     } else {
-      lru_.push_front(Entry{std::string(key), std::string(value), expires});
+      lru_.push_front(Entry{std::string(key), std::string(value), expires, ++cas_, false, false});
       index_.emplace(std::string_view(lru_.front().key), lru_.begin());
       bytes_ += cost(key, value);
     }
@@ -10226,6 +10561,7 @@ class MemoryBackend final : public Backend {
   std::size_t writes_since_sweep_ = 0;
   std::size_t next_sweep_ = 64;
   std::uint64_t evictions_ = 0;
+  std::uint64_t cas_ = 0;
 };
 
 CACHEKIT_END_NAMESPACE

@@ -6,6 +6,7 @@
 // command marks the connection (protocol_refused): the server predates
 // meta, and the backend moves to the text protocol.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "../backend.hpp"
 #include "../config.hpp"
 #include "../error.hpp"
 #include "../memcached_config.hpp"
@@ -111,6 +113,90 @@ struct MetaConversation : AsciiConversation<protocol::MetaWire> {
     }
     c.reply_done();
     return out;
+  }
+
+  // ---- TTLs and leases (meta only) ----
+
+  /// `mg <key> t`: the remaining lifetime without the value.
+  static Result<std::optional<Ttl>> ttl(Connection& c, std::string_view key, Deadline d, TimePoint now) {
+    protocol::meta::GetOptions o;
+    o.value = false;
+    o.client_flags = false;
+    o.ttl = true;
+    Reply r;
+    auto ok = ask(c, protocol::meta::encode_mg(c.head(), key, o), r, d, now);
+    if (!ok) return std::move(ok).error();
+    std::optional<Ttl> out;
+    if (r.kind == protocol::ReplyKind::ok && !r.has(protocol::Field::legacy)) {
+      if (!r.has(protocol::Field::ttl)) return c.protocol_failure("mg t answered without its TTL");
+      out = ttl_of(r);
+    } else if (r.kind != protocol::ReplyKind::miss) {
+      return refuse_meta(c, r, "ttl");
+    }
+    c.reply_done();
+    return out;
+  }
+
+  /// `mg <key> v t`: the value and its remaining lifetime.
+  static Result<std::optional<ValueWithTtl>> get_with_ttl(Connection& c, std::string_view key, Deadline d,
+                                                          TimePoint now) {
+    protocol::meta::GetOptions o;
+    o.client_flags = false;
+    o.ttl = true;
+    Reply r;
+    auto ok = ask(c, protocol::meta::encode_mg(c.head(), key, o), r, d, now);
+    if (!ok) return std::move(ok).error();
+    std::optional<ValueWithTtl> out;
+    if (r.kind == protocol::ReplyKind::value) {
+      if (!r.has(protocol::Field::ttl)) return c.protocol_failure("mg v t answered without its TTL");
+      out = ValueWithTtl{std::string(r.value), ttl_of(r)};
+    } else if (r.kind != protocol::ReplyKind::miss) {
+      return refuse_meta(c, r, "get_with_ttl");
+    }
+    c.reply_done();
+    return out;
+  }
+
+  /// `mg <key> v c [N<lease>] [R<recache>] t`: N and R before t, or the TTL
+  /// read back on a vivified miss is -1 instead of the placeholder's.
+  static Result<LeaseRead> lease_get(Connection& c, std::string_view key, std::uint32_t lease_ttl,
+                                     std::uint32_t recache, Deadline d, TimePoint now) {
+    protocol::meta::GetOptions o;
+    o.client_flags = false;
+    o.cas = true;
+    o.ttl = true;
+    if (lease_ttl != 0) o.vivify = static_cast<std::int64_t>(lease_ttl);
+    if (recache != 0) o.recache = static_cast<std::int64_t>(recache);
+    Reply r;
+    auto ok = ask(c, protocol::meta::encode_mg(c.head(), key, o), r, d, now);
+    if (!ok) return std::move(ok).error();
+    LeaseRead out;
+    if (r.kind == protocol::ReplyKind::value) {
+      if (!r.has(protocol::Field::ttl) || !r.has(protocol::Field::cas)) {
+        return c.protocol_failure("mg v c t answered without its TTL or CAS");
+      }
+      out.ttl = ttl_of(r);
+      out.token = r.cas;
+      out.won = r.has(protocol::Field::won);
+      out.stale = r.has(protocol::Field::stale);
+      out.pending = r.has(protocol::Field::winner_sent);
+      // An empty value under a lease is the placeholder N created.
+      if (!r.value.empty() || !(out.won || out.pending)) out.value.emplace(r.value);
+    } else if (r.kind != protocol::ReplyKind::miss) {
+      return refuse_meta(c, r, "lease_get");
+    }
+    c.reply_done();
+    return out;
+  }
+
+  /// `md <key> I [T<stale_for>]`: marks the value stale; false when absent.
+  static Result<bool> invalidate(Connection& c, std::string_view key, std::uint32_t stale_for, Deadline d,
+                                 TimePoint now) {
+    protocol::meta::DeleteOptions o;
+    o.invalidate = true;
+    if (stale_for != 0) o.ttl = static_cast<std::int64_t>(stale_for);
+    return yes_no(c, protocol::meta::encode_md(c.head(), key, o), d, now, protocol::ReplyKind::not_found,
+                  "invalidate");
   }
 
   static Result<StoreStatus> store(Connection& c, protocol::StoreMode mode, std::string_view key,
@@ -341,6 +427,11 @@ struct MetaConversation : AsciiConversation<protocol::MetaWire> {
   }
 
   /// A meta command answered HD (true) or no (kind no: EN, NF).
+  /// The t flag of a reply (-1: no expiry).
+  static Ttl ttl_of(const Reply& r) noexcept {
+    return r.ttl < 0 ? Ttl::never() : Ttl::in(std::chrono::seconds(r.ttl));
+  }
+
   static Result<bool> yes_no(Connection& c, std::size_t n, Deadline d, TimePoint now, protocol::ReplyKind no,
                              const char* op) {
     Reply r;
