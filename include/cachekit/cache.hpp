@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -85,10 +86,95 @@ std::optional<R> decode_value(CacheCore& core, std::string_view key, std::string
   return std::optional<R>(std::move(v).value());
 }
 
+/// Runs compute for the holder of a lease (token) and stores the result
+/// only while the entry is still that version: a slow winner never
+/// overwrites a newer value.
+template <class R, class Compute>
+R compute_and_lease(CacheCore& core, std::string_view key, Compute& compute, std::chrono::seconds ttl,
+                    std::uint64_t token) {
+  core.calls.fetch_add(1, std::memory_order_relaxed);
+  R value = compute();
+  core.lease_store(key, to_msgpack(value), ttl, token);
+  return value;
+}
+
+/// The read-through over a backend with leases: one lease_get per call
+/// (stampede, refresh-ahead and serve-stale in the same request).
+/// later(token) hands a recompute to the options' executor (true when it
+/// did).
+template <class R, class Compute, class Later>
+R fetch_leased(CacheCore& core, const std::string& key, Compute& compute, Later& later, std::chrono::seconds ttl) {
+  if (auto near = core.l1_lookup(key)) {
+    if (auto v = decode_value<R>(core, key, *near)) {
+      core.hits.fetch_add(1, std::memory_order_relaxed);
+      core.l1_hits.fetch_add(1, std::memory_order_relaxed);
+      return std::move(*v);
+    }
+  }
+  auto read = core.lease_read(key);
+  if (!read) return compute_and_store<R>(core, key, compute, ttl);  // the backend failed (reported)
+  std::optional<R> current;
+  if (read->value) current = decode_value<R>(core, key, *read->value);
+  if (current) {
+    if (!read->won) {  // a hit, perhaps stale while another caller recomputes
+      core.hits.fetch_add(1, std::memory_order_relaxed);
+      if (read->stale) core.stale_serves.fetch_add(1, std::memory_order_relaxed);
+      return std::move(*current);
+    }
+    // This caller won the recompute of a live entry: refresh-ahead, or an
+    // invalidated (stale) one.
+    core.lease_wins.fetch_add(1, std::memory_order_relaxed);
+    if (!read->stale) core.early_refreshes.fetch_add(1, std::memory_order_relaxed);
+    if (core.options().executor && later(read->token)) {
+      core.hits.fetch_add(1, std::memory_order_relaxed);
+      if (read->stale) core.stale_serves.fetch_add(1, std::memory_order_relaxed);
+      return std::move(*current);
+    }
+    (read->stale ? core.misses : core.hits).fetch_add(1, std::memory_order_relaxed);
+    return compute_and_lease<R>(core, key, compute, ttl, read->token);
+  }
+  if (read->won) {  // a miss, and this caller holds the placeholder
+    core.lease_wins.fetch_add(1, std::memory_order_relaxed);
+    core.misses.fetch_add(1, std::memory_order_relaxed);
+    return compute_and_lease<R>(core, key, compute, ttl, read->token);
+  }
+  if (read->pending) {  // another caller computes: wait for its value
+    std::optional<R> got;
+    std::uint64_t token = 0;
+    const WaitEnd end = core.wait_for_winner(
+        key,
+        [&](std::string_view bytes) {
+          auto v = from_msgpack<R>(bytes);
+          if (!v) return false;
+          got.emplace(std::move(v).value());
+          return true;
+        },
+        token);
+    if (end == WaitEnd::arrived) {
+      core.hits.fetch_add(1, std::memory_order_relaxed);
+      return std::move(*got);
+    }
+    if (end == WaitEnd::won) {  // the holder died; its placeholder expired
+      core.lease_wins.fetch_add(1, std::memory_order_relaxed);
+      core.misses.fetch_add(1, std::memory_order_relaxed);
+      return compute_and_lease<R>(core, key, compute, ttl, token);
+    }
+  }
+  // A plain miss (no placeholder asked for), a value that did not decode
+  // with nobody elected, or a wait that ran out.
+  return compute_and_store<R>(core, key, compute, ttl);
+}
+
+/// later() of a read-through without an executor.
+struct NoLater {
+  bool operator()(std::uint64_t) const noexcept { return false; }
+};
+
 /// Read-through with optional stampede protection: the value under key, or
 /// compute()'s result, stored for ttl.
-template <class R, class Compute>
-R fetch(CacheCore& core, const std::string& key, Compute&& compute, std::chrono::seconds ttl) {
+template <class R, class Compute, class Later = NoLater>
+R fetch(CacheCore& core, const std::string& key, Compute&& compute, std::chrono::seconds ttl, Later&& later = Later()) {
+  if (core.leased()) return fetch_leased<R>(core, key, compute, later, ttl);
   bool from_l1 = false;
   if (auto bytes = core.lookup(key, &from_l1)) {
     if (auto v = decode_value<R>(core, key, *bytes)) {
@@ -166,7 +252,22 @@ class Cached {
       return (*fn_)(std::forward<A>(args)...);
     }
     auto compute = [&]() -> R { return (*fn_)(std::forward<A>(args)...); };
-    return detail::fetch<R>(core, *k, compute, core.options().ttl);
+    auto later = [&](std::uint64_t token) -> bool {
+      if constexpr ((std::is_copy_constructible_v<std::decay_t<A>> && ...)) {
+        // The task owns copies of what it needs: it may run after this call returns.
+        auto task = [shared = core_, f = fn_, full = *k, token, call = std::tuple<std::decay_t<A>...>(args...)]() mutable {
+          shared->calls.fetch_add(1, std::memory_order_relaxed);
+          R value = std::apply(*f, std::move(call));
+          shared->lease_store(full, to_msgpack(value), shared->options().ttl, token);
+        };
+        core.options().executor(std::function<void()>(std::move(task)));
+        return true;
+      } else {
+        (void)token;
+        return false;  // arguments that cannot be copied: the winner recomputes itself
+      }
+    };
+    return detail::fetch<R>(core, *k, compute, core.options().ttl, later);
   }
 
   /// Runs the function without reading or writing the cache.
@@ -189,7 +290,10 @@ class Cached {
   }
 
   /// Removes the cached value for args (and from this process's near cache);
-  /// true when the backend held one. Errors are counted and reported.
+  /// true when the backend held one. With serve_stale (and a backend with
+  /// leases) the value is marked stale instead: readers keep getting it for
+  /// serve_stale seconds while one of them recomputes. Errors are counted
+  /// and reported.
   template <class... A>
   bool invalidate(const A&... args) const {
     auto k = key(args...);
@@ -197,7 +301,17 @@ class Cached {
       core_->report(std::move(k).error(), "key", {});
       return false;
     }
+    if (core_->options().serve_stale.count() > 0 && core_->backend().has_leases()) return core_->mark_stale(*k);
     return core_->remove(*k);
+  }
+
+  /// The remaining lifetime of the cached value for args (nullopt when none
+  /// is cached). Needs a backend that can tell (Backend::ttl).
+  template <class... A>
+  Result<std::optional<Ttl>> ttl(const A&... args) const {
+    auto k = key(args...);
+    if (!k) return std::move(k).error();
+    return core_->backend().ttl(*k);
   }
 
   /// The backend key used for args.

@@ -24,12 +24,15 @@ struct NearCacheOptions {
 };
 
 /// Stampede protection: on a miss one caller computes under a lease, the
-/// others wait for its value.
+/// others wait for its value. With a backend that has leases (memcached over
+/// the meta protocol, MemoryBackend) the lease comes with the read itself
+/// (one request: `mg <key> v c N<lease_ttl> t`); otherwise it is an add of
+/// "<key>:lock" followed by polling.
 struct StampedeOptions {
   /// Off by default.
   bool enabled = false;
-  /// Lifetime of the lease key "<key>:lock" (taken with add); a crashed or
-  /// slow computation stops blocking others after it.
+  /// Lifetime of the lease (the placeholder, or the "<key>:lock" key); a
+  /// crashed or slow computation stops blocking others after it.
   std::chrono::seconds lease_ttl{5};
   /// Longest a caller waits for another's value before computing anyway.
   std::chrono::milliseconds max_wait{2000};
@@ -55,6 +58,21 @@ struct CacheOptions {
   NearCacheOptions l1;
   /// Stampede protection.
   StampedeOptions stampede;
+  /// Refresh ahead (0 = off): when a cached entry has fewer seconds than this
+  /// left, exactly one caller (the lease winner) recomputes it while every
+  /// other caller is served the current value at once. Needs a backend with
+  /// leases (Backend::has_leases); without one it is ignored.
+  std::chrono::seconds refresh_ahead{0};
+  /// Serve stale (0 = off): invalidate() marks the entry stale instead of
+  /// deleting it; for up to this long readers get the stale value and one
+  /// of them recomputes. Needs a backend with leases; without one
+  /// invalidate() deletes, as with serve_stale off.
+  std::chrono::seconds serve_stale{0};
+  /// Where the winner of a refresh-ahead or stale recompute runs it. Empty:
+  /// on the winner's own thread (that call returns the new value). Set: the
+  /// winner hands the recompute (a task owning copies of the arguments) to
+  /// it and is served the current value too. The library starts no threads.
+  std::function<void(std::function<void()>)> executor;
   /// Called (on the calling thread) with every backend, key or decode error.
   /// The call that saw the error still returns a value. Independently, the
   /// first error of each kind goes to the library log (cachekit::set_logger).
@@ -72,6 +90,9 @@ struct CacheStats {
   std::uint64_t decode_errors = 0;      ///< stored values that did not decode (treated as misses)
   std::uint64_t stampede_waits = 0;     ///< callers that waited for another's lease
   std::uint64_t stampede_timeouts = 0;  ///< of those, gave up waiting and computed
+  std::uint64_t lease_wins = 0;         ///< reads that won the right to compute (miss, refresh or stale)
+  std::uint64_t early_refreshes = 0;    ///< of those, refresh-ahead recomputes of a live entry
+  std::uint64_t stale_serves = 0;       ///< calls answered with an invalidated (stale) value
   /// hits / (hits + misses), 0 when neither happened.
   double hit_rate() const noexcept {
     const auto total = hits + misses;

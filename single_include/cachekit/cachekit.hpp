@@ -12656,12 +12656,15 @@ struct NearCacheOptions {
 };
 
 /// Stampede protection: on a miss one caller computes under a lease, the
-/// others wait for its value.
+/// others wait for its value. With a backend that has leases (memcached over
+/// the meta protocol, MemoryBackend) the lease comes with the read itself
+/// (one request: `mg <key> v c N<lease_ttl> t`); otherwise it is an add of
+/// "<key>:lock" followed by polling.
 struct StampedeOptions {
   /// Off by default.
   bool enabled = false;
-  /// Lifetime of the lease key "<key>:lock" (taken with add); a crashed or
-  /// slow computation stops blocking others after it.
+  /// Lifetime of the lease (the placeholder, or the "<key>:lock" key); a
+  /// crashed or slow computation stops blocking others after it.
   std::chrono::seconds lease_ttl{5};
   /// Longest a caller waits for another's value before computing anyway.
   std::chrono::milliseconds max_wait{2000};
@@ -12687,6 +12690,21 @@ struct CacheOptions {
   NearCacheOptions l1;
   /// Stampede protection.
   StampedeOptions stampede;
+  /// Refresh ahead (0 = off): when a cached entry has fewer seconds than this
+  /// left, exactly one caller (the lease winner) recomputes it while every
+  /// other caller is served the current value at once. Needs a backend with
+  /// leases (Backend::has_leases); without one it is ignored.
+  std::chrono::seconds refresh_ahead{0};
+  /// Serve stale (0 = off): invalidate() marks the entry stale instead of
+  /// deleting it; for up to this long readers get the stale value and one
+  /// of them recomputes. Needs a backend with leases; without one
+  /// invalidate() deletes, as with serve_stale off.
+  std::chrono::seconds serve_stale{0};
+  /// Where the winner of a refresh-ahead or stale recompute runs it. Empty:
+  /// on the winner's own thread (that call returns the new value). Set: the
+  /// winner hands the recompute (a task owning copies of the arguments) to
+  /// it and is served the current value too. The library starts no threads.
+  std::function<void(std::function<void()>)> executor;
   /// Called (on the calling thread) with every backend, key or decode error.
   /// The call that saw the error still returns a value. Independently, the
   /// first error of each kind goes to the library log (cachekit::set_logger).
@@ -12704,6 +12722,9 @@ struct CacheStats {
   std::uint64_t decode_errors = 0;      ///< stored values that did not decode (treated as misses)
   std::uint64_t stampede_waits = 0;     ///< callers that waited for another's lease
   std::uint64_t stampede_timeouts = 0;  ///< of those, gave up waiting and computed
+  std::uint64_t lease_wins = 0;         ///< reads that won the right to compute (miss, refresh or stale)
+  std::uint64_t early_refreshes = 0;    ///< of those, refresh-ahead recomputes of a live entry
+  std::uint64_t stale_serves = 0;       ///< calls answered with an invalidated (stale) value
   /// hits / (hits + misses), 0 when neither happened.
   double hit_rate() const noexcept {
     const auto total = hits + misses;
@@ -12834,6 +12855,9 @@ namespace detail {
 /// Outcome of taking a stampede lease.
 enum class Lease { taken, held_by_other, unavailable };
 
+/// Outcome of waiting for another caller's lease (wait_for_winner).
+enum class WaitEnd { arrived, won, timed_out };
+
 /// Backend, L1, options and counters shared by every copy of a cached
 /// function (copies share statistics and the near cache).
 class CacheCore {
@@ -12864,6 +12888,14 @@ class CacheCore {
     }
     if (got->has_value() && l1_) fill_l1(key, **got);
     return std::move(*got);
+  }
+
+  /// The stored bytes for key from the L1 alone (nullopt without one).
+  std::optional<std::string> l1_lookup(std::string_view key) {
+    if (!l1_) return std::nullopt;
+    auto near = l1_->get(key);
+    if (near && near->has_value()) return std::move(*near);
+    return std::nullopt;
   }
 
   /// Stores bytes under key (L1 too); false (reported) when the backend failed.
@@ -12935,6 +12967,83 @@ class CacheCore {
     return false;
   }
 
+  // ---- the lease path (backends with leases) ----
+
+  /// Whether reads go through lease_get: the backend has leases and an
+  /// option needs them.
+  bool leased() const noexcept {
+    return (options_.stampede.enabled || options_.refresh_ahead.count() > 0 || options_.serve_stale.count() > 0) &&
+           backend_->has_leases();
+  }
+
+  /// The lease read of the options (N<lease_ttl> with stampede, R<refresh_ahead>);
+  /// nullopt (reported) on an error. A fresh value also fills the L1.
+  std::optional<LeaseRead> lease_read(std::string_view key) {
+    LeaseOptions o;
+    if (options_.stampede.enabled) o.lease_ttl = options_.stampede.lease_ttl;
+    o.recache = options_.refresh_ahead;
+    auto r = backend_->lease_get(key, o);
+    if (!r) {
+      report(std::move(r).error(), "lease_get", key);
+      return std::nullopt;
+    }
+    if (l1_ && r->value && !r->stale && !r->won) fill_l1(key, *r->value);
+    return std::move(*r);
+  }
+
+  /// Stores bytes only while the entry is the version token names (L1 too
+  /// when it was); false when it changed or the backend failed (reported).
+  bool lease_store(std::string_view key, std::string_view bytes, std::chrono::seconds ttl, std::uint64_t token) {
+    auto r = backend_->lease_set(key, bytes, ttl, token);
+    if (!r) {
+      report(std::move(r).error(), "lease_set", key);
+      return false;
+    }
+    if (*r && l1_) fill_l1(key, bytes, ttl);
+    return *r;
+  }
+
+  /// Marks key stale for serve_stale seconds (and drops it from the L1);
+  /// true when the backend had it.
+  bool mark_stale(std::string_view key) {
+    if (l1_) (void)l1_->remove(key);
+    auto r = backend_->invalidate(key, options_.serve_stale);
+    if (!r) {
+      report(std::move(r).error(), "invalidate", key);
+      return false;
+    }
+    return *r;
+  }
+
+  /// Polls the lease read of key while another caller holds the lease:
+  /// arrived when a value appears that decode accepts, won when the holder's
+  /// placeholder expired and this caller was elected (token set), timed_out
+  /// after max_wait or on a backend error. Counts the wait.
+  template <class Decode>
+  WaitEnd wait_for_winner(std::string_view key, Decode&& decode, std::uint64_t& token) {
+    stampede_waits.fetch_add(1, std::memory_order_relaxed);
+    const auto& s = options_.stampede;
+    const auto deadline = std::chrono::steady_clock::now() + s.max_wait;
+    auto pause = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::max(s.poll_interval, std::chrono::milliseconds(1)));
+    const auto longest = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::milliseconds(50));
+    for (;;) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) break;
+      detail::sleep_for(std::min(pause, deadline - now));
+      pause = std::min(longest, pause + pause / 2);
+      auto r = lease_read(key);
+      if (!r) break;  // the backend is failing: waiting longer will not help
+      if (r->value && decode(std::string_view(*r->value))) return WaitEnd::arrived;
+      if (r->won) {
+        token = r->token;
+        return WaitEnd::won;
+      }
+    }
+    stampede_timeouts.fetch_add(1, std::memory_order_relaxed);
+    return WaitEnd::timed_out;
+  }
+
   /// Counts an error, logs the first of its kind and hands it to the
   /// user's callback.
   void report(Error e, const char* operation, std::string_view key) {
@@ -12964,11 +13073,15 @@ class CacheCore {
     s.decode_errors = decode_errors.load(std::memory_order_relaxed);
     s.stampede_waits = stampede_waits.load(std::memory_order_relaxed);
     s.stampede_timeouts = stampede_timeouts.load(std::memory_order_relaxed);
+    s.lease_wins = lease_wins.load(std::memory_order_relaxed);
+    s.early_refreshes = early_refreshes.load(std::memory_order_relaxed);
+    s.stale_serves = stale_serves.load(std::memory_order_relaxed);
     return s;
   }
 
   std::atomic<std::uint64_t> hits{0}, l1_hits{0}, misses{0}, calls{0}, bypasses{0}, errors{0},
-      decode_errors{0}, stampede_waits{0}, stampede_timeouts{0};
+      decode_errors{0}, stampede_waits{0}, stampede_timeouts{0}, lease_wins{0}, early_refreshes{0},
+      stale_serves{0};
 
  private:
   void fill_l1(std::string_view key, std::string_view bytes, std::chrono::seconds ttl = {}) {
@@ -13037,6 +13150,7 @@ CACHEKIT_END_NAMESPACE
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -13105,10 +13219,95 @@ std::optional<R> decode_value(CacheCore& core, std::string_view key, std::string
   return std::optional<R>(std::move(v).value());
 }
 
+/// Runs compute for the holder of a lease (token) and stores the result
+/// only while the entry is still that version: a slow winner never
+/// overwrites a newer value.
+template <class R, class Compute>
+R compute_and_lease(CacheCore& core, std::string_view key, Compute& compute, std::chrono::seconds ttl,
+                    std::uint64_t token) {
+  core.calls.fetch_add(1, std::memory_order_relaxed);
+  R value = compute();
+  core.lease_store(key, to_msgpack(value), ttl, token);
+  return value;
+}
+
+/// The read-through over a backend with leases: one lease_get per call
+/// (stampede, refresh-ahead and serve-stale in the same request).
+/// later(token) hands a recompute to the options' executor (true when it
+/// did).
+template <class R, class Compute, class Later>
+R fetch_leased(CacheCore& core, const std::string& key, Compute& compute, Later& later, std::chrono::seconds ttl) {
+  if (auto near = core.l1_lookup(key)) {
+    if (auto v = decode_value<R>(core, key, *near)) {
+      core.hits.fetch_add(1, std::memory_order_relaxed);
+      core.l1_hits.fetch_add(1, std::memory_order_relaxed);
+      return std::move(*v);
+    }
+  }
+  auto read = core.lease_read(key);
+  if (!read) return compute_and_store<R>(core, key, compute, ttl);  // the backend failed (reported)
+  std::optional<R> current;
+  if (read->value) current = decode_value<R>(core, key, *read->value);
+  if (current) {
+    if (!read->won) {  // a hit, perhaps stale while another caller recomputes
+      core.hits.fetch_add(1, std::memory_order_relaxed);
+      if (read->stale) core.stale_serves.fetch_add(1, std::memory_order_relaxed);
+      return std::move(*current);
+    }
+    // This caller won the recompute of a live entry: refresh-ahead, or an
+    // invalidated (stale) one.
+    core.lease_wins.fetch_add(1, std::memory_order_relaxed);
+    if (!read->stale) core.early_refreshes.fetch_add(1, std::memory_order_relaxed);
+    if (core.options().executor && later(read->token)) {
+      core.hits.fetch_add(1, std::memory_order_relaxed);
+      if (read->stale) core.stale_serves.fetch_add(1, std::memory_order_relaxed);
+      return std::move(*current);
+    }
+    (read->stale ? core.misses : core.hits).fetch_add(1, std::memory_order_relaxed);
+    return compute_and_lease<R>(core, key, compute, ttl, read->token);
+  }
+  if (read->won) {  // a miss, and this caller holds the placeholder
+    core.lease_wins.fetch_add(1, std::memory_order_relaxed);
+    core.misses.fetch_add(1, std::memory_order_relaxed);
+    return compute_and_lease<R>(core, key, compute, ttl, read->token);
+  }
+  if (read->pending) {  // another caller computes: wait for its value
+    std::optional<R> got;
+    std::uint64_t token = 0;
+    const WaitEnd end = core.wait_for_winner(
+        key,
+        [&](std::string_view bytes) {
+          auto v = from_msgpack<R>(bytes);
+          if (!v) return false;
+          got.emplace(std::move(v).value());
+          return true;
+        },
+        token);
+    if (end == WaitEnd::arrived) {
+      core.hits.fetch_add(1, std::memory_order_relaxed);
+      return std::move(*got);
+    }
+    if (end == WaitEnd::won) {  // the holder died; its placeholder expired
+      core.lease_wins.fetch_add(1, std::memory_order_relaxed);
+      core.misses.fetch_add(1, std::memory_order_relaxed);
+      return compute_and_lease<R>(core, key, compute, ttl, token);
+    }
+  }
+  // A plain miss (no placeholder asked for), a value that did not decode
+  // with nobody elected, or a wait that ran out.
+  return compute_and_store<R>(core, key, compute, ttl);
+}
+
+/// later() of a read-through without an executor.
+struct NoLater {
+  bool operator()(std::uint64_t) const noexcept { return false; }
+};
+
 /// Read-through with optional stampede protection: the value under key, or
 /// compute()'s result, stored for ttl.
-template <class R, class Compute>
-R fetch(CacheCore& core, const std::string& key, Compute&& compute, std::chrono::seconds ttl) {
+template <class R, class Compute, class Later = NoLater>
+R fetch(CacheCore& core, const std::string& key, Compute&& compute, std::chrono::seconds ttl, Later&& later = Later()) {
+  if (core.leased()) return fetch_leased<R>(core, key, compute, later, ttl);
   bool from_l1 = false;
   if (auto bytes = core.lookup(key, &from_l1)) {
     if (auto v = decode_value<R>(core, key, *bytes)) {
@@ -13186,7 +13385,22 @@ class Cached {
       return (*fn_)(std::forward<A>(args)...);
     }
     auto compute = [&]() -> R { return (*fn_)(std::forward<A>(args)...); };
-    return detail::fetch<R>(core, *k, compute, core.options().ttl);
+    auto later = [&](std::uint64_t token) -> bool {
+      if constexpr ((std::is_copy_constructible_v<std::decay_t<A>> && ...)) {
+        // The task owns copies of what it needs: it may run after this call returns.
+        auto task = [shared = core_, f = fn_, full = *k, token, call = std::tuple<std::decay_t<A>...>(args...)]() mutable {
+          shared->calls.fetch_add(1, std::memory_order_relaxed);
+          R value = std::apply(*f, std::move(call));
+          shared->lease_store(full, to_msgpack(value), shared->options().ttl, token);
+        };
+        core.options().executor(std::function<void()>(std::move(task)));
+        return true;
+      } else {
+        (void)token;
+        return false;  // arguments that cannot be copied: the winner recomputes itself
+      }
+    };
+    return detail::fetch<R>(core, *k, compute, core.options().ttl, later);
   }
 
   /// Runs the function without reading or writing the cache.
@@ -13209,7 +13423,10 @@ class Cached {
   }
 
   /// Removes the cached value for args (and from this process's near cache);
-  /// true when the backend held one. Errors are counted and reported.
+  /// true when the backend held one. With serve_stale (and a backend with
+  /// leases) the value is marked stale instead: readers keep getting it for
+  /// serve_stale seconds while one of them recomputes. Errors are counted
+  /// and reported.
   template <class... A>
   bool invalidate(const A&... args) const {
     auto k = key(args...);
@@ -13217,7 +13434,17 @@ class Cached {
       core_->report(std::move(k).error(), "key", {});
       return false;
     }
+    if (core_->options().serve_stale.count() > 0 && core_->backend().has_leases()) return core_->mark_stale(*k);
     return core_->remove(*k);
+  }
+
+  /// The remaining lifetime of the cached value for args (nullopt when none
+  /// is cached). Needs a backend that can tell (Backend::ttl).
+  template <class... A>
+  Result<std::optional<Ttl>> ttl(const A&... args) const {
+    auto k = key(args...);
+    if (!k) return std::move(k).error();
+    return core_->backend().ttl(*k);
   }
 
   /// The backend key used for args.

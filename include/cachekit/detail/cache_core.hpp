@@ -26,6 +26,9 @@ namespace detail {
 /// Outcome of taking a stampede lease.
 enum class Lease { taken, held_by_other, unavailable };
 
+/// Outcome of waiting for another caller's lease (wait_for_winner).
+enum class WaitEnd { arrived, won, timed_out };
+
 /// Backend, L1, options and counters shared by every copy of a cached
 /// function (copies share statistics and the near cache).
 class CacheCore {
@@ -56,6 +59,14 @@ class CacheCore {
     }
     if (got->has_value() && l1_) fill_l1(key, **got);
     return std::move(*got);
+  }
+
+  /// The stored bytes for key from the L1 alone (nullopt without one).
+  std::optional<std::string> l1_lookup(std::string_view key) {
+    if (!l1_) return std::nullopt;
+    auto near = l1_->get(key);
+    if (near && near->has_value()) return std::move(*near);
+    return std::nullopt;
   }
 
   /// Stores bytes under key (L1 too); false (reported) when the backend failed.
@@ -127,6 +138,83 @@ class CacheCore {
     return false;
   }
 
+  // ---- the lease path (backends with leases) ----
+
+  /// Whether reads go through lease_get: the backend has leases and an
+  /// option needs them.
+  bool leased() const noexcept {
+    return (options_.stampede.enabled || options_.refresh_ahead.count() > 0 || options_.serve_stale.count() > 0) &&
+           backend_->has_leases();
+  }
+
+  /// The lease read of the options (N<lease_ttl> with stampede, R<refresh_ahead>);
+  /// nullopt (reported) on an error. A fresh value also fills the L1.
+  std::optional<LeaseRead> lease_read(std::string_view key) {
+    LeaseOptions o;
+    if (options_.stampede.enabled) o.lease_ttl = options_.stampede.lease_ttl;
+    o.recache = options_.refresh_ahead;
+    auto r = backend_->lease_get(key, o);
+    if (!r) {
+      report(std::move(r).error(), "lease_get", key);
+      return std::nullopt;
+    }
+    if (l1_ && r->value && !r->stale && !r->won) fill_l1(key, *r->value);
+    return std::move(*r);
+  }
+
+  /// Stores bytes only while the entry is the version token names (L1 too
+  /// when it was); false when it changed or the backend failed (reported).
+  bool lease_store(std::string_view key, std::string_view bytes, std::chrono::seconds ttl, std::uint64_t token) {
+    auto r = backend_->lease_set(key, bytes, ttl, token);
+    if (!r) {
+      report(std::move(r).error(), "lease_set", key);
+      return false;
+    }
+    if (*r && l1_) fill_l1(key, bytes, ttl);
+    return *r;
+  }
+
+  /// Marks key stale for serve_stale seconds (and drops it from the L1);
+  /// true when the backend had it.
+  bool mark_stale(std::string_view key) {
+    if (l1_) (void)l1_->remove(key);
+    auto r = backend_->invalidate(key, options_.serve_stale);
+    if (!r) {
+      report(std::move(r).error(), "invalidate", key);
+      return false;
+    }
+    return *r;
+  }
+
+  /// Polls the lease read of key while another caller holds the lease:
+  /// arrived when a value appears that decode accepts, won when the holder's
+  /// placeholder expired and this caller was elected (token set), timed_out
+  /// after max_wait or on a backend error. Counts the wait.
+  template <class Decode>
+  WaitEnd wait_for_winner(std::string_view key, Decode&& decode, std::uint64_t& token) {
+    stampede_waits.fetch_add(1, std::memory_order_relaxed);
+    const auto& s = options_.stampede;
+    const auto deadline = std::chrono::steady_clock::now() + s.max_wait;
+    auto pause = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::max(s.poll_interval, std::chrono::milliseconds(1)));
+    const auto longest = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::milliseconds(50));
+    for (;;) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) break;
+      detail::sleep_for(std::min(pause, deadline - now));
+      pause = std::min(longest, pause + pause / 2);
+      auto r = lease_read(key);
+      if (!r) break;  // the backend is failing: waiting longer will not help
+      if (r->value && decode(std::string_view(*r->value))) return WaitEnd::arrived;
+      if (r->won) {
+        token = r->token;
+        return WaitEnd::won;
+      }
+    }
+    stampede_timeouts.fetch_add(1, std::memory_order_relaxed);
+    return WaitEnd::timed_out;
+  }
+
   /// Counts an error, logs the first of its kind and hands it to the
   /// user's callback.
   void report(Error e, const char* operation, std::string_view key) {
@@ -156,11 +244,15 @@ class CacheCore {
     s.decode_errors = decode_errors.load(std::memory_order_relaxed);
     s.stampede_waits = stampede_waits.load(std::memory_order_relaxed);
     s.stampede_timeouts = stampede_timeouts.load(std::memory_order_relaxed);
+    s.lease_wins = lease_wins.load(std::memory_order_relaxed);
+    s.early_refreshes = early_refreshes.load(std::memory_order_relaxed);
+    s.stale_serves = stale_serves.load(std::memory_order_relaxed);
     return s;
   }
 
   std::atomic<std::uint64_t> hits{0}, l1_hits{0}, misses{0}, calls{0}, bypasses{0}, errors{0},
-      decode_errors{0}, stampede_waits{0}, stampede_timeouts{0};
+      decode_errors{0}, stampede_waits{0}, stampede_timeouts{0}, lease_wins{0}, early_refreshes{0},
+      stale_serves{0};
 
  private:
   void fill_l1(std::string_view key, std::string_view bytes, std::chrono::seconds ttl = {}) {
