@@ -171,7 +171,8 @@ class MemoryBackend final : public Backend {
     out.stale = e->stale;
     if (e->win_sent) {
       out.pending = true;
-    } else if (e->stale || (options.recache.count() > 0 && out.ttl.expires && out.ttl.left < options.recache)) {
+    } else if (e->stale || (options.recache.count() > 0 && e->expires != time_point::max() &&
+                            e->expires - now < std::chrono::duration_cast<duration>(options.recache))) {
       e->win_sent = true;
       out.won = true;
     }
