@@ -11,11 +11,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -192,5 +195,151 @@ void BM_FacadeVsRawMemcached(benchmark::State& state) {
   state.counters["overhead_pct"] = 100.0 * (facade_ns - raw_ns) / raw_ns;
 }
 BENCHMARK(BM_FacadeVsRawMemcached)->UseRealTime();
+
+
+// ---- leases ----
+
+// A median of per-operation times, in nanoseconds.
+double median_ns(std::vector<std::chrono::steady_clock::duration>& v) {
+  if (v.empty()) return 0;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+  return static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(v[v.size() / 2]).count());
+}
+
+// A facade hit with stampede protection (one lease read, meta) against the
+// same hit without it (one plain get), alternating in one loop; per-call
+// medians and their ratio (target: stampede_ratio <= 1.1).
+void BM_FacadeHitStampedeVsPlain(benchmark::State& state) {
+  auto backend = local_memcached().backend();
+  if (!backend) return state.SkipWithError("memcached could not be started");
+  cachekit::CacheOptions plain_o = bench_options();
+  plain_o.operation = "hit-plain";
+  cachekit::CacheOptions lease_o = bench_options();
+  lease_o.operation = "hit-lease";
+  lease_o.stampede.enabled = true;
+  auto plain = cachekit::cache(backend, plain_o, [](std::int64_t x) { return x * x; });
+  auto leased = cachekit::cache(backend, lease_o, [](std::int64_t x) { return x * x; });
+  benchmark::DoNotOptimize(plain(7));
+  benchmark::DoNotOptimize(leased(7));
+  using clock = std::chrono::steady_clock;
+  std::vector<clock::duration> plain_t, lease_t;
+  bool lease_first = false;
+  for (auto _ : state) {
+    for (int turn = 0; turn < 2; ++turn) {
+      const bool lease_now = (turn == 0) == lease_first;
+      const auto t0 = clock::now();
+      benchmark::DoNotOptimize(lease_now ? leased(7) : plain(7));
+      (lease_now ? lease_t : plain_t).push_back(clock::now() - t0);
+    }
+    lease_first = !lease_first;
+  }
+  if (plain.stats().calls > 1 || leased.stats().calls > 1 || leased.stats().errors != 0) {
+    const std::string why = "unexpected misses or errors: plain calls " + std::to_string(plain.stats().calls) +
+                            ", lease calls " + std::to_string(leased.stats().calls) + ", errors " +
+                            std::to_string(leased.stats().errors);
+    return state.SkipWithError(why.c_str());
+  }
+  const double p = median_ns(plain_t), l = median_ns(lease_t);
+  state.counters["plain_ns"] = p;
+  state.counters["stampede_ns"] = l;
+  state.counters["stampede_ratio"] = p > 0 ? l / p : 0;
+}
+BENCHMARK(BM_FacadeHitStampedeVsPlain)->UseRealTime();
+
+// Counts the requests a facade sends to the backend it wraps.
+class CountingBackend final : public cachekit::Backend {
+ public:
+  explicit CountingBackend(std::shared_ptr<cachekit::Backend> inner) : inner_(std::move(inner)) {}
+  cachekit::Result<std::optional<std::string>> get(std::string_view k) override { return ++n, inner_->get(k); }
+  cachekit::Result<void> set(std::string_view k, std::string_view v, std::chrono::seconds t) override {
+    return ++n, inner_->set(k, v, t);
+  }
+  cachekit::Result<bool> add(std::string_view k, std::string_view v, std::chrono::seconds t) override {
+    return ++n, inner_->add(k, v, t);
+  }
+  cachekit::Result<bool> remove(std::string_view k) override { return ++n, inner_->remove(k); }
+  cachekit::Result<bool> exists(std::string_view k) override { return ++n, inner_->exists(k); }
+  cachekit::Result<bool> touch(std::string_view k, std::chrono::seconds t) override { return ++n, inner_->touch(k, t); }
+  bool has_leases() const noexcept override { return inner_->has_leases(); }
+  cachekit::Result<cachekit::LeaseRead> lease_get(std::string_view k, const cachekit::LeaseOptions& o) override {
+    return ++n, inner_->lease_get(k, o);
+  }
+  cachekit::Result<bool> lease_set(std::string_view k, std::string_view v, std::chrono::seconds t,
+                                   std::uint64_t token) override {
+    return ++n, inner_->lease_set(k, v, t, token);
+  }
+  std::atomic<long> n{0};
+
+ private:
+  std::shared_ptr<cachekit::Backend> inner_;
+};
+
+// A stampede of 16 threads on one missing key (the function takes 20 ms),
+// over the lease path (meta: one lease read per caller and poll) and the
+// lock-and-poll path (text: add of "<key>:lock", gets, delete), taking turns
+// in one loop: milliseconds per stampede and requests sent per stampede.
+void BM_StampedeLeaseVsLock(benchmark::State& state) {
+  auto meta = local_memcached().backend();
+  if (!meta) return state.SkipWithError("memcached could not be started");
+  cachekit::MemcachedBackendConfig text_cfg;
+  text_cfg.servers = {meta->server_names().at(0)};
+  text_cfg.protocol = cachekit::Protocol::text;
+  auto lease_backend = std::make_shared<CountingBackend>(meta);
+  auto lock_backend = std::make_shared<CountingBackend>(std::make_shared<cachekit::MemcachedBackend>(text_cfg));
+  auto make = [](std::shared_ptr<CountingBackend> b, const char* op) {
+    cachekit::CacheOptions o = bench_options();
+    o.operation = op;
+    o.stampede.enabled = true;
+    o.stampede.max_wait = std::chrono::milliseconds(2000);
+    o.stampede.poll_interval = std::chrono::milliseconds(2);
+    return cachekit::cache(std::move(b), o, [](std::int64_t x) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      return x * 3;
+    });
+  };
+  auto by_lease = make(lease_backend, "stampede-lease");
+  auto by_lock = make(lock_backend, "stampede-lock");
+  using clock = std::chrono::steady_clock;
+  std::vector<clock::duration> lease_t, lock_t;
+  long lease_requests = 0, lock_requests = 0;
+  bool wrong = false;
+  auto run = [&](auto& f, CountingBackend& b, std::vector<clock::duration>& times, long& requests) {
+    (void)f.invalidate(std::int64_t{5});
+    const long before = b.n.load();
+    std::atomic<bool> go{false};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 16; ++t) {
+      threads.emplace_back([&] {
+        while (!go.load()) std::this_thread::yield();
+        if (f(std::int64_t{5}) != 15) wrong = true;
+      });
+    }
+    const auto t0 = clock::now();
+    go = true;
+    for (auto& th : threads) th.join();
+    times.push_back(clock::now() - t0);
+    requests += b.n.load() - before - 1;  // the invalidation is not the stampede's
+  };
+  bool lease_first = true;
+  for (auto _ : state) {
+    if (lease_first) {
+      run(by_lease, *lease_backend, lease_t, lease_requests);
+      run(by_lock, *lock_backend, lock_t, lock_requests);
+    } else {
+      run(by_lock, *lock_backend, lock_t, lock_requests);
+      run(by_lease, *lease_backend, lease_t, lease_requests);
+    }
+    lease_first = !lease_first;
+  }
+  if (wrong) return state.SkipWithError("a caller got a wrong value");
+  const double n = static_cast<double>(state.iterations());
+  state.counters["lease_ms"] = median_ns(lease_t) / 1e6;
+  state.counters["lock_ms"] = median_ns(lock_t) / 1e6;
+  state.counters["lease_requests"] = static_cast<double>(lease_requests) / n;
+  state.counters["lock_requests"] = static_cast<double>(lock_requests) / n;
+  state.counters["lease_computations"] = static_cast<double>(by_lease.stats().calls) / n;
+  state.counters["lock_computations"] = static_cast<double>(by_lock.stats().calls) / n;
+}
+BENCHMARK(BM_StampedeLeaseVsLock)->UseRealTime()->Iterations(20);
 
 }  // namespace

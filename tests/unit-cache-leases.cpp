@@ -437,3 +437,23 @@ TEST_CASE("cache leases: ttl(args) tells the cached entry's remaining lifetime")
   REQUIRE_FALSE(refused);
   CHECK(refused.error().message().find("meta protocol") != std::string::npos);
 }
+
+TEST_CASE("cache leases: text and binary keep the lock-and-poll path" * doctest::test_suite("concurrency")) {
+  cktest::MemcachedCluster servers(1);
+  for (auto protocol : {cachekit::Protocol::text, cachekit::Protocol::binary}) {
+    auto backend = meta_backend(servers, protocol);
+    CAPTURE(cachekit::to_string(protocol));
+    REQUIRE_FALSE(backend->has_leases());
+    cktest::StampedeSettings s;
+    s.compute_time = 200ms;
+    s.max_wait = 3000ms;
+    s.operation = std::string("lock-stampede-") + cachekit::to_string(protocol);
+    const auto r = cktest::run_stampede(backend, s);
+    CHECK(r.calls == 1);
+    CHECK(r.wrong_values == 0);
+    CHECK(r.stats.lease_wins == 0);
+    CHECK(r.stats.stampede_waits == 15);
+    CHECK(r.stats.errors == 0);
+    CHECK_FALSE(*backend->exists(r.key + ":lock"));  // given back
+  }
+}
