@@ -13,9 +13,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <string>
 #include <thread>
 #include <vector>
@@ -183,6 +185,7 @@ TEST_CASE("cache leases: four processes share one computation over memcached" * 
   auto* ready = new (static_cast<char*>(shared) + 128) std::atomic<int>(0);
   const std::vector<std::string> specs = servers.specs();
   std::vector<pid_t> children;
+  std::fflush(nullptr);  // nothing buffered is written twice
   for (int p = 0; p < 4; ++p) {
     const pid_t pid = ::fork();
     REQUIRE(pid >= 0);
