@@ -9046,16 +9046,16 @@ struct TextConversation : AsciiConversation<protocol::TextWire> {
     if (c.between_replies()) {  // the usual hit and END, or END, whole in the buffer
       const char* data = c.buffered();
       const std::size_t n = c.buffered_size();
-      if (protocol::text::starts_with_end(data, n)) {
-        c.skip(5);
-        return {};
-      }
       std::string_view value;
       std::uint32_t flags = 0;
       const std::size_t len = protocol::text::decode_value_hit(data, n, c.max_value(), key, flags, value);
-      if (len != 0 && protocol::text::starts_with_end(data + len, n - len)) {
+      if (len != 0 && protocol::text::starts_with_end(data + len, n - len)) {  // a hit (checked first)
         store(value);
         c.skip(len + 5);
+        return {};
+      }
+      if (len == 0 && protocol::text::starts_with_end(data, n)) {  // a miss
+        c.skip(5);
         return {};
       }
     }
