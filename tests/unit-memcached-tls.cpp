@@ -353,7 +353,7 @@ TEST_CASE("tls: a server that hangs or closes during the handshake: bounded erro
     const std::string m = e.to_string();
     CAPTURE(m);
     CHECK(e.kind() == ErrorKind::transient);
-    CHECK(m.find("TLS handshake with " + fake.spec() + " failed") != std::string::npos);
+    CHECK(m.find("TLS handshake with " + fake.spec() + " failed: the server closed the connection") != std::string::npos);
   }
   SUBCASE("answers the client hello with garbage") {
     cktest::FakeMemcached fake([](cktest::FakeConnection& c) {

@@ -6189,6 +6189,7 @@ class TlsSession {
     }
     for (;;) {
       ERR_clear_error();
+      s->errno_ = 0;
       const int rc = SSL_connect(s->ssl_);
       if (rc == 1) break;
       const int err = SSL_get_error(s->ssl_, rc);
@@ -6392,7 +6393,7 @@ class TlsSession {
     if (err == SSL_ERROR_SYSCALL || err == SSL_ERROR_ZERO_RETURN) {
       ERR_clear_error();
       std::string m = "TLS handshake with " + server + " failed: ";
-      if (errno_ != 0) return Error(ErrorKind::transient, m + "recv/send: " + errno_text(errno_));
+      if (errno_ != 0) return Error(ErrorKind::transient, m + errno_text(errno_) + " (does the server speak TLS?)");
       return Error(ErrorKind::transient, m + "the server closed the connection (does it speak TLS?)");
     }
     const int reason = ERR_GET_REASON(ERR_peek_last_error());
@@ -8211,6 +8212,7 @@ void run_jobs(std::vector<Job>& jobs, net::Deadline deadline, OnReply&& on_reply
   for (;;) {
     fds.clear();
     fd_job.clear();
+    bool buffered = false;  // a TLS session holds decrypted bytes: no poll this round
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       Job& j = jobs[i];
       if (j.done) continue;
@@ -8232,6 +8234,10 @@ void run_jobs(std::vector<Job>& jobs, net::Deadline deadline, OnReply&& on_reply
         consume(j);
         if (j.done) continue;
       }
+      if (c.tls_buffered()) {
+        readable[i] = 1;
+        buffered = true;
+      }
       fds.push_back(pollfd{c.fd(), static_cast<short>(POLLIN | (c.pending() > 0 ? POLLOUT : 0)), 0});
       fd_job.push_back(i);
     }
@@ -8246,6 +8252,7 @@ void run_jobs(std::vector<Job>& jobs, net::Deadline deadline, OnReply&& on_reply
       }
       return;
     }
+    if (buffered) continue;
     Connection& lead = *jobs[fd_job[0]].lease.get();
     Result<int> ready = 0;
     if (lead.spin_now()) {

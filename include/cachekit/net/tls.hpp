@@ -172,6 +172,7 @@ class TlsSession {
     }
     for (;;) {
       ERR_clear_error();
+      s->errno_ = 0;
       const int rc = SSL_connect(s->ssl_);
       if (rc == 1) break;
       const int err = SSL_get_error(s->ssl_, rc);
@@ -375,7 +376,7 @@ class TlsSession {
     if (err == SSL_ERROR_SYSCALL || err == SSL_ERROR_ZERO_RETURN) {
       ERR_clear_error();
       std::string m = "TLS handshake with " + server + " failed: ";
-      if (errno_ != 0) return Error(ErrorKind::transient, m + "recv/send: " + errno_text(errno_));
+      if (errno_ != 0) return Error(ErrorKind::transient, m + errno_text(errno_) + " (does the server speak TLS?)");
       return Error(ErrorKind::transient, m + "the server closed the connection (does it speak TLS?)");
     }
     const int reason = ERR_GET_REASON(ERR_peek_last_error());
