@@ -70,8 +70,17 @@ TlsBenchServers& tls_bench_servers() {
 
 std::unique_ptr<cachekit::MemcachedBackend> tls_bench_client(cachekit::Protocol p, bool tls) {
   auto& s = tls_bench_servers();
-  cachekit::MemcachedBackendConfig cfg;
+  // CACHEKIT_MEMCACHED_* variables apply (e.g. SPIN_WAIT_US=0), except the
+  // servers, the protocol and the TLS settings, which are the benchmark's.
+  auto env = cachekit::MemcachedBackendConfig::from_env();
+  if (!env) {
+    std::fprintf(stderr, "CACHEKIT_MEMCACHED_*: %s\n", env.error().message().c_str());
+    std::exit(2);
+  }
+  cachekit::MemcachedBackendConfig cfg = *env;
   cfg.protocol = p;
+  cfg.tls = false;
+  cfg.tls_ca_file.clear();
   cfg.servers = {tls ? s.tls.spec() : s.plain.spec()};
   if (tls) {
     cfg.tls = true;

@@ -6027,7 +6027,10 @@ CACHEKIT_END_NAMESPACE
 // a BIO of our own over the descriptor: every send carries MSG_NOSIGNAL
 // (no SIGPIPE from a peer that went away, no signal() call) and
 // MSG_DONTWAIT, every recv MSG_DONTWAIT, so each TLS call is non-blocking
-// and the waits are poll()s bounded by the caller's deadline.
+// and the waits are poll()s bounded by the caller's deadline; except the
+// blocking read of a connection waiting for its reply, which sleeps in recv
+// bounded by SO_RCVTIMEO like the plaintext path (one system call per read).
+// Read-ahead is on: one recv takes every record that has arrived.
 
 
 #ifdef CACHEKIT_OPENSSL
@@ -6104,6 +6107,7 @@ class TlsContext {
     // Partial writes let a non-blocking write report progress; a retried
     // write may come from a buffer that moved (a vector that grew).
     SSL_CTX_set_mode(t->ctx_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_read_ahead(t->ctx_, 1);
     if (!o.ca_file.empty()) {
       if (SSL_CTX_load_verify_locations(t->ctx_, o.ca_file.c_str(), nullptr) != 1) {
         return Error(ErrorKind::permanent,
@@ -6214,9 +6218,11 @@ class TlsSession {
   TlsSession(const TlsSession&) = delete;
   TlsSession& operator=(const TlsSession&) = delete;
 
-  /// Decrypted bytes waiting inside OpenSSL: readable without the socket
-  /// becoming ready, so callers check this before poll().
-  bool pending() const noexcept { return SSL_pending(ssl_) > 0; }
+  /// Bytes waiting inside OpenSSL (decrypted, or whole records read ahead):
+  /// readable without the socket becoming ready, so callers check this
+  /// before poll(). A partial record read ahead does not count once a read
+  /// found it incomplete (the rest must come through the socket).
+  bool pending() const noexcept { return SSL_pending(ssl_) > 0 || (!starved_ && SSL_has_pending(ssl_) == 1); }
 
   /// Reads what is available without waiting: bytes read, 0 when none.
   Result<std::size_t> try_read(char* buf, std::size_t cap) {
@@ -6224,17 +6230,19 @@ class TlsSession {
     return read_once(buf, cap, want);
   }
 
-  /// Reads at least one byte before the deadline: bytes read, 0 when the
-  /// deadline passed first.
-  Result<std::size_t> read(char* buf, std::size_t cap, Deadline deadline) {
-    for (;;) {
-      short want = 0;
-      auto n = read_once(buf, cap, want);
-      if (!n || *n > 0) return n;
-      auto ready = wait_fd(fd_, want, deadline);
+  /// Reads at least one byte, sleeping in recv() bounded by the socket's
+  /// SO_RCVTIMEO (the caller arms it to end by deadline): bytes read, 0
+  /// when that timeout passed first.
+  Result<std::size_t> read_blocking(char* buf, std::size_t cap, Deadline deadline) {
+    block_ = true;
+    short want = 0;
+    auto n = read_once(buf, cap, want);
+    block_ = false;
+    if (n && *n == 0 && want == POLLOUT) {  // OpenSSL must send first (a key update's answer)
+      auto ready = wait_fd(fd_, POLLOUT, deadline);
       if (!ready) return std::move(ready).error();
-      if (*ready == 0) return std::size_t{0};
     }
+    return n;
   }
 
   /// Busy-polls for bytes until `until` (see recv_spin): bytes read, 0 when
@@ -6305,7 +6313,7 @@ class TlsSession {
     auto* s = static_cast<TlsSession*>(BIO_get_data(b));
     BIO_clear_retry_flags(b);
     for (;;) {
-      const ssize_t rc = ::recv(s->fd_, buf, static_cast<std::size_t>(n), MSG_DONTWAIT);
+      const ssize_t rc = ::recv(s->fd_, buf, static_cast<std::size_t>(n), s->block_ ? 0 : MSG_DONTWAIT);
       if (rc >= 0) return static_cast<int>(rc);  // 0: the peer closed
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_read(b);
@@ -6322,10 +6330,14 @@ class TlsSession {
     errno_ = 0;
     const int ask = cap > 0x40000000u ? 0x40000000 : static_cast<int>(cap);
     const int rc = SSL_read(ssl_, buf, ask);
-    if (rc > 0) return static_cast<std::size_t>(rc);
+    if (rc > 0) {
+      starved_ = false;
+      return static_cast<std::size_t>(rc);
+    }
     const int err = SSL_get_error(ssl_, rc);
     if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
       want = err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+      starved_ = err == SSL_ERROR_WANT_READ;
       return std::size_t{0};
     }
     return io_error(err, "recv");
@@ -6407,6 +6419,8 @@ class TlsSession {
 
   int fd_;
   int errno_ = 0;
+  bool block_ = false;    // the next BIO read may sleep in recv()
+  bool starved_ = false;  // the last read needed bytes from the socket
   SSL* ssl_ = nullptr;
 };
 
@@ -6870,10 +6884,14 @@ class Connection {
       if (spun) spin_outcome(*got > 0);
       if (took(*got)) return {};
     }
-    auto got = tls_->read(in_.data(), in_.size(), deadline);
-    if (!got) return io_failure(std::move(got).error());
-    if (took(*got)) return {};
-    return io_failure(Error(ErrorKind::timeout, "no reply before the timeout"));
+    for (;; now = net::Clock::now()) {
+      if (!arm(SO_RCVTIMEO, rcv_timeout_us_, deadline, now)) {
+        return io_failure(Error(ErrorKind::timeout, "no reply before the timeout"));
+      }
+      auto got = tls_->read_blocking(in_.data(), in_.size(), deadline);
+      if (!got) return io_failure(std::move(got).error());
+      if (took(*got)) return {};
+    }
   }
   CACHEKIT_COLD_NOINLINE Result<void> tls_send_some() {
     auto n = tls_->try_write(out_.data() + out_sent_, out_.size() - out_sent_);

@@ -440,10 +440,14 @@ class Connection {
       if (spun) spin_outcome(*got > 0);
       if (took(*got)) return {};
     }
-    auto got = tls_->read(in_.data(), in_.size(), deadline);
-    if (!got) return io_failure(std::move(got).error());
-    if (took(*got)) return {};
-    return io_failure(Error(ErrorKind::timeout, "no reply before the timeout"));
+    for (;; now = net::Clock::now()) {
+      if (!arm(SO_RCVTIMEO, rcv_timeout_us_, deadline, now)) {
+        return io_failure(Error(ErrorKind::timeout, "no reply before the timeout"));
+      }
+      auto got = tls_->read_blocking(in_.data(), in_.size(), deadline);
+      if (!got) return io_failure(std::move(got).error());
+      if (took(*got)) return {};
+    }
   }
   CACHEKIT_COLD_NOINLINE Result<void> tls_send_some() {
     auto n = tls_->try_write(out_.data() + out_sent_, out_.size() - out_sent_);
