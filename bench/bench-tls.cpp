@@ -5,7 +5,9 @@
 // in a temporary directory). The "handshakes" counter is the backend's TLS
 // handshake count at the end of the benchmark: one per pooled connection.
 // Built with CACHEKIT_OPENSSL only (CMake: -DCACHEKIT_WITH_OPENSSL=ON).
-//   cachekit_bench --benchmark_filter='BM_Tls' --benchmark_min_time=0.3
+// BM_Tls_Side_* run both clients in one loop and report the ratio (see
+// tls_side); the separate BM_Tls_Get_* / BM_Tls_GetMany100_* are there too.
+//   cachekit_bench --benchmark_filter='BM_Tls_Side' --benchmark_min_time=0.5 --benchmark_repetitions=5
 #include <benchmark/benchmark.h>
 
 #ifdef CACHEKIT_OPENSSL
@@ -13,6 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -122,9 +127,68 @@ void tls_get_many(benchmark::State& state, cachekit::Protocol p, bool tls) {
   state.counters["handshakes"] = static_cast<double>(b->tls_handshakes());
 }
 
+// Side by side: the plaintext and the TLS client take turns, one operation
+// each (the first of the pair alternates), each operation timed on its own;
+// a client's rate is taken from its median operation time, which an
+// operation preempted by another job on the machine does not move. Counters:
+// plain and tls (operations, or keys for get_many, per second), ratio
+// (tls / plain) and handshakes (of the TLS client, at the end).
+void tls_side(benchmark::State& state, cachekit::Protocol p, bool many) {
+  auto plain = tls_bench_client(p, false);
+  auto tls = tls_bench_client(p, true);
+  std::vector<std::string> keys;
+  std::vector<std::pair<std::string, std::string>> items;
+  for (int i = 0; i < (many ? 100 : 1); ++i) {
+    keys.push_back("bench:tls:side:" + std::to_string(i));
+    items.emplace_back(keys.back(), kTlsValue);
+  }
+  for (auto* b : {plain.get(), tls.get()}) {
+    auto f = b->set_many(items);
+    if (!f || !f->empty()) state.SkipWithError("set_many failed");
+  }
+  auto one = [&](cachekit::MemcachedBackend& b) {
+    const auto t0 = std::chrono::steady_clock::now();
+    bool ok;
+    if (many) {
+      auto r = b.get_many(keys);
+      ok = r && (*r)[99].has_value();
+    } else {
+      auto r = b.get(keys[0]);
+      ok = r && r->has_value();
+    }
+    if (!ok) state.SkipWithError("get failed");
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  std::vector<double> t_plain, t_tls;
+  bool tls_first = false;
+  for (auto _ : state) {
+    if (tls_first) {
+      t_tls.push_back(one(*tls));
+      t_plain.push_back(one(*plain));
+    } else {
+      t_plain.push_back(one(*plain));
+      t_tls.push_back(one(*tls));
+    }
+    tls_first = !tls_first;
+  }
+  auto median = [](std::vector<double>& v) {
+    if (v.empty()) return 1.0;
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+    return v[v.size() / 2];
+  };
+  const double per = many ? 100.0 : 1.0;
+  const double mp = median(t_plain), mt = median(t_tls);
+  state.counters["plain"] = per / mp;
+  state.counters["tls"] = per / mt;
+  state.counters["ratio"] = mp / mt;
+  state.counters["handshakes"] = static_cast<double>(tls->tls_handshakes());
+}
+
 [[maybe_unused]] const int kRegisteredTls = [] {
   for (const cachekit::Protocol p : {cachekit::Protocol::meta, cachekit::Protocol::text, cachekit::Protocol::binary}) {
     const std::string suffix = std::string("_") + cachekit::to_string(p);
+    benchmark::RegisterBenchmark(("BM_Tls_Side_Get" + suffix).c_str(), tls_side, p, false)->UseRealTime();
+    benchmark::RegisterBenchmark(("BM_Tls_Side_GetMany100" + suffix).c_str(), tls_side, p, true)->UseRealTime();
     for (const bool tls : {false, true}) {
       const std::string mode = tls ? "_tls" : "_plain";
       benchmark::RegisterBenchmark(("BM_Tls_Get" + suffix + mode).c_str(), tls_get, p, tls)->UseRealTime();
