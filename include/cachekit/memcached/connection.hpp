@@ -262,7 +262,9 @@ class Connection {
   /// Whether unparsed bytes remain in the read buffer.
   bool has_buffered() const noexcept { return in_pos_ < in_end_; }
   /// Whether the connection is between replies with nothing left over.
-  bool idle_clean() const noexcept { return !broken_ && in_pos_ == in_end_ && stash_.empty() && out_.empty(); }
+  bool idle_clean() const noexcept {
+    return !broken_ && in_pos_ == in_end_ && stash_.empty() && out_.empty() && !tls_buffered();
+  }
 
   /// Blocks until some bytes are in the read buffer (it must be empty) or
   /// the deadline passes. now is a recent clock reading.
