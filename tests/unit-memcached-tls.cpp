@@ -228,6 +228,35 @@ TEST_CASE("tls: get_many over two TLS servers with large values (bytes buffered 
   CHECK(b.tls_handshakes() <= 2 * 4);
 }
 
+TEST_CASE("tls: more connections to a server resume its session instead of a full handshake") {
+  TlsServers& s = tls_servers();
+  auto cfg = tls_config({s.tls.spec(0)});
+  cfg.pipeline_chunk_keys = 10;  // get_many of 100 keys: jobs over several pooled connections
+  MemcachedBackend b(cfg);
+  REQUIRE(b.set("tls-resume", "v"));  // the first connection: a full handshake, then a session ticket
+  CHECK(b.tls_handshakes() == 1);
+  CHECK(b.tls_resumed_handshakes() == 0);
+  std::vector<std::string> keys(100, "tls-resume");
+  for (int i = 0; i < 100; ++i) keys[static_cast<std::size_t>(i)] += std::to_string(i);
+  auto many = b.get_many(keys);
+  REQUIRE_MESSAGE(many, many.error().to_string());
+  // The new connections are opened before any of them reads its tickets:
+  // the first connection's tickets (one each) resume some, the rest fall
+  // back to a full handshake.
+  const auto opened = b.tls_handshakes();
+  const auto resumed = b.tls_resumed_handshakes();
+  CHECK(opened > 2);
+  CHECK(resumed >= 1);
+  CHECK(resumed < opened - 1);
+  // Pooled connections are reused: no handshake at all the second time.
+  REQUIRE(b.get_many(keys));
+  CHECK(b.tls_handshakes() == opened);
+  // Another backend keeps its own sessions: its first handshake is full.
+  MemcachedBackend other(cfg);
+  REQUIRE(other.get("tls-resume"));
+  CHECK(other.tls_resumed_handshakes() == 0);
+}
+
 TEST_CASE("tls: certificate verification: trusted CA and name pass; unknown CA and wrong name are authentication errors") {
   TlsServers& s = tls_servers();
   const std::string server = s.tls.spec(0);

@@ -110,6 +110,13 @@ class Cluster {
 #endif
     return 0;
   }
+  /// Of those, the handshakes that resumed an earlier session.
+  std::uint64_t tls_resumed() const noexcept {
+#ifdef CACHEKIT_OPENSSL
+    if (tls_) return tls_->resumed();
+#endif
+    return 0;
+  }
 
   const MemcachedBackendConfig& config() const noexcept { return config_; }
   const std::optional<Error>& init_error() const noexcept { return init_error_; }
@@ -406,7 +413,9 @@ class Cluster {
   const MemcachedBackendConfig& config_;
   ClusterHooks hooks_;
 #ifdef CACHEKIT_OPENSSL
-  std::unique_ptr<net::TlsContext> tls_;  // null without tls
+  // null without tls; declared before servers_ so that their connections
+  // (whose TLS sessions use it) are destroyed first
+  std::unique_ptr<net::TlsContext> tls_;
 #endif
   std::optional<Error> init_error_;
   std::vector<std::unique_ptr<Server>> servers_;

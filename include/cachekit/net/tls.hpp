@@ -10,7 +10,9 @@
 // and the waits are poll()s bounded by the caller's deadline; except the
 // blocking read of a connection waiting for its reply, which sleeps in recv
 // bounded by SO_RCVTIMEO like the plaintext path (one system call per read).
-// Read-ahead is on: one recv takes every record that has arrived.
+// Read-ahead is on: one recv takes every record that has arrived. The
+// latest session of each server is kept in its TlsContext, so the next
+// connection to it resumes instead of making a full handshake.
 
 #include "../config.hpp"
 #include "../error.hpp"
@@ -23,8 +25,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <arpa/inet.h>
 #include <poll.h>
@@ -114,6 +119,10 @@ class TlsContext {
       }
     }
     SSL_CTX_set_verify(t->ctx_, o.verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
+    // Sessions kept here, per server, not in OpenSSL's cache (keyed by
+    // session id, useless to a client).
+    SSL_CTX_set_session_cache_mode(t->ctx_, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(t->ctx_, &TlsContext::on_new_session);
     t->verify_ = o.verify;
     t->method_ = make_method();
     if (t->method_ == nullptr) return Error(ErrorKind::permanent, "tls: cannot create a BIO method: " + tls_reason("unknown"));
@@ -121,6 +130,7 @@ class TlsContext {
   }
 
   ~TlsContext() {
+    for (auto& kept : sessions_) SSL_SESSION_free(kept.second);
     if (ctx_ != nullptr) SSL_CTX_free(ctx_);
     if (method_ != nullptr) BIO_meth_free(method_);
   }
@@ -132,16 +142,57 @@ class TlsContext {
   bool verify() const noexcept { return verify_; }
   /// Handshakes completed with this context (one per connection opened).
   std::uint64_t handshakes() const noexcept { return handshakes_.load(std::memory_order_relaxed); }
-  void count_handshake() noexcept { handshakes_.fetch_add(1, std::memory_order_relaxed); }
+  /// Of those, the handshakes that resumed an earlier session.
+  std::uint64_t resumed() const noexcept { return resumed_.load(std::memory_order_relaxed); }
+  void count_handshake(bool resumed) noexcept {
+    handshakes_.fetch_add(1, std::memory_order_relaxed);
+    if (resumed) resumed_.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  /// Takes the newest kept session of server (the caller owns the
+  /// reference; null when none). Each is used once: TLS 1.3 tickets are
+  /// single-use (RFC 8446, C.4), and servers with a session cache refuse
+  /// a second use.
+  SSL_SESSION* take_session(const std::string& server) {
+    const std::lock_guard<std::mutex> lock(sessions_mutex_);
+    for (std::size_t i = sessions_.size(); i-- > 0;) {
+      if (sessions_[i].first != server) continue;
+      SSL_SESSION* s = sessions_[i].second;
+      sessions_.erase(sessions_.begin() + static_cast<std::ptrdiff_t>(i));
+      if (SSL_SESSION_is_resumable(s) == 1) return s;
+      SSL_SESSION_free(s);
+    }
+    return nullptr;
+  }
+  /// Keeps session (taking the reference) for server; at most
+  /// kKeptSessions per server, the oldest dropped.
+  void keep_session(const std::string& server, SSL_SESSION* session) {
+    const std::lock_guard<std::mutex> lock(sessions_mutex_);
+    std::size_t count = 0, oldest = sessions_.size();
+    for (std::size_t i = 0; i < sessions_.size(); ++i) {
+      if (sessions_[i].first != server) continue;
+      if (count++ == 0) oldest = i;
+    }
+    if (count >= kKeptSessions) {
+      SSL_SESSION_free(sessions_[oldest].second);
+      sessions_.erase(sessions_.begin() + static_cast<std::ptrdiff_t>(oldest));
+    }
+    sessions_.emplace_back(server, session);
+  }
+  static constexpr std::size_t kKeptSessions = 8;
 
  private:
   TlsContext() = default;
   static BIO_METHOD* make_method();
+  static int on_new_session(SSL* ssl, SSL_SESSION* session);
 
   SSL_CTX* ctx_ = nullptr;
   BIO_METHOD* method_ = nullptr;
   bool verify_ = true;
   std::atomic<std::uint64_t> handshakes_{0};
+  std::atomic<std::uint64_t> resumed_{0};
+  std::mutex sessions_mutex_;
+  std::vector<std::pair<std::string, SSL_SESSION*>> sessions_;  // by TlsSession key, oldest first
 };
 
 /// One TLS connection over a connected socket the caller owns (the socket
@@ -157,9 +208,14 @@ class TlsSession {
   static Result<std::unique_ptr<TlsSession>> handshake(TlsContext& tc, int fd, const std::string& name,
                                                        const std::string& server, Deadline deadline) {
     ERR_clear_error();
-    std::unique_ptr<TlsSession> s(new TlsSession(fd));
+    std::unique_ptr<TlsSession> s(new TlsSession(fd, tc, server + " " + name));
     s->ssl_ = SSL_new(tc.ctx());
     if (s->ssl_ == nullptr) return Error(ErrorKind::transient, "TLS with " + server + ": SSL_new: " + tls_reason("failed"));
+    SSL_set_app_data(s->ssl_, s.get());
+    if (SSL_SESSION* earlier = tc.take_session(s->key_)) {
+      SSL_set_session(s->ssl_, earlier);  // takes its own reference
+      SSL_SESSION_free(earlier);
+    }
     BIO* bio = BIO_new(tc.method());
     if (bio == nullptr) return Error(ErrorKind::transient, "TLS with " + server + ": BIO_new: " + tls_reason("failed"));
     BIO_set_data(bio, s.get());
@@ -191,7 +247,13 @@ class TlsSession {
       }
       return s->handshake_error(err, name, server);
     }
-    tc.count_handshake();
+    const bool resumed = SSL_session_reused(s->ssl_) == 1;
+    tc.count_handshake(resumed);
+    // TLS 1.2 issues no new session when one is resumed: keep it for the
+    // next connection (TLS 1.3 sends fresh tickets instead).
+    if (resumed && SSL_version(s->ssl_) < TLS1_3_VERSION) {
+      if (SSL_SESSION* again = SSL_get1_session(s->ssl_)) tc.keep_session(s->key_, again);
+    }
     return s;
   }
 
@@ -306,7 +368,8 @@ class TlsSession {
   }
 
  private:
-  explicit TlsSession(int fd) noexcept : fd_(fd) {}
+  friend class TlsContext;
+  TlsSession(int fd, TlsContext& tc, std::string key) : fd_(fd), tc_(&tc), key_(std::move(key)) {}
 
   // SSL_get_error() needs the thread's error queue empty before the call;
   // peeking is cheaper than clearing an empty queue on every read and write.
@@ -407,11 +470,21 @@ class TlsSession {
   }
 
   int fd_;
+  TlsContext* tc_;
+  std::string key_;  // the server and the certificate name: whose sessions resume here
   int errno_ = 0;
   bool block_ = false;    // the next BIO read may sleep in recv()
   bool starved_ = false;  // the last read needed bytes from the socket
   SSL* ssl_ = nullptr;
 };
+
+// A session (TLS 1.3: a ticket, after the handshake) to resume later.
+inline int TlsContext::on_new_session(SSL* ssl, SSL_SESSION* session) {
+  auto* s = static_cast<TlsSession*>(SSL_get_app_data(ssl));
+  if (s == nullptr) return 0;
+  s->tc_->keep_session(s->key_, session);
+  return 1;  // the reference is kept
+}
 
 inline BIO_METHOD* TlsContext::make_method() {
   BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "cachekit socket");
