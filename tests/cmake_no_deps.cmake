@@ -3,7 +3,8 @@
 #  - as a subproject (add_subdirectory) it configures with no option;
 #  - top-level with -DCACHEKIT_BUILD_TESTS=OFF it configures;
 #  - top-level with tests on it stops with a message naming the option;
-#  - with -DCACHEKIT_BUILD_BENCH=ON it stops with a message naming that one.
+#  - with -DCACHEKIT_BUILD_BENCH=ON it stops with a message naming that one;
+#  - with -DCACHEKIT_WITH_OPENSSL=ON and no OpenSSL, likewise.
 # usage: cmake -DSRC=<cachekit> -DWORK=<scratch dir> -DCXX=<compiler> [-DGEN=<generator> -DMAKE=<its program>]
 #              -P cmake_no_deps.cmake
 # No package configs for the two, and no system directory searched by
@@ -48,4 +49,12 @@ string(FIND "${last_output}" "-DCACHEKIT_BUILD_BENCH=OFF" _b)
 if(_a LESS 0 OR _b LESS 0)
   message(FATAL_ERROR "bench_on: the message does not name Google Benchmark and the option:\n${last_output}")
 endif()
-message(STATUS "cachekit configures without doctest and Google Benchmark; the messages name the options")
+# TLS asked for without OpenSSL: the message names the package and the option.
+configure(openssl_on FALSE -S "${SRC}" -DCACHEKIT_BUILD_TESTS=OFF -DCACHEKIT_WITH_OPENSSL=ON
+          -DCMAKE_DISABLE_FIND_PACKAGE_OpenSSL=ON)
+string(FIND "${last_output}" "OpenSSL 3 not found" _a)
+string(FIND "${last_output}" "-DCACHEKIT_WITH_OPENSSL=OFF" _b)
+if(_a LESS 0 OR _b LESS 0)
+  message(FATAL_ERROR "openssl_on: the message does not name OpenSSL and the option:\n${last_output}")
+endif()
+message(STATUS "cachekit configures without doctest, Google Benchmark and OpenSSL; the messages name the options")

@@ -8,6 +8,9 @@
 #include <string>
 
 #include "support/memcached_process.hpp"
+#ifdef CACHEKIT_OPENSSL
+#include "support/tls_certs.hpp"
+#endif
 
 #ifdef CACHEKIT_CLI_PATH
 namespace {
@@ -192,5 +195,30 @@ TEST_CASE("cli: --protocol picks the protocol, from the option or the environmen
   CHECK(bad.code == 2);
   CHECK(has(bad.out, "--protocol: unknown protocol 'ascii' (expected meta, text or binary)"));
   CHECK(has(cli("help get").out, "--protocol NAME"));
+}
+
+TEST_CASE("cli: --tls and the TLS options") {
+  CHECK(has(cli("config").out, "tls off"));
+  CHECK(has(cli("help get").out, "--tls-ca-file F"));
+#ifdef CACHEKIT_OPENSSL
+  CHECK(has(cli("config --tls --tls-ca-file /etc/ca.crt").out, "tls on (ca /etc/ca.crt, client certificate none, verify on)"));
+  CHECK(has(shell(std::string("CACHEKIT_MEMCACHED_TLS=true CACHEKIT_MEMCACHED_TLS_VERIFY=0 ") + CACHEKIT_CLI_PATH +
+                  " config")
+                .out,
+            "verify OFF (unsafe)"));
+  cktest::TlsCerts certs;
+  cktest::MemcachedCluster server(1, certs.server_args());
+  const std::string tls = " --servers " + server.spec(0) + " --tls --tls-ca-file " + certs.path("ca.crt");
+  CHECK(cli("set cli-tls-key tls-value" + tls).code == 0);
+  const Run got = cli("get cli-tls-key" + tls);
+  CHECK(got.code == 0);
+  CHECK(got.out == "tls-value\n");
+  // Without --tls the TLS server drops the plaintext client: a server error.
+  CHECK(cli("get cli-tls-key --servers " + server.spec(0) + " --retries 0 --timeout 0.3 --connect-timeout 0.3").code == 3);
+#else
+  const Run off = cli_err("config --tls");
+  CHECK(off.code == 2);
+  CHECK(has(off.out, "CACHEKIT_OPENSSL"));
+#endif
 }
 #endif

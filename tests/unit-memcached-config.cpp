@@ -16,7 +16,9 @@ const char* const kVars[] = {
     "CACHEKIT_MEMCACHED_MAX_ITEM_SIZE_BYTES", "CACHEKIT_MEMCACHED_DISTRIBUTION", "CACHEKIT_MEMCACHED_DEAD_TIMEOUT",
     "CACHEKIT_MEMCACHED_SERVER_FAILURE_LIMIT", "CACHEKIT_MEMCACHED_REMOVE_FAILED_SERVERS",
     "CACHEKIT_MEMCACHED_USERNAME", "CACHEKIT_MEMCACHED_PASSWORD", "CACHEKIT_MEMCACHED_SPIN_WAIT_US",
-    "CACHEKIT_MEMCACHED_PROTOCOL"};
+    "CACHEKIT_MEMCACHED_PROTOCOL", "CACHEKIT_MEMCACHED_TLS", "CACHEKIT_MEMCACHED_TLS_CA_FILE",
+    "CACHEKIT_MEMCACHED_TLS_CERT_FILE", "CACHEKIT_MEMCACHED_TLS_KEY_FILE", "CACHEKIT_MEMCACHED_TLS_SERVER_NAME",
+    "CACHEKIT_MEMCACHED_TLS_VERIFY"};
 
 // Clears every variable on entry and exit.
 struct CleanEnv {
@@ -170,4 +172,55 @@ TEST_CASE("config: a password never appears in errors") {
   auto c = MemcachedBackendConfig::from_env();
   REQUIRE_FALSE(c);
   CHECK(c.error().to_string().find("hunter2") == std::string::npos);
+}
+
+TEST_CASE("config: the TLS variables and fields; tls without OpenSSL names CACHEKIT_OPENSSL") {
+  expect_env_error("CACHEKIT_MEMCACHED_TLS", "yes", "true, false, 1, 0");
+  expect_env_error("CACHEKIT_MEMCACHED_TLS_VERIFY", "off", "true, false, 1, 0");
+  // A TLS setting without tls is refused, never ignored.
+  expect_env_error("CACHEKIT_MEMCACHED_TLS_CA_FILE", "/etc/ca.crt", "tls is off");
+  expect_env_error("CACHEKIT_MEMCACHED_TLS_SERVER_NAME", "cache.example.org", "tls is off");
+  CleanEnv env;
+  ::setenv("CACHEKIT_MEMCACHED_TLS", "true", 1);
+  ::setenv("CACHEKIT_MEMCACHED_TLS_CA_FILE", "/etc/ca.crt", 1);
+  ::setenv("CACHEKIT_MEMCACHED_TLS_CERT_FILE", "/etc/client.crt", 1);
+  ::setenv("CACHEKIT_MEMCACHED_TLS_KEY_FILE", "/etc/client.key", 1);
+  ::setenv("CACHEKIT_MEMCACHED_TLS_SERVER_NAME", "cache.example.org", 1);
+  ::setenv("CACHEKIT_MEMCACHED_TLS_VERIFY", "0", 1);
+  auto c = MemcachedBackendConfig::from_env();
+  MemcachedBackendConfig unix_tls;
+  unix_tls.servers = {"/tmp/memcached.sock"};
+  unix_tls.tls = true;
+  MemcachedBackendConfig half;
+  half.tls = true;
+  half.tls_cert_file = "/etc/client.crt";
+#ifdef CACHEKIT_OPENSSL
+  REQUIRE_MESSAGE(c, c.error().message());
+  CHECK(c->tls);
+  CHECK(c->tls_ca_file == "/etc/ca.crt");
+  CHECK(c->tls_cert_file == "/etc/client.crt");
+  CHECK(c->tls_key_file == "/etc/client.key");
+  CHECK(c->tls_server_name == "cache.example.org");
+  CHECK_FALSE(c->tls_verify);
+  auto u = unix_tls.validate();
+  REQUIRE_FALSE(u);
+  CHECK(u.error().kind() == cachekit::ErrorKind::permanent);
+  CHECK(u.error().message() == "tls: server '/tmp/memcached.sock' is a unix socket; TLS needs TCP servers");
+  auto h = half.validate();
+  REQUIRE_FALSE(h);
+  CHECK(h.error().message().find("tls_key_file") == 0);
+#else
+  REQUIRE_FALSE(c);
+  CHECK(c.error().kind() == cachekit::ErrorKind::permanent);
+  CHECK(c.error().message().find("CACHEKIT_MEMCACHED_TLS: tls: this build has no TLS support") == 0);
+  CHECK(c.error().message().find("CACHEKIT_OPENSSL") != std::string::npos);
+  for (const auto* cfg : {&unix_tls, &half}) {
+    auto r = cfg->validate();
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message().find("CACHEKIT_OPENSSL") != std::string::npos);
+  }
+#endif
+  MemcachedBackendConfig defaults;
+  CHECK_FALSE(defaults.tls);
+  CHECK(defaults.tls_verify);
 }

@@ -16,7 +16,7 @@ cd "$ROOT"
 PACKAGES="g++ clang cmake ninja-build meson pkg-config python3 memcached libmemcached-dev
   libmemcached-tools doctest-dev libbenchmark-dev python3-pymemcache python3-msgpack
   python3-uhashring sasl2-bin libclang-rt-14-dev libspymemcached-java default-jdk-headless ruby ruby-dalli
-  nutcracker"
+  nutcracker openssl libssl-dev"
 
 install_packages() {
   local missing=()
@@ -106,11 +106,11 @@ for l in $LEGS; do
   case $l in
     generated) leg generated leg_generated ;;
     headeronly) leg headeronly leg_headeronly ;;
-    # GCC, C++17, modular headers, benchmarks built too.
+    # GCC, C++17, modular headers, benchmarks built too, TLS on (CACHEKIT_OPENSSL).
     # (The examples are built in the noexcept leg only.)
     gcc17) leg gcc17 cmake_leg gcc17 g++ -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_STANDARD=17 \
              -DCACHEKIT_MULTIPLE_HEADERS=ON -DCACHEKIT_BUILD_BENCH=ON -DCACHEKIT_BUILD_EXAMPLES=OFF \
-             -DCACHEKIT_TEST_ALL_PROTOCOLS=ON ;;
+             -DCACHEKIT_TEST_ALL_PROTOCOLS=ON -DCACHEKIT_WITH_OPENSSL=ON ;;
     # Clang, C++20, the generated single header.
     clang20) leg clang20 cmake_leg clang20 clang++ -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_STANDARD=20 \
                -DCACHEKIT_BUILD_EXAMPLES=OFF -DCACHEKIT_TEST_ALL_PROTOCOLS=ON ;;
@@ -122,7 +122,7 @@ for l in $LEGS; do
             UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
             bash -c "$(declare -f cmake_leg); BUILD='$BUILD' JOBS='$JOBS' ROOT='$ROOT' cmake_leg asan clang++ \
               -DCMAKE_BUILD_TYPE=Debug -DCACHEKIT_MULTIPLE_HEADERS=ON -DCACHEKIT_BUILD_EXAMPLES=OFF \
-              -DCACHEKIT_TEST_ALL_PROTOCOLS=ON \
+              -DCACHEKIT_TEST_ALL_PROTOCOLS=ON -DCACHEKIT_WITH_OPENSSL=ON \
               '-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
               -- -E 'consumer|readme_snippets'" ;;
     tsan) if [ -x tools/run-tsan.sh ]; then leg tsan tools/run-tsan.sh "$BUILD/tsan"; fi ;;

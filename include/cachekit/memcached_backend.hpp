@@ -74,6 +74,12 @@ class BasicMemcachedBackend final : public Backend {
   /// The protocol in use: config().protocol, or text after a server
   /// refused the meta protocol.
   Protocol protocol() const noexcept { return protocol_.load(std::memory_order_relaxed); }
+  /// TLS handshakes completed so far: one per connection opened (pooled
+  /// connections are reused, not handshaken again); 0 without tls.
+  std::uint64_t tls_handshakes() const noexcept { return cluster_.tls_handshakes(); }
+  /// Of those, the handshakes that resumed the server's previous session
+  /// (a session ticket kept from an earlier connection to that server).
+  std::uint64_t tls_resumed_handshakes() const noexcept { return cluster_.tls_resumed(); }
   /// "host:port" of every configured server, in configuration order.
   std::vector<std::string> server_names() const {
     std::vector<std::string> out;

@@ -103,6 +103,22 @@ struct MemcachedBackendConfig {
   /// backs off and sleeps right away, so distant servers cost no spinning.
   std::chrono::microseconds spin_wait{50};
 
+  /// Connect over TLS (memcached -Z). Needs a build with CACHEKIT_OPENSSL
+  /// (CMake: CACHEKIT_WITH_OPENSSL=ON); TCP servers only.
+  bool tls = false;
+  /// PEM file of the CAs that sign the servers' certificates; empty: the
+  /// system trust store.
+  std::string tls_ca_file;
+  /// PEM client certificate (chain) and its private key, for servers that
+  /// require one (memcached ssl_verify_mode=2 or 3); both or neither.
+  std::string tls_cert_file, tls_key_file;
+  /// The name the servers' certificates must carry, also sent as SNI;
+  /// empty: the host of each server spec (a name or an IP address).
+  std::string tls_server_name;
+  /// Verify the server's certificate and name. false is unsafe: anyone on
+  /// the path can impersonate the server and read every value.
+  bool tls_verify = true;
+
   /// Defaults overridden by the CACHEKIT_MEMCACHED_* environment variables.
   static Result<MemcachedBackendConfig> from_env();
   /// Checks every field; the error names the field and its accepted range.
@@ -268,6 +284,28 @@ inline Result<void> MemcachedBackendConfig::validate() const {
   if (spin_wait.count() < 0 || spin_wait.count() > 1000) {
     return bad("spin_wait", std::to_string(spin_wait.count()) + " us is out of range (must be 0 .. 1000 microseconds)");
   }
+  if (tls) {
+#ifndef CACHEKIT_OPENSSL
+    return bad("tls", "this build has no TLS support: define CACHEKIT_OPENSSL before including cachekit "
+                      "(CMake: -DCACHEKIT_WITH_OPENSSL=ON) and link OpenSSL 3 (-lssl -lcrypto)");
+#endif
+    for (const auto& s : servers) {
+      if (ServerSpec::parse(s)->is_unix_socket()) {
+        return bad("tls", "server '" + s + "' is a unix socket; TLS needs TCP servers");
+      }
+    }
+    if (tls_cert_file.empty() != tls_key_file.empty()) {
+      return bad(tls_cert_file.empty() ? "tls_cert_file" : "tls_key_file",
+                 "tls_cert_file and tls_key_file go together (a client certificate and its key)");
+    }
+  } else {
+    const char* set = !tls_ca_file.empty()       ? "tls_ca_file"
+                      : !tls_cert_file.empty()   ? "tls_cert_file"
+                      : !tls_key_file.empty()    ? "tls_key_file"
+                      : !tls_server_name.empty() ? "tls_server_name"
+                                                 : nullptr;
+    if (set != nullptr) return bad(set, "is set but tls is off (set tls to connect over TLS)");
+  }
   return {};
 }
 
@@ -367,6 +405,28 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
     else if (s == "0" || s == "false") c.remove_failed_servers = false;
     else return env_error("CACHEKIT_MEMCACHED_REMOVE_FAILED_SERVERS", "'" + std::string(s) + "' is not one of true, false, 1, 0");
   }
+  const struct {
+    const char* name;
+    bool* field;
+  } bool_vars[] = {{"CACHEKIT_MEMCACHED_TLS", &c.tls}, {"CACHEKIT_MEMCACHED_TLS_VERIFY", &c.tls_verify}};
+  for (const auto& bv : bool_vars) {
+    if (const char* v = getenv_set(bv.name)) {
+      const std::string_view s(v);
+      if (s == "1" || s == "true") *bv.field = true;
+      else if (s == "0" || s == "false") *bv.field = false;
+      else return env_error(bv.name, "'" + std::string(s) + "' is not one of true, false, 1, 0");
+    }
+  }
+  const struct {
+    const char* name;
+    std::string* field;
+  } tls_vars[] = {{"CACHEKIT_MEMCACHED_TLS_CA_FILE", &c.tls_ca_file},
+                  {"CACHEKIT_MEMCACHED_TLS_CERT_FILE", &c.tls_cert_file},
+                  {"CACHEKIT_MEMCACHED_TLS_KEY_FILE", &c.tls_key_file},
+                  {"CACHEKIT_MEMCACHED_TLS_SERVER_NAME", &c.tls_server_name}};
+  for (const auto& tv : tls_vars) {
+    if (const char* v = getenv_set(tv.name)) *tv.field = v;
+  }
   if (const char* v = std::getenv("CACHEKIT_MEMCACHED_USERNAME")) c.username = v;
   if (const char* v = std::getenv("CACHEKIT_MEMCACHED_PASSWORD")) c.password = v;
   auto ok = c.validate();
@@ -378,6 +438,15 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
     };
     if (var_for("servers", "CACHEKIT_MEMCACHED_SERVERS")) return env_error("CACHEKIT_MEMCACHED_SERVERS", m);
     if (var_for("key_prefix", "CACHEKIT_MEMCACHED_KEY_PREFIX")) return env_error("CACHEKIT_MEMCACHED_KEY_PREFIX", m);
+    if (var_for("tls", "CACHEKIT_MEMCACHED_TLS")) return env_error("CACHEKIT_MEMCACHED_TLS", m);
+    if (var_for("tls_ca_file", "CACHEKIT_MEMCACHED_TLS_CA_FILE")) return env_error("CACHEKIT_MEMCACHED_TLS_CA_FILE", m);
+    if (var_for("tls_cert_file", "CACHEKIT_MEMCACHED_TLS_CERT_FILE")) {
+      return env_error("CACHEKIT_MEMCACHED_TLS_CERT_FILE", m);
+    }
+    if (var_for("tls_key_file", "CACHEKIT_MEMCACHED_TLS_KEY_FILE")) return env_error("CACHEKIT_MEMCACHED_TLS_KEY_FILE", m);
+    if (var_for("tls_server_name", "CACHEKIT_MEMCACHED_TLS_SERVER_NAME")) {
+      return env_error("CACHEKIT_MEMCACHED_TLS_SERVER_NAME", m);
+    }
     if (var_for("username", "CACHEKIT_MEMCACHED_PASSWORD")) {
       return env_error("CACHEKIT_MEMCACHED_PASSWORD", "is set but CACHEKIT_MEMCACHED_USERNAME is not");
     }

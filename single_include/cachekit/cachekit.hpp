@@ -5769,6 +5769,22 @@ struct MemcachedBackendConfig {
   /// backs off and sleeps right away, so distant servers cost no spinning.
   std::chrono::microseconds spin_wait{50};
 
+  /// Connect over TLS (memcached -Z). Needs a build with CACHEKIT_OPENSSL
+  /// (CMake: CACHEKIT_WITH_OPENSSL=ON); TCP servers only.
+  bool tls = false;
+  /// PEM file of the CAs that sign the servers' certificates; empty: the
+  /// system trust store.
+  std::string tls_ca_file;
+  /// PEM client certificate (chain) and its private key, for servers that
+  /// require one (memcached ssl_verify_mode=2 or 3); both or neither.
+  std::string tls_cert_file, tls_key_file;
+  /// The name the servers' certificates must carry, also sent as SNI;
+  /// empty: the host of each server spec (a name or an IP address).
+  std::string tls_server_name;
+  /// Verify the server's certificate and name. false is unsafe: anyone on
+  /// the path can impersonate the server and read every value.
+  bool tls_verify = true;
+
   /// Defaults overridden by the CACHEKIT_MEMCACHED_* environment variables.
   static Result<MemcachedBackendConfig> from_env();
   /// Checks every field; the error names the field and its accepted range.
@@ -5934,6 +5950,28 @@ inline Result<void> MemcachedBackendConfig::validate() const {
   if (spin_wait.count() < 0 || spin_wait.count() > 1000) {
     return bad("spin_wait", std::to_string(spin_wait.count()) + " us is out of range (must be 0 .. 1000 microseconds)");
   }
+  if (tls) {
+#ifndef CACHEKIT_OPENSSL
+    return bad("tls", "this build has no TLS support: define CACHEKIT_OPENSSL before including cachekit "
+                      "(CMake: -DCACHEKIT_WITH_OPENSSL=ON) and link OpenSSL 3 (-lssl -lcrypto)");
+#endif
+    for (const auto& s : servers) {
+      if (ServerSpec::parse(s)->is_unix_socket()) {
+        return bad("tls", "server '" + s + "' is a unix socket; TLS needs TCP servers");
+      }
+    }
+    if (tls_cert_file.empty() != tls_key_file.empty()) {
+      return bad(tls_cert_file.empty() ? "tls_cert_file" : "tls_key_file",
+                 "tls_cert_file and tls_key_file go together (a client certificate and its key)");
+    }
+  } else {
+    const char* set = !tls_ca_file.empty()       ? "tls_ca_file"
+                      : !tls_cert_file.empty()   ? "tls_cert_file"
+                      : !tls_key_file.empty()    ? "tls_key_file"
+                      : !tls_server_name.empty() ? "tls_server_name"
+                                                 : nullptr;
+    if (set != nullptr) return bad(set, "is set but tls is off (set tls to connect over TLS)");
+  }
   return {};
 }
 
@@ -6033,6 +6071,28 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
     else if (s == "0" || s == "false") c.remove_failed_servers = false;
     else return env_error("CACHEKIT_MEMCACHED_REMOVE_FAILED_SERVERS", "'" + std::string(s) + "' is not one of true, false, 1, 0");
   }
+  const struct {
+    const char* name;
+    bool* field;
+  } bool_vars[] = {{"CACHEKIT_MEMCACHED_TLS", &c.tls}, {"CACHEKIT_MEMCACHED_TLS_VERIFY", &c.tls_verify}};
+  for (const auto& bv : bool_vars) {
+    if (const char* v = getenv_set(bv.name)) {
+      const std::string_view s(v);
+      if (s == "1" || s == "true") *bv.field = true;
+      else if (s == "0" || s == "false") *bv.field = false;
+      else return env_error(bv.name, "'" + std::string(s) + "' is not one of true, false, 1, 0");
+    }
+  }
+  const struct {
+    const char* name;
+    std::string* field;
+  } tls_vars[] = {{"CACHEKIT_MEMCACHED_TLS_CA_FILE", &c.tls_ca_file},
+                  {"CACHEKIT_MEMCACHED_TLS_CERT_FILE", &c.tls_cert_file},
+                  {"CACHEKIT_MEMCACHED_TLS_KEY_FILE", &c.tls_key_file},
+                  {"CACHEKIT_MEMCACHED_TLS_SERVER_NAME", &c.tls_server_name}};
+  for (const auto& tv : tls_vars) {
+    if (const char* v = getenv_set(tv.name)) *tv.field = v;
+  }
   if (const char* v = std::getenv("CACHEKIT_MEMCACHED_USERNAME")) c.username = v;
   if (const char* v = std::getenv("CACHEKIT_MEMCACHED_PASSWORD")) c.password = v;
   auto ok = c.validate();
@@ -6044,6 +6104,15 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
     };
     if (var_for("servers", "CACHEKIT_MEMCACHED_SERVERS")) return env_error("CACHEKIT_MEMCACHED_SERVERS", m);
     if (var_for("key_prefix", "CACHEKIT_MEMCACHED_KEY_PREFIX")) return env_error("CACHEKIT_MEMCACHED_KEY_PREFIX", m);
+    if (var_for("tls", "CACHEKIT_MEMCACHED_TLS")) return env_error("CACHEKIT_MEMCACHED_TLS", m);
+    if (var_for("tls_ca_file", "CACHEKIT_MEMCACHED_TLS_CA_FILE")) return env_error("CACHEKIT_MEMCACHED_TLS_CA_FILE", m);
+    if (var_for("tls_cert_file", "CACHEKIT_MEMCACHED_TLS_CERT_FILE")) {
+      return env_error("CACHEKIT_MEMCACHED_TLS_CERT_FILE", m);
+    }
+    if (var_for("tls_key_file", "CACHEKIT_MEMCACHED_TLS_KEY_FILE")) return env_error("CACHEKIT_MEMCACHED_TLS_KEY_FILE", m);
+    if (var_for("tls_server_name", "CACHEKIT_MEMCACHED_TLS_SERVER_NAME")) {
+      return env_error("CACHEKIT_MEMCACHED_TLS_SERVER_NAME", m);
+    }
     if (var_for("username", "CACHEKIT_MEMCACHED_PASSWORD")) {
       return env_error("CACHEKIT_MEMCACHED_PASSWORD", "is set but CACHEKIT_MEMCACHED_USERNAME is not");
     }
@@ -6121,6 +6190,516 @@ class ByteBuffer {
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/detail/byte_buffer.hpp ----
 
+// ---- begin cachekit/net/tls.hpp ----
+// TLS over a connected socket with OpenSSL 3, compiled only when
+// CACHEKIT_OPENSSL is defined (without it this header adds nothing).
+//
+// One TlsContext (an SSL_CTX) per backend, built from the configuration;
+// one TlsSession (an SSL) per connection. OpenSSL reads and writes through
+// a BIO of our own over the descriptor: every send carries MSG_NOSIGNAL
+// (no SIGPIPE from a peer that went away, no signal() call) and
+// MSG_DONTWAIT, every recv MSG_DONTWAIT, so each TLS call is non-blocking
+// and the waits are poll()s bounded by the caller's deadline; except the
+// blocking read of a connection waiting for its reply, which sleeps in recv
+// bounded by SO_RCVTIMEO like the plaintext path (one system call per read).
+// Read-ahead is on: one recv takes every record that has arrived. The
+// latest session of each server is kept in its TlsContext, so the next
+// connection to it resumes instead of making a full handshake.
+
+
+#ifdef CACHEKIT_OPENSSL
+
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+namespace net {
+
+/// What a TlsContext is built from (MemcachedBackendConfig's tls_* fields).
+struct TlsOptions {
+  std::string ca_file;    ///< PEM CA bundle; empty: the system trust store
+  std::string cert_file;  ///< PEM client certificate chain; empty: none
+  std::string key_file;   ///< PEM private key of cert_file
+  bool verify = true;     ///< verify the server's certificate and name
+};
+
+/// OpenSSL's reason for the most recent failure on this thread (and the
+/// thread's error queue emptied), or fallback when it has none.
+inline std::string tls_reason(const char* fallback) {
+  const unsigned long e = ERR_peek_last_error();
+  std::string out;
+  if (e != 0) {
+    const char* r = ERR_reason_error_string(e);
+    out = r != nullptr ? r : "error " + std::to_string(ERR_GET_REASON(e));
+  } else {
+    out = fallback;
+  }
+  ERR_clear_error();
+  return out;
+}
+
+/// Whether OpenSSL's reason code r is the server refusing our client
+/// certificate (an alert about it, or about a missing one).
+inline bool tls_client_cert_refused(int r) noexcept {
+  return r == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED || r == SSL_R_SSLV3_ALERT_BAD_CERTIFICATE ||
+         r == SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN || r == SSL_R_TLSV1_ALERT_UNKNOWN_CA ||
+         r == SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE || r == SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED ||
+         r == SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED || r == SSL_R_TLSV1_ALERT_ACCESS_DENIED ||
+         r == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE;
+}
+
+class TlsSession;
+
+/// An SSL_CTX for client connections plus the BIO method sessions use.
+/// Shared (read only) by every connection of one backend.
+class TlsContext {
+ public:
+  /// Builds the context; a CA, certificate or key file that cannot be
+  /// loaded is a permanent error naming the field and the file.
+  static Result<std::unique_ptr<TlsContext>> create(const TlsOptions& o) {
+    ERR_clear_error();
+    std::unique_ptr<TlsContext> t(new TlsContext());
+    t->ctx_ = SSL_CTX_new(TLS_client_method());
+    if (t->ctx_ == nullptr) return Error(ErrorKind::permanent, "tls: cannot create an SSL_CTX: " + tls_reason("unknown"));
+    SSL_CTX_set_min_proto_version(t->ctx_, TLS1_2_VERSION);
+    // Partial writes let a non-blocking write report progress; a retried
+    // write may come from a buffer that moved (a vector that grew).
+    SSL_CTX_set_mode(t->ctx_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_read_ahead(t->ctx_, 1);
+    if (!o.ca_file.empty()) {
+      if (SSL_CTX_load_verify_locations(t->ctx_, o.ca_file.c_str(), nullptr) != 1) {
+        return Error(ErrorKind::permanent,
+                     "tls_ca_file: cannot load '" + o.ca_file + "': " + tls_reason("not a PEM certificate file"));
+      }
+    } else if (SSL_CTX_set_default_verify_paths(t->ctx_) != 1) {
+      return Error(ErrorKind::permanent, "tls: cannot load the system trust store: " + tls_reason("unknown"));
+    }
+    if (!o.cert_file.empty()) {
+      if (SSL_CTX_use_certificate_chain_file(t->ctx_, o.cert_file.c_str()) != 1) {
+        return Error(ErrorKind::permanent,
+                     "tls_cert_file: cannot load '" + o.cert_file + "': " + tls_reason("not a PEM certificate file"));
+      }
+      if (SSL_CTX_use_PrivateKey_file(t->ctx_, o.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+        return Error(ErrorKind::permanent,
+                     "tls_key_file: cannot load '" + o.key_file + "': " + tls_reason("not a PEM private key file"));
+      }
+      if (SSL_CTX_check_private_key(t->ctx_) != 1) {
+        return Error(ErrorKind::permanent, "tls_key_file: '" + o.key_file + "' does not match tls_cert_file '" +
+                                               o.cert_file + "': " + tls_reason("key mismatch"));
+      }
+    }
+    SSL_CTX_set_verify(t->ctx_, o.verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
+    // Sessions kept here, per server, not in OpenSSL's cache (keyed by
+    // session id, useless to a client).
+    SSL_CTX_set_session_cache_mode(t->ctx_, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(t->ctx_, &TlsContext::on_new_session);
+    t->verify_ = o.verify;
+    t->method_ = make_method();
+    if (t->method_ == nullptr) return Error(ErrorKind::permanent, "tls: cannot create a BIO method: " + tls_reason("unknown"));
+    return t;
+  }
+
+  ~TlsContext() {
+    for (auto& kept : sessions_) SSL_SESSION_free(kept.second);
+    if (ctx_ != nullptr) SSL_CTX_free(ctx_);
+    if (method_ != nullptr) BIO_meth_free(method_);
+  }
+  TlsContext(const TlsContext&) = delete;
+  TlsContext& operator=(const TlsContext&) = delete;
+
+  SSL_CTX* ctx() const noexcept { return ctx_; }
+  BIO_METHOD* method() const noexcept { return method_; }
+  bool verify() const noexcept { return verify_; }
+  /// Handshakes completed with this context (one per connection opened).
+  std::uint64_t handshakes() const noexcept { return handshakes_.load(std::memory_order_relaxed); }
+  /// Of those, the handshakes that resumed an earlier session.
+  std::uint64_t resumed() const noexcept { return resumed_.load(std::memory_order_relaxed); }
+  void count_handshake(bool resumed) noexcept {
+    handshakes_.fetch_add(1, std::memory_order_relaxed);
+    if (resumed) resumed_.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  /// Takes the newest kept session of server (the caller owns the
+  /// reference; null when none). Each is used once: TLS 1.3 tickets are
+  /// single-use (RFC 8446, C.4), and servers with a session cache refuse
+  /// a second use.
+  SSL_SESSION* take_session(const std::string& server) {
+    const std::lock_guard<std::mutex> lock(sessions_mutex_);
+    for (std::size_t i = sessions_.size(); i-- > 0;) {
+      if (sessions_[i].first != server) continue;
+      SSL_SESSION* s = sessions_[i].second;
+      sessions_.erase(sessions_.begin() + static_cast<std::ptrdiff_t>(i));
+      if (SSL_SESSION_is_resumable(s) == 1) return s;
+      SSL_SESSION_free(s);
+    }
+    return nullptr;
+  }
+  /// Keeps session (taking the reference) for server; at most
+  /// kKeptSessions per server, the oldest dropped.
+  void keep_session(const std::string& server, SSL_SESSION* session) {
+    const std::lock_guard<std::mutex> lock(sessions_mutex_);
+    std::size_t count = 0, oldest = sessions_.size();
+    for (std::size_t i = 0; i < sessions_.size(); ++i) {
+      if (sessions_[i].first != server) continue;
+      if (count++ == 0) oldest = i;
+    }
+    if (count >= kKeptSessions) {
+      SSL_SESSION_free(sessions_[oldest].second);
+      sessions_.erase(sessions_.begin() + static_cast<std::ptrdiff_t>(oldest));
+    }
+    sessions_.emplace_back(server, session);
+  }
+  static constexpr std::size_t kKeptSessions = 8;
+
+ private:
+  TlsContext() = default;
+  static BIO_METHOD* make_method();
+  static int on_new_session(SSL* ssl, SSL_SESSION* session);
+
+  SSL_CTX* ctx_ = nullptr;
+  BIO_METHOD* method_ = nullptr;
+  bool verify_ = true;
+  std::atomic<std::uint64_t> handshakes_{0};
+  std::atomic<std::uint64_t> resumed_{0};
+  std::mutex sessions_mutex_;
+  std::vector<std::pair<std::string, SSL_SESSION*>> sessions_;  // by TlsSession key, oldest first
+};
+
+/// One TLS connection over a connected socket the caller owns (the socket
+/// outlives the session).
+class TlsSession {
+ public:
+  /// Runs the handshake on fd, bounded by deadline. name is what the
+  /// server's certificate must match (a DNS name, sent as SNI, or an IP
+  /// address); server names the server in messages. Verification failures
+  /// and a refused client certificate are authentication errors; a server
+  /// that closes, answers something else than TLS or hangs is transient
+  /// (a timeout for the hang).
+  static Result<std::unique_ptr<TlsSession>> handshake(TlsContext& tc, int fd, const std::string& name,
+                                                       const std::string& server, Deadline deadline) {
+    ERR_clear_error();
+    std::unique_ptr<TlsSession> s(new TlsSession(fd, tc, server + " " + name));
+    s->ssl_ = SSL_new(tc.ctx());
+    if (s->ssl_ == nullptr) return Error(ErrorKind::transient, "TLS with " + server + ": SSL_new: " + tls_reason("failed"));
+    SSL_set_app_data(s->ssl_, s.get());
+    if (SSL_SESSION* earlier = tc.take_session(s->key_)) {
+      SSL_set_session(s->ssl_, earlier);  // takes its own reference
+      SSL_SESSION_free(earlier);
+    }
+    BIO* bio = BIO_new(tc.method());
+    if (bio == nullptr) return Error(ErrorKind::transient, "TLS with " + server + ": BIO_new: " + tls_reason("failed"));
+    BIO_set_data(bio, s.get());
+    BIO_set_init(bio, 1);
+    SSL_set_bio(s->ssl_, bio, bio);  // the SSL owns the BIO now
+    SSL_set_connect_state(s->ssl_);
+    unsigned char ip[16];
+    const bool is_ip = ::inet_pton(AF_INET, name.c_str(), ip) == 1 || ::inet_pton(AF_INET6, name.c_str(), ip) == 1;
+    if (!is_ip && !name.empty()) SSL_set_tlsext_host_name(s->ssl_, name.c_str());
+    if (tc.verify() && !name.empty()) {
+      const int ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(s->ssl_), name.c_str())
+                           : SSL_set1_host(s->ssl_, name.c_str());
+      if (ok != 1) return Error(ErrorKind::permanent, "tls_server_name: cannot use '" + name + "': " + tls_reason("invalid"));
+    }
+    for (;;) {
+      ERR_clear_error();
+      s->errno_ = 0;
+      const int rc = SSL_connect(s->ssl_);
+      if (rc == 1) break;
+      const int err = SSL_get_error(s->ssl_, rc);
+      if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+        auto ready = wait_fd(fd, err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline);
+        if (!ready) return std::move(ready).error();
+        if (*ready == 0) {
+          return Error(ErrorKind::timeout, "TLS handshake with " + server +
+                                               " timed out (connect_timeout; does the server speak TLS?)");
+        }
+        continue;
+      }
+      return s->handshake_error(err, name, server);
+    }
+    const bool resumed = SSL_session_reused(s->ssl_) == 1;
+    tc.count_handshake(resumed);
+    // TLS 1.2 issues no new session when one is resumed: keep it for the
+    // next connection (TLS 1.3 sends fresh tickets instead).
+    if (resumed && SSL_version(s->ssl_) < TLS1_3_VERSION) {
+      if (SSL_SESSION* again = SSL_get1_session(s->ssl_)) tc.keep_session(s->key_, again);
+    }
+    return s;
+  }
+
+  ~TlsSession() {
+    if (ssl_ != nullptr) SSL_free(ssl_);  // no close_notify: like a plaintext close
+  }
+  TlsSession(const TlsSession&) = delete;
+  TlsSession& operator=(const TlsSession&) = delete;
+
+  /// Bytes waiting inside OpenSSL (decrypted, or whole records read ahead):
+  /// readable without the socket becoming ready, so callers check this
+  /// before poll(). A partial record read ahead does not count once a read
+  /// found it incomplete (the rest must come through the socket).
+  bool pending() const noexcept { return SSL_pending(ssl_) > 0 || (!starved_ && SSL_has_pending(ssl_) == 1); }
+
+  /// Reads what is available without waiting: bytes read, 0 when none.
+  Result<std::size_t> try_read(char* buf, std::size_t cap) {
+    short want = 0;
+    return read_once(buf, cap, want);
+  }
+
+  /// Reads at least one byte, sleeping in recv() bounded by the socket's
+  /// SO_RCVTIMEO (the caller arms it to end by deadline): bytes read, 0
+  /// when that timeout passed first.
+  Result<std::size_t> read_blocking(char* buf, std::size_t cap, Deadline deadline) {
+    block_ = true;
+    short want = 0;
+    auto n = read_once(buf, cap, want);
+    block_ = false;
+    if (n && *n == 0 && want == POLLOUT) {  // OpenSSL must send first (a key update's answer)
+      auto ready = wait_fd(fd_, POLLOUT, deadline);
+      if (!ready) return std::move(ready).error();
+    }
+    return n;
+  }
+
+  /// Busy-polls for bytes until `until` (see recv_spin): bytes read, 0 when
+  /// none came in time; spun false when the SpinGate was full.
+  Result<std::size_t> read_spin(char* buf, std::size_t cap, Clock::time_point until, bool& spun) {
+    const SpinTicket ticket;
+    spun = ticket.held();
+    if (!spun) return std::size_t{0};
+    for (unsigned tries = 1;; ++tries) {
+      short want = 0;
+      auto n = read_once(buf, cap, want);
+      if (!n || *n > 0) return n;
+      if ((tries & 7) == 0 && Clock::now() >= until) return std::size_t{0};
+    }
+  }
+
+  /// Writes what the socket takes now: bytes written (0 when it would
+  /// block; the next call must start at the same bytes).
+  Result<std::size_t> try_write(const char* data, std::size_t n) {
+    short want = 0;
+    return write_once(data, n, want);
+  }
+
+  /// Writes all n bytes before the deadline.
+  Result<void> write_all(const char* data, std::size_t n, Deadline deadline) {
+    while (n > 0) {
+      short want = 0;
+      auto w = write_once(data, n, want);
+      if (!w) return std::move(w).error();
+      if (*w == 0) {
+        auto ready = wait_fd(fd_, want, deadline);
+        if (!ready) return std::move(ready).error();
+        if (*ready == 0) return Error(ErrorKind::timeout, "send timed out");
+        continue;
+      }
+      data += *w;
+      n -= *w;
+    }
+    return {};
+  }
+
+  /// Whether an idle connection is unusable: the peer closed it or sent
+  /// application bytes nobody asked for. TLS records that carry no data
+  /// (session tickets) are consumed. Never blocks.
+  bool idle_broken() {
+    if (pending()) return true;
+    if (!idle_connection_broken(fd_)) return false;
+    char probe[64];
+    short want = 0;
+    auto n = read_once(probe, sizeof probe, want);
+    return !n || *n > 0;
+  }
+
+  // BIO callbacks (the BIO's data is the session).
+  static int bio_write(BIO* b, const char* data, int n) {
+    auto* s = static_cast<TlsSession*>(BIO_get_data(b));
+    BIO_clear_retry_flags(b);
+    for (;;) {
+      const ssize_t rc = ::send(s->fd_, data, static_cast<std::size_t>(n), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (rc >= 0) return static_cast<int>(rc);
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_write(b);
+      s->errno_ = errno;
+      return -1;
+    }
+  }
+  static int bio_read(BIO* b, char* buf, int n) {
+    auto* s = static_cast<TlsSession*>(BIO_get_data(b));
+    BIO_clear_retry_flags(b);
+    for (;;) {
+      const ssize_t rc = ::recv(s->fd_, buf, static_cast<std::size_t>(n), s->block_ ? 0 : MSG_DONTWAIT);
+      if (rc >= 0) return static_cast<int>(rc);  // 0: the peer closed
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_read(b);
+      s->errno_ = errno;
+      return -1;
+    }
+  }
+
+ private:
+  friend class TlsContext;
+  TlsSession(int fd, TlsContext& tc, std::string key) : fd_(fd), tc_(&tc), key_(std::move(key)) {}
+
+  // SSL_get_error() needs the thread's error queue empty before the call;
+  // peeking is cheaper than clearing an empty queue on every read and write.
+  static void clear_errors() noexcept {
+    if (ERR_peek_error() != 0) ERR_clear_error();
+  }
+
+  Result<std::size_t> read_once(char* buf, std::size_t cap, short& want) {
+    clear_errors();
+    errno_ = 0;
+    const int ask = cap > 0x40000000u ? 0x40000000 : static_cast<int>(cap);
+    const int rc = SSL_read(ssl_, buf, ask);
+    if (rc > 0) {
+      starved_ = false;
+      return static_cast<std::size_t>(rc);
+    }
+    const int err = SSL_get_error(ssl_, rc);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+      want = err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+      starved_ = err == SSL_ERROR_WANT_READ;
+      return std::size_t{0};
+    }
+    return io_error(err, "recv");
+  }
+
+  Result<std::size_t> write_once(const char* data, std::size_t n, short& want) {
+    clear_errors();
+    errno_ = 0;
+    const int ask = n > 0x40000000u ? 0x40000000 : static_cast<int>(n);
+    const int rc = SSL_write(ssl_, data, ask);
+    if (rc > 0) return static_cast<std::size_t>(rc);
+    const int err = SSL_get_error(ssl_, rc);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+      want = err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+      return std::size_t{0};
+    }
+    if (err == SSL_ERROR_SYSCALL) {
+      // The server may have refused us with an alert and closed before this
+      // write (TLS 1.3 checks the client certificate after the client's
+      // handshake ends): the alert, when it came, says why.
+      const int saved = errno_;
+      char scratch[256];
+      ERR_clear_error();
+      const int r = SSL_read(ssl_, scratch, sizeof scratch);
+      if (r <= 0 && SSL_get_error(ssl_, r) == SSL_ERROR_SSL &&
+          tls_client_cert_refused(ERR_GET_REASON(ERR_peek_last_error()))) {
+        return io_error(SSL_ERROR_SSL, "recv");
+      }
+      ERR_clear_error();
+      errno_ = saved;
+    }
+    return io_error(err, "send");
+  }
+
+  Error io_error(int err, const char* what) {
+    if (err == SSL_ERROR_ZERO_RETURN) return Error(ErrorKind::transient, "connection closed by server (TLS close_notify)");
+    if (err == SSL_ERROR_SYSCALL) {
+      ERR_clear_error();
+      if (errno_ != 0) return sys_error(ErrorKind::transient, what, errno_);
+      return Error(ErrorKind::transient, "connection closed by server");
+    }
+    const unsigned long e = ERR_peek_last_error();
+    const int reason = ERR_GET_REASON(e);
+    std::string m = tls_reason("TLS protocol error");
+    if (tls_client_cert_refused(reason)) {
+      return Error(ErrorKind::authentication, "the server refused the TLS client certificate (" + m +
+                                                  "; set tls_cert_file and tls_key_file to a certificate it trusts)");
+    }
+    return Error(ErrorKind::transient, "TLS error: " + m);
+  }
+
+  Error handshake_error(int err, const std::string& name, const std::string& server) {
+    const long v = SSL_get_verify_result(ssl_);
+    if (err == SSL_ERROR_SSL && v != X509_V_OK) {
+      ERR_clear_error();
+      std::string m = "TLS certificate verification failed for " + server + ": " + X509_verify_cert_error_string(v);
+      if (v == X509_V_ERR_HOSTNAME_MISMATCH || v == X509_V_ERR_IP_ADDRESS_MISMATCH) {
+        m += " (the certificate is not for '" + name + "'; see tls_server_name)";
+      } else if (v == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY || v == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
+                 v == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT || v == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT) {
+        m += " (issuer not trusted; see tls_ca_file)";
+      }
+      return Error(ErrorKind::authentication, std::move(m));
+    }
+    if (err == SSL_ERROR_SYSCALL || err == SSL_ERROR_ZERO_RETURN) {
+      ERR_clear_error();
+      std::string m = "TLS handshake with " + server + " failed: ";
+      if (errno_ != 0) return Error(ErrorKind::transient, m + errno_text(errno_) + " (does the server speak TLS?)");
+      return Error(ErrorKind::transient, m + "the server closed the connection (does it speak TLS?)");
+    }
+    const int reason = ERR_GET_REASON(ERR_peek_last_error());
+    std::string why = tls_reason("TLS protocol error");
+    if (tls_client_cert_refused(reason)) {
+      return Error(ErrorKind::authentication, "TLS handshake with " + server + ": the server refused the client certificate (" +
+                                                  why + "; set tls_cert_file and tls_key_file)");
+    }
+    return Error(ErrorKind::transient, "TLS handshake with " + server + " failed: " + why + " (does the server speak TLS?)");
+  }
+
+  int fd_;
+  TlsContext* tc_;
+  std::string key_;  // the server and the certificate name: whose sessions resume here
+  int errno_ = 0;
+  bool block_ = false;    // the next BIO read may sleep in recv()
+  bool starved_ = false;  // the last read needed bytes from the socket
+  SSL* ssl_ = nullptr;
+};
+
+// A session (TLS 1.3: a ticket, after the handshake) to resume later.
+inline int TlsContext::on_new_session(SSL* ssl, SSL_SESSION* session) {
+  auto* s = static_cast<TlsSession*>(SSL_get_app_data(ssl));
+  if (s == nullptr) return 0;
+  s->tc_->keep_session(s->key_, session);
+  return 1;  // the reference is kept
+}
+
+inline BIO_METHOD* TlsContext::make_method() {
+  BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "cachekit socket");
+  if (m == nullptr) return nullptr;
+  BIO_meth_set_write(m, &TlsSession::bio_write);
+  BIO_meth_set_read(m, &TlsSession::bio_read);
+  BIO_meth_set_ctrl(m, [](BIO*, int cmd, long, void*) -> long { return cmd == BIO_CTRL_FLUSH ? 1 : 0; });
+  BIO_meth_set_create(m, [](BIO* b) -> int {
+    BIO_set_init(b, 0);
+    return 1;
+  });
+  BIO_meth_set_destroy(m, [](BIO* b) -> int {
+    BIO_set_data(b, nullptr);
+    BIO_set_init(b, 0);
+    return 1;
+  });
+  return m;
+}
+
+}  // namespace net
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_OPENSSL
+// ---- end cachekit/net/tls.hpp ----
+
 // ---- begin cachekit/memcached/connection.hpp ----
 // One connection to one memcached server: the transport. A socket, a
 // reusable request buffer, a read buffer, deadlines and busy-polling; no
@@ -6129,6 +6708,10 @@ CACHEKIT_END_NAMESPACE
 // viewed where it lies, one split across reads is gathered in a stash that
 // grows only with bytes actually received. Any I/O or protocol error marks
 // the connection broken; a broken connection is closed, never reused.
+//
+// With CACHEKIT_OPENSSL a connection may carry a TLS session (net/tls.hpp):
+// every read and write then goes through it, behind one predictable branch
+// per call; without the macro there is no branch at all.
 
 #include <chrono>
 #include <cstdint>
@@ -6169,6 +6752,48 @@ class Connection {
     return std::unique_ptr<Connection>(new Connection(std::move(*sock), owner_pid));
   }
 
+#ifdef CACHEKIT_OPENSSL
+  /// Connects and runs the TLS handshake, both bounded by connect_deadline.
+  /// tls_name is what the certificate must match; server names the server
+  /// in messages.
+  static Result<std::unique_ptr<Connection>> open_tls(std::string_view host, std::uint16_t port, Deadline connect_deadline,
+                                                      int owner_pid, net::TlsContext& tls, const std::string& tls_name,
+                                                      const std::string& server) {
+    auto sock = net::connect_to(host, port, connect_deadline);
+    if (!sock) return std::move(sock).error();
+    auto session = net::TlsSession::handshake(tls, sock->fd(), tls_name, server, connect_deadline);
+    if (!session) return std::move(session).error();
+    std::unique_ptr<Connection> c(new Connection(std::move(*sock), owner_pid));
+    c->tls_ = std::move(*session);
+    return c;
+  }
+#endif
+  /// Whether the connection runs over TLS.
+  bool tls() const noexcept {
+#ifdef CACHEKIT_OPENSSL
+    return tls_ != nullptr;
+#else
+    return false;
+#endif
+  }
+  /// Whether bytes are already readable without the socket becoming ready
+  /// (decrypted inside the TLS session): check before polling fd().
+  bool tls_buffered() const noexcept {
+#ifdef CACHEKIT_OPENSSL
+    return tls_ != nullptr && tls_->pending();
+#else
+    return false;
+#endif
+  }
+  /// Whether an idle connection was closed by the server or got bytes
+  /// nobody asked for (either makes it unusable). Never blocks.
+  bool idle_broken() {
+#ifdef CACHEKIT_OPENSSL
+    if (tls_) return tls_->idle_broken();
+#endif
+    return net::idle_connection_broken(sock_.fd());
+  }
+
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -6177,6 +6802,9 @@ class Connection {
   bool broken() const noexcept { return broken_; }
   void mark_broken() noexcept {
     broken_ = true;
+#ifdef CACHEKIT_OPENSSL
+    tls_.reset();  // never reused: no close_notify, like a plaintext close
+#endif
     sock_.close();
   }
   net::Clock::time_point last_used() const noexcept { return last_used_; }
@@ -6204,6 +6832,9 @@ class Connection {
 
   /// Sends the whole request buffer before the deadline.
   Result<void> flush(Deadline deadline) {
+#ifdef CACHEKIT_OPENSSL
+    if (tls_) return tls_flush(deadline);
+#endif
     // A request normally fits the socket buffer: try once without waiting
     // (and without setting a kernel timeout) first.
     auto first = net::try_send(sock_.fd(), out_.data(), out_.size());
@@ -6218,6 +6849,9 @@ class Connection {
 
   /// Sends n bytes of head (this connection's head() or any buffer).
   CACHEKIT_HOT_INLINE Result<void> send_head(const char* data, std::size_t n, Deadline deadline) {
+#ifdef CACHEKIT_OPENSSL
+    if (tls_) return tls_write(data, n, deadline);
+#endif
     auto sent = net::try_send(sock_.fd(), data, n);
     if (!sent) return io_failure(std::move(sent).error());
     if (*sent < n) return send_rest(data + *sent, n - *sent, deadline);
@@ -6227,6 +6861,9 @@ class Connection {
   /// Sends head, then value from the caller's memory (no copy), then tail.
   Result<void> send_parts(const char* head, std::size_t head_size, std::string_view value, std::string_view tail,
                           Deadline deadline) {
+#ifdef CACHEKIT_OPENSSL
+    if (tls_) return tls_send_parts(head, head_size, value, tail, deadline);
+#endif
     iovec iov[3];
     std::size_t parts = 0;
     auto add = [&](const char* p, std::size_t n) {
@@ -6320,11 +6957,16 @@ class Connection {
   /// Whether unparsed bytes remain in the read buffer.
   bool has_buffered() const noexcept { return in_pos_ < in_end_; }
   /// Whether the connection is between replies with nothing left over.
-  bool idle_clean() const noexcept { return !broken_ && in_pos_ == in_end_ && stash_.empty() && out_.empty(); }
+  bool idle_clean() const noexcept {
+    return !broken_ && in_pos_ == in_end_ && stash_.empty() && out_.empty() && !tls_buffered();
+  }
 
   /// Blocks until some bytes are in the read buffer (it must be empty) or
   /// the deadline passes. now is a recent clock reading.
   CACHEKIT_HOT_INLINE Result<void> fill(Deadline deadline, net::Clock::time_point now) {
+#ifdef CACHEKIT_OPENSSL
+    if (tls_) return tls_fill(deadline, now);
+#endif
     // Common case without busy-polling, inline: the kernel timeout already
     // fits the deadline and one blocking read brings bytes.
     if (spin_.count() <= 0 && arm(SO_RCVTIMEO, rcv_timeout_us_, deadline, now)) {
@@ -6395,6 +7037,9 @@ class Connection {
   std::size_t pending() const noexcept { return out_.size() - out_sent_; }
   /// Sends what the socket takes now.
   Result<void> send_some() {
+#ifdef CACHEKIT_OPENSSL
+    if (tls_) return tls_send_some();
+#endif
     auto n = net::try_send(sock_.fd(), out_.data() + out_sent_, out_.size() - out_sent_);
     if (!n) return io_failure(std::move(n).error());
     out_sent_ += *n;
@@ -6407,6 +7052,9 @@ class Connection {
   /// Reads what is available into the read buffer (false when nothing).
   Result<bool> recv_available() {
     if (in_pos_ < in_end_) return true;
+#ifdef CACHEKIT_OPENSSL
+    if (tls_) return tls_recv_available();
+#endif
     auto n = net::try_recv(sock_.fd(), in_.data(), in_.size());
     if (!n) return io_failure(std::move(n).error());
     in_pos_ = 0;
@@ -6453,6 +7101,70 @@ class Connection {
     return e;
   }
 
+#ifdef CACHEKIT_OPENSSL
+  // The TLS counterparts of the plaintext paths above (kept out of line
+  // so the plaintext callers stay small).
+  CACHEKIT_COLD_NOINLINE Result<void> tls_write(const char* data, std::size_t n, Deadline deadline) {
+    auto ok = tls_->write_all(data, n, deadline);
+    if (!ok) return io_failure(std::move(ok).error());
+    return {};
+  }
+  CACHEKIT_COLD_NOINLINE Result<void> tls_flush(Deadline deadline) {
+    auto ok = tls_write(out_.data(), out_.size(), deadline);
+    if (ok) out_.clear();
+    return ok;
+  }
+  CACHEKIT_COLD_NOINLINE Result<void> tls_send_parts(const char* head, std::size_t head_size, std::string_view value,
+                                                     std::string_view tail, Deadline deadline) {
+    // One TLS record for a request that fits one: gathered in the request
+    // buffer (TLS copies the bytes to encrypt them anyway).
+    if (head_size + value.size() + tail.size() <= 16384 && out_.empty()) {
+      out_.append(head, head_size);
+      out_.append(value.data(), value.size());
+      out_.append(tail.data(), tail.size());
+      return tls_flush(deadline);
+    }
+    auto ok = tls_write(head, head_size, deadline);
+    if (ok && !value.empty()) ok = tls_write(value.data(), value.size(), deadline);
+    if (ok && !tail.empty()) ok = tls_write(tail.data(), tail.size(), deadline);
+    return ok;
+  }
+  CACHEKIT_COLD_NOINLINE Result<void> tls_fill(Deadline deadline, net::Clock::time_point now) {
+    if (!tls_->pending() && spin_now()) {
+      bool spun = false;
+      auto got = tls_->read_spin(in_.data(), in_.size(), std::min(now + spin_, deadline), spun);
+      if (!got) return io_failure(std::move(got).error());
+      if (spun) spin_outcome(*got > 0);
+      if (took(*got)) return {};
+    }
+    for (;; now = net::Clock::now()) {
+      if (!arm(SO_RCVTIMEO, rcv_timeout_us_, deadline, now)) {
+        return io_failure(Error(ErrorKind::timeout, "no reply before the timeout"));
+      }
+      auto got = tls_->read_blocking(in_.data(), in_.size(), deadline);
+      if (!got) return io_failure(std::move(got).error());
+      if (took(*got)) return {};
+    }
+  }
+  CACHEKIT_COLD_NOINLINE Result<void> tls_send_some() {
+    auto n = tls_->try_write(out_.data() + out_sent_, out_.size() - out_sent_);
+    if (!n) return io_failure(std::move(n).error());
+    out_sent_ += *n;
+    if (out_sent_ == out_.size()) {
+      out_.clear();
+      out_sent_ = 0;
+    }
+    return {};
+  }
+  CACHEKIT_COLD_NOINLINE Result<bool> tls_recv_available() {
+    auto n = tls_->try_read(in_.data(), in_.size());
+    if (!n) return io_failure(std::move(n).error());
+    in_pos_ = 0;
+    in_end_ = *n;
+    return *n > 0;
+  }
+#endif
+
   // Sets the kernel timeout of the next blocking send/recv so that it ends
   // by the deadline (overshoot at most kSlack). Costs a system call only
   // when the remaining time differs from the current setting; false when
@@ -6468,6 +7180,9 @@ class Connection {
   }
 
   net::Socket sock_;
+#ifdef CACHEKIT_OPENSSL
+  std::unique_ptr<net::TlsSession> tls_;  // null: plaintext
+#endif
   ByteBuffer out_;
   std::size_t out_sent_ = 0;
   std::vector<char> in_;
@@ -6977,6 +7692,36 @@ class Cluster {
     for (const auto& s : specs) servers_.push_back(std::make_unique<Server>(s, config_.max_pool_size, config_.rejoin_log_keys));
     auto ring = Ring::build(specs, config_.distribution, config_.key_hash);
     full_ring_.emplace(std::move(*ring));
+#ifdef CACHEKIT_OPENSSL
+    if (config_.tls) {
+      net::TlsOptions o;
+      o.ca_file = config_.tls_ca_file;
+      o.cert_file = config_.tls_cert_file;
+      o.key_file = config_.tls_key_file;
+      o.verify = config_.tls_verify;
+      auto t = net::TlsContext::create(o);
+      if (!t) {
+        init_error_ = std::move(t).error();
+        return;
+      }
+      tls_ = std::move(*t);
+    }
+#endif
+  }
+
+  /// TLS handshakes completed (one per connection opened over TLS).
+  std::uint64_t tls_handshakes() const noexcept {
+#ifdef CACHEKIT_OPENSSL
+    if (tls_) return tls_->handshakes();
+#endif
+    return 0;
+  }
+  /// Of those, the handshakes that resumed an earlier session.
+  std::uint64_t tls_resumed() const noexcept {
+#ifdef CACHEKIT_OPENSSL
+    if (tls_) return tls_->resumed();
+#endif
+    return 0;
   }
 
   const MemcachedBackendConfig& config() const noexcept { return config_; }
@@ -7131,7 +7876,7 @@ class Cluster {
         fresh = true;
         return lease;
       }
-      if (!net::idle_connection_broken(c->fd())) return lease;
+      if (!c->idle_broken()) return lease;
       c->mark_broken();
       lease->set(nullptr);
     }
@@ -7146,7 +7891,13 @@ class Cluster {
   /// A new connection to s (connect bounded by conn_end, its first
   /// exchange by io_end).
   Result<std::unique_ptr<Connection>> open_connection(Server& s, Deadline conn_end, Deadline io_end) {
+#ifdef CACHEKIT_OPENSSL
+    auto c = tls_ ? Connection::open_tls(s.spec.host, s.spec.port, conn_end, s.pool.owner_pid(), *tls_,
+                                         config_.tls_server_name.empty() ? s.spec.host : config_.tls_server_name, s.name)
+                  : Connection::open(s.spec.host, s.spec.port, conn_end, s.pool.owner_pid());
+#else
     auto c = Connection::open(s.spec.host, s.spec.port, conn_end, s.pool.owner_pid());
+#endif
     if (!c) return c;
     (*c)->set_spin(config_.spin_wait);
     auto ok = hooks_.prepare(hooks_.context, s, **c, io_end);
@@ -7267,6 +8018,11 @@ class Cluster {
 
   const MemcachedBackendConfig& config_;
   ClusterHooks hooks_;
+#ifdef CACHEKIT_OPENSSL
+  // null without tls; declared before servers_ so that their connections
+  // (whose TLS sessions use it) are destroyed first
+  std::unique_ptr<net::TlsContext> tls_;
+#endif
   std::optional<Error> init_error_;
   std::vector<std::unique_ptr<Server>> servers_;
   std::optional<Ring> full_ring_;
@@ -7736,6 +8492,7 @@ void run_jobs(std::vector<Job>& jobs, net::Deadline deadline, OnReply&& on_reply
   for (;;) {
     fds.clear();
     fd_job.clear();
+    bool buffered = false;  // a TLS session holds decrypted bytes: no poll this round
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       Job& j = jobs[i];
       if (j.done) continue;
@@ -7757,6 +8514,10 @@ void run_jobs(std::vector<Job>& jobs, net::Deadline deadline, OnReply&& on_reply
         consume(j);
         if (j.done) continue;
       }
+      if (c.tls_buffered()) {
+        readable[i] = 1;
+        buffered = true;
+      }
       fds.push_back(pollfd{c.fd(), static_cast<short>(POLLIN | (c.pending() > 0 ? POLLOUT : 0)), 0});
       fd_job.push_back(i);
     }
@@ -7771,6 +8532,7 @@ void run_jobs(std::vector<Job>& jobs, net::Deadline deadline, OnReply&& on_reply
       }
       return;
     }
+    if (buffered) continue;
     Connection& lead = *jobs[fd_job[0]].lease.get();
     Result<int> ready = 0;
     if (lead.spin_now()) {
@@ -9409,6 +10171,12 @@ class BasicMemcachedBackend final : public Backend {
   /// The protocol in use: config().protocol, or text after a server
   /// refused the meta protocol.
   Protocol protocol() const noexcept { return protocol_.load(std::memory_order_relaxed); }
+  /// TLS handshakes completed so far: one per connection opened (pooled
+  /// connections are reused, not handshaken again); 0 without tls.
+  std::uint64_t tls_handshakes() const noexcept { return cluster_.tls_handshakes(); }
+  /// Of those, the handshakes that resumed the server's previous session
+  /// (a session ticket kept from an earlier connection to that server).
+  std::uint64_t tls_resumed_handshakes() const noexcept { return cluster_.tls_resumed(); }
   /// "host:port" of every configured server, in configuration order.
   std::vector<std::string> server_names() const {
     std::vector<std::string> out;

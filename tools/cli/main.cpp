@@ -100,6 +100,10 @@ constexpr const char* kMemcachedOptions =
     "  --retries N             extra attempts after a transient failure, 0 .. 10 (default 2)\n"
     "  --protocol NAME         meta (default; memcached >= 1.6.10), text (also twemproxy,\n"
     "                          mcrouter) or binary\n"
+    "  --tls                   connect over TLS (a cachekit-cli built with OpenSSL)\n"
+    "  --tls-ca-file F         PEM CAs of the servers' certificates (default: the system's)\n"
+    "  --tls-cert-file F, --tls-key-file F   a client certificate and its key\n"
+    "  --tls-server-name N     the name the certificates must carry (default: each host)\n"
     "  Every other CACHEKIT_MEMCACHED_* variable applies as in the library.\n";
 
 constexpr const char* kExitCodes = "exit codes: 0 ok, 1 miss/absent, 2 bad usage or input, 3 server error\n";
@@ -208,7 +212,10 @@ int main(int argc, char** argv) {
   }
   std::vector<std::string> with_values;
   std::vector<std::string> flags;
-  if (c->memcached) with_values = cli::kBackendOptions;
+  if (c->memcached) {
+    with_values = cli::kBackendOptions;
+    flags = cli::kBackendFlags;
+  }
   if (c->ttl) with_values.push_back("ttl");
   if (std::strcmp(c->name, "ring") == 0) {
     with_values = {"servers", "distribution", "key-hash"};

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 
 namespace cli {
 
@@ -131,6 +132,15 @@ std::optional<cachekit::MemcachedBackendConfig> make_config(const Args& args) {
     }
     cfg->protocol = *p;
   }
+  if (flag(args, "tls")) cfg->tls = true;
+  const std::pair<const char*, std::string*> tls_files[] = {{"tls-ca-file", &cfg->tls_ca_file},
+                                                            {"tls-cert-file", &cfg->tls_cert_file},
+                                                            {"tls-key-file", &cfg->tls_key_file},
+                                                            {"tls-server-name", &cfg->tls_server_name}};
+  for (const auto& tf : tls_files) {
+    const std::string v = option(args, tf.first);
+    if (!v.empty()) *tf.second = v;
+  }
   auto ok = cfg->validate();
   if (!ok) {
     invalid(ok.error().message());
@@ -185,6 +195,14 @@ int run_config(const Args& args) {
   std::printf("connect_timeout %.3f s\n", static_cast<double>(cfg->connect_timeout.count()) / 1000.0);
   std::printf("retry_attempts %d\n", cfg->retry_attempts);
   std::printf("max_pool_size %d\n", static_cast<int>(cfg->max_pool_size));
+  if (cfg->tls) {
+    std::printf("tls on (ca %s, client certificate %s, verify %s)\n",
+                cfg->tls_ca_file.empty() ? "the system trust store" : cfg->tls_ca_file.c_str(),
+                cfg->tls_cert_file.empty() ? "none" : cfg->tls_cert_file.c_str(),
+                cfg->tls_verify ? "on" : "OFF (unsafe)");
+  } else {
+    std::printf("tls off\n");
+  }
   return kOk;
 }
 

@@ -15,11 +15,15 @@
 namespace cli {
 
 /// Options every memcached subcommand takes (each consumes a value).
-inline const std::vector<std::string> kBackendOptions{"servers", "timeout", "connect-timeout", "prefix",
-                                                      "distribution", "retries", "protocol"};
+inline const std::vector<std::string> kBackendOptions{"servers",     "timeout",       "connect-timeout", "prefix",
+                                                      "distribution", "retries",      "protocol",        "tls-ca-file",
+                                                      "tls-cert-file", "tls-key-file", "tls-server-name"};
+/// Bare flags every memcached subcommand takes.
+inline const std::vector<std::string> kBackendFlags{"tls"};
 /// Every option that consumes a value, for positionals(): the above and --ttl.
-inline const std::vector<std::string> kValueOptions{"servers",      "timeout", "connect-timeout", "prefix",
-                                                    "distribution", "retries", "protocol", "ttl"};
+inline const std::vector<std::string> kValueOptions{"servers",      "timeout",       "connect-timeout", "prefix",
+                                                    "distribution", "retries",       "protocol",        "tls-ca-file",
+                                                    "tls-cert-file", "tls-key-file", "tls-server-name", "ttl"};
 
 /// The memcached server a client uses when nothing names one.
 inline constexpr const char* kDefaultServer = "127.0.0.1:11211";

@@ -86,6 +86,36 @@ class Cluster {
     for (const auto& s : specs) servers_.push_back(std::make_unique<Server>(s, config_.max_pool_size, config_.rejoin_log_keys));
     auto ring = Ring::build(specs, config_.distribution, config_.key_hash);
     full_ring_.emplace(std::move(*ring));
+#ifdef CACHEKIT_OPENSSL
+    if (config_.tls) {
+      net::TlsOptions o;
+      o.ca_file = config_.tls_ca_file;
+      o.cert_file = config_.tls_cert_file;
+      o.key_file = config_.tls_key_file;
+      o.verify = config_.tls_verify;
+      auto t = net::TlsContext::create(o);
+      if (!t) {
+        init_error_ = std::move(t).error();
+        return;
+      }
+      tls_ = std::move(*t);
+    }
+#endif
+  }
+
+  /// TLS handshakes completed (one per connection opened over TLS).
+  std::uint64_t tls_handshakes() const noexcept {
+#ifdef CACHEKIT_OPENSSL
+    if (tls_) return tls_->handshakes();
+#endif
+    return 0;
+  }
+  /// Of those, the handshakes that resumed an earlier session.
+  std::uint64_t tls_resumed() const noexcept {
+#ifdef CACHEKIT_OPENSSL
+    if (tls_) return tls_->resumed();
+#endif
+    return 0;
   }
 
   const MemcachedBackendConfig& config() const noexcept { return config_; }
@@ -240,7 +270,7 @@ class Cluster {
         fresh = true;
         return lease;
       }
-      if (!net::idle_connection_broken(c->fd())) return lease;
+      if (!c->idle_broken()) return lease;
       c->mark_broken();
       lease->set(nullptr);
     }
@@ -255,7 +285,13 @@ class Cluster {
   /// A new connection to s (connect bounded by conn_end, its first
   /// exchange by io_end).
   Result<std::unique_ptr<Connection>> open_connection(Server& s, Deadline conn_end, Deadline io_end) {
+#ifdef CACHEKIT_OPENSSL
+    auto c = tls_ ? Connection::open_tls(s.spec.host, s.spec.port, conn_end, s.pool.owner_pid(), *tls_,
+                                         config_.tls_server_name.empty() ? s.spec.host : config_.tls_server_name, s.name)
+                  : Connection::open(s.spec.host, s.spec.port, conn_end, s.pool.owner_pid());
+#else
     auto c = Connection::open(s.spec.host, s.spec.port, conn_end, s.pool.owner_pid());
+#endif
     if (!c) return c;
     (*c)->set_spin(config_.spin_wait);
     auto ok = hooks_.prepare(hooks_.context, s, **c, io_end);
@@ -376,6 +412,11 @@ class Cluster {
 
   const MemcachedBackendConfig& config_;
   ClusterHooks hooks_;
+#ifdef CACHEKIT_OPENSSL
+  // null without tls; declared before servers_ so that their connections
+  // (whose TLS sessions use it) are destroyed first
+  std::unique_ptr<net::TlsContext> tls_;
+#endif
   std::optional<Error> init_error_;
   std::vector<std::unique_ptr<Server>> servers_;
   std::optional<Ring> full_ring_;

@@ -6,6 +6,10 @@
 // viewed where it lies, one split across reads is gathered in a stash that
 // grows only with bytes actually received. Any I/O or protocol error marks
 // the connection broken; a broken connection is closed, never reused.
+//
+// With CACHEKIT_OPENSSL a connection may carry a TLS session (net/tls.hpp):
+// every read and write then goes through it, behind one predictable branch
+// per call; without the macro there is no branch at all.
 
 #include <chrono>
 #include <cstdint>
@@ -21,6 +25,7 @@
 #include "../detail/byte_buffer.hpp"
 #include "../error.hpp"
 #include "../net/socket.hpp"
+#include "../net/tls.hpp"
 #include "../protocol/reply.hpp"
 #include "../protocol/wire.hpp"
 
@@ -52,6 +57,48 @@ class Connection {
     return std::unique_ptr<Connection>(new Connection(std::move(*sock), owner_pid));
   }
 
+#ifdef CACHEKIT_OPENSSL
+  /// Connects and runs the TLS handshake, both bounded by connect_deadline.
+  /// tls_name is what the certificate must match; server names the server
+  /// in messages.
+  static Result<std::unique_ptr<Connection>> open_tls(std::string_view host, std::uint16_t port, Deadline connect_deadline,
+                                                      int owner_pid, net::TlsContext& tls, const std::string& tls_name,
+                                                      const std::string& server) {
+    auto sock = net::connect_to(host, port, connect_deadline);
+    if (!sock) return std::move(sock).error();
+    auto session = net::TlsSession::handshake(tls, sock->fd(), tls_name, server, connect_deadline);
+    if (!session) return std::move(session).error();
+    std::unique_ptr<Connection> c(new Connection(std::move(*sock), owner_pid));
+    c->tls_ = std::move(*session);
+    return c;
+  }
+#endif
+  /// Whether the connection runs over TLS.
+  bool tls() const noexcept {
+#ifdef CACHEKIT_OPENSSL
+    return tls_ != nullptr;
+#else
+    return false;
+#endif
+  }
+  /// Whether bytes are already readable without the socket becoming ready
+  /// (decrypted inside the TLS session): check before polling fd().
+  bool tls_buffered() const noexcept {
+#ifdef CACHEKIT_OPENSSL
+    return tls_ != nullptr && tls_->pending();
+#else
+    return false;
+#endif
+  }
+  /// Whether an idle connection was closed by the server or got bytes
+  /// nobody asked for (either makes it unusable). Never blocks.
+  bool idle_broken() {
+#ifdef CACHEKIT_OPENSSL
+    if (tls_) return tls_->idle_broken();
+#endif
+    return net::idle_connection_broken(sock_.fd());
+  }
+
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -60,6 +107,9 @@ class Connection {
   bool broken() const noexcept { return broken_; }
   void mark_broken() noexcept {
     broken_ = true;
+#ifdef CACHEKIT_OPENSSL
+    tls_.reset();  // never reused: no close_notify, like a plaintext close
+#endif
     sock_.close();
   }
   net::Clock::time_point last_used() const noexcept { return last_used_; }
@@ -87,6 +137,9 @@ class Connection {
 
   /// Sends the whole request buffer before the deadline.
   Result<void> flush(Deadline deadline) {
+#ifdef CACHEKIT_OPENSSL
+    if (tls_) return tls_flush(deadline);
+#endif
     // A request normally fits the socket buffer: try once without waiting
     // (and without setting a kernel timeout) first.
     auto first = net::try_send(sock_.fd(), out_.data(), out_.size());
@@ -101,6 +154,9 @@ class Connection {
 
   /// Sends n bytes of head (this connection's head() or any buffer).
   CACHEKIT_HOT_INLINE Result<void> send_head(const char* data, std::size_t n, Deadline deadline) {
+#ifdef CACHEKIT_OPENSSL
+    if (tls_) return tls_write(data, n, deadline);
+#endif
     auto sent = net::try_send(sock_.fd(), data, n);
     if (!sent) return io_failure(std::move(sent).error());
     if (*sent < n) return send_rest(data + *sent, n - *sent, deadline);
@@ -110,6 +166,9 @@ class Connection {
   /// Sends head, then value from the caller's memory (no copy), then tail.
   Result<void> send_parts(const char* head, std::size_t head_size, std::string_view value, std::string_view tail,
                           Deadline deadline) {
+#ifdef CACHEKIT_OPENSSL
+    if (tls_) return tls_send_parts(head, head_size, value, tail, deadline);
+#endif
     iovec iov[3];
     std::size_t parts = 0;
     auto add = [&](const char* p, std::size_t n) {
@@ -203,11 +262,16 @@ class Connection {
   /// Whether unparsed bytes remain in the read buffer.
   bool has_buffered() const noexcept { return in_pos_ < in_end_; }
   /// Whether the connection is between replies with nothing left over.
-  bool idle_clean() const noexcept { return !broken_ && in_pos_ == in_end_ && stash_.empty() && out_.empty(); }
+  bool idle_clean() const noexcept {
+    return !broken_ && in_pos_ == in_end_ && stash_.empty() && out_.empty() && !tls_buffered();
+  }
 
   /// Blocks until some bytes are in the read buffer (it must be empty) or
   /// the deadline passes. now is a recent clock reading.
   CACHEKIT_HOT_INLINE Result<void> fill(Deadline deadline, net::Clock::time_point now) {
+#ifdef CACHEKIT_OPENSSL
+    if (tls_) return tls_fill(deadline, now);
+#endif
     // Common case without busy-polling, inline: the kernel timeout already
     // fits the deadline and one blocking read brings bytes.
     if (spin_.count() <= 0 && arm(SO_RCVTIMEO, rcv_timeout_us_, deadline, now)) {
@@ -278,6 +342,9 @@ class Connection {
   std::size_t pending() const noexcept { return out_.size() - out_sent_; }
   /// Sends what the socket takes now.
   Result<void> send_some() {
+#ifdef CACHEKIT_OPENSSL
+    if (tls_) return tls_send_some();
+#endif
     auto n = net::try_send(sock_.fd(), out_.data() + out_sent_, out_.size() - out_sent_);
     if (!n) return io_failure(std::move(n).error());
     out_sent_ += *n;
@@ -290,6 +357,9 @@ class Connection {
   /// Reads what is available into the read buffer (false when nothing).
   Result<bool> recv_available() {
     if (in_pos_ < in_end_) return true;
+#ifdef CACHEKIT_OPENSSL
+    if (tls_) return tls_recv_available();
+#endif
     auto n = net::try_recv(sock_.fd(), in_.data(), in_.size());
     if (!n) return io_failure(std::move(n).error());
     in_pos_ = 0;
@@ -336,6 +406,70 @@ class Connection {
     return e;
   }
 
+#ifdef CACHEKIT_OPENSSL
+  // The TLS counterparts of the plaintext paths above (kept out of line
+  // so the plaintext callers stay small).
+  CACHEKIT_COLD_NOINLINE Result<void> tls_write(const char* data, std::size_t n, Deadline deadline) {
+    auto ok = tls_->write_all(data, n, deadline);
+    if (!ok) return io_failure(std::move(ok).error());
+    return {};
+  }
+  CACHEKIT_COLD_NOINLINE Result<void> tls_flush(Deadline deadline) {
+    auto ok = tls_write(out_.data(), out_.size(), deadline);
+    if (ok) out_.clear();
+    return ok;
+  }
+  CACHEKIT_COLD_NOINLINE Result<void> tls_send_parts(const char* head, std::size_t head_size, std::string_view value,
+                                                     std::string_view tail, Deadline deadline) {
+    // One TLS record for a request that fits one: gathered in the request
+    // buffer (TLS copies the bytes to encrypt them anyway).
+    if (head_size + value.size() + tail.size() <= 16384 && out_.empty()) {
+      out_.append(head, head_size);
+      out_.append(value.data(), value.size());
+      out_.append(tail.data(), tail.size());
+      return tls_flush(deadline);
+    }
+    auto ok = tls_write(head, head_size, deadline);
+    if (ok && !value.empty()) ok = tls_write(value.data(), value.size(), deadline);
+    if (ok && !tail.empty()) ok = tls_write(tail.data(), tail.size(), deadline);
+    return ok;
+  }
+  CACHEKIT_COLD_NOINLINE Result<void> tls_fill(Deadline deadline, net::Clock::time_point now) {
+    if (!tls_->pending() && spin_now()) {
+      bool spun = false;
+      auto got = tls_->read_spin(in_.data(), in_.size(), std::min(now + spin_, deadline), spun);
+      if (!got) return io_failure(std::move(got).error());
+      if (spun) spin_outcome(*got > 0);
+      if (took(*got)) return {};
+    }
+    for (;; now = net::Clock::now()) {
+      if (!arm(SO_RCVTIMEO, rcv_timeout_us_, deadline, now)) {
+        return io_failure(Error(ErrorKind::timeout, "no reply before the timeout"));
+      }
+      auto got = tls_->read_blocking(in_.data(), in_.size(), deadline);
+      if (!got) return io_failure(std::move(got).error());
+      if (took(*got)) return {};
+    }
+  }
+  CACHEKIT_COLD_NOINLINE Result<void> tls_send_some() {
+    auto n = tls_->try_write(out_.data() + out_sent_, out_.size() - out_sent_);
+    if (!n) return io_failure(std::move(n).error());
+    out_sent_ += *n;
+    if (out_sent_ == out_.size()) {
+      out_.clear();
+      out_sent_ = 0;
+    }
+    return {};
+  }
+  CACHEKIT_COLD_NOINLINE Result<bool> tls_recv_available() {
+    auto n = tls_->try_read(in_.data(), in_.size());
+    if (!n) return io_failure(std::move(n).error());
+    in_pos_ = 0;
+    in_end_ = *n;
+    return *n > 0;
+  }
+#endif
+
   // Sets the kernel timeout of the next blocking send/recv so that it ends
   // by the deadline (overshoot at most kSlack). Costs a system call only
   // when the remaining time differs from the current setting; false when
@@ -351,6 +485,9 @@ class Connection {
   }
 
   net::Socket sock_;
+#ifdef CACHEKIT_OPENSSL
+  std::unique_ptr<net::TlsSession> tls_;  // null: plaintext
+#endif
   ByteBuffer out_;
   std::size_t out_sent_ = 0;
   std::vector<char> in_;

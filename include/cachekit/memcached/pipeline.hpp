@@ -158,6 +158,7 @@ void run_jobs(std::vector<Job>& jobs, net::Deadline deadline, OnReply&& on_reply
   for (;;) {
     fds.clear();
     fd_job.clear();
+    bool buffered = false;  // a TLS session holds decrypted bytes: no poll this round
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       Job& j = jobs[i];
       if (j.done) continue;
@@ -179,6 +180,10 @@ void run_jobs(std::vector<Job>& jobs, net::Deadline deadline, OnReply&& on_reply
         consume(j);
         if (j.done) continue;
       }
+      if (c.tls_buffered()) {
+        readable[i] = 1;
+        buffered = true;
+      }
       fds.push_back(pollfd{c.fd(), static_cast<short>(POLLIN | (c.pending() > 0 ? POLLOUT : 0)), 0});
       fd_job.push_back(i);
     }
@@ -193,6 +198,7 @@ void run_jobs(std::vector<Job>& jobs, net::Deadline deadline, OnReply&& on_reply
       }
       return;
     }
+    if (buffered) continue;
     Connection& lead = *jobs[fd_job[0]].lease.get();
     Result<int> ready = 0;
     if (lead.spin_now()) {
