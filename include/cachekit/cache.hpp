@@ -102,7 +102,7 @@ R fetch(CacheCore& core, const std::string& key, Compute&& compute, std::chrono:
   std::string lock_key = key + ":lock";
   switch (core.take_lease(lock_key)) {
     case Lease::taken: {
-      LeaseGuard guard(core, std::move(lock_key));
+      LeaseGuard<CacheCore> guard(core, std::move(lock_key));
       // Another caller may have stored the value between our miss and the
       // lease; one more read saves a computation.
       if (auto bytes = core.lookup(key)) {

@@ -64,6 +64,9 @@ class BasicMemcachedBackend final : public Backend {
         exec_(config_, cluster_, keys_, protocol_) {}
   BasicMemcachedBackend(const BasicMemcachedBackend&) = delete;
   BasicMemcachedBackend& operator=(const BasicMemcachedBackend&) = delete;
+  // Declared here and defined below, so that a translation unit that only
+  // holds a backend (CACHEKIT_DECLARATIONS_ONLY) compiles no destructor.
+  ~BasicMemcachedBackend() override;
 
   /// Configuration error, if any (then every call fails with it).
   Result<void> status() const {
@@ -798,13 +801,12 @@ class BasicMemcachedBackend final : public Backend {
   detail::Executor exec_;
 };
 
+template <class Unused>
+BasicMemcachedBackend<Unused>::~BasicMemcachedBackend() = default;
+
 /// The memcached backend.
 using MemcachedBackend = BasicMemcachedBackend<>;
 
-#if defined(CACHEKIT_IMPLEMENTATION)
-template class BasicMemcachedBackend<void>;  // compiled here, once
-#elif defined(CACHEKIT_DECLARATIONS_ONLY)
-extern template class BasicMemcachedBackend<void>;  // compiled where CACHEKIT_IMPLEMENTATION is defined
-#endif
+CACHEKIT_COMPILE_ONCE(class BasicMemcachedBackend<void>)  // see config.hpp
 
 CACHEKIT_END_NAMESPACE

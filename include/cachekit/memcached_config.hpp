@@ -104,8 +104,10 @@ struct MemcachedBackendConfig {
   std::chrono::microseconds spin_wait{50};
 
   /// Defaults overridden by the CACHEKIT_MEMCACHED_* environment variables.
+  template <class = void>
   static Result<MemcachedBackendConfig> from_env();
   /// Checks every field; the error names the field and its accepted range.
+  template <class = void>
   Result<void> validate() const;
 };
 
@@ -219,6 +221,7 @@ inline bool ms_in(std::chrono::milliseconds v, std::int64_t lo, std::int64_t hi)
 
 }  // namespace detail
 
+template <class>
 inline Result<void> MemcachedBackendConfig::validate() const {
   auto bad = [](const char* field, const std::string& what) {
     return Error(ErrorKind::permanent, std::string(field) + ": " + what);
@@ -271,6 +274,7 @@ inline Result<void> MemcachedBackendConfig::validate() const {
   return {};
 }
 
+template <class>
 inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
   MemcachedBackendConfig c;
   using detail::env_error;
@@ -385,5 +389,8 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
   }
   return c;
 }
+
+CACHEKIT_COMPILE_ONCE(Result<void> MemcachedBackendConfig::validate<void>() const)  // see config.hpp
+CACHEKIT_COMPILE_ONCE(Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env<void>())
 
 CACHEKIT_END_NAMESPACE

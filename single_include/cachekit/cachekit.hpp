@@ -47,13 +47,30 @@
 #define CACHEKIT_COLD_NOINLINE inline
 #endif
 
-// Compiling the memcached backend once in a project with many translation
-// units: define CACHEKIT_DECLARATIONS_ONLY in every translation unit that
-// includes cachekit (e.g. on the compiler's command line) and
-// CACHEKIT_IMPLEMENTATION in exactly one of them. The others then compile no
-// part of MemcachedBackend (an extern template); the one with
-// CACHEKIT_IMPLEMENTATION compiles all of it. Without either macro every
-// translation unit that uses the backend compiles what it uses (header-only).
+// Compiling the library once in a project with many translation units:
+// define CACHEKIT_DECLARATIONS_ONLY in every translation unit that includes
+// cachekit (e.g. on the compiler's command line) and, in exactly one of them,
+// CACHEKIT_IMPLEMENTATION too (alone it means the same). The others then
+// compile none of the memcached backend (its cluster, executor, batches),
+// the memory backend, the facade's untyped core (cache() and Cache<T> keep
+// only their typed layer in the using file), configuration checks and
+// environment parsing, ring building and the log; the one with
+// CACHEKIT_IMPLEMENTATION compiles all of them once. Every translation unit
+// of a program must agree: either all header-only, or all split. Without
+// either macro every translation unit compiles what it uses (header-only);
+// nothing in the library is compiled where it is not used.
+//
+// CACHEKIT_COMPILE_ONCE(declaration) marks one such part: an explicit
+// instantiation where CACHEKIT_IMPLEMENTATION is defined, an explicit
+// instantiation declaration (extern template) where only
+// CACHEKIT_DECLARATIONS_ONLY is, nothing in header-only use.
+#if defined(CACHEKIT_IMPLEMENTATION)
+#define CACHEKIT_COMPILE_ONCE(...) template __VA_ARGS__;
+#elif defined(CACHEKIT_DECLARATIONS_ONLY)
+#define CACHEKIT_COMPILE_ONCE(...) extern template __VA_ARGS__;
+#else
+#define CACHEKIT_COMPILE_ONCE(...)
+#endif
 
 // Longest key memcached accepts (after key_prefix), in bytes.
 #ifndef CACHEKIT_MAX_KEY_LENGTH
@@ -94,6 +111,7 @@
 // throwing, so the library works under -fno-exceptions.
 
 #include <cassert>
+#include <new>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -177,13 +195,83 @@ class Error {
 /// Builds an Error; shorthand used throughout the library.
 inline Error make_error(ErrorKind kind, std::string message) { return Error(kind, std::move(message)); }
 
+namespace detail {
+// The value side of a Result<T>: what std::optional<T> would be, written out
+// so that the library's many Result types do not each instantiate optional's
+// machinery (a large share of the header's compile time). Same layout, same
+// code.
+template <class T>
+class ResultValue {
+ public:
+  ResultValue() noexcept {}  // NOLINT(modernize-use-equals-default): leaves value_ unconstructed
+  template <class... A>
+  explicit ResultValue(std::in_place_t, A&&... a) : value_(std::forward<A>(a)...), engaged_(true) {}
+  ResultValue(const ResultValue& o) {
+    if (o.engaged_) construct(o.value_);
+  }
+  ResultValue(ResultValue&& o) noexcept(std::is_nothrow_move_constructible<T>::value) {
+    if (o.engaged_) construct(std::move(o.value_));
+  }
+  ResultValue& operator=(const ResultValue& o) {
+    if (!o.engaged_) reset();
+    else if (engaged_) value_ = o.value_;
+    else construct(o.value_);
+    return *this;
+  }
+  ResultValue& operator=(ResultValue&& o) noexcept(std::is_nothrow_move_constructible<T>::value &&
+                                                   std::is_nothrow_move_assignable<T>::value) {
+    if (!o.engaged_) reset();
+    else if (engaged_) value_ = std::move(o.value_);
+    else construct(std::move(o.value_));
+    return *this;
+  }
+  ~ResultValue() { reset(); }
+
+  bool engaged() const noexcept { return engaged_; }
+  T& get() noexcept { return value_; }
+  const T& get() const noexcept { return value_; }
+
+ private:
+  template <class V>
+  void construct(V&& v) {
+    ::new (static_cast<void*>(&value_)) T(std::forward<V>(v));
+    engaged_ = true;
+  }
+  void reset() noexcept {
+    if (engaged_) {
+      value_.~T();
+      engaged_ = false;
+    }
+  }
+
+  union {
+    T value_;  // alive when engaged_
+  };
+  bool engaged_ = false;
+};
+
+// Deletes Result<T>'s copy operations when T cannot be copied, so that type
+// traits (and std::vector's move_if_noexcept) see what std::optional shows.
+template <bool copyable>
+struct ResultCopyGate {};
+template <>
+struct ResultCopyGate<false> {
+  ResultCopyGate() = default;
+  ResultCopyGate(const ResultCopyGate&) = delete;
+  ResultCopyGate(ResultCopyGate&&) = default;
+  ResultCopyGate& operator=(const ResultCopyGate&) = delete;
+  ResultCopyGate& operator=(ResultCopyGate&&) = default;
+  ~ResultCopyGate() = default;
+};
+}  // namespace detail
+
 /// Either a value of T or an Error. Accessing the wrong side is a
 /// precondition violation (asserted in debug builds).
 template <class T>
-class [[nodiscard]] Result {
+class [[nodiscard]] Result : private detail::ResultCopyGate<std::is_copy_constructible<T>::value> {
  public:
-  Result(const T& v) : value_(v) {}                       // NOLINT(google-explicit-constructor)
-  Result(T&& v) : value_(std::move(v)) {}                  // NOLINT(google-explicit-constructor)
+  Result(const T& v) : value_(std::in_place, v) {}                // NOLINT(google-explicit-constructor)
+  Result(T&& v) : value_(std::in_place, std::move(v)) {}          // NOLINT(google-explicit-constructor)
   Result(Error e) : error_(std::in_place, std::move(e)) {}  // NOLINT(google-explicit-constructor)
   template <class U, class = std::enable_if_t<std::is_constructible_v<T, U&&> &&
                                               !std::is_same_v<std::decay_t<U>, T> &&
@@ -191,25 +279,25 @@ class [[nodiscard]] Result {
                                               !std::is_same_v<std::decay_t<U>, Result>>>
   Result(U&& v) : value_(std::in_place, std::forward<U>(v)) {}  // NOLINT(google-explicit-constructor)
 
-  explicit operator bool() const noexcept { return value_.has_value(); }
-  bool ok() const noexcept { return value_.has_value(); }
+  explicit operator bool() const noexcept { return value_.engaged(); }
+  bool ok() const noexcept { return value_.engaged(); }
 
-  T& value() & { assert(ok()); return *value_; }
-  const T& value() const& { assert(ok()); return *value_; }
-  T&& value() && { assert(ok()); return std::move(*value_); }
+  T& value() & { assert(ok()); return value_.get(); }
+  const T& value() const& { assert(ok()); return value_.get(); }
+  T&& value() && { assert(ok()); return std::move(value_.get()); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   template <class U>
-  T value_or(U&& fallback) const& { return ok() ? *value_ : static_cast<T>(std::forward<U>(fallback)); }
+  T value_or(U&& fallback) const& { return ok() ? value_.get() : static_cast<T>(std::forward<U>(fallback)); }
 
   const Error& error() const& { assert(!ok()); return *error_; }
   Error&& error() && { assert(!ok()); return std::move(*error_); }
 
  private:
-  std::optional<T> value_;
+  detail::ResultValue<T> value_;
   // Engaged only on failure, so a successful Result costs no Error
   // construction, move or destruction (hot paths return many of them).
   std::optional<Error> error_;
@@ -301,12 +389,14 @@ inline void log_to_stderr(const LogRecord& record) {
 }
 
 namespace detail {
+template <class = void>  // compiled where it is used
 struct LoggerSlot {
   std::mutex mutex;
   std::shared_ptr<const Logger> logger = std::make_shared<const Logger>(log_to_stderr);
 };
-inline LoggerSlot& logger_slot() {
-  static LoggerSlot slot;
+template <class = void>  // compiled where it is used
+inline LoggerSlot<>& logger_slot() {
+  static LoggerSlot<> slot;
   return slot;
 }
 }  // namespace detail
@@ -314,10 +404,11 @@ inline LoggerSlot& logger_slot() {
 /// Replaces the library's log hook for the whole process; an empty function
 /// (set_logger(nullptr)) silences the library. Thread-safe; a call already
 /// running the previous hook finishes with it.
+template <class = void>  // compiled where it is used
 inline void set_logger(Logger logger) {
   std::shared_ptr<const Logger> next;
   if (logger) next = std::make_shared<const Logger>(std::move(logger));
-  detail::LoggerSlot& slot = detail::logger_slot();
+  detail::LoggerSlot<>& slot = detail::logger_slot();
   std::lock_guard<std::mutex> lock(slot.mutex);
   slot.logger.swap(next);
   // The previous hook is released here, after the lock, with `next`.
@@ -325,15 +416,23 @@ inline void set_logger(Logger logger) {
 
 /// Sends a record to the current hook (nothing when silenced). The hook runs
 /// outside the library's lock, so it may itself call set_logger or log_message.
+template <class = void>  // compiled where it is used
 inline void log_message(LogLevel level, std::string_view topic, std::string_view message) {
   std::shared_ptr<const Logger> current;
   {
-    detail::LoggerSlot& slot = detail::logger_slot();
+    detail::LoggerSlot<>& slot = detail::logger_slot();
     std::lock_guard<std::mutex> lock(slot.mutex);
     current = slot.logger;
   }
   if (current && *current) (*current)(LogRecord{level, topic, message});
 }
+
+namespace detail {
+CACHEKIT_COMPILE_ONCE(struct LoggerSlot<void>)  // see config.hpp
+CACHEKIT_COMPILE_ONCE(LoggerSlot<>& logger_slot<void>())
+}  // namespace detail
+CACHEKIT_COMPILE_ONCE(void set_logger<void>(Logger))
+CACHEKIT_COMPILE_ONCE(void log_message<void>(LogLevel, std::string_view, std::string_view))
 
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/log.hpp ----
@@ -2078,6 +2177,7 @@ struct RingPoint {
 
 /// Stable LSD radix sort of points by value (ties keep their order, so
 /// points generated in server order end sorted by (value, server)).
+template <class = void>
 inline void sort_points(std::vector<RingPoint>& pts) {
   if (pts.size() < 256) {
     std::stable_sort(pts.begin(), pts.end(),
@@ -2157,6 +2257,7 @@ class Ring {
   /// host:port twice, with a permanent error; for spymemcached, also a host
   /// name or socket without a name (spymemcached names nodes by IP address);
   /// and a key hash other than md5 on any distribution but ketama.
+  template <class = void>
   static Result<Ring> build(std::vector<ServerSpec> servers, Distribution d = Distribution::ketama,
                             KeyHash key_hash = KeyHash::md5);
 
@@ -2195,6 +2296,7 @@ class Ring {
   std::size_t point_count() const noexcept { return points_.size(); }
 
   /// Points and expected share of keys for each server, aligned with servers().
+  template <class = void>
   std::vector<ServerShare> describe() const;
 
   /// The batch lookup with a chosen MD5 path (tests force each path).
@@ -2278,7 +2380,9 @@ class Ring {
     return best;
   }
 
+  template <class = void>
   Result<void> build_continuum();
+  template <class = void>
   Result<std::string> point_name(const ServerSpec& s) const;
 
   std::vector<ServerSpec> servers_;
@@ -2291,6 +2395,7 @@ class Ring {
   std::vector<std::string> names_;         // rendezvous: pymemcache's node names
 };
 
+template <class>
 inline Result<Ring> Ring::build(std::vector<ServerSpec> servers, Distribution d, KeyHash key_hash) {
   if (servers.empty()) return make_error(ErrorKind::permanent, "ring: empty server list");
   if (key_hash != KeyHash::md5 && d != Distribution::ketama) {
@@ -2339,6 +2444,7 @@ inline Result<Ring> Ring::build(std::vector<ServerSpec> servers, Distribution d,
   return r;
 }
 
+template <class>
 inline Result<std::string> Ring::point_name(const ServerSpec& s) const {
   if (!s.name.empty()) return s.name;
   const std::string port = std::to_string(s.port);
@@ -2362,6 +2468,7 @@ inline Result<std::string> Ring::point_name(const ServerSpec& s) const {
   }
 }
 
+template <class>
 inline Result<void> Ring::build_continuum() {
   const std::size_t n = servers_.size();
   std::uint64_t total_weight = 0;
@@ -2504,6 +2611,7 @@ inline void Ring::server_for_with(const std::string_view* keys, std::size_t n, s
   }
 }
 
+template <class>
 inline std::vector<Ring::ServerShare> Ring::describe() const {
   std::vector<ServerShare> out(servers_.size(), ServerShare{0, 0.0});
   if (servers_.empty()) return out;
@@ -2528,6 +2636,14 @@ inline std::vector<Ring::ServerShare> Ring::describe() const {
   }
   return out;
 }
+
+namespace detail {
+CACHEKIT_COMPILE_ONCE(void sort_points<void>(std::vector<RingPoint>&))  // see config.hpp
+}  // namespace detail
+CACHEKIT_COMPILE_ONCE(Result<Ring> Ring::build<void>(std::vector<ServerSpec>, Distribution, KeyHash))
+CACHEKIT_COMPILE_ONCE(Result<void> Ring::build_continuum<void>())
+CACHEKIT_COMPILE_ONCE(Result<std::string> Ring::point_name<void>(const ServerSpec&) const)
+CACHEKIT_COMPILE_ONCE(std::vector<Ring::ServerShare> Ring::describe<void>() const)
 
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/ring.hpp ----
@@ -5598,8 +5714,10 @@ struct MemcachedBackendConfig {
   std::chrono::microseconds spin_wait{50};
 
   /// Defaults overridden by the CACHEKIT_MEMCACHED_* environment variables.
+  template <class = void>
   static Result<MemcachedBackendConfig> from_env();
   /// Checks every field; the error names the field and its accepted range.
+  template <class = void>
   Result<void> validate() const;
 };
 
@@ -5713,6 +5831,7 @@ inline bool ms_in(std::chrono::milliseconds v, std::int64_t lo, std::int64_t hi)
 
 }  // namespace detail
 
+template <class>
 inline Result<void> MemcachedBackendConfig::validate() const {
   auto bad = [](const char* field, const std::string& what) {
     return Error(ErrorKind::permanent, std::string(field) + ": " + what);
@@ -5765,6 +5884,7 @@ inline Result<void> MemcachedBackendConfig::validate() const {
   return {};
 }
 
+template <class>
 inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
   MemcachedBackendConfig c;
   using detail::env_error;
@@ -5879,6 +5999,9 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
   }
   return c;
 }
+
+CACHEKIT_COMPILE_ONCE(Result<void> MemcachedBackendConfig::validate<void>() const)  // see config.hpp
+CACHEKIT_COMPILE_ONCE(Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env<void>())
 
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/memcached_config.hpp ----
@@ -6786,7 +6909,10 @@ struct ClusterHooks {
       nullptr;
 };
 
-class Cluster {
+// A class template only so that it is compiled where the backend is used
+// (see BasicMemcachedBackend); use it as Cluster.
+template <class Unused = void>
+class BasicCluster {
  public:
   /// A connection idle longer than this is checked before reuse (the
   /// server may have closed it).
@@ -6794,7 +6920,7 @@ class Cluster {
   /// Where getting a connection failed.
   enum class Stage { pool, connect };
 
-  Cluster(const MemcachedBackendConfig& config, ClusterHooks hooks) : config_(config), hooks_(hooks) {
+  BasicCluster(const MemcachedBackendConfig& config, ClusterHooks hooks) : config_(config), hooks_(hooks) {
     auto ok = config_.validate();
     if (!ok) {
       init_error_ = std::move(ok).error();
@@ -7103,6 +7229,9 @@ class Cluster {
   std::shared_ptr<const LiveRing> live_;
 };
 
+using Cluster = BasicCluster<>;
+CACHEKIT_COMPILE_ONCE(class BasicCluster<void>)  // see config.hpp
+
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/memcached/cluster.hpp ----
@@ -7230,9 +7359,11 @@ namespace detail {
 /// Whether an operation may change what the server holds for its key.
 enum class Effect { read, write };
 
-class Executor {
+// A class template for the reason BasicCluster is one; use it as Executor.
+template <class Unused = void>
+class BasicExecutor {
  public:
-  Executor(const MemcachedBackendConfig& config, Cluster& cluster, const KeyRules& keys,
+  BasicExecutor(const MemcachedBackendConfig& config, Cluster& cluster, const KeyRules& keys,
            const std::atomic<Protocol>& protocol)
       : config_(config),
         cluster_(cluster),
@@ -7404,6 +7535,9 @@ class Executor {
   std::atomic<bool> refused_{false};
   std::atomic<const Server*> refused_by_{nullptr};
 };
+
+using Executor = BasicExecutor<>;
+CACHEKIT_COMPILE_ONCE(class BasicExecutor<void>)  // see config.hpp
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
@@ -7644,6 +7778,7 @@ namespace detail {
 
 /// Splits the pending key indices into jobs per server (large batches
 /// over several pooled connections).
+template <class = void>
 inline void plan_jobs(Cluster& cluster, const std::vector<std::uint32_t>& pending,
                       const std::vector<std::size_t>& server_of, std::vector<Job>& jobs) {
   const MemcachedBackendConfig& config = cluster.config();
@@ -7678,6 +7813,7 @@ inline void plan_jobs(Cluster& cluster, const std::vector<std::uint32_t>& pendin
 
 /// Opens or takes connections for jobs: the first per server may wait,
 /// extra ones only if free now (else merged into the server's first job).
+template <class = void>
 inline void connect_jobs(Cluster& cluster, std::vector<Job>& jobs, Deadline end) {
   const MemcachedBackendConfig& config = cluster.config();
   std::vector<std::size_t>& first_of = many_scratch().first_of;
@@ -7722,6 +7858,10 @@ inline void connect_jobs(Cluster& cluster, std::vector<Job>& jobs, Deadline end)
     job.lease = std::move(*lease);
   }
 }
+
+CACHEKIT_COMPILE_ONCE(void plan_jobs<void>(Cluster&, const std::vector<std::uint32_t>&, const std::vector<std::size_t>&,
+                                           std::vector<Job>&))  // see config.hpp
+CACHEKIT_COMPILE_ONCE(void connect_jobs<void>(Cluster&, std::vector<Job>&, Deadline))
 
 /// How a batch ended: every key answered, or the error of the last failed
 /// job (and its server) once no retry may follow; the keys still without an
@@ -9131,6 +9271,9 @@ class BasicMemcachedBackend final : public Backend {
         exec_(config_, cluster_, keys_, protocol_) {}
   BasicMemcachedBackend(const BasicMemcachedBackend&) = delete;
   BasicMemcachedBackend& operator=(const BasicMemcachedBackend&) = delete;
+  // Declared here and defined below, so that a translation unit that only
+  // holds a backend (CACHEKIT_DECLARATIONS_ONLY) compiles no destructor.
+  ~BasicMemcachedBackend() override;
 
   /// Configuration error, if any (then every call fails with it).
   Result<void> status() const {
@@ -9865,14 +10008,13 @@ class BasicMemcachedBackend final : public Backend {
   detail::Executor exec_;
 };
 
+template <class Unused>
+BasicMemcachedBackend<Unused>::~BasicMemcachedBackend() = default;
+
 /// The memcached backend.
 using MemcachedBackend = BasicMemcachedBackend<>;
 
-#if defined(CACHEKIT_IMPLEMENTATION)
-template class BasicMemcachedBackend<void>;  // compiled here, once
-#elif defined(CACHEKIT_DECLARATIONS_ONLY)
-extern template class BasicMemcachedBackend<void>;  // compiled where CACHEKIT_IMPLEMENTATION is defined
-#endif
+CACHEKIT_COMPILE_ONCE(class BasicMemcachedBackend<void>)  // see config.hpp
 
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/memcached_backend.hpp ----
@@ -9912,21 +10054,26 @@ struct MemoryBackendOptions {
 /// In-process Backend: thread-safe LRU bounded by bytes, honouring TTLs.
 /// TTLs follow memcached's rules (<= 0 never expires, longer than 30 days is
 /// clamped); set_for/add_for take sub-second TTLs.
-class MemoryBackend final : public Backend {
+///
+/// A class template only so that a translation unit that includes the
+/// header without using it compiles none of it; use it as MemoryBackend.
+template <class Unused = void>
+class BasicMemoryBackend final : public Backend {
  public:
   using clock_type = std::chrono::steady_clock;
   using time_point = clock_type::time_point;
   using duration = clock_type::duration;
 
   /// A store with the default budget (CACHEKIT_MEMORY_BACKEND_MAX_BYTES).
-  MemoryBackend() = default;
+  BasicMemoryBackend() = default;
   /// A store holding at most max_bytes of keys and values.
-  explicit MemoryBackend(std::size_t max_bytes) { options_.max_bytes = max_bytes; }
+  explicit BasicMemoryBackend(std::size_t max_bytes) { options_.max_bytes = max_bytes; }
   /// A store with the given options.
-  explicit MemoryBackend(MemoryBackendOptions options) : options_(std::move(options)) {}
+  explicit BasicMemoryBackend(MemoryBackendOptions options) : options_(std::move(options)) {}
 
-  MemoryBackend(const MemoryBackend&) = delete;
-  MemoryBackend& operator=(const MemoryBackend&) = delete;
+  BasicMemoryBackend(const BasicMemoryBackend&) = delete;
+  BasicMemoryBackend& operator=(const BasicMemoryBackend&) = delete;
+  ~BasicMemoryBackend() override;  // defined below (see BasicMemcachedBackend)
 
   Result<std::optional<std::string>> get(std::string_view key) override {
     const time_point now = this->now();
@@ -10047,7 +10194,7 @@ class MemoryBackend final : public Backend {
   using List = std::list<Entry>;
   // Keys in the index view the key stored in the list node, which never
   // moves, so lookups by string_view need no allocation.
-  using Index = std::unordered_map<std::string_view, List::iterator>;
+  using Index = std::unordered_map<std::string_view, typename List::iterator>;
 
   time_point now() const { return options_.clock ? options_.clock() : clock_type::now(); }
 
@@ -10070,7 +10217,7 @@ class MemoryBackend final : public Backend {
   Entry* find_live(std::string_view key, time_point now) {
     auto it = index_.find(key);
     if (it == index_.end()) return nullptr;
-    List::iterator node = it->second;
+    typename List::iterator node = it->second;
     if (expired(*node, now)) {
       erase(node);
       return nullptr;
@@ -10088,7 +10235,7 @@ class MemoryBackend final : public Backend {
           .with_operation("set");
     }
     if (it != index_.end()) {
-      List::iterator node = it->second;
+      typename List::iterator node = it->second;
       bytes_ -= node->value.size();
       node->value.assign(value.data(), value.size());
       bytes_ += node->value.size();
@@ -10124,7 +10271,7 @@ class MemoryBackend final : public Backend {
     return dropped;
   }
 
-  void erase(List::iterator node) {
+  void erase(typename List::iterator node) {
     bytes_ -= cost(node->key, node->value);
     index_.erase(std::string_view(node->key));
     lru_.erase(node);
@@ -10139,6 +10286,13 @@ class MemoryBackend final : public Backend {
   std::size_t next_sweep_ = 64;
   std::uint64_t evictions_ = 0;
 };
+
+template <class Unused>
+BasicMemoryBackend<Unused>::~BasicMemoryBackend() = default;
+
+/// The in-process backend.
+using MemoryBackend = BasicMemoryBackend<>;
+CACHEKIT_COMPILE_ONCE(class BasicMemoryBackend<void>)  // see config.hpp
 
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/memory_backend.hpp ----
@@ -12411,14 +12565,20 @@ namespace detail {
 enum class Lease { taken, held_by_other, unavailable };
 
 /// Backend, L1, options and counters shared by every copy of a cached
-/// function (copies share statistics and the near cache).
-class CacheCore {
+/// function (copies share statistics and the near cache). A class template
+/// only so that it is compiled where the facade is used; use it as CacheCore.
+template <class Unused = void>
+class BasicCacheCore {
  public:
   /// label names the cached function in log messages ("users:get_user").
-  CacheCore(std::shared_ptr<Backend> owner, Backend* backend, CacheOptions options, std::string label)
+  BasicCacheCore(std::shared_ptr<Backend> owner, Backend* backend, CacheOptions options, std::string label)
       : owner_(std::move(owner)), backend_(backend), options_(std::move(options)), label_(std::move(label)) {
     if (options_.l1.enabled) l1_ = std::make_unique<MemoryBackend>(options_.l1.max_bytes);
   }
+
+  BasicCacheCore(const BasicCacheCore&) = delete;
+  BasicCacheCore& operator=(const BasicCacheCore&) = delete;
+  ~BasicCacheCore();  // defined below (see BasicMemcachedBackend)
 
   const CacheOptions& options() const noexcept { return options_; }
   Backend& backend() noexcept { return *backend_; }
@@ -12584,17 +12744,24 @@ class CacheCore {
   std::atomic<std::uint32_t> logged_{0};  // categories already logged, one bit each
 };
 
+template <class Unused>
+BasicCacheCore<Unused>::~BasicCacheCore() = default;
+
+using CacheCore = BasicCacheCore<>;
+CACHEKIT_COMPILE_ONCE(class BasicCacheCore<void>)  // see config.hpp
+
 /// Releases a stampede lease when the computation ends, also when the user's
 /// function throws.
+template <class Core>
 class LeaseGuard {
  public:
-  LeaseGuard(CacheCore& core, std::string lock_key) : core_(core), lock_key_(std::move(lock_key)) {}
+  LeaseGuard(Core& core, std::string lock_key) : core_(core), lock_key_(std::move(lock_key)) {}
   ~LeaseGuard() { core_.release_lease(lock_key_); }
   LeaseGuard(const LeaseGuard&) = delete;
   LeaseGuard& operator=(const LeaseGuard&) = delete;
 
  private:
-  CacheCore& core_;
+  Core& core_;
   std::string lock_key_;
 };
 
@@ -12698,7 +12865,7 @@ R fetch(CacheCore& core, const std::string& key, Compute&& compute, std::chrono:
   std::string lock_key = key + ":lock";
   switch (core.take_lease(lock_key)) {
     case Lease::taken: {
-      LeaseGuard guard(core, std::move(lock_key));
+      LeaseGuard<CacheCore> guard(core, std::move(lock_key));
       // Another caller may have stored the value between our miss and the
       // lease; one more read saves a computation.
       if (auto bytes = core.lookup(key)) {
