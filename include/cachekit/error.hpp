@@ -92,8 +92,8 @@ namespace detail {
 // The value side of a Result<T>: what std::optional<T> would be, written out
 // so that the library's many Result types do not each instantiate optional's
 // machinery (a large share of the header's compile time). Same layout, same
-// code.
-template <class T>
+// code: trivially copyable for a trivially copyable T, as optional is.
+template <class T, bool trivial = std::is_trivially_copyable<T>::value>
 class ResultValue {
  public:
   ResultValue() noexcept {}  // NOLINT(modernize-use-equals-default): leaves value_ unconstructed
@@ -137,6 +137,24 @@ class ResultValue {
     }
   }
 
+  union {
+    T value_;  // alive when engaged_
+  };
+  bool engaged_ = false;
+};
+
+template <class T>
+class ResultValue<T, true> {
+ public:
+  ResultValue() noexcept {}  // NOLINT(modernize-use-equals-default): leaves value_ unconstructed
+  template <class... A>
+  explicit ResultValue(std::in_place_t, A&&... a) : value_(std::forward<A>(a)...), engaged_(true) {}
+
+  bool engaged() const noexcept { return engaged_; }
+  T& get() noexcept { return value_; }
+  const T& get() const noexcept { return value_; }
+
+ private:
   union {
     T value_;  // alive when engaged_
   };

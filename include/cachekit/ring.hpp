@@ -497,6 +497,7 @@ class Ring {
   }
 
   /// out[i] = server_for(keys[i]) for i < n, hashing many keys at once.
+  template <class = void>  // compiled where it is used
   void server_for(const std::string_view* keys, std::size_t n, std::size_t* out) const noexcept {
     server_for_with(keys, n, out, detail::Md5Path::automatic);
   }
@@ -518,6 +519,7 @@ class Ring {
   std::vector<ServerShare> describe() const;
 
   /// The batch lookup with a chosen MD5 path (tests force each path).
+  template <class = void>
   void server_for_with(const std::string_view* keys, std::size_t n, std::size_t* out,
                        detail::Md5Path path) const noexcept;
 
@@ -792,6 +794,7 @@ inline Result<void> Ring::build_continuum() {
   return {};
 }
 
+template <class>
 inline void Ring::server_for_with(const std::string_view* keys, std::size_t n, std::size_t* out,
                                   detail::Md5Path path) const noexcept {
   if (servers_.size() <= 1 || !has_continuum(dist_)) {

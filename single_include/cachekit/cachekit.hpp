@@ -199,8 +199,8 @@ namespace detail {
 // The value side of a Result<T>: what std::optional<T> would be, written out
 // so that the library's many Result types do not each instantiate optional's
 // machinery (a large share of the header's compile time). Same layout, same
-// code.
-template <class T>
+// code: trivially copyable for a trivially copyable T, as optional is.
+template <class T, bool trivial = std::is_trivially_copyable<T>::value>
 class ResultValue {
  public:
   ResultValue() noexcept {}  // NOLINT(modernize-use-equals-default): leaves value_ unconstructed
@@ -244,6 +244,24 @@ class ResultValue {
     }
   }
 
+  union {
+    T value_;  // alive when engaged_
+  };
+  bool engaged_ = false;
+};
+
+template <class T>
+class ResultValue<T, true> {
+ public:
+  ResultValue() noexcept {}  // NOLINT(modernize-use-equals-default): leaves value_ unconstructed
+  template <class... A>
+  explicit ResultValue(std::in_place_t, A&&... a) : value_(std::forward<A>(a)...), engaged_(true) {}
+
+  bool engaged() const noexcept { return engaged_; }
+  T& get() noexcept { return value_; }
+  const T& get() const noexcept { return value_; }
+
+ private:
   union {
     T value_;  // alive when engaged_
   };
@@ -1055,12 +1073,14 @@ void md5_batch(const std::string_view* msgs, std::size_t n, std::uint32_t* out, 
 
 /// out[i] = first four MD5 bytes of keys[i] as a little-endian uint32 (the
 /// ketama key hash), for n keys, through `path`.
+template <class = void>  // compiled where it is used
 inline void md5_le32_batch(const std::string_view* keys, std::size_t n, std::uint32_t* out,
                            Md5Path path = Md5Path::automatic) noexcept {
   md5_batch<false>(keys, n, out, path);
 }
 
 /// out[4i .. 4i+4) = the four little-endian digest words of MD5(msgs[i]).
+template <class = void>  // compiled where it is used
 inline void md5_digest_batch(const std::string_view* msgs, std::size_t n, std::uint32_t* out,
                              Md5Path path = Md5Path::automatic) noexcept {
   md5_batch<true>(msgs, n, out, path);
@@ -2279,6 +2299,7 @@ class Ring {
   }
 
   /// out[i] = server_for(keys[i]) for i < n, hashing many keys at once.
+  template <class = void>  // compiled where it is used
   void server_for(const std::string_view* keys, std::size_t n, std::size_t* out) const noexcept {
     server_for_with(keys, n, out, detail::Md5Path::automatic);
   }
@@ -2300,6 +2321,7 @@ class Ring {
   std::vector<ServerShare> describe() const;
 
   /// The batch lookup with a chosen MD5 path (tests force each path).
+  template <class = void>
   void server_for_with(const std::string_view* keys, std::size_t n, std::size_t* out,
                        detail::Md5Path path) const noexcept;
 
@@ -2574,6 +2596,7 @@ inline Result<void> Ring::build_continuum() {
   return {};
 }
 
+template <class>
 inline void Ring::server_for_with(const std::string_view* keys, std::size_t n, std::size_t* out,
                                   detail::Md5Path path) const noexcept {
   if (servers_.size() <= 1 || !has_continuum(dist_)) {
@@ -6521,16 +6544,25 @@ CACHEKIT_END_NAMESPACE
 CACHEKIT_BEGIN_NAMESPACE
 namespace detail {
 
-class ConnectionPool;
+template <class Unused = void>
+class BasicConnectionPool;
+template <class Unused = void>
+class BasicPoolLease;
+/// A connection taken from a pool (see BasicPoolLease).
+using PoolLease = BasicPoolLease<>;
+/// The connections of one server (see BasicConnectionPool).
+using ConnectionPool = BasicConnectionPool<>;
 
 /// A connection (or the right to open one) taken from a pool; given back
-/// when destroyed. A broken connection is closed instead of returned.
-class PoolLease {
+/// when destroyed. (The pool's classes are templates only so that they are
+/// compiled where the backend is used.) A broken connection is closed instead of returned.
+template <class Unused>
+class BasicPoolLease {
  public:
-  PoolLease() = default;
-  PoolLease(ConnectionPool* pool, std::unique_ptr<Connection> c) noexcept : pool_(pool), conn_(std::move(c)) {}
-  PoolLease(PoolLease&& o) noexcept : pool_(o.pool_), conn_(std::move(o.conn_)) { o.pool_ = nullptr; }
-  PoolLease& operator=(PoolLease&& o) noexcept {
+  BasicPoolLease() = default;
+  BasicPoolLease(BasicConnectionPool<Unused>* pool, std::unique_ptr<Connection> c) noexcept : pool_(pool), conn_(std::move(c)) {}
+  BasicPoolLease(BasicPoolLease&& o) noexcept : pool_(o.pool_), conn_(std::move(o.conn_)) { o.pool_ = nullptr; }
+  BasicPoolLease& operator=(BasicPoolLease&& o) noexcept {
     if (this != &o) {
       give_back();
       pool_ = o.pool_;
@@ -6539,9 +6571,9 @@ class PoolLease {
     }
     return *this;
   }
-  PoolLease(const PoolLease&) = delete;
-  PoolLease& operator=(const PoolLease&) = delete;
-  ~PoolLease() { give_back(); }
+  BasicPoolLease(const BasicPoolLease&) = delete;
+  BasicPoolLease& operator=(const BasicPoolLease&) = delete;
+  ~BasicPoolLease() { give_back(); }
 
   /// The connection, or null when the caller must open one (then set()).
   Connection* get() const noexcept { return conn_.get(); }
@@ -6554,16 +6586,17 @@ class PoolLease {
   void give_back() noexcept;
 
  private:
-  ConnectionPool* pool_ = nullptr;
+  BasicConnectionPool<Unused>* pool_ = nullptr;
   std::unique_ptr<Connection> conn_;
 };
 
-class ConnectionPool {
+template <class Unused>
+class BasicConnectionPool {
  public:
-  explicit ConnectionPool(std::size_t max) : max_(max) {}
-  ~ConnectionPool() { delete hot_.load(); }
-  ConnectionPool(const ConnectionPool&) = delete;
-  ConnectionPool& operator=(const ConnectionPool&) = delete;
+  explicit BasicConnectionPool(std::size_t max) : max_(max) {}
+  ~BasicConnectionPool() { delete hot_.load(); }
+  BasicConnectionPool(const BasicConnectionPool&) = delete;
+  BasicConnectionPool& operator=(const BasicConnectionPool&) = delete;
 
   /// An idle connection, or an empty slot to open one in; waits until the
   /// deadline for one to free up, then a timeout error.
@@ -6659,7 +6692,7 @@ class ConnectionPool {
   }
 
  private:
-  friend class PoolLease;
+  friend class BasicPoolLease<Unused>;
 
   // A healthy connection goes to the hot slot when it is free (no lock);
   // the mutex path serves the rest and wakes waiters.
@@ -6722,14 +6755,18 @@ class ConnectionPool {
   net::ForkGuard fork_guard_;
 };
 
-inline void PoolLease::give_back() noexcept {
+template <class Unused>
+inline void BasicPoolLease<Unused>::give_back() noexcept {
   if (pool_ != nullptr) {
-    ConnectionPool* p = pool_;
+    BasicConnectionPool<Unused>* p = pool_;
     pool_ = nullptr;
     p->put_back(std::move(conn_));
   }
   conn_.reset();
 }
+
+CACHEKIT_COMPILE_ONCE(class BasicPoolLease<void>)  // see config.hpp
+CACHEKIT_COMPILE_ONCE(class BasicConnectionPool<void>)
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
@@ -11221,6 +11258,7 @@ inline std::int64_t epoch_micros(std::chrono::system_clock::time_point tp) noexc
 /// datetime: "2024-01-01T12:30:45.123456+00:00", no fraction when it is zero.
 /// Sub-microsecond precision is floored away. Years outside 1..9999 (which
 /// Python cannot represent) are written anyway, zero-padded to 4 digits.
+template <class = void>  // compiled where it is used
 inline std::string format_iso8601_utc(std::chrono::system_clock::time_point tp) {
   const std::int64_t us = epoch_micros(tp);
   std::int64_t secs = us / 1000000;
@@ -11271,6 +11309,7 @@ inline std::string format_iso8601_utc(std::chrono::system_clock::time_point tp) 
 
 /// Parses ISO-8601 "YYYY-MM-DD[T ]HH:MM:SS[.f{1,9}](Z|±HH:MM|±HHMM)". A time
 /// without a UTC offset is rejected: it names no instant.
+template <class = void>  // compiled where it is used
 inline Result<std::chrono::system_clock::time_point> parse_iso8601(std::string_view s) {
   auto bad = [](const char* why) { return Error(ErrorKind::permanent, std::string("datetime: ") + why); };
   std::size_t i = 0;
@@ -12460,10 +12499,12 @@ CACHEKIT_BEGIN_NAMESPACE
 
 namespace detail {
 /// Stands in for a backend whose configuration was refused: every operation
-/// returns that error, so cached functions run uncached and report it.
-class FailedBackend final : public Backend {
+/// returns that error, so cached functions run uncached and report it. (A
+/// class template only so that it is compiled where it is used.)
+template <class Unused = void>
+class BasicFailedBackend final : public Backend {
  public:
-  explicit FailedBackend(Error error) : error_(std::move(error)) {}
+  explicit BasicFailedBackend(Error error) : error_(std::move(error)) {}
   Result<std::optional<std::string>> get(std::string_view) override { return error_; }
   Result<void> set(std::string_view, std::string_view, std::chrono::seconds) override { return error_; }
   Result<bool> add(std::string_view, std::string_view, std::chrono::seconds) override { return error_; }
@@ -12474,6 +12515,7 @@ class FailedBackend final : public Backend {
  private:
   Error error_;
 };
+using FailedBackend = BasicFailedBackend<>;
 }  // namespace detail
 
 /// Whether CACHEKIT_MEMCACHED_SERVERS is set to something non-empty.
@@ -12805,6 +12847,7 @@ inline bool segment_char(char c) noexcept {
 
 /// "<file name>-<line>" reduced to an interop key segment, used as the
 /// operation when the user names none.
+template <class = void>  // compiled where it is used
 inline std::string call_site_operation(const char* file, int line) {
   std::string_view path = file != nullptr ? file : "";
   const auto slash = path.find_last_of("/\\");
@@ -12821,6 +12864,7 @@ inline std::string call_site_operation(const char* file, int line) {
 }
 
 /// Options with the defaults of cache() filled in.
+template <class = void>  // compiled where it is used
 inline CacheOptions resolve_options(CacheOptions o, const char* file, int line) {
   if (o.ns.empty()) o.ns = "cachekit";
   if (o.operation.empty()) o.operation = call_site_operation(file, line);
