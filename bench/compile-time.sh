@@ -5,7 +5,7 @@
 # prints the median CPU time (user + sys) of each side by side with the
 # difference, which is what the header adds to a translation unit. Then the
 # same for a file that uses the memcached backend and the facade, compiled
-# header-only and with CACHEKIT_DECLARATIONS_ONLY (the backend compiled in
+# header-only and with CACHEKIT_DECLARATIONS_ONLY (the library compiled in
 # another translation unit, see config.hpp).
 #
 #   bench/compile-time.sh [-n reps] [-I include-dir] [-- extra compiler flags]
