@@ -5,24 +5,28 @@
 # prints the median CPU time (user + sys) of each side by side with the
 # difference, which is what the header adds to a translation unit. Then the
 # same for a file that uses the memcached backend and the facade, compiled
-# header-only and with CACHEKIT_DECLARATIONS_ONLY (the backend compiled in
+# header-only and with CACHEKIT_DECLARATIONS_ONLY (the library compiled in
 # another translation unit, see config.hpp).
 #
-#   bench/compile-time.sh [-n reps] [-I include-dir] [-- extra compiler flags]
+#   bench/compile-time.sh [-n reps] [-I include-dir] [-B include-dir] [-- extra compiler flags]
 #
-# Defaults: 5 repetitions, -I the repository's single_include.
+# Defaults: 5 repetitions, -I the repository's single_include. -B adds rows
+# for another copy of the header (e.g. the one before a change), compiled in
+# the same loop, alternating with the first, so that both see the same load.
 # CXX_LIST="g++ clang++" chooses the compilers.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 reps=5
 inc="$here/single_include"
+before=""
 while [ $# -gt 0 ]; do
   case $1 in
     -n) reps=$2; shift 2 ;;
     -I) inc=$2; shift 2 ;;
+    -B) before=$2; shift 2 ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "compile-time.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -72,23 +76,38 @@ EOF2
 printf '%-10s %12s %12s %12s   (median CPU s of %d runs; min-max)\n' compiler cachekit.hpp std-only added "$reps"
 for cxx in ${CXX_LIST:-g++ clang++}; do
   if ! command -v "$cxx" >/dev/null; then echo "$cxx: not found, skipped"; continue; fi
-  : >"$tmp/h.txt"; : >"$tmp/s.txt"
+  : >"$tmp/h.txt"; : >"$tmp/s.txt"; : >"$tmp/hb.txt"
   for ((i = 0; i < reps; ++i)); do
     cpu_of "$cxx" -std=c++17 -O0 -I"$inc" "${extra[@]}" -c "$tmp/header.cpp" -o "$tmp/h.o" >>"$tmp/h.txt"
     cpu_of "$cxx" -std=c++17 -O0 "${extra[@]}" -c "$tmp/std.cpp" -o "$tmp/s.o" >>"$tmp/s.txt"
+    if [ -n "$before" ]; then
+      cpu_of "$cxx" -std=c++17 -O0 -I"$before" "${extra[@]}" -c "$tmp/header.cpp" -o "$tmp/h.o" >>"$tmp/hb.txt"
+    fi
   done
-  h=$(median <"$tmp/h.txt"); s=$(median <"$tmp/s.txt")
-  hr="$(fmt "$(sort -n "$tmp/h.txt" | head -n1)")-$(fmt "$(sort -n "$tmp/h.txt" | tail -n1)")"
-  printf '%-10s %12s %12s %12s   (header %s)\n' "$cxx" "$(fmt "$h")" "$(fmt "$s")" "$(fmt $((h - s)))" "$hr"
+  s=$(median <"$tmp/s.txt")
+  for f in h hb; do
+    [ -s "$tmp/$f.txt" ] || continue
+    h=$(median <"$tmp/$f.txt")
+    hr="$(fmt "$(sort -n "$tmp/$f.txt" | head -n1)")-$(fmt "$(sort -n "$tmp/$f.txt" | tail -n1)")"
+    label=$cxx; [ "$f" = hb ] && label="$cxx -B"
+    printf '%-10s %12s %12s %12s   (header %s)\n' "$label" "$(fmt "$h")" "$(fmt "$s")" "$(fmt $((h - s)))" "$hr"
+  done
 done
 
 printf '\n%-10s %12s %12s   (a file using the backend and cache(); median CPU s of %d runs)\n' compiler header-only declarations "$reps"
 for cxx in ${CXX_LIST:-g++ clang++}; do
   if ! command -v "$cxx" >/dev/null; then continue; fi
-  : >"$tmp/u.txt"; : >"$tmp/d.txt"
+  : >"$tmp/u.txt"; : >"$tmp/d.txt"; : >"$tmp/ub.txt"; : >"$tmp/db.txt"
   for ((i = 0; i < reps; ++i)); do
     cpu_of "$cxx" -std=c++17 -O0 -I"$inc" "${extra[@]}" -c "$tmp/use.cpp" -o "$tmp/u.o" >>"$tmp/u.txt"
     cpu_of "$cxx" -std=c++17 -O0 -I"$inc" "${extra[@]}" -c "$tmp/use_decl.cpp" -o "$tmp/d.o" >>"$tmp/d.txt"
+    if [ -n "$before" ]; then
+      cpu_of "$cxx" -std=c++17 -O0 -I"$before" "${extra[@]}" -c "$tmp/use.cpp" -o "$tmp/u.o" >>"$tmp/ub.txt"
+      cpu_of "$cxx" -std=c++17 -O0 -I"$before" "${extra[@]}" -c "$tmp/use_decl.cpp" -o "$tmp/d.o" >>"$tmp/db.txt"
+    fi
   done
   printf '%-10s %12s %12s\n' "$cxx" "$(fmt "$(median <"$tmp/u.txt")")" "$(fmt "$(median <"$tmp/d.txt")")"
+  if [ -n "$before" ]; then
+    printf '%-10s %12s %12s\n' "$cxx -B" "$(fmt "$(median <"$tmp/ub.txt")")" "$(fmt "$(median <"$tmp/db.txt")")"
+  fi
 done

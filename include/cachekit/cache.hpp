@@ -43,6 +43,7 @@ inline bool segment_char(char c) noexcept {
 
 /// "<file name>-<line>" reduced to an interop key segment, used as the
 /// operation when the user names none.
+template <class = void>  // compiled where it is used
 inline std::string call_site_operation(const char* file, int line) {
   std::string_view path = file != nullptr ? file : "";
   const auto slash = path.find_last_of("/\\");
@@ -59,6 +60,7 @@ inline std::string call_site_operation(const char* file, int line) {
 }
 
 /// Options with the defaults of cache() filled in.
+template <class = void>  // compiled where it is used
 inline CacheOptions resolve_options(CacheOptions o, const char* file, int line) {
   if (o.ns.empty()) o.ns = "cachekit";
   if (o.operation.empty()) o.operation = call_site_operation(file, line);
@@ -188,7 +190,7 @@ R fetch(CacheCore& core, const std::string& key, Compute&& compute, std::chrono:
   std::string lock_key = key + ":lock";
   switch (core.take_lease(lock_key)) {
     case Lease::taken: {
-      LeaseGuard guard(core, std::move(lock_key));
+      LeaseGuard<CacheCore> guard(core, std::move(lock_key));
       // Another caller may have stored the value between our miss and the
       // lease; one more read saves a computation.
       if (auto bytes = core.lookup(key)) {

@@ -20,13 +20,30 @@
 #define CACHEKIT_COLD_NOINLINE inline
 #endif
 
-// Compiling the memcached backend once in a project with many translation
-// units: define CACHEKIT_DECLARATIONS_ONLY in every translation unit that
-// includes cachekit (e.g. on the compiler's command line) and
-// CACHEKIT_IMPLEMENTATION in exactly one of them. The others then compile no
-// part of MemcachedBackend (an extern template); the one with
-// CACHEKIT_IMPLEMENTATION compiles all of it. Without either macro every
-// translation unit that uses the backend compiles what it uses (header-only).
+// Compiling the library once in a project with many translation units:
+// define CACHEKIT_DECLARATIONS_ONLY in every translation unit that includes
+// cachekit (e.g. on the compiler's command line) and, in exactly one of them,
+// CACHEKIT_IMPLEMENTATION too (alone it means the same). The others then
+// compile none of the memcached backend (its cluster, executor, batches),
+// the memory backend, the facade's untyped core (cache() and Cache<T> keep
+// only their typed layer in the using file), configuration checks and
+// environment parsing, ring building and the log; the one with
+// CACHEKIT_IMPLEMENTATION compiles all of them once. Every translation unit
+// of a program must agree: either all header-only, or all split. Without
+// either macro every translation unit compiles what it uses (header-only);
+// nothing in the library is compiled where it is not used.
+//
+// CACHEKIT_COMPILE_ONCE(declaration) marks one such part: an explicit
+// instantiation where CACHEKIT_IMPLEMENTATION is defined, an explicit
+// instantiation declaration (extern template) where only
+// CACHEKIT_DECLARATIONS_ONLY is, nothing in header-only use.
+#if defined(CACHEKIT_IMPLEMENTATION)
+#define CACHEKIT_COMPILE_ONCE(...) template __VA_ARGS__;
+#elif defined(CACHEKIT_DECLARATIONS_ONLY)
+#define CACHEKIT_COMPILE_ONCE(...) extern template __VA_ARGS__;
+#else
+#define CACHEKIT_COMPILE_ONCE(...)
+#endif
 
 // Longest key memcached accepts (after key_prefix), in bytes.
 #ifndef CACHEKIT_MAX_KEY_LENGTH

@@ -18,10 +18,12 @@ CACHEKIT_BEGIN_NAMESPACE
 
 namespace detail {
 /// Stands in for a backend whose configuration was refused: every operation
-/// returns that error, so cached functions run uncached and report it.
-class FailedBackend final : public Backend {
+/// returns that error, so cached functions run uncached and report it. (A
+/// class template only so that it is compiled where it is used.)
+template <class Unused = void>
+class BasicFailedBackend final : public Backend {
  public:
-  explicit FailedBackend(Error error) : error_(std::move(error)) {}
+  explicit BasicFailedBackend(Error error) : error_(std::move(error)) {}
   Result<std::optional<std::string>> get(std::string_view) override { return error_; }
   Result<void> set(std::string_view, std::string_view, std::chrono::seconds) override { return error_; }
   Result<bool> add(std::string_view, std::string_view, std::chrono::seconds) override { return error_; }
@@ -32,6 +34,7 @@ class FailedBackend final : public Backend {
  private:
   Error error_;
 };
+using FailedBackend = BasicFailedBackend<>;
 }  // namespace detail
 
 /// Whether CACHEKIT_MEMCACHED_SERVERS is set to something non-empty.

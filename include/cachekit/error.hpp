@@ -3,6 +3,7 @@
 // throwing, so the library works under -fno-exceptions.
 
 #include <cassert>
+#include <new>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -87,13 +88,101 @@ class Error {
 /// Builds an Error; shorthand used throughout the library.
 inline Error make_error(ErrorKind kind, std::string message) { return Error(kind, std::move(message)); }
 
+namespace detail {
+// The value side of a Result<T>: what std::optional<T> would be, written out
+// so that the library's many Result types do not each instantiate optional's
+// machinery (a large share of the header's compile time). Same layout, same
+// code: trivially copyable for a trivially copyable T, as optional is.
+template <class T, bool trivial = std::is_trivially_copyable<T>::value>
+class ResultValue {
+ public:
+  ResultValue() noexcept {}  // NOLINT(modernize-use-equals-default): leaves value_ unconstructed
+  template <class... A>
+  explicit ResultValue(std::in_place_t, A&&... a) : value_(std::forward<A>(a)...), engaged_(true) {}
+  ResultValue(const ResultValue& o) {
+    if (o.engaged_) construct(o.value_);
+  }
+  ResultValue(ResultValue&& o) noexcept(std::is_nothrow_move_constructible<T>::value) {
+    if (o.engaged_) construct(std::move(o.value_));
+  }
+  ResultValue& operator=(const ResultValue& o) {
+    if (!o.engaged_) reset();
+    else if (engaged_) value_ = o.value_;
+    else construct(o.value_);
+    return *this;
+  }
+  ResultValue& operator=(ResultValue&& o) noexcept(std::is_nothrow_move_constructible<T>::value &&
+                                                   std::is_nothrow_move_assignable<T>::value) {
+    if (!o.engaged_) reset();
+    else if (engaged_) value_ = std::move(o.value_);
+    else construct(std::move(o.value_));
+    return *this;
+  }
+  ~ResultValue() { reset(); }
+
+  bool engaged() const noexcept { return engaged_; }
+  T& get() noexcept { return value_; }
+  const T& get() const noexcept { return value_; }
+
+ private:
+  template <class V>
+  void construct(V&& v) {
+    ::new (static_cast<void*>(&value_)) T(std::forward<V>(v));
+    engaged_ = true;
+  }
+  void reset() noexcept {
+    if (engaged_) {
+      value_.~T();
+      engaged_ = false;
+    }
+  }
+
+  union {
+    T value_;  // alive when engaged_
+  };
+  bool engaged_ = false;
+};
+
+template <class T>
+class ResultValue<T, true> {
+ public:
+  ResultValue() noexcept {}  // NOLINT(modernize-use-equals-default): leaves value_ unconstructed
+  template <class... A>
+  explicit ResultValue(std::in_place_t, A&&... a) : value_(std::forward<A>(a)...), engaged_(true) {}
+
+  bool engaged() const noexcept { return engaged_; }
+  T& get() noexcept { return value_; }
+  const T& get() const noexcept { return value_; }
+
+ private:
+  union {
+    T value_;  // alive when engaged_
+  };
+  bool engaged_ = false;
+};
+
+// Deletes Result<T>'s copy operations when T cannot be copied, so that type
+// traits (and std::vector's move_if_noexcept) see what std::optional shows.
+template <bool copyable>
+struct ResultCopyGate {};
+template <>
+struct ResultCopyGate<false> {
+  ResultCopyGate() = default;
+  ResultCopyGate(const ResultCopyGate&) = delete;
+  ResultCopyGate(ResultCopyGate&&) = default;
+  ResultCopyGate& operator=(const ResultCopyGate&) = delete;
+  ResultCopyGate& operator=(ResultCopyGate&&) = default;
+  ~ResultCopyGate() = default;
+};
+}  // namespace detail
+
 /// Either a value of T or an Error. Accessing the wrong side is a
 /// precondition violation (asserted in debug builds).
 template <class T>
-class [[nodiscard]] Result {
+class [[nodiscard]] Result : private detail::ResultCopyGate<std::is_copy_constructible<T>::value> {
  public:
-  Result(const T& v) : value_(v) {}                       // NOLINT(google-explicit-constructor)
-  Result(T&& v) : value_(std::move(v)) {}                  // NOLINT(google-explicit-constructor)
+  Result(const T& v) : value_(std::in_place, v) {}                // NOLINT(google-explicit-constructor)
+  Result(T&& v) : value_(std::in_place, std::move(v)) {}          // NOLINT(google-explicit-constructor)
   Result(Error e) : error_(std::in_place, std::move(e)) {}  // NOLINT(google-explicit-constructor)
   template <class U, class = std::enable_if_t<std::is_constructible_v<T, U&&> &&
                                               !std::is_same_v<std::decay_t<U>, T> &&
@@ -101,25 +190,25 @@ class [[nodiscard]] Result {
                                               !std::is_same_v<std::decay_t<U>, Result>>>
   Result(U&& v) : value_(std::in_place, std::forward<U>(v)) {}  // NOLINT(google-explicit-constructor)
 
-  explicit operator bool() const noexcept { return value_.has_value(); }
-  bool ok() const noexcept { return value_.has_value(); }
+  explicit operator bool() const noexcept { return value_.engaged(); }
+  bool ok() const noexcept { return value_.engaged(); }
 
-  T& value() & { assert(ok()); return *value_; }
-  const T& value() const& { assert(ok()); return *value_; }
-  T&& value() && { assert(ok()); return std::move(*value_); }
+  T& value() & { assert(ok()); return value_.get(); }
+  const T& value() const& { assert(ok()); return value_.get(); }
+  T&& value() && { assert(ok()); return std::move(value_.get()); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   template <class U>
-  T value_or(U&& fallback) const& { return ok() ? *value_ : static_cast<T>(std::forward<U>(fallback)); }
+  T value_or(U&& fallback) const& { return ok() ? value_.get() : static_cast<T>(std::forward<U>(fallback)); }
 
   const Error& error() const& { assert(!ok()); return *error_; }
   Error&& error() && { assert(!ok()); return std::move(*error_); }
 
  private:
-  std::optional<T> value_;
+  detail::ResultValue<T> value_;
   // Engaged only on failure, so a successful Result costs no Error
   // construction, move or destruction (hot paths return many of them).
   std::optional<Error> error_;

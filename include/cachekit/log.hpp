@@ -63,12 +63,14 @@ inline void log_to_stderr(const LogRecord& record) {
 }
 
 namespace detail {
+template <class = void>  // compiled where it is used
 struct LoggerSlot {
   std::mutex mutex;
   std::shared_ptr<const Logger> logger = std::make_shared<const Logger>(log_to_stderr);
 };
-inline LoggerSlot& logger_slot() {
-  static LoggerSlot slot;
+template <class = void>  // compiled where it is used
+inline LoggerSlot<>& logger_slot() {
+  static LoggerSlot<> slot;
   return slot;
 }
 }  // namespace detail
@@ -76,10 +78,11 @@ inline LoggerSlot& logger_slot() {
 /// Replaces the library's log hook for the whole process; an empty function
 /// (set_logger(nullptr)) silences the library. Thread-safe; a call already
 /// running the previous hook finishes with it.
+template <class = void>  // compiled where it is used
 inline void set_logger(Logger logger) {
   std::shared_ptr<const Logger> next;
   if (logger) next = std::make_shared<const Logger>(std::move(logger));
-  detail::LoggerSlot& slot = detail::logger_slot();
+  detail::LoggerSlot<>& slot = detail::logger_slot();
   std::lock_guard<std::mutex> lock(slot.mutex);
   slot.logger.swap(next);
   // The previous hook is released here, after the lock, with `next`.
@@ -87,14 +90,22 @@ inline void set_logger(Logger logger) {
 
 /// Sends a record to the current hook (nothing when silenced). The hook runs
 /// outside the library's lock, so it may itself call set_logger or log_message.
+template <class = void>  // compiled where it is used
 inline void log_message(LogLevel level, std::string_view topic, std::string_view message) {
   std::shared_ptr<const Logger> current;
   {
-    detail::LoggerSlot& slot = detail::logger_slot();
+    detail::LoggerSlot<>& slot = detail::logger_slot();
     std::lock_guard<std::mutex> lock(slot.mutex);
     current = slot.logger;
   }
   if (current && *current) (*current)(LogRecord{level, topic, message});
 }
+
+namespace detail {
+CACHEKIT_COMPILE_ONCE(struct LoggerSlot<void>)  // see config.hpp
+CACHEKIT_COMPILE_ONCE(LoggerSlot<>& logger_slot<void>())
+}  // namespace detail
+CACHEKIT_COMPILE_ONCE(void set_logger<void>(Logger))
+CACHEKIT_COMPILE_ONCE(void log_message<void>(LogLevel, std::string_view, std::string_view))
 
 CACHEKIT_END_NAMESPACE

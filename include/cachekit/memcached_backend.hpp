@@ -54,16 +54,12 @@ class BasicMemcachedBackend final : public Backend {
   using Deadline = detail::net::Deadline;
 
   /// Default configuration (127.0.0.1:11211, meta protocol).
-  BasicMemcachedBackend() : BasicMemcachedBackend(default_config()) {}
+  BasicMemcachedBackend();
   /// The given configuration; check status() for a configuration error.
-  explicit BasicMemcachedBackend(MemcachedBackendConfig config)
-      : config_(std::move(config)),
-        protocol_(config_.protocol),
-        keys_(config_),
-        cluster_(config_, detail::ClusterHooks{this, &BasicMemcachedBackend::prepare_hook, &BasicMemcachedBackend::repair_hook}),
-        exec_(config_, cluster_, keys_, protocol_) {}
+  explicit BasicMemcachedBackend(MemcachedBackendConfig config);
   BasicMemcachedBackend(const BasicMemcachedBackend&) = delete;
   BasicMemcachedBackend& operator=(const BasicMemcachedBackend&) = delete;
+  ~BasicMemcachedBackend() override;  // defined below the class
 
   /// Configuration error, if any (then every call fails with it).
   Result<void> status() const {
@@ -874,13 +870,26 @@ class BasicMemcachedBackend final : public Backend {
   detail::Executor exec_;
 };
 
+// The constructors and the destructor are defined out of the class (not
+// inline), so that a translation unit with CACHEKIT_DECLARATIONS_ONLY
+// compiles none of them, nor the cluster, ring and checks they build.
+template <class Unused>
+BasicMemcachedBackend<Unused>::BasicMemcachedBackend() : BasicMemcachedBackend(default_config()) {}
+
+template <class Unused>
+BasicMemcachedBackend<Unused>::BasicMemcachedBackend(MemcachedBackendConfig config)
+    : config_(std::move(config)),
+      protocol_(config_.protocol),
+      keys_(config_),
+      cluster_(config_, detail::ClusterHooks{this, &BasicMemcachedBackend::prepare_hook, &BasicMemcachedBackend::repair_hook}),
+      exec_(config_, cluster_, keys_, protocol_) {}
+
+template <class Unused>
+BasicMemcachedBackend<Unused>::~BasicMemcachedBackend() = default;
+
 /// The memcached backend.
 using MemcachedBackend = BasicMemcachedBackend<>;
 
-#if defined(CACHEKIT_IMPLEMENTATION)
-template class BasicMemcachedBackend<void>;  // compiled here, once
-#elif defined(CACHEKIT_DECLARATIONS_ONLY)
-extern template class BasicMemcachedBackend<void>;  // compiled where CACHEKIT_IMPLEMENTATION is defined
-#endif
+CACHEKIT_COMPILE_ONCE(class BasicMemcachedBackend<void>)  // see config.hpp
 
 CACHEKIT_END_NAMESPACE

@@ -120,8 +120,10 @@ struct MemcachedBackendConfig {
   bool tls_verify = true;
 
   /// Defaults overridden by the CACHEKIT_MEMCACHED_* environment variables.
+  template <class = void>
   static Result<MemcachedBackendConfig> from_env();
   /// Checks every field; the error names the field and its accepted range.
+  template <class = void>
   Result<void> validate() const;
 };
 
@@ -235,6 +237,7 @@ inline bool ms_in(std::chrono::milliseconds v, std::int64_t lo, std::int64_t hi)
 
 }  // namespace detail
 
+template <class>
 inline Result<void> MemcachedBackendConfig::validate() const {
   auto bad = [](const char* field, const std::string& what) {
     return Error(ErrorKind::permanent, std::string(field) + ": " + what);
@@ -309,6 +312,7 @@ inline Result<void> MemcachedBackendConfig::validate() const {
   return {};
 }
 
+template <class>
 inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
   MemcachedBackendConfig c;
   using detail::env_error;
@@ -454,5 +458,8 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
   }
   return c;
 }
+
+CACHEKIT_COMPILE_ONCE(Result<void> MemcachedBackendConfig::validate<void>() const)  // see config.hpp
+CACHEKIT_COMPILE_ONCE(Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env<void>())
 
 CACHEKIT_END_NAMESPACE

@@ -35,21 +35,26 @@ struct MemoryBackendOptions {
 /// In-process Backend: thread-safe LRU bounded by bytes, honouring TTLs.
 /// TTLs follow memcached's rules (<= 0 never expires, longer than 30 days is
 /// clamped); set_for/add_for take sub-second TTLs.
-class MemoryBackend final : public Backend {
+///
+/// A class template only so that a translation unit that includes the
+/// header without using it compiles none of it; use it as MemoryBackend.
+template <class Unused = void>
+class BasicMemoryBackend final : public Backend {
  public:
   using clock_type = std::chrono::steady_clock;
   using time_point = clock_type::time_point;
   using duration = clock_type::duration;
 
   /// A store with the default budget (CACHEKIT_MEMORY_BACKEND_MAX_BYTES).
-  MemoryBackend() = default;
+  BasicMemoryBackend() = default;
   /// A store holding at most max_bytes of keys and values.
-  explicit MemoryBackend(std::size_t max_bytes) { options_.max_bytes = max_bytes; }
+  explicit BasicMemoryBackend(std::size_t max_bytes) { options_.max_bytes = max_bytes; }
   /// A store with the given options.
-  explicit MemoryBackend(MemoryBackendOptions options) : options_(std::move(options)) {}
+  explicit BasicMemoryBackend(MemoryBackendOptions options) : options_(std::move(options)) {}
 
-  MemoryBackend(const MemoryBackend&) = delete;
-  MemoryBackend& operator=(const MemoryBackend&) = delete;
+  BasicMemoryBackend(const BasicMemoryBackend&) = delete;
+  BasicMemoryBackend& operator=(const BasicMemoryBackend&) = delete;
+  ~BasicMemoryBackend() override;  // defined below (see BasicMemcachedBackend)
 
   Result<std::optional<std::string>> get(std::string_view key) override {
     const time_point now = this->now();
@@ -247,7 +252,7 @@ class MemoryBackend final : public Backend {
   using List = std::list<Entry>;
   // Keys in the index view the key stored in the list node, which never
   // moves, so lookups by string_view need no allocation.
-  using Index = std::unordered_map<std::string_view, List::iterator>;
+  using Index = std::unordered_map<std::string_view, typename List::iterator>;
 
   time_point now() const { return options_.clock ? options_.clock() : clock_type::now(); }
 
@@ -276,7 +281,7 @@ class MemoryBackend final : public Backend {
   Entry* find_live(std::string_view key, time_point now) {
     auto it = index_.find(key);
     if (it == index_.end()) return nullptr;
-    List::iterator node = it->second;
+    typename List::iterator node = it->second;
     if (expired(*node, now)) {
       erase(node);
       return nullptr;
@@ -294,7 +299,7 @@ class MemoryBackend final : public Backend {
           .with_operation("set");
     }
     if (it != index_.end()) {
-      List::iterator node = it->second;
+      typename List::iterator node = it->second;
       bytes_ -= node->value.size();
       node->value.assign(value.data(), value.size());
       bytes_ += node->value.size();
@@ -333,7 +338,7 @@ class MemoryBackend final : public Backend {
     return dropped;
   }
 
-  void erase(List::iterator node) {
+  void erase(typename List::iterator node) {
     bytes_ -= cost(node->key, node->value);
     index_.erase(std::string_view(node->key));
     lru_.erase(node);
@@ -349,5 +354,12 @@ class MemoryBackend final : public Backend {
   std::uint64_t evictions_ = 0;
   std::uint64_t cas_ = 0;
 };
+
+template <class Unused>
+BasicMemoryBackend<Unused>::~BasicMemoryBackend() = default;
+
+/// The in-process backend.
+using MemoryBackend = BasicMemoryBackend<>;
+CACHEKIT_COMPILE_ONCE(class BasicMemoryBackend<void>)  // see config.hpp
 
 CACHEKIT_END_NAMESPACE

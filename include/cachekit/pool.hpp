@@ -20,16 +20,25 @@
 CACHEKIT_BEGIN_NAMESPACE
 namespace detail {
 
-class ConnectionPool;
+template <class Unused = void>
+class BasicConnectionPool;
+template <class Unused = void>
+class BasicPoolLease;
+/// A connection taken from a pool (see BasicPoolLease).
+using PoolLease = BasicPoolLease<>;
+/// The connections of one server (see BasicConnectionPool).
+using ConnectionPool = BasicConnectionPool<>;
 
 /// A connection (or the right to open one) taken from a pool; given back
-/// when destroyed. A broken connection is closed instead of returned.
-class PoolLease {
+/// when destroyed. (The pool's classes are templates only so that they are
+/// compiled where the backend is used.) A broken connection is closed instead of returned.
+template <class Unused>
+class BasicPoolLease {
  public:
-  PoolLease() = default;
-  PoolLease(ConnectionPool* pool, std::unique_ptr<Connection> c) noexcept : pool_(pool), conn_(std::move(c)) {}
-  PoolLease(PoolLease&& o) noexcept : pool_(o.pool_), conn_(std::move(o.conn_)) { o.pool_ = nullptr; }
-  PoolLease& operator=(PoolLease&& o) noexcept {
+  BasicPoolLease() = default;
+  BasicPoolLease(BasicConnectionPool<Unused>* pool, std::unique_ptr<Connection> c) noexcept : pool_(pool), conn_(std::move(c)) {}
+  BasicPoolLease(BasicPoolLease&& o) noexcept : pool_(o.pool_), conn_(std::move(o.conn_)) { o.pool_ = nullptr; }
+  BasicPoolLease& operator=(BasicPoolLease&& o) noexcept {
     if (this != &o) {
       give_back();
       pool_ = o.pool_;
@@ -38,9 +47,9 @@ class PoolLease {
     }
     return *this;
   }
-  PoolLease(const PoolLease&) = delete;
-  PoolLease& operator=(const PoolLease&) = delete;
-  ~PoolLease() { give_back(); }
+  BasicPoolLease(const BasicPoolLease&) = delete;
+  BasicPoolLease& operator=(const BasicPoolLease&) = delete;
+  ~BasicPoolLease() { give_back(); }
 
   /// The connection, or null when the caller must open one (then set()).
   Connection* get() const noexcept { return conn_.get(); }
@@ -53,16 +62,17 @@ class PoolLease {
   void give_back() noexcept;
 
  private:
-  ConnectionPool* pool_ = nullptr;
+  BasicConnectionPool<Unused>* pool_ = nullptr;
   std::unique_ptr<Connection> conn_;
 };
 
-class ConnectionPool {
+template <class Unused>
+class BasicConnectionPool {
  public:
-  explicit ConnectionPool(std::size_t max) : max_(max) {}
-  ~ConnectionPool() { delete hot_.load(); }
-  ConnectionPool(const ConnectionPool&) = delete;
-  ConnectionPool& operator=(const ConnectionPool&) = delete;
+  explicit BasicConnectionPool(std::size_t max) : max_(max) {}
+  ~BasicConnectionPool() { delete hot_.load(); }
+  BasicConnectionPool(const BasicConnectionPool&) = delete;
+  BasicConnectionPool& operator=(const BasicConnectionPool&) = delete;
 
   /// An idle connection, or an empty slot to open one in; waits until the
   /// deadline for one to free up, then a timeout error.
@@ -158,7 +168,7 @@ class ConnectionPool {
   }
 
  private:
-  friend class PoolLease;
+  friend class BasicPoolLease<Unused>;
 
   // A healthy connection goes to the hot slot when it is free (no lock);
   // the mutex path serves the rest and wakes waiters.
@@ -221,14 +231,18 @@ class ConnectionPool {
   net::ForkGuard fork_guard_;
 };
 
-inline void PoolLease::give_back() noexcept {
+template <class Unused>
+inline void BasicPoolLease<Unused>::give_back() noexcept {
   if (pool_ != nullptr) {
-    ConnectionPool* p = pool_;
+    BasicConnectionPool<Unused>* p = pool_;
     pool_ = nullptr;
     p->put_back(std::move(conn_));
   }
   conn_.reset();
 }
+
+CACHEKIT_COMPILE_ONCE(class BasicPoolLease<void>)  // see config.hpp
+CACHEKIT_COMPILE_ONCE(class BasicConnectionPool<void>)
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE

@@ -395,6 +395,7 @@ struct RingPoint {
 
 /// Stable LSD radix sort of points by value (ties keep their order, so
 /// points generated in server order end sorted by (value, server)).
+template <class = void>
 inline void sort_points(std::vector<RingPoint>& pts) {
   if (pts.size() < 256) {
     std::stable_sort(pts.begin(), pts.end(),
@@ -474,6 +475,7 @@ class Ring {
   /// host:port twice, with a permanent error; for spymemcached, also a host
   /// name or socket without a name (spymemcached names nodes by IP address);
   /// and a key hash other than md5 on any distribution but ketama.
+  template <class = void>
   static Result<Ring> build(std::vector<ServerSpec> servers, Distribution d = Distribution::ketama,
                             KeyHash key_hash = KeyHash::md5);
 
@@ -495,6 +497,7 @@ class Ring {
   }
 
   /// out[i] = server_for(keys[i]) for i < n, hashing many keys at once.
+  template <class = void>  // compiled where it is used
   void server_for(const std::string_view* keys, std::size_t n, std::size_t* out) const noexcept {
     server_for_with(keys, n, out, detail::Md5Path::automatic);
   }
@@ -512,9 +515,11 @@ class Ring {
   std::size_t point_count() const noexcept { return points_.size(); }
 
   /// Points and expected share of keys for each server, aligned with servers().
+  template <class = void>
   std::vector<ServerShare> describe() const;
 
   /// The batch lookup with a chosen MD5 path (tests force each path).
+  template <class = void>
   void server_for_with(const std::string_view* keys, std::size_t n, std::size_t* out,
                        detail::Md5Path path) const noexcept;
 
@@ -595,7 +600,9 @@ class Ring {
     return best;
   }
 
+  template <class = void>
   Result<void> build_continuum();
+  template <class = void>
   Result<std::string> point_name(const ServerSpec& s) const;
 
   std::vector<ServerSpec> servers_;
@@ -608,6 +615,7 @@ class Ring {
   std::vector<std::string> names_;         // rendezvous: pymemcache's node names
 };
 
+template <class>
 inline Result<Ring> Ring::build(std::vector<ServerSpec> servers, Distribution d, KeyHash key_hash) {
   if (servers.empty()) return make_error(ErrorKind::permanent, "ring: empty server list");
   if (key_hash != KeyHash::md5 && d != Distribution::ketama) {
@@ -656,6 +664,7 @@ inline Result<Ring> Ring::build(std::vector<ServerSpec> servers, Distribution d,
   return r;
 }
 
+template <class>
 inline Result<std::string> Ring::point_name(const ServerSpec& s) const {
   if (!s.name.empty()) return s.name;
   const std::string port = std::to_string(s.port);
@@ -679,6 +688,7 @@ inline Result<std::string> Ring::point_name(const ServerSpec& s) const {
   }
 }
 
+template <class>
 inline Result<void> Ring::build_continuum() {
   const std::size_t n = servers_.size();
   std::uint64_t total_weight = 0;
@@ -784,6 +794,7 @@ inline Result<void> Ring::build_continuum() {
   return {};
 }
 
+template <class>
 inline void Ring::server_for_with(const std::string_view* keys, std::size_t n, std::size_t* out,
                                   detail::Md5Path path) const noexcept {
   if (servers_.size() <= 1 || !has_continuum(dist_)) {
@@ -821,6 +832,7 @@ inline void Ring::server_for_with(const std::string_view* keys, std::size_t n, s
   }
 }
 
+template <class>
 inline std::vector<Ring::ServerShare> Ring::describe() const {
   std::vector<ServerShare> out(servers_.size(), ServerShare{0, 0.0});
   if (servers_.empty()) return out;
@@ -845,5 +857,13 @@ inline std::vector<Ring::ServerShare> Ring::describe() const {
   }
   return out;
 }
+
+namespace detail {
+CACHEKIT_COMPILE_ONCE(void sort_points<void>(std::vector<RingPoint>&))  // see config.hpp
+}  // namespace detail
+CACHEKIT_COMPILE_ONCE(Result<Ring> Ring::build<void>(std::vector<ServerSpec>, Distribution, KeyHash))
+CACHEKIT_COMPILE_ONCE(Result<void> Ring::build_continuum<void>())
+CACHEKIT_COMPILE_ONCE(Result<std::string> Ring::point_name<void>(const ServerSpec&) const)
+CACHEKIT_COMPILE_ONCE(std::vector<Ring::ServerShare> Ring::describe<void>() const)
 
 CACHEKIT_END_NAMESPACE

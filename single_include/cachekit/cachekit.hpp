@@ -47,13 +47,30 @@
 #define CACHEKIT_COLD_NOINLINE inline
 #endif
 
-// Compiling the memcached backend once in a project with many translation
-// units: define CACHEKIT_DECLARATIONS_ONLY in every translation unit that
-// includes cachekit (e.g. on the compiler's command line) and
-// CACHEKIT_IMPLEMENTATION in exactly one of them. The others then compile no
-// part of MemcachedBackend (an extern template); the one with
-// CACHEKIT_IMPLEMENTATION compiles all of it. Without either macro every
-// translation unit that uses the backend compiles what it uses (header-only).
+// Compiling the library once in a project with many translation units:
+// define CACHEKIT_DECLARATIONS_ONLY in every translation unit that includes
+// cachekit (e.g. on the compiler's command line) and, in exactly one of them,
+// CACHEKIT_IMPLEMENTATION too (alone it means the same). The others then
+// compile none of the memcached backend (its cluster, executor, batches),
+// the memory backend, the facade's untyped core (cache() and Cache<T> keep
+// only their typed layer in the using file), configuration checks and
+// environment parsing, ring building and the log; the one with
+// CACHEKIT_IMPLEMENTATION compiles all of them once. Every translation unit
+// of a program must agree: either all header-only, or all split. Without
+// either macro every translation unit compiles what it uses (header-only);
+// nothing in the library is compiled where it is not used.
+//
+// CACHEKIT_COMPILE_ONCE(declaration) marks one such part: an explicit
+// instantiation where CACHEKIT_IMPLEMENTATION is defined, an explicit
+// instantiation declaration (extern template) where only
+// CACHEKIT_DECLARATIONS_ONLY is, nothing in header-only use.
+#if defined(CACHEKIT_IMPLEMENTATION)
+#define CACHEKIT_COMPILE_ONCE(...) template __VA_ARGS__;
+#elif defined(CACHEKIT_DECLARATIONS_ONLY)
+#define CACHEKIT_COMPILE_ONCE(...) extern template __VA_ARGS__;
+#else
+#define CACHEKIT_COMPILE_ONCE(...)
+#endif
 
 // Longest key memcached accepts (after key_prefix), in bytes.
 #ifndef CACHEKIT_MAX_KEY_LENGTH
@@ -94,6 +111,7 @@
 // throwing, so the library works under -fno-exceptions.
 
 #include <cassert>
+#include <new>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -177,13 +195,101 @@ class Error {
 /// Builds an Error; shorthand used throughout the library.
 inline Error make_error(ErrorKind kind, std::string message) { return Error(kind, std::move(message)); }
 
+namespace detail {
+// The value side of a Result<T>: what std::optional<T> would be, written out
+// so that the library's many Result types do not each instantiate optional's
+// machinery (a large share of the header's compile time). Same layout, same
+// code: trivially copyable for a trivially copyable T, as optional is.
+template <class T, bool trivial = std::is_trivially_copyable<T>::value>
+class ResultValue {
+ public:
+  ResultValue() noexcept {}  // NOLINT(modernize-use-equals-default): leaves value_ unconstructed
+  template <class... A>
+  explicit ResultValue(std::in_place_t, A&&... a) : value_(std::forward<A>(a)...), engaged_(true) {}
+  ResultValue(const ResultValue& o) {
+    if (o.engaged_) construct(o.value_);
+  }
+  ResultValue(ResultValue&& o) noexcept(std::is_nothrow_move_constructible<T>::value) {
+    if (o.engaged_) construct(std::move(o.value_));
+  }
+  ResultValue& operator=(const ResultValue& o) {
+    if (!o.engaged_) reset();
+    else if (engaged_) value_ = o.value_;
+    else construct(o.value_);
+    return *this;
+  }
+  ResultValue& operator=(ResultValue&& o) noexcept(std::is_nothrow_move_constructible<T>::value &&
+                                                   std::is_nothrow_move_assignable<T>::value) {
+    if (!o.engaged_) reset();
+    else if (engaged_) value_ = std::move(o.value_);
+    else construct(std::move(o.value_));
+    return *this;
+  }
+  ~ResultValue() { reset(); }
+
+  bool engaged() const noexcept { return engaged_; }
+  T& get() noexcept { return value_; }
+  const T& get() const noexcept { return value_; }
+
+ private:
+  template <class V>
+  void construct(V&& v) {
+    ::new (static_cast<void*>(&value_)) T(std::forward<V>(v));
+    engaged_ = true;
+  }
+  void reset() noexcept {
+    if (engaged_) {
+      value_.~T();
+      engaged_ = false;
+    }
+  }
+
+  union {
+    T value_;  // alive when engaged_
+  };
+  bool engaged_ = false;
+};
+
+template <class T>
+class ResultValue<T, true> {
+ public:
+  ResultValue() noexcept {}  // NOLINT(modernize-use-equals-default): leaves value_ unconstructed
+  template <class... A>
+  explicit ResultValue(std::in_place_t, A&&... a) : value_(std::forward<A>(a)...), engaged_(true) {}
+
+  bool engaged() const noexcept { return engaged_; }
+  T& get() noexcept { return value_; }
+  const T& get() const noexcept { return value_; }
+
+ private:
+  union {
+    T value_;  // alive when engaged_
+  };
+  bool engaged_ = false;
+};
+
+// Deletes Result<T>'s copy operations when T cannot be copied, so that type
+// traits (and std::vector's move_if_noexcept) see what std::optional shows.
+template <bool copyable>
+struct ResultCopyGate {};
+template <>
+struct ResultCopyGate<false> {
+  ResultCopyGate() = default;
+  ResultCopyGate(const ResultCopyGate&) = delete;
+  ResultCopyGate(ResultCopyGate&&) = default;
+  ResultCopyGate& operator=(const ResultCopyGate&) = delete;
+  ResultCopyGate& operator=(ResultCopyGate&&) = default;
+  ~ResultCopyGate() = default;
+};
+}  // namespace detail
+
 /// Either a value of T or an Error. Accessing the wrong side is a
 /// precondition violation (asserted in debug builds).
 template <class T>
-class [[nodiscard]] Result {
+class [[nodiscard]] Result : private detail::ResultCopyGate<std::is_copy_constructible<T>::value> {
  public:
-  Result(const T& v) : value_(v) {}                       // NOLINT(google-explicit-constructor)
-  Result(T&& v) : value_(std::move(v)) {}                  // NOLINT(google-explicit-constructor)
+  Result(const T& v) : value_(std::in_place, v) {}                // NOLINT(google-explicit-constructor)
+  Result(T&& v) : value_(std::in_place, std::move(v)) {}          // NOLINT(google-explicit-constructor)
   Result(Error e) : error_(std::in_place, std::move(e)) {}  // NOLINT(google-explicit-constructor)
   template <class U, class = std::enable_if_t<std::is_constructible_v<T, U&&> &&
                                               !std::is_same_v<std::decay_t<U>, T> &&
@@ -191,25 +297,25 @@ class [[nodiscard]] Result {
                                               !std::is_same_v<std::decay_t<U>, Result>>>
   Result(U&& v) : value_(std::in_place, std::forward<U>(v)) {}  // NOLINT(google-explicit-constructor)
 
-  explicit operator bool() const noexcept { return value_.has_value(); }
-  bool ok() const noexcept { return value_.has_value(); }
+  explicit operator bool() const noexcept { return value_.engaged(); }
+  bool ok() const noexcept { return value_.engaged(); }
 
-  T& value() & { assert(ok()); return *value_; }
-  const T& value() const& { assert(ok()); return *value_; }
-  T&& value() && { assert(ok()); return std::move(*value_); }
+  T& value() & { assert(ok()); return value_.get(); }
+  const T& value() const& { assert(ok()); return value_.get(); }
+  T&& value() && { assert(ok()); return std::move(value_.get()); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   template <class U>
-  T value_or(U&& fallback) const& { return ok() ? *value_ : static_cast<T>(std::forward<U>(fallback)); }
+  T value_or(U&& fallback) const& { return ok() ? value_.get() : static_cast<T>(std::forward<U>(fallback)); }
 
   const Error& error() const& { assert(!ok()); return *error_; }
   Error&& error() && { assert(!ok()); return std::move(*error_); }
 
  private:
-  std::optional<T> value_;
+  detail::ResultValue<T> value_;
   // Engaged only on failure, so a successful Result costs no Error
   // construction, move or destruction (hot paths return many of them).
   std::optional<Error> error_;
@@ -301,12 +407,14 @@ inline void log_to_stderr(const LogRecord& record) {
 }
 
 namespace detail {
+template <class = void>  // compiled where it is used
 struct LoggerSlot {
   std::mutex mutex;
   std::shared_ptr<const Logger> logger = std::make_shared<const Logger>(log_to_stderr);
 };
-inline LoggerSlot& logger_slot() {
-  static LoggerSlot slot;
+template <class = void>  // compiled where it is used
+inline LoggerSlot<>& logger_slot() {
+  static LoggerSlot<> slot;
   return slot;
 }
 }  // namespace detail
@@ -314,10 +422,11 @@ inline LoggerSlot& logger_slot() {
 /// Replaces the library's log hook for the whole process; an empty function
 /// (set_logger(nullptr)) silences the library. Thread-safe; a call already
 /// running the previous hook finishes with it.
+template <class = void>  // compiled where it is used
 inline void set_logger(Logger logger) {
   std::shared_ptr<const Logger> next;
   if (logger) next = std::make_shared<const Logger>(std::move(logger));
-  detail::LoggerSlot& slot = detail::logger_slot();
+  detail::LoggerSlot<>& slot = detail::logger_slot();
   std::lock_guard<std::mutex> lock(slot.mutex);
   slot.logger.swap(next);
   // The previous hook is released here, after the lock, with `next`.
@@ -325,15 +434,23 @@ inline void set_logger(Logger logger) {
 
 /// Sends a record to the current hook (nothing when silenced). The hook runs
 /// outside the library's lock, so it may itself call set_logger or log_message.
+template <class = void>  // compiled where it is used
 inline void log_message(LogLevel level, std::string_view topic, std::string_view message) {
   std::shared_ptr<const Logger> current;
   {
-    detail::LoggerSlot& slot = detail::logger_slot();
+    detail::LoggerSlot<>& slot = detail::logger_slot();
     std::lock_guard<std::mutex> lock(slot.mutex);
     current = slot.logger;
   }
   if (current && *current) (*current)(LogRecord{level, topic, message});
 }
+
+namespace detail {
+CACHEKIT_COMPILE_ONCE(struct LoggerSlot<void>)  // see config.hpp
+CACHEKIT_COMPILE_ONCE(LoggerSlot<>& logger_slot<void>())
+}  // namespace detail
+CACHEKIT_COMPILE_ONCE(void set_logger<void>(Logger))
+CACHEKIT_COMPILE_ONCE(void log_message<void>(LogLevel, std::string_view, std::string_view))
 
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/log.hpp ----
@@ -1046,12 +1163,14 @@ void md5_batch(const std::string_view* msgs, std::size_t n, std::uint32_t* out, 
 
 /// out[i] = first four MD5 bytes of keys[i] as a little-endian uint32 (the
 /// ketama key hash), for n keys, through `path`.
+template <class = void>  // compiled where it is used
 inline void md5_le32_batch(const std::string_view* keys, std::size_t n, std::uint32_t* out,
                            Md5Path path = Md5Path::automatic) noexcept {
   md5_batch<false>(keys, n, out, path);
 }
 
 /// out[4i .. 4i+4) = the four little-endian digest words of MD5(msgs[i]).
+template <class = void>  // compiled where it is used
 inline void md5_digest_batch(const std::string_view* msgs, std::size_t n, std::uint32_t* out,
                              Md5Path path = Md5Path::automatic) noexcept {
   md5_batch<true>(msgs, n, out, path);
@@ -2168,6 +2287,7 @@ struct RingPoint {
 
 /// Stable LSD radix sort of points by value (ties keep their order, so
 /// points generated in server order end sorted by (value, server)).
+template <class = void>
 inline void sort_points(std::vector<RingPoint>& pts) {
   if (pts.size() < 256) {
     std::stable_sort(pts.begin(), pts.end(),
@@ -2247,6 +2367,7 @@ class Ring {
   /// host:port twice, with a permanent error; for spymemcached, also a host
   /// name or socket without a name (spymemcached names nodes by IP address);
   /// and a key hash other than md5 on any distribution but ketama.
+  template <class = void>
   static Result<Ring> build(std::vector<ServerSpec> servers, Distribution d = Distribution::ketama,
                             KeyHash key_hash = KeyHash::md5);
 
@@ -2268,6 +2389,7 @@ class Ring {
   }
 
   /// out[i] = server_for(keys[i]) for i < n, hashing many keys at once.
+  template <class = void>  // compiled where it is used
   void server_for(const std::string_view* keys, std::size_t n, std::size_t* out) const noexcept {
     server_for_with(keys, n, out, detail::Md5Path::automatic);
   }
@@ -2285,9 +2407,11 @@ class Ring {
   std::size_t point_count() const noexcept { return points_.size(); }
 
   /// Points and expected share of keys for each server, aligned with servers().
+  template <class = void>
   std::vector<ServerShare> describe() const;
 
   /// The batch lookup with a chosen MD5 path (tests force each path).
+  template <class = void>
   void server_for_with(const std::string_view* keys, std::size_t n, std::size_t* out,
                        detail::Md5Path path) const noexcept;
 
@@ -2368,7 +2492,9 @@ class Ring {
     return best;
   }
 
+  template <class = void>
   Result<void> build_continuum();
+  template <class = void>
   Result<std::string> point_name(const ServerSpec& s) const;
 
   std::vector<ServerSpec> servers_;
@@ -2381,6 +2507,7 @@ class Ring {
   std::vector<std::string> names_;         // rendezvous: pymemcache's node names
 };
 
+template <class>
 inline Result<Ring> Ring::build(std::vector<ServerSpec> servers, Distribution d, KeyHash key_hash) {
   if (servers.empty()) return make_error(ErrorKind::permanent, "ring: empty server list");
   if (key_hash != KeyHash::md5 && d != Distribution::ketama) {
@@ -2429,6 +2556,7 @@ inline Result<Ring> Ring::build(std::vector<ServerSpec> servers, Distribution d,
   return r;
 }
 
+template <class>
 inline Result<std::string> Ring::point_name(const ServerSpec& s) const {
   if (!s.name.empty()) return s.name;
   const std::string port = std::to_string(s.port);
@@ -2452,6 +2580,7 @@ inline Result<std::string> Ring::point_name(const ServerSpec& s) const {
   }
 }
 
+template <class>
 inline Result<void> Ring::build_continuum() {
   const std::size_t n = servers_.size();
   std::uint64_t total_weight = 0;
@@ -2557,6 +2686,7 @@ inline Result<void> Ring::build_continuum() {
   return {};
 }
 
+template <class>
 inline void Ring::server_for_with(const std::string_view* keys, std::size_t n, std::size_t* out,
                                   detail::Md5Path path) const noexcept {
   if (servers_.size() <= 1 || !has_continuum(dist_)) {
@@ -2594,6 +2724,7 @@ inline void Ring::server_for_with(const std::string_view* keys, std::size_t n, s
   }
 }
 
+template <class>
 inline std::vector<Ring::ServerShare> Ring::describe() const {
   std::vector<ServerShare> out(servers_.size(), ServerShare{0, 0.0});
   if (servers_.empty()) return out;
@@ -2618,6 +2749,14 @@ inline std::vector<Ring::ServerShare> Ring::describe() const {
   }
   return out;
 }
+
+namespace detail {
+CACHEKIT_COMPILE_ONCE(void sort_points<void>(std::vector<RingPoint>&))  // see config.hpp
+}  // namespace detail
+CACHEKIT_COMPILE_ONCE(Result<Ring> Ring::build<void>(std::vector<ServerSpec>, Distribution, KeyHash))
+CACHEKIT_COMPILE_ONCE(Result<void> Ring::build_continuum<void>())
+CACHEKIT_COMPILE_ONCE(Result<std::string> Ring::point_name<void>(const ServerSpec&) const)
+CACHEKIT_COMPILE_ONCE(std::vector<Ring::ServerShare> Ring::describe<void>() const)
 
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/ring.hpp ----
@@ -5786,8 +5925,10 @@ struct MemcachedBackendConfig {
   bool tls_verify = true;
 
   /// Defaults overridden by the CACHEKIT_MEMCACHED_* environment variables.
+  template <class = void>
   static Result<MemcachedBackendConfig> from_env();
   /// Checks every field; the error names the field and its accepted range.
+  template <class = void>
   Result<void> validate() const;
 };
 
@@ -5901,6 +6042,7 @@ inline bool ms_in(std::chrono::milliseconds v, std::int64_t lo, std::int64_t hi)
 
 }  // namespace detail
 
+template <class>
 inline Result<void> MemcachedBackendConfig::validate() const {
   auto bad = [](const char* field, const std::string& what) {
     return Error(ErrorKind::permanent, std::string(field) + ": " + what);
@@ -5975,6 +6117,7 @@ inline Result<void> MemcachedBackendConfig::validate() const {
   return {};
 }
 
+template <class>
 inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
   MemcachedBackendConfig c;
   using detail::env_error;
@@ -6120,6 +6263,9 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
   }
   return c;
 }
+
+CACHEKIT_COMPILE_ONCE(Result<void> MemcachedBackendConfig::validate<void>() const)  // see config.hpp
+CACHEKIT_COMPILE_ONCE(Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env<void>())
 
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/memcached_config.hpp ----
@@ -7285,16 +7431,25 @@ CACHEKIT_END_NAMESPACE
 CACHEKIT_BEGIN_NAMESPACE
 namespace detail {
 
-class ConnectionPool;
+template <class Unused = void>
+class BasicConnectionPool;
+template <class Unused = void>
+class BasicPoolLease;
+/// A connection taken from a pool (see BasicPoolLease).
+using PoolLease = BasicPoolLease<>;
+/// The connections of one server (see BasicConnectionPool).
+using ConnectionPool = BasicConnectionPool<>;
 
 /// A connection (or the right to open one) taken from a pool; given back
-/// when destroyed. A broken connection is closed instead of returned.
-class PoolLease {
+/// when destroyed. (The pool's classes are templates only so that they are
+/// compiled where the backend is used.) A broken connection is closed instead of returned.
+template <class Unused>
+class BasicPoolLease {
  public:
-  PoolLease() = default;
-  PoolLease(ConnectionPool* pool, std::unique_ptr<Connection> c) noexcept : pool_(pool), conn_(std::move(c)) {}
-  PoolLease(PoolLease&& o) noexcept : pool_(o.pool_), conn_(std::move(o.conn_)) { o.pool_ = nullptr; }
-  PoolLease& operator=(PoolLease&& o) noexcept {
+  BasicPoolLease() = default;
+  BasicPoolLease(BasicConnectionPool<Unused>* pool, std::unique_ptr<Connection> c) noexcept : pool_(pool), conn_(std::move(c)) {}
+  BasicPoolLease(BasicPoolLease&& o) noexcept : pool_(o.pool_), conn_(std::move(o.conn_)) { o.pool_ = nullptr; }
+  BasicPoolLease& operator=(BasicPoolLease&& o) noexcept {
     if (this != &o) {
       give_back();
       pool_ = o.pool_;
@@ -7303,9 +7458,9 @@ class PoolLease {
     }
     return *this;
   }
-  PoolLease(const PoolLease&) = delete;
-  PoolLease& operator=(const PoolLease&) = delete;
-  ~PoolLease() { give_back(); }
+  BasicPoolLease(const BasicPoolLease&) = delete;
+  BasicPoolLease& operator=(const BasicPoolLease&) = delete;
+  ~BasicPoolLease() { give_back(); }
 
   /// The connection, or null when the caller must open one (then set()).
   Connection* get() const noexcept { return conn_.get(); }
@@ -7318,16 +7473,17 @@ class PoolLease {
   void give_back() noexcept;
 
  private:
-  ConnectionPool* pool_ = nullptr;
+  BasicConnectionPool<Unused>* pool_ = nullptr;
   std::unique_ptr<Connection> conn_;
 };
 
-class ConnectionPool {
+template <class Unused>
+class BasicConnectionPool {
  public:
-  explicit ConnectionPool(std::size_t max) : max_(max) {}
-  ~ConnectionPool() { delete hot_.load(); }
-  ConnectionPool(const ConnectionPool&) = delete;
-  ConnectionPool& operator=(const ConnectionPool&) = delete;
+  explicit BasicConnectionPool(std::size_t max) : max_(max) {}
+  ~BasicConnectionPool() { delete hot_.load(); }
+  BasicConnectionPool(const BasicConnectionPool&) = delete;
+  BasicConnectionPool& operator=(const BasicConnectionPool&) = delete;
 
   /// An idle connection, or an empty slot to open one in; waits until the
   /// deadline for one to free up, then a timeout error.
@@ -7423,7 +7579,7 @@ class ConnectionPool {
   }
 
  private:
-  friend class PoolLease;
+  friend class BasicPoolLease<Unused>;
 
   // A healthy connection goes to the hot slot when it is free (no lock);
   // the mutex path serves the rest and wakes waiters.
@@ -7486,14 +7642,18 @@ class ConnectionPool {
   net::ForkGuard fork_guard_;
 };
 
-inline void PoolLease::give_back() noexcept {
+template <class Unused>
+inline void BasicPoolLease<Unused>::give_back() noexcept {
   if (pool_ != nullptr) {
-    ConnectionPool* p = pool_;
+    BasicConnectionPool<Unused>* p = pool_;
     pool_ = nullptr;
     p->put_back(std::move(conn_));
   }
   conn_.reset();
 }
+
+CACHEKIT_COMPILE_ONCE(class BasicPoolLease<void>)  // see config.hpp
+CACHEKIT_COMPILE_ONCE(class BasicConnectionPool<void>)
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
@@ -7673,7 +7833,10 @@ struct ClusterHooks {
       nullptr;
 };
 
-class Cluster {
+// A class template only so that it is compiled where the backend is used
+// (see BasicMemcachedBackend); use it as Cluster.
+template <class Unused = void>
+class BasicCluster {
  public:
   /// A connection idle longer than this is checked before reuse (the
   /// server may have closed it).
@@ -7681,7 +7844,7 @@ class Cluster {
   /// Where getting a connection failed.
   enum class Stage { pool, connect };
 
-  Cluster(const MemcachedBackendConfig& config, ClusterHooks hooks) : config_(config), hooks_(hooks) {
+  BasicCluster(const MemcachedBackendConfig& config, ClusterHooks hooks) : config_(config), hooks_(hooks) {
     auto ok = config_.validate();
     if (!ok) {
       init_error_ = std::move(ok).error();
@@ -8031,6 +8194,9 @@ class Cluster {
   std::shared_ptr<const LiveRing> live_;
 };
 
+using Cluster = BasicCluster<>;
+CACHEKIT_COMPILE_ONCE(class BasicCluster<void>)  // see config.hpp
+
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/memcached/cluster.hpp ----
@@ -8158,9 +8324,11 @@ namespace detail {
 /// Whether an operation may change what the server holds for its key.
 enum class Effect { read, write };
 
-class Executor {
+// A class template for the reason BasicCluster is one; use it as Executor.
+template <class Unused = void>
+class BasicExecutor {
  public:
-  Executor(const MemcachedBackendConfig& config, Cluster& cluster, const KeyRules& keys,
+  BasicExecutor(const MemcachedBackendConfig& config, Cluster& cluster, const KeyRules& keys,
            const std::atomic<Protocol>& protocol)
       : config_(config),
         cluster_(cluster),
@@ -8332,6 +8500,9 @@ class Executor {
   std::atomic<bool> refused_{false};
   std::atomic<const Server*> refused_by_{nullptr};
 };
+
+using Executor = BasicExecutor<>;
+CACHEKIT_COMPILE_ONCE(class BasicExecutor<void>)  // see config.hpp
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
@@ -8578,6 +8749,7 @@ namespace detail {
 
 /// Splits the pending key indices into jobs per server (large batches
 /// over several pooled connections).
+template <class = void>
 inline void plan_jobs(Cluster& cluster, const std::vector<std::uint32_t>& pending,
                       const std::vector<std::size_t>& server_of, std::vector<Job>& jobs) {
   const MemcachedBackendConfig& config = cluster.config();
@@ -8612,6 +8784,7 @@ inline void plan_jobs(Cluster& cluster, const std::vector<std::uint32_t>& pendin
 
 /// Opens or takes connections for jobs: the first per server may wait,
 /// extra ones only if free now (else merged into the server's first job).
+template <class = void>
 inline void connect_jobs(Cluster& cluster, std::vector<Job>& jobs, Deadline end) {
   const MemcachedBackendConfig& config = cluster.config();
   std::vector<std::size_t>& first_of = many_scratch().first_of;
@@ -8656,6 +8829,10 @@ inline void connect_jobs(Cluster& cluster, std::vector<Job>& jobs, Deadline end)
     job.lease = std::move(*lease);
   }
 }
+
+CACHEKIT_COMPILE_ONCE(void plan_jobs<void>(Cluster&, const std::vector<std::uint32_t>&, const std::vector<std::size_t>&,
+                                           std::vector<Job>&))  // see config.hpp
+CACHEKIT_COMPILE_ONCE(void connect_jobs<void>(Cluster&, std::vector<Job>&, Deadline))
 
 /// How a batch ended: every key answered, or the error of the last failed
 /// job (and its server) once no retry may follow; the keys still without an
@@ -10151,16 +10328,12 @@ class BasicMemcachedBackend final : public Backend {
   using Deadline = detail::net::Deadline;
 
   /// Default configuration (127.0.0.1:11211, meta protocol).
-  BasicMemcachedBackend() : BasicMemcachedBackend(default_config()) {}
+  BasicMemcachedBackend();
   /// The given configuration; check status() for a configuration error.
-  explicit BasicMemcachedBackend(MemcachedBackendConfig config)
-      : config_(std::move(config)),
-        protocol_(config_.protocol),
-        keys_(config_),
-        cluster_(config_, detail::ClusterHooks{this, &BasicMemcachedBackend::prepare_hook, &BasicMemcachedBackend::repair_hook}),
-        exec_(config_, cluster_, keys_, protocol_) {}
+  explicit BasicMemcachedBackend(MemcachedBackendConfig config);
   BasicMemcachedBackend(const BasicMemcachedBackend&) = delete;
   BasicMemcachedBackend& operator=(const BasicMemcachedBackend&) = delete;
+  ~BasicMemcachedBackend() override;  // defined below the class
 
   /// Configuration error, if any (then every call fails with it).
   Result<void> status() const {
@@ -10971,14 +11144,27 @@ class BasicMemcachedBackend final : public Backend {
   detail::Executor exec_;
 };
 
+// The constructors and the destructor are defined out of the class (not
+// inline), so that a translation unit with CACHEKIT_DECLARATIONS_ONLY
+// compiles none of them, nor the cluster, ring and checks they build.
+template <class Unused>
+BasicMemcachedBackend<Unused>::BasicMemcachedBackend() : BasicMemcachedBackend(default_config()) {}
+
+template <class Unused>
+BasicMemcachedBackend<Unused>::BasicMemcachedBackend(MemcachedBackendConfig config)
+    : config_(std::move(config)),
+      protocol_(config_.protocol),
+      keys_(config_),
+      cluster_(config_, detail::ClusterHooks{this, &BasicMemcachedBackend::prepare_hook, &BasicMemcachedBackend::repair_hook}),
+      exec_(config_, cluster_, keys_, protocol_) {}
+
+template <class Unused>
+BasicMemcachedBackend<Unused>::~BasicMemcachedBackend() = default;
+
 /// The memcached backend.
 using MemcachedBackend = BasicMemcachedBackend<>;
 
-#if defined(CACHEKIT_IMPLEMENTATION)
-template class BasicMemcachedBackend<void>;  // compiled here, once
-#elif defined(CACHEKIT_DECLARATIONS_ONLY)
-extern template class BasicMemcachedBackend<void>;  // compiled where CACHEKIT_IMPLEMENTATION is defined
-#endif
+CACHEKIT_COMPILE_ONCE(class BasicMemcachedBackend<void>)  // see config.hpp
 
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/memcached_backend.hpp ----
@@ -11018,21 +11204,26 @@ struct MemoryBackendOptions {
 /// In-process Backend: thread-safe LRU bounded by bytes, honouring TTLs.
 /// TTLs follow memcached's rules (<= 0 never expires, longer than 30 days is
 /// clamped); set_for/add_for take sub-second TTLs.
-class MemoryBackend final : public Backend {
+///
+/// A class template only so that a translation unit that includes the
+/// header without using it compiles none of it; use it as MemoryBackend.
+template <class Unused = void>
+class BasicMemoryBackend final : public Backend {
  public:
   using clock_type = std::chrono::steady_clock;
   using time_point = clock_type::time_point;
   using duration = clock_type::duration;
 
   /// A store with the default budget (CACHEKIT_MEMORY_BACKEND_MAX_BYTES).
-  MemoryBackend() = default;
+  BasicMemoryBackend() = default;
   /// A store holding at most max_bytes of keys and values.
-  explicit MemoryBackend(std::size_t max_bytes) { options_.max_bytes = max_bytes; }
+  explicit BasicMemoryBackend(std::size_t max_bytes) { options_.max_bytes = max_bytes; }
   /// A store with the given options.
-  explicit MemoryBackend(MemoryBackendOptions options) : options_(std::move(options)) {}
+  explicit BasicMemoryBackend(MemoryBackendOptions options) : options_(std::move(options)) {}
 
-  MemoryBackend(const MemoryBackend&) = delete;
-  MemoryBackend& operator=(const MemoryBackend&) = delete;
+  BasicMemoryBackend(const BasicMemoryBackend&) = delete;
+  BasicMemoryBackend& operator=(const BasicMemoryBackend&) = delete;
+  ~BasicMemoryBackend() override;  // defined below (see BasicMemcachedBackend)
 
   Result<std::optional<std::string>> get(std::string_view key) override {
     const time_point now = this->now();
@@ -11230,7 +11421,7 @@ class MemoryBackend final : public Backend {
   using List = std::list<Entry>;
   // Keys in the index view the key stored in the list node, which never
   // moves, so lookups by string_view need no allocation.
-  using Index = std::unordered_map<std::string_view, List::iterator>;
+  using Index = std::unordered_map<std::string_view, typename List::iterator>;
 
   time_point now() const { return options_.clock ? options_.clock() : clock_type::now(); }
 
@@ -11259,7 +11450,7 @@ class MemoryBackend final : public Backend {
   Entry* find_live(std::string_view key, time_point now) {
     auto it = index_.find(key);
     if (it == index_.end()) return nullptr;
-    List::iterator node = it->second;
+    typename List::iterator node = it->second;
     if (expired(*node, now)) {
       erase(node);
       return nullptr;
@@ -11277,7 +11468,7 @@ class MemoryBackend final : public Backend {
           .with_operation("set");
     }
     if (it != index_.end()) {
-      List::iterator node = it->second;
+      typename List::iterator node = it->second;
       bytes_ -= node->value.size();
       node->value.assign(value.data(), value.size());
       bytes_ += node->value.size();
@@ -11316,7 +11507,7 @@ class MemoryBackend final : public Backend {
     return dropped;
   }
 
-  void erase(List::iterator node) {
+  void erase(typename List::iterator node) {
     bytes_ -= cost(node->key, node->value);
     index_.erase(std::string_view(node->key));
     lru_.erase(node);
@@ -11332,6 +11523,13 @@ class MemoryBackend final : public Backend {
   std::uint64_t evictions_ = 0;
   std::uint64_t cas_ = 0;
 };
+
+template <class Unused>
+BasicMemoryBackend<Unused>::~BasicMemoryBackend() = default;
+
+/// The in-process backend.
+using MemoryBackend = BasicMemoryBackend<>;
+CACHEKIT_COMPILE_ONCE(class BasicMemoryBackend<void>)  // see config.hpp
 
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/memory_backend.hpp ----
@@ -12260,6 +12458,7 @@ inline std::int64_t epoch_micros(std::chrono::system_clock::time_point tp) noexc
 /// datetime: "2024-01-01T12:30:45.123456+00:00", no fraction when it is zero.
 /// Sub-microsecond precision is floored away. Years outside 1..9999 (which
 /// Python cannot represent) are written anyway, zero-padded to 4 digits.
+template <class = void>  // compiled where it is used
 inline std::string format_iso8601_utc(std::chrono::system_clock::time_point tp) {
   const std::int64_t us = epoch_micros(tp);
   std::int64_t secs = us / 1000000;
@@ -12310,6 +12509,7 @@ inline std::string format_iso8601_utc(std::chrono::system_clock::time_point tp) 
 
 /// Parses ISO-8601 "YYYY-MM-DD[T ]HH:MM:SS[.f{1,9}](Z|±HH:MM|±HHMM)". A time
 /// without a UTC offset is rejected: it names no instant.
+template <class = void>  // compiled where it is used
 inline Result<std::chrono::system_clock::time_point> parse_iso8601(std::string_view s) {
   auto bad = [](const char* why) { return Error(ErrorKind::permanent, std::string("datetime: ") + why); };
   std::size_t i = 0;
@@ -13520,10 +13720,12 @@ CACHEKIT_BEGIN_NAMESPACE
 
 namespace detail {
 /// Stands in for a backend whose configuration was refused: every operation
-/// returns that error, so cached functions run uncached and report it.
-class FailedBackend final : public Backend {
+/// returns that error, so cached functions run uncached and report it. (A
+/// class template only so that it is compiled where it is used.)
+template <class Unused = void>
+class BasicFailedBackend final : public Backend {
  public:
-  explicit FailedBackend(Error error) : error_(std::move(error)) {}
+  explicit BasicFailedBackend(Error error) : error_(std::move(error)) {}
   Result<std::optional<std::string>> get(std::string_view) override { return error_; }
   Result<void> set(std::string_view, std::string_view, std::chrono::seconds) override { return error_; }
   Result<bool> add(std::string_view, std::string_view, std::chrono::seconds) override { return error_; }
@@ -13534,6 +13736,7 @@ class FailedBackend final : public Backend {
  private:
   Error error_;
 };
+using FailedBackend = BasicFailedBackend<>;
 }  // namespace detail
 
 /// Whether CACHEKIT_MEMCACHED_SERVERS is set to something non-empty.
@@ -13628,14 +13831,20 @@ enum class Lease { taken, held_by_other, unavailable };
 enum class WaitEnd { arrived, won, timed_out };
 
 /// Backend, L1, options and counters shared by every copy of a cached
-/// function (copies share statistics and the near cache).
-class CacheCore {
+/// function (copies share statistics and the near cache). A class template
+/// only so that it is compiled where the facade is used; use it as CacheCore.
+template <class Unused = void>
+class BasicCacheCore {
  public:
   /// label names the cached function in log messages ("users:get_user").
-  CacheCore(std::shared_ptr<Backend> owner, Backend* backend, CacheOptions options, std::string label)
+  BasicCacheCore(std::shared_ptr<Backend> owner, Backend* backend, CacheOptions options, std::string label)
       : owner_(std::move(owner)), backend_(backend), options_(std::move(options)), label_(std::move(label)) {
     if (options_.l1.enabled) l1_ = std::make_unique<MemoryBackend>(options_.l1.max_bytes);
   }
+
+  BasicCacheCore(const BasicCacheCore&) = delete;
+  BasicCacheCore& operator=(const BasicCacheCore&) = delete;
+  ~BasicCacheCore();  // defined below (see BasicMemcachedBackend)
 
   const CacheOptions& options() const noexcept { return options_; }
   Backend& backend() noexcept { return *backend_; }
@@ -13890,17 +14099,24 @@ class CacheCore {
   std::atomic<std::uint32_t> logged_{0};  // categories already logged, one bit each
 };
 
+template <class Unused>
+BasicCacheCore<Unused>::~BasicCacheCore() = default;
+
+using CacheCore = BasicCacheCore<>;
+CACHEKIT_COMPILE_ONCE(class BasicCacheCore<void>)  // see config.hpp
+
 /// Releases a stampede lease when the computation ends, also when the user's
 /// function throws.
+template <class Core>
 class LeaseGuard {
  public:
-  LeaseGuard(CacheCore& core, std::string lock_key) : core_(core), lock_key_(std::move(lock_key)) {}
+  LeaseGuard(Core& core, std::string lock_key) : core_(core), lock_key_(std::move(lock_key)) {}
   ~LeaseGuard() { core_.release_lease(lock_key_); }
   LeaseGuard(const LeaseGuard&) = delete;
   LeaseGuard& operator=(const LeaseGuard&) = delete;
 
  private:
-  CacheCore& core_;
+  Core& core_;
   std::string lock_key_;
 };
 
@@ -13945,6 +14161,7 @@ inline bool segment_char(char c) noexcept {
 
 /// "<file name>-<line>" reduced to an interop key segment, used as the
 /// operation when the user names none.
+template <class = void>  // compiled where it is used
 inline std::string call_site_operation(const char* file, int line) {
   std::string_view path = file != nullptr ? file : "";
   const auto slash = path.find_last_of("/\\");
@@ -13961,6 +14178,7 @@ inline std::string call_site_operation(const char* file, int line) {
 }
 
 /// Options with the defaults of cache() filled in.
+template <class = void>  // compiled where it is used
 inline CacheOptions resolve_options(CacheOptions o, const char* file, int line) {
   if (o.ns.empty()) o.ns = "cachekit";
   if (o.operation.empty()) o.operation = call_site_operation(file, line);
@@ -14090,7 +14308,7 @@ R fetch(CacheCore& core, const std::string& key, Compute&& compute, std::chrono:
   std::string lock_key = key + ":lock";
   switch (core.take_lease(lock_key)) {
     case Lease::taken: {
-      LeaseGuard guard(core, std::move(lock_key));
+      LeaseGuard<CacheCore> guard(core, std::move(lock_key));
       // Another caller may have stored the value between our miss and the
       // lease; one more read saves a computation.
       if (auto bytes = core.lookup(key)) {

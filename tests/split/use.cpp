@@ -1,5 +1,6 @@
-// A translation unit in a project that compiles the memcached backend once
-// (CACHEKIT_DECLARATIONS_ONLY here, CACHEKIT_IMPLEMENTATION in impl.cpp).
+// A translation unit in a project that compiles the library once
+// (CACHEKIT_DECLARATIONS_ONLY here and in use_cache.cpp and use_ring.cpp,
+// CACHEKIT_IMPLEMENTATION in impl.cpp).
 #define CACHEKIT_DECLARATIONS_ONLY
 #include <cachekit/cachekit.hpp>
 
@@ -20,4 +21,8 @@ int use_backend() {
   return 0;
 }
 
-int main() { return use_backend(); }
+int use_cache();
+int use_log();
+int use_ring();
+
+int main() { return use_backend() + use_cache() + use_log() + use_ring(); }

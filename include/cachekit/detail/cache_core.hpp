@@ -30,14 +30,20 @@ enum class Lease { taken, held_by_other, unavailable };
 enum class WaitEnd { arrived, won, timed_out };
 
 /// Backend, L1, options and counters shared by every copy of a cached
-/// function (copies share statistics and the near cache).
-class CacheCore {
+/// function (copies share statistics and the near cache). A class template
+/// only so that it is compiled where the facade is used; use it as CacheCore.
+template <class Unused = void>
+class BasicCacheCore {
  public:
   /// label names the cached function in log messages ("users:get_user").
-  CacheCore(std::shared_ptr<Backend> owner, Backend* backend, CacheOptions options, std::string label)
+  BasicCacheCore(std::shared_ptr<Backend> owner, Backend* backend, CacheOptions options, std::string label)
       : owner_(std::move(owner)), backend_(backend), options_(std::move(options)), label_(std::move(label)) {
     if (options_.l1.enabled) l1_ = std::make_unique<MemoryBackend>(options_.l1.max_bytes);
   }
+
+  BasicCacheCore(const BasicCacheCore&) = delete;
+  BasicCacheCore& operator=(const BasicCacheCore&) = delete;
+  ~BasicCacheCore();  // defined below (see BasicMemcachedBackend)
 
   const CacheOptions& options() const noexcept { return options_; }
   Backend& backend() noexcept { return *backend_; }
@@ -292,17 +298,24 @@ class CacheCore {
   std::atomic<std::uint32_t> logged_{0};  // categories already logged, one bit each
 };
 
+template <class Unused>
+BasicCacheCore<Unused>::~BasicCacheCore() = default;
+
+using CacheCore = BasicCacheCore<>;
+CACHEKIT_COMPILE_ONCE(class BasicCacheCore<void>)  // see config.hpp
+
 /// Releases a stampede lease when the computation ends, also when the user's
 /// function throws.
+template <class Core>
 class LeaseGuard {
  public:
-  LeaseGuard(CacheCore& core, std::string lock_key) : core_(core), lock_key_(std::move(lock_key)) {}
+  LeaseGuard(Core& core, std::string lock_key) : core_(core), lock_key_(std::move(lock_key)) {}
   ~LeaseGuard() { core_.release_lease(lock_key_); }
   LeaseGuard(const LeaseGuard&) = delete;
   LeaseGuard& operator=(const LeaseGuard&) = delete;
 
  private:
-  CacheCore& core_;
+  Core& core_;
   std::string lock_key_;
 };
 

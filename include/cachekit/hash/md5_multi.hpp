@@ -351,12 +351,14 @@ void md5_batch(const std::string_view* msgs, std::size_t n, std::uint32_t* out, 
 
 /// out[i] = first four MD5 bytes of keys[i] as a little-endian uint32 (the
 /// ketama key hash), for n keys, through `path`.
+template <class = void>  // compiled where it is used
 inline void md5_le32_batch(const std::string_view* keys, std::size_t n, std::uint32_t* out,
                            Md5Path path = Md5Path::automatic) noexcept {
   md5_batch<false>(keys, n, out, path);
 }
 
 /// out[4i .. 4i+4) = the four little-endian digest words of MD5(msgs[i]).
+template <class = void>  // compiled where it is used
 inline void md5_digest_batch(const std::string_view* msgs, std::size_t n, std::uint32_t* out,
                              Md5Path path = Md5Path::automatic) noexcept {
   md5_batch<true>(msgs, n, out, path);

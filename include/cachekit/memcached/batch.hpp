@@ -26,6 +26,7 @@ namespace detail {
 
 /// Splits the pending key indices into jobs per server (large batches
 /// over several pooled connections).
+template <class = void>
 inline void plan_jobs(Cluster& cluster, const std::vector<std::uint32_t>& pending,
                       const std::vector<std::size_t>& server_of, std::vector<Job>& jobs) {
   const MemcachedBackendConfig& config = cluster.config();
@@ -60,6 +61,7 @@ inline void plan_jobs(Cluster& cluster, const std::vector<std::uint32_t>& pendin
 
 /// Opens or takes connections for jobs: the first per server may wait,
 /// extra ones only if free now (else merged into the server's first job).
+template <class = void>
 inline void connect_jobs(Cluster& cluster, std::vector<Job>& jobs, Deadline end) {
   const MemcachedBackendConfig& config = cluster.config();
   std::vector<std::size_t>& first_of = many_scratch().first_of;
@@ -104,6 +106,10 @@ inline void connect_jobs(Cluster& cluster, std::vector<Job>& jobs, Deadline end)
     job.lease = std::move(*lease);
   }
 }
+
+CACHEKIT_COMPILE_ONCE(void plan_jobs<void>(Cluster&, const std::vector<std::uint32_t>&, const std::vector<std::size_t>&,
+                                           std::vector<Job>&))  // see config.hpp
+CACHEKIT_COMPILE_ONCE(void connect_jobs<void>(Cluster&, std::vector<Job>&, Deadline))
 
 /// How a batch ended: every key answered, or the error of the last failed
 /// job (and its server) once no retry may follow; the keys still without an

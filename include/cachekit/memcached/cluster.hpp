@@ -67,7 +67,10 @@ struct ClusterHooks {
       nullptr;
 };
 
-class Cluster {
+// A class template only so that it is compiled where the backend is used
+// (see BasicMemcachedBackend); use it as Cluster.
+template <class Unused = void>
+class BasicCluster {
  public:
   /// A connection idle longer than this is checked before reuse (the
   /// server may have closed it).
@@ -75,7 +78,7 @@ class Cluster {
   /// Where getting a connection failed.
   enum class Stage { pool, connect };
 
-  Cluster(const MemcachedBackendConfig& config, ClusterHooks hooks) : config_(config), hooks_(hooks) {
+  BasicCluster(const MemcachedBackendConfig& config, ClusterHooks hooks) : config_(config), hooks_(hooks) {
     auto ok = config_.validate();
     if (!ok) {
       init_error_ = std::move(ok).error();
@@ -424,6 +427,9 @@ class Cluster {
   std::mutex routing_mutex_;
   std::shared_ptr<const LiveRing> live_;
 };
+
+using Cluster = BasicCluster<>;
+CACHEKIT_COMPILE_ONCE(class BasicCluster<void>)  // see config.hpp
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE

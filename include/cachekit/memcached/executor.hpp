@@ -27,9 +27,11 @@ namespace detail {
 /// Whether an operation may change what the server holds for its key.
 enum class Effect { read, write };
 
-class Executor {
+// A class template for the reason BasicCluster is one; use it as Executor.
+template <class Unused = void>
+class BasicExecutor {
  public:
-  Executor(const MemcachedBackendConfig& config, Cluster& cluster, const KeyRules& keys,
+  BasicExecutor(const MemcachedBackendConfig& config, Cluster& cluster, const KeyRules& keys,
            const std::atomic<Protocol>& protocol)
       : config_(config),
         cluster_(cluster),
@@ -201,6 +203,9 @@ class Executor {
   std::atomic<bool> refused_{false};
   std::atomic<const Server*> refused_by_{nullptr};
 };
+
+using Executor = BasicExecutor<>;
+CACHEKIT_COMPILE_ONCE(class BasicExecutor<void>)  // see config.hpp
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE

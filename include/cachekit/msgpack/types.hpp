@@ -139,6 +139,7 @@ inline std::int64_t epoch_micros(std::chrono::system_clock::time_point tp) noexc
 /// datetime: "2024-01-01T12:30:45.123456+00:00", no fraction when it is zero.
 /// Sub-microsecond precision is floored away. Years outside 1..9999 (which
 /// Python cannot represent) are written anyway, zero-padded to 4 digits.
+template <class = void>  // compiled where it is used
 inline std::string format_iso8601_utc(std::chrono::system_clock::time_point tp) {
   const std::int64_t us = epoch_micros(tp);
   std::int64_t secs = us / 1000000;
@@ -189,6 +190,7 @@ inline std::string format_iso8601_utc(std::chrono::system_clock::time_point tp) 
 
 /// Parses ISO-8601 "YYYY-MM-DD[T ]HH:MM:SS[.f{1,9}](Z|±HH:MM|±HHMM)". A time
 /// without a UTC offset is rejected: it names no instant.
+template <class = void>  // compiled where it is used
 inline Result<std::chrono::system_clock::time_point> parse_iso8601(std::string_view s) {
   auto bad = [](const char* why) { return Error(ErrorKind::permanent, std::string("datetime: ") + why); };
   std::size_t i = 0;
