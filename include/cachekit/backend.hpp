@@ -81,11 +81,33 @@ class Backend {
   virtual Result<bool> touch(std::string_view key, std::chrono::seconds ttl) = 0;
 
   /// The remaining lifetime of key without its value; nullopt on a miss.
-  virtual Result<std::optional<Ttl>> ttl(std::string_view key) {
-    return unsupported("ttl", key);
+  /// (A store provides it by overriding read_ttl.)
+  template <class = void>
+  Result<std::optional<Ttl>> ttl(std::string_view key) {
+    Ttl t;
+    auto r = read_ttl(key, t);
+    if (!r) return std::move(r).error();
+    return *r ? std::optional<Ttl>(t) : std::optional<Ttl>();
   }
   /// The value under key and its remaining lifetime, in one request.
-  virtual Result<std::optional<ValueWithTtl>> get_with_ttl(std::string_view key) {
+  /// (A store provides it by overriding read_with_ttl.)
+  template <class = void>
+  Result<std::optional<ValueWithTtl>> get_with_ttl(std::string_view key) {
+    ValueWithTtl v;
+    auto r = read_with_ttl(key, v.value, v.ttl);
+    if (!r) return std::move(r).error();
+    return *r ? std::optional<ValueWithTtl>(std::move(v)) : std::optional<ValueWithTtl>();
+  }
+  /// ttl()'s question to the store: true with out set when key is present,
+  /// false on a miss.
+  virtual Result<bool> read_ttl(std::string_view key, Ttl& out) {
+    (void)out;
+    return unsupported("ttl", key);
+  }
+  /// get_with_ttl()'s question to the store: true with value and ttl set
+  /// when key is present, false on a miss.
+  virtual Result<bool> read_with_ttl(std::string_view key, std::string& value, Ttl& ttl) {
+    (void)value, (void)ttl;
     return unsupported("get_with_ttl", key);
   }
   /// Whether lease_get, lease_set and invalidate work (and ttl).

@@ -214,21 +214,21 @@ class BasicMemcachedBackend final : public Backend {
   }
   // ---- TTL inspection and leases: the meta protocol only ----
 
-  /// The remaining lifetime of key without its value (`mg <key> t`);
-  /// nullopt on a miss. Text and binary cannot ask: a permanent error.
-  Result<std::optional<Ttl>> ttl(std::string_view key) override {
-    return meta_only<std::optional<Ttl>>("ttl", key, true, detail::Effect::read,
-                                         [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) {
-                                           return detail::MetaConversation::ttl(c, k, d, now);
-                                         });
+  /// ttl(key) (Backend::ttl): `mg <key> t`, the remaining lifetime without
+  /// the value. Text and binary cannot ask: a permanent error.
+  Result<bool> read_ttl(std::string_view key, Ttl& out) override {
+    return meta_only<bool>("ttl", key, true, detail::Effect::read,
+                           [&out](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) {
+                             return detail::MetaConversation::ttl(c, k, out, d, now);
+                           });
   }
-  /// The value and its remaining lifetime in one request (`mg <key> v t`).
-  Result<std::optional<ValueWithTtl>> get_with_ttl(std::string_view key) override {
-    return meta_only<std::optional<ValueWithTtl>>(
-        "get_with_ttl", key, true, detail::Effect::read,
-        [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) {
-          return detail::MetaConversation::get_with_ttl(c, k, d, now);
-        });
+  /// get_with_ttl(key) (Backend::get_with_ttl): `mg <key> v t`, the value
+  /// and its remaining lifetime in one request.
+  Result<bool> read_with_ttl(std::string_view key, std::string& value, Ttl& ttl) override {
+    return meta_only<bool>("get_with_ttl", key, true, detail::Effect::read,
+                           [&value, &ttl](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) {
+                             return detail::MetaConversation::get_with_ttl(c, k, value, ttl, d, now);
+                           });
   }
   /// True while the backend speaks meta (leases need memcached >= 1.6.10).
   bool has_leases() const noexcept override { return protocol() == Protocol::meta; }

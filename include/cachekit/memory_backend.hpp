@@ -134,19 +134,22 @@ class BasicMemoryBackend final : public Backend {
 
   // ---- TTL inspection and leases, as memcached's meta protocol has them ----
 
-  Result<std::optional<Ttl>> ttl(std::string_view key) override {
+  Result<bool> read_ttl(std::string_view key, Ttl& out) override {
     const time_point now = this->now();
     std::lock_guard<std::mutex> lock(mutex_);
     Entry* e = find_live(key, now);
-    if (e == nullptr) return std::optional<Ttl>();
-    return std::optional<Ttl>(ttl_left(*e, now));
+    if (e == nullptr) return false;
+    out = ttl_left(*e, now);
+    return true;
   }
-  Result<std::optional<ValueWithTtl>> get_with_ttl(std::string_view key) override {
+  Result<bool> read_with_ttl(std::string_view key, std::string& value, Ttl& ttl) override {
     const time_point now = this->now();
     std::lock_guard<std::mutex> lock(mutex_);
     Entry* e = find_live(key, now);
-    if (e == nullptr) return std::optional<ValueWithTtl>();
-    return std::optional<ValueWithTtl>(ValueWithTtl{e->value, ttl_left(*e, now)});
+    if (e == nullptr) return false;
+    value = e->value;
+    ttl = ttl_left(*e, now);
+    return true;
   }
   bool has_leases() const noexcept override { return true; }
   /// As memcached's `mg <key> v c N<lease_ttl> R<recache> t`: a miss with a

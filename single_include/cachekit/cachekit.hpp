@@ -537,11 +537,33 @@ class Backend {
   virtual Result<bool> touch(std::string_view key, std::chrono::seconds ttl) = 0;
 
   /// The remaining lifetime of key without its value; nullopt on a miss.
-  virtual Result<std::optional<Ttl>> ttl(std::string_view key) {
-    return unsupported("ttl", key);
+  /// (A store provides it by overriding read_ttl.)
+  template <class = void>
+  Result<std::optional<Ttl>> ttl(std::string_view key) {
+    Ttl t;
+    auto r = read_ttl(key, t);
+    if (!r) return std::move(r).error();
+    return *r ? std::optional<Ttl>(t) : std::optional<Ttl>();
   }
   /// The value under key and its remaining lifetime, in one request.
-  virtual Result<std::optional<ValueWithTtl>> get_with_ttl(std::string_view key) {
+  /// (A store provides it by overriding read_with_ttl.)
+  template <class = void>
+  Result<std::optional<ValueWithTtl>> get_with_ttl(std::string_view key) {
+    ValueWithTtl v;
+    auto r = read_with_ttl(key, v.value, v.ttl);
+    if (!r) return std::move(r).error();
+    return *r ? std::optional<ValueWithTtl>(std::move(v)) : std::optional<ValueWithTtl>();
+  }
+  /// ttl()'s question to the store: true with out set when key is present,
+  /// false on a miss.
+  virtual Result<bool> read_ttl(std::string_view key, Ttl& out) {
+    (void)out;
+    return unsupported("ttl", key);
+  }
+  /// get_with_ttl()'s question to the store: true with value and ttl set
+  /// when key is present, false on a miss.
+  virtual Result<bool> read_with_ttl(std::string_view key, std::string& value, Ttl& ttl) {
+    (void)value, (void)ttl;
     return unsupported("get_with_ttl", key);
   }
   /// Whether lease_get, lease_set and invalidate work (and ttl).
@@ -7678,21 +7700,25 @@ CACHEKIT_END_NAMESPACE
 CACHEKIT_BEGIN_NAMESPACE
 namespace detail {
 
+/// What a rejoin repair must do: delete keys, or flush the server.
+struct RejoinBatch {
+  std::vector<std::string> keys;
+  bool flush = false;
+  bool empty() const noexcept { return keys.empty() && !flush; }
+};
+
 /// A bounded, thread-safe set of keys to delete on one server before it
 /// is used again. Past its capacity it forgets the keys and asks for a
-/// flush of the whole server instead.
-class RejoinLog {
+/// flush of the whole server instead. (A template only so that its code
+/// is compiled where it is used; RejoinLog is the type.)
+template <class Unused = void>
+class BasicRejoinLog {
  public:
-  /// What a repair must do: delete keys, or flush the server.
-  struct Batch {
-    std::vector<std::string> keys;
-    bool flush = false;
-    bool empty() const noexcept { return keys.empty() && !flush; }
-  };
+  using Batch = RejoinBatch;
 
-  explicit RejoinLog(std::size_t capacity) : capacity_(capacity) {}
-  RejoinLog(const RejoinLog&) = delete;
-  RejoinLog& operator=(const RejoinLog&) = delete;
+  explicit BasicRejoinLog(std::size_t capacity) : capacity_(capacity) {}
+  BasicRejoinLog(const BasicRejoinLog&) = delete;
+  BasicRejoinLog& operator=(const BasicRejoinLog&) = delete;
 
   /// Records key (a full key, as sent to the server).
   void add(std::string_view key) {
@@ -7767,6 +7793,8 @@ class RejoinLog {
   bool overflow_ = false;
   std::size_t capacity_;
 };
+
+using RejoinLog = BasicRejoinLog<>;
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
@@ -9619,8 +9647,10 @@ struct MetaConversation : AsciiConversation<protocol::MetaWire> {
 
   // ---- TTLs and leases (meta only) ----
 
-  /// `mg <key> t`: the remaining lifetime without the value.
-  static Result<std::optional<Ttl>> ttl(Connection& c, std::string_view key, Deadline d, TimePoint now) {
+  /// `mg <key> t`: the remaining lifetime without the value (true when
+  /// present).
+  template <class = void>  // compiled only where used
+  static Result<bool> ttl(Connection& c, std::string_view key, Ttl& out, Deadline d, TimePoint now) {
     protocol::meta::GetOptions o;
     o.value = false;
     o.client_flags = false;
@@ -9628,39 +9658,44 @@ struct MetaConversation : AsciiConversation<protocol::MetaWire> {
     Reply r;
     auto ok = ask(c, protocol::meta::encode_mg(c.head(), key, o), r, d, now);
     if (!ok) return std::move(ok).error();
-    std::optional<Ttl> out;
+    bool found = false;
     if (r.kind == protocol::ReplyKind::ok && !r.has(protocol::Field::legacy)) {
       if (!r.has(protocol::Field::ttl)) return c.protocol_failure("mg t answered without its TTL");
       out = ttl_of(r);
+      found = true;
     } else if (r.kind != protocol::ReplyKind::miss) {
       return refuse_meta(c, r, "ttl");
     }
     c.reply_done();
-    return out;
+    return found;
   }
 
-  /// `mg <key> v t`: the value and its remaining lifetime.
-  static Result<std::optional<ValueWithTtl>> get_with_ttl(Connection& c, std::string_view key, Deadline d,
-                                                          TimePoint now) {
+  /// `mg <key> v t`: the value and its remaining lifetime (true when present).
+  template <class = void>  // compiled only where used
+  static Result<bool> get_with_ttl(Connection& c, std::string_view key, std::string& value, Ttl& ttl, Deadline d,
+                                   TimePoint now) {
     protocol::meta::GetOptions o;
     o.client_flags = false;
     o.ttl = true;
     Reply r;
     auto ok = ask(c, protocol::meta::encode_mg(c.head(), key, o), r, d, now);
     if (!ok) return std::move(ok).error();
-    std::optional<ValueWithTtl> out;
+    bool found = false;
     if (r.kind == protocol::ReplyKind::value) {
       if (!r.has(protocol::Field::ttl)) return c.protocol_failure("mg v t answered without its TTL");
-      out = ValueWithTtl{std::string(r.value), ttl_of(r)};
+      value.assign(r.value.data(), r.value.size());
+      ttl = ttl_of(r);
+      found = true;
     } else if (r.kind != protocol::ReplyKind::miss) {
       return refuse_meta(c, r, "get_with_ttl");
     }
     c.reply_done();
-    return out;
+    return found;
   }
 
   /// `mg <key> v c [N<lease>] [R<recache>] t`: N and R before t, or the TTL
   /// read back on a vivified miss is -1 instead of the placeholder's.
+  template <class = void>  // compiled only where used
   static Result<LeaseRead> lease_get(Connection& c, std::string_view key, std::uint32_t lease_ttl,
                                      std::uint32_t recache, Deadline d, TimePoint now) {
     protocol::meta::GetOptions o;
@@ -9692,6 +9727,7 @@ struct MetaConversation : AsciiConversation<protocol::MetaWire> {
   }
 
   /// `md <key> I [T<stale_for>]`: marks the value stale; false when absent.
+  template <class = void>  // compiled only where used
   static Result<bool> invalidate(Connection& c, std::string_view key, std::uint32_t stale_for, Deadline d,
                                  TimePoint now) {
     protocol::meta::DeleteOptions o;
@@ -10488,21 +10524,21 @@ class BasicMemcachedBackend final : public Backend {
   }
   // ---- TTL inspection and leases: the meta protocol only ----
 
-  /// The remaining lifetime of key without its value (`mg <key> t`);
-  /// nullopt on a miss. Text and binary cannot ask: a permanent error.
-  Result<std::optional<Ttl>> ttl(std::string_view key) override {
-    return meta_only<std::optional<Ttl>>("ttl", key, true, detail::Effect::read,
-                                         [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) {
-                                           return detail::MetaConversation::ttl(c, k, d, now);
-                                         });
+  /// ttl(key) (Backend::ttl): `mg <key> t`, the remaining lifetime without
+  /// the value. Text and binary cannot ask: a permanent error.
+  Result<bool> read_ttl(std::string_view key, Ttl& out) override {
+    return meta_only<bool>("ttl", key, true, detail::Effect::read,
+                           [&out](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) {
+                             return detail::MetaConversation::ttl(c, k, out, d, now);
+                           });
   }
-  /// The value and its remaining lifetime in one request (`mg <key> v t`).
-  Result<std::optional<ValueWithTtl>> get_with_ttl(std::string_view key) override {
-    return meta_only<std::optional<ValueWithTtl>>(
-        "get_with_ttl", key, true, detail::Effect::read,
-        [](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) {
-          return detail::MetaConversation::get_with_ttl(c, k, d, now);
-        });
+  /// get_with_ttl(key) (Backend::get_with_ttl): `mg <key> v t`, the value
+  /// and its remaining lifetime in one request.
+  Result<bool> read_with_ttl(std::string_view key, std::string& value, Ttl& ttl) override {
+    return meta_only<bool>("get_with_ttl", key, true, detail::Effect::read,
+                           [&value, &ttl](detail::Connection& c, std::string_view k, Deadline d, Clock::time_point now) {
+                             return detail::MetaConversation::get_with_ttl(c, k, value, ttl, d, now);
+                           });
   }
   /// True while the backend speaks meta (leases need memcached >= 1.6.10).
   bool has_leases() const noexcept override { return protocol() == Protocol::meta; }
@@ -11303,19 +11339,22 @@ class BasicMemoryBackend final : public Backend {
 
   // ---- TTL inspection and leases, as memcached's meta protocol has them ----
 
-  Result<std::optional<Ttl>> ttl(std::string_view key) override {
+  Result<bool> read_ttl(std::string_view key, Ttl& out) override {
     const time_point now = this->now();
     std::lock_guard<std::mutex> lock(mutex_);
     Entry* e = find_live(key, now);
-    if (e == nullptr) return std::optional<Ttl>();
-    return std::optional<Ttl>(ttl_left(*e, now));
+    if (e == nullptr) return false;
+    out = ttl_left(*e, now);
+    return true;
   }
-  Result<std::optional<ValueWithTtl>> get_with_ttl(std::string_view key) override {
+  Result<bool> read_with_ttl(std::string_view key, std::string& value, Ttl& ttl) override {
     const time_point now = this->now();
     std::lock_guard<std::mutex> lock(mutex_);
     Entry* e = find_live(key, now);
-    if (e == nullptr) return std::optional<ValueWithTtl>();
-    return std::optional<ValueWithTtl>(ValueWithTtl{e->value, ttl_left(*e, now)});
+    if (e == nullptr) return false;
+    value = e->value;
+    ttl = ttl_left(*e, now);
+    return true;
   }
   bool has_leases() const noexcept override { return true; }
   /// As memcached's `mg <key> v c N<lease_ttl> R<recache> t`: a miss with a

@@ -18,21 +18,25 @@
 CACHEKIT_BEGIN_NAMESPACE
 namespace detail {
 
+/// What a rejoin repair must do: delete keys, or flush the server.
+struct RejoinBatch {
+  std::vector<std::string> keys;
+  bool flush = false;
+  bool empty() const noexcept { return keys.empty() && !flush; }
+};
+
 /// A bounded, thread-safe set of keys to delete on one server before it
 /// is used again. Past its capacity it forgets the keys and asks for a
-/// flush of the whole server instead.
-class RejoinLog {
+/// flush of the whole server instead. (A template only so that its code
+/// is compiled where it is used; RejoinLog is the type.)
+template <class Unused = void>
+class BasicRejoinLog {
  public:
-  /// What a repair must do: delete keys, or flush the server.
-  struct Batch {
-    std::vector<std::string> keys;
-    bool flush = false;
-    bool empty() const noexcept { return keys.empty() && !flush; }
-  };
+  using Batch = RejoinBatch;
 
-  explicit RejoinLog(std::size_t capacity) : capacity_(capacity) {}
-  RejoinLog(const RejoinLog&) = delete;
-  RejoinLog& operator=(const RejoinLog&) = delete;
+  explicit BasicRejoinLog(std::size_t capacity) : capacity_(capacity) {}
+  BasicRejoinLog(const BasicRejoinLog&) = delete;
+  BasicRejoinLog& operator=(const BasicRejoinLog&) = delete;
 
   /// Records key (a full key, as sent to the server).
   void add(std::string_view key) {
@@ -107,6 +111,8 @@ class RejoinLog {
   bool overflow_ = false;
   std::size_t capacity_;
 };
+
+using RejoinLog = BasicRejoinLog<>;
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE

@@ -117,8 +117,10 @@ struct MetaConversation : AsciiConversation<protocol::MetaWire> {
 
   // ---- TTLs and leases (meta only) ----
 
-  /// `mg <key> t`: the remaining lifetime without the value.
-  static Result<std::optional<Ttl>> ttl(Connection& c, std::string_view key, Deadline d, TimePoint now) {
+  /// `mg <key> t`: the remaining lifetime without the value (true when
+  /// present).
+  template <class = void>  // compiled only where used
+  static Result<bool> ttl(Connection& c, std::string_view key, Ttl& out, Deadline d, TimePoint now) {
     protocol::meta::GetOptions o;
     o.value = false;
     o.client_flags = false;
@@ -126,39 +128,44 @@ struct MetaConversation : AsciiConversation<protocol::MetaWire> {
     Reply r;
     auto ok = ask(c, protocol::meta::encode_mg(c.head(), key, o), r, d, now);
     if (!ok) return std::move(ok).error();
-    std::optional<Ttl> out;
+    bool found = false;
     if (r.kind == protocol::ReplyKind::ok && !r.has(protocol::Field::legacy)) {
       if (!r.has(protocol::Field::ttl)) return c.protocol_failure("mg t answered without its TTL");
       out = ttl_of(r);
+      found = true;
     } else if (r.kind != protocol::ReplyKind::miss) {
       return refuse_meta(c, r, "ttl");
     }
     c.reply_done();
-    return out;
+    return found;
   }
 
-  /// `mg <key> v t`: the value and its remaining lifetime.
-  static Result<std::optional<ValueWithTtl>> get_with_ttl(Connection& c, std::string_view key, Deadline d,
-                                                          TimePoint now) {
+  /// `mg <key> v t`: the value and its remaining lifetime (true when present).
+  template <class = void>  // compiled only where used
+  static Result<bool> get_with_ttl(Connection& c, std::string_view key, std::string& value, Ttl& ttl, Deadline d,
+                                   TimePoint now) {
     protocol::meta::GetOptions o;
     o.client_flags = false;
     o.ttl = true;
     Reply r;
     auto ok = ask(c, protocol::meta::encode_mg(c.head(), key, o), r, d, now);
     if (!ok) return std::move(ok).error();
-    std::optional<ValueWithTtl> out;
+    bool found = false;
     if (r.kind == protocol::ReplyKind::value) {
       if (!r.has(protocol::Field::ttl)) return c.protocol_failure("mg v t answered without its TTL");
-      out = ValueWithTtl{std::string(r.value), ttl_of(r)};
+      value.assign(r.value.data(), r.value.size());
+      ttl = ttl_of(r);
+      found = true;
     } else if (r.kind != protocol::ReplyKind::miss) {
       return refuse_meta(c, r, "get_with_ttl");
     }
     c.reply_done();
-    return out;
+    return found;
   }
 
   /// `mg <key> v c [N<lease>] [R<recache>] t`: N and R before t, or the TTL
   /// read back on a vivified miss is -1 instead of the placeholder's.
+  template <class = void>  // compiled only where used
   static Result<LeaseRead> lease_get(Connection& c, std::string_view key, std::uint32_t lease_ttl,
                                      std::uint32_t recache, Deadline d, TimePoint now) {
     protocol::meta::GetOptions o;
@@ -190,6 +197,7 @@ struct MetaConversation : AsciiConversation<protocol::MetaWire> {
   }
 
   /// `md <key> I [T<stale_for>]`: marks the value stale; false when absent.
+  template <class = void>  // compiled only where used
   static Result<bool> invalidate(Connection& c, std::string_view key, std::uint32_t stale_for, Deadline d,
                                  TimePoint now) {
     protocol::meta::DeleteOptions o;
