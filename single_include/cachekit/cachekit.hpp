@@ -13957,31 +13957,19 @@ class BasicCacheCore {
   /// or max_wait passes (returns false). Counts the wait.
   template <class Decode>
   bool wait_for_value(std::string_view key, Decode&& decode) {
-    stampede_waits.fetch_add(1, std::memory_order_relaxed);
-    const auto& s = options_.stampede;
-    const auto start = std::chrono::steady_clock::now();
-    const auto deadline = start + s.max_wait;
-    auto pause = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-        std::max(s.poll_interval, std::chrono::milliseconds(1)));
-    const auto longest = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::milliseconds(50));
-    for (;;) {
-      const auto now = std::chrono::steady_clock::now();
-      if (now >= deadline) break;
-      detail::sleep_for(std::min(pause, deadline - now));
-      pause = std::min(longest, pause + pause / 2);
-      auto got = backend_->get(key);
-      if (!got) {
-        // The backend is failing: waiting longer will not help.
-        report(std::move(got).error(), "get", key);
-        break;
-      }
-      if (got->has_value() && decode(std::string_view(**got))) {
-        if (l1_) fill_l1(key, **got);
-        return true;
-      }
-    }
-    stampede_timeouts.fetch_add(1, std::memory_order_relaxed);
-    return false;
+    return poll_wait([&]() -> std::optional<WaitEnd> {
+             auto got = backend_->get(key);
+             if (!got) {
+               // The backend is failing: waiting longer will not help.
+               report(std::move(got).error(), "get", key);
+               return WaitEnd::timed_out;
+             }
+             if (got->has_value() && decode(std::string_view(**got))) {
+               if (l1_) fill_l1(key, **got);
+               return WaitEnd::arrived;
+             }
+             return std::nullopt;
+           }) == WaitEnd::arrived;
   }
 
   // ---- the lease path (backends with leases) ----
@@ -14038,6 +14026,24 @@ class BasicCacheCore {
   /// after max_wait or on a backend error. Counts the wait.
   template <class Decode>
   WaitEnd wait_for_winner(std::string_view key, Decode&& decode, std::uint64_t& token) {
+    return poll_wait([&]() -> std::optional<WaitEnd> {
+      auto r = lease_read(key);
+      if (!r) return WaitEnd::timed_out;  // the backend is failing: waiting longer will not help
+      if (r->value && decode(std::string_view(*r->value))) return WaitEnd::arrived;
+      if (r->won) {
+        token = r->token;
+        return WaitEnd::won;
+      }
+      return std::nullopt;
+    });
+  }
+
+  /// A stampede's wait: poll() after pauses that start at poll_interval and
+  /// grow by half up to 50 ms, until it ends the wait or max_wait passes
+  /// (timed_out from poll() ends it at once, as a failure). Counts the wait
+  /// and, unless it arrived or won, the timeout.
+  template <class Poll>
+  WaitEnd poll_wait(Poll&& poll) {
     stampede_waits.fetch_add(1, std::memory_order_relaxed);
     const auto& s = options_.stampede;
     const auto deadline = std::chrono::steady_clock::now() + s.max_wait;
@@ -14049,12 +14055,10 @@ class BasicCacheCore {
       if (now >= deadline) break;
       detail::sleep_for(std::min(pause, deadline - now));
       pause = std::min(longest, pause + pause / 2);
-      auto r = lease_read(key);
-      if (!r) break;  // the backend is failing: waiting longer will not help
-      if (r->value && decode(std::string_view(*r->value))) return WaitEnd::arrived;
-      if (r->won) {
-        token = r->token;
-        return WaitEnd::won;
+      const std::optional<WaitEnd> end = poll();
+      if (end) {
+        if (*end == WaitEnd::timed_out) break;
+        return *end;
       }
     }
     stampede_timeouts.fetch_add(1, std::memory_order_relaxed);
