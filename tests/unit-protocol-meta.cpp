@@ -722,7 +722,14 @@ TEST_CASE("meta: the one-pass hit decoders take only what the full decoder reads
   // key and opaque), and a miss only where it says EN.
   const std::vector<std::string> replies = {"VA 5\r\nhello\r\n", "EN\r\n", "VA 0\r\n\r\n", "VA 12\r\nhe\r\nllo\r\n x\r\n",
                                             "VA 3 O17\r\nabc\r\n", "VA 3 O0\r\nxyz\r\n",
-                                            "VA 3 O17 kkey:1\r\nabc\r\n", "VA 2 O99\r\nab\r\n"};
+                                            "VA 3 O17 kkey:1\r\nabc\r\n", "VA 2 O99\r\nab\r\n",
+                                            // 32 bytes or more buffered: the batch decoder's unchecked path
+                                            "VA 20 O17\r\n01234567890123456789\r\n",
+                                            "VA 3 O17\r\nabc\r\nVA 3 O0\r\nxyz\r\nEN\r\nMN\r\n",
+                                            "VA 16 O1234567\r\n0123456789abcdef\r\n",
+                                            "VA 16 O12345678\r\n0123456789abcdef\r\n",
+                                            "VA 1234567 O17\r\n0123456789abcdef\r\n",
+                                            "VA 20 O0 t-1\r\n01234567890123456789\r\n"};
   std::vector<std::string> inputs;
   for (const auto& r : replies) {
     for (std::size_t n = 0; n <= r.size(); ++n) inputs.push_back(r.substr(0, n));
@@ -750,7 +757,7 @@ TEST_CASE("meta: the one-pass hit decoders take only what the full decoder reads
       if (hit) CHECK(full.value == value);
     }
     std::uint64_t opaque = 0;
-    auto known = [](std::uint64_t o) { return o == 17 || o == 0; };  // O99 was never asked
+    auto known = [](std::uint64_t o) { return o == 17 || o == 0 || o == 1234567; };  // O99 was never asked
     const std::size_t n2 = meta::decode_batch_hit(in.data(), in.size(), CACHEKIT_MAX_RESPONSE_BODY, known, value, opaque);
     if (n2 != 0) {
       ++taken;
@@ -764,4 +771,18 @@ TEST_CASE("meta: the one-pass hit decoders take only what the full decoder reads
     }
   }
   CHECK(taken >= replies.size());
+  // With 32 bytes or more buffered the batch decoder takes whole hits of
+  // seven-digit opaques and leaves eight digits to the full decoder.
+  auto any = [](std::uint64_t) { return true; };
+  auto batch_hit = [&](const std::string& in, std::uint64_t& opaque) {
+    std::string_view value;
+    return meta::decode_batch_hit(in.data(), in.size(), CACHEKIT_MAX_RESPONSE_BODY, any, value, opaque);
+  };
+  std::uint64_t opaque = 0;
+  CHECK(batch_hit(replies[8], opaque) == replies[8].size());
+  CHECK(opaque == 17);
+  CHECK(batch_hit(replies[9], opaque) == std::string("VA 3 O17\r\nabc\r\n").size());
+  CHECK(batch_hit(replies[10], opaque) == replies[10].size());
+  CHECK(opaque == 1234567);
+  CHECK(batch_hit(replies[11], opaque) == 0);
 }

@@ -771,7 +771,12 @@ TEST_CASE("text: a reply that arrives whole is viewed where it lies") {
 
 TEST_CASE("text: the one-pass hit decoder takes only what the full decoder reads the same way") {
   const std::vector<std::string> replies = {"VALUE k 0 5\r\nhello\r\n", "VALUE key:1 4294967295 0\r\n\r\n",
-                                            "VALUE k 7 4\r\n\r\n\r\n\r\n", "VALUE k 1 2 99\r\nab\r\n"};
+                                            "VALUE k 7 4\r\n\r\n\r\n\r\n", "VALUE k 1 2 99\r\nab\r\n",
+                                            // 32 bytes or more after the key: the unchecked path
+                                            "VALUE k 0 20\r\n01234567890123456789\r\nEND\r\n",
+                                            "VALUE key:1 1234567 16\r\n0123456789abcdef\r\nEND\r\n",
+                                            "VALUE k 12345678 16\r\n0123456789abcdef\r\nEND\r\n",
+                                            "VALUE k 0 1234567\r\n0123456789abcdef0123456789\r\n"};
   std::vector<std::string> inputs;
   for (const auto& r : replies) {
     for (std::size_t n = 0; n <= r.size(); ++n) inputs.push_back(r.substr(0, n));
@@ -802,5 +807,18 @@ TEST_CASE("text: the one-pass hit decoder takes only what the full decoder reads
       CHECK(full.value == value);
     }
   }
-  CHECK(taken >= 3);
+  CHECK(taken >= 5);
+  // Whole hits are taken on the unchecked path; eight-digit flags are left
+  // to the full decoder.
+  auto hit = [](const std::string& in, std::string_view key, std::uint32_t& flags) {
+    std::string_view value;
+    return text::decode_value_hit(in.data(), in.size(), CACHEKIT_MAX_RESPONSE_BODY, key, flags, value);
+  };
+  std::uint32_t flags = 0;
+  CHECK(hit(replies[4], "k", flags) == replies[4].size() - 5);
+  CHECK(flags == 0);
+  CHECK(hit(replies[5], "key:1", flags) == replies[5].size() - 5);
+  CHECK(flags == 1234567);
+  CHECK(hit(replies[6], "k", flags) == 0);
+  CHECK(hit(replies[7], "k", flags) == 0);
 }

@@ -3681,6 +3681,41 @@ CACHEKIT_HOT_INLINE const char* scan_digits_before(const char* p, const char* en
   return p;
 }
 
+/// Reads one to seven decimal digits at p into v and returns the byte
+/// after them; nullptr when there is no digit or more than seven (then a
+/// checked parser decides). Reads up to eight bytes from p, which must all
+/// lie in the buffer. For the fast paths of the decoders that first made
+/// sure of that.
+CACHEKIT_HOT_INLINE const char* scan_short_digits(const char* p, std::uint64_t& v) noexcept {
+  const unsigned d0 = static_cast<unsigned>(static_cast<unsigned char>(p[0])) - '0';
+  if (d0 > 9) return nullptr;
+  const unsigned d1 = static_cast<unsigned>(static_cast<unsigned char>(p[1])) - '0';
+  if (d1 > 9) {
+    v = d0;
+    return p + 1;
+  }
+  const unsigned d2 = static_cast<unsigned>(static_cast<unsigned char>(p[2])) - '0';
+  if (d2 > 9) {
+    v = d0 * 10 + d1;
+    return p + 2;
+  }
+  const unsigned d3 = static_cast<unsigned>(static_cast<unsigned char>(p[3])) - '0';
+  if (d3 > 9) {
+    v = d0 * 100 + d1 * 10 + d2;
+    return p + 3;
+  }
+  std::uint64_t x = d0 * 1000 + d1 * 100 + d2 * 10 + d3;
+  for (unsigned i = 4; i < 8; ++i) {
+    const unsigned d = static_cast<unsigned>(static_cast<unsigned char>(p[i])) - '0';
+    if (d > 9) {
+      v = x;
+      return p + i;
+    }
+    x = x * 10 + d;
+  }
+  return nullptr;
+}
+
 /// The end of the token at p (the first space or control byte); p lies in
 /// a line already found, whose "\r" stops the scan, and bytes up to end
 /// may be read.
@@ -4520,14 +4555,25 @@ inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Lim
 CACHEKIT_HOT_INLINE std::size_t decode_value_rest(const char* data, std::size_t n, std::size_t key_size,
                                                   std::size_t max_value, std::uint32_t& flags,
                                                   std::string_view& value) noexcept {
-  const char* end = data + n;
   std::uint64_t f = 0, size = 0;
-  const char* p = ascii::scan_digits_before(data + 7 + key_size, end, f);
-  if (p == nullptr || *p != ' ' || f > UINT32_MAX) return 0;
-  p = ascii::scan_digits_before(p + 1, end, size);
-  if (p == nullptr || end - p < 2 || p[0] != '\r' || p[1] != '\n' || size > max_value) return 0;
+  const char* p;
+  if (n - key_size >= 32) {
+    // Flags and sizes of up to seven digits: every byte read lies in the
+    // 17 after `VALUE <key> ` (flags digits, a space by the 8th, size digits
+    // from the 9th at most, "\r\n" by the 17th), so no bound is checked.
+    p = ascii::scan_short_digits(data + 7 + key_size, f);
+    if (p == nullptr || *p != ' ') return 0;
+    p = ascii::scan_short_digits(p + 1, size);
+    if (p == nullptr || !protocol::detail::starts_with(p, "\r\n") || size > max_value) return 0;
+  } else {
+    const char* end = data + n;
+    p = ascii::scan_digits_before(data + 7 + key_size, end, f);
+    if (p == nullptr || *p != ' ' || f > UINT32_MAX) return 0;
+    p = ascii::scan_digits_before(p + 1, end, size);
+    if (p == nullptr || end - p < 2 || p[0] != '\r' || p[1] != '\n' || size > max_value) return 0;
+  }
   const std::size_t head = static_cast<std::size_t>(p + 2 - data);
-  if (n - head < size + 2 || data[head + size] != '\r' || data[head + size + 1] != '\n') return 0;
+  if (n - head < size + 2 || !protocol::detail::starts_with(data + head + size, "\r\n")) return 0;
   flags = static_cast<std::uint32_t>(f);
   value = std::string_view(data + head, static_cast<std::size_t>(size));
   return head + static_cast<std::size_t>(size) + 2;
@@ -4927,14 +4973,25 @@ template <class Known>
 CACHEKIT_HOT_INLINE std::size_t decode_batch_hit(const char* data, std::size_t n, std::size_t max_value, Known&& known,
                                                  std::string_view& value, std::uint64_t& opaque) noexcept {
   if (n < 12 || !protocol::detail::starts_with(data, "VA ")) return 0;
-  const char* end = data + n;
   std::uint64_t size = 0;
-  const char* p = ascii::scan_digits_before(data + 3, end, size);
-  if (p == nullptr || end - p < 3 || p[0] != ' ' || p[1] != 'O' || size > max_value) return 0;
-  p = ascii::scan_digits_before(p + 2, end, opaque);
-  if (p == nullptr || end - p < 2 || p[0] != '\r' || p[1] != '\n' || !known(opaque)) return 0;
+  const char* p;
+  if (n >= 32) {
+    // Sizes and opaques of up to seven digits: every byte read lies in the
+    // first 21 (size digits from byte 3, " O" by byte 11, opaque digits
+    // from byte 12 at most, "\r\n" by byte 20), so no bound is checked.
+    p = ascii::scan_short_digits(data + 3, size);
+    if (p == nullptr || !protocol::detail::starts_with(p, " O") || size > max_value) return 0;
+    p = ascii::scan_short_digits(p + 2, opaque);
+    if (p == nullptr || !protocol::detail::starts_with(p, "\r\n") || !known(opaque)) return 0;
+  } else {
+    const char* end = data + n;
+    p = ascii::scan_digits_before(data + 3, end, size);
+    if (p == nullptr || end - p < 3 || p[0] != ' ' || p[1] != 'O' || size > max_value) return 0;
+    p = ascii::scan_digits_before(p + 2, end, opaque);
+    if (p == nullptr || end - p < 2 || p[0] != '\r' || p[1] != '\n' || !known(opaque)) return 0;
+  }
   const std::size_t head = static_cast<std::size_t>(p + 2 - data);
-  if (n - head < size + 2 || data[head + size] != '\r' || data[head + size + 1] != '\n') return 0;
+  if (n - head < size + 2 || !protocol::detail::starts_with(data + head + size, "\r\n")) return 0;
   value = std::string_view(data + head, static_cast<std::size_t>(size));
   return head + static_cast<std::size_t>(size) + 2;
 }

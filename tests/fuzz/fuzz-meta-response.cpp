@@ -14,6 +14,26 @@ struct Codec {
 };
 }  // namespace
 
+namespace {
+// get_many's one-pass hit decoder takes only what the full decoder reads
+// the same way: the same length, value and opaque.
+void check_batch_hit(const char* p, std::size_t n) {
+  namespace proto = cachekit::protocol;
+  std::string_view value;
+  std::uint64_t opaque = 0;
+  const std::size_t took =
+      proto::meta::decode_batch_hit(p, n, CACHEKIT_MAX_RESPONSE_BODY, [](std::uint64_t) { return true; }, value, opaque);
+  if (took == 0) return;
+  proto::ServerReply full;
+  const auto d = proto::meta::decode(p, n, full);
+  if (!d.complete() || d.size != took || full.kind != proto::ReplyKind::value || full.value != value ||
+      full.opaque != std::to_string(opaque) || full.has(proto::Field::key)) {
+    std::abort();
+  }
+}
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  check_batch_hit(reinterpret_cast<const char*>(data), size);
   return cktest_fuzz::fuzz_reply_stream<cachekit::protocol::MetaWire, Codec>(data, size);
 }

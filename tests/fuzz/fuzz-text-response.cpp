@@ -14,6 +14,31 @@ struct Codec {
 };
 }  // namespace
 
+namespace {
+// The one-pass hit decoder (get and get_many) takes only what the full
+// decoder reads the same way, for the key the VALUE line names when it is
+// one the backend would send (the decoder is only ever given those).
+void check_value_hit(const char* p, std::size_t n) {
+  namespace proto = cachekit::protocol;
+  if (n < 7 || std::string_view(p, 6) != "VALUE ") return;
+  std::size_t e = 6;
+  while (e < n && e < 6 + 250 && p[e] != ' ' && p[e] != '\r') ++e;
+  const std::string_view key(p + 6, e - 6);
+  if (key.empty() || cachekit::detail::has_bad_key_byte(key.data(), key.size())) return;
+  std::string_view value;
+  std::uint32_t flags = 0;
+  const std::size_t took = proto::text::decode_value_hit(p, n, CACHEKIT_MAX_RESPONSE_BODY, key, flags, value);
+  if (took == 0) return;
+  proto::ServerReply full;
+  const auto d = proto::text::decode(p, n, full);
+  if (!d.complete() || d.size != took || full.kind != proto::ReplyKind::value || full.key != key ||
+      full.flags != flags || full.value != value) {
+    std::abort();
+  }
+}
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  check_value_hit(reinterpret_cast<const char*>(data), size);
   return cktest_fuzz::fuzz_reply_stream<cachekit::protocol::TextWire, Codec>(data, size);
 }

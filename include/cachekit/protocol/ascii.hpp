@@ -154,6 +154,41 @@ CACHEKIT_HOT_INLINE const char* scan_digits_before(const char* p, const char* en
   return p;
 }
 
+/// Reads one to seven decimal digits at p into v and returns the byte
+/// after them; nullptr when there is no digit or more than seven (then a
+/// checked parser decides). Reads up to eight bytes from p, which must all
+/// lie in the buffer. For the fast paths of the decoders that first made
+/// sure of that.
+CACHEKIT_HOT_INLINE const char* scan_short_digits(const char* p, std::uint64_t& v) noexcept {
+  const unsigned d0 = static_cast<unsigned>(static_cast<unsigned char>(p[0])) - '0';
+  if (d0 > 9) return nullptr;
+  const unsigned d1 = static_cast<unsigned>(static_cast<unsigned char>(p[1])) - '0';
+  if (d1 > 9) {
+    v = d0;
+    return p + 1;
+  }
+  const unsigned d2 = static_cast<unsigned>(static_cast<unsigned char>(p[2])) - '0';
+  if (d2 > 9) {
+    v = d0 * 10 + d1;
+    return p + 2;
+  }
+  const unsigned d3 = static_cast<unsigned>(static_cast<unsigned char>(p[3])) - '0';
+  if (d3 > 9) {
+    v = d0 * 100 + d1 * 10 + d2;
+    return p + 3;
+  }
+  std::uint64_t x = d0 * 1000 + d1 * 100 + d2 * 10 + d3;
+  for (unsigned i = 4; i < 8; ++i) {
+    const unsigned d = static_cast<unsigned>(static_cast<unsigned char>(p[i])) - '0';
+    if (d > 9) {
+      v = x;
+      return p + i;
+    }
+    x = x * 10 + d;
+  }
+  return nullptr;
+}
+
 /// The end of the token at p (the first space or control byte); p lies in
 /// a line already found, whose "\r" stops the scan, and bytes up to end
 /// may be read.

@@ -321,14 +321,25 @@ template <class Known>
 CACHEKIT_HOT_INLINE std::size_t decode_batch_hit(const char* data, std::size_t n, std::size_t max_value, Known&& known,
                                                  std::string_view& value, std::uint64_t& opaque) noexcept {
   if (n < 12 || !protocol::detail::starts_with(data, "VA ")) return 0;
-  const char* end = data + n;
   std::uint64_t size = 0;
-  const char* p = ascii::scan_digits_before(data + 3, end, size);
-  if (p == nullptr || end - p < 3 || p[0] != ' ' || p[1] != 'O' || size > max_value) return 0;
-  p = ascii::scan_digits_before(p + 2, end, opaque);
-  if (p == nullptr || end - p < 2 || p[0] != '\r' || p[1] != '\n' || !known(opaque)) return 0;
+  const char* p;
+  if (n >= 32) {
+    // Sizes and opaques of up to seven digits: every byte read lies in the
+    // first 21 (size digits from byte 3, " O" by byte 11, opaque digits
+    // from byte 12 at most, "\r\n" by byte 20), so no bound is checked.
+    p = ascii::scan_short_digits(data + 3, size);
+    if (p == nullptr || !protocol::detail::starts_with(p, " O") || size > max_value) return 0;
+    p = ascii::scan_short_digits(p + 2, opaque);
+    if (p == nullptr || !protocol::detail::starts_with(p, "\r\n") || !known(opaque)) return 0;
+  } else {
+    const char* end = data + n;
+    p = ascii::scan_digits_before(data + 3, end, size);
+    if (p == nullptr || end - p < 3 || p[0] != ' ' || p[1] != 'O' || size > max_value) return 0;
+    p = ascii::scan_digits_before(p + 2, end, opaque);
+    if (p == nullptr || end - p < 2 || p[0] != '\r' || p[1] != '\n' || !known(opaque)) return 0;
+  }
   const std::size_t head = static_cast<std::size_t>(p + 2 - data);
-  if (n - head < size + 2 || data[head + size] != '\r' || data[head + size + 1] != '\n') return 0;
+  if (n - head < size + 2 || !protocol::detail::starts_with(data + head + size, "\r\n")) return 0;
   value = std::string_view(data + head, static_cast<std::size_t>(size));
   return head + static_cast<std::size_t>(size) + 2;
 }

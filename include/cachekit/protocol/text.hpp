@@ -401,14 +401,25 @@ inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Lim
 CACHEKIT_HOT_INLINE std::size_t decode_value_rest(const char* data, std::size_t n, std::size_t key_size,
                                                   std::size_t max_value, std::uint32_t& flags,
                                                   std::string_view& value) noexcept {
-  const char* end = data + n;
   std::uint64_t f = 0, size = 0;
-  const char* p = ascii::scan_digits_before(data + 7 + key_size, end, f);
-  if (p == nullptr || *p != ' ' || f > UINT32_MAX) return 0;
-  p = ascii::scan_digits_before(p + 1, end, size);
-  if (p == nullptr || end - p < 2 || p[0] != '\r' || p[1] != '\n' || size > max_value) return 0;
+  const char* p;
+  if (n - key_size >= 32) {
+    // Flags and sizes of up to seven digits: every byte read lies in the
+    // 17 after `VALUE <key> ` (flags digits, a space by the 8th, size digits
+    // from the 9th at most, "\r\n" by the 17th), so no bound is checked.
+    p = ascii::scan_short_digits(data + 7 + key_size, f);
+    if (p == nullptr || *p != ' ') return 0;
+    p = ascii::scan_short_digits(p + 1, size);
+    if (p == nullptr || !protocol::detail::starts_with(p, "\r\n") || size > max_value) return 0;
+  } else {
+    const char* end = data + n;
+    p = ascii::scan_digits_before(data + 7 + key_size, end, f);
+    if (p == nullptr || *p != ' ' || f > UINT32_MAX) return 0;
+    p = ascii::scan_digits_before(p + 1, end, size);
+    if (p == nullptr || end - p < 2 || p[0] != '\r' || p[1] != '\n' || size > max_value) return 0;
+  }
   const std::size_t head = static_cast<std::size_t>(p + 2 - data);
-  if (n - head < size + 2 || data[head + size] != '\r' || data[head + size + 1] != '\n') return 0;
+  if (n - head < size + 2 || !protocol::detail::starts_with(data + head + size, "\r\n")) return 0;
   flags = static_cast<std::uint32_t>(f);
   value = std::string_view(data + head, static_cast<std::size_t>(size));
   return head + static_cast<std::size_t>(size) + 2;
