@@ -3622,31 +3622,43 @@ CACHEKIT_HOT_INLINE const char* scan_digits(const char* p, std::uint64_t& v) noe
   return p;
 }
 
+/// A number of one to three decimal digits at p, read a byte at a time
+/// (p[0] to p[3] are read): true with v and after set when it ends there;
+/// false otherwise, with after nullptr when p[0] is no digit and p + 3 when
+/// a fourth digit follows (v then holds the first three). The sizes, flags
+/// and opaques of most replies have one to three digits.
+CACHEKIT_HOT_INLINE bool three_digits(const char* p, std::uint64_t& v, const char*& after) noexcept {
+  const unsigned d0 = static_cast<unsigned>(static_cast<unsigned char>(p[0])) - '0';
+  if (d0 > 9) {
+    after = nullptr;
+    return false;
+  }
+  const unsigned d1 = static_cast<unsigned>(static_cast<unsigned char>(p[1])) - '0';
+  if (d1 > 9) {
+    v = d0;
+    after = p + 1;
+    return true;
+  }
+  const unsigned d2 = static_cast<unsigned>(static_cast<unsigned char>(p[2])) - '0';
+  if (d2 > 9) {
+    v = d0 * 10 + d1;
+    after = p + 2;
+    return true;
+  }
+  v = d0 * 100 + d1 * 10 + d2;
+  after = p + 3;
+  return static_cast<unsigned>(static_cast<unsigned char>(p[3])) - '0' > 9;
+}
+
 /// Reads the decimal digits in [p, end) into v and returns the byte after
-/// them, which must lie before end; nullptr when there is no digit, more
-/// than 19, or the digits run to end. For the fast paths of the decoders
-/// where no line has been found yet.
+/// them, which must lie before end; nullptr (v then unspecified) when there
+/// is no digit, more than 19, or the digits run to end. For the fast paths
+/// of the decoders where no line has been found yet.
 CACHEKIT_HOT_INLINE const char* scan_digits_before(const char* p, const char* end, std::uint64_t& v) noexcept {
   if (end - p >= 4) {
-    // Short numbers first, a byte at a time: the sizes, flags and opaques
-    // of most replies have one to three digits.
-    const unsigned d0 = static_cast<unsigned>(static_cast<unsigned char>(p[0])) - '0';
-    if (d0 > 9) return nullptr;
-    const unsigned d1 = static_cast<unsigned>(static_cast<unsigned char>(p[1])) - '0';
-    if (d1 > 9) {
-      v = d0;
-      return p + 1;
-    }
-    const unsigned d2 = static_cast<unsigned>(static_cast<unsigned char>(p[2])) - '0';
-    if (d2 > 9) {
-      v = d0 * 10 + d1;
-      return p + 2;
-    }
-    const unsigned d3 = static_cast<unsigned>(static_cast<unsigned char>(p[3])) - '0';
-    if (d3 > 9) {
-      v = d0 * 100 + d1 * 10 + d2;
-      return p + 3;
-    }
+    const char* after = nullptr;
+    if (three_digits(p, v, after)) return after;
+    if (after == nullptr) return nullptr;
   }
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
   if (end - p >= 9) {
@@ -3682,30 +3694,16 @@ CACHEKIT_HOT_INLINE const char* scan_digits_before(const char* p, const char* en
 }
 
 /// Reads one to seven decimal digits at p into v and returns the byte
-/// after them; nullptr when there is no digit or more than seven (then a
-/// checked parser decides). Reads up to eight bytes from p, which must all
-/// lie in the buffer. For the fast paths of the decoders that first made
-/// sure of that.
+/// after them; nullptr (v then unspecified) when there is no digit or more
+/// than seven (then a checked parser decides). Reads up to eight bytes from
+/// p, which must all lie in the buffer. For the fast paths of the decoders
+/// that first made sure of that.
 CACHEKIT_HOT_INLINE const char* scan_short_digits(const char* p, std::uint64_t& v) noexcept {
-  const unsigned d0 = static_cast<unsigned>(static_cast<unsigned char>(p[0])) - '0';
-  if (d0 > 9) return nullptr;
-  const unsigned d1 = static_cast<unsigned>(static_cast<unsigned char>(p[1])) - '0';
-  if (d1 > 9) {
-    v = d0;
-    return p + 1;
-  }
-  const unsigned d2 = static_cast<unsigned>(static_cast<unsigned char>(p[2])) - '0';
-  if (d2 > 9) {
-    v = d0 * 10 + d1;
-    return p + 2;
-  }
-  const unsigned d3 = static_cast<unsigned>(static_cast<unsigned char>(p[3])) - '0';
-  if (d3 > 9) {
-    v = d0 * 100 + d1 * 10 + d2;
-    return p + 3;
-  }
-  std::uint64_t x = d0 * 1000 + d1 * 100 + d2 * 10 + d3;
-  for (unsigned i = 4; i < 8; ++i) {
+  const char* after = nullptr;
+  if (three_digits(p, v, after)) return after;
+  if (after == nullptr) return nullptr;
+  std::uint64_t x = v;
+  for (unsigned i = 3; i < 8; ++i) {
     const unsigned d = static_cast<unsigned>(static_cast<unsigned char>(p[i])) - '0';
     if (d > 9) {
       v = x;
