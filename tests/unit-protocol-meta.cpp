@@ -173,23 +173,42 @@ TEST_CASE("meta: ms, md, ma, mn, me requests") {
   meta::encode_mg_pipeline(out, 2, [&](std::size_t i) { return std::string_view(keys[i]); }, 100);
   CHECK(out == "mg a v O100 q\r\nmg bb v O101 q\r\nmn\r\n");
 
-  // The batch run (opaques counted in decimal) writes the same bytes, across
-  // every carry (9 -> 10, 99 -> 100, 999 -> 1000, 4294967295 wraps nowhere near).
-  for (std::uint32_t first : {0u, 7u, 95u, 995u, 99999990u}) {
-    CAPTURE(first);
+  // The batch run writes the same requests with four-digit opaques (leading
+  // zeros) while the last is below 10,000, across every carry of the pair
+  // counter, and plain decimal above (every carry: 9 -> 10, 99 -> 100, ...).
+  struct RunCase {
+    std::uint32_t first;
+    std::size_t n;
+  };
+  for (const RunCase rc : {RunCase{0, 1}, RunCase{0, 100}, RunCase{0, 101}, RunCase{1, 99}, RunCase{1, 100},
+                           RunCase{80, 20}, RunCase{81, 20}, RunCase{0, 20}, RunCase{7, 20}, RunCase{95, 20}, RunCase{995, 20}, RunCase{9980, 20},
+                           RunCase{9981, 20}, RunCase{99999990u, 20}, RunCase{0, 10000}, RunCase{0, 10001},
+                           RunCase{1, 9999}, RunCase{1, 10000}}) {
+    CAPTURE(rc.first);
+    CAPTURE(rc.n);
     std::vector<std::string> many;
     std::size_t key_bytes = 0;
-    for (int i = 0; i < 20; ++i) {
+    for (std::size_t i = 0; i < rc.n; ++i) {
       many.push_back("key:" + std::to_string(i * 37));
       key_bytes += many.back().size();
     }
     auto at = [&](std::size_t i) { return std::string_view(many[i]); };
+    const std::size_t width = rc.first + rc.n <= 10000 ? 4 : 0;
     std::string want;
-    meta::encode_mg_pipeline(want, many.size(), at, first);
+    for (std::size_t i = 0; i < rc.n; ++i) {
+      std::string o = std::to_string(rc.first + i);
+      if (o.size() < width) o.insert(0, width - o.size(), '0');
+      want += "mg " + many[i] + " v O" + o + " q\r\n";
+    }
+    want += "mn\r\n";
     std::string run(meta::mg_batch_bound(many.size(), key_bytes), '\0');
-    run.resize(meta::encode_mg_batch_run(&run[0], many.size(), at, first));
+    run.resize(meta::encode_mg_batch_run(&run[0], many.size(), at, rc.first));
     CHECK(run == want);
-    CHECK(want.find("O" + std::to_string(first + 19) + " ") != std::string::npos);
+    if (width == 0) {  // plain decimal: what encode_mg_pipeline writes
+      std::string piped;
+      meta::encode_mg_pipeline(piped, many.size(), at, rc.first);
+      CHECK(run == piped);
+    }
   }
   static_assert(MetaWire::has_opaque && MetaWire::has_quiet_get && MetaWire::has_lease && MetaWire::has_noop, "");
 }
@@ -729,7 +748,15 @@ TEST_CASE("meta: the one-pass hit decoders take only what the full decoder reads
                                             "VA 16 O1234567\r\n0123456789abcdef\r\n",
                                             "VA 16 O12345678\r\n0123456789abcdef\r\n",
                                             "VA 1234567 O17\r\n0123456789abcdef\r\n",
-                                            "VA 20 O0 t-1\r\n01234567890123456789\r\n"};
+                                            "VA 20 O0 t-1\r\n01234567890123456789\r\n",
+                                            // four-digit opaques (encode_mg_batch_run's form)
+                                            "VA 20 O0017\r\n01234567890123456789\r\n",
+                                            "VA 20 O0000\r\n01234567890123456789\r\n",
+                                            "VA 20 O9999\r\n01234567890123456789\r\n",
+                                            "VA 3 O0017\r\nabc\r\n",
+                                            // leading zeros in two and three digits (the checked path)
+                                            "VA 20 O00\r\n01234567890123456789\r\n",
+                                            "VA 20 O017\r\n01234567890123456789\r\n"};
   std::vector<std::string> inputs;
   for (const auto& r : replies) {
     for (std::size_t n = 0; n <= r.size(); ++n) inputs.push_back(r.substr(0, n));
@@ -765,7 +792,9 @@ TEST_CASE("meta: the one-pass hit decoders take only what the full decoder reads
       CHECK(d.size == n2);
       CHECK(full.kind == ReplyKind::value);
       CHECK(full.value == value);
-      CHECK(full.opaque == std::to_string(opaque));
+      std::uint64_t full_opaque = 0;  // the same number (a token may have leading zeros: O0017)
+      CHECK(proto::ascii::parse_u64(full.opaque, full_opaque));
+      CHECK(full_opaque == opaque);
       CHECK(known(opaque));
       CHECK_FALSE(full.has(proto::Field::key));  // a key echo is the full decoder's
     }
@@ -785,4 +814,22 @@ TEST_CASE("meta: the one-pass hit decoders take only what the full decoder reads
   CHECK(batch_hit(replies[10], opaque) == replies[10].size());
   CHECK(opaque == 1234567);
   CHECK(batch_hit(replies[11], opaque) == 0);
+  // Four digits with leading zeros read as their number, on both paths.
+  CHECK(batch_hit(replies[14], opaque) == replies[14].size());
+  CHECK(opaque == 17);
+  CHECK(batch_hit(replies[15], opaque) == replies[15].size());
+  CHECK(opaque == 0);
+  CHECK(batch_hit(replies[16], opaque) == replies[16].size());
+  CHECK(opaque == 9999);
+  CHECK(batch_hit(replies[17], opaque) == replies[17].size());
+  CHECK(opaque == 17);
+  CHECK(batch_hit(replies[18], opaque) == replies[18].size());
+  CHECK(opaque == 0);
+  CHECK(batch_hit(replies[19], opaque) == replies[19].size());
+  CHECK(opaque == 17);
+  for (const char* bad : {"VA 20 O00a7\r\n01234567890123456789\r\n", "VA 20 O/017\r\n01234567890123456789\r\n",
+                          "VA 20 O001:\r\n01234567890123456789\r\n"}) {
+    CAPTURE(bad);
+    CHECK(batch_hit(bad, opaque) == 0);
+  }
 }

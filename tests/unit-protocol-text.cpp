@@ -463,6 +463,25 @@ TEST_CASE("ascii: numbers, lines, tokens, keys, versions") {
   CHECK(u == 10);
   CHECK_FALSE(ascii::parse_counter("  ", u));
   CHECK_FALSE(ascii::parse_counter("1 0", u));
+  // four_digits: every four-digit string reads as parse_u64 reads it; a
+  // byte just outside '0'..'9' (or far from it) in any place is refused.
+  {
+    std::size_t wrong = 0;
+    std::uint64_t got = 0;
+    for (unsigned n = 0; n < 10000; ++n) {
+      char d[4] = {static_cast<char>('0' + n / 1000), static_cast<char>('0' + n / 100 % 10),
+                   static_cast<char>('0' + n / 10 % 10), static_cast<char>('0' + n % 10)};
+      if (!ascii::four_digits(d, got) || got != n) ++wrong;
+      for (int at = 0; at < 4; ++at) {
+        for (char c : {'/', ':', ' ', '\0', 'a', '\x80', '\xb9', '\xff', '\x0a'}) {
+          char e[4] = {d[0], d[1], d[2], d[3]};
+          e[at] = c;
+          if (ascii::four_digits(e, got)) ++wrong;
+        }
+      }
+    }
+    CHECK(wrong == 0);
+  }
 
   char buf[32];
   CHECK(std::string(buf, ascii::write_u64(buf, 18446744073709551615ull)) == "18446744073709551615");

@@ -12,6 +12,13 @@
 #define CACHEKIT_HOT_INLINE inline
 #endif
 
+// The same for a lambda (placed after its parameter list).
+#if defined(__GNUC__) || defined(__clang__)
+#define CACHEKIT_LAMBDA_INLINE __attribute__((always_inline))
+#else
+#define CACHEKIT_LAMBDA_INLINE
+#endif
+
 // Marks the rare branch of a hot function (a full decoder behind a fast
 // path) that must stay a call, so the hot function stays small.
 #if defined(__GNUC__) || defined(__clang__)

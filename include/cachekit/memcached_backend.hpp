@@ -723,7 +723,7 @@ class BasicMemcachedBackend final : public Backend {
     std::vector<std::size_t>& server_of = sc.server_of;
     server_of.resize(n);
     std::optional<std::string>* const slots = results.data();
-    auto store = [&](std::uint32_t idx, std::string_view v) {
+    auto store = [&](std::uint32_t idx, std::string_view v) CACHEKIT_LAMBDA_INLINE {
       std::optional<std::string>& slot = slots[idx];
       if (reuse && slot) {
         detail::assign_bytes(*slot, v);

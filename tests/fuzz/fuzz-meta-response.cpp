@@ -26,8 +26,9 @@ void check_batch_hit(const char* p, std::size_t n) {
   if (took == 0) return;
   proto::ServerReply full;
   const auto d = proto::meta::decode(p, n, full);
+  std::uint64_t full_opaque = 0;  // the same number (a token may have leading zeros: O0042)
   if (!d.complete() || d.size != took || full.kind != proto::ReplyKind::value || full.value != value ||
-      full.opaque != std::to_string(opaque) || full.has(proto::Field::key)) {
+      !proto::ascii::parse_u64(full.opaque, full_opaque) || full_opaque != opaque || full.has(proto::Field::key)) {
     std::abort();
   }
 }

@@ -268,8 +268,9 @@ struct MetaConversation : AsciiConversation<protocol::MetaWire> {
 
   /// get_many's requests: `mg <key> v O<n> q` per key, then mn, written
   /// straight into the request buffer. The opaques are the keys' places in
-  /// the job: short, and unambiguous (a batch ends with MN, and a batch
-  /// that fails closes its connection).
+  /// the job (four digits while it has at most 10,000 keys): short, and
+  /// unambiguous (a batch ends with MN, and a batch that fails closes its
+  /// connection).
   template <class KeyOf>
   static void encode_get_batch(Connection& c, Job& j, KeyOf&& key_of, std::size_t key_bytes) {
     const std::size_t count = j.keys.size();

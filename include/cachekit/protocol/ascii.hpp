@@ -123,6 +123,31 @@ CACHEKIT_HOT_INLINE bool three_digits(const char* p, std::uint64_t& v, const cha
   return static_cast<unsigned>(static_cast<unsigned char>(p[3])) - '0' > 9;
 }
 
+/// Reads exactly four decimal digits at p (leading zeros allowed) into v:
+/// false when any of the four bytes is no digit. Reads p[0..3], which must
+/// lie in the buffer. The opaques of a batch read of up to 10,000 keys are
+/// written this way (protocol::meta::encode_mg_batch_run).
+CACHEKIT_HOT_INLINE bool four_digits(const char* p, std::uint64_t& v) noexcept {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  std::uint32_t w;
+  std::memcpy(&w, p, 4);
+  const std::uint32_t x = w ^ 0x30303030u;  // a digit byte becomes 0..9
+  if (((x | (x + 0x06060606u)) & 0xF0F0F0F0u) != 0) return false;
+  const std::uint32_t pairs = (x * 10 + (x >> 8)) & 0x00FF00FFu;  // first two and last two digits
+  v = (pairs * 100 + (pairs >> 16)) & 0xFFFFu;
+  return true;
+#else
+  std::uint64_t x = 0;
+  for (int i = 0; i < 4; ++i) {
+    const unsigned d = static_cast<unsigned>(static_cast<unsigned char>(p[i])) - '0';
+    if (d > 9) return false;
+    x = x * 10 + d;
+  }
+  v = x;
+  return true;
+#endif
+}
+
 /// Reads the decimal digits in [p, end) into v and returns the byte after
 /// them, which must lie before end; nullptr (v then unspecified) when there
 /// is no digit, more than 19, or the digits run to end. For the fast paths

@@ -407,8 +407,13 @@ CACHEKIT_HOT_INLINE std::size_t decode_value_rest(const char* data, std::size_t 
     // Flags and sizes of up to seven digits: every byte read lies in the
     // 17 after `VALUE <key> ` (flags digits, a space by the 8th, size digits
     // from the 9th at most, "\r\n" by the 17th), so no bound is checked.
-    p = ascii::scan_short_digits(data + 7 + key_size, f);
-    if (p == nullptr || *p != ' ') return 0;
+    // Flags 0 (the common case) in one comparison.
+    if (protocol::detail::starts_with(data + 7 + key_size, "0 ")) {
+      p = data + 8 + key_size;
+    } else {
+      p = ascii::scan_short_digits(data + 7 + key_size, f);
+      if (p == nullptr || *p != ' ') return 0;
+    }
     p = ascii::scan_short_digits(p + 1, size);
     if (p == nullptr || !protocol::detail::starts_with(p, "\r\n") || size > max_value) return 0;
   } else {
