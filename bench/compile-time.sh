@@ -3,7 +3,9 @@
 # single header and a file that only includes <string>, <vector> and <map>,
 # with g++ and clang++ (-std=c++17 -O0 -c), the two files interleaved, and
 # prints the median CPU time (user + sys) of each side by side with the
-# difference, which is what the header adds to a translation unit. Then the
+# difference, which is what the header adds to a translation unit, and the
+# cost of the standard headers the public declarations include (the floor
+# of any declarations-only use of the API). Then the
 # same for a file that uses the memcached backend and the facade, compiled
 # header-only and with CACHEKIT_DECLARATIONS_ONLY (the library compiled in
 # another translation unit, see config.hpp).
@@ -26,7 +28,7 @@ while [ $# -gt 0 ]; do
     -I) inc=$2; shift 2 ;;
     -B) before=$2; shift 2 ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "compile-time.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -36,6 +38,11 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 printf '#include <cachekit/cachekit.hpp>\n' >"$tmp/header.cpp"
 printf '#include <string>\n#include <vector>\n#include <map>\n' >"$tmp/std.cpp"
+# The standard headers the public declarations (config, Result, the backend
+# interface, cache(), Cache<T>) include: what any declarations-only file of
+# cachekit's API would cost at least.
+printf '#include <%s>\n' cstddef cstdint new utility type_traits tuple string string_view vector optional memory \
+  functional chrono >"$tmp/api.cpp"
 
 # CPU milliseconds (user + sys) of one command: a child bash runs it and
 # reports its children's times with the `times` builtin.
@@ -76,10 +83,11 @@ EOF2
 printf '%-10s %12s %12s %12s   (median CPU s of %d runs; min-max)\n' compiler cachekit.hpp std-only added "$reps"
 for cxx in ${CXX_LIST:-g++ clang++}; do
   if ! command -v "$cxx" >/dev/null; then echo "$cxx: not found, skipped"; continue; fi
-  : >"$tmp/h.txt"; : >"$tmp/s.txt"; : >"$tmp/hb.txt"
+  : >"$tmp/h.txt"; : >"$tmp/s.txt"; : >"$tmp/hb.txt"; : >"$tmp/a.txt"
   for ((i = 0; i < reps; ++i)); do
     cpu_of "$cxx" -std=c++17 -O0 -I"$inc" "${extra[@]}" -c "$tmp/header.cpp" -o "$tmp/h.o" >>"$tmp/h.txt"
     cpu_of "$cxx" -std=c++17 -O0 "${extra[@]}" -c "$tmp/std.cpp" -o "$tmp/s.o" >>"$tmp/s.txt"
+    cpu_of "$cxx" -std=c++17 -O0 "${extra[@]}" -c "$tmp/api.cpp" -o "$tmp/a.o" >>"$tmp/a.txt"
     if [ -n "$before" ]; then
       cpu_of "$cxx" -std=c++17 -O0 -I"$before" "${extra[@]}" -c "$tmp/header.cpp" -o "$tmp/h.o" >>"$tmp/hb.txt"
     fi
@@ -92,6 +100,7 @@ for cxx in ${CXX_LIST:-g++ clang++}; do
     label=$cxx; [ "$f" = hb ] && label="$cxx -B"
     printf '%-10s %12s %12s %12s   (header %s)\n' "$label" "$(fmt "$h")" "$(fmt "$s")" "$(fmt $((h - s)))" "$hr"
   done
+  printf '%-10s %12s   (the standard headers of the public declarations alone)\n' "$cxx api" "$(fmt "$(median <"$tmp/a.txt")")"
 done
 
 printf '\n%-10s %12s %12s   (a file using the backend and cache(); median CPU s of %d runs)\n' compiler header-only declarations "$reps"
