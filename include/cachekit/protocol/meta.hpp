@@ -216,17 +216,24 @@ inline std::size_t encode_me(char* dst, std::string_view key) noexcept {
   return static_cast<std::size_t>(p - dst);
 }
 
+namespace detail {
+/// `mg <key> v O` at w, the start of every batch read request; returns
+/// where the opaque goes.
+CACHEKIT_HOT_INLINE char* put_mg_batch_head(char* w, std::string_view key) noexcept {
+  std::memcpy(w, "mg ", 3);
+  protocol::detail::copy_bytes(w + 3, key.data(), key.size());
+  w += 3 + key.size();
+  std::memcpy(w, " v O", 4);
+  return w + 4;
+}
+}  // namespace detail
+
 /// One request of a quiet batch read: `mg <key> v O<opaque> q\r\n` (dst
 /// has head_bound(key.size()) bytes). The opaque alone names the request a
 /// hit answers; the key is not echoed (no `k`): fewer bytes each way and
 /// nothing more to compare.
 CACHEKIT_HOT_INLINE std::size_t encode_mg_batch(char* dst, std::string_view key, std::uint32_t opaque) noexcept {
-  char* p = dst;
-  std::memcpy(p, "mg ", 3);
-  protocol::detail::copy_bytes(p + 3, key.data(), key.size());
-  p += 3 + key.size();
-  std::memcpy(p, " v O", 4);
-  p = ascii::write_u64(p + 4, opaque);
+  char* p = ascii::write_u64(detail::put_mg_batch_head(dst, key), opaque);
   std::memcpy(p, " q\r\n", 4);
   return static_cast<std::size_t>(p + 4 - dst);
 }
@@ -250,15 +257,11 @@ inline std::size_t encode_mg_batch_four(char* dst, std::size_t n, KeyAt& key_at,
   char* w = dst;
   unsigned hi = first_opaque / 100, lo = first_opaque % 100;
   for (std::size_t i = 0; i < n; ++i) {
-    const std::string_view key = key_at(i);
-    std::memcpy(w, "mg ", 3);
-    protocol::detail::copy_bytes(w + 3, key.data(), key.size());
-    w += 3 + key.size();
-    std::memcpy(w, " v O", 4);
-    std::memcpy(w + 4, kDigitPairs + 2 * hi, 2);
-    std::memcpy(w + 6, kDigitPairs + 2 * lo, 2);
-    std::memcpy(w + 8, " q\r\n", 4);
-    w += 12;
+    w = put_mg_batch_head(w, key_at(i));
+    std::memcpy(w, kDigitPairs + 2 * hi, 2);
+    std::memcpy(w + 2, kDigitPairs + 2 * lo, 2);
+    std::memcpy(w + 4, " q\r\n", 4);
+    w += 8;
     if (++lo == 100) {
       lo = 0;
       ++hi;
@@ -274,8 +277,9 @@ inline std::size_t encode_mg_batch_four(char* dst, std::size_t n, KeyAt& key_at,
 /// written. While the last opaque is below 10,000 each is written as four
 /// digits (`O0042`: leading zeros, read back as the same number) from a
 /// table of digit pairs, which decode_batch_hit reads in one step;
-/// otherwise in plain decimal, counted up a digit at a time. Hits come back (at once, not at the mn) with their opaque; misses
-/// send nothing; MN ends the batch.
+/// otherwise in plain decimal, counted up a digit at a time. Hits come back
+/// (at once, not at the mn) with their opaque; misses send nothing; MN ends
+/// the batch.
 template <class KeyAt>
 inline std::size_t encode_mg_batch_run(char* dst, std::size_t n, KeyAt&& key_at, std::uint32_t first_opaque) {
   if (n <= 10000 && first_opaque <= 10000 - n) return detail::encode_mg_batch_four(dst, n, key_at, first_opaque);
@@ -283,13 +287,9 @@ inline std::size_t encode_mg_batch_run(char* dst, std::size_t n, KeyAt&& key_at,
   char digits[16] = {};
   std::size_t nd = static_cast<std::size_t>(ascii::write_u64(digits, first_opaque) - digits);
   for (std::size_t i = 0; i < n; ++i) {
-    const std::string_view key = key_at(i);
-    std::memcpy(w, "mg ", 3);
-    protocol::detail::copy_bytes(w + 3, key.data(), key.size());
-    w += 3 + key.size();
-    std::memcpy(w, " v O", 4);
-    std::memcpy(w + 4, digits, 16);  // at most 10 digits; the rest is written over next
-    w += 4 + nd;
+    w = detail::put_mg_batch_head(w, key_at(i));
+    std::memcpy(w, digits, 16);  // at most 10 digits; the rest is written over next
+    w += nd;
     std::memcpy(w, " q\r\n", 4);
     w += 4;
     // The next opaque, one decimal digit at a time.
