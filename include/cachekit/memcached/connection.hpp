@@ -35,7 +35,7 @@ namespace detail {
 /// Copies v into s, reusing its buffer; a value of the same size as
 /// before (the common case when a key is read again) is one copy, with no
 /// library call to check sizes or aliasing.
-inline void assign_bytes(std::string& s, std::string_view v) {
+CACHEKIT_HOT_INLINE void assign_bytes(std::string& s, std::string_view v) {
   if (s.size() == v.size()) {
     if (!v.empty()) std::memcpy(&s[0], v.data(), v.size());
   } else {
@@ -474,10 +474,15 @@ class Connection {
   // by the deadline (overshoot at most kSlack). Costs a system call only
   // when the remaining time differs from the current setting; false when
   // the deadline has passed.
-  bool arm(int option, long long& current_us, Deadline deadline, net::Clock::time_point now) {
+  CACHEKIT_HOT_INLINE bool arm(int option, long long& current_us, Deadline deadline, net::Clock::time_point now) {
     if (now >= deadline) return false;
-    const long long remaining = std::chrono::duration_cast<std::chrono::microseconds>(deadline - now).count();
-    if (current_us > 0 && current_us <= remaining + kSlackUs && current_us * 2 >= remaining) return true;
+    // Compared in the clock's nanoseconds: no division on the usual path.
+    const long long remaining_ns = std::chrono::nanoseconds(deadline - now).count();
+    const long long current_ns = current_us * 1000;
+    if (current_ns > 0 && current_ns <= remaining_ns + kSlackUs * 1000 && current_ns * 2 >= remaining_ns) return true;
+    return rearm(option, current_us, remaining_ns / 1000);
+  }
+  bool rearm(int option, long long& current_us, long long remaining) {
     const long long want = remaining > 0 ? remaining : 1;
     if (!net::set_io_timeout(sock_.fd(), option, want)) return false;
     current_us = want;
