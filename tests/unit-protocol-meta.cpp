@@ -761,7 +761,7 @@ TEST_CASE("meta: the one-pass hit decoders take only what the full decoder reads
   for (const auto& r : replies) {
     for (std::size_t n = 0; n <= r.size(); ++n) inputs.push_back(r.substr(0, n));
     for (std::size_t i = 0; i < r.size(); ++i) {
-      for (char c : {' ', '0', '9', 'x', '\r', '\n', 'O', 'k'}) {
+      for (char c : {' ', '0', '9', 'x', '\r', '\n', 'O', 'k', '/', ':', '\xfa', '\xff'}) {
         std::string m = r;
         m[i] = c;
         inputs.push_back(m);
