@@ -476,10 +476,12 @@ class Connection {
   // the deadline has passed.
   CACHEKIT_HOT_INLINE bool arm(int option, long long& current_us, Deadline deadline, net::Clock::time_point now) {
     if (now >= deadline) return false;
-    // Compared in the clock's nanoseconds: no division on the usual path.
+    // Compared in the clock's nanoseconds: no division on the usual path
+    // (and the slack taken from the current setting, a bounded number, so
+    // that no sum can overflow however far the deadline lies).
     const long long remaining_ns = std::chrono::nanoseconds(deadline - now).count();
     const long long current_ns = current_us * 1000;
-    if (current_ns > 0 && current_ns <= remaining_ns + kSlackUs * 1000 && current_ns * 2 >= remaining_ns) return true;
+    if (current_ns > 0 && current_ns - kSlackUs * 1000 <= remaining_ns && current_ns * 2 >= remaining_ns) return true;
     return rearm(option, current_us, remaining_ns / 1000);
   }
   bool rearm(int option, long long& current_us, long long remaining) {
