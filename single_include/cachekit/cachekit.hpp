@@ -153,6 +153,14 @@ class Error {
  public:
   Error() = default;
   Error(ErrorKind kind, std::string message) : kind_(kind), message_(std::move(message)) {}
+  Error(const Error&) = default;
+  Error(Error&&) noexcept = default;
+  Error& operator=(const Error&) = default;
+  Error& operator=(Error&&) noexcept = default;
+  // Out of line: a Result destroys its (usually empty) error slot on every
+  // return, and an inline destructor of four strings there keeps the
+  // compiler from inlining the Result's own destructor on hot paths.
+  CACHEKIT_COLD_NOINLINE ~Error() {}  // NOLINT(modernize-use-equals-default): a body, so the attribute holds
 
   ErrorKind kind() const noexcept { return kind_; }
   const std::string& message() const noexcept { return message_; }
@@ -10545,7 +10553,7 @@ class BasicMemcachedBackend final : public Backend {
   // ---- Backend interface ----
 
   /// The value under key, or nullopt on a miss.
-  Result<std::optional<std::string>> get(std::string_view key) override {
+  CACHEKIT_HOT_INLINE Result<std::optional<std::string>> get(std::string_view key) override {
     // One result object for every return (built in the caller's slot): the
     // value string is constructed once, in place, and never moved.
     Result<std::optional<std::string>> out{std::optional<std::string>()};
@@ -10557,9 +10565,9 @@ class BasicMemcachedBackend final : public Backend {
   /// The value under key into value, reusing its capacity (no allocation
   /// when it is large enough): true on a hit, false on a miss (value is
   /// then empty). On an error value is left unchanged.
-  Result<bool> get(std::string_view key, std::string& value) {
+  CACHEKIT_HOT_INLINE Result<bool> get(std::string_view key, std::string& value) {
     bool hit = false;
-    auto ok = get_any(key, [&value, &hit](std::string_view v) {
+    auto ok = get_any(key, [&value, &hit](std::string_view v) CACHEKIT_LAMBDA_INLINE {
       detail::assign_bytes(value, v);
       hit = true;
     });
