@@ -52,6 +52,16 @@
 #define CACHEKIT_COMPILE_ONCE(...)
 #endif
 
+// A public entry point of such a part whose body is a few lines around the
+// part's own code (MemcachedBackend::get): forced inline into the caller
+// in header-only use; a plain inline member in split use, so that a using
+// file calls the one compiled copy instead of compiling the path behind it.
+#if defined(CACHEKIT_IMPLEMENTATION) || defined(CACHEKIT_DECLARATIONS_ONLY)
+#define CACHEKIT_HOT_INLINE_ENTRY inline
+#else
+#define CACHEKIT_HOT_INLINE_ENTRY CACHEKIT_HOT_INLINE
+#endif
+
 // Longest key memcached accepts (after key_prefix), in bytes.
 #ifndef CACHEKIT_MAX_KEY_LENGTH
 #define CACHEKIT_MAX_KEY_LENGTH 250

@@ -92,7 +92,7 @@ class BasicMemcachedBackend final : public Backend {
   // ---- Backend interface ----
 
   /// The value under key, or nullopt on a miss.
-  CACHEKIT_HOT_INLINE Result<std::optional<std::string>> get(std::string_view key) override {
+  CACHEKIT_HOT_INLINE_ENTRY Result<std::optional<std::string>> get(std::string_view key) override {
     // One result object for every return (built in the caller's slot): the
     // value string is constructed once, in place, and never moved.
     Result<std::optional<std::string>> out{std::optional<std::string>()};
@@ -104,7 +104,7 @@ class BasicMemcachedBackend final : public Backend {
   /// The value under key into value, reusing its capacity (no allocation
   /// when it is large enough): true on a hit, false on a miss (value is
   /// then empty). On an error value is left unchanged.
-  CACHEKIT_HOT_INLINE Result<bool> get(std::string_view key, std::string& value) {
+  CACHEKIT_HOT_INLINE_ENTRY Result<bool> get(std::string_view key, std::string& value) {
     bool hit = false;
     auto ok = get_any(key, [&value, &hit](std::string_view v) CACHEKIT_LAMBDA_INLINE {
       detail::assign_bytes(value, v);

@@ -79,6 +79,16 @@
 #define CACHEKIT_COMPILE_ONCE(...)
 #endif
 
+// A public entry point of such a part whose body is a few lines around the
+// part's own code (MemcachedBackend::get): forced inline into the caller
+// in header-only use; a plain inline member in split use, so that a using
+// file calls the one compiled copy instead of compiling the path behind it.
+#if defined(CACHEKIT_IMPLEMENTATION) || defined(CACHEKIT_DECLARATIONS_ONLY)
+#define CACHEKIT_HOT_INLINE_ENTRY inline
+#else
+#define CACHEKIT_HOT_INLINE_ENTRY CACHEKIT_HOT_INLINE
+#endif
+
 // Longest key memcached accepts (after key_prefix), in bytes.
 #ifndef CACHEKIT_MAX_KEY_LENGTH
 #define CACHEKIT_MAX_KEY_LENGTH 250
@@ -10553,7 +10563,7 @@ class BasicMemcachedBackend final : public Backend {
   // ---- Backend interface ----
 
   /// The value under key, or nullopt on a miss.
-  CACHEKIT_HOT_INLINE Result<std::optional<std::string>> get(std::string_view key) override {
+  CACHEKIT_HOT_INLINE_ENTRY Result<std::optional<std::string>> get(std::string_view key) override {
     // One result object for every return (built in the caller's slot): the
     // value string is constructed once, in place, and never moved.
     Result<std::optional<std::string>> out{std::optional<std::string>()};
@@ -10565,7 +10575,7 @@ class BasicMemcachedBackend final : public Backend {
   /// The value under key into value, reusing its capacity (no allocation
   /// when it is large enough): true on a hit, false on a miss (value is
   /// then empty). On an error value is left unchanged.
-  CACHEKIT_HOT_INLINE Result<bool> get(std::string_view key, std::string& value) {
+  CACHEKIT_HOT_INLINE_ENTRY Result<bool> get(std::string_view key, std::string& value) {
     bool hit = false;
     auto ok = get_any(key, [&value, &hit](std::string_view v) CACHEKIT_LAMBDA_INLINE {
       detail::assign_bytes(value, v);
