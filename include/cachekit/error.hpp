@@ -39,14 +39,6 @@ class Error {
  public:
   Error() = default;
   Error(ErrorKind kind, std::string message) : kind_(kind), message_(std::move(message)) {}
-  Error(const Error&) = default;
-  Error(Error&&) noexcept = default;
-  Error& operator=(const Error&) = default;
-  Error& operator=(Error&&) noexcept = default;
-  // Out of line: a Result destroys its (usually empty) error slot on every
-  // return, and an inline destructor of four strings there keeps the
-  // compiler from inlining the Result's own destructor on hot paths.
-  CACHEKIT_COLD_NOINLINE ~Error() {}  // NOLINT(modernize-use-equals-default): a body, so the attribute holds
 
   ErrorKind kind() const noexcept { return kind_; }
   const std::string& message() const noexcept { return message_; }
