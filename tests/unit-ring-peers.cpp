@@ -62,6 +62,32 @@ TEST_CASE("ring: SHA-1 and CRC-32 match the published test vectors") {
   }
 }
 
+TEST_CASE("ring: every entry of the written-out CRC-32 tables matches the polynomial") {
+  // t[0][b]: b shifted out bit by bit through 0xedb88320; t[k][b]: t[k-1][b]
+  // followed by one more zero byte.
+  std::uint32_t t[8][256];
+  for (std::uint32_t b = 0; b < 256; ++b) {
+    std::uint32_t c = b;
+    for (int k = 0; k < 8; ++k) c = (c & 1u) != 0 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+    t[0][b] = c;
+  }
+  for (int k = 1; k < 8; ++k) {
+    for (std::uint32_t b = 0; b < 256; ++b) t[k][b] = (t[k - 1][b] >> 8) ^ t[0][t[k - 1][b] & 0xffu];
+  }
+  int wrong = 0;
+  for (int k = 0; k < 8; ++k) {
+    for (int b = 0; b < 256; ++b) {
+      if (cachekit::detail::kCrc32.t[k][b] != t[k][b]) {
+        INFO("t[" << k << "][" << b << "]");
+        CHECK(cachekit::detail::kCrc32.t[k][b] == t[k][b]);
+        ++wrong;
+      }
+    }
+  }
+  CHECK(wrong == 0);
+  CHECK(cachekit::detail::kCrc32.t[0][1] == 0x77073096u);  // zlib's crc_table[0][1]
+}
+
 TEST_CASE("ring: point counts per peer at the sizes where float rounding bites") {
   // 61, 122, 237, 244, 474 and 488 equal servers: libmemcached's and
   // libketama's float32 formulas give 156 points, spymemcached without a

@@ -12,7 +12,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -857,7 +856,7 @@ class BasicMemcachedBackend final : public Backend {
   template <class Keys>
   static std::vector<std::string_view>& key_views(const Keys& keys) {
     std::vector<std::string_view>& views = detail::many_scratch().views;
-    views.resize(static_cast<std::size_t>(std::distance(std::begin(keys), std::end(keys))));
+    views.resize(detail::range_size(keys));
     std::string_view* at = views.data();
     for (const auto& k : keys) *at++ = std::string_view(k);
     return views;

@@ -8,7 +8,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <iterator>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -320,7 +319,7 @@ class BasicMemoryBackend final : public Backend {
     // sweep per as many writes as there were entries after the last one.
     if (++writes_since_sweep_ >= next_sweep_) sweep(now);
     while (bytes_ > options_.max_bytes) {
-      erase(std::prev(lru_.end()));
+      erase(--lru_.end());  // the least recently used entry
       ++evictions_;
     }
     return {};
@@ -330,7 +329,8 @@ class BasicMemoryBackend final : public Backend {
     writes_since_sweep_ = 0;
     std::size_t dropped = 0;
     for (auto node = lru_.begin(); node != lru_.end();) {
-      auto next = std::next(node);
+      auto next = node;
+      ++next;
       if (expired(*node, now)) {
         erase(node);
         ++dropped;

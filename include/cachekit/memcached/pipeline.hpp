@@ -13,6 +13,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <poll.h>
@@ -96,6 +98,23 @@ template <class V>
 inline void trim(V& v) noexcept {
   v.clear();
   if (v.capacity() > 4096) V().swap(v);
+}
+
+/// How many elements a range of keys holds: its size() when it has one,
+/// else counted by walking it once.
+template <class R, class = void>
+struct has_std_size : std::false_type {};
+template <class R>
+struct has_std_size<R, std::void_t<decltype(std::size(std::declval<const R&>()))>> : std::true_type {};
+template <class R>
+inline std::size_t range_size(const R& range) {
+  if constexpr (has_std_size<R>::value) {
+    return static_cast<std::size_t>(std::size(range));
+  } else {
+    std::size_t n = 0;
+    for (auto it = std::begin(range), end = std::end(range); it != end; ++it) ++n;
+    return n;
+  }
 }
 
 /// Gives back every job's connection when a pipeline attempt ends (the
