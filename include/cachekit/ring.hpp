@@ -192,6 +192,7 @@ inline void byte_serial_batch(const std::string_view* keys, std::size_t m, std::
 }
 
 /// The key hashes of m keys (the byte-serial ones interleaved).
+template <class = void>  // compiled where it is used
 inline void key_hash_batch(KeyHash h, const std::string_view* keys, std::size_t m, std::uint32_t* out) noexcept {
   auto same = [](std::uint32_t v) { return v; };
   switch (h) {

@@ -2389,6 +2389,7 @@ inline void byte_serial_batch(const std::string_view* keys, std::size_t m, std::
 }
 
 /// The key hashes of m keys (the byte-serial ones interleaved).
+template <class = void>  // compiled where it is used
 inline void key_hash_batch(KeyHash h, const std::string_view* keys, std::size_t m, std::uint32_t* out) noexcept {
   auto same = [](std::uint32_t v) { return v; };
   switch (h) {
@@ -7317,32 +7318,34 @@ CACHEKIT_HOT_INLINE void assign_bytes(std::string& s, std::string_view v) {
   }
 }
 
-class Connection {
+template <class = void>  // compiled where it is used
+class BasicConnection {
  public:
   using Deadline = net::Deadline;
 
   /// Connects, bounded by connect_deadline. owner_pid is the process the
   /// connection belongs to (see ConnectionPool). A login, when the server
   /// needs one, is the caller's first exchange.
-  static Result<std::unique_ptr<Connection>> open(std::string_view host, std::uint16_t port, Deadline connect_deadline,
-                                                  int owner_pid) {
+  static Result<std::unique_ptr<BasicConnection>> open(std::string_view host, std::uint16_t port,
+                                                       Deadline connect_deadline, int owner_pid) {
     auto sock = net::connect_to(host, port, connect_deadline);
     if (!sock) return std::move(sock).error();
-    return std::unique_ptr<Connection>(new Connection(std::move(*sock), owner_pid));
+    return std::unique_ptr<BasicConnection>(new BasicConnection(std::move(*sock), owner_pid));
   }
 
 #ifdef CACHEKIT_OPENSSL
   /// Connects and runs the TLS handshake, both bounded by connect_deadline.
   /// tls_name is what the certificate must match; server names the server
   /// in messages.
-  static Result<std::unique_ptr<Connection>> open_tls(std::string_view host, std::uint16_t port, Deadline connect_deadline,
-                                                      int owner_pid, net::TlsContext& tls, const std::string& tls_name,
-                                                      const std::string& server) {
+  static Result<std::unique_ptr<BasicConnection>> open_tls(std::string_view host, std::uint16_t port,
+                                                           Deadline connect_deadline, int owner_pid,
+                                                           net::TlsContext& tls, const std::string& tls_name,
+                                                           const std::string& server) {
     auto sock = net::connect_to(host, port, connect_deadline);
     if (!sock) return std::move(sock).error();
     auto session = net::TlsSession::handshake(tls, sock->fd(), tls_name, server, connect_deadline);
     if (!session) return std::move(session).error();
-    std::unique_ptr<Connection> c(new Connection(std::move(*sock), owner_pid));
+    std::unique_ptr<BasicConnection> c(new BasicConnection(std::move(*sock), owner_pid));
     c->tls_ = std::move(*session);
     return c;
   }
@@ -7373,8 +7376,8 @@ class Connection {
     return net::idle_connection_broken(sock_.fd());
   }
 
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
+  BasicConnection(const BasicConnection&) = delete;
+  BasicConnection& operator=(const BasicConnection&) = delete;
 
   int fd() const noexcept { return sock_.fd(); }
   int pid() const noexcept { return pid_; }
@@ -7648,7 +7651,7 @@ class Connection {
   static constexpr std::size_t kHeadRoom = 512 + CACHEKIT_MAX_KEY_LENGTH;
   static constexpr long long kSlackUs = 2000;
 
-  Connection(net::Socket s, int owner_pid) : sock_(std::move(s)), in_(kReadBuffer), pid_(owner_pid) {
+  BasicConnection(net::Socket s, int owner_pid) : sock_(std::move(s)), in_(kReadBuffer), pid_(owner_pid) {
     out_.reserve(1024);
     limits_.max_value = CACHEKIT_MAX_RESPONSE_BODY;
   }
@@ -7787,6 +7790,7 @@ class Connection {
   std::chrono::microseconds spin_{0};
   unsigned spin_skip_ = 0, spin_backoff_ = 0;
 };
+using Connection = BasicConnection<>;
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
@@ -8247,8 +8251,9 @@ namespace detail {
 using Clock = net::Clock;
 using Deadline = net::Deadline;
 
-struct Server {
-  Server(ServerSpec s, std::size_t pool_size, std::size_t log_keys)
+template <class = void>  // compiled where it is used
+struct BasicServer {
+  BasicServer(ServerSpec s, std::size_t pool_size, std::size_t log_keys)
       : spec(std::move(s)), name(spec.to_string()), pool(pool_size), rejoin(log_keys) {}
   ServerSpec spec;
   std::string name;
@@ -8267,6 +8272,7 @@ struct Server {
   /// The server's version was checked (meta: the dialect it speaks).
   std::atomic<bool> checked{false};
 };
+using Server = BasicServer<>;
 
 /// What the cluster asks of the backend.
 struct ClusterHooks {
@@ -8981,7 +8987,8 @@ namespace detail {
 
 /// One pipeline on one connection: requests for keys[idx...], then the
 /// wire's end marker.
-struct Job {
+template <class = void>  // compiled where it is used
+struct BasicJob {
   std::size_t server = 0;
   std::vector<std::uint32_t> keys;  // indices into the caller's arrays
   PoolLease lease;
@@ -9005,6 +9012,7 @@ struct Job {
     if (!error.message().empty()) error = Error();
   }
 };
+using Job = BasicJob<>;
 
 /// What a reply handler tells run_jobs.
 enum class Verdict { more, last, bad, error };
@@ -9019,7 +9027,8 @@ struct NoFastPath {
 /// freed values sit in the fast bins merges them all, and every value
 /// allocation after it takes the slow path. So get_many's values go here
 /// first and the caller's vector is the last allocation of the call.
-struct ManyScratch {
+template <class = void>  // compiled where it is used
+struct BasicManyScratch {
   std::vector<std::string_view> views;             // the caller's keys
   std::vector<std::string_view> full;              // prefix + key
   std::vector<std::optional<std::string>> values;  // the spare result vector
@@ -9033,6 +9042,8 @@ struct ManyScratch {
   std::vector<std::size_t> fd_job;
   std::vector<unsigned char> readable;
 };
+using ManyScratch = BasicManyScratch<>;
+template <class = void>  // compiled where it is used
 inline ManyScratch& many_scratch() {
   static thread_local ManyScratch s;
   return s;
@@ -9070,6 +9081,7 @@ inline std::size_t range_size(const R& range) {
 
 /// Gives back every job's connection when a pipeline attempt ends (the
 /// jobs live in per-thread scratch and outlast the call).
+template <class = void>  // compiled where it is used
 struct LeasesBack {
   std::vector<Job>& jobs;
   ~LeasesBack() {
@@ -9330,7 +9342,7 @@ BatchEnd run_batch(Cluster& cluster, Executor& exec, const std::string_view* key
       for (auto i : pending) cluster.note_moved(keys[i], full_key(i), server_of[i]);
     }
     std::vector<Job>& jobs = many_scratch().jobs;
-    const LeasesBack leases_back{jobs};
+    const LeasesBack<> leases_back{jobs};
     plan_jobs(cluster, pending, server_of, jobs);
     connect_jobs(cluster, jobs, end);
     for (auto& j : jobs) {
@@ -9468,7 +9480,8 @@ CACHEKIT_END_NAMESPACE
 CACHEKIT_BEGIN_NAMESPACE
 namespace detail {
 
-struct BinaryConversation {
+template <class = void>  // compiled where it is used
+struct BasicBinaryConversation {
   using Wire = protocol::BinaryWire;
   using Reply = protocol::Reply;
   using Deadline = net::Deadline;
@@ -9857,6 +9870,7 @@ struct BinaryConversation {
     return protocol::status_error(st);
   }
 };
+using BinaryConversation = BasicBinaryConversation<>;
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
@@ -9995,7 +10009,8 @@ CACHEKIT_END_NAMESPACE
 CACHEKIT_BEGIN_NAMESPACE
 namespace detail {
 
-struct MetaConversation : AsciiConversation<protocol::MetaWire> {
+template <class = void>  // compiled where it is used
+struct BasicMetaConversation : AsciiConversation<protocol::MetaWire> {
   using Wire = protocol::MetaWire;
   static constexpr Protocol kProtocol = Protocol::meta;
 
@@ -10420,6 +10435,7 @@ struct MetaConversation : AsciiConversation<protocol::MetaWire> {
     return r.kind == protocol::ReplyKind::ok;
   }
 };
+using MetaConversation = BasicMetaConversation<>;
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
@@ -10444,7 +10460,8 @@ CACHEKIT_END_NAMESPACE
 CACHEKIT_BEGIN_NAMESPACE
 namespace detail {
 
-struct TextConversation : AsciiConversation<protocol::TextWire> {
+template <class = void>  // compiled where it is used
+struct BasicTextConversation : AsciiConversation<protocol::TextWire> {
   using Wire = protocol::TextWire;
   static constexpr Protocol kProtocol = Protocol::text;
 
@@ -10758,6 +10775,7 @@ struct TextConversation : AsciiConversation<protocol::TextWire> {
     return r.kind == yes;
   }
 };
+using TextConversation = BasicTextConversation<>;
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE

@@ -142,7 +142,7 @@ BatchEnd run_batch(Cluster& cluster, Executor& exec, const std::string_view* key
       for (auto i : pending) cluster.note_moved(keys[i], full_key(i), server_of[i]);
     }
     std::vector<Job>& jobs = many_scratch().jobs;
-    const LeasesBack leases_back{jobs};
+    const LeasesBack<> leases_back{jobs};
     plan_jobs(cluster, pending, server_of, jobs);
     connect_jobs(cluster, jobs, end);
     for (auto& j : jobs) {

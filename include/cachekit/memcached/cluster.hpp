@@ -35,8 +35,9 @@ namespace detail {
 using Clock = net::Clock;
 using Deadline = net::Deadline;
 
-struct Server {
-  Server(ServerSpec s, std::size_t pool_size, std::size_t log_keys)
+template <class = void>  // compiled where it is used
+struct BasicServer {
+  BasicServer(ServerSpec s, std::size_t pool_size, std::size_t log_keys)
       : spec(std::move(s)), name(spec.to_string()), pool(pool_size), rejoin(log_keys) {}
   ServerSpec spec;
   std::string name;
@@ -55,6 +56,7 @@ struct Server {
   /// The server's version was checked (meta: the dialect it speaks).
   std::atomic<bool> checked{false};
 };
+using Server = BasicServer<>;
 
 /// What the cluster asks of the backend.
 struct ClusterHooks {

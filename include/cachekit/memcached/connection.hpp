@@ -43,32 +43,34 @@ CACHEKIT_HOT_INLINE void assign_bytes(std::string& s, std::string_view v) {
   }
 }
 
-class Connection {
+template <class = void>  // compiled where it is used
+class BasicConnection {
  public:
   using Deadline = net::Deadline;
 
   /// Connects, bounded by connect_deadline. owner_pid is the process the
   /// connection belongs to (see ConnectionPool). A login, when the server
   /// needs one, is the caller's first exchange.
-  static Result<std::unique_ptr<Connection>> open(std::string_view host, std::uint16_t port, Deadline connect_deadline,
-                                                  int owner_pid) {
+  static Result<std::unique_ptr<BasicConnection>> open(std::string_view host, std::uint16_t port,
+                                                       Deadline connect_deadline, int owner_pid) {
     auto sock = net::connect_to(host, port, connect_deadline);
     if (!sock) return std::move(sock).error();
-    return std::unique_ptr<Connection>(new Connection(std::move(*sock), owner_pid));
+    return std::unique_ptr<BasicConnection>(new BasicConnection(std::move(*sock), owner_pid));
   }
 
 #ifdef CACHEKIT_OPENSSL
   /// Connects and runs the TLS handshake, both bounded by connect_deadline.
   /// tls_name is what the certificate must match; server names the server
   /// in messages.
-  static Result<std::unique_ptr<Connection>> open_tls(std::string_view host, std::uint16_t port, Deadline connect_deadline,
-                                                      int owner_pid, net::TlsContext& tls, const std::string& tls_name,
-                                                      const std::string& server) {
+  static Result<std::unique_ptr<BasicConnection>> open_tls(std::string_view host, std::uint16_t port,
+                                                           Deadline connect_deadline, int owner_pid,
+                                                           net::TlsContext& tls, const std::string& tls_name,
+                                                           const std::string& server) {
     auto sock = net::connect_to(host, port, connect_deadline);
     if (!sock) return std::move(sock).error();
     auto session = net::TlsSession::handshake(tls, sock->fd(), tls_name, server, connect_deadline);
     if (!session) return std::move(session).error();
-    std::unique_ptr<Connection> c(new Connection(std::move(*sock), owner_pid));
+    std::unique_ptr<BasicConnection> c(new BasicConnection(std::move(*sock), owner_pid));
     c->tls_ = std::move(*session);
     return c;
   }
@@ -99,8 +101,8 @@ class Connection {
     return net::idle_connection_broken(sock_.fd());
   }
 
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
+  BasicConnection(const BasicConnection&) = delete;
+  BasicConnection& operator=(const BasicConnection&) = delete;
 
   int fd() const noexcept { return sock_.fd(); }
   int pid() const noexcept { return pid_; }
@@ -374,7 +376,7 @@ class Connection {
   static constexpr std::size_t kHeadRoom = 512 + CACHEKIT_MAX_KEY_LENGTH;
   static constexpr long long kSlackUs = 2000;
 
-  Connection(net::Socket s, int owner_pid) : sock_(std::move(s)), in_(kReadBuffer), pid_(owner_pid) {
+  BasicConnection(net::Socket s, int owner_pid) : sock_(std::move(s)), in_(kReadBuffer), pid_(owner_pid) {
     out_.reserve(1024);
     limits_.max_value = CACHEKIT_MAX_RESPONSE_BODY;
   }
@@ -513,6 +515,7 @@ class Connection {
   std::chrono::microseconds spin_{0};
   unsigned spin_skip_ = 0, spin_backoff_ = 0;
 };
+using Connection = BasicConnection<>;
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE

@@ -30,7 +30,8 @@ namespace detail {
 
 /// One pipeline on one connection: requests for keys[idx...], then the
 /// wire's end marker.
-struct Job {
+template <class = void>  // compiled where it is used
+struct BasicJob {
   std::size_t server = 0;
   std::vector<std::uint32_t> keys;  // indices into the caller's arrays
   PoolLease lease;
@@ -54,6 +55,7 @@ struct Job {
     if (!error.message().empty()) error = Error();
   }
 };
+using Job = BasicJob<>;
 
 /// What a reply handler tells run_jobs.
 enum class Verdict { more, last, bad, error };
@@ -68,7 +70,8 @@ struct NoFastPath {
 /// freed values sit in the fast bins merges them all, and every value
 /// allocation after it takes the slow path. So get_many's values go here
 /// first and the caller's vector is the last allocation of the call.
-struct ManyScratch {
+template <class = void>  // compiled where it is used
+struct BasicManyScratch {
   std::vector<std::string_view> views;             // the caller's keys
   std::vector<std::string_view> full;              // prefix + key
   std::vector<std::optional<std::string>> values;  // the spare result vector
@@ -82,6 +85,8 @@ struct ManyScratch {
   std::vector<std::size_t> fd_job;
   std::vector<unsigned char> readable;
 };
+using ManyScratch = BasicManyScratch<>;
+template <class = void>  // compiled where it is used
 inline ManyScratch& many_scratch() {
   static thread_local ManyScratch s;
   return s;
@@ -119,6 +124,7 @@ inline std::size_t range_size(const R& range) {
 
 /// Gives back every job's connection when a pipeline attempt ends (the
 /// jobs live in per-thread scratch and outlast the call).
+template <class = void>  // compiled where it is used
 struct LeasesBack {
   std::vector<Job>& jobs;
   ~LeasesBack() {

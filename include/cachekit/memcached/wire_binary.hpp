@@ -25,7 +25,8 @@
 CACHEKIT_BEGIN_NAMESPACE
 namespace detail {
 
-struct BinaryConversation {
+template <class = void>  // compiled where it is used
+struct BasicBinaryConversation {
   using Wire = protocol::BinaryWire;
   using Reply = protocol::Reply;
   using Deadline = net::Deadline;
@@ -414,6 +415,7 @@ struct BinaryConversation {
     return protocol::status_error(st);
   }
 };
+using BinaryConversation = BasicBinaryConversation<>;
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE

@@ -28,7 +28,8 @@
 CACHEKIT_BEGIN_NAMESPACE
 namespace detail {
 
-struct MetaConversation : AsciiConversation<protocol::MetaWire> {
+template <class = void>  // compiled where it is used
+struct BasicMetaConversation : AsciiConversation<protocol::MetaWire> {
   using Wire = protocol::MetaWire;
   static constexpr Protocol kProtocol = Protocol::meta;
 
@@ -453,6 +454,7 @@ struct MetaConversation : AsciiConversation<protocol::MetaWire> {
     return r.kind == protocol::ReplyKind::ok;
   }
 };
+using MetaConversation = BasicMetaConversation<>;
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE

@@ -26,7 +26,8 @@
 CACHEKIT_BEGIN_NAMESPACE
 namespace detail {
 
-struct TextConversation : AsciiConversation<protocol::TextWire> {
+template <class = void>  // compiled where it is used
+struct BasicTextConversation : AsciiConversation<protocol::TextWire> {
   using Wire = protocol::TextWire;
   static constexpr Protocol kProtocol = Protocol::text;
 
@@ -340,6 +341,7 @@ struct TextConversation : AsciiConversation<protocol::TextWire> {
     return r.kind == yes;
   }
 };
+using TextConversation = BasicTextConversation<>;
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
