@@ -10,7 +10,12 @@
 # header-only and with CACHEKIT_DECLARATIONS_ONLY (the library compiled in
 # another translation unit, see config.hpp).
 #
-#   bench/compile-time.sh [-n reps] [-I include-dir] [-B include-dir] [-- extra compiler flags]
+#   bench/compile-time.sh [-n reps] [-I include-dir] [-B include-dir] [-c] [-- extra compiler flags]
+#
+# -c also counts the instructions each compiler executes for the
+# include-only and std-only files (valgrind's cachegrind, child processes
+# included): the same count on every run, however loaded the machine, so
+# a change of a few percent shows where CPU times are too noisy to.
 #
 # Defaults: 5 repetitions, -I the repository's single_include. -B adds rows
 # for another copy of the header (e.g. the one before a change), compiled in
@@ -22,13 +27,15 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 reps=5
 inc="$here/single_include"
 before=""
+count=0
 while [ $# -gt 0 ]; do
   case $1 in
     -n) reps=$2; shift 2 ;;
     -I) inc=$2; shift 2 ;;
     -B) before=$2; shift 2 ;;
+    -c) count=1; shift ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "compile-time.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -120,3 +127,26 @@ for cxx in ${CXX_LIST:-g++ clang++}; do
     printf '%-10s %12s %12s\n' "$cxx -B" "$(fmt "$(median <"$tmp/ub.txt")")" "$(fmt "$(median <"$tmp/db.txt")")"
   fi
 done
+
+# Instructions (millions) the compiler and its child processes execute for
+# one file: the sum of cachegrind's per-process totals.
+instructions_of() {
+  valgrind --tool=cachegrind --cache-sim=no --trace-children=yes --cachegrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
+    awk '/I *refs:/ {gsub(",", "", $NF); n += $NF} END {if (n == 0) exit 1; printf "%d", n / 1000000}' || {
+    echo "instruction count failed: $*" >&2; exit 1; }
+}
+
+if [ "$count" = 1 ]; then
+  command -v valgrind >/dev/null || { echo "compile-time.sh: -c needs valgrind" >&2; exit 2; }
+  printf '\n%-10s %12s %12s %12s   (millions of instructions, cachegrind)\n' compiler cachekit.hpp std-only added
+  for cxx in ${CXX_LIST:-g++ clang++}; do
+    if ! command -v "$cxx" >/dev/null; then continue; fi
+    s=$(instructions_of "$cxx" -std=c++17 -O0 "${extra[@]}" -c "$tmp/std.cpp" -o "$tmp/s.o")
+    h=$(instructions_of "$cxx" -std=c++17 -O0 -I"$inc" "${extra[@]}" -c "$tmp/header.cpp" -o "$tmp/h.o")
+    printf '%-10s %12s %12s %12s\n' "$cxx" "$h" "$s" "$((h - s))"
+    if [ -n "$before" ]; then
+      h=$(instructions_of "$cxx" -std=c++17 -O0 -I"$before" "${extra[@]}" -c "$tmp/header.cpp" -o "$tmp/h.o")
+      printf '%-10s %12s %12s %12s\n' "$cxx -B" "$h" "$s" "$((h - s))"
+    fi
+  done
+fi

@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <list>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -106,7 +106,7 @@ class BasicMemoryBackend final : public Backend {
     auto it = index_.find(key);
     if (it == index_.end()) return false;
     const bool live = !expired(*it->second, now);
-    erase(it->second);
+    erase(it->second.get());
     return live;
   }
 
@@ -116,7 +116,7 @@ class BasicMemoryBackend final : public Backend {
     auto it = index_.find(key);
     if (it == index_.end()) return false;
     if (expired(*it->second, now)) {
-      erase(it->second);
+      erase(it->second.get());
       return false;
     }
     return true;
@@ -212,7 +212,7 @@ class BasicMemoryBackend final : public Backend {
   void clear() {
     std::lock_guard<std::mutex> lock(mutex_);
     index_.clear();
-    lru_.clear();
+    lru_.prev = lru_.next = &lru_;
     bytes_ = 0;
     writes_since_sweep_ = 0;
   }
@@ -227,7 +227,7 @@ class BasicMemoryBackend final : public Backend {
   /// Number of entries held (expired ones not yet reclaimed included).
   std::size_t size() const {
     std::lock_guard<std::mutex> lock(mutex_);
-    return lru_.size();
+    return index_.size();
   }
   /// Sum of key and value sizes held, in bytes.
   std::size_t bytes() const {
@@ -243,7 +243,14 @@ class BasicMemoryBackend final : public Backend {
   }
 
  private:
-  struct Entry {
+  // The entries form a doubly linked list in recency order, through links
+  // inside each entry, around the sentinel lru_: lru_.next is the most
+  // recently used entry, lru_.prev the least.
+  struct Links {
+    Links* prev = nullptr;
+    Links* next = nullptr;
+  };
+  struct Entry : Links {
     std::string key;
     std::string value;
     time_point expires;     // time_point::max() = never
@@ -251,10 +258,25 @@ class BasicMemoryBackend final : public Backend {
     bool stale = false;     // invalidated: served flagged until replaced
     bool win_sent = false;  // a reader holds the right to recompute (later ones: pending)
   };
-  using List = std::list<Entry>;
-  // Keys in the index view the key stored in the list node, which never
-  // moves, so lookups by string_view need no allocation.
-  using Index = std::unordered_map<std::string_view, typename List::iterator>;
+  // The index owns the entries. Its keys view the key stored in the entry,
+  // which never moves, so lookups by string_view need no allocation.
+  using Index = std::unordered_map<std::string_view, std::unique_ptr<Entry>>;
+
+  void link_front(Entry* e) noexcept {
+    e->prev = &lru_;
+    e->next = lru_.next;
+    lru_.next->prev = e;
+    lru_.next = e;
+  }
+  void unlink(Entry* e) noexcept {
+    e->prev->next = e->next;
+    e->next->prev = e->prev;
+  }
+  void to_front(Entry* e) noexcept {
+    if (lru_.next == e) return;
+    unlink(e);
+    link_front(e);
+  }
 
   time_point now() const { return options_.clock ? options_.clock() : clock_type::now(); }
 
@@ -283,25 +305,25 @@ class BasicMemoryBackend final : public Backend {
   Entry* find_live(std::string_view key, time_point now) {
     auto it = index_.find(key);
     if (it == index_.end()) return nullptr;
-    typename List::iterator node = it->second;
+    Entry* node = it->second.get();
     if (expired(*node, now)) {
       erase(node);
       return nullptr;
     }
-    if (node != lru_.begin()) lru_.splice(lru_.begin(), lru_, node);
-    return &*node;
+    to_front(node);
+    return node;
   }
 
   Result<void> store(std::string_view key, std::string_view value, time_point expires, time_point now) {
     auto it = index_.find(key);
     if (cost(key, value) > options_.max_bytes) {
       // The old value must not outlive a write that could not be kept.
-      if (it != index_.end()) erase(it->second);
+      if (it != index_.end()) erase(it->second.get());
       return Error(ErrorKind::permanent, "value larger than the memory backend's max_bytes")
           .with_operation("set");
     }
     if (it != index_.end()) {
-      typename List::iterator node = it->second;
+      Entry* node = it->second.get();
       bytes_ -= node->value.size();
       node->value.assign(value.data(), value.size());
       bytes_ += node->value.size();
@@ -309,17 +331,23 @@ class BasicMemoryBackend final : public Backend {
       node->cas = ++cas_;
       node->stale = false;
       node->win_sent = false;
-      if (node != lru_.begin()) lru_.splice(lru_.begin(), lru_, node);
+      to_front(node);
     } else {
-      lru_.push_front(Entry{std::string(key), std::string(value), expires, ++cas_, false, false});
-      index_.emplace(std::string_view(lru_.front().key), lru_.begin());
+      auto fresh = std::make_unique<Entry>();
+      fresh->key.assign(key.data(), key.size());
+      fresh->value.assign(value.data(), value.size());
+      fresh->expires = expires;
+      fresh->cas = ++cas_;
+      Entry* e = fresh.get();
+      index_.emplace(std::string_view(e->key), std::move(fresh));
+      link_front(e);
       bytes_ += cost(key, value);
     }
     // Amortised reclaim of expired entries nobody reads again: one full
     // sweep per as many writes as there were entries after the last one.
     if (++writes_since_sweep_ >= next_sweep_) sweep(now);
-    while (bytes_ > options_.max_bytes) {
-      erase(--lru_.end());  // the least recently used entry
+    while (bytes_ > options_.max_bytes && !index_.empty()) {
+      erase(static_cast<Entry*>(lru_.prev));  // the least recently used entry
       ++evictions_;
     }
     return {};
@@ -328,28 +356,29 @@ class BasicMemoryBackend final : public Backend {
   std::size_t sweep(time_point now) {
     writes_since_sweep_ = 0;
     std::size_t dropped = 0;
-    for (auto node = lru_.begin(); node != lru_.end();) {
-      auto next = node;
-      ++next;
-      if (expired(*node, now)) {
-        erase(node);
+    for (Links* node = lru_.next; node != &lru_;) {
+      Links* next = node->next;
+      Entry* e = static_cast<Entry*>(node);
+      if (expired(*e, now)) {
+        erase(e);
         ++dropped;
       }
       node = next;
     }
-    next_sweep_ = lru_.size() > 64 ? lru_.size() : 64;
+    next_sweep_ = index_.size() > 64 ? index_.size() : 64;
     return dropped;
   }
 
-  void erase(typename List::iterator node) {
-    bytes_ -= cost(node->key, node->value);
-    index_.erase(std::string_view(node->key));
-    lru_.erase(node);
+  /// Unlinks e and destroys it (the index owns it).
+  void erase(Entry* e) {
+    bytes_ -= cost(e->key, e->value);
+    unlink(e);
+    index_.erase(index_.find(std::string_view(e->key)));
   }
 
   MemoryBackendOptions options_;
   mutable std::mutex mutex_;
-  List lru_;
+  Links lru_{&lru_, &lru_};
   Index index_;
   std::size_t bytes_ = 0;
   std::size_t writes_since_sweep_ = 0;
