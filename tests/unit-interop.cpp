@@ -4,12 +4,14 @@
 
 #include <cachekit/cachekit.hpp>
 
+#include <array>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "support/python.hpp"

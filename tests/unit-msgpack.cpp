@@ -5,10 +5,15 @@
 #include <cachekit/cachekit.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <map>
 #include <memory>
 #include <limits>
+#include <set>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "support/python.hpp"
 #include "support/tagged_json.hpp"

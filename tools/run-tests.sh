@@ -79,7 +79,7 @@ leg_headeronly() {  # a file containing only the include compiles everywhere
   local ok=0 n=0 pids=() what=()
   for cxx in g++ clang++; do
     for std in c++17 c++20; do
-      for extra in "" "-fno-exceptions -fno-rtti"; do
+      for extra in "" "-fno-exceptions -fno-rtti" "-DCACHEKIT_DECLARATIONS_ONLY"; do
         # shellcheck disable=SC2086
         $cxx -std=$std -Isingle_include -Wall -Wextra -Wpedantic -Wconversion -Wshadow -Werror $extra \
           -fsyntax-only "$tmp/only.cpp" &

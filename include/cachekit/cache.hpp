@@ -44,7 +44,11 @@ inline bool segment_char(char c) noexcept {
 /// "<file name>-<line>" reduced to an interop key segment, used as the
 /// operation when the user names none.
 template <class = void>  // compiled where it is used
-inline std::string call_site_operation(const char* file, int line) {
+std::string call_site_operation(const char* file, int line);
+
+#ifndef CACHEKIT_DETAIL_VIEW  // definitions: not in the declarations view (config.hpp)
+template <class>
+std::string call_site_operation(const char* file, int line) {
   std::string_view path = file != nullptr ? file : "";
   const auto slash = path.find_last_of("/\\");
   if (slash != std::string_view::npos) path.remove_prefix(slash + 1);
@@ -58,24 +62,27 @@ inline std::string call_site_operation(const char* file, int line) {
   if (op.size() + suffix.size() > 64) op.resize(64 - suffix.size());
   return op + suffix;
 }
+#endif  // CACHEKIT_DETAIL_VIEW
+CACHEKIT_COMPILE_ONCE(std::string call_site_operation<void>(const char*, int))  // see config.hpp
 
-/// Options with the defaults of cache() filled in.
+/// The shared state of a new cached function: options with the defaults of
+/// cache() filled in (namespace "cachekit", operation from the call site).
 template <class = void>  // compiled where it is used
-inline CacheOptions resolve_options(CacheOptions o, const char* file, int line) {
+std::shared_ptr<CacheCore> make_core(std::shared_ptr<Backend> owner, Backend* backend, CacheOptions options,
+                                     const char* file, int line);
+
+#ifndef CACHEKIT_DETAIL_VIEW  // definitions: not in the declarations view (config.hpp)
+template <class>
+std::shared_ptr<CacheCore> make_core(std::shared_ptr<Backend> owner, Backend* backend, CacheOptions o,
+                                     const char* file, int line) {
   if (o.ns.empty()) o.ns = "cachekit";
   if (o.operation.empty()) o.operation = call_site_operation(file, line);
-  return o;
+  std::string label = "cache " + o.ns + ":" + o.operation;
+  return std::make_shared<CacheCore>(std::move(owner), backend, std::move(o), std::move(label));
 }
-
-/// Runs compute, counts it, stores the encoded result.
-template <class R, class Compute>
-R compute_and_store(CacheCore& core, std::string_view key, Compute& compute, std::chrono::seconds ttl) {
-  core.misses.fetch_add(1, std::memory_order_relaxed);
-  core.calls.fetch_add(1, std::memory_order_relaxed);
-  R value = compute();
-  core.store(key, to_msgpack(value), ttl);
-  return value;
-}
+#endif  // CACHEKIT_DETAIL_VIEW
+CACHEKIT_COMPILE_ONCE(std::shared_ptr<CacheCore> make_core<void>(std::shared_ptr<Backend>, Backend*, CacheOptions,
+                                                                const char*, int))  // see config.hpp
 
 /// Decodes bytes as R; a failure is counted and reported, never returned.
 template <class R>
@@ -88,35 +95,146 @@ std::optional<R> decode_value(CacheCore& core, std::string_view key, std::string
   return std::optional<R>(std::move(v).value());
 }
 
+// The read-through (fetch below) is written once over an Ops type, what it
+// needs of the typed layer:
+//   value_type                  what a call returns
+//   Result<value_type> decode(std::string_view bytes)
+//   value_type compute()        runs the user's function
+//   std::string encode(const value_type&)
+//   bool later(std::uint64_t token)   hands a lease's recompute to the executor
+// Header-only use instantiates it with TypedOps (the value itself, every call
+// inlined); split use compiles it once with ErasedOps, whose functions reach
+// the typed code of each cached function through pointers.
+
+/// later() of a read-through without an executor.
+struct NoLater {
+  bool operator()(std::uint64_t) const noexcept { return false; }
+};
+
+template <class R, class Compute, class Later>
+struct TypedOps {
+  using value_type = R;
+  Compute& compute_fn;
+  Later& later_fn;
+  Result<R> decode(std::string_view bytes) { return from_msgpack<R>(bytes); }
+  R compute() { return compute_fn(); }
+  std::string encode(const R& value) { return to_msgpack(value); }
+  bool later(std::uint64_t token) { return later_fn(token); }
+};
+
+/// The Ops of split use: value_type is a flag, the value itself lives in
+/// the caller's slot, which decode and compute fill.
+struct ErasedOps {
+  using value_type = bool;
+  void* self;
+  bool (*decode_into)(void* self, std::string_view bytes, Error* error);
+  void (*compute_into)(void* self);
+  std::string (*encode_slot)(void* self);
+  bool (*later_fn)(void* self, std::uint64_t token);
+
+  Result<bool> decode(std::string_view bytes) {
+    Error e;
+    if (decode_into(self, bytes, &e)) return true;
+    return e;
+  }
+  bool compute() {
+    compute_into(self);
+    return true;
+  }
+  std::string encode(const bool&) { return encode_slot(self); }
+  bool later(std::uint64_t token) { return later_fn(self, token); }
+};
+
+/// Read-through with optional stampede protection and leases: the value
+/// under key, or ops.compute()'s result, stored for ttl.
+template <class Ops>
+typename Ops::value_type fetch(CacheCore& core, const std::string& key, Ops& ops, std::chrono::seconds ttl);
+
+/// The typed entry of the read-through: R from the cache or from compute().
+template <class R, class Compute, class Later = NoLater>
+R read_through(CacheCore& core, const std::string& key, Compute& compute, std::chrono::seconds ttl,
+               Later&& later = Later()) {
+#ifndef CACHEKIT_DETAIL_SPLIT
+  TypedOps<R, Compute, std::remove_reference_t<Later>> ops{compute, later};
+  return fetch(core, key, ops, ttl);
+#else
+  struct Slot {
+    std::optional<R> value;
+    Compute* compute;
+    std::remove_reference_t<Later>* later;
+  } slot{std::nullopt, &compute, &later};
+  ErasedOps ops{&slot,
+                [](void* self, std::string_view bytes, Error* error) -> bool {
+                  auto v = from_msgpack<R>(bytes);
+                  if (!v) {
+                    *error = std::move(v).error();
+                    return false;
+                  }
+                  static_cast<Slot*>(self)->value.emplace(std::move(v).value());
+                  return true;
+                },
+                [](void* self) {
+                  Slot& s = *static_cast<Slot*>(self);
+                  s.value.emplace((*s.compute)());
+                },
+                [](void* self) -> std::string { return to_msgpack(*static_cast<Slot*>(self)->value); },
+                [](void* self, std::uint64_t token) -> bool { return (*static_cast<Slot*>(self)->later)(token); }};
+  fetch(core, key, ops, ttl);
+  return std::move(*slot.value);
+#endif
+}
+
+#ifndef CACHEKIT_DETAIL_VIEW  // definitions: not in the declarations view (config.hpp)
+/// ops.decode, counted and reported on failure.
+template <class Ops>
+std::optional<typename Ops::value_type> decode_with(CacheCore& core, std::string_view key, Ops& ops,
+                                                    std::string_view bytes) {
+  auto v = ops.decode(bytes);
+  if (!v) {
+    core.report_decode(std::move(v).error(), key);
+    return std::nullopt;
+  }
+  return std::optional<typename Ops::value_type>(std::move(v).value());
+}
+
+/// Runs compute, counts it, stores the encoded result.
+template <class Ops>
+typename Ops::value_type compute_and_store(CacheCore& core, std::string_view key, Ops& ops, std::chrono::seconds ttl) {
+  core.misses.fetch_add(1, std::memory_order_relaxed);
+  core.calls.fetch_add(1, std::memory_order_relaxed);
+  typename Ops::value_type value = ops.compute();
+  core.store(key, ops.encode(value), ttl);
+  return value;
+}
+
 /// Runs compute for the holder of a lease (token) and stores the result
 /// only while the entry is still that version: a slow winner never
 /// overwrites a newer value.
-template <class R, class Compute>
-R compute_and_lease(CacheCore& core, std::string_view key, Compute& compute, std::chrono::seconds ttl,
-                    std::uint64_t token) {
+template <class Ops>
+typename Ops::value_type compute_and_lease(CacheCore& core, std::string_view key, Ops& ops, std::chrono::seconds ttl,
+                                           std::uint64_t token) {
   core.calls.fetch_add(1, std::memory_order_relaxed);
-  R value = compute();
-  core.lease_store(key, to_msgpack(value), ttl, token);
+  typename Ops::value_type value = ops.compute();
+  core.lease_store(key, ops.encode(value), ttl, token);
   return value;
 }
 
 /// The read-through over a backend with leases: one lease_get per call
 /// (stampede, refresh-ahead and serve-stale in the same request).
-/// later(token) hands a recompute to the options' executor (true when it
-/// did).
-template <class R, class Compute, class Later>
-R fetch_leased(CacheCore& core, const std::string& key, Compute& compute, Later& later, std::chrono::seconds ttl) {
+template <class Ops>
+typename Ops::value_type fetch_leased(CacheCore& core, const std::string& key, Ops& ops, std::chrono::seconds ttl) {
+  using V = typename Ops::value_type;
   if (auto near = core.l1_lookup(key)) {
-    if (auto v = decode_value<R>(core, key, *near)) {
+    if (auto v = decode_with(core, key, ops, *near)) {
       core.hits.fetch_add(1, std::memory_order_relaxed);
       core.l1_hits.fetch_add(1, std::memory_order_relaxed);
       return std::move(*v);
     }
   }
   auto read = core.lease_read(key);
-  if (!read) return compute_and_store<R>(core, key, compute, ttl);  // the backend failed (reported)
-  std::optional<R> current;
-  if (read->value) current = decode_value<R>(core, key, *read->value);
+  if (!read) return compute_and_store(core, key, ops, ttl);  // the backend failed (reported)
+  std::optional<V> current;
+  if (read->value) current = decode_with(core, key, ops, *read->value);
   if (current) {
     if (!read->won) {  // a hit, perhaps stale while another caller recomputes
       core.hits.fetch_add(1, std::memory_order_relaxed);
@@ -127,26 +245,26 @@ R fetch_leased(CacheCore& core, const std::string& key, Compute& compute, Later&
     // invalidated (stale) one.
     core.lease_wins.fetch_add(1, std::memory_order_relaxed);
     if (!read->stale) core.early_refreshes.fetch_add(1, std::memory_order_relaxed);
-    if (core.options().executor && later(read->token)) {
+    if (core.options().executor && ops.later(read->token)) {
       core.hits.fetch_add(1, std::memory_order_relaxed);
       if (read->stale) core.stale_serves.fetch_add(1, std::memory_order_relaxed);
       return std::move(*current);
     }
     (read->stale ? core.misses : core.hits).fetch_add(1, std::memory_order_relaxed);
-    return compute_and_lease<R>(core, key, compute, ttl, read->token);
+    return compute_and_lease(core, key, ops, ttl, read->token);
   }
   if (read->won) {  // a miss, and this caller holds the placeholder
     core.lease_wins.fetch_add(1, std::memory_order_relaxed);
     core.misses.fetch_add(1, std::memory_order_relaxed);
-    return compute_and_lease<R>(core, key, compute, ttl, read->token);
+    return compute_and_lease(core, key, ops, ttl, read->token);
   }
   if (read->pending) {  // another caller computes: wait for its value
-    std::optional<R> got;
+    std::optional<V> got;
     std::uint64_t token = 0;
     const WaitEnd end = core.wait_for_winner(
         key,
         [&](std::string_view bytes) {
-          auto v = from_msgpack<R>(bytes);
+          auto v = ops.decode(bytes);
           if (!v) return false;
           got.emplace(std::move(v).value());
           return true;
@@ -159,33 +277,26 @@ R fetch_leased(CacheCore& core, const std::string& key, Compute& compute, Later&
     if (end == WaitEnd::won) {  // the holder died; its placeholder expired
       core.lease_wins.fetch_add(1, std::memory_order_relaxed);
       core.misses.fetch_add(1, std::memory_order_relaxed);
-      return compute_and_lease<R>(core, key, compute, ttl, token);
+      return compute_and_lease(core, key, ops, ttl, token);
     }
   }
   // A plain miss (no placeholder asked for), a value that did not decode
   // with nobody elected, or a wait that ran out.
-  return compute_and_store<R>(core, key, compute, ttl);
+  return compute_and_store(core, key, ops, ttl);
 }
 
-/// later() of a read-through without an executor.
-struct NoLater {
-  bool operator()(std::uint64_t) const noexcept { return false; }
-};
-
-/// Read-through with optional stampede protection: the value under key, or
-/// compute()'s result, stored for ttl.
-template <class R, class Compute, class Later = NoLater>
-R fetch(CacheCore& core, const std::string& key, Compute&& compute, std::chrono::seconds ttl, Later&& later = Later()) {
-  if (core.leased()) return fetch_leased<R>(core, key, compute, later, ttl);
+template <class Ops>
+typename Ops::value_type fetch(CacheCore& core, const std::string& key, Ops& ops, std::chrono::seconds ttl) {
+  if (core.leased()) return fetch_leased(core, key, ops, ttl);
   bool from_l1 = false;
   if (auto bytes = core.lookup(key, &from_l1)) {
-    if (auto v = decode_value<R>(core, key, *bytes)) {
+    if (auto v = decode_with(core, key, ops, *bytes)) {
       core.hits.fetch_add(1, std::memory_order_relaxed);
       if (from_l1) core.l1_hits.fetch_add(1, std::memory_order_relaxed);
       return std::move(*v);
     }
   }
-  if (!core.options().stampede.enabled) return compute_and_store<R>(core, key, compute, ttl);
+  if (!core.options().stampede.enabled) return compute_and_store(core, key, ops, ttl);
 
   std::string lock_key = key + ":lock";
   switch (core.take_lease(lock_key)) {
@@ -194,18 +305,18 @@ R fetch(CacheCore& core, const std::string& key, Compute&& compute, std::chrono:
       // Another caller may have stored the value between our miss and the
       // lease; one more read saves a computation.
       if (auto bytes = core.lookup(key)) {
-        auto v = from_msgpack<R>(*bytes);
+        auto v = ops.decode(*bytes);
         if (v) {
           core.hits.fetch_add(1, std::memory_order_relaxed);
           return std::move(v).value();
         }
       }
-      return compute_and_store<R>(core, key, compute, ttl);
+      return compute_and_store(core, key, ops, ttl);
     }
     case Lease::held_by_other: {
-      std::optional<R> got;
+      std::optional<typename Ops::value_type> got;
       const bool arrived = core.wait_for_value(key, [&](std::string_view bytes) {
-        auto v = from_msgpack<R>(bytes);
+        auto v = ops.decode(bytes);
         if (!v) return false;
         got.emplace(std::move(v).value());
         return true;
@@ -214,12 +325,15 @@ R fetch(CacheCore& core, const std::string& key, Compute&& compute, std::chrono:
         core.hits.fetch_add(1, std::memory_order_relaxed);
         return std::move(*got);
       }
-      return compute_and_store<R>(core, key, compute, ttl);
+      return compute_and_store(core, key, ops, ttl);
     }
     case Lease::unavailable: break;
   }
-  return compute_and_store<R>(core, key, compute, ttl);
+  return compute_and_store(core, key, ops, ttl);
 }
+#endif  // CACHEKIT_DETAIL_VIEW
+
+CACHEKIT_COMPILE_ONCE(bool fetch<ErasedOps>(CacheCore&, const std::string&, ErasedOps&, std::chrono::seconds))
 
 }  // namespace detail
 
@@ -269,7 +383,7 @@ class Cached {
         return false;  // arguments that cannot be copied: the winner recomputes itself
       }
     };
-    return detail::fetch<R>(core, *k, compute, core.options().ttl, later);
+    return detail::read_through<R>(core, *k, compute, core.options().ttl, later);
   }
 
   /// Runs the function without reading or writing the cache.
@@ -357,9 +471,7 @@ namespace detail {
 template <class Fn>
 Cached<std::decay_t<Fn>> make_cached(std::shared_ptr<Backend> owner, Backend* backend, CacheOptions options, Fn&& fn,
                                      const char* file, int line) {
-  CacheOptions resolved = resolve_options(std::move(options), file, line);
-  std::string label = "cache " + resolved.ns + ":" + resolved.operation;
-  auto core = std::make_shared<CacheCore>(std::move(owner), backend, std::move(resolved), std::move(label));
+  auto core = make_core(std::move(owner), backend, std::move(options), file, line);
   return Cached<std::decay_t<Fn>>(std::move(core), std::make_shared<std::decay_t<Fn>>(std::forward<Fn>(fn)));
 }
 }  // namespace detail

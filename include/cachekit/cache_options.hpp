@@ -5,9 +5,9 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <string>
 
+#include "detail/function.hpp"
 #include "error.hpp"
 
 CACHEKIT_BEGIN_NAMESPACE

@@ -30,15 +30,14 @@
 // Compiling the library once in a project with many translation units:
 // define CACHEKIT_DECLARATIONS_ONLY in every translation unit that includes
 // cachekit (e.g. on the compiler's command line) and, in exactly one of them,
-// CACHEKIT_IMPLEMENTATION too (alone it means the same). The others then
-// compile none of the memcached backend (its cluster, executor, batches),
-// the memory backend, the facade's untyped core (cache() and Cache<T> keep
-// only their typed layer in the using file), configuration checks and
-// environment parsing, ring building and the log; the one with
-// CACHEKIT_IMPLEMENTATION compiles all of them once. Every translation unit
-// of a program must agree: either all header-only, or all split. Without
-// either macro every translation unit compiles what it uses (header-only);
-// nothing in the library is compiled where it is not used.
+// CACHEKIT_IMPLEMENTATION too (alone it means the same). The others then see
+// the declarations view (below): the public API of the backends and the
+// facade, without the code behind it, which the one with
+// CACHEKIT_IMPLEMENTATION compiles once. Every translation unit of a program
+// that uses the backends or the facade must agree: either all header-only,
+// or all split. Without either macro every translation unit compiles what
+// it uses (header-only); nothing in the library is compiled where it is not
+// used.
 //
 // CACHEKIT_COMPILE_ONCE(declaration) marks one such part: an explicit
 // instantiation where CACHEKIT_IMPLEMENTATION is defined, an explicit
@@ -50,6 +49,36 @@
 #define CACHEKIT_COMPILE_ONCE(...) extern template __VA_ARGS__;
 #else
 #define CACHEKIT_COMPILE_ONCE(...)
+#endif
+
+// The declarations view. In split use (either macro) MemcachedBackend and
+// MemoryBackend are small classes that hold their implementation
+// (BasicMemcachedBackend, BasicMemoryBackend) behind a pointer, and the
+// read-through of cache() and Cache<T> reaches each function's typed code
+// (decode, compute, encode) through function pointers, so that a file with
+// CACHEKIT_DECLARATIONS_ONLY alone needs only declarations. The view holds
+// Result/Error, the log, the Backend interface, MemcachedBackendConfig,
+// both backends, MessagePack's codec (the typed values and keys of the
+// file's own types), interop keys, cache() and Cache<T>. The rest of the
+// header (rings, hash functions, protocol codecs, sockets, the cluster) is
+// skipped in it (CACHEKIT_DETAIL_VIEW); a file that needs those includes
+// the header without CACHEKIT_DECLARATIONS_ONLY and compiles them itself
+// (tests/split/use_ring.cpp). One call through a pointer is what split use
+// adds at run time; header-only use is unchanged.
+#if defined(CACHEKIT_IMPLEMENTATION) || defined(CACHEKIT_DECLARATIONS_ONLY)
+#define CACHEKIT_DETAIL_SPLIT 1
+#endif
+#if defined(CACHEKIT_DECLARATIONS_ONLY) && !defined(CACHEKIT_IMPLEMENTATION)
+#define CACHEKIT_DETAIL_VIEW 1
+#endif
+
+// A non-template function of the library: inline in header-only use; in
+// split use declared everywhere and defined (not inline) in the file with
+// CACHEKIT_IMPLEMENTATION.
+#if defined(CACHEKIT_DETAIL_SPLIT)
+#define CACHEKIT_DETAIL_LINKAGE
+#else
+#define CACHEKIT_DETAIL_LINKAGE inline
 #endif
 
 // A public entry point of such a part whose body is a few lines around the

@@ -52,8 +52,12 @@ Result<std::string> canonical_args(const Args&... args) {
 
 /// "{ns}:{operation}:{hash}" from already-canonical argument bytes; an Error
 /// when a segment is invalid.
-inline Result<std::string> interop_key_from_canonical(std::string_view ns, std::string_view operation,
-                                                      std::string_view canonical) {
+CACHEKIT_DETAIL_LINKAGE Result<std::string> interop_key_from_canonical(std::string_view ns, std::string_view operation,
+                                                                       std::string_view canonical);
+
+#ifndef CACHEKIT_DETAIL_VIEW  // definitions: not in the declarations view (config.hpp)
+CACHEKIT_DETAIL_LINKAGE Result<std::string> interop_key_from_canonical(std::string_view ns, std::string_view operation,
+                                                                       std::string_view canonical) {
   if (!is_valid_interop_segment(ns)) {
     return Error(ErrorKind::permanent,
                  "interop: namespace '" + std::string(ns) + "' must match ^[a-z0-9][a-z0-9._-]{0,63}$");
@@ -71,6 +75,7 @@ inline Result<std::string> interop_key_from_canonical(std::string_view ns, std::
   key += blake2b_hex(canonical, 32);
   return key;
 }
+#endif  // CACHEKIT_DETAIL_VIEW
 
 /// The interop cache key "{ns}:{operation}:{blake2b-256 hex of canonical
 /// msgpack of [args...]}", shared with the other cachekit SDKs; an Error for

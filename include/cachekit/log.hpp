@@ -13,13 +13,12 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
 
+#include "detail/function.hpp"
 #include "error.hpp"
 
 CACHEKIT_BEGIN_NAMESPACE
@@ -62,6 +61,25 @@ inline void log_to_stderr(const LogRecord& record) {
   std::fflush(stderr);
 }
 
+/// Replaces the library's log hook for the whole process; an empty function
+/// (set_logger(nullptr)) silences the library. Thread-safe; a call already
+/// running the previous hook finishes with it. (A template only so that it
+/// is compiled where it is used.)
+template <class = void>
+void set_logger(Logger logger);
+
+/// Sends a record to the current hook (nothing when silenced). The hook runs
+/// outside the library's lock, so it may itself call set_logger or log_message.
+template <class = void>
+void log_message(LogLevel level, std::string_view topic, std::string_view message);
+
+CACHEKIT_END_NAMESPACE
+
+#ifndef CACHEKIT_DETAIL_VIEW  // definitions: not in the declarations view (config.hpp)
+#include <mutex>
+
+CACHEKIT_BEGIN_NAMESPACE
+
 namespace detail {
 template <class = void>  // compiled where it is used
 struct LoggerSlot {
@@ -75,10 +93,7 @@ inline LoggerSlot<>& logger_slot() {
 }
 }  // namespace detail
 
-/// Replaces the library's log hook for the whole process; an empty function
-/// (set_logger(nullptr)) silences the library. Thread-safe; a call already
-/// running the previous hook finishes with it.
-template <class = void>  // compiled where it is used
+template <class>
 inline void set_logger(Logger logger) {
   std::shared_ptr<const Logger> next;
   if (logger) next = std::make_shared<const Logger>(std::move(logger));
@@ -88,9 +103,7 @@ inline void set_logger(Logger logger) {
   // The previous hook is released here, after the lock, with `next`.
 }
 
-/// Sends a record to the current hook (nothing when silenced). The hook runs
-/// outside the library's lock, so it may itself call set_logger or log_message.
-template <class = void>  // compiled where it is used
+template <class>
 inline void log_message(LogLevel level, std::string_view topic, std::string_view message) {
   std::shared_ptr<const Logger> current;
   {
@@ -105,6 +118,11 @@ namespace detail {
 CACHEKIT_COMPILE_ONCE(struct LoggerSlot<void>)  // see config.hpp
 CACHEKIT_COMPILE_ONCE(LoggerSlot<>& logger_slot<void>())
 }  // namespace detail
+
+CACHEKIT_END_NAMESPACE
+#endif  // CACHEKIT_DETAIL_VIEW
+
+CACHEKIT_BEGIN_NAMESPACE
 CACHEKIT_COMPILE_ONCE(void set_logger<void>(Logger))
 CACHEKIT_COMPILE_ONCE(void log_message<void>(LogLevel, std::string_view, std::string_view))
 

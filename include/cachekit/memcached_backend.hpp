@@ -6,8 +6,6 @@
 // protocol is chosen when the backend is built and costs one predictable
 // branch per call, no virtual call.
 
-#include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -36,6 +34,10 @@
 #include "memcached_config.hpp"
 #include "net/socket.hpp"
 #include "ring.hpp"
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
+#include <algorithm>
+#include <atomic>
 
 CACHEKIT_BEGIN_NAMESPACE
 
@@ -341,6 +343,11 @@ class BasicMemcachedBackend final : public Backend {
   Result<std::vector<KeyError>> set_many(std::initializer_list<std::pair<std::string_view, std::string_view>> items,
                                          std::chrono::seconds ttl = {}, std::uint32_t flags = 0) {
     return set_many_any(items.begin(), items.size(), ttl, flags);
+  }
+  /// set_many over an array of (key, value) pairs.
+  Result<std::vector<KeyError>> set_many(const std::pair<std::string_view, std::string_view>* items, std::size_t n,
+                                         std::chrono::seconds ttl = {}, std::uint32_t flags = 0) {
+    return set_many_any(items, n, ttl, flags);
   }
 
   /// Invalidates every item on every server (after delay when given).
@@ -886,9 +893,222 @@ BasicMemcachedBackend<Unused>::BasicMemcachedBackend(MemcachedBackendConfig conf
 template <class Unused>
 BasicMemcachedBackend<Unused>::~BasicMemcachedBackend() = default;
 
+CACHEKIT_COMPILE_ONCE(class BasicMemcachedBackend<void>)  // see config.hpp
+
+CACHEKIT_END_NAMESPACE
+#endif  // CACHEKIT_DETAIL_VIEW
+
+CACHEKIT_BEGIN_NAMESPACE
+
+#ifndef CACHEKIT_DETAIL_SPLIT
 /// The memcached backend.
 using MemcachedBackend = BasicMemcachedBackend<>;
+#else
+template <class>
+class BasicMemcachedBackend;
 
-CACHEKIT_COMPILE_ONCE(class BasicMemcachedBackend<void>)  // see config.hpp
+/// The memcached backend, in split use (config.hpp): the operations of
+/// BasicMemcachedBackend (documented there), whose one instance it holds,
+/// compiled in the file with CACHEKIT_IMPLEMENTATION.
+class MemcachedBackend final : public Backend {
+ public:
+  MemcachedBackend();
+  explicit MemcachedBackend(MemcachedBackendConfig config);
+  MemcachedBackend(const MemcachedBackend&) = delete;
+  MemcachedBackend& operator=(const MemcachedBackend&) = delete;
+  ~MemcachedBackend() override;
+
+  Result<void> status() const;
+  const MemcachedBackendConfig& config() const noexcept;
+  Protocol protocol() const noexcept;
+  std::uint64_t tls_handshakes() const noexcept;
+  std::uint64_t tls_resumed_handshakes() const noexcept;
+  std::vector<std::string> server_names() const;
+  Result<std::size_t> server_for(std::string_view key);
+
+  Result<std::optional<std::string>> get(std::string_view key) override;
+  Result<bool> get(std::string_view key, std::string& value);
+  Result<void> set(std::string_view key, std::string_view value, std::chrono::seconds ttl = {}) override;
+  Result<void> set(std::string_view key, std::string_view value, std::chrono::seconds ttl, std::uint32_t flags);
+  Result<bool> add(std::string_view key, std::string_view value, std::chrono::seconds ttl) override;
+  Result<bool> add(std::string_view key, std::string_view value, std::chrono::seconds ttl, std::uint32_t flags);
+  Result<bool> replace(std::string_view key, std::string_view value, std::chrono::seconds ttl = {},
+                       std::uint32_t flags = 0);
+  Result<bool> append(std::string_view key, std::string_view value);
+  Result<bool> prepend(std::string_view key, std::string_view value);
+  Result<CasOutcome> cas(std::string_view key, std::string_view value, std::uint64_t cas_token,
+                         std::chrono::seconds ttl = {}, std::uint32_t flags = 0);
+  Result<std::optional<Item>> gets(std::string_view key);
+  Result<bool> remove(std::string_view key) override;
+  Result<bool> exists(std::string_view key) override;
+  Result<bool> touch(std::string_view key, std::chrono::seconds ttl) override;
+  Result<std::optional<std::string>> get_and_touch(std::string_view key, std::chrono::seconds ttl);
+  Result<bool> read_ttl(std::string_view key, Ttl& out) override;
+  Result<bool> read_with_ttl(std::string_view key, std::string& value, Ttl& ttl) override;
+  bool has_leases() const noexcept override;
+  Result<LeaseRead> lease_get(std::string_view key, const LeaseOptions& options) override;
+  Result<bool> lease_set(std::string_view key, std::string_view value, std::chrono::seconds ttl,
+                         std::uint64_t token) override;
+  Result<bool> invalidate(std::string_view key, std::chrono::seconds stale_for) override;
+  Result<std::optional<std::uint64_t>> incr(std::string_view key, std::uint64_t delta,
+                                            std::optional<std::uint64_t> initial = std::nullopt,
+                                            std::chrono::seconds ttl = {});
+  Result<std::optional<std::uint64_t>> decr(std::string_view key, std::uint64_t delta,
+                                            std::optional<std::uint64_t> initial = std::nullopt,
+                                            std::chrono::seconds ttl = {});
+
+  template <class Keys>
+  Result<std::vector<std::optional<std::string>>> get_many(const Keys& keys) {
+    std::vector<std::string_view>& views = key_views(keys);
+    auto r = get_many(views.data(), views.size());
+    shed_key_views();
+    return r;
+  }
+  Result<std::vector<std::optional<std::string>>> get_many(const std::string_view* keys, std::size_t n);
+  Result<std::vector<std::optional<std::string>>> get_many(std::initializer_list<std::string_view> keys) {
+    return get_many(keys.begin(), keys.size());
+  }
+  template <class Keys>
+  Result<void> get_many(const Keys& keys, std::vector<std::optional<std::string>>& values) {
+    std::vector<std::string_view>& views = key_views(keys);
+    auto r = get_many(views.data(), views.size(), values);
+    shed_key_views();
+    return r;
+  }
+  Result<void> get_many(const std::string_view* keys, std::size_t n, std::vector<std::optional<std::string>>& values);
+  template <class Items>
+  Result<std::vector<KeyError>> set_many(const Items& items, std::chrono::seconds ttl = {}, std::uint32_t flags = 0) {
+    std::vector<std::pair<std::string_view, std::string_view>> views;
+    for (const auto& kv : items) views.emplace_back(std::string_view(kv.first), std::string_view(kv.second));
+    return set_many(views.data(), views.size(), ttl, flags);
+  }
+  Result<std::vector<KeyError>> set_many(std::initializer_list<std::pair<std::string_view, std::string_view>> items,
+                                         std::chrono::seconds ttl = {}, std::uint32_t flags = 0) {
+    return set_many(items.begin(), items.size(), ttl, flags);
+  }
+  /// set_many over an array of (key, value) pairs.
+  Result<std::vector<KeyError>> set_many(const std::pair<std::string_view, std::string_view>* items, std::size_t n,
+                                         std::chrono::seconds ttl = {}, std::uint32_t flags = 0);
+
+  Result<void> flush_all(std::chrono::seconds delay = {});
+  std::vector<ServerVersion> version();
+  std::vector<ServerStats> stats(std::string_view group = {});
+  std::vector<ServerHealth> health_check();
+  std::size_t open_connections(std::size_t i);
+  bool server_marked_dead(std::size_t i) const;
+
+ private:
+  /// The per-thread array of key views get_many fills.
+  static std::vector<std::string_view>& key_view_scratch();
+  /// Gives the array back (trimmed after a very large batch).
+  static void shed_key_views();
+  template <class Keys>
+  static std::vector<std::string_view>& key_views(const Keys& keys) {
+    std::vector<std::string_view>& views = key_view_scratch();
+    views.clear();
+    for (const auto& k : keys) views.push_back(std::string_view(k));
+    return views;
+  }
+
+  std::unique_ptr<BasicMemcachedBackend<void>> impl_;
+};
+
+#ifdef CACHEKIT_IMPLEMENTATION
+MemcachedBackend::MemcachedBackend() : impl_(new BasicMemcachedBackend<void>()) {}
+MemcachedBackend::MemcachedBackend(MemcachedBackendConfig config)
+    : impl_(new BasicMemcachedBackend<void>(std::move(config))) {}
+MemcachedBackend::~MemcachedBackend() = default;
+Result<void> MemcachedBackend::status() const { return impl_->status(); }
+const MemcachedBackendConfig& MemcachedBackend::config() const noexcept { return impl_->config(); }
+Protocol MemcachedBackend::protocol() const noexcept { return impl_->protocol(); }
+std::uint64_t MemcachedBackend::tls_handshakes() const noexcept { return impl_->tls_handshakes(); }
+std::uint64_t MemcachedBackend::tls_resumed_handshakes() const noexcept { return impl_->tls_resumed_handshakes(); }
+std::vector<std::string> MemcachedBackend::server_names() const { return impl_->server_names(); }
+Result<std::size_t> MemcachedBackend::server_for(std::string_view key) { return impl_->server_for(key); }
+Result<std::optional<std::string>> MemcachedBackend::get(std::string_view key) { return impl_->get(key); }
+Result<bool> MemcachedBackend::get(std::string_view key, std::string& value) { return impl_->get(key, value); }
+Result<void> MemcachedBackend::set(std::string_view key, std::string_view value, std::chrono::seconds ttl) {
+  return impl_->set(key, value, ttl);
+}
+Result<void> MemcachedBackend::set(std::string_view key, std::string_view value, std::chrono::seconds ttl,
+                                   std::uint32_t flags) {
+  return impl_->set(key, value, ttl, flags);
+}
+Result<bool> MemcachedBackend::add(std::string_view key, std::string_view value, std::chrono::seconds ttl) {
+  return impl_->add(key, value, ttl);
+}
+Result<bool> MemcachedBackend::add(std::string_view key, std::string_view value, std::chrono::seconds ttl,
+                                   std::uint32_t flags) {
+  return impl_->add(key, value, ttl, flags);
+}
+Result<bool> MemcachedBackend::replace(std::string_view key, std::string_view value, std::chrono::seconds ttl,
+                                       std::uint32_t flags) {
+  return impl_->replace(key, value, ttl, flags);
+}
+Result<bool> MemcachedBackend::append(std::string_view key, std::string_view value) {
+  return impl_->append(key, value);
+}
+Result<bool> MemcachedBackend::prepend(std::string_view key, std::string_view value) {
+  return impl_->prepend(key, value);
+}
+Result<CasOutcome> MemcachedBackend::cas(std::string_view key, std::string_view value, std::uint64_t cas_token,
+                                         std::chrono::seconds ttl, std::uint32_t flags) {
+  return impl_->cas(key, value, cas_token, ttl, flags);
+}
+Result<std::optional<Item>> MemcachedBackend::gets(std::string_view key) { return impl_->gets(key); }
+Result<bool> MemcachedBackend::remove(std::string_view key) { return impl_->remove(key); }
+Result<bool> MemcachedBackend::exists(std::string_view key) { return impl_->exists(key); }
+Result<bool> MemcachedBackend::touch(std::string_view key, std::chrono::seconds ttl) { return impl_->touch(key, ttl); }
+Result<std::optional<std::string>> MemcachedBackend::get_and_touch(std::string_view key, std::chrono::seconds ttl) {
+  return impl_->get_and_touch(key, ttl);
+}
+Result<bool> MemcachedBackend::read_ttl(std::string_view key, Ttl& out) { return impl_->read_ttl(key, out); }
+Result<bool> MemcachedBackend::read_with_ttl(std::string_view key, std::string& value, Ttl& ttl) {
+  return impl_->read_with_ttl(key, value, ttl);
+}
+bool MemcachedBackend::has_leases() const noexcept { return impl_->has_leases(); }
+Result<LeaseRead> MemcachedBackend::lease_get(std::string_view key, const LeaseOptions& options) {
+  return impl_->lease_get(key, options);
+}
+Result<bool> MemcachedBackend::lease_set(std::string_view key, std::string_view value, std::chrono::seconds ttl,
+                                         std::uint64_t token) {
+  return impl_->lease_set(key, value, ttl, token);
+}
+Result<bool> MemcachedBackend::invalidate(std::string_view key, std::chrono::seconds stale_for) {
+  return impl_->invalidate(key, stale_for);
+}
+Result<std::optional<std::uint64_t>> MemcachedBackend::incr(std::string_view key, std::uint64_t delta,
+                                                            std::optional<std::uint64_t> initial,
+                                                            std::chrono::seconds ttl) {
+  return impl_->incr(key, delta, initial, ttl);
+}
+Result<std::optional<std::uint64_t>> MemcachedBackend::decr(std::string_view key, std::uint64_t delta,
+                                                            std::optional<std::uint64_t> initial,
+                                                            std::chrono::seconds ttl) {
+  return impl_->decr(key, delta, initial, ttl);
+}
+Result<std::vector<std::optional<std::string>>> MemcachedBackend::get_many(const std::string_view* keys,
+                                                                           std::size_t n) {
+  return impl_->get_many(keys, n);
+}
+Result<void> MemcachedBackend::get_many(const std::string_view* keys, std::size_t n,
+                                        std::vector<std::optional<std::string>>& values) {
+  return impl_->get_many(keys, n, values);
+}
+Result<std::vector<KeyError>> MemcachedBackend::set_many(const std::pair<std::string_view, std::string_view>* items,
+                                                         std::size_t n, std::chrono::seconds ttl,
+                                                         std::uint32_t flags) {
+  return impl_->set_many(items, n, ttl, flags);
+}
+Result<void> MemcachedBackend::flush_all(std::chrono::seconds delay) { return impl_->flush_all(delay); }
+std::vector<ServerVersion> MemcachedBackend::version() { return impl_->version(); }
+std::vector<ServerStats> MemcachedBackend::stats(std::string_view group) { return impl_->stats(group); }
+std::vector<ServerHealth> MemcachedBackend::health_check() { return impl_->health_check(); }
+std::size_t MemcachedBackend::open_connections(std::size_t i) { return impl_->open_connections(i); }
+bool MemcachedBackend::server_marked_dead(std::size_t i) const { return impl_->server_marked_dead(i); }
+std::vector<std::string_view>& MemcachedBackend::key_view_scratch() { return detail::many_scratch().views; }
+void MemcachedBackend::shed_key_views() { detail::shed(detail::many_scratch().views); }
+#endif  // CACHEKIT_IMPLEMENTATION
+#endif  // CACHEKIT_DETAIL_SPLIT
 
 CACHEKIT_END_NAMESPACE

@@ -14,6 +14,7 @@
 #include "config.hpp"
 #include "detail/json.hpp"
 #include "error.hpp"
+#include "placement.hpp"
 #include "ring.hpp"
 #include "server_spec.hpp"
 
@@ -119,6 +120,17 @@ struct MemcachedBackendConfig {
   /// the path can impersonate the server and read every value.
   bool tls_verify = true;
 
+#ifdef CACHEKIT_DETAIL_SPLIT
+  // In split use (config.hpp) made, copied and destroyed in the file with
+  // CACHEKIT_IMPLEMENTATION: the defaults above are compiled once.
+  MemcachedBackendConfig();
+  MemcachedBackendConfig(const MemcachedBackendConfig&);
+  MemcachedBackendConfig(MemcachedBackendConfig&&) noexcept;
+  MemcachedBackendConfig& operator=(const MemcachedBackendConfig&);
+  MemcachedBackendConfig& operator=(MemcachedBackendConfig&&) noexcept;
+  ~MemcachedBackendConfig();
+#endif
+
   /// Defaults overridden by the CACHEKIT_MEMCACHED_* environment variables.
   template <class = void>
   static Result<MemcachedBackendConfig> from_env();
@@ -127,6 +139,7 @@ struct MemcachedBackendConfig {
   Result<void> validate() const;
 };
 
+#ifndef CACHEKIT_DETAIL_VIEW  // definitions: not in the declarations view (config.hpp)
 namespace detail {
 
 /// Key bytes memcached's text protocol would misread: whitespace, control characters.
@@ -458,6 +471,17 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
   }
   return c;
 }
+
+#endif  // CACHEKIT_DETAIL_VIEW
+
+#ifdef CACHEKIT_IMPLEMENTATION
+MemcachedBackendConfig::MemcachedBackendConfig() = default;
+MemcachedBackendConfig::MemcachedBackendConfig(const MemcachedBackendConfig&) = default;
+MemcachedBackendConfig::MemcachedBackendConfig(MemcachedBackendConfig&&) noexcept = default;
+MemcachedBackendConfig& MemcachedBackendConfig::operator=(const MemcachedBackendConfig&) = default;
+MemcachedBackendConfig& MemcachedBackendConfig::operator=(MemcachedBackendConfig&&) noexcept = default;
+MemcachedBackendConfig::~MemcachedBackendConfig() = default;
+#endif
 
 CACHEKIT_COMPILE_ONCE(Result<void> MemcachedBackendConfig::validate<void>() const)  // see config.hpp
 CACHEKIT_COMPILE_ONCE(Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env<void>())

@@ -7,16 +7,14 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 
 #include "backend.hpp"
+#include "detail/function.hpp"
 #include "error.hpp"
 
 CACHEKIT_BEGIN_NAMESPACE
@@ -30,6 +28,12 @@ struct MemoryBackendOptions {
   /// Tests inject a manual clock so that expiry needs no sleeping.
   std::function<std::chrono::steady_clock::time_point()> clock;
 };
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
+CACHEKIT_END_NAMESPACE
+#include <mutex>
+#include <unordered_map>
+CACHEKIT_BEGIN_NAMESPACE
 
 /// In-process Backend: thread-safe LRU bounded by bytes, honouring TTLs.
 /// TTLs follow memcached's rules (<= 0 never expires, longer than 30 days is
@@ -390,8 +394,112 @@ class BasicMemoryBackend final : public Backend {
 template <class Unused>
 BasicMemoryBackend<Unused>::~BasicMemoryBackend() = default;
 
+CACHEKIT_COMPILE_ONCE(class BasicMemoryBackend<void>)  // see config.hpp
+#endif  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_SPLIT
 /// The in-process backend.
 using MemoryBackend = BasicMemoryBackend<>;
-CACHEKIT_COMPILE_ONCE(class BasicMemoryBackend<void>)  // see config.hpp
+#else
+template <class>
+class BasicMemoryBackend;
+
+/// The in-process backend, in split use (config.hpp): the same operations
+/// as BasicMemoryBackend, whose one instance it holds, compiled in the file
+/// with CACHEKIT_IMPLEMENTATION.
+class MemoryBackend final : public Backend {
+ public:
+  using clock_type = std::chrono::steady_clock;
+  using time_point = clock_type::time_point;
+  using duration = clock_type::duration;
+
+  MemoryBackend();
+  explicit MemoryBackend(std::size_t max_bytes);
+  explicit MemoryBackend(MemoryBackendOptions options);
+  MemoryBackend(const MemoryBackend&) = delete;
+  MemoryBackend& operator=(const MemoryBackend&) = delete;
+  ~MemoryBackend() override;
+
+  Result<std::optional<std::string>> get(std::string_view key) override;
+  template <class Fn>
+  bool visit(std::string_view key, Fn&& fn) {
+    using F = std::remove_reference_t<Fn>;
+    return visit_bytes(key, const_cast<void*>(static_cast<const void*>(std::addressof(fn))),
+                       [](void* f, std::string_view v) { (*static_cast<F*>(f))(v); });
+  }
+  Result<void> set(std::string_view key, std::string_view value, std::chrono::seconds ttl) override;
+  Result<void> set_for(std::string_view key, std::string_view value, duration ttl);
+  Result<bool> add(std::string_view key, std::string_view value, std::chrono::seconds ttl) override;
+  Result<bool> add_for(std::string_view key, std::string_view value, duration ttl);
+  Result<bool> remove(std::string_view key) override;
+  Result<bool> exists(std::string_view key) override;
+  Result<bool> touch(std::string_view key, std::chrono::seconds ttl) override;
+  Result<bool> read_ttl(std::string_view key, Ttl& out) override;
+  Result<bool> read_with_ttl(std::string_view key, std::string& value, Ttl& ttl) override;
+  bool has_leases() const noexcept override { return true; }
+  Result<LeaseRead> lease_get(std::string_view key, const LeaseOptions& options) override;
+  Result<bool> lease_set(std::string_view key, std::string_view value, std::chrono::seconds ttl,
+                         std::uint64_t token) override;
+  Result<bool> invalidate(std::string_view key, std::chrono::seconds stale_for) override;
+  void clear();
+  std::size_t purge_expired();
+  std::size_t size() const;
+  std::size_t bytes() const;
+  std::size_t max_bytes() const noexcept;
+  std::uint64_t evictions() const;
+
+ private:
+  bool visit_bytes(std::string_view key, void* fn, void (*call)(void*, std::string_view));
+
+  std::unique_ptr<BasicMemoryBackend<void>> impl_;
+};
+
+#ifdef CACHEKIT_IMPLEMENTATION
+MemoryBackend::MemoryBackend() : impl_(new BasicMemoryBackend<void>()) {}
+MemoryBackend::MemoryBackend(std::size_t max_bytes) : impl_(new BasicMemoryBackend<void>(max_bytes)) {}
+MemoryBackend::MemoryBackend(MemoryBackendOptions options)
+    : impl_(new BasicMemoryBackend<void>(std::move(options))) {}
+MemoryBackend::~MemoryBackend() = default;
+Result<std::optional<std::string>> MemoryBackend::get(std::string_view key) { return impl_->get(key); }
+bool MemoryBackend::visit_bytes(std::string_view key, void* fn, void (*call)(void*, std::string_view)) {
+  return impl_->visit(key, [fn, call](std::string_view v) { call(fn, v); });
+}
+Result<void> MemoryBackend::set(std::string_view key, std::string_view value, std::chrono::seconds ttl) {
+  return impl_->set(key, value, ttl);
+}
+Result<void> MemoryBackend::set_for(std::string_view key, std::string_view value, duration ttl) {
+  return impl_->set_for(key, value, ttl);
+}
+Result<bool> MemoryBackend::add(std::string_view key, std::string_view value, std::chrono::seconds ttl) {
+  return impl_->add(key, value, ttl);
+}
+Result<bool> MemoryBackend::add_for(std::string_view key, std::string_view value, duration ttl) {
+  return impl_->add_for(key, value, ttl);
+}
+Result<bool> MemoryBackend::remove(std::string_view key) { return impl_->remove(key); }
+Result<bool> MemoryBackend::exists(std::string_view key) { return impl_->exists(key); }
+Result<bool> MemoryBackend::touch(std::string_view key, std::chrono::seconds ttl) { return impl_->touch(key, ttl); }
+Result<bool> MemoryBackend::read_ttl(std::string_view key, Ttl& out) { return impl_->read_ttl(key, out); }
+Result<bool> MemoryBackend::read_with_ttl(std::string_view key, std::string& value, Ttl& ttl) {
+  return impl_->read_with_ttl(key, value, ttl);
+}
+Result<LeaseRead> MemoryBackend::lease_get(std::string_view key, const LeaseOptions& options) {
+  return impl_->lease_get(key, options);
+}
+Result<bool> MemoryBackend::lease_set(std::string_view key, std::string_view value, std::chrono::seconds ttl,
+                                      std::uint64_t token) {
+  return impl_->lease_set(key, value, ttl, token);
+}
+Result<bool> MemoryBackend::invalidate(std::string_view key, std::chrono::seconds stale_for) {
+  return impl_->invalidate(key, stale_for);
+}
+void MemoryBackend::clear() { impl_->clear(); }
+std::size_t MemoryBackend::purge_expired() { return impl_->purge_expired(); }
+std::size_t MemoryBackend::size() const { return impl_->size(); }
+std::size_t MemoryBackend::bytes() const { return impl_->bytes(); }
+std::size_t MemoryBackend::max_bytes() const noexcept { return impl_->max_bytes(); }
+std::uint64_t MemoryBackend::evictions() const { return impl_->evictions(); }
+#endif  // CACHEKIT_IMPLEMENTATION
+#endif  // CACHEKIT_DETAIL_SPLIT
 
 CACHEKIT_END_NAMESPACE

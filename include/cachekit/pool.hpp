@@ -4,6 +4,9 @@
 // returned connection sits in a lock-free slot. Fork-safe: a pool used
 // in a child process drops every connection its parent opened.
 
+#include "config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
@@ -11,7 +14,6 @@
 #include <mutex>
 #include <vector>
 
-#include "config.hpp"
 #include "memcached/connection.hpp"
 #include "error.hpp"
 #include "net/fork_guard.hpp"
@@ -246,3 +248,5 @@ CACHEKIT_COMPILE_ONCE(class BasicConnectionPool<void>)
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

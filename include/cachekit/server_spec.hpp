@@ -3,6 +3,9 @@
 // "[::1]:11211", "/path/to.sock", twemproxy's "host:port:weight name").
 // Parsing only; no DNS, no I/O.
 
+#include "config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -263,3 +266,5 @@ inline Result<ServerSpec> ServerSpec::parse(std::string_view spec) {
 }
 
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

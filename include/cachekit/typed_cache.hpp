@@ -78,7 +78,7 @@ class Cache {
       core.calls.fetch_add(1, std::memory_order_relaxed);
       return compute();
     }
-    return detail::fetch<T>(core, full_key(key), compute, ttl);
+    return detail::read_through<T>(core, full_key(key), compute, ttl);
   }
 
   /// Removes key; true when the backend held it.

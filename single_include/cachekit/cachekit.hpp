@@ -57,15 +57,14 @@
 // Compiling the library once in a project with many translation units:
 // define CACHEKIT_DECLARATIONS_ONLY in every translation unit that includes
 // cachekit (e.g. on the compiler's command line) and, in exactly one of them,
-// CACHEKIT_IMPLEMENTATION too (alone it means the same). The others then
-// compile none of the memcached backend (its cluster, executor, batches),
-// the memory backend, the facade's untyped core (cache() and Cache<T> keep
-// only their typed layer in the using file), configuration checks and
-// environment parsing, ring building and the log; the one with
-// CACHEKIT_IMPLEMENTATION compiles all of them once. Every translation unit
-// of a program must agree: either all header-only, or all split. Without
-// either macro every translation unit compiles what it uses (header-only);
-// nothing in the library is compiled where it is not used.
+// CACHEKIT_IMPLEMENTATION too (alone it means the same). The others then see
+// the declarations view (below): the public API of the backends and the
+// facade, without the code behind it, which the one with
+// CACHEKIT_IMPLEMENTATION compiles once. Every translation unit of a program
+// that uses the backends or the facade must agree: either all header-only,
+// or all split. Without either macro every translation unit compiles what
+// it uses (header-only); nothing in the library is compiled where it is not
+// used.
 //
 // CACHEKIT_COMPILE_ONCE(declaration) marks one such part: an explicit
 // instantiation where CACHEKIT_IMPLEMENTATION is defined, an explicit
@@ -77,6 +76,36 @@
 #define CACHEKIT_COMPILE_ONCE(...) extern template __VA_ARGS__;
 #else
 #define CACHEKIT_COMPILE_ONCE(...)
+#endif
+
+// The declarations view. In split use (either macro) MemcachedBackend and
+// MemoryBackend are small classes that hold their implementation
+// (BasicMemcachedBackend, BasicMemoryBackend) behind a pointer, and the
+// read-through of cache() and Cache<T> reaches each function's typed code
+// (decode, compute, encode) through function pointers, so that a file with
+// CACHEKIT_DECLARATIONS_ONLY alone needs only declarations. The view holds
+// Result/Error, the log, the Backend interface, MemcachedBackendConfig,
+// both backends, MessagePack's codec (the typed values and keys of the
+// file's own types), interop keys, cache() and Cache<T>. The rest of the
+// header (rings, hash functions, protocol codecs, sockets, the cluster) is
+// skipped in it (CACHEKIT_DETAIL_VIEW); a file that needs those includes
+// the header without CACHEKIT_DECLARATIONS_ONLY and compiles them itself
+// (tests/split/use_ring.cpp). One call through a pointer is what split use
+// adds at run time; header-only use is unchanged.
+#if defined(CACHEKIT_IMPLEMENTATION) || defined(CACHEKIT_DECLARATIONS_ONLY)
+#define CACHEKIT_DETAIL_SPLIT 1
+#endif
+#if defined(CACHEKIT_DECLARATIONS_ONLY) && !defined(CACHEKIT_IMPLEMENTATION)
+#define CACHEKIT_DETAIL_VIEW 1
+#endif
+
+// A non-template function of the library: inline in header-only use; in
+// split use declared everywhere and defined (not inline) in the file with
+// CACHEKIT_IMPLEMENTATION.
+#if defined(CACHEKIT_DETAIL_SPLIT)
+#define CACHEKIT_DETAIL_LINKAGE
+#else
+#define CACHEKIT_DETAIL_LINKAGE inline
 #endif
 
 // A public entry point of such a part whose body is a few lines around the
@@ -360,6 +389,27 @@ class [[nodiscard]] Result<void> {
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/error.hpp ----
 
+// ---- begin cachekit/detail/function.hpp ----
+// std::function without the rest of <functional>. In C++17 <functional> also
+// declares the searchers, and libstdc++ brings <unordered_map>, <array> and
+// its algorithms with them: about 0.13 s of GCC's time in every translation
+// unit, for one class template. libstdc++ declares std::function in
+// <bits/std_function.h> (which its <future> includes alone as well); other
+// standard libraries get <functional>.
+
+#include <cstddef>  // defines __GLIBCXX__ when the library is libstdc++
+
+#if defined(__GLIBCXX__) && defined(__has_include)
+#if __has_include(<bits/std_function.h>)
+#include <bits/std_function.h>
+#define CACHEKIT_DETAIL_HAVE_STD_FUNCTION_H 1
+#endif
+#endif
+#ifndef CACHEKIT_DETAIL_HAVE_STD_FUNCTION_H
+#include <functional>
+#endif
+// ---- end cachekit/detail/function.hpp ----
+
 // ---- begin cachekit/log.hpp ----
 // The library log: one replaceable, process-wide hook for the few things
 // cachekit reports on its own (a cached function that runs uncached because
@@ -375,9 +425,7 @@ CACHEKIT_END_NAMESPACE
 
 #include <cstdint>
 #include <cstdio>
-#include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -423,6 +471,25 @@ inline void log_to_stderr(const LogRecord& record) {
   std::fflush(stderr);
 }
 
+/// Replaces the library's log hook for the whole process; an empty function
+/// (set_logger(nullptr)) silences the library. Thread-safe; a call already
+/// running the previous hook finishes with it. (A template only so that it
+/// is compiled where it is used.)
+template <class = void>
+void set_logger(Logger logger);
+
+/// Sends a record to the current hook (nothing when silenced). The hook runs
+/// outside the library's lock, so it may itself call set_logger or log_message.
+template <class = void>
+void log_message(LogLevel level, std::string_view topic, std::string_view message);
+
+CACHEKIT_END_NAMESPACE
+
+#ifndef CACHEKIT_DETAIL_VIEW  // definitions: not in the declarations view (config.hpp)
+#include <mutex>
+
+CACHEKIT_BEGIN_NAMESPACE
+
 namespace detail {
 template <class = void>  // compiled where it is used
 struct LoggerSlot {
@@ -436,10 +503,7 @@ inline LoggerSlot<>& logger_slot() {
 }
 }  // namespace detail
 
-/// Replaces the library's log hook for the whole process; an empty function
-/// (set_logger(nullptr)) silences the library. Thread-safe; a call already
-/// running the previous hook finishes with it.
-template <class = void>  // compiled where it is used
+template <class>
 inline void set_logger(Logger logger) {
   std::shared_ptr<const Logger> next;
   if (logger) next = std::make_shared<const Logger>(std::move(logger));
@@ -449,9 +513,7 @@ inline void set_logger(Logger logger) {
   // The previous hook is released here, after the lock, with `next`.
 }
 
-/// Sends a record to the current hook (nothing when silenced). The hook runs
-/// outside the library's lock, so it may itself call set_logger or log_message.
-template <class = void>  // compiled where it is used
+template <class>
 inline void log_message(LogLevel level, std::string_view topic, std::string_view message) {
   std::shared_ptr<const Logger> current;
   {
@@ -466,6 +528,11 @@ namespace detail {
 CACHEKIT_COMPILE_ONCE(struct LoggerSlot<void>)  // see config.hpp
 CACHEKIT_COMPILE_ONCE(LoggerSlot<>& logger_slot<void>())
 }  // namespace detail
+
+CACHEKIT_END_NAMESPACE
+#endif  // CACHEKIT_DETAIL_VIEW
+
+CACHEKIT_BEGIN_NAMESPACE
 CACHEKIT_COMPILE_ONCE(void set_logger<void>(Logger))
 CACHEKIT_COMPILE_ONCE(void log_message<void>(LogLevel, std::string_view, std::string_view))
 
@@ -636,6 +703,8 @@ CACHEKIT_END_NAMESPACE
 // MD5 (RFC 1321), used for ketama key routing. Scalar, allocation-free, with
 // a one-block fast path for keys of up to 55 bytes. Not for security.
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -848,6 +917,8 @@ inline std::string md5_hex(std::string_view data) {
 }  // namespace hash
 
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/hash/md5.hpp ----
 
 // ---- begin cachekit/hash/md5_multi.hpp ----
@@ -855,6 +926,8 @@ CACHEKIT_END_NAMESPACE
 // chosen at run time, else the scalar code. Every path gives the same answers. The
 // SIMD code is compiled through target attributes, so no -m flag is needed.
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -1218,12 +1291,16 @@ inline void md5_digest_batch(const std::string_view* msgs, std::size_t n, std::u
 }  // namespace detail
 
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/hash/md5_multi.hpp ----
 
 // ---- begin cachekit/hash/murmur3.hpp ----
 // MurmurHash3 x86 32-bit (Austin Appleby's public-domain algorithm), used by
 // the rendezvous distribution that pymemcache's HashClient defaults to.
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -1332,6 +1409,8 @@ inline std::uint32_t murmur3_32(std::string_view data, std::uint32_t seed = 0) n
 }  // namespace hash
 
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/hash/murmur3.hpp ----
 
 // ---- begin cachekit/server_spec.hpp ----
@@ -1339,6 +1418,8 @@ CACHEKIT_END_NAMESPACE
 // "[::1]:11211", "/path/to.sock", twemproxy's "host:port:weight name").
 // Parsing only; no DNS, no I/O.
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -1598,12 +1679,16 @@ inline Result<ServerSpec> ServerSpec::parse(std::string_view spec) {
 }
 
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/server_spec.hpp ----
 
 // ---- begin cachekit/hash/crc32.hpp ----
 // CRC-32 (IEEE 802.3, reflected, polynomial 0xedb88320), as zlib's crc32()
 // computes it: Dalli's key hash.
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -1921,6 +2006,8 @@ inline std::uint32_t crc32(std::string_view data) noexcept {
 }  // namespace hash
 
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/hash/crc32.hpp ----
 
 // ---- begin cachekit/hash/libhashkit.hpp ----
@@ -1929,6 +2016,8 @@ CACHEKIT_END_NAMESPACE
 // including how bytes >= 0x80 are read: where they read a `char`, the byte
 // is sign-extended, as on x86 and most ABIs. Pure functions; not for security.
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -2113,12 +2202,16 @@ inline std::uint32_t hsieh(std::string_view key) noexcept {
 }  // namespace hash
 
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/hash/libhashkit.hpp ----
 
 // ---- begin cachekit/hash/sha1.hpp ----
 // SHA-1 (FIPS 180-4), used only to place Dalli's ring points, as Dalli does.
 // Not for security.
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -2201,23 +2294,17 @@ inline std::uint32_t sha1_be32(std::string_view data) noexcept {
 }  // namespace hash
 
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/hash/sha1.hpp ----
 
-// ---- begin cachekit/ring.hpp ----
-// Ring: which server a key goes to. Placement is identical to the clients
-// cachekit replaces (libmemcached ketama and modula, last.fm libketama,
-// spymemcached, uhashring, Dalli, pymemcache rendezvous). A pure layer: no
-// I/O, no globals.
+// ---- begin cachekit/placement.hpp ----
+// The names of key placements: how keys are spread over servers
+// (Distribution) and the key's hash on a ketama ring (KeyHash). The rings
+// themselves are in ring.hpp.
 
-#include <algorithm>
-#include <cstddef>
-#include <cstdint>
-#include <cstring>
 #include <string>
 #include <string_view>
-#include <unordered_set>
-#include <utility>
-#include <vector>
 
 
 CACHEKIT_BEGIN_NAMESPACE
@@ -2318,6 +2405,30 @@ inline Result<KeyHash> parse_key_hash(std::string_view name) {
                                               "' (expected md5, crc32, crc32a, fnv1_64, fnv1a_64, fnv1_32, "
                                               "fnv1a_32, murmur, jenkins, hsieh or one_at_a_time)");
 }
+
+CACHEKIT_END_NAMESPACE
+// ---- end cachekit/placement.hpp ----
+
+// ---- begin cachekit/ring.hpp ----
+// Ring: which server a key goes to. Placement is identical to the clients
+// cachekit replaces (libmemcached ketama and modula, last.fm libketama,
+// spymemcached, uhashring, Dalli, pymemcache rendezvous). A pure layer: no
+// I/O, no globals.
+
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+
+CACHEKIT_BEGIN_NAMESPACE
 
 namespace detail {
 
@@ -3065,11 +3176,15 @@ CACHEKIT_COMPILE_ONCE(Result<std::string> Ring::point_name<void>(const ServerSpe
 CACHEKIT_COMPILE_ONCE(std::vector<Ring::ServerShare> Ring::describe<void>() const)
 
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/ring.hpp ----
 
 // ---- begin cachekit/protocol/bytes.hpp ----
 // Byte moves shared by the wire codecs. Pure.
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -3152,6 +3267,8 @@ CACHEKIT_HOT_INLINE bool starts_with(const char* p, const char (&lit)[N]) noexce
 }  // namespace detail
 }  // namespace protocol
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/protocol/bytes.hpp ----
 
 // ---- begin cachekit/protocol/reply.hpp ----
@@ -3161,6 +3278,8 @@ CACHEKIT_END_NAMESPACE
 // error replies to ErrorKind, and which replies leave a connection unusable.
 // Pure: no I/O.
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -3389,6 +3508,8 @@ inline Error malformed_error(const Decoded& d, const char* data, std::size_t n) 
 
 }  // namespace protocol
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/protocol/reply.hpp ----
 
 // ---- begin cachekit/protocol/binary.hpp ----
@@ -3398,6 +3519,8 @@ CACHEKIT_END_NAMESPACE
 // Constants follow the memcached binary protocol specification
 // (docs/protocol-binary.xml in the memcached repository).
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -3810,6 +3933,8 @@ struct BinaryWire {
 
 }  // namespace protocol
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/protocol/binary.hpp ----
 
 // ---- begin cachekit/protocol/ascii.hpp ----
@@ -3818,6 +3943,8 @@ CACHEKIT_END_NAMESPACE
 // directions, space-separated tokens, key checks, and the error lines both
 // protocols send. Pure: no I/O, no allocation.
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -4215,6 +4342,8 @@ inline bool take_data(const char* data, std::size_t n, std::size_t line_size, st
 }  // namespace ascii
 }  // namespace protocol
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/protocol/ascii.hpp ----
 
 // ---- begin cachekit/protocol/wire.hpp ----
@@ -4249,6 +4378,8 @@ CACHEKIT_END_NAMESPACE
 // store's data from its own memory after the head, then kDataEnd.
 // Pure: no I/O.
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -4461,6 +4592,8 @@ class ReplyReader {
 
 }  // namespace protocol
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/protocol/wire.hpp ----
 
 // ---- begin cachekit/protocol/text.hpp ----
@@ -4471,6 +4604,8 @@ CACHEKIT_END_NAMESPACE
 // hold it). TextWire packs both for a backend templated over its wire.
 // Pure: no I/O, no allocation.
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -4965,6 +5100,8 @@ struct TextWire {
 
 }  // namespace protocol
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/protocol/text.hpp ----
 
 // ---- begin cachekit/protocol/meta.hpp ----
@@ -4977,6 +5114,8 @@ CACHEKIT_END_NAMESPACE
 // MetaWire packs both for a backend templated over its wire.
 // Pure: no I/O, no allocation.
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -5661,6 +5800,8 @@ struct MetaWire {
 
 }  // namespace protocol
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/protocol/meta.hpp ----
 
 // ---- begin cachekit/net/socket.hpp ----
@@ -5668,6 +5809,8 @@ CACHEKIT_END_NAMESPACE
 // system calls: name resolution, non-blocking connect finished with poll +
 // SO_ERROR, and poll-bounded send/recv (MSG_NOSIGNAL, EINTR retried).
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -6049,6 +6192,8 @@ inline bool idle_connection_broken(int fd) noexcept {
 }  // namespace net
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/net/socket.hpp ----
 
 // ---- begin cachekit/detail/json.hpp ----
@@ -6056,6 +6201,8 @@ CACHEKIT_END_NAMESPACE
 // (RFC 8259 syntax, UTF-8 checked, \u escapes with surrogate pairs).
 // Pure: no I/O; every index is checked against the input.
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -6240,6 +6387,8 @@ inline Result<std::vector<std::string>> parse_json_string_array(std::string_view
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/detail/json.hpp ----
 
 // ---- begin cachekit/memcached_config.hpp ----
@@ -6358,6 +6507,17 @@ struct MemcachedBackendConfig {
   /// the path can impersonate the server and read every value.
   bool tls_verify = true;
 
+#ifdef CACHEKIT_DETAIL_SPLIT
+  // In split use (config.hpp) made, copied and destroyed in the file with
+  // CACHEKIT_IMPLEMENTATION: the defaults above are compiled once.
+  MemcachedBackendConfig();
+  MemcachedBackendConfig(const MemcachedBackendConfig&);
+  MemcachedBackendConfig(MemcachedBackendConfig&&) noexcept;
+  MemcachedBackendConfig& operator=(const MemcachedBackendConfig&);
+  MemcachedBackendConfig& operator=(MemcachedBackendConfig&&) noexcept;
+  ~MemcachedBackendConfig();
+#endif
+
   /// Defaults overridden by the CACHEKIT_MEMCACHED_* environment variables.
   template <class = void>
   static Result<MemcachedBackendConfig> from_env();
@@ -6366,6 +6526,7 @@ struct MemcachedBackendConfig {
   Result<void> validate() const;
 };
 
+#ifndef CACHEKIT_DETAIL_VIEW  // definitions: not in the declarations view (config.hpp)
 namespace detail {
 
 /// Key bytes memcached's text protocol would misread: whitespace, control characters.
@@ -6698,6 +6859,17 @@ inline Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env() {
   return c;
 }
 
+#endif  // CACHEKIT_DETAIL_VIEW
+
+#ifdef CACHEKIT_IMPLEMENTATION
+MemcachedBackendConfig::MemcachedBackendConfig() = default;
+MemcachedBackendConfig::MemcachedBackendConfig(const MemcachedBackendConfig&) = default;
+MemcachedBackendConfig::MemcachedBackendConfig(MemcachedBackendConfig&&) noexcept = default;
+MemcachedBackendConfig& MemcachedBackendConfig::operator=(const MemcachedBackendConfig&) = default;
+MemcachedBackendConfig& MemcachedBackendConfig::operator=(MemcachedBackendConfig&&) noexcept = default;
+MemcachedBackendConfig::~MemcachedBackendConfig() = default;
+#endif
+
 CACHEKIT_COMPILE_ONCE(Result<void> MemcachedBackendConfig::validate<void>() const)  // see config.hpp
 CACHEKIT_COMPILE_ONCE(Result<MemcachedBackendConfig> MemcachedBackendConfig::from_env<void>())
 
@@ -6710,6 +6882,8 @@ CACHEKIT_END_NAMESPACE
 // (a pipeline of thousands of headers is encoded in place, not zero-filled
 // first). Pure: no I/O.
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <cstring>
 #include <memory>
@@ -6768,6 +6942,8 @@ class ByteBuffer {
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/detail/byte_buffer.hpp ----
 
 // ---- begin cachekit/net/tls.hpp ----
@@ -6786,6 +6962,8 @@ CACHEKIT_END_NAMESPACE
 // latest session of each server is kept in its TlsContext, so the next
 // connection to it resumes instead of making a full handshake.
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 
 #ifdef CACHEKIT_OPENSSL
 
@@ -7278,6 +7456,8 @@ inline BIO_METHOD* TlsContext::make_method() {
 CACHEKIT_END_NAMESPACE
 
 #endif  // CACHEKIT_OPENSSL
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/net/tls.hpp ----
 
 // ---- begin cachekit/memcached/connection.hpp ----
@@ -7293,6 +7473,8 @@ CACHEKIT_END_NAMESPACE
 // every read and write then goes through it, behind one predictable branch
 // per call; without the macro there is no branch at all.
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -7794,6 +7976,8 @@ using Connection = BasicConnection<>;
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/memcached/connection.hpp ----
 
 // ---- begin cachekit/net/fork_guard.hpp ----
@@ -7802,6 +7986,8 @@ CACHEKIT_END_NAMESPACE
 // check is a memory read: the kernel zeroes the page in the child. Elsewhere
 // it falls back to comparing getpid().
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 
 #include <sys/mman.h>
@@ -7856,6 +8042,8 @@ class ForkGuard {
 }  // namespace net
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/net/fork_guard.hpp ----
 
 // ---- begin cachekit/pool.hpp ----
@@ -7864,6 +8052,8 @@ CACHEKIT_END_NAMESPACE
 // returned connection sits in a lock-free slot. Fork-safe: a pool used
 // in a child process drops every connection its parent opened.
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
@@ -8101,6 +8291,8 @@ CACHEKIT_COMPILE_ONCE(class BasicConnectionPool<void>)
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/pool.hpp ----
 
 // ---- begin cachekit/memcached/rejoin_log.hpp ----
@@ -8110,6 +8302,8 @@ CACHEKIT_END_NAMESPACE
 // again, the backend deletes every key logged here on it (or flushes it
 // when the log overflowed). Pure bookkeeping: no I/O, no clock.
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <mutex>
 #include <string>
@@ -8220,6 +8414,8 @@ using RejoinLog = BasicRejoinLog<>;
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/memcached/rejoin_log.hpp ----
 
 // ---- begin cachekit/memcached/cluster.hpp ----
@@ -8231,6 +8427,8 @@ CACHEKIT_END_NAMESPACE
 // connection must say first (a login, a dialect check) and how a repair
 // deletes keys come from the backend's hooks.
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -8651,6 +8849,8 @@ CACHEKIT_COMPILE_ONCE(class BasicCluster<void>)  // see config.hpp
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/memcached/cluster.hpp ----
 
 // ---- begin cachekit/memcached/keys.hpp ----
@@ -8658,6 +8858,8 @@ CACHEKIT_END_NAMESPACE
 // (length, bytes), in a stack buffer; the errors that name a refused key
 // or value; memcached's item size rule. Pure: no I/O.
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -8751,6 +8953,8 @@ class KeyRules {
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/memcached/keys.hpp ----
 
 // ---- begin cachekit/memcached/executor.hpp ----
@@ -8761,6 +8965,8 @@ CACHEKIT_END_NAMESPACE
 // fn(connection, full key, deadline, now) from a wire's conversation; the
 // executor knows no protocol.
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -8958,6 +9164,8 @@ CACHEKIT_COMPILE_ONCE(class BasicExecutor<void>)  // see config.hpp
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/memcached/executor.hpp ----
 
 // ---- begin cachekit/memcached/pipeline.hpp ----
@@ -8969,6 +9177,8 @@ CACHEKIT_END_NAMESPACE
 // Reading interleaves with writing, so a batch larger than the socket
 // buffers never deadlocks on replies that arrive before the end marker.
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -9202,6 +9412,8 @@ void run_jobs(std::vector<Job>& jobs, net::Deadline deadline, OnReply&& on_reply
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/memcached/pipeline.hpp ----
 
 // ---- begin cachekit/memcached/batch.hpp ----
@@ -9213,6 +9425,8 @@ CACHEKIT_END_NAMESPACE
 // requests, the reply handler, what a failed key undoes) comes in as
 // callables.
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -9389,6 +9603,8 @@ BatchEnd run_batch(Cluster& cluster, Executor& exec, const std::string_view* key
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/memcached/batch.hpp ----
 
 // ---- begin cachekit/memcached/types.hpp ----
@@ -9469,6 +9685,8 @@ CACHEKIT_END_NAMESPACE
 // backend is a template over it: the executor, the pipeline engine and the
 // batch skeleton know no protocol.
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -9874,6 +10092,8 @@ using BinaryConversation = BasicBinaryConversation<>;
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/memcached/wire_binary.hpp ----
 
 // ---- begin cachekit/memcached/wire_ascii.hpp ----
@@ -9883,6 +10103,8 @@ CACHEKIT_END_NAMESPACE
 // closes the connection (a set refused with CLIENT_ERROR leaves its data
 // unread by the server, which would read it as a command).
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -9987,6 +10209,8 @@ struct AsciiConversation {
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/memcached/wire_ascii.hpp ----
 
 // ---- begin cachekit/memcached/wire_meta.hpp ----
@@ -9997,6 +10221,8 @@ CACHEKIT_END_NAMESPACE
 // command marks the connection (protocol_refused): the server predates
 // meta, and the backend moves to the text protocol.
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -10439,6 +10665,8 @@ using MetaConversation = BasicMetaConversation<>;
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/memcached/wire_meta.hpp ----
 
 // ---- begin cachekit/memcached/wire_text.hpp ----
@@ -10448,6 +10676,8 @@ CACHEKIT_END_NAMESPACE
 // VALUE names its key. incr/decr with an initial value is built from
 // incr, add and incr again (see counter()).
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -10779,6 +11009,8 @@ using TextConversation = BasicTextConversation<>;
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/memcached/wire_text.hpp ----
 
 // ---- begin cachekit/memcached_backend.hpp ----
@@ -10789,8 +11021,6 @@ CACHEKIT_END_NAMESPACE
 // protocol is chosen when the backend is built and costs one predictable
 // branch per call, no virtual call.
 
-#include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -10802,6 +11032,10 @@ CACHEKIT_END_NAMESPACE
 #include <utility>
 #include <vector>
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
+#include <algorithm>
+#include <atomic>
 
 CACHEKIT_BEGIN_NAMESPACE
 
@@ -11107,6 +11341,11 @@ class BasicMemcachedBackend final : public Backend {
   Result<std::vector<KeyError>> set_many(std::initializer_list<std::pair<std::string_view, std::string_view>> items,
                                          std::chrono::seconds ttl = {}, std::uint32_t flags = 0) {
     return set_many_any(items.begin(), items.size(), ttl, flags);
+  }
+  /// set_many over an array of (key, value) pairs.
+  Result<std::vector<KeyError>> set_many(const std::pair<std::string_view, std::string_view>* items, std::size_t n,
+                                         std::chrono::seconds ttl = {}, std::uint32_t flags = 0) {
+    return set_many_any(items, n, ttl, flags);
   }
 
   /// Invalidates every item on every server (after delay when given).
@@ -11652,10 +11891,223 @@ BasicMemcachedBackend<Unused>::BasicMemcachedBackend(MemcachedBackendConfig conf
 template <class Unused>
 BasicMemcachedBackend<Unused>::~BasicMemcachedBackend() = default;
 
+CACHEKIT_COMPILE_ONCE(class BasicMemcachedBackend<void>)  // see config.hpp
+
+CACHEKIT_END_NAMESPACE
+#endif  // CACHEKIT_DETAIL_VIEW
+
+CACHEKIT_BEGIN_NAMESPACE
+
+#ifndef CACHEKIT_DETAIL_SPLIT
 /// The memcached backend.
 using MemcachedBackend = BasicMemcachedBackend<>;
+#else
+template <class>
+class BasicMemcachedBackend;
 
-CACHEKIT_COMPILE_ONCE(class BasicMemcachedBackend<void>)  // see config.hpp
+/// The memcached backend, in split use (config.hpp): the operations of
+/// BasicMemcachedBackend (documented there), whose one instance it holds,
+/// compiled in the file with CACHEKIT_IMPLEMENTATION.
+class MemcachedBackend final : public Backend {
+ public:
+  MemcachedBackend();
+  explicit MemcachedBackend(MemcachedBackendConfig config);
+  MemcachedBackend(const MemcachedBackend&) = delete;
+  MemcachedBackend& operator=(const MemcachedBackend&) = delete;
+  ~MemcachedBackend() override;
+
+  Result<void> status() const;
+  const MemcachedBackendConfig& config() const noexcept;
+  Protocol protocol() const noexcept;
+  std::uint64_t tls_handshakes() const noexcept;
+  std::uint64_t tls_resumed_handshakes() const noexcept;
+  std::vector<std::string> server_names() const;
+  Result<std::size_t> server_for(std::string_view key);
+
+  Result<std::optional<std::string>> get(std::string_view key) override;
+  Result<bool> get(std::string_view key, std::string& value);
+  Result<void> set(std::string_view key, std::string_view value, std::chrono::seconds ttl = {}) override;
+  Result<void> set(std::string_view key, std::string_view value, std::chrono::seconds ttl, std::uint32_t flags);
+  Result<bool> add(std::string_view key, std::string_view value, std::chrono::seconds ttl) override;
+  Result<bool> add(std::string_view key, std::string_view value, std::chrono::seconds ttl, std::uint32_t flags);
+  Result<bool> replace(std::string_view key, std::string_view value, std::chrono::seconds ttl = {},
+                       std::uint32_t flags = 0);
+  Result<bool> append(std::string_view key, std::string_view value);
+  Result<bool> prepend(std::string_view key, std::string_view value);
+  Result<CasOutcome> cas(std::string_view key, std::string_view value, std::uint64_t cas_token,
+                         std::chrono::seconds ttl = {}, std::uint32_t flags = 0);
+  Result<std::optional<Item>> gets(std::string_view key);
+  Result<bool> remove(std::string_view key) override;
+  Result<bool> exists(std::string_view key) override;
+  Result<bool> touch(std::string_view key, std::chrono::seconds ttl) override;
+  Result<std::optional<std::string>> get_and_touch(std::string_view key, std::chrono::seconds ttl);
+  Result<bool> read_ttl(std::string_view key, Ttl& out) override;
+  Result<bool> read_with_ttl(std::string_view key, std::string& value, Ttl& ttl) override;
+  bool has_leases() const noexcept override;
+  Result<LeaseRead> lease_get(std::string_view key, const LeaseOptions& options) override;
+  Result<bool> lease_set(std::string_view key, std::string_view value, std::chrono::seconds ttl,
+                         std::uint64_t token) override;
+  Result<bool> invalidate(std::string_view key, std::chrono::seconds stale_for) override;
+  Result<std::optional<std::uint64_t>> incr(std::string_view key, std::uint64_t delta,
+                                            std::optional<std::uint64_t> initial = std::nullopt,
+                                            std::chrono::seconds ttl = {});
+  Result<std::optional<std::uint64_t>> decr(std::string_view key, std::uint64_t delta,
+                                            std::optional<std::uint64_t> initial = std::nullopt,
+                                            std::chrono::seconds ttl = {});
+
+  template <class Keys>
+  Result<std::vector<std::optional<std::string>>> get_many(const Keys& keys) {
+    std::vector<std::string_view>& views = key_views(keys);
+    auto r = get_many(views.data(), views.size());
+    shed_key_views();
+    return r;
+  }
+  Result<std::vector<std::optional<std::string>>> get_many(const std::string_view* keys, std::size_t n);
+  Result<std::vector<std::optional<std::string>>> get_many(std::initializer_list<std::string_view> keys) {
+    return get_many(keys.begin(), keys.size());
+  }
+  template <class Keys>
+  Result<void> get_many(const Keys& keys, std::vector<std::optional<std::string>>& values) {
+    std::vector<std::string_view>& views = key_views(keys);
+    auto r = get_many(views.data(), views.size(), values);
+    shed_key_views();
+    return r;
+  }
+  Result<void> get_many(const std::string_view* keys, std::size_t n, std::vector<std::optional<std::string>>& values);
+  template <class Items>
+  Result<std::vector<KeyError>> set_many(const Items& items, std::chrono::seconds ttl = {}, std::uint32_t flags = 0) {
+    std::vector<std::pair<std::string_view, std::string_view>> views;
+    for (const auto& kv : items) views.emplace_back(std::string_view(kv.first), std::string_view(kv.second));
+    return set_many(views.data(), views.size(), ttl, flags);
+  }
+  Result<std::vector<KeyError>> set_many(std::initializer_list<std::pair<std::string_view, std::string_view>> items,
+                                         std::chrono::seconds ttl = {}, std::uint32_t flags = 0) {
+    return set_many(items.begin(), items.size(), ttl, flags);
+  }
+  /// set_many over an array of (key, value) pairs.
+  Result<std::vector<KeyError>> set_many(const std::pair<std::string_view, std::string_view>* items, std::size_t n,
+                                         std::chrono::seconds ttl = {}, std::uint32_t flags = 0);
+
+  Result<void> flush_all(std::chrono::seconds delay = {});
+  std::vector<ServerVersion> version();
+  std::vector<ServerStats> stats(std::string_view group = {});
+  std::vector<ServerHealth> health_check();
+  std::size_t open_connections(std::size_t i);
+  bool server_marked_dead(std::size_t i) const;
+
+ private:
+  /// The per-thread array of key views get_many fills.
+  static std::vector<std::string_view>& key_view_scratch();
+  /// Gives the array back (trimmed after a very large batch).
+  static void shed_key_views();
+  template <class Keys>
+  static std::vector<std::string_view>& key_views(const Keys& keys) {
+    std::vector<std::string_view>& views = key_view_scratch();
+    views.clear();
+    for (const auto& k : keys) views.push_back(std::string_view(k));
+    return views;
+  }
+
+  std::unique_ptr<BasicMemcachedBackend<void>> impl_;
+};
+
+#ifdef CACHEKIT_IMPLEMENTATION
+MemcachedBackend::MemcachedBackend() : impl_(new BasicMemcachedBackend<void>()) {}
+MemcachedBackend::MemcachedBackend(MemcachedBackendConfig config)
+    : impl_(new BasicMemcachedBackend<void>(std::move(config))) {}
+MemcachedBackend::~MemcachedBackend() = default;
+Result<void> MemcachedBackend::status() const { return impl_->status(); }
+const MemcachedBackendConfig& MemcachedBackend::config() const noexcept { return impl_->config(); }
+Protocol MemcachedBackend::protocol() const noexcept { return impl_->protocol(); }
+std::uint64_t MemcachedBackend::tls_handshakes() const noexcept { return impl_->tls_handshakes(); }
+std::uint64_t MemcachedBackend::tls_resumed_handshakes() const noexcept { return impl_->tls_resumed_handshakes(); }
+std::vector<std::string> MemcachedBackend::server_names() const { return impl_->server_names(); }
+Result<std::size_t> MemcachedBackend::server_for(std::string_view key) { return impl_->server_for(key); }
+Result<std::optional<std::string>> MemcachedBackend::get(std::string_view key) { return impl_->get(key); }
+Result<bool> MemcachedBackend::get(std::string_view key, std::string& value) { return impl_->get(key, value); }
+Result<void> MemcachedBackend::set(std::string_view key, std::string_view value, std::chrono::seconds ttl) {
+  return impl_->set(key, value, ttl);
+}
+Result<void> MemcachedBackend::set(std::string_view key, std::string_view value, std::chrono::seconds ttl,
+                                   std::uint32_t flags) {
+  return impl_->set(key, value, ttl, flags);
+}
+Result<bool> MemcachedBackend::add(std::string_view key, std::string_view value, std::chrono::seconds ttl) {
+  return impl_->add(key, value, ttl);
+}
+Result<bool> MemcachedBackend::add(std::string_view key, std::string_view value, std::chrono::seconds ttl,
+                                   std::uint32_t flags) {
+  return impl_->add(key, value, ttl, flags);
+}
+Result<bool> MemcachedBackend::replace(std::string_view key, std::string_view value, std::chrono::seconds ttl,
+                                       std::uint32_t flags) {
+  return impl_->replace(key, value, ttl, flags);
+}
+Result<bool> MemcachedBackend::append(std::string_view key, std::string_view value) {
+  return impl_->append(key, value);
+}
+Result<bool> MemcachedBackend::prepend(std::string_view key, std::string_view value) {
+  return impl_->prepend(key, value);
+}
+Result<CasOutcome> MemcachedBackend::cas(std::string_view key, std::string_view value, std::uint64_t cas_token,
+                                         std::chrono::seconds ttl, std::uint32_t flags) {
+  return impl_->cas(key, value, cas_token, ttl, flags);
+}
+Result<std::optional<Item>> MemcachedBackend::gets(std::string_view key) { return impl_->gets(key); }
+Result<bool> MemcachedBackend::remove(std::string_view key) { return impl_->remove(key); }
+Result<bool> MemcachedBackend::exists(std::string_view key) { return impl_->exists(key); }
+Result<bool> MemcachedBackend::touch(std::string_view key, std::chrono::seconds ttl) { return impl_->touch(key, ttl); }
+Result<std::optional<std::string>> MemcachedBackend::get_and_touch(std::string_view key, std::chrono::seconds ttl) {
+  return impl_->get_and_touch(key, ttl);
+}
+Result<bool> MemcachedBackend::read_ttl(std::string_view key, Ttl& out) { return impl_->read_ttl(key, out); }
+Result<bool> MemcachedBackend::read_with_ttl(std::string_view key, std::string& value, Ttl& ttl) {
+  return impl_->read_with_ttl(key, value, ttl);
+}
+bool MemcachedBackend::has_leases() const noexcept { return impl_->has_leases(); }
+Result<LeaseRead> MemcachedBackend::lease_get(std::string_view key, const LeaseOptions& options) {
+  return impl_->lease_get(key, options);
+}
+Result<bool> MemcachedBackend::lease_set(std::string_view key, std::string_view value, std::chrono::seconds ttl,
+                                         std::uint64_t token) {
+  return impl_->lease_set(key, value, ttl, token);
+}
+Result<bool> MemcachedBackend::invalidate(std::string_view key, std::chrono::seconds stale_for) {
+  return impl_->invalidate(key, stale_for);
+}
+Result<std::optional<std::uint64_t>> MemcachedBackend::incr(std::string_view key, std::uint64_t delta,
+                                                            std::optional<std::uint64_t> initial,
+                                                            std::chrono::seconds ttl) {
+  return impl_->incr(key, delta, initial, ttl);
+}
+Result<std::optional<std::uint64_t>> MemcachedBackend::decr(std::string_view key, std::uint64_t delta,
+                                                            std::optional<std::uint64_t> initial,
+                                                            std::chrono::seconds ttl) {
+  return impl_->decr(key, delta, initial, ttl);
+}
+Result<std::vector<std::optional<std::string>>> MemcachedBackend::get_many(const std::string_view* keys,
+                                                                           std::size_t n) {
+  return impl_->get_many(keys, n);
+}
+Result<void> MemcachedBackend::get_many(const std::string_view* keys, std::size_t n,
+                                        std::vector<std::optional<std::string>>& values) {
+  return impl_->get_many(keys, n, values);
+}
+Result<std::vector<KeyError>> MemcachedBackend::set_many(const std::pair<std::string_view, std::string_view>* items,
+                                                         std::size_t n, std::chrono::seconds ttl,
+                                                         std::uint32_t flags) {
+  return impl_->set_many(items, n, ttl, flags);
+}
+Result<void> MemcachedBackend::flush_all(std::chrono::seconds delay) { return impl_->flush_all(delay); }
+std::vector<ServerVersion> MemcachedBackend::version() { return impl_->version(); }
+std::vector<ServerStats> MemcachedBackend::stats(std::string_view group) { return impl_->stats(group); }
+std::vector<ServerHealth> MemcachedBackend::health_check() { return impl_->health_check(); }
+std::size_t MemcachedBackend::open_connections(std::size_t i) { return impl_->open_connections(i); }
+bool MemcachedBackend::server_marked_dead(std::size_t i) const { return impl_->server_marked_dead(i); }
+std::vector<std::string_view>& MemcachedBackend::key_view_scratch() { return detail::many_scratch().views; }
+void MemcachedBackend::shed_key_views() { detail::shed(detail::many_scratch().views); }
+#endif  // CACHEKIT_IMPLEMENTATION
+#endif  // CACHEKIT_DETAIL_SPLIT
 
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/memcached_backend.hpp ----
@@ -11669,13 +12121,10 @@ CACHEKIT_END_NAMESPACE
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 
 
@@ -11690,6 +12139,12 @@ struct MemoryBackendOptions {
   /// Tests inject a manual clock so that expiry needs no sleeping.
   std::function<std::chrono::steady_clock::time_point()> clock;
 };
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
+CACHEKIT_END_NAMESPACE
+#include <mutex>
+#include <unordered_map>
+CACHEKIT_BEGIN_NAMESPACE
 
 /// In-process Backend: thread-safe LRU bounded by bytes, honouring TTLs.
 /// TTLs follow memcached's rules (<= 0 never expires, longer than 30 days is
@@ -12050,9 +12505,113 @@ class BasicMemoryBackend final : public Backend {
 template <class Unused>
 BasicMemoryBackend<Unused>::~BasicMemoryBackend() = default;
 
+CACHEKIT_COMPILE_ONCE(class BasicMemoryBackend<void>)  // see config.hpp
+#endif  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_SPLIT
 /// The in-process backend.
 using MemoryBackend = BasicMemoryBackend<>;
-CACHEKIT_COMPILE_ONCE(class BasicMemoryBackend<void>)  // see config.hpp
+#else
+template <class>
+class BasicMemoryBackend;
+
+/// The in-process backend, in split use (config.hpp): the same operations
+/// as BasicMemoryBackend, whose one instance it holds, compiled in the file
+/// with CACHEKIT_IMPLEMENTATION.
+class MemoryBackend final : public Backend {
+ public:
+  using clock_type = std::chrono::steady_clock;
+  using time_point = clock_type::time_point;
+  using duration = clock_type::duration;
+
+  MemoryBackend();
+  explicit MemoryBackend(std::size_t max_bytes);
+  explicit MemoryBackend(MemoryBackendOptions options);
+  MemoryBackend(const MemoryBackend&) = delete;
+  MemoryBackend& operator=(const MemoryBackend&) = delete;
+  ~MemoryBackend() override;
+
+  Result<std::optional<std::string>> get(std::string_view key) override;
+  template <class Fn>
+  bool visit(std::string_view key, Fn&& fn) {
+    using F = std::remove_reference_t<Fn>;
+    return visit_bytes(key, const_cast<void*>(static_cast<const void*>(std::addressof(fn))),
+                       [](void* f, std::string_view v) { (*static_cast<F*>(f))(v); });
+  }
+  Result<void> set(std::string_view key, std::string_view value, std::chrono::seconds ttl) override;
+  Result<void> set_for(std::string_view key, std::string_view value, duration ttl);
+  Result<bool> add(std::string_view key, std::string_view value, std::chrono::seconds ttl) override;
+  Result<bool> add_for(std::string_view key, std::string_view value, duration ttl);
+  Result<bool> remove(std::string_view key) override;
+  Result<bool> exists(std::string_view key) override;
+  Result<bool> touch(std::string_view key, std::chrono::seconds ttl) override;
+  Result<bool> read_ttl(std::string_view key, Ttl& out) override;
+  Result<bool> read_with_ttl(std::string_view key, std::string& value, Ttl& ttl) override;
+  bool has_leases() const noexcept override { return true; }
+  Result<LeaseRead> lease_get(std::string_view key, const LeaseOptions& options) override;
+  Result<bool> lease_set(std::string_view key, std::string_view value, std::chrono::seconds ttl,
+                         std::uint64_t token) override;
+  Result<bool> invalidate(std::string_view key, std::chrono::seconds stale_for) override;
+  void clear();
+  std::size_t purge_expired();
+  std::size_t size() const;
+  std::size_t bytes() const;
+  std::size_t max_bytes() const noexcept;
+  std::uint64_t evictions() const;
+
+ private:
+  bool visit_bytes(std::string_view key, void* fn, void (*call)(void*, std::string_view));
+
+  std::unique_ptr<BasicMemoryBackend<void>> impl_;
+};
+
+#ifdef CACHEKIT_IMPLEMENTATION
+MemoryBackend::MemoryBackend() : impl_(new BasicMemoryBackend<void>()) {}
+MemoryBackend::MemoryBackend(std::size_t max_bytes) : impl_(new BasicMemoryBackend<void>(max_bytes)) {}
+MemoryBackend::MemoryBackend(MemoryBackendOptions options)
+    : impl_(new BasicMemoryBackend<void>(std::move(options))) {}
+MemoryBackend::~MemoryBackend() = default;
+Result<std::optional<std::string>> MemoryBackend::get(std::string_view key) { return impl_->get(key); }
+bool MemoryBackend::visit_bytes(std::string_view key, void* fn, void (*call)(void*, std::string_view)) {
+  return impl_->visit(key, [fn, call](std::string_view v) { call(fn, v); });
+}
+Result<void> MemoryBackend::set(std::string_view key, std::string_view value, std::chrono::seconds ttl) {
+  return impl_->set(key, value, ttl);
+}
+Result<void> MemoryBackend::set_for(std::string_view key, std::string_view value, duration ttl) {
+  return impl_->set_for(key, value, ttl);
+}
+Result<bool> MemoryBackend::add(std::string_view key, std::string_view value, std::chrono::seconds ttl) {
+  return impl_->add(key, value, ttl);
+}
+Result<bool> MemoryBackend::add_for(std::string_view key, std::string_view value, duration ttl) {
+  return impl_->add_for(key, value, ttl);
+}
+Result<bool> MemoryBackend::remove(std::string_view key) { return impl_->remove(key); }
+Result<bool> MemoryBackend::exists(std::string_view key) { return impl_->exists(key); }
+Result<bool> MemoryBackend::touch(std::string_view key, std::chrono::seconds ttl) { return impl_->touch(key, ttl); }
+Result<bool> MemoryBackend::read_ttl(std::string_view key, Ttl& out) { return impl_->read_ttl(key, out); }
+Result<bool> MemoryBackend::read_with_ttl(std::string_view key, std::string& value, Ttl& ttl) {
+  return impl_->read_with_ttl(key, value, ttl);
+}
+Result<LeaseRead> MemoryBackend::lease_get(std::string_view key, const LeaseOptions& options) {
+  return impl_->lease_get(key, options);
+}
+Result<bool> MemoryBackend::lease_set(std::string_view key, std::string_view value, std::chrono::seconds ttl,
+                                      std::uint64_t token) {
+  return impl_->lease_set(key, value, ttl, token);
+}
+Result<bool> MemoryBackend::invalidate(std::string_view key, std::chrono::seconds stale_for) {
+  return impl_->invalidate(key, stale_for);
+}
+void MemoryBackend::clear() { impl_->clear(); }
+std::size_t MemoryBackend::purge_expired() { return impl_->purge_expired(); }
+std::size_t MemoryBackend::size() const { return impl_->size(); }
+std::size_t MemoryBackend::bytes() const { return impl_->bytes(); }
+std::size_t MemoryBackend::max_bytes() const noexcept { return impl_->max_bytes(); }
+std::uint64_t MemoryBackend::evictions() const { return impl_->evictions(); }
+#endif  // CACHEKIT_IMPLEMENTATION
+#endif  // CACHEKIT_DETAIL_SPLIT
 
 CACHEKIT_END_NAMESPACE
 // ---- end cachekit/memory_backend.hpp ----
@@ -12061,6 +12620,8 @@ CACHEKIT_END_NAMESPACE
 // BLAKE2b (RFC 7693), unkeyed, digest 1..64 bytes. Interop cache keys hash
 // their canonical arguments with BLAKE2b-256, as every cachekit SDK does.
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
@@ -12246,6 +12807,8 @@ inline std::string blake2b_hex(std::string_view data, std::size_t digest_size = 
 }
 
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/hash/blake2b.hpp ----
 
 // ---- begin cachekit/msgpack/writer.hpp ----
@@ -13113,22 +13676,17 @@ CACHEKIT_END_NAMESPACE
 // profile) and interop key arguments (canonical profile). Specialize codec
 // for your own types, or describe a struct with CACHEKIT_FIELDS (fields.hpp).
 
-#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <limits>
-#include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
-#include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -13152,6 +13710,14 @@ inline constexpr bool is_char_like_v =
     || std::is_same_v<T, char8_t>
 #endif
     ;
+
+/// Sorts encoded set elements (std::string compares bytes as unsigned char,
+/// the order the interop spec asks for) and drops duplicates.
+template <class Items>
+void sort_unique(Items& items);
+/// Sorts the (key, encoded value) entries of a canonical map by key.
+template <class Entries>
+void sort_by_key(Entries& entries);
 
 /// Encodes [first, last) as an array.
 template <class It>
@@ -13177,9 +13743,7 @@ void write_set_range(msgpack_writer& w, It first, It last, std::size_t n) {
     if (!sub.ok()) return w.fail(sub.error());
     items.push_back(sub.bytes());
   }
-  // std::string compares bytes as unsigned char, the order the spec asks for.
-  std::sort(items.begin(), items.end());
-  items.erase(std::unique(items.begin(), items.end()), items.end());
+  sort_unique(items);
   w.array_header(items.size());
   for (const auto& item : items) w.raw(item);
 }
@@ -13214,8 +13778,7 @@ void write_map_range(msgpack_writer& w, It first, It last, std::size_t n) {
     if (!sub.ok()) return w.fail(sub.error());
     entries.emplace_back(std::move(key_text), sub.bytes());
   }
-  std::sort(entries.begin(), entries.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+  sort_by_key(entries);
   for (std::size_t i = 1; i < entries.size(); ++i) {
     if (entries[i - 1].first == entries[i].first) return w.fail("duplicate map key after canonicalization");
   }
@@ -13597,63 +14160,59 @@ struct codec<std::array<T, N>> {
   }
 };
 
-/// std::set <-> array (sorted by encoded bytes in interop keys).
-template <class T, class C, class A>
-struct codec<std::set<T, C, A>> {
-  static void encode(detail::msgpack_writer& w, const std::set<T, C, A>& v) {
-    detail::write_set_range(w, v.begin(), v.end(), v.size());
-  }
-  static Result<std::set<T, C, A>> decode(detail::msgpack_reader& r) {
+namespace detail {
+// Containers are recognised by what they offer, not by name, so that this
+// header needs none of <map>, <set>, <unordered_map> and <unordered_set>.
+template <class T, class = void>
+struct is_map_like : std::false_type {};
+/// std::map, std::unordered_map and alike: key_type, mapped_type, insert_or_assign.
+template <class T>
+struct is_map_like<T, std::void_t<typename T::key_type, typename T::mapped_type,
+                                  decltype(std::declval<T&>().insert_or_assign(
+                                      std::declval<typename T::key_type>(), std::declval<typename T::mapped_type>()))>>
+    : std::true_type {};
+template <class T, class = void>
+struct is_set_like : std::false_type {};
+/// std::set, std::unordered_set and alike: key_type that is the value_type, insert.
+template <class T>
+struct is_set_like<T, std::void_t<typename T::key_type, decltype(std::declval<T&>().insert(
+                                                            std::declval<typename T::value_type>()))>>
+    : std::is_same<typename T::key_type, typename T::value_type> {};
+template <class T, class = void>
+struct has_reserve : std::false_type {};
+template <class T>
+struct has_reserve<T, std::void_t<decltype(std::declval<T&>().reserve(std::size_t{}))>> : std::true_type {};
+}  // namespace detail
+
+/// Sets (std::set, std::unordered_set) <-> array (sorted by encoded bytes in
+/// interop keys).
+template <class S>
+struct codec<S, std::enable_if_t<detail::is_set_like<S>::value && !detail::is_map_like<S>::value>> {
+  using T = typename S::value_type;
+  static void encode(detail::msgpack_writer& w, const S& v) { detail::write_set_range(w, v.begin(), v.end(), v.size()); }
+  static Result<S> decode(detail::msgpack_reader& r) {
     std::uint32_t n = 0;
-    std::set<T, C, A> out;
+    S out;
     auto res = detail::read_array_into<T>(r, n, [&](T&& e) { out.insert(std::move(e)); });
     if (!res) return std::move(res).error();
     return out;
   }
 };
 
-/// std::unordered_set <-> array (sorted by encoded bytes in interop keys).
-template <class T, class H, class E, class A>
-struct codec<std::unordered_set<T, H, E, A>> {
-  static void encode(detail::msgpack_writer& w, const std::unordered_set<T, H, E, A>& v) {
-    detail::write_set_range(w, v.begin(), v.end(), v.size());
-  }
-  static Result<std::unordered_set<T, H, E, A>> decode(detail::msgpack_reader& r) {
-    std::uint32_t n = 0;
-    std::unordered_set<T, H, E, A> out;
-    auto res = detail::read_array_into<T>(r, n, [&](T&& e) { out.insert(std::move(e)); });
-    if (!res) return std::move(res).error();
-    return out;
-  }
-};
-
-/// std::map <-> map (a repeated key keeps the last value).
-template <class K, class V, class C, class A>
-struct codec<std::map<K, V, C, A>> {
-  static void encode(detail::msgpack_writer& w, const std::map<K, V, C, A>& v) {
-    detail::write_map_range(w, v.begin(), v.end(), v.size());
-  }
-  static Result<std::map<K, V, C, A>> decode(detail::msgpack_reader& r) {
+/// Maps (std::map, std::unordered_map) <-> map (a repeated key keeps the
+/// last value).
+template <class M>
+struct codec<M, std::enable_if_t<detail::is_map_like<M>::value>> {
+  using K = typename M::key_type;
+  using V = typename M::mapped_type;
+  static void encode(detail::msgpack_writer& w, const M& v) { detail::write_map_range(w, v.begin(), v.end(), v.size()); }
+  static Result<M> decode(detail::msgpack_reader& r) {
     std::uint32_t n = 0;
     if (!r.read_map_header(n)) return r.error();
-    std::map<K, V, C, A> out;
-    auto res = detail::read_map_into<K, V>(r, n, [&](K&& k, V&& v) { out.insert_or_assign(std::move(k), std::move(v)); });
-    if (!res) return std::move(res).error();
-    return out;
-  }
-};
-
-/// std::unordered_map <-> map (a repeated key keeps the last value).
-template <class K, class V, class H, class E, class A>
-struct codec<std::unordered_map<K, V, H, E, A>> {
-  static void encode(detail::msgpack_writer& w, const std::unordered_map<K, V, H, E, A>& v) {
-    detail::write_map_range(w, v.begin(), v.end(), v.size());
-  }
-  static Result<std::unordered_map<K, V, H, E, A>> decode(detail::msgpack_reader& r) {
-    std::uint32_t n = 0;
-    if (!r.read_map_header(n)) return r.error();
-    std::unordered_map<K, V, H, E, A> out;
-    out.reserve(detail::bounded_reserve(n, r.remaining(), 2 * sizeof(void*) + sizeof(K) + sizeof(V)));
+    M out;
+    if constexpr (detail::has_reserve<M>::value) {
+      out.reserve(detail::bounded_reserve(n, r.remaining(), 2 * sizeof(void*) + sizeof(K) + sizeof(V)));
+    }
     auto res = detail::read_map_into<K, V>(r, n, [&](K&& k, V&& v) { out.insert_or_assign(std::move(k), std::move(v)); });
     if (!res) return std::move(res).error();
     return out;
@@ -13754,6 +14313,32 @@ Result<T> from_msgpack(std::string_view bytes) {
 }
 
 CACHEKIT_END_NAMESPACE
+
+#ifndef CACHEKIT_DETAIL_VIEW  // definitions: not in the declarations view (config.hpp)
+#include <algorithm>
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+template <class Items>
+void sort_unique(Items& items) {
+  std::sort(items.begin(), items.end());
+  items.erase(std::unique(items.begin(), items.end()), items.end());
+}
+template <class Entries>
+void sort_by_key(Entries& entries) {
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+}
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+#endif  // CACHEKIT_DETAIL_VIEW
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+CACHEKIT_COMPILE_ONCE(void sort_unique(std::vector<std::string>&))  // see config.hpp
+CACHEKIT_COMPILE_ONCE(void sort_by_key(std::vector<std::pair<std::string, std::string>>&))
+CACHEKIT_COMPILE_ONCE(void sort_by_key(std::vector<std::pair<std::string_view, std::string>>&))
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
 // ---- end cachekit/msgpack/codec.hpp ----
 
 // ---- begin cachekit/msgpack/fields.hpp ----
@@ -13775,7 +14360,6 @@ CACHEKIT_END_NAMESPACE
 // nullopt), so an entry written by an older schema reads as a miss rather
 // than as silently defaulted data; a field that appears twice is an error.
 
-#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <optional>
@@ -13857,7 +14441,7 @@ struct codec<T, std::enable_if_t<detail::has_fields<T>::value>> {
     };
     std::apply([&](const auto&... f) { (collect(f), ...); }, fs);
     if (!ok) return;
-    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    detail::sort_by_key(entries);
     w.map_header(entries.size());
     for (const auto& e : entries) {
       w.str(e.first);
@@ -14087,8 +14671,12 @@ Result<std::string> canonical_args(const Args&... args) {
 
 /// "{ns}:{operation}:{hash}" from already-canonical argument bytes; an Error
 /// when a segment is invalid.
-inline Result<std::string> interop_key_from_canonical(std::string_view ns, std::string_view operation,
-                                                      std::string_view canonical) {
+CACHEKIT_DETAIL_LINKAGE Result<std::string> interop_key_from_canonical(std::string_view ns, std::string_view operation,
+                                                                       std::string_view canonical);
+
+#ifndef CACHEKIT_DETAIL_VIEW  // definitions: not in the declarations view (config.hpp)
+CACHEKIT_DETAIL_LINKAGE Result<std::string> interop_key_from_canonical(std::string_view ns, std::string_view operation,
+                                                                       std::string_view canonical) {
   if (!is_valid_interop_segment(ns)) {
     return Error(ErrorKind::permanent,
                  "interop: namespace '" + std::string(ns) + "' must match ^[a-z0-9][a-z0-9._-]{0,63}$");
@@ -14106,6 +14694,7 @@ inline Result<std::string> interop_key_from_canonical(std::string_view ns, std::
   key += blake2b_hex(canonical, 32);
   return key;
 }
+#endif  // CACHEKIT_DETAIL_VIEW
 
 /// The interop cache key "{ns}:{operation}:{blake2b-256 hex of canonical
 /// msgpack of [args...]}", shared with the other cachekit SDKs; an Error for
@@ -14130,7 +14719,6 @@ CACHEKIT_END_NAMESPACE
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <string>
 
 
@@ -14304,6 +14892,8 @@ CACHEKIT_END_NAMESPACE
 // Here rather than std::this_thread::sleep_for so that every translation unit
 // does not pay for parsing <thread>.
 
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cerrno>
 #include <chrono>
 
@@ -14326,6 +14916,8 @@ inline void sleep_for(std::chrono::nanoseconds d) noexcept {
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
 // ---- end cachekit/net/sleep.hpp ----
 
 // ---- begin cachekit/detail/cache_core.hpp ----
@@ -14333,7 +14925,6 @@ CACHEKIT_END_NAMESPACE
 // near cache, counters, error reporting and the stampede lease. Typed code
 // (encode, decode, the user's function) stays in cache.hpp.
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -14360,101 +14951,38 @@ template <class Unused = void>
 class BasicCacheCore {
  public:
   /// label names the cached function in log messages ("users:get_user").
-  BasicCacheCore(std::shared_ptr<Backend> owner, Backend* backend, CacheOptions options, std::string label)
-      : owner_(std::move(owner)), backend_(backend), options_(std::move(options)), label_(std::move(label)) {
-    if (options_.l1.enabled) l1_ = std::make_unique<MemoryBackend>(options_.l1.max_bytes);
-  }
+  BasicCacheCore(std::shared_ptr<Backend> owner, Backend* backend, CacheOptions options, std::string label);
 
   BasicCacheCore(const BasicCacheCore&) = delete;
   BasicCacheCore& operator=(const BasicCacheCore&) = delete;
-  ~BasicCacheCore();  // defined below (see BasicMemcachedBackend)
+  ~BasicCacheCore();
 
   const CacheOptions& options() const noexcept { return options_; }
   Backend& backend() noexcept { return *backend_; }
 
   /// The stored bytes for key from the L1, then the backend; nullopt on a
   /// miss or an error (reported).
-  std::optional<std::string> lookup(std::string_view key, bool* from_l1 = nullptr) {
-    if (l1_) {
-      auto near = l1_->get(key);
-      if (near && near->has_value()) {
-        if (from_l1 != nullptr) *from_l1 = true;
-        return std::move(*near);
-      }
-    }
-    auto got = backend_->get(key);
-    if (!got) {
-      report(std::move(got).error(), "get", key);
-      return std::nullopt;
-    }
-    if (got->has_value() && l1_) fill_l1(key, **got);
-    return std::move(*got);
-  }
+  std::optional<std::string> lookup(std::string_view key, bool* from_l1 = nullptr);
 
   /// The stored bytes for key from the L1 alone (nullopt without one).
-  std::optional<std::string> l1_lookup(std::string_view key) {
-    if (!l1_) return std::nullopt;
-    auto near = l1_->get(key);
-    if (near && near->has_value()) return std::move(*near);
-    return std::nullopt;
-  }
+  std::optional<std::string> l1_lookup(std::string_view key);
 
   /// Stores bytes under key (L1 too); false (reported) when the backend failed.
-  bool store(std::string_view key, std::string_view bytes, std::chrono::seconds ttl) {
-    if (l1_) fill_l1(key, bytes, ttl);
-    auto r = backend_->set(key, bytes, ttl);
-    if (!r) {
-      report(std::move(r).error(), "set", key);
-      return false;
-    }
-    return true;
-  }
+  bool store(std::string_view key, std::string_view bytes, std::chrono::seconds ttl);
 
   /// Removes key from the backend and the L1; true when the backend had it.
-  bool remove(std::string_view key) {
-    if (l1_) (void)l1_->remove(key);
-    auto r = backend_->remove(key);
-    if (!r) {
-      report(std::move(r).error(), "delete", key);
-      return false;
-    }
-    return *r;
-  }
+  bool remove(std::string_view key);
 
   /// Tries to take the lease "<key>:lock" for a computation.
-  Lease take_lease(const std::string& lock_key) {
-    auto r = backend_->add(lock_key, "1", options_.stampede.lease_ttl);
-    if (!r) {
-      report(std::move(r).error(), "add", lock_key);
-      return Lease::unavailable;
-    }
-    return *r ? Lease::taken : Lease::held_by_other;
-  }
+  Lease take_lease(const std::string& lock_key);
 
   /// Gives a lease back so waiting callers stop polling a dead lock.
-  void release_lease(const std::string& lock_key) {
-    auto r = backend_->remove(lock_key);
-    if (!r) report(std::move(r).error(), "delete", lock_key);
-  }
+  void release_lease(const std::string& lock_key);
 
   /// Polls for key until a value appears that decode accepts (returns true)
   /// or max_wait passes (returns false). Counts the wait.
   template <class Decode>
-  bool wait_for_value(std::string_view key, Decode&& decode) {
-    return poll_wait([&]() -> std::optional<WaitEnd> {
-             auto got = backend_->get(key);
-             if (!got) {
-               // The backend is failing: waiting longer will not help.
-               report(std::move(got).error(), "get", key);
-               return WaitEnd::timed_out;
-             }
-             if (got->has_value() && decode(std::string_view(**got))) {
-               if (l1_) fill_l1(key, **got);
-               return WaitEnd::arrived;
-             }
-             return std::nullopt;
-           }) == WaitEnd::arrived;
-  }
+  bool wait_for_value(std::string_view key, Decode&& decode);
 
   // ---- the lease path (backends with leases) ----
 
@@ -14467,104 +14995,36 @@ class BasicCacheCore {
 
   /// The lease read of the options (N<lease_ttl> with stampede, R<refresh_ahead>);
   /// nullopt (reported) on an error. A fresh value also fills the L1.
-  std::optional<LeaseRead> lease_read(std::string_view key) {
-    LeaseOptions o;
-    if (options_.stampede.enabled) o.lease_ttl = options_.stampede.lease_ttl;
-    o.recache = options_.refresh_ahead;
-    auto r = backend_->lease_get(key, o);
-    if (!r) {
-      report(std::move(r).error(), "lease_get", key);
-      return std::nullopt;
-    }
-    if (l1_ && r->value && !r->stale && !r->won) fill_l1(key, *r->value);
-    return std::move(*r);
-  }
+  std::optional<LeaseRead> lease_read(std::string_view key);
 
   /// Stores bytes only while the entry is the version token names (L1 too
   /// when it was); false when it changed or the backend failed (reported).
-  bool lease_store(std::string_view key, std::string_view bytes, std::chrono::seconds ttl, std::uint64_t token) {
-    auto r = backend_->lease_set(key, bytes, ttl, token);
-    if (!r) {
-      report(std::move(r).error(), "lease_set", key);
-      return false;
-    }
-    if (*r && l1_) fill_l1(key, bytes, ttl);
-    return *r;
-  }
+  bool lease_store(std::string_view key, std::string_view bytes, std::chrono::seconds ttl, std::uint64_t token);
 
   /// Marks key stale for serve_stale seconds (and drops it from the L1);
   /// true when the backend had it.
-  bool mark_stale(std::string_view key) {
-    if (l1_) (void)l1_->remove(key);
-    auto r = backend_->invalidate(key, options_.serve_stale);
-    if (!r) {
-      report(std::move(r).error(), "invalidate", key);
-      return false;
-    }
-    return *r;
-  }
+  bool mark_stale(std::string_view key);
 
   /// Polls the lease read of key while another caller holds the lease:
   /// arrived when a value appears that decode accepts, won when the holder's
   /// placeholder expired and this caller was elected (token set), timed_out
   /// after max_wait or on a backend error. Counts the wait.
   template <class Decode>
-  WaitEnd wait_for_winner(std::string_view key, Decode&& decode, std::uint64_t& token) {
-    return poll_wait([&]() -> std::optional<WaitEnd> {
-      auto r = lease_read(key);
-      if (!r) return WaitEnd::timed_out;  // the backend is failing: waiting longer will not help
-      if (r->value && decode(std::string_view(*r->value))) return WaitEnd::arrived;
-      if (r->won) {
-        token = r->token;
-        return WaitEnd::won;
-      }
-      return std::nullopt;
-    });
-  }
+  WaitEnd wait_for_winner(std::string_view key, Decode&& decode, std::uint64_t& token);
 
   /// A stampede's wait: poll() after pauses that start at poll_interval and
   /// grow by half up to 50 ms, until it ends the wait or max_wait passes
   /// (timed_out from poll() ends it at once, as a failure). Counts the wait
   /// and, unless it arrived or won, the timeout.
   template <class Poll>
-  WaitEnd poll_wait(Poll&& poll) {
-    stampede_waits.fetch_add(1, std::memory_order_relaxed);
-    const auto& s = options_.stampede;
-    const auto deadline = std::chrono::steady_clock::now() + s.max_wait;
-    auto pause = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-        std::max(s.poll_interval, std::chrono::milliseconds(1)));
-    const auto longest = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::milliseconds(50));
-    for (;;) {
-      const auto now = std::chrono::steady_clock::now();
-      if (now >= deadline) break;
-      detail::sleep_for(std::min(pause, deadline - now));
-      pause = std::min(longest, pause + pause / 2);
-      const std::optional<WaitEnd> end = poll();
-      if (end) {
-        if (*end == WaitEnd::timed_out) break;
-        return *end;
-      }
-    }
-    stampede_timeouts.fetch_add(1, std::memory_order_relaxed);
-    return WaitEnd::timed_out;
-  }
+  WaitEnd poll_wait(Poll&& poll);
 
   /// Counts an error, logs the first of its kind and hands it to the
   /// user's callback.
-  void report(Error e, const char* operation, std::string_view key) {
-    errors.fetch_add(1, std::memory_order_relaxed);
-    complete(e, operation, key);
-    log_once(static_cast<unsigned>(e.kind()) % 31u, e, "the call still returned a value, uncached");
-    if (options_.on_error) options_.on_error(e);
-  }
+  void report(Error e, const char* operation, std::string_view key);
   /// Counts a value that did not decode, logs the first one and hands the
   /// error to the callback.
-  void report_decode(Error e, std::string_view key) {
-    decode_errors.fetch_add(1, std::memory_order_relaxed);
-    complete(e, "decode", key);
-    log_once(31u, e, "a stored value did not decode; it was recomputed");
-    if (options_.on_error) options_.on_error(e);
-  }
+  void report_decode(Error e, std::string_view key);
 
   /// A snapshot of the counters.
   CacheStats stats() const noexcept {
@@ -14589,34 +15049,13 @@ class BasicCacheCore {
       stale_serves{0};
 
  private:
-  void fill_l1(std::string_view key, std::string_view bytes, std::chrono::seconds ttl = {}) {
-    std::chrono::steady_clock::duration life = options_.l1.ttl;
-    if (ttl > std::chrono::seconds::zero() && ttl < life) life = ttl;
-    // An L1 refusal (value over its budget) only means the L1 is skipped.
-    (void)l1_->set_for(key, bytes, life);
-  }
+  void fill_l1(std::string_view key, std::string_view bytes, std::chrono::seconds ttl = {});
 
-  static void complete(Error& e, const char* operation, std::string_view key) {
-    if (e.operation().empty()) e.with_operation(operation);
-    if (e.key().empty()) e.with_key(std::string(key));
-  }
+  static void complete(Error& e, const char* operation, std::string_view key);
 
   /// Logs e when it is the first error of its category (bit) this cached
   /// function met: a misconfiguration shows once, never once per call.
-  void log_once(unsigned bit, const Error& e, const char* consequence) {
-    const std::uint32_t mask = std::uint32_t{1} << bit;
-    if ((logged_.load(std::memory_order_relaxed) & mask) != 0) return;
-    if ((logged_.fetch_or(mask, std::memory_order_relaxed) & mask) != 0) return;
-    std::string message = label_;
-    message += ": ";
-    message += e.to_string();
-    message += "; ";
-    message += consequence;
-    message += " (later ";
-    message += bit == 31u ? "decode" : to_string(e.kind());
-    message += " errors of this cached function are not logged; CacheOptions::on_error sees each)";
-    log_message(LogLevel::warning, "cache", message);
-  }
+  void log_once(unsigned bit, const Error& e, const char* consequence);
 
   std::shared_ptr<Backend> owner_;  // null when the user keeps the backend alive
   Backend* backend_;
@@ -14626,8 +15065,234 @@ class BasicCacheCore {
   std::atomic<std::uint32_t> logged_{0};  // categories already logged, one bit each
 };
 
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+
+#ifndef CACHEKIT_DETAIL_VIEW  // definitions: not in the declarations view (config.hpp)
+#include <algorithm>
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+
+template <class Unused>
+inline BasicCacheCore<Unused>::BasicCacheCore(std::shared_ptr<Backend> owner, Backend* backend, CacheOptions options,
+                                              std::string label)
+    : owner_(std::move(owner)), backend_(backend), options_(std::move(options)), label_(std::move(label)) {
+  if (options_.l1.enabled) l1_ = std::make_unique<MemoryBackend>(options_.l1.max_bytes);
+}
+
+template <class Unused>
+inline std::optional<std::string> BasicCacheCore<Unused>::lookup(std::string_view key, bool* from_l1) {
+  if (l1_) {
+    auto near = l1_->get(key);
+    if (near && near->has_value()) {
+      if (from_l1 != nullptr) *from_l1 = true;
+      return std::move(*near);
+    }
+  }
+  auto got = backend_->get(key);
+  if (!got) {
+    report(std::move(got).error(), "get", key);
+    return std::nullopt;
+  }
+  if (got->has_value() && l1_) fill_l1(key, **got);
+  return std::move(*got);
+}
+
+template <class Unused>
+inline std::optional<std::string> BasicCacheCore<Unused>::l1_lookup(std::string_view key) {
+  if (!l1_) return std::nullopt;
+  auto near = l1_->get(key);
+  if (near && near->has_value()) return std::move(*near);
+  return std::nullopt;
+}
+
+template <class Unused>
+inline bool BasicCacheCore<Unused>::store(std::string_view key, std::string_view bytes, std::chrono::seconds ttl) {
+  if (l1_) fill_l1(key, bytes, ttl);
+  auto r = backend_->set(key, bytes, ttl);
+  if (!r) {
+    report(std::move(r).error(), "set", key);
+    return false;
+  }
+  return true;
+}
+
+template <class Unused>
+inline bool BasicCacheCore<Unused>::remove(std::string_view key) {
+  if (l1_) (void)l1_->remove(key);
+  auto r = backend_->remove(key);
+  if (!r) {
+    report(std::move(r).error(), "delete", key);
+    return false;
+  }
+  return *r;
+}
+
+template <class Unused>
+inline Lease BasicCacheCore<Unused>::take_lease(const std::string& lock_key) {
+  auto r = backend_->add(lock_key, "1", options_.stampede.lease_ttl);
+  if (!r) {
+    report(std::move(r).error(), "add", lock_key);
+    return Lease::unavailable;
+  }
+  return *r ? Lease::taken : Lease::held_by_other;
+}
+
+template <class Unused>
+inline void BasicCacheCore<Unused>::release_lease(const std::string& lock_key) {
+  auto r = backend_->remove(lock_key);
+  if (!r) report(std::move(r).error(), "delete", lock_key);
+}
+
+template <class Unused>
+template <class Decode>
+inline bool BasicCacheCore<Unused>::wait_for_value(std::string_view key, Decode&& decode) {
+  return poll_wait([&]() -> std::optional<WaitEnd> {
+           auto got = backend_->get(key);
+           if (!got) {
+             // The backend is failing: waiting longer will not help.
+             report(std::move(got).error(), "get", key);
+             return WaitEnd::timed_out;
+           }
+           if (got->has_value() && decode(std::string_view(**got))) {
+             if (l1_) fill_l1(key, **got);
+             return WaitEnd::arrived;
+           }
+           return std::nullopt;
+         }) == WaitEnd::arrived;
+}
+
+template <class Unused>
+inline std::optional<LeaseRead> BasicCacheCore<Unused>::lease_read(std::string_view key) {
+  LeaseOptions o;
+  if (options_.stampede.enabled) o.lease_ttl = options_.stampede.lease_ttl;
+  o.recache = options_.refresh_ahead;
+  auto r = backend_->lease_get(key, o);
+  if (!r) {
+    report(std::move(r).error(), "lease_get", key);
+    return std::nullopt;
+  }
+  if (l1_ && r->value && !r->stale && !r->won) fill_l1(key, *r->value);
+  return std::move(*r);
+}
+
+template <class Unused>
+inline bool BasicCacheCore<Unused>::lease_store(std::string_view key, std::string_view bytes, std::chrono::seconds ttl,
+                                                std::uint64_t token) {
+  auto r = backend_->lease_set(key, bytes, ttl, token);
+  if (!r) {
+    report(std::move(r).error(), "lease_set", key);
+    return false;
+  }
+  if (*r && l1_) fill_l1(key, bytes, ttl);
+  return *r;
+}
+
+template <class Unused>
+inline bool BasicCacheCore<Unused>::mark_stale(std::string_view key) {
+  if (l1_) (void)l1_->remove(key);
+  auto r = backend_->invalidate(key, options_.serve_stale);
+  if (!r) {
+    report(std::move(r).error(), "invalidate", key);
+    return false;
+  }
+  return *r;
+}
+
+template <class Unused>
+template <class Decode>
+inline WaitEnd BasicCacheCore<Unused>::wait_for_winner(std::string_view key, Decode&& decode,
+                                                      std::uint64_t& token) {
+  return poll_wait([&]() -> std::optional<WaitEnd> {
+    auto r = lease_read(key);
+    if (!r) return WaitEnd::timed_out;  // the backend is failing: waiting longer will not help
+    if (r->value && decode(std::string_view(*r->value))) return WaitEnd::arrived;
+    if (r->won) {
+      token = r->token;
+      return WaitEnd::won;
+    }
+    return std::nullopt;
+  });
+}
+
+template <class Unused>
+template <class Poll>
+inline WaitEnd BasicCacheCore<Unused>::poll_wait(Poll&& poll) {
+  stampede_waits.fetch_add(1, std::memory_order_relaxed);
+  const auto& s = options_.stampede;
+  const auto deadline = std::chrono::steady_clock::now() + s.max_wait;
+  auto pause = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::max(s.poll_interval, std::chrono::milliseconds(1)));
+  const auto longest = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::milliseconds(50));
+  for (;;) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) break;
+    detail::sleep_for(std::min(pause, deadline - now));
+    pause = std::min(longest, pause + pause / 2);
+    const std::optional<WaitEnd> end = poll();
+    if (end) {
+      if (*end == WaitEnd::timed_out) break;
+      return *end;
+    }
+  }
+  stampede_timeouts.fetch_add(1, std::memory_order_relaxed);
+  return WaitEnd::timed_out;
+}
+
+template <class Unused>
+inline void BasicCacheCore<Unused>::report(Error e, const char* operation, std::string_view key) {
+  errors.fetch_add(1, std::memory_order_relaxed);
+  complete(e, operation, key);
+  log_once(static_cast<unsigned>(e.kind()) % 31u, e, "the call still returned a value, uncached");
+  if (options_.on_error) options_.on_error(e);
+}
+
+template <class Unused>
+inline void BasicCacheCore<Unused>::report_decode(Error e, std::string_view key) {
+  decode_errors.fetch_add(1, std::memory_order_relaxed);
+  complete(e, "decode", key);
+  log_once(31u, e, "a stored value did not decode; it was recomputed");
+  if (options_.on_error) options_.on_error(e);
+}
+
+template <class Unused>
+inline void BasicCacheCore<Unused>::fill_l1(std::string_view key, std::string_view bytes, std::chrono::seconds ttl) {
+  std::chrono::steady_clock::duration life = options_.l1.ttl;
+  if (ttl > std::chrono::seconds::zero() && ttl < life) life = ttl;
+  // An L1 refusal (value over its budget) only means the L1 is skipped.
+  (void)l1_->set_for(key, bytes, life);
+}
+
+template <class Unused>
+inline void BasicCacheCore<Unused>::complete(Error& e, const char* operation, std::string_view key) {
+  if (e.operation().empty()) e.with_operation(operation);
+  if (e.key().empty()) e.with_key(std::string(key));
+}
+
+template <class Unused>
+inline void BasicCacheCore<Unused>::log_once(unsigned bit, const Error& e, const char* consequence) {
+  const std::uint32_t mask = std::uint32_t{1} << bit;
+  if ((logged_.load(std::memory_order_relaxed) & mask) != 0) return;
+  if ((logged_.fetch_or(mask, std::memory_order_relaxed) & mask) != 0) return;
+  std::string message = label_;
+  message += ": ";
+  message += e.to_string();
+  message += "; ";
+  message += consequence;
+  message += " (later ";
+  message += bit == 31u ? "decode" : to_string(e.kind());
+  message += " errors of this cached function are not logged; CacheOptions::on_error sees each)";
+  log_message(LogLevel::warning, "cache", message);
+}
+
 template <class Unused>
 BasicCacheCore<Unused>::~BasicCacheCore() = default;
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+#endif  // CACHEKIT_DETAIL_VIEW
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
 
 using CacheCore = BasicCacheCore<>;
 CACHEKIT_COMPILE_ONCE(class BasicCacheCore<void>)  // see config.hpp
@@ -14689,7 +15354,11 @@ inline bool segment_char(char c) noexcept {
 /// "<file name>-<line>" reduced to an interop key segment, used as the
 /// operation when the user names none.
 template <class = void>  // compiled where it is used
-inline std::string call_site_operation(const char* file, int line) {
+std::string call_site_operation(const char* file, int line);
+
+#ifndef CACHEKIT_DETAIL_VIEW  // definitions: not in the declarations view (config.hpp)
+template <class>
+std::string call_site_operation(const char* file, int line) {
   std::string_view path = file != nullptr ? file : "";
   const auto slash = path.find_last_of("/\\");
   if (slash != std::string_view::npos) path.remove_prefix(slash + 1);
@@ -14703,24 +15372,27 @@ inline std::string call_site_operation(const char* file, int line) {
   if (op.size() + suffix.size() > 64) op.resize(64 - suffix.size());
   return op + suffix;
 }
+#endif  // CACHEKIT_DETAIL_VIEW
+CACHEKIT_COMPILE_ONCE(std::string call_site_operation<void>(const char*, int))  // see config.hpp
 
-/// Options with the defaults of cache() filled in.
+/// The shared state of a new cached function: options with the defaults of
+/// cache() filled in (namespace "cachekit", operation from the call site).
 template <class = void>  // compiled where it is used
-inline CacheOptions resolve_options(CacheOptions o, const char* file, int line) {
+std::shared_ptr<CacheCore> make_core(std::shared_ptr<Backend> owner, Backend* backend, CacheOptions options,
+                                     const char* file, int line);
+
+#ifndef CACHEKIT_DETAIL_VIEW  // definitions: not in the declarations view (config.hpp)
+template <class>
+std::shared_ptr<CacheCore> make_core(std::shared_ptr<Backend> owner, Backend* backend, CacheOptions o,
+                                     const char* file, int line) {
   if (o.ns.empty()) o.ns = "cachekit";
   if (o.operation.empty()) o.operation = call_site_operation(file, line);
-  return o;
+  std::string label = "cache " + o.ns + ":" + o.operation;
+  return std::make_shared<CacheCore>(std::move(owner), backend, std::move(o), std::move(label));
 }
-
-/// Runs compute, counts it, stores the encoded result.
-template <class R, class Compute>
-R compute_and_store(CacheCore& core, std::string_view key, Compute& compute, std::chrono::seconds ttl) {
-  core.misses.fetch_add(1, std::memory_order_relaxed);
-  core.calls.fetch_add(1, std::memory_order_relaxed);
-  R value = compute();
-  core.store(key, to_msgpack(value), ttl);
-  return value;
-}
+#endif  // CACHEKIT_DETAIL_VIEW
+CACHEKIT_COMPILE_ONCE(std::shared_ptr<CacheCore> make_core<void>(std::shared_ptr<Backend>, Backend*, CacheOptions,
+                                                                const char*, int))  // see config.hpp
 
 /// Decodes bytes as R; a failure is counted and reported, never returned.
 template <class R>
@@ -14733,35 +15405,146 @@ std::optional<R> decode_value(CacheCore& core, std::string_view key, std::string
   return std::optional<R>(std::move(v).value());
 }
 
+// The read-through (fetch below) is written once over an Ops type, what it
+// needs of the typed layer:
+//   value_type                  what a call returns
+//   Result<value_type> decode(std::string_view bytes)
+//   value_type compute()        runs the user's function
+//   std::string encode(const value_type&)
+//   bool later(std::uint64_t token)   hands a lease's recompute to the executor
+// Header-only use instantiates it with TypedOps (the value itself, every call
+// inlined); split use compiles it once with ErasedOps, whose functions reach
+// the typed code of each cached function through pointers.
+
+/// later() of a read-through without an executor.
+struct NoLater {
+  bool operator()(std::uint64_t) const noexcept { return false; }
+};
+
+template <class R, class Compute, class Later>
+struct TypedOps {
+  using value_type = R;
+  Compute& compute_fn;
+  Later& later_fn;
+  Result<R> decode(std::string_view bytes) { return from_msgpack<R>(bytes); }
+  R compute() { return compute_fn(); }
+  std::string encode(const R& value) { return to_msgpack(value); }
+  bool later(std::uint64_t token) { return later_fn(token); }
+};
+
+/// The Ops of split use: value_type is a flag, the value itself lives in
+/// the caller's slot, which decode and compute fill.
+struct ErasedOps {
+  using value_type = bool;
+  void* self;
+  bool (*decode_into)(void* self, std::string_view bytes, Error* error);
+  void (*compute_into)(void* self);
+  std::string (*encode_slot)(void* self);
+  bool (*later_fn)(void* self, std::uint64_t token);
+
+  Result<bool> decode(std::string_view bytes) {
+    Error e;
+    if (decode_into(self, bytes, &e)) return true;
+    return e;
+  }
+  bool compute() {
+    compute_into(self);
+    return true;
+  }
+  std::string encode(const bool&) { return encode_slot(self); }
+  bool later(std::uint64_t token) { return later_fn(self, token); }
+};
+
+/// Read-through with optional stampede protection and leases: the value
+/// under key, or ops.compute()'s result, stored for ttl.
+template <class Ops>
+typename Ops::value_type fetch(CacheCore& core, const std::string& key, Ops& ops, std::chrono::seconds ttl);
+
+/// The typed entry of the read-through: R from the cache or from compute().
+template <class R, class Compute, class Later = NoLater>
+R read_through(CacheCore& core, const std::string& key, Compute& compute, std::chrono::seconds ttl,
+               Later&& later = Later()) {
+#ifndef CACHEKIT_DETAIL_SPLIT
+  TypedOps<R, Compute, std::remove_reference_t<Later>> ops{compute, later};
+  return fetch(core, key, ops, ttl);
+#else
+  struct Slot {
+    std::optional<R> value;
+    Compute* compute;
+    std::remove_reference_t<Later>* later;
+  } slot{std::nullopt, &compute, &later};
+  ErasedOps ops{&slot,
+                [](void* self, std::string_view bytes, Error* error) -> bool {
+                  auto v = from_msgpack<R>(bytes);
+                  if (!v) {
+                    *error = std::move(v).error();
+                    return false;
+                  }
+                  static_cast<Slot*>(self)->value.emplace(std::move(v).value());
+                  return true;
+                },
+                [](void* self) {
+                  Slot& s = *static_cast<Slot*>(self);
+                  s.value.emplace((*s.compute)());
+                },
+                [](void* self) -> std::string { return to_msgpack(*static_cast<Slot*>(self)->value); },
+                [](void* self, std::uint64_t token) -> bool { return (*static_cast<Slot*>(self)->later)(token); }};
+  fetch(core, key, ops, ttl);
+  return std::move(*slot.value);
+#endif
+}
+
+#ifndef CACHEKIT_DETAIL_VIEW  // definitions: not in the declarations view (config.hpp)
+/// ops.decode, counted and reported on failure.
+template <class Ops>
+std::optional<typename Ops::value_type> decode_with(CacheCore& core, std::string_view key, Ops& ops,
+                                                    std::string_view bytes) {
+  auto v = ops.decode(bytes);
+  if (!v) {
+    core.report_decode(std::move(v).error(), key);
+    return std::nullopt;
+  }
+  return std::optional<typename Ops::value_type>(std::move(v).value());
+}
+
+/// Runs compute, counts it, stores the encoded result.
+template <class Ops>
+typename Ops::value_type compute_and_store(CacheCore& core, std::string_view key, Ops& ops, std::chrono::seconds ttl) {
+  core.misses.fetch_add(1, std::memory_order_relaxed);
+  core.calls.fetch_add(1, std::memory_order_relaxed);
+  typename Ops::value_type value = ops.compute();
+  core.store(key, ops.encode(value), ttl);
+  return value;
+}
+
 /// Runs compute for the holder of a lease (token) and stores the result
 /// only while the entry is still that version: a slow winner never
 /// overwrites a newer value.
-template <class R, class Compute>
-R compute_and_lease(CacheCore& core, std::string_view key, Compute& compute, std::chrono::seconds ttl,
-                    std::uint64_t token) {
+template <class Ops>
+typename Ops::value_type compute_and_lease(CacheCore& core, std::string_view key, Ops& ops, std::chrono::seconds ttl,
+                                           std::uint64_t token) {
   core.calls.fetch_add(1, std::memory_order_relaxed);
-  R value = compute();
-  core.lease_store(key, to_msgpack(value), ttl, token);
+  typename Ops::value_type value = ops.compute();
+  core.lease_store(key, ops.encode(value), ttl, token);
   return value;
 }
 
 /// The read-through over a backend with leases: one lease_get per call
 /// (stampede, refresh-ahead and serve-stale in the same request).
-/// later(token) hands a recompute to the options' executor (true when it
-/// did).
-template <class R, class Compute, class Later>
-R fetch_leased(CacheCore& core, const std::string& key, Compute& compute, Later& later, std::chrono::seconds ttl) {
+template <class Ops>
+typename Ops::value_type fetch_leased(CacheCore& core, const std::string& key, Ops& ops, std::chrono::seconds ttl) {
+  using V = typename Ops::value_type;
   if (auto near = core.l1_lookup(key)) {
-    if (auto v = decode_value<R>(core, key, *near)) {
+    if (auto v = decode_with(core, key, ops, *near)) {
       core.hits.fetch_add(1, std::memory_order_relaxed);
       core.l1_hits.fetch_add(1, std::memory_order_relaxed);
       return std::move(*v);
     }
   }
   auto read = core.lease_read(key);
-  if (!read) return compute_and_store<R>(core, key, compute, ttl);  // the backend failed (reported)
-  std::optional<R> current;
-  if (read->value) current = decode_value<R>(core, key, *read->value);
+  if (!read) return compute_and_store(core, key, ops, ttl);  // the backend failed (reported)
+  std::optional<V> current;
+  if (read->value) current = decode_with(core, key, ops, *read->value);
   if (current) {
     if (!read->won) {  // a hit, perhaps stale while another caller recomputes
       core.hits.fetch_add(1, std::memory_order_relaxed);
@@ -14772,26 +15555,26 @@ R fetch_leased(CacheCore& core, const std::string& key, Compute& compute, Later&
     // invalidated (stale) one.
     core.lease_wins.fetch_add(1, std::memory_order_relaxed);
     if (!read->stale) core.early_refreshes.fetch_add(1, std::memory_order_relaxed);
-    if (core.options().executor && later(read->token)) {
+    if (core.options().executor && ops.later(read->token)) {
       core.hits.fetch_add(1, std::memory_order_relaxed);
       if (read->stale) core.stale_serves.fetch_add(1, std::memory_order_relaxed);
       return std::move(*current);
     }
     (read->stale ? core.misses : core.hits).fetch_add(1, std::memory_order_relaxed);
-    return compute_and_lease<R>(core, key, compute, ttl, read->token);
+    return compute_and_lease(core, key, ops, ttl, read->token);
   }
   if (read->won) {  // a miss, and this caller holds the placeholder
     core.lease_wins.fetch_add(1, std::memory_order_relaxed);
     core.misses.fetch_add(1, std::memory_order_relaxed);
-    return compute_and_lease<R>(core, key, compute, ttl, read->token);
+    return compute_and_lease(core, key, ops, ttl, read->token);
   }
   if (read->pending) {  // another caller computes: wait for its value
-    std::optional<R> got;
+    std::optional<V> got;
     std::uint64_t token = 0;
     const WaitEnd end = core.wait_for_winner(
         key,
         [&](std::string_view bytes) {
-          auto v = from_msgpack<R>(bytes);
+          auto v = ops.decode(bytes);
           if (!v) return false;
           got.emplace(std::move(v).value());
           return true;
@@ -14804,33 +15587,26 @@ R fetch_leased(CacheCore& core, const std::string& key, Compute& compute, Later&
     if (end == WaitEnd::won) {  // the holder died; its placeholder expired
       core.lease_wins.fetch_add(1, std::memory_order_relaxed);
       core.misses.fetch_add(1, std::memory_order_relaxed);
-      return compute_and_lease<R>(core, key, compute, ttl, token);
+      return compute_and_lease(core, key, ops, ttl, token);
     }
   }
   // A plain miss (no placeholder asked for), a value that did not decode
   // with nobody elected, or a wait that ran out.
-  return compute_and_store<R>(core, key, compute, ttl);
+  return compute_and_store(core, key, ops, ttl);
 }
 
-/// later() of a read-through without an executor.
-struct NoLater {
-  bool operator()(std::uint64_t) const noexcept { return false; }
-};
-
-/// Read-through with optional stampede protection: the value under key, or
-/// compute()'s result, stored for ttl.
-template <class R, class Compute, class Later = NoLater>
-R fetch(CacheCore& core, const std::string& key, Compute&& compute, std::chrono::seconds ttl, Later&& later = Later()) {
-  if (core.leased()) return fetch_leased<R>(core, key, compute, later, ttl);
+template <class Ops>
+typename Ops::value_type fetch(CacheCore& core, const std::string& key, Ops& ops, std::chrono::seconds ttl) {
+  if (core.leased()) return fetch_leased(core, key, ops, ttl);
   bool from_l1 = false;
   if (auto bytes = core.lookup(key, &from_l1)) {
-    if (auto v = decode_value<R>(core, key, *bytes)) {
+    if (auto v = decode_with(core, key, ops, *bytes)) {
       core.hits.fetch_add(1, std::memory_order_relaxed);
       if (from_l1) core.l1_hits.fetch_add(1, std::memory_order_relaxed);
       return std::move(*v);
     }
   }
-  if (!core.options().stampede.enabled) return compute_and_store<R>(core, key, compute, ttl);
+  if (!core.options().stampede.enabled) return compute_and_store(core, key, ops, ttl);
 
   std::string lock_key = key + ":lock";
   switch (core.take_lease(lock_key)) {
@@ -14839,18 +15615,18 @@ R fetch(CacheCore& core, const std::string& key, Compute&& compute, std::chrono:
       // Another caller may have stored the value between our miss and the
       // lease; one more read saves a computation.
       if (auto bytes = core.lookup(key)) {
-        auto v = from_msgpack<R>(*bytes);
+        auto v = ops.decode(*bytes);
         if (v) {
           core.hits.fetch_add(1, std::memory_order_relaxed);
           return std::move(v).value();
         }
       }
-      return compute_and_store<R>(core, key, compute, ttl);
+      return compute_and_store(core, key, ops, ttl);
     }
     case Lease::held_by_other: {
-      std::optional<R> got;
+      std::optional<typename Ops::value_type> got;
       const bool arrived = core.wait_for_value(key, [&](std::string_view bytes) {
-        auto v = from_msgpack<R>(bytes);
+        auto v = ops.decode(bytes);
         if (!v) return false;
         got.emplace(std::move(v).value());
         return true;
@@ -14859,12 +15635,15 @@ R fetch(CacheCore& core, const std::string& key, Compute&& compute, std::chrono:
         core.hits.fetch_add(1, std::memory_order_relaxed);
         return std::move(*got);
       }
-      return compute_and_store<R>(core, key, compute, ttl);
+      return compute_and_store(core, key, ops, ttl);
     }
     case Lease::unavailable: break;
   }
-  return compute_and_store<R>(core, key, compute, ttl);
+  return compute_and_store(core, key, ops, ttl);
 }
+#endif  // CACHEKIT_DETAIL_VIEW
+
+CACHEKIT_COMPILE_ONCE(bool fetch<ErasedOps>(CacheCore&, const std::string&, ErasedOps&, std::chrono::seconds))
 
 }  // namespace detail
 
@@ -14914,7 +15693,7 @@ class Cached {
         return false;  // arguments that cannot be copied: the winner recomputes itself
       }
     };
-    return detail::fetch<R>(core, *k, compute, core.options().ttl, later);
+    return detail::read_through<R>(core, *k, compute, core.options().ttl, later);
   }
 
   /// Runs the function without reading or writing the cache.
@@ -15002,9 +15781,7 @@ namespace detail {
 template <class Fn>
 Cached<std::decay_t<Fn>> make_cached(std::shared_ptr<Backend> owner, Backend* backend, CacheOptions options, Fn&& fn,
                                      const char* file, int line) {
-  CacheOptions resolved = resolve_options(std::move(options), file, line);
-  std::string label = "cache " + resolved.ns + ":" + resolved.operation;
-  auto core = std::make_shared<CacheCore>(std::move(owner), backend, std::move(resolved), std::move(label));
+  auto core = make_core(std::move(owner), backend, std::move(options), file, line);
   return Cached<std::decay_t<Fn>>(std::move(core), std::make_shared<std::decay_t<Fn>>(std::forward<Fn>(fn)));
 }
 }  // namespace detail
@@ -15119,7 +15896,7 @@ class Cache {
       core.calls.fetch_add(1, std::memory_order_relaxed);
       return compute();
     }
-    return detail::fetch<T>(core, full_key(key), compute, ttl);
+    return detail::read_through<T>(core, full_key(key), compute, ttl);
   }
 
   /// Removes key; true when the backend held it.

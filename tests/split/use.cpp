@@ -1,6 +1,6 @@
 // A translation unit in a project that compiles the library once
-// (CACHEKIT_DECLARATIONS_ONLY here and in use_cache.cpp and use_ring.cpp,
-// CACHEKIT_IMPLEMENTATION in impl.cpp).
+// (CACHEKIT_DECLARATIONS_ONLY here and in use_cache.cpp and use_server.cpp,
+// CACHEKIT_IMPLEMENTATION in impl.cpp; use_ring.cpp includes the whole header).
 #define CACHEKIT_DECLARATIONS_ONLY
 #include <cachekit/cachekit.hpp>
 
@@ -24,5 +24,6 @@ int use_backend() {
 int use_cache();
 int use_log();
 int use_ring();
+int use_server();
 
-int main() { return use_backend() + use_cache() + use_log() + use_ring(); }
+int main() { return use_backend() + use_cache() + use_log() + use_ring() + use_server(); }

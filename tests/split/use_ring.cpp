@@ -1,6 +1,8 @@
-// A third translation unit of the split build (CACHEKIT_DECLARATIONS_ONLY):
-// configuration checks and ring building, compiled in impl.cpp.
-#define CACHEKIT_DECLARATIONS_ONLY
+// A third translation unit of the split build. The ring and server specs are
+// not in the declarations view (config.hpp), so this file includes the header
+// without CACHEKIT_DECLARATIONS_ONLY and compiles them itself; it does not
+// use the backends or the facade. The configuration check it calls is the
+// one compiled in impl.cpp.
 #include <cachekit/cachekit.hpp>
 
 #include <cstdio>

@@ -4,6 +4,9 @@
 // (a pipeline of thousands of headers is encoded in place, not zero-filled
 // first). Pure: no I/O.
 
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <cstring>
 #include <memory>
@@ -63,3 +66,5 @@ class ByteBuffer {
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

@@ -3,6 +3,9 @@
 // (RFC 8259 syntax, UTF-8 checked, \u escapes with surrogate pairs).
 // Pure: no I/O; every index is checked against the input.
 
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -188,3 +191,5 @@ inline Result<std::vector<std::string>> parse_json_string_array(std::string_view
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

@@ -2,6 +2,9 @@
 // BLAKE2b (RFC 7693), unkeyed, digest 1..64 bytes. Interop cache keys hash
 // their canonical arguments with BLAKE2b-256, as every cachekit SDK does.
 
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
@@ -10,7 +13,6 @@
 #include <string_view>
 #include <utility>
 
-#include "../config.hpp"
 
 CACHEKIT_BEGIN_NAMESPACE
 
@@ -188,3 +190,5 @@ inline std::string blake2b_hex(std::string_view data, std::size_t digest_size = 
 }
 
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

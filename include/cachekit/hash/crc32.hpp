@@ -2,11 +2,13 @@
 // CRC-32 (IEEE 802.3, reflected, polynomial 0xedb88320), as zlib's crc32()
 // computes it: Dalli's key hash.
 
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
-#include "../config.hpp"
 
 CACHEKIT_BEGIN_NAMESPACE
 
@@ -320,3 +322,5 @@ inline std::uint32_t crc32(std::string_view data) noexcept {
 }  // namespace hash
 
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

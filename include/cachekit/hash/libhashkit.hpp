@@ -4,12 +4,14 @@
 // including how bytes >= 0x80 are read: where they read a `char`, the byte
 // is sign-extended, as on x86 and most ABIs. Pure functions; not for security.
 
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
 
-#include "../config.hpp"
 #include "crc32.hpp"
 
 CACHEKIT_BEGIN_NAMESPACE
@@ -190,3 +192,5 @@ inline std::uint32_t hsieh(std::string_view key) noexcept {
 }  // namespace hash
 
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

@@ -2,6 +2,9 @@
 // MD5 (RFC 1321), used for ketama key routing. Scalar, allocation-free, with
 // a one-block fast path for keys of up to 55 bytes. Not for security.
 
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -9,7 +12,6 @@
 #include <string>
 #include <string_view>
 
-#include "../config.hpp"
 
 // The 64 MD5 steps as an X-macro list, shared by the scalar and the
 // multi-lane implementations: X(round, a, b, c, d, message word, constant,
@@ -215,3 +217,5 @@ inline std::string md5_hex(std::string_view data) {
 }  // namespace hash
 
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

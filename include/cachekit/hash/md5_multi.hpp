@@ -3,6 +3,9 @@
 // chosen at run time, else the scalar code. Every path gives the same answers. The
 // SIMD code is compiled through target attributes, so no -m flag is needed.
 
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -367,3 +370,5 @@ inline void md5_digest_batch(const std::string_view* msgs, std::size_t n, std::u
 }  // namespace detail
 
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

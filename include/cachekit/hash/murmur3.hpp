@@ -2,11 +2,13 @@
 // MurmurHash3 x86 32-bit (Austin Appleby's public-domain algorithm), used by
 // the rendezvous distribution that pymemcache's HashClient defaults to.
 
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
-#include "../config.hpp"
 
 CACHEKIT_BEGIN_NAMESPACE
 
@@ -111,3 +113,5 @@ inline std::uint32_t murmur3_32(std::string_view data, std::uint32_t seed = 0) n
 }  // namespace hash
 
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

@@ -2,12 +2,14 @@
 // SHA-1 (FIPS 180-4), used only to place Dalli's ring points, as Dalli does.
 // Not for security.
 
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
-#include "../config.hpp"
 
 CACHEKIT_BEGIN_NAMESPACE
 
@@ -85,3 +87,5 @@ inline std::uint32_t sha1_be32(std::string_view data) noexcept {
 }  // namespace hash
 
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

@@ -7,6 +7,9 @@
 // requests, the reply handler, what a failed key undoes) comes in as
 // callables.
 
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -14,7 +17,6 @@
 #include <utility>
 #include <vector>
 
-#include "../config.hpp"
 #include "../error.hpp"
 #include "../memcached_config.hpp"
 #include "cluster.hpp"
@@ -189,3 +191,5 @@ BatchEnd run_batch(Cluster& cluster, Executor& exec, const std::string_view* key
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

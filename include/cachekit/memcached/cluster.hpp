@@ -7,6 +7,9 @@
 // connection must say first (a login, a dialect check) and how a repair
 // deletes keys come from the backend's hooks.
 
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -20,7 +23,6 @@
 #include <utility>
 #include <vector>
 
-#include "../config.hpp"
 #include "../error.hpp"
 #include "../memcached_config.hpp"
 #include "../net/socket.hpp"
@@ -435,3 +437,5 @@ CACHEKIT_COMPILE_ONCE(class BasicCluster<void>)  // see config.hpp
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

@@ -11,6 +11,9 @@
 // every read and write then goes through it, behind one predictable branch
 // per call; without the macro there is no branch at all.
 
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -21,7 +24,6 @@
 
 #include <sys/uio.h>
 
-#include "../config.hpp"
 #include "../detail/byte_buffer.hpp"
 #include "../error.hpp"
 #include "../net/socket.hpp"
@@ -519,3 +521,5 @@ using Connection = BasicConnection<>;
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

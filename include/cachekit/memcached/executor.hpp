@@ -6,6 +6,9 @@
 // fn(connection, full key, deadline, now) from a wire's conversation; the
 // executor knows no protocol.
 
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -14,7 +17,6 @@
 #include <string_view>
 #include <utility>
 
-#include "../config.hpp"
 #include "../error.hpp"
 #include "../memcached_config.hpp"
 #include "cluster.hpp"
@@ -209,3 +211,5 @@ CACHEKIT_COMPILE_ONCE(class BasicExecutor<void>)  // see config.hpp
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

@@ -7,6 +7,9 @@
 // Reading interleaves with writing, so a batch larger than the socket
 // buffers never deadlocks on replies that arrive before the end marker.
 
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -19,7 +22,6 @@
 
 #include <poll.h>
 
-#include "../config.hpp"
 #include "../error.hpp"
 #include "../net/socket.hpp"
 #include "../pool.hpp"
@@ -245,3 +247,5 @@ void run_jobs(std::vector<Job>& jobs, net::Deadline deadline, OnReply&& on_reply
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

@@ -5,6 +5,9 @@
 // again, the backend deletes every key logged here on it (or flushes it
 // when the log overflowed). Pure bookkeeping: no I/O, no clock.
 
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <mutex>
 #include <string>
@@ -13,7 +16,6 @@
 #include <utility>
 #include <vector>
 
-#include "../config.hpp"
 
 CACHEKIT_BEGIN_NAMESPACE
 namespace detail {
@@ -116,3 +118,5 @@ using RejoinLog = BasicRejoinLog<>;
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

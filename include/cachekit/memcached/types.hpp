@@ -10,7 +10,6 @@
 #include <utility>
 #include <vector>
 
-#include "../config.hpp"
 #include "../error.hpp"
 
 CACHEKIT_BEGIN_NAMESPACE

@@ -5,13 +5,15 @@
 // closes the connection (a set refused with CLIENT_ERROR leaves its data
 // unread by the server, which would read it as a command).
 
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-#include "../config.hpp"
 #include "../error.hpp"
 #include "../protocol/reply.hpp"
 #include "../protocol/text.hpp"
@@ -114,3 +116,5 @@ struct AsciiConversation {
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

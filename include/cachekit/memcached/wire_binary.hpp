@@ -6,6 +6,9 @@
 // backend is a template over it: the executor, the pipeline engine and the
 // batch skeleton know no protocol.
 
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,7 +16,6 @@
 #include <utility>
 #include <vector>
 
-#include "../config.hpp"
 #include "../error.hpp"
 #include "../memcached_config.hpp"
 #include "../protocol/binary.hpp"
@@ -419,3 +421,5 @@ using BinaryConversation = BasicBinaryConversation<>;
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

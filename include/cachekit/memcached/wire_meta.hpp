@@ -6,6 +6,9 @@
 // command marks the connection (protocol_refused): the server predates
 // meta, and the backend moves to the text protocol.
 
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -15,7 +18,6 @@
 #include <vector>
 
 #include "../backend.hpp"
-#include "../config.hpp"
 #include "../error.hpp"
 #include "../memcached_config.hpp"
 #include "../protocol/ascii.hpp"
@@ -458,3 +460,5 @@ using MetaConversation = BasicMetaConversation<>;
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

@@ -5,6 +5,9 @@
 // VALUE names its key. incr/decr with an initial value is built from
 // incr, add and incr again (see counter()).
 
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -13,7 +16,6 @@
 #include <utility>
 #include <vector>
 
-#include "../config.hpp"
 #include "../error.hpp"
 #include "../memcached_config.hpp"
 #include "../protocol/ascii.hpp"
@@ -345,3 +347,5 @@ using TextConversation = BasicTextConversation<>;
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

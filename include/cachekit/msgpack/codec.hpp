@@ -3,22 +3,17 @@
 // profile) and interop key arguments (canonical profile). Specialize codec
 // for your own types, or describe a struct with CACHEKIT_FIELDS (fields.hpp).
 
-#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <limits>
-#include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
-#include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -46,6 +41,14 @@ inline constexpr bool is_char_like_v =
 #endif
     ;
 
+/// Sorts encoded set elements (std::string compares bytes as unsigned char,
+/// the order the interop spec asks for) and drops duplicates.
+template <class Items>
+void sort_unique(Items& items);
+/// Sorts the (key, encoded value) entries of a canonical map by key.
+template <class Entries>
+void sort_by_key(Entries& entries);
+
 /// Encodes [first, last) as an array.
 template <class It>
 void write_array_range(msgpack_writer& w, It first, It last, std::size_t n) {
@@ -70,9 +73,7 @@ void write_set_range(msgpack_writer& w, It first, It last, std::size_t n) {
     if (!sub.ok()) return w.fail(sub.error());
     items.push_back(sub.bytes());
   }
-  // std::string compares bytes as unsigned char, the order the spec asks for.
-  std::sort(items.begin(), items.end());
-  items.erase(std::unique(items.begin(), items.end()), items.end());
+  sort_unique(items);
   w.array_header(items.size());
   for (const auto& item : items) w.raw(item);
 }
@@ -107,8 +108,7 @@ void write_map_range(msgpack_writer& w, It first, It last, std::size_t n) {
     if (!sub.ok()) return w.fail(sub.error());
     entries.emplace_back(std::move(key_text), sub.bytes());
   }
-  std::sort(entries.begin(), entries.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+  sort_by_key(entries);
   for (std::size_t i = 1; i < entries.size(); ++i) {
     if (entries[i - 1].first == entries[i].first) return w.fail("duplicate map key after canonicalization");
   }
@@ -490,63 +490,59 @@ struct codec<std::array<T, N>> {
   }
 };
 
-/// std::set <-> array (sorted by encoded bytes in interop keys).
-template <class T, class C, class A>
-struct codec<std::set<T, C, A>> {
-  static void encode(detail::msgpack_writer& w, const std::set<T, C, A>& v) {
-    detail::write_set_range(w, v.begin(), v.end(), v.size());
-  }
-  static Result<std::set<T, C, A>> decode(detail::msgpack_reader& r) {
+namespace detail {
+// Containers are recognised by what they offer, not by name, so that this
+// header needs none of <map>, <set>, <unordered_map> and <unordered_set>.
+template <class T, class = void>
+struct is_map_like : std::false_type {};
+/// std::map, std::unordered_map and alike: key_type, mapped_type, insert_or_assign.
+template <class T>
+struct is_map_like<T, std::void_t<typename T::key_type, typename T::mapped_type,
+                                  decltype(std::declval<T&>().insert_or_assign(
+                                      std::declval<typename T::key_type>(), std::declval<typename T::mapped_type>()))>>
+    : std::true_type {};
+template <class T, class = void>
+struct is_set_like : std::false_type {};
+/// std::set, std::unordered_set and alike: key_type that is the value_type, insert.
+template <class T>
+struct is_set_like<T, std::void_t<typename T::key_type, decltype(std::declval<T&>().insert(
+                                                            std::declval<typename T::value_type>()))>>
+    : std::is_same<typename T::key_type, typename T::value_type> {};
+template <class T, class = void>
+struct has_reserve : std::false_type {};
+template <class T>
+struct has_reserve<T, std::void_t<decltype(std::declval<T&>().reserve(std::size_t{}))>> : std::true_type {};
+}  // namespace detail
+
+/// Sets (std::set, std::unordered_set) <-> array (sorted by encoded bytes in
+/// interop keys).
+template <class S>
+struct codec<S, std::enable_if_t<detail::is_set_like<S>::value && !detail::is_map_like<S>::value>> {
+  using T = typename S::value_type;
+  static void encode(detail::msgpack_writer& w, const S& v) { detail::write_set_range(w, v.begin(), v.end(), v.size()); }
+  static Result<S> decode(detail::msgpack_reader& r) {
     std::uint32_t n = 0;
-    std::set<T, C, A> out;
+    S out;
     auto res = detail::read_array_into<T>(r, n, [&](T&& e) { out.insert(std::move(e)); });
     if (!res) return std::move(res).error();
     return out;
   }
 };
 
-/// std::unordered_set <-> array (sorted by encoded bytes in interop keys).
-template <class T, class H, class E, class A>
-struct codec<std::unordered_set<T, H, E, A>> {
-  static void encode(detail::msgpack_writer& w, const std::unordered_set<T, H, E, A>& v) {
-    detail::write_set_range(w, v.begin(), v.end(), v.size());
-  }
-  static Result<std::unordered_set<T, H, E, A>> decode(detail::msgpack_reader& r) {
-    std::uint32_t n = 0;
-    std::unordered_set<T, H, E, A> out;
-    auto res = detail::read_array_into<T>(r, n, [&](T&& e) { out.insert(std::move(e)); });
-    if (!res) return std::move(res).error();
-    return out;
-  }
-};
-
-/// std::map <-> map (a repeated key keeps the last value).
-template <class K, class V, class C, class A>
-struct codec<std::map<K, V, C, A>> {
-  static void encode(detail::msgpack_writer& w, const std::map<K, V, C, A>& v) {
-    detail::write_map_range(w, v.begin(), v.end(), v.size());
-  }
-  static Result<std::map<K, V, C, A>> decode(detail::msgpack_reader& r) {
+/// Maps (std::map, std::unordered_map) <-> map (a repeated key keeps the
+/// last value).
+template <class M>
+struct codec<M, std::enable_if_t<detail::is_map_like<M>::value>> {
+  using K = typename M::key_type;
+  using V = typename M::mapped_type;
+  static void encode(detail::msgpack_writer& w, const M& v) { detail::write_map_range(w, v.begin(), v.end(), v.size()); }
+  static Result<M> decode(detail::msgpack_reader& r) {
     std::uint32_t n = 0;
     if (!r.read_map_header(n)) return r.error();
-    std::map<K, V, C, A> out;
-    auto res = detail::read_map_into<K, V>(r, n, [&](K&& k, V&& v) { out.insert_or_assign(std::move(k), std::move(v)); });
-    if (!res) return std::move(res).error();
-    return out;
-  }
-};
-
-/// std::unordered_map <-> map (a repeated key keeps the last value).
-template <class K, class V, class H, class E, class A>
-struct codec<std::unordered_map<K, V, H, E, A>> {
-  static void encode(detail::msgpack_writer& w, const std::unordered_map<K, V, H, E, A>& v) {
-    detail::write_map_range(w, v.begin(), v.end(), v.size());
-  }
-  static Result<std::unordered_map<K, V, H, E, A>> decode(detail::msgpack_reader& r) {
-    std::uint32_t n = 0;
-    if (!r.read_map_header(n)) return r.error();
-    std::unordered_map<K, V, H, E, A> out;
-    out.reserve(detail::bounded_reserve(n, r.remaining(), 2 * sizeof(void*) + sizeof(K) + sizeof(V)));
+    M out;
+    if constexpr (detail::has_reserve<M>::value) {
+      out.reserve(detail::bounded_reserve(n, r.remaining(), 2 * sizeof(void*) + sizeof(K) + sizeof(V)));
+    }
     auto res = detail::read_map_into<K, V>(r, n, [&](K&& k, V&& v) { out.insert_or_assign(std::move(k), std::move(v)); });
     if (!res) return std::move(res).error();
     return out;
@@ -646,4 +642,30 @@ Result<T> from_msgpack(std::string_view bytes) {
   return v;
 }
 
+CACHEKIT_END_NAMESPACE
+
+#ifndef CACHEKIT_DETAIL_VIEW  // definitions: not in the declarations view (config.hpp)
+#include <algorithm>
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+template <class Items>
+void sort_unique(Items& items) {
+  std::sort(items.begin(), items.end());
+  items.erase(std::unique(items.begin(), items.end()), items.end());
+}
+template <class Entries>
+void sort_by_key(Entries& entries) {
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+}
+}  // namespace detail
+CACHEKIT_END_NAMESPACE
+#endif  // CACHEKIT_DETAIL_VIEW
+
+CACHEKIT_BEGIN_NAMESPACE
+namespace detail {
+CACHEKIT_COMPILE_ONCE(void sort_unique(std::vector<std::string>&))  // see config.hpp
+CACHEKIT_COMPILE_ONCE(void sort_by_key(std::vector<std::pair<std::string, std::string>>&))
+CACHEKIT_COMPILE_ONCE(void sort_by_key(std::vector<std::pair<std::string_view, std::string>>&))
+}  // namespace detail
 CACHEKIT_END_NAMESPACE

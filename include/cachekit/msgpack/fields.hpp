@@ -17,7 +17,6 @@
 // nullopt), so an entry written by an older schema reads as a miss rather
 // than as silently defaulted data; a field that appears twice is an error.
 
-#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <optional>
@@ -100,7 +99,7 @@ struct codec<T, std::enable_if_t<detail::has_fields<T>::value>> {
     };
     std::apply([&](const auto&... f) { (collect(f), ...); }, fs);
     if (!ok) return;
-    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    detail::sort_by_key(entries);
     w.map_header(entries.size());
     for (const auto& e : entries) {
       w.str(e.first);

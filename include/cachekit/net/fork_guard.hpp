@@ -4,13 +4,15 @@
 // check is a memory read: the kernel zeroes the page in the child. Elsewhere
 // it falls back to comparing getpid().
 
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 
 #include <sys/mman.h>
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "../config.hpp"
 
 CACHEKIT_BEGIN_NAMESPACE
 namespace detail {
@@ -59,3 +61,5 @@ class ForkGuard {
 }  // namespace net
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

@@ -3,12 +3,14 @@
 // Here rather than std::this_thread::sleep_for so that every translation unit
 // does not pay for parsing <thread>.
 
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cerrno>
 #include <chrono>
 
 #include <time.h>
 
-#include "../config.hpp"
 
 CACHEKIT_BEGIN_NAMESPACE
 namespace detail {
@@ -26,3 +28,5 @@ inline void sleep_for(std::chrono::nanoseconds d) noexcept {
 
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

@@ -3,6 +3,9 @@
 // system calls: name resolution, non-blocking connect finished with poll +
 // SO_ERROR, and poll-bounded send/recv (MSG_NOSIGNAL, EINTR retried).
 
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -25,7 +28,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../config.hpp"
 #include "../error.hpp"
 
 CACHEKIT_BEGIN_NAMESPACE
@@ -386,3 +388,5 @@ inline bool idle_connection_broken(int fd) noexcept {
 }  // namespace net
 }  // namespace detail
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

@@ -14,7 +14,9 @@
 // latest session of each server is kept in its TlsContext, so the next
 // connection to it resumes instead of making a full handshake.
 
-#include "../config.hpp"
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include "../error.hpp"
 #include "socket.hpp"
 
@@ -509,3 +511,5 @@ inline BIO_METHOD* TlsContext::make_method() {
 CACHEKIT_END_NAMESPACE
 
 #endif  // CACHEKIT_OPENSSL
+
+#endif  // CACHEKIT_DETAIL_VIEW

@@ -4,12 +4,14 @@
 // directions, space-separated tokens, key checks, and the error lines both
 // protocols send. Pure: no I/O, no allocation.
 
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
 
-#include "../config.hpp"
 #include "reply.hpp"
 #include "bytes.hpp"
 
@@ -404,3 +406,5 @@ inline bool take_data(const char* data, std::size_t n, std::size_t line_size, st
 }  // namespace ascii
 }  // namespace protocol
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

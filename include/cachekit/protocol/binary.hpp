@@ -5,13 +5,15 @@
 // Constants follow the memcached binary protocol specification
 // (docs/protocol-binary.xml in the memcached repository).
 
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
 
-#include "../config.hpp"
 #include "../error.hpp"
 #include "bytes.hpp"
 #include "reply.hpp"
@@ -421,3 +423,5 @@ struct BinaryWire {
 
 }  // namespace protocol
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

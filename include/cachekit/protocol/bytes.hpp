@@ -1,11 +1,13 @@
 #pragma once
 // Byte moves shared by the wire codecs. Pure.
 
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 
-#include "../config.hpp"
 
 CACHEKIT_BEGIN_NAMESPACE
 namespace protocol {
@@ -84,3 +86,5 @@ CACHEKIT_HOT_INLINE bool starts_with(const char* p, const char (&lit)[N]) noexce
 }  // namespace detail
 }  // namespace protocol
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

@@ -8,13 +8,15 @@
 // MetaWire packs both for a backend templated over its wire.
 // Pure: no I/O, no allocation.
 
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <optional>
 #include <string_view>
 
-#include "../config.hpp"
 #include "ascii.hpp"
 #include "reply.hpp"
 #include "text.hpp"
@@ -697,3 +699,5 @@ struct MetaWire {
 
 }  // namespace protocol
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

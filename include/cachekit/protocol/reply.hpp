@@ -5,12 +5,14 @@
 // error replies to ErrorKind, and which replies leave a connection unusable.
 // Pure: no I/O.
 
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-#include "../config.hpp"
 #include "../error.hpp"
 
 CACHEKIT_BEGIN_NAMESPACE
@@ -235,3 +237,5 @@ inline Error malformed_error(const Decoded& d, const char* data, std::size_t n) 
 
 }  // namespace protocol
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

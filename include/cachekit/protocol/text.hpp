@@ -6,12 +6,14 @@
 // hold it). TextWire packs both for a backend templated over its wire.
 // Pure: no I/O, no allocation.
 
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
 
-#include "../config.hpp"
 #include "ascii.hpp"
 #include "reply.hpp"
 #include "wire.hpp"
@@ -504,3 +506,5 @@ struct TextWire {
 
 }  // namespace protocol
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW

@@ -30,13 +30,15 @@
 // store's data from its own memory after the head, then kDataEnd.
 // Pure: no I/O.
 
+#include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
+
+#ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 
-#include "../config.hpp"
 #include "reply.hpp"
 
 CACHEKIT_BEGIN_NAMESPACE
@@ -244,3 +246,5 @@ class ReplyReader {
 
 }  // namespace protocol
 CACHEKIT_END_NAMESPACE
+
+#endif  // CACHEKIT_DETAIL_VIEW
