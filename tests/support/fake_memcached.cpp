@@ -1,4 +1,5 @@
 #include "support/fake_memcached.hpp"
+#include "support/memcached_process.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -162,13 +163,17 @@ FakeMemcached::FakeMemcached(Handler handler) : handler_(std::move(handler)) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   const int one = 1;
   ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  // A port reserved like the real servers' (free_port): no other test
+  // process binds it while this one may still use it.
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(listen_fd_, 64) != 0 ||
-      ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+  bool bound = false;
+  for (int attempt = 0; attempt < 20 && !bound; ++attempt) {
+    addr.sin_port = htons(free_port());
+    bound = ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  if (!bound || ::listen(listen_fd_, 64) != 0) {
     ::close(listen_fd_);
     listen_fd_ = -1;
     return;

@@ -32,12 +32,50 @@ std::string memcached_binary() {
   return {};
 }
 
+namespace {
+
+// Test processes that run at the same time (ctest -j runs the backend suite
+// over two protocols at once) reserve their ports in one shared file: a
+// write lock on byte <port> of it, held by the process until it exits (the
+// kernel drops such locks with the process, so a crash leaves none behind).
+// A port a test stops and restarts a server on stays its own in between.
+class PortReservations {
+ public:
+  PortReservations() {
+    const char* dir = std::getenv("TMPDIR");
+    const std::string path = std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/cachekit-test-ports.lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd_ >= 0) ::fchmod(fd_, 0666);  // whoever runs the next suite may lock it too
+  }
+  PortReservations(const PortReservations&) = delete;
+  PortReservations& operator=(const PortReservations&) = delete;
+
+  /// True when this process now holds port (or no other test process can
+  /// be checked: the file could not be opened).
+  bool take(std::uint16_t port) const {
+    if (fd_ < 0) return true;
+    struct flock lock{};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    lock.l_start = port;
+    lock.l_len = 1;
+    return ::fcntl(fd_, F_SETLK, &lock) == 0;
+  }
+
+ private:
+  int fd_ = -1;  // kept open for the life of the process: closing it would drop every lock
+};
+
+}  // namespace
+
 // The kernel may hand the same ephemeral port to two probes in a row, so
 // a port is handed out once per test process: a test that takes several
-// (servers, a proxy's pools) never gets one twice.
+// (servers, a proxy's pools) never gets one twice. It is also reserved
+// against the other test processes (PortReservations).
 std::uint16_t free_port() {
   static std::mutex given_mutex;
   static std::set<std::uint16_t> given;
+  static const PortReservations reservations;
   for (int attempt = 0; attempt < 200; ++attempt) {
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     REQUIRE(fd >= 0);
@@ -52,7 +90,10 @@ std::uint16_t free_port() {
     const std::uint16_t port = ntohs(addr.sin_port);
     if (ok && port != 11211 && port != 0) {
       std::lock_guard<std::mutex> lock(given_mutex);
-      if (given.insert(port).second) return port;
+      if (given.count(port) == 0 && reservations.take(port)) {
+        given.insert(port);
+        return port;
+      }
     }
   }
   FAIL("no free loopback port");
