@@ -43,10 +43,15 @@ class PortReservations {
  public:
   PortReservations() {
     const char* dir = std::getenv("TMPDIR");
-    const std::string path = std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/cachekit-test-ports.lock";
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    if (fd_ >= 0) ::fchmod(fd_, 0666);  // whoever runs the next suite may lock it too
+    path_ = std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/cachekit-test-ports.lock";
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd_ >= 0) {
+      ::fchmod(fd_, 0666);  // whoever runs the next suite may lock it too
+    } else {
+      path_.clear();
+    }
   }
+  const std::string& path() const { return path_; }
   PortReservations(const PortReservations&) = delete;
   PortReservations& operator=(const PortReservations&) = delete;
 
@@ -63,10 +68,18 @@ class PortReservations {
   }
 
  private:
+  std::string path_;
   int fd_ = -1;  // kept open for the life of the process: closing it would drop every lock
 };
 
+const PortReservations& reservations() {
+  static const PortReservations r;
+  return r;
+}
+
 }  // namespace
+
+std::string port_reservations_path() { return reservations().path(); }
 
 // The kernel may hand the same ephemeral port to two probes in a row, so
 // a port is handed out once per test process: a test that takes several
@@ -75,7 +88,6 @@ class PortReservations {
 std::uint16_t free_port() {
   static std::mutex given_mutex;
   static std::set<std::uint16_t> given;
-  static const PortReservations reservations;
   for (int attempt = 0; attempt < 200; ++attempt) {
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     REQUIRE(fd >= 0);
@@ -90,7 +102,7 @@ std::uint16_t free_port() {
     const std::uint16_t port = ntohs(addr.sin_port);
     if (ok && port != 11211 && port != 0) {
       std::lock_guard<std::mutex> lock(given_mutex);
-      if (given.count(port) == 0 && reservations.take(port)) {
+      if (given.count(port) == 0 && reservations().take(port)) {
         given.insert(port);
         return port;
       }

@@ -17,8 +17,14 @@ namespace cktest {
 /// Path of the memcached binary, or "" when it is not installed.
 std::string memcached_binary();
 
-/// A loopback TCP port that was free a moment ago (never 11211).
+/// A loopback TCP port that was free a moment ago (never 11211), handed
+/// out once per process and reserved against the other test processes
+/// until this one exits (see port_reservations_path()).
 std::uint16_t free_port();
+
+/// The file whose byte <port> a test process holding that port keeps
+/// write-locked (fcntl); "" when it could not be opened.
+std::string port_reservations_path();
 
 /// True once something accepts TCP connections on 127.0.0.1:port.
 bool port_accepts(std::uint16_t port);
