@@ -841,3 +841,53 @@ TEST_CASE("text: the one-pass hit decoder takes only what the full decoder reads
   CHECK(hit(replies[6], "k", flags) == 0);
   CHECK(hit(replies[7], "k", flags) == 0);
 }
+
+TEST_CASE("text: a get's hit and its END are taken together, or not at all") {
+  // decode_get_hit takes exactly what decode_value_hit takes when END
+  // follows it whole, with the same flags and value, and nothing otherwise.
+  const std::vector<std::string> replies = {"VALUE k 0 5\r\nhello\r\nEND\r\n", "VALUE key:1 4294967295 0\r\n\r\nEND\r\n",
+                                            "VALUE k 7 4\r\nEND\r\r\nEND\r\n",
+                                            "VALUE k 0 20\r\n01234567890123456789\r\nEND\r\n",
+                                            "VALUE key:1 1234567 16\r\n0123456789abcdef\r\nEND\r\n",
+                                            "VALUE k 3 2\r\nab\r\nEND\r\nVALUE k 3 2\r\n"};
+  std::vector<std::string> inputs;
+  for (const auto& r : replies) {
+    for (std::size_t n = 0; n <= r.size(); ++n) inputs.push_back(r.substr(0, n));
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      for (char c : {' ', '0', 'E', 'N', 'D', '\r', '\n', 'k'}) {
+        std::string m = r;
+        m[i] = c;
+        inputs.push_back(m);
+      }
+    }
+  }
+  std::size_t taken = 0, refused_whole_hits = 0;
+  for (const auto& in : inputs) {
+    CAPTURE(in);
+    for (std::string_view key : {std::string_view("k"), std::string_view("key:1")}) {
+      std::string_view value, value2;
+      std::uint32_t flags = 0, flags2 = 0;
+      const std::size_t n = text::decode_get_hit(in.data(), in.size(), CACHEKIT_MAX_RESPONSE_BODY, key, flags, value);
+      const std::size_t h =
+          text::decode_value_hit(in.data(), in.size(), CACHEKIT_MAX_RESPONSE_BODY, key, flags2, value2);
+      const bool end_follows = h != 0 && text::starts_with_end(in.data() + h, in.size() - h);
+      if (!end_follows) {
+        CHECK(n == 0);
+        if (h != 0) ++refused_whole_hits;
+        continue;
+      }
+      ++taken;
+      CHECK(n == h + 5);
+      CHECK(flags == flags2);
+      CHECK(value == value2);
+      CHECK(value.data() == value2.data());
+    }
+  }
+  CHECK(taken >= 6);
+  CHECK(refused_whole_hits >= 6);  // hits whose END is cut short or changed
+  // A value too large for the limit is left to the full decoder.
+  std::uint32_t flags = 0;
+  std::string_view value;
+  CHECK(text::decode_get_hit(replies[0].data(), replies[0].size(), 4, "k", flags, value) == 0);
+  CHECK(text::decode_get_hit(replies[0].data(), replies[0].size(), 5, "k", flags, value) == replies[0].size());
+}

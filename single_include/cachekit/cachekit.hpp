@@ -4993,7 +4993,9 @@ inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Lim
 }
 
 /// decode_value_hit after its `VALUE <key> ` (key_size bytes of key) has
-/// been matched by the caller, who checked that n >= key_size + 13.
+/// been matched by the caller, who checked that n >= key_size + 13. With
+/// kEnd, the data must be followed by `END\r\n` too, which is then taken.
+template <bool kEnd = false>
 CACHEKIT_HOT_INLINE std::size_t decode_value_rest(const char* data, std::size_t n, std::size_t key_size,
                                                   std::size_t max_value, std::uint32_t& flags,
                                                   std::string_view& value) noexcept {
@@ -5020,10 +5022,14 @@ CACHEKIT_HOT_INLINE std::size_t decode_value_rest(const char* data, std::size_t 
     if (p == nullptr || end - p < 2 || p[0] != '\r' || p[1] != '\n' || size > max_value) return 0;
   }
   const std::size_t head = static_cast<std::size_t>(p + 2 - data);
-  if (n - head < size + 2 || !protocol::detail::starts_with(data + head + size, "\r\n")) return 0;
+  if constexpr (kEnd) {  // the data's "\r\n" and END's line in one comparison
+    if (n - head < size + 7 || !protocol::detail::starts_with(data + head + size, "\r\nEND\r\n")) return 0;
+  } else {
+    if (n - head < size + 2 || !protocol::detail::starts_with(data + head + size, "\r\n")) return 0;
+  }
   flags = static_cast<std::uint32_t>(f);
   value = std::string_view(data + head, static_cast<std::size_t>(size));
-  return head + static_cast<std::size_t>(size) + 2;
+  return head + static_cast<std::size_t>(size) + (kEnd ? 7 : 2);
 }
 
 /// A hit `VALUE <key> <flags> <bytes>\r\n<data>\r\n` for exactly key, whole
@@ -5038,6 +5044,19 @@ CACHEKIT_HOT_INLINE std::size_t decode_value_hit(const char* data, std::size_t n
     return 0;
   }
   return decode_value_rest(data, n, key.size(), max_value, flags, value);
+}
+
+/// The whole reply to a one-key get that hit: decode_value_hit's hit
+/// followed by `END\r\n`; returns the bytes of both, or 0 for anything
+/// else (a miss's lone END among it: see starts_with_end).
+CACHEKIT_HOT_INLINE std::size_t decode_get_hit(const char* data, std::size_t n, std::size_t max_value,
+                                               std::string_view key, std::uint32_t& flags,
+                                               std::string_view& value) noexcept {
+  if (n < key.size() + 18 || !protocol::detail::starts_with(data, "VALUE ") ||
+      !protocol::detail::same_bytes(data + 6, key.data(), key.size()) || data[6 + key.size()] != ' ') {
+    return 0;
+  }
+  return decode_value_rest<true>(data, n, key.size(), max_value, flags, value);
 }
 
 /// Whether the n bytes at data start with `END\r\n`.
@@ -6550,6 +6569,36 @@ CACHEKIT_HOT_INLINE bool has_bad_key_byte(const char* p, std::size_t n) noexcept
     }
     return false;
   }
+#if defined(__GNUC__) && (defined(__SSE2__) || defined(__ARM_NEON))
+  // Sixteen bytes per step in a vector register (GCC/Clang generic
+  // vectors, as in hash/md5_multi.hpp): the first and the last eight bytes
+  // for keys of up to 16, else 16-byte steps and the last 16 (overlapping).
+  typedef unsigned char Bytes16 __attribute__((vector_size(16)));
+  auto bad16 = [](const Bytes16& v) noexcept {
+    const Bytes16 m = (v <= 0x20) | (v == 0x7f);  // 0xff for each bad byte
+#if defined(__SSE2__)
+    typedef char Chars16 __attribute__((vector_size(16)));
+    return __builtin_ia32_pmovmskb128(reinterpret_cast<Chars16>(m)) != 0;  // a bit per byte's top bit
+#else
+    std::uint64_t lo, hi;
+    std::memcpy(&lo, &m, 8);
+    std::memcpy(&hi, reinterpret_cast<const char*>(&m) + 8, 8);
+    return (lo | hi) != 0;
+#endif
+  };
+  Bytes16 v;
+  if (n <= 16) {
+    std::memcpy(&v, p, 8);
+    std::memcpy(reinterpret_cast<char*>(&v) + 8, p + n - 8, 8);
+    return bad16(v);
+  }
+  for (std::size_t i = 0; i + 16 < n; i += 16) {
+    std::memcpy(&v, p + i, 16);
+    if (bad16(v)) return true;
+  }
+  std::memcpy(&v, p + n - 16, 16);
+  return bad16(v);
+#endif
   // The first and the last eight bytes (they may overlap), then the rest.
   std::uint64_t bad = bad_bits(p) | bad_bits(p + n - 8);
   for (std::size_t i = 8; i + 8 < n; i += 8) bad |= bad_bits(p + i);
@@ -7475,9 +7524,11 @@ CACHEKIT_END_NAMESPACE
 
 
 #ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -7645,7 +7696,7 @@ class BasicConnection {
     if (!first) return io_failure(std::move(first).error());
     std::size_t sent = *first;
     while (sent < total) {
-      if (!arm(SO_SNDTIMEO, snd_timeout_us_, deadline, net::Clock::now())) {
+      if (!arm(SO_SNDTIMEO, snd_timeout_, deadline, net::Clock::now())) {
         return io_failure(Error(ErrorKind::timeout, "send timed out"));
       }
       // The parts not yet sent, the first of them cut where sending stopped.
@@ -7733,7 +7784,7 @@ class BasicConnection {
 #endif
     // Common case without busy-polling, inline: the kernel timeout already
     // fits the deadline and one blocking read brings bytes.
-    if (spin_.count() <= 0 && arm(SO_RCVTIMEO, rcv_timeout_us_, deadline, now)) {
+    if (spin_.count() <= 0 && arm(SO_RCVTIMEO, rcv_timeout_, deadline, now)) {
       auto got = net::recv_wait(sock_.fd(), in_.data(), in_.size());
       if (!got) return io_failure(std::move(got).error());
       if (took(*got)) return {};
@@ -7753,7 +7804,7 @@ class BasicConnection {
       now = net::Clock::now();
     }
     for (;; now = net::Clock::now()) {
-      if (!arm(SO_RCVTIMEO, rcv_timeout_us_, deadline, now)) {
+      if (!arm(SO_RCVTIMEO, rcv_timeout_, deadline, now)) {
         return io_failure(Error(ErrorKind::timeout, "no reply before the timeout"));
       }
       auto got = net::recv_wait(sock_.fd(), in_.data(), in_.size());
@@ -7849,7 +7900,7 @@ class BasicConnection {
   // The rest of a request the socket did not take at once.
   Result<void> send_rest(const char* data, std::size_t n, Deadline deadline) {
     while (n > 0) {
-      if (!arm(SO_SNDTIMEO, snd_timeout_us_, deadline, net::Clock::now())) {
+      if (!arm(SO_SNDTIMEO, snd_timeout_, deadline, net::Clock::now())) {
         return io_failure(Error(ErrorKind::timeout, "send timed out"));
       }
       auto more = net::send_wait(sock_.fd(), data, n);
@@ -7902,7 +7953,7 @@ class BasicConnection {
       if (took(*got)) return {};
     }
     for (;; now = net::Clock::now()) {
-      if (!arm(SO_RCVTIMEO, rcv_timeout_us_, deadline, now)) {
+      if (!arm(SO_RCVTIMEO, rcv_timeout_, deadline, now)) {
         return io_failure(Error(ErrorKind::timeout, "no reply before the timeout"));
       }
       auto got = tls_->read_blocking(in_.data(), in_.size(), deadline);
@@ -7929,24 +7980,32 @@ class BasicConnection {
   }
 #endif
 
+  // The kernel timeout (SO_SNDTIMEO or SO_RCVTIMEO) last set, as the range
+  // of remaining times it serves: from the setting less kSlack (at least
+  // 1 ns, so a passed deadline is never in it) to twice the setting.
+  // Empty until first set.
+  struct ArmedTimeout {
+    long long lo_ns = std::numeric_limits<long long>::max();
+    long long hi_ns = 0;
+  };
   // Sets the kernel timeout of the next blocking send/recv so that it ends
   // by the deadline (overshoot at most kSlack). Costs a system call only
-  // when the remaining time differs from the current setting; false when
+  // when the remaining time falls outside the range the current setting
+  // serves (two comparisons, no division, on the usual path); false when
   // the deadline has passed.
-  CACHEKIT_HOT_INLINE bool arm(int option, long long& current_us, Deadline deadline, net::Clock::time_point now) {
-    if (now >= deadline) return false;
-    // Compared in the clock's nanoseconds: no division on the usual path
-    // (and the slack taken from the current setting, a bounded number, so
-    // that no sum can overflow however far the deadline lies).
+  CACHEKIT_HOT_INLINE bool arm(int option, ArmedTimeout& armed, Deadline deadline, net::Clock::time_point now) {
     const long long remaining_ns = std::chrono::nanoseconds(deadline - now).count();
-    const long long current_ns = current_us * 1000;
-    if (current_ns > 0 && current_ns - kSlackUs * 1000 <= remaining_ns && current_ns * 2 >= remaining_ns) return true;
-    return rearm(option, current_us, remaining_ns / 1000);
+    if (remaining_ns >= armed.lo_ns && remaining_ns <= armed.hi_ns) return true;
+    if (remaining_ns <= 0) return false;
+    return rearm(option, armed, remaining_ns / 1000);
   }
-  bool rearm(int option, long long& current_us, long long remaining) {
-    const long long want = remaining > 0 ? remaining : 1;
+  bool rearm(int option, ArmedTimeout& armed, long long remaining_us) {
+    const long long want = remaining_us > 0 ? remaining_us : 1;
     if (!net::set_io_timeout(sock_.fd(), option, want)) return false;
-    current_us = want;
+    constexpr long long kMax = std::numeric_limits<long long>::max();
+    // want * 1000 cannot overflow: it is at most remaining_ns.
+    armed.lo_ns = std::max(1LL, want * 1000 - kSlackUs * 1000);
+    armed.hi_ns = want > kMax / 2000 ? kMax : want * 2000;
     return true;
   }
 
@@ -7966,8 +8025,8 @@ class BasicConnection {
   bool broken_ = false;
   bool answered_ = false;
   bool protocol_refused_ = false;
-  long long snd_timeout_us_ = 0;
-  long long rcv_timeout_us_ = 0;
+  ArmedTimeout snd_timeout_;
+  ArmedTimeout rcv_timeout_;
   net::Clock::time_point last_used_{};
   std::chrono::microseconds spin_{0};
   unsigned spin_skip_ = 0, spin_backoff_ = 0;
@@ -10708,13 +10767,13 @@ struct BasicTextConversation : AsciiConversation<protocol::TextWire> {
       const std::size_t n = c.buffered_size();
       std::string_view value;
       std::uint32_t flags = 0;
-      const std::size_t len = protocol::text::decode_value_hit(data, n, c.max_value(), key, flags, value);
-      if (len != 0 && protocol::text::starts_with_end(data + len, n - len)) {  // a hit (checked first)
+      const std::size_t len = protocol::text::decode_get_hit(data, n, c.max_value(), key, flags, value);
+      if (len != 0) {  // a hit and its END (checked first)
         store(value);
-        c.skip(len + 5);
+        c.skip(len);
         return {};
       }
-      if (len == 0 && protocol::text::starts_with_end(data, n)) {  // a miss
+      if (protocol::text::starts_with_end(data, n)) {  // a miss
         c.skip(5);
         return {};
       }

@@ -15,7 +15,7 @@ struct Codec {
 }  // namespace
 
 namespace {
-// The one-pass hit decoder (get and get_many) takes only what the full
+// The one-pass hit decoders (get and get_many) take only what the full
 // decoder reads the same way, for the key the VALUE line names when it is
 // one the backend would send (the decoder is only ever given those).
 void check_value_hit(const char* p, std::size_t n) {
@@ -28,6 +28,13 @@ void check_value_hit(const char* p, std::size_t n) {
   std::string_view value;
   std::uint32_t flags = 0;
   const std::size_t took = proto::text::decode_value_hit(p, n, CACHEKIT_MAX_RESPONSE_BODY, key, flags, value);
+  // A get's hit with its END: taken exactly when the hit above is followed
+  // by a whole END, and read the same way.
+  std::string_view get_value;
+  std::uint32_t get_flags = 0;
+  const std::size_t got = proto::text::decode_get_hit(p, n, CACHEKIT_MAX_RESPONSE_BODY, key, get_flags, get_value);
+  const bool end_follows = took != 0 && proto::text::starts_with_end(p + took, n - took);
+  if (got != (end_follows ? took + 5 : 0) || (got != 0 && (get_flags != flags || get_value != value))) std::abort();
   if (took == 0) return;
   proto::ServerReply full;
   const auto d = proto::text::decode(p, n, full);

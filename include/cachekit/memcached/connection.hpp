@@ -14,9 +14,11 @@
 #include "../config.hpp"  // CACHEKIT_DETAIL_VIEW
 
 #ifndef CACHEKIT_DETAIL_VIEW  // not in the declarations view (config.hpp)
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -190,7 +192,7 @@ class BasicConnection {
     if (!first) return io_failure(std::move(first).error());
     std::size_t sent = *first;
     while (sent < total) {
-      if (!arm(SO_SNDTIMEO, snd_timeout_us_, deadline, net::Clock::now())) {
+      if (!arm(SO_SNDTIMEO, snd_timeout_, deadline, net::Clock::now())) {
         return io_failure(Error(ErrorKind::timeout, "send timed out"));
       }
       // The parts not yet sent, the first of them cut where sending stopped.
@@ -278,7 +280,7 @@ class BasicConnection {
 #endif
     // Common case without busy-polling, inline: the kernel timeout already
     // fits the deadline and one blocking read brings bytes.
-    if (spin_.count() <= 0 && arm(SO_RCVTIMEO, rcv_timeout_us_, deadline, now)) {
+    if (spin_.count() <= 0 && arm(SO_RCVTIMEO, rcv_timeout_, deadline, now)) {
       auto got = net::recv_wait(sock_.fd(), in_.data(), in_.size());
       if (!got) return io_failure(std::move(got).error());
       if (took(*got)) return {};
@@ -298,7 +300,7 @@ class BasicConnection {
       now = net::Clock::now();
     }
     for (;; now = net::Clock::now()) {
-      if (!arm(SO_RCVTIMEO, rcv_timeout_us_, deadline, now)) {
+      if (!arm(SO_RCVTIMEO, rcv_timeout_, deadline, now)) {
         return io_failure(Error(ErrorKind::timeout, "no reply before the timeout"));
       }
       auto got = net::recv_wait(sock_.fd(), in_.data(), in_.size());
@@ -394,7 +396,7 @@ class BasicConnection {
   // The rest of a request the socket did not take at once.
   Result<void> send_rest(const char* data, std::size_t n, Deadline deadline) {
     while (n > 0) {
-      if (!arm(SO_SNDTIMEO, snd_timeout_us_, deadline, net::Clock::now())) {
+      if (!arm(SO_SNDTIMEO, snd_timeout_, deadline, net::Clock::now())) {
         return io_failure(Error(ErrorKind::timeout, "send timed out"));
       }
       auto more = net::send_wait(sock_.fd(), data, n);
@@ -447,7 +449,7 @@ class BasicConnection {
       if (took(*got)) return {};
     }
     for (;; now = net::Clock::now()) {
-      if (!arm(SO_RCVTIMEO, rcv_timeout_us_, deadline, now)) {
+      if (!arm(SO_RCVTIMEO, rcv_timeout_, deadline, now)) {
         return io_failure(Error(ErrorKind::timeout, "no reply before the timeout"));
       }
       auto got = tls_->read_blocking(in_.data(), in_.size(), deadline);
@@ -474,24 +476,32 @@ class BasicConnection {
   }
 #endif
 
+  // The kernel timeout (SO_SNDTIMEO or SO_RCVTIMEO) last set, as the range
+  // of remaining times it serves: from the setting less kSlack (at least
+  // 1 ns, so a passed deadline is never in it) to twice the setting.
+  // Empty until first set.
+  struct ArmedTimeout {
+    long long lo_ns = std::numeric_limits<long long>::max();
+    long long hi_ns = 0;
+  };
   // Sets the kernel timeout of the next blocking send/recv so that it ends
   // by the deadline (overshoot at most kSlack). Costs a system call only
-  // when the remaining time differs from the current setting; false when
+  // when the remaining time falls outside the range the current setting
+  // serves (two comparisons, no division, on the usual path); false when
   // the deadline has passed.
-  CACHEKIT_HOT_INLINE bool arm(int option, long long& current_us, Deadline deadline, net::Clock::time_point now) {
-    if (now >= deadline) return false;
-    // Compared in the clock's nanoseconds: no division on the usual path
-    // (and the slack taken from the current setting, a bounded number, so
-    // that no sum can overflow however far the deadline lies).
+  CACHEKIT_HOT_INLINE bool arm(int option, ArmedTimeout& armed, Deadline deadline, net::Clock::time_point now) {
     const long long remaining_ns = std::chrono::nanoseconds(deadline - now).count();
-    const long long current_ns = current_us * 1000;
-    if (current_ns > 0 && current_ns - kSlackUs * 1000 <= remaining_ns && current_ns * 2 >= remaining_ns) return true;
-    return rearm(option, current_us, remaining_ns / 1000);
+    if (remaining_ns >= armed.lo_ns && remaining_ns <= armed.hi_ns) return true;
+    if (remaining_ns <= 0) return false;
+    return rearm(option, armed, remaining_ns / 1000);
   }
-  bool rearm(int option, long long& current_us, long long remaining) {
-    const long long want = remaining > 0 ? remaining : 1;
+  bool rearm(int option, ArmedTimeout& armed, long long remaining_us) {
+    const long long want = remaining_us > 0 ? remaining_us : 1;
     if (!net::set_io_timeout(sock_.fd(), option, want)) return false;
-    current_us = want;
+    constexpr long long kMax = std::numeric_limits<long long>::max();
+    // want * 1000 cannot overflow: it is at most remaining_ns.
+    armed.lo_ns = std::max(1LL, want * 1000 - kSlackUs * 1000);
+    armed.hi_ns = want > kMax / 2000 ? kMax : want * 2000;
     return true;
   }
 
@@ -511,8 +521,8 @@ class BasicConnection {
   bool broken_ = false;
   bool answered_ = false;
   bool protocol_refused_ = false;
-  long long snd_timeout_us_ = 0;
-  long long rcv_timeout_us_ = 0;
+  ArmedTimeout snd_timeout_;
+  ArmedTimeout rcv_timeout_;
   net::Clock::time_point last_used_{};
   std::chrono::microseconds spin_{0};
   unsigned spin_skip_ = 0, spin_backoff_ = 0;

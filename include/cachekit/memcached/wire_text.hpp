@@ -46,13 +46,13 @@ struct BasicTextConversation : AsciiConversation<protocol::TextWire> {
       const std::size_t n = c.buffered_size();
       std::string_view value;
       std::uint32_t flags = 0;
-      const std::size_t len = protocol::text::decode_value_hit(data, n, c.max_value(), key, flags, value);
-      if (len != 0 && protocol::text::starts_with_end(data + len, n - len)) {  // a hit (checked first)
+      const std::size_t len = protocol::text::decode_get_hit(data, n, c.max_value(), key, flags, value);
+      if (len != 0) {  // a hit and its END (checked first)
         store(value);
-        c.skip(len + 5);
+        c.skip(len);
         return {};
       }
-      if (len == 0 && protocol::text::starts_with_end(data, n)) {  // a miss
+      if (protocol::text::starts_with_end(data, n)) {  // a miss
         c.skip(5);
         return {};
       }

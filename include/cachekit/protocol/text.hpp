@@ -399,7 +399,9 @@ inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Lim
 }
 
 /// decode_value_hit after its `VALUE <key> ` (key_size bytes of key) has
-/// been matched by the caller, who checked that n >= key_size + 13.
+/// been matched by the caller, who checked that n >= key_size + 13. With
+/// kEnd, the data must be followed by `END\r\n` too, which is then taken.
+template <bool kEnd = false>
 CACHEKIT_HOT_INLINE std::size_t decode_value_rest(const char* data, std::size_t n, std::size_t key_size,
                                                   std::size_t max_value, std::uint32_t& flags,
                                                   std::string_view& value) noexcept {
@@ -426,10 +428,14 @@ CACHEKIT_HOT_INLINE std::size_t decode_value_rest(const char* data, std::size_t 
     if (p == nullptr || end - p < 2 || p[0] != '\r' || p[1] != '\n' || size > max_value) return 0;
   }
   const std::size_t head = static_cast<std::size_t>(p + 2 - data);
-  if (n - head < size + 2 || !protocol::detail::starts_with(data + head + size, "\r\n")) return 0;
+  if constexpr (kEnd) {  // the data's "\r\n" and END's line in one comparison
+    if (n - head < size + 7 || !protocol::detail::starts_with(data + head + size, "\r\nEND\r\n")) return 0;
+  } else {
+    if (n - head < size + 2 || !protocol::detail::starts_with(data + head + size, "\r\n")) return 0;
+  }
   flags = static_cast<std::uint32_t>(f);
   value = std::string_view(data + head, static_cast<std::size_t>(size));
-  return head + static_cast<std::size_t>(size) + 2;
+  return head + static_cast<std::size_t>(size) + (kEnd ? 7 : 2);
 }
 
 /// A hit `VALUE <key> <flags> <bytes>\r\n<data>\r\n` for exactly key, whole
@@ -444,6 +450,19 @@ CACHEKIT_HOT_INLINE std::size_t decode_value_hit(const char* data, std::size_t n
     return 0;
   }
   return decode_value_rest(data, n, key.size(), max_value, flags, value);
+}
+
+/// The whole reply to a one-key get that hit: decode_value_hit's hit
+/// followed by `END\r\n`; returns the bytes of both, or 0 for anything
+/// else (a miss's lone END among it: see starts_with_end).
+CACHEKIT_HOT_INLINE std::size_t decode_get_hit(const char* data, std::size_t n, std::size_t max_value,
+                                               std::string_view key, std::uint32_t& flags,
+                                               std::string_view& value) noexcept {
+  if (n < key.size() + 18 || !protocol::detail::starts_with(data, "VALUE ") ||
+      !protocol::detail::same_bytes(data + 6, key.data(), key.size()) || data[6 + key.size()] != ' ') {
+    return 0;
+  }
+  return decode_value_rest<true>(data, n, key.size(), max_value, flags, value);
 }
 
 /// Whether the n bytes at data start with `END\r\n`.
