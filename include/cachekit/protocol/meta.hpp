@@ -257,6 +257,32 @@ inline constexpr char kDigitPairs[] =
 template <class KeyAt>
 inline std::size_t encode_mg_batch_four(char* dst, std::size_t n, KeyAt& key_at, std::uint32_t first_opaque) {
   char* w = dst;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  // The four digits and " q\r\n" as one word, written with one store; the
+  // next opaque adds one to the last digit (the word's fourth byte), and
+  // only a carry (every tenth key) builds the word again.
+  auto word_of = [](std::uint32_t opaque) noexcept {
+    char b[8];
+    std::memcpy(b, kDigitPairs + 2 * (opaque / 100), 2);
+    std::memcpy(b + 2, kDigitPairs + 2 * (opaque % 100), 2);
+    std::memcpy(b + 4, " q\r\n", 4);
+    std::uint64_t x;
+    std::memcpy(&x, b, 8);
+    return x;
+  };
+  constexpr std::uint64_t kLastDigit = std::uint64_t{1} << 24;
+  std::uint64_t word = word_of(first_opaque);
+  for (std::size_t i = 0; i < n; ++i) {
+    w = put_mg_batch_head(w, key_at(i));
+    std::memcpy(w, &word, 8);
+    w += 8;
+    if (((word >> 24) & 0xff) != '9') {
+      word += kLastDigit;
+    } else {
+      word = word_of(first_opaque + static_cast<std::uint32_t>(i) + 1);
+    }
+  }
+#else
   unsigned hi = first_opaque / 100, lo = first_opaque % 100;
   for (std::size_t i = 0; i < n; ++i) {
     w = put_mg_batch_head(w, key_at(i));
@@ -269,6 +295,7 @@ inline std::size_t encode_mg_batch_four(char* dst, std::size_t n, KeyAt& key_at,
       ++hi;
     }
   }
+#endif
   std::memcpy(w, "mn\r\n", 4);
   return static_cast<std::size_t>(w + 4 - dst);
 }
@@ -358,10 +385,10 @@ CACHEKIT_HOT_INLINE std::size_t decode_value_reply(const char* data, std::size_t
 template <class Known>
 CACHEKIT_HOT_INLINE std::size_t decode_batch_hit(const char* data, std::size_t n, std::size_t max_value, Known&& known,
                                                  std::string_view& value, std::uint64_t& opaque) noexcept {
-  if (n < 12 || !protocol::detail::starts_with(data, "VA ")) return 0;
   std::uint64_t size = 0;
   const char* p;
   if (n >= 32) {
+    if (!protocol::detail::starts_with(data, "VA ")) return 0;
     // Sizes and opaques of up to seven digits: every byte read lies in the
     // first 21 (size digits from byte 3, " O" by byte 11, opaque digits
     // from byte 12 at most, "\r\n" by byte 20; a four-digit opaque's
@@ -377,6 +404,7 @@ CACHEKIT_HOT_INLINE std::size_t decode_batch_hit(const char* data, std::size_t n
     }
     if (!known(opaque)) return 0;
   } else {
+    if (n < 12 || !protocol::detail::starts_with(data, "VA ")) return 0;
     const char* end = data + n;
     p = ascii::scan_digits_before(data + 3, end, size);
     if (p == nullptr || end - p < 3 || p[0] != ' ' || p[1] != 'O' || size > max_value) return 0;
