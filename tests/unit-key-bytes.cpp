@@ -42,7 +42,7 @@ TEST_CASE("has_bad_key_byte matches the byte rule for every byte at every positi
 
 TEST_CASE("has_bad_key_byte matches the byte rule at every position of long keys, up to 250 bytes") {
   long checked = 0, bad = 0, positions = 0;
-  for (std::size_t len : {41, 47, 48, 49, 63, 64, 65, 100, 127, 128, 129, 200, 249, 250}) {
+  for (std::size_t len : {41u, 47u, 48u, 49u, 63u, 64u, 65u, 100u, 127u, 128u, 129u, 200u, 249u, 250u}) {
     for (std::size_t pos = 0; pos < len; ++pos) {
       ++positions;
       for (int b = 0; b < 256; ++b) {
