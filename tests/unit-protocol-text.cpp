@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <cstdio>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,23 @@ const std::vector<std::string>& text_valid_replies() {
       "STAT pid 1234\r\n", "STAT version 1.6.18\r\n", "ERROR\r\n", "CLIENT_ERROR bad data chunk\r\n",
       "SERVER_ERROR out of memory storing object\r\n"};
   return all;
+}
+
+// Every prefix of each reply, and each reply with one byte at a time
+// replaced by each of the given characters.
+std::vector<std::string> cut_and_changed(const std::vector<std::string>& replies, std::initializer_list<char> changes) {
+  std::vector<std::string> inputs;
+  for (const auto& r : replies) {
+    for (std::size_t n = 0; n <= r.size(); ++n) inputs.push_back(r.substr(0, n));
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      for (char c : changes) {
+        std::string m = r;
+        m[i] = c;
+        inputs.push_back(m);
+      }
+    }
+  }
+  return inputs;
 }
 }  // namespace
 
@@ -796,17 +814,7 @@ TEST_CASE("text: the one-pass hit decoder takes only what the full decoder reads
                                             "VALUE key:1 1234567 16\r\n0123456789abcdef\r\nEND\r\n",
                                             "VALUE k 12345678 16\r\n0123456789abcdef\r\nEND\r\n",
                                             "VALUE k 0 1234567\r\n0123456789abcdef0123456789\r\n"};
-  std::vector<std::string> inputs;
-  for (const auto& r : replies) {
-    for (std::size_t n = 0; n <= r.size(); ++n) inputs.push_back(r.substr(0, n));
-    for (std::size_t i = 0; i < r.size(); ++i) {
-      for (char c : {' ', '0', '9', 'x', '\r', '\n', 'k'}) {
-        std::string m = r;
-        m[i] = c;
-        inputs.push_back(m);
-      }
-    }
-  }
+  const std::vector<std::string> inputs = cut_and_changed(replies, {' ', '0', '9', 'x', '\r', '\n', 'k'});
   std::size_t taken = 0;
   for (const auto& in : inputs) {
     CAPTURE(in);
@@ -850,17 +858,7 @@ TEST_CASE("text: a get's hit and its END are taken together, or not at all") {
                                             "VALUE k 0 20\r\n01234567890123456789\r\nEND\r\n",
                                             "VALUE key:1 1234567 16\r\n0123456789abcdef\r\nEND\r\n",
                                             "VALUE k 3 2\r\nab\r\nEND\r\nVALUE k 3 2\r\n"};
-  std::vector<std::string> inputs;
-  for (const auto& r : replies) {
-    for (std::size_t n = 0; n <= r.size(); ++n) inputs.push_back(r.substr(0, n));
-    for (std::size_t i = 0; i < r.size(); ++i) {
-      for (char c : {' ', '0', 'E', 'N', 'D', '\r', '\n', 'k'}) {
-        std::string m = r;
-        m[i] = c;
-        inputs.push_back(m);
-      }
-    }
-  }
+  const std::vector<std::string> inputs = cut_and_changed(replies, {' ', '0', 'E', 'N', 'D', '\r', '\n', 'k'});
   std::size_t taken = 0, refused_whole_hits = 0;
   for (const auto& in : inputs) {
     CAPTURE(in);

@@ -4992,6 +4992,15 @@ inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Lim
   return detail::decode_line(data, n, line, r, lim);
 }
 
+namespace detail {
+/// Whether the n bytes at data start with `VALUE <key> ` and hold at least
+/// key.size() + least bytes in all (the shortest reply the caller reads).
+CACHEKIT_HOT_INLINE bool names_key(const char* data, std::size_t n, std::string_view key, std::size_t least) noexcept {
+  return n >= key.size() + least && protocol::detail::starts_with(data, "VALUE ") &&
+         protocol::detail::same_bytes(data + 6, key.data(), key.size()) && data[6 + key.size()] == ' ';
+}
+}  // namespace detail
+
 /// decode_value_hit after its `VALUE <key> ` (key_size bytes of key) has
 /// been matched by the caller, who checked that n >= key_size + 13. With
 /// kEnd, the data must be followed by `END\r\n` too, which is then taken.
@@ -5039,10 +5048,7 @@ CACHEKIT_HOT_INLINE std::size_t decode_value_rest(const char* data, std::size_t 
 CACHEKIT_HOT_INLINE std::size_t decode_value_hit(const char* data, std::size_t n, std::size_t max_value,
                                                  std::string_view key, std::uint32_t& flags,
                                                  std::string_view& value) noexcept {
-  if (n < key.size() + 13 || !protocol::detail::starts_with(data, "VALUE ") ||
-      !protocol::detail::same_bytes(data + 6, key.data(), key.size()) || data[6 + key.size()] != ' ') {
-    return 0;
-  }
+  if (!detail::names_key(data, n, key, 13)) return 0;
   return decode_value_rest(data, n, key.size(), max_value, flags, value);
 }
 
@@ -5052,10 +5058,7 @@ CACHEKIT_HOT_INLINE std::size_t decode_value_hit(const char* data, std::size_t n
 CACHEKIT_HOT_INLINE std::size_t decode_get_hit(const char* data, std::size_t n, std::size_t max_value,
                                                std::string_view key, std::uint32_t& flags,
                                                std::string_view& value) noexcept {
-  if (n < key.size() + 18 || !protocol::detail::starts_with(data, "VALUE ") ||
-      !protocol::detail::same_bytes(data + 6, key.data(), key.size()) || data[6 + key.size()] != ' ') {
-    return 0;
-  }
+  if (!detail::names_key(data, n, key, 18)) return 0;
   return decode_value_rest<true>(data, n, key.size(), max_value, flags, value);
 }
 
