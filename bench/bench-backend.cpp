@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <functional>
 #include <memory>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -148,9 +149,12 @@ void set_many_cachekit(benchmark::State& state, cachekit::Protocol p) {
   return 0;
 }();
 
-// Side by side: every client does one operation in turn, in one loop (the
-// first client rotates each round), each operation timed on its own, so a
-// burst of load from other processes hits all clients alike. The counters are
+// Side by side: every client does one operation in turn, in one loop, each
+// operation timed on its own, so a burst of load from other processes hits
+// all clients alike. The order is shuffled every round: an operation runs
+// measurably slower right after some clients' (after libmemcached's ASCII
+// get, whichever client comes next loses 5-8 us on a loopback server), and a
+// fixed cyclic order would charge that to one client every time. The counters are
 // each client's items per second from the median time of one operation
 // (CLIENT), which a preempted operation does not move, and from the mean
 // (CLIENT_mean); bench/protocol-ratios.sh turns them into ratios per
@@ -202,16 +206,18 @@ void side_by_side(benchmark::State& state, std::size_t n_servers, std::size_t n_
   add_libmemcached_contenders(cs, n_servers, n_keys, keep);
 #endif
   if (cs.size() < 3) state.SkipWithError("setting the keys failed");
-  std::size_t first = 0;
+  std::vector<std::size_t> order(cs.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::mt19937 shuffle_rng(12345);  // the same sequence of orders in every run
   for (auto _ : state) {
-    for (std::size_t i = 0; i < cs.size(); ++i) {
-      Contender& c = cs[(first + i) % cs.size()];
+    std::shuffle(order.begin(), order.end(), shuffle_rng);
+    for (const std::size_t i : order) {
+      Contender& c = cs[i];
       const auto t0 = std::chrono::steady_clock::now();
       const bool ok = c.op();
       c.seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       if (!ok) state.SkipWithError((c.name + " failed").c_str());
     }
-    first = (first + 1) % cs.size();
   }
   for (auto& c : cs) {
     if (c.seconds.empty()) continue;
