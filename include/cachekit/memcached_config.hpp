@@ -145,11 +145,12 @@ namespace detail {
 /// Key bytes memcached's text protocol would misread: whitespace, control characters.
 inline bool bad_key_byte(unsigned char c) noexcept { return c <= 0x20 || c == 0x7f; }
 
-/// Whether any of n bytes is a bad_key_byte, eight bytes per step. For a
-/// byte b below 0x80, b is bad exactly when ((b + 1) & 0x7f) < 0x22, that
-/// is when ((b + 1) & 0x7f) + 0x5e has its top bit clear; every step stays
-/// inside its byte (no carries between bytes), so each byte is judged alone.
-CACHEKIT_HOT_INLINE bool has_bad_key_byte(const char* p, std::size_t n) noexcept {
+/// has_bad_key_byte for n >= 8, eight bytes per step in a word (any
+/// target). For a byte b below 0x80, b is bad exactly when
+/// ((b + 1) & 0x7f) < 0x22, that is when ((b + 1) & 0x7f) + 0x5e has its
+/// top bit clear; every step stays inside its byte (no carries between
+/// bytes), so each byte is judged alone.
+CACHEKIT_HOT_INLINE bool has_bad_key_byte_words(const char* p, std::size_t n) noexcept {
   constexpr std::uint64_t ones = 0x0101010101010101ull, lows = 0x7f7f7f7f7f7f7f7full, highs = 0x8080808080808080ull;
   auto bad_bits = [](const char* w) noexcept {  // a top bit set for each bad byte of w
     std::uint64_t x;
@@ -157,6 +158,17 @@ CACHEKIT_HOT_INLINE bool has_bad_key_byte(const char* p, std::size_t n) noexcept
     const std::uint64_t g = (((x & lows) + ones) & lows) + ones * 0x5e;
     return ~(g | x) & highs;
   };
+  // The first and the last eight bytes (they may overlap), then the rest.
+  std::uint64_t bad = bad_bits(p) | bad_bits(p + n - 8);
+  for (std::size_t i = 8; i + 8 < n; i += 8) bad |= bad_bits(p + i);
+  return bad != 0;
+}
+
+/// Whether any of n bytes is a bad_key_byte. Keys of under eight bytes
+/// are read a byte at a time; longer ones sixteen bytes per step in a
+/// vector register where GCC/Clang generic vectors map to one (as in
+/// hash/md5_multi.hpp), else with has_bad_key_byte_words.
+CACHEKIT_HOT_INLINE bool has_bad_key_byte(const char* p, std::size_t n) noexcept {
   if (n < 8) {
     for (std::size_t i = 0; i < n; ++i) {
       if (bad_key_byte(static_cast<unsigned char>(p[i]))) return true;
@@ -164,9 +176,8 @@ CACHEKIT_HOT_INLINE bool has_bad_key_byte(const char* p, std::size_t n) noexcept
     return false;
   }
 #if defined(__GNUC__) && (defined(__SSE2__) || defined(__ARM_NEON))
-  // Sixteen bytes per step in a vector register (GCC/Clang generic
-  // vectors, as in hash/md5_multi.hpp): the first and the last eight bytes
-  // for keys of up to 16, else 16-byte steps and the last 16 (overlapping).
+  // The first and the last eight bytes for keys of up to 16 (they may
+  // overlap), else 16-byte steps and the last 16 (overlapping).
   typedef unsigned char Bytes16 __attribute__((vector_size(16)));
   auto bad16 = [](const Bytes16& v) noexcept {
     const Bytes16 m = (v <= 0x20) | (v == 0x7f);  // 0xff for each bad byte
@@ -192,11 +203,9 @@ CACHEKIT_HOT_INLINE bool has_bad_key_byte(const char* p, std::size_t n) noexcept
   }
   std::memcpy(&v, p + n - 16, 16);
   return bad16(v);
+#else
+  return has_bad_key_byte_words(p, n);
 #endif
-  // The first and the last eight bytes (they may overlap), then the rest.
-  std::uint64_t bad = bad_bits(p) | bad_bits(p + n - 8);
-  for (std::size_t i = 8; i + 8 < n; i += 8) bad |= bad_bits(p + i);
-  return bad != 0;
 }
 
 /// Parses non-negative decimal seconds ("2", "0.25") into milliseconds.
