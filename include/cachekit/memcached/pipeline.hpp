@@ -226,9 +226,14 @@ void run_jobs(std::vector<Job>& jobs, net::Deadline deadline, OnReply&& on_reply
       return;
     }
     if (buffered) continue;
+    // Busy-polling is for one connection only (the last job, or a single
+    // one still sending): while several servers are in flight the batch
+    // lasts as long as the slowest, and a spinning thread would only take
+    // a core from them or from the process. The last one left is waited
+    // for in the blocking read above, which spins as a get does.
     Connection& lead = *jobs[fd_job[0]].lease.get();
     Result<int> ready = 0;
-    if (lead.spin_now()) {
+    if (fds.size() == 1 && lead.spin_now()) {
       bool spun = false;
       ready = net::poll_spin(fds.data(), fds.size(), std::min(net::Clock::now() + lead.spin_budget(), deadline), spun);
       if (ready && spun) lead.spin_outcome(*ready > 0);
