@@ -102,7 +102,7 @@ struct MemcachedBackendConfig {
   /// polling for a short while avoids that when replies are that fast.
   /// Adaptive: a connection whose replies keep arriving later than this
   /// backs off and sleeps right away, so distant servers cost no spinning.
-  /// A batch spins only for its last server still answering.
+  /// A batch spins only for its last connection still answering.
   std::chrono::microseconds spin_wait{50};
 
   /// Connect over TLS (memcached -Z). Needs a build with CACHEKIT_OPENSSL

@@ -6539,7 +6539,7 @@ struct MemcachedBackendConfig {
   /// polling for a short while avoids that when replies are that fast.
   /// Adaptive: a connection whose replies keep arriving later than this
   /// backs off and sleeps right away, so distant servers cost no spinning.
-  /// A batch spins only for its last server still answering.
+  /// A batch spins only for its last connection still answering.
   std::chrono::microseconds spin_wait{50};
 
   /// Connect over TLS (memcached -Z). Needs a build with CACHEKIT_OPENSSL
@@ -9492,10 +9492,10 @@ void run_jobs(std::vector<Job>& jobs, net::Deadline deadline, OnReply&& on_reply
     }
     if (buffered) continue;
     // Busy-polling is for one connection only (the last job, or a single
-    // one still sending): while several servers are in flight the batch
-    // lasts as long as the slowest, and a spinning thread would only take
-    // a core from them or from the process. The last one left is waited
-    // for in the blocking read above, which spins as a get does.
+    // one still sending): while several are in flight the batch lasts as
+    // long as the slowest, and a spinning thread would only take a core
+    // from the servers or the process. The last one left is waited for in
+    // the blocking read above, which spins as a get does.
     Connection& lead = *jobs[fd_job[0]].lease.get();
     Result<int> ready = 0;
     if (fds.size() == 1 && lead.spin_now()) {

@@ -227,10 +227,10 @@ void run_jobs(std::vector<Job>& jobs, net::Deadline deadline, OnReply&& on_reply
     }
     if (buffered) continue;
     // Busy-polling is for one connection only (the last job, or a single
-    // one still sending): while several servers are in flight the batch
-    // lasts as long as the slowest, and a spinning thread would only take
-    // a core from them or from the process. The last one left is waited
-    // for in the blocking read above, which spins as a get does.
+    // one still sending): while several are in flight the batch lasts as
+    // long as the slowest, and a spinning thread would only take a core
+    // from the servers or the process. The last one left is waited for in
+    // the blocking read above, which spins as a get does.
     Connection& lead = *jobs[fd_job[0]].lease.get();
     Result<int> ready = 0;
     if (fds.size() == 1 && lead.spin_now()) {
