@@ -13,6 +13,10 @@
 // get_into and mget_into reuse the caller's buffers (cachekit: the
 // std::string& and vector overloads, libmemcached: memcached_fetch_result
 // into one memcached_result_st).
+// CG_HOLD_BYTES=N makes the program allocate N bytes after its first
+// operation and hold them to the end, as a program that allocates between
+// calls does: glibc's heap then settles in another steady state (see
+// bench/README.md, "Client instructions"), for either client.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -39,6 +43,13 @@ int main(int argc, char** argv) {
   std::vector<std::string> keys;
   for (int i = 0; i < 100; ++i) keys.push_back("cg:key:" + std::to_string(i));
   long found = 0;
+  // After the first operation (i == 0): the allocation CG_HOLD_BYTES asks for.
+  static void* volatile held = nullptr;
+  const char* hold_env = std::getenv("CG_HOLD_BYTES");
+  const std::size_t hold_bytes = hold_env != nullptr ? std::strtoul(hold_env, nullptr, 10) : 0;
+  auto hold_after = [&](long i) {
+    if (i == 0 && hold_env != nullptr) held = std::malloc(hold_bytes);
+  };
   if (client == "cachekit") {
     // CACHEKIT_MEMCACHED_* variables apply (PROTOCOL, SPIN_WAIT_US=0: no busy-polling).
     auto env = cachekit::MemcachedBackendConfig::from_env();
@@ -54,25 +65,38 @@ int main(int argc, char** argv) {
     // pointer and length arrays are below.
     const std::vector<std::string_view> views(keys.begin(), keys.end());
     if (op == "get") {
-      for (long i = 0; i < n; ++i) found += b.get(keys[0])->has_value() ? 1 : 0;
+      for (long i = 0; i < n; ++i) {
+        found += b.get(keys[0])->has_value() ? 1 : 0;
+        hold_after(i);
+      }
     } else if (op == "get_into") {
       std::string v;
-      for (long i = 0; i < n; ++i) found += *b.get(keys[0], v) ? 1 : 0;
+      for (long i = 0; i < n; ++i) {
+        found += *b.get(keys[0], v) ? 1 : 0;
+        hold_after(i);
+      }
     } else if (op == "mget_into") {
       std::vector<std::optional<std::string>> vs;
       for (long i = 0; i < n; ++i) {
         if (!b.get_many(views.data(), views.size(), vs)) continue;
         for (const auto& v : vs) found += v ? 1 : 0;
+        hold_after(i);
       }
     } else if (op == "mget_vec") {
       for (long i = 0; i < n; ++i) {
-        auto r = b.get_many(keys);  // the std::vector<std::string> form
-        for (const auto& v : *r) found += v ? 1 : 0;
+        {
+          auto r = b.get_many(keys);  // the std::vector<std::string> form
+          for (const auto& v : *r) found += v ? 1 : 0;
+        }
+        hold_after(i);
       }
     } else {
       for (long i = 0; i < n; ++i) {
-        auto r = b.get_many(views.data(), views.size());
-        for (const auto& v : *r) found += v ? 1 : 0;
+        {
+          auto r = b.get_many(views.data(), views.size());
+          for (const auto& v : *r) found += v ? 1 : 0;
+        }
+        hold_after(i);
       }
     }
   }
@@ -113,6 +137,7 @@ int main(int argc, char** argv) {
           memcached_result_free(res);
         }
       }
+      hold_after(i);
     }
     memcached_result_free(&reuse);
     memcached_free(m);
@@ -122,6 +147,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "unknown client %s\n", client.c_str());
     return 2;
   }
+  std::free(held);
   std::printf("%ld found\n", found);
   return 0;
 }
