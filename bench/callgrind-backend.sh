@@ -8,7 +8,8 @@
 # "cachekit libmemcached libmemcached_ascii", PROTOCOLS (cachekit's, default
 # "binary meta text") from "binary meta text". CACHEKIT_MEMCACHED_* variables
 # configure the cachekit client (e.g. SPIN_WAIT_US=0); the protocol is set
-# from PROTOCOLS.
+# from PROTOCOLS. CG_HOLD_BYTES=N reaches the driver too (an allocation held
+# after the first operation; see callgrind-driver.cpp).
 set -euo pipefail
 BUILD=${1:?usage: callgrind-backend.sh BUILD_DIR}
 DRIVER=$BUILD/bench/cachekit_callgrind_driver
