@@ -19,6 +19,23 @@
 #define CACHEKIT_LAMBDA_INLINE
 #endif
 
+// Keeps a hot loop (a batch's decoding of the hits in a read buffer) a
+// function of its own, so that the compiler inlines what the loop calls
+// (the value's construction) instead of giving up on an ever larger caller.
+#if defined(__GNUC__) || defined(__clang__)
+#define CACHEKIT_LOOP_NOINLINE __attribute__((noinline))
+#else
+#define CACHEKIT_LOOP_NOINLINE
+#endif
+
+// A condition that is almost never true (the end of a run of hits): lets
+// the compiler lay out and inline for the other branch.
+#if defined(__GNUC__) || defined(__clang__)
+#define CACHEKIT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define CACHEKIT_UNLIKELY(x) (x)
+#endif
+
 // Marks the rare branch of a hot function (a full decoder behind a fast
 // path) that must stay a call, so the hot function stays small.
 #if defined(__GNUC__) || defined(__clang__)

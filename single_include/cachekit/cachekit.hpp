@@ -46,6 +46,23 @@
 #define CACHEKIT_LAMBDA_INLINE
 #endif
 
+// Keeps a hot loop (a batch's decoding of the hits in a read buffer) a
+// function of its own, so that the compiler inlines what the loop calls
+// (the value's construction) instead of giving up on an ever larger caller.
+#if defined(__GNUC__) || defined(__clang__)
+#define CACHEKIT_LOOP_NOINLINE __attribute__((noinline))
+#else
+#define CACHEKIT_LOOP_NOINLINE
+#endif
+
+// A condition that is almost never true (the end of a run of hits): lets
+// the compiler lay out and inline for the other branch.
+#if defined(__GNUC__) || defined(__clang__)
+#define CACHEKIT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define CACHEKIT_UNLIKELY(x) (x)
+#endif
+
 // Marks the rare branch of a hot function (a full decoder behind a fast
 // path) that must stay a call, so the hot function stays small.
 #if defined(__GNUC__) || defined(__clang__)
@@ -10052,7 +10069,7 @@ struct BasicBinaryConversation {
   /// Hits of the job's own keys decoded in place in a tight loop; the NOOP
   /// and anything unexpected are left to on_get_reply.
   template <class KeyOf, class Hit>
-  static std::size_t fast_get_replies(Job& j, const char* data, std::size_t size, KeyOf&& key_of, Hit&& hit) {
+  CACHEKIT_LOOP_NOINLINE static std::size_t fast_get_replies(Job& j, const char* data, std::size_t size, KeyOf&& key_of, Hit&& hit) {
     const auto count = static_cast<std::uint32_t>(j.keys.size());
     const std::uint32_t* idx_of = j.keys.data();
     std::size_t used = 0;
@@ -10602,7 +10619,7 @@ struct BasicMetaConversation : AsciiConversation<protocol::MetaWire> {
   /// Hits of the job's own keys decoded in place in a tight loop; MN and
   /// anything unexpected are left to on_get_reply.
   template <class KeyOf, class Hit>
-  static std::size_t fast_get_replies(Job& j, const char* data, std::size_t size, KeyOf&& /*key_of*/, Hit&& hit) {
+  CACHEKIT_LOOP_NOINLINE static std::size_t fast_get_replies(Job& j, const char* data, std::size_t size, KeyOf&& /*key_of*/, Hit&& hit) {
     const auto count = static_cast<std::uint64_t>(j.keys.size());
     const std::uint32_t* idx_of = j.keys.data();
     // The job's opaques are 0 .. count - 1 (encode_get_batch).
@@ -10613,7 +10630,7 @@ struct BasicMetaConversation : AsciiConversation<protocol::MetaWire> {
       std::uint64_t opaque = 0;
       const std::size_t len =
           protocol::meta::decode_batch_hit(data + used, size - used, CACHEKIT_MAX_RESPONSE_BODY, known, value, opaque);
-      if (len == 0) break;
+      if (CACHEKIT_UNLIKELY(len == 0)) break;
       hit(idx_of[opaque], value);
       used += len;
     }
@@ -10940,7 +10957,7 @@ struct BasicTextConversation : AsciiConversation<protocol::TextWire> {
   /// Hits decoded in place in a tight loop, each the next requested key of
   /// its name; END and anything unexpected are left to on_get_reply.
   template <class KeyOf, class Hit>
-  static std::size_t fast_get_replies(Job& j, const char* data, std::size_t size, KeyOf&& key_of, Hit&& hit) {
+  CACHEKIT_LOOP_NOINLINE static std::size_t fast_get_replies(Job& j, const char* data, std::size_t size, KeyOf&& key_of, Hit&& hit) {
     std::size_t used = 0;
     const std::size_t count = j.keys.size();
     while (used < size && j.cursor < count) {

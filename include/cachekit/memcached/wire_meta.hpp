@@ -292,7 +292,7 @@ struct BasicMetaConversation : AsciiConversation<protocol::MetaWire> {
   /// Hits of the job's own keys decoded in place in a tight loop; MN and
   /// anything unexpected are left to on_get_reply.
   template <class KeyOf, class Hit>
-  static std::size_t fast_get_replies(Job& j, const char* data, std::size_t size, KeyOf&& /*key_of*/, Hit&& hit) {
+  CACHEKIT_LOOP_NOINLINE static std::size_t fast_get_replies(Job& j, const char* data, std::size_t size, KeyOf&& /*key_of*/, Hit&& hit) {
     const auto count = static_cast<std::uint64_t>(j.keys.size());
     const std::uint32_t* idx_of = j.keys.data();
     // The job's opaques are 0 .. count - 1 (encode_get_batch).
@@ -303,7 +303,7 @@ struct BasicMetaConversation : AsciiConversation<protocol::MetaWire> {
       std::uint64_t opaque = 0;
       const std::size_t len =
           protocol::meta::decode_batch_hit(data + used, size - used, CACHEKIT_MAX_RESPONSE_BODY, known, value, opaque);
-      if (len == 0) break;
+      if (CACHEKIT_UNLIKELY(len == 0)) break;
       hit(idx_of[opaque], value);
       used += len;
     }
