@@ -10069,7 +10069,8 @@ struct BasicBinaryConversation {
   /// Hits of the job's own keys decoded in place in a tight loop; the NOOP
   /// and anything unexpected are left to on_get_reply.
   template <class KeyOf, class Hit>
-  CACHEKIT_LOOP_NOINLINE static std::size_t fast_get_replies(Job& j, const char* data, std::size_t size, KeyOf&& key_of, Hit&& hit) {
+  CACHEKIT_LOOP_NOINLINE static std::size_t fast_get_replies(Job& j, const char* data, std::size_t size,
+                                                             KeyOf&& key_of, Hit&& hit) {
     const auto count = static_cast<std::uint32_t>(j.keys.size());
     const std::uint32_t* idx_of = j.keys.data();
     std::size_t used = 0;
@@ -10619,7 +10620,8 @@ struct BasicMetaConversation : AsciiConversation<protocol::MetaWire> {
   /// Hits of the job's own keys decoded in place in a tight loop; MN and
   /// anything unexpected are left to on_get_reply.
   template <class KeyOf, class Hit>
-  CACHEKIT_LOOP_NOINLINE static std::size_t fast_get_replies(Job& j, const char* data, std::size_t size, KeyOf&& /*key_of*/, Hit&& hit) {
+  CACHEKIT_LOOP_NOINLINE static std::size_t fast_get_replies(Job& j, const char* data, std::size_t size,
+                                                             KeyOf&& /*key_of*/, Hit&& hit) {
     const auto count = static_cast<std::uint64_t>(j.keys.size());
     const std::uint32_t* idx_of = j.keys.data();
     // The job's opaques are 0 .. count - 1 (encode_get_batch).
@@ -10957,7 +10959,8 @@ struct BasicTextConversation : AsciiConversation<protocol::TextWire> {
   /// Hits decoded in place in a tight loop, each the next requested key of
   /// its name; END and anything unexpected are left to on_get_reply.
   template <class KeyOf, class Hit>
-  CACHEKIT_LOOP_NOINLINE static std::size_t fast_get_replies(Job& j, const char* data, std::size_t size, KeyOf&& key_of, Hit&& hit) {
+  CACHEKIT_LOOP_NOINLINE static std::size_t fast_get_replies(Job& j, const char* data, std::size_t size,
+                                                             KeyOf&& key_of, Hit&& hit) {
     std::size_t used = 0;
     const std::size_t count = j.keys.size();
     while (used < size && j.cursor < count) {

@@ -276,7 +276,8 @@ struct BasicBinaryConversation {
   /// Hits of the job's own keys decoded in place in a tight loop; the NOOP
   /// and anything unexpected are left to on_get_reply.
   template <class KeyOf, class Hit>
-  CACHEKIT_LOOP_NOINLINE static std::size_t fast_get_replies(Job& j, const char* data, std::size_t size, KeyOf&& key_of, Hit&& hit) {
+  CACHEKIT_LOOP_NOINLINE static std::size_t fast_get_replies(Job& j, const char* data, std::size_t size,
+                                                             KeyOf&& key_of, Hit&& hit) {
     const auto count = static_cast<std::uint32_t>(j.keys.size());
     const std::uint32_t* idx_of = j.keys.data();
     std::size_t used = 0;

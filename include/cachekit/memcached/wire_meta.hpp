@@ -292,7 +292,8 @@ struct BasicMetaConversation : AsciiConversation<protocol::MetaWire> {
   /// Hits of the job's own keys decoded in place in a tight loop; MN and
   /// anything unexpected are left to on_get_reply.
   template <class KeyOf, class Hit>
-  CACHEKIT_LOOP_NOINLINE static std::size_t fast_get_replies(Job& j, const char* data, std::size_t size, KeyOf&& /*key_of*/, Hit&& hit) {
+  CACHEKIT_LOOP_NOINLINE static std::size_t fast_get_replies(Job& j, const char* data, std::size_t size,
+                                                             KeyOf&& /*key_of*/, Hit&& hit) {
     const auto count = static_cast<std::uint64_t>(j.keys.size());
     const std::uint32_t* idx_of = j.keys.data();
     // The job's opaques are 0 .. count - 1 (encode_get_batch).

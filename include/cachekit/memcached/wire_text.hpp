@@ -173,7 +173,8 @@ struct BasicTextConversation : AsciiConversation<protocol::TextWire> {
   /// Hits decoded in place in a tight loop, each the next requested key of
   /// its name; END and anything unexpected are left to on_get_reply.
   template <class KeyOf, class Hit>
-  CACHEKIT_LOOP_NOINLINE static std::size_t fast_get_replies(Job& j, const char* data, std::size_t size, KeyOf&& key_of, Hit&& hit) {
+  CACHEKIT_LOOP_NOINLINE static std::size_t fast_get_replies(Job& j, const char* data, std::size_t size,
+                                                             KeyOf&& key_of, Hit&& hit) {
     std::size_t used = 0;
     const std::size_t count = j.keys.size();
     while (used < size && j.cursor < count) {
