@@ -93,7 +93,8 @@ TEST_CASE("text: the multi-key get run stays within its bound for every command 
       const std::size_t bound = text::get_many_bound(keys.size(), key_bytes);
       std::string run(bound + 8, '#');
       std::size_t commands = 0;
-      const std::size_t n = text::encode_get_many_run(&run[0], commands, cmd, keys.size(), at, -9223372036854775807LL, max_line);
+      const std::size_t n = text::encode_get_many_run(&run[0], commands, cmd, keys.size(), at, key_bytes,
+                                                         -9223372036854775807LL, max_line);
       CHECK(n <= bound);
       CHECK(run.substr(bound) == "########");
       std::string lines;
@@ -105,7 +106,7 @@ TEST_CASE("text: the multi-key get run stays within its bound for every command 
   // The plain get's own bound, as the backend reserves it.
   std::string run(text::get_many_bound(keys.size(), key_bytes, 3), '\0');
   std::size_t commands = 0;
-  CHECK(text::encode_get_many_run(&run[0], commands, text::Retrieval::get, keys.size(), at, 0, 1) <= run.size());
+  CHECK(text::encode_get_many_run(&run[0], commands, text::Retrieval::get, keys.size(), at, key_bytes, 0, 1) <= run.size());
   CHECK(commands == keys.size());
 }
 
@@ -120,6 +121,15 @@ TEST_CASE("text: multi-key get lines are split at the line limit") {
   // "get aaaa bbbb" + "\r\n" is 15 bytes: two keys per line.
   CHECK(text::encode_get_many(out, text::Retrieval::gets, keys.size(), at, 0, 16) == 3);
   CHECK(out == "gets aaaa bbbb\r\ngets cccc dddd\r\ngets eeee\r\n");
+
+  // The whole line, "\r\n" included, is 30 bytes: one line at a limit of
+  // 30, two at 29.
+  out.clear();
+  CHECK(text::encode_get_many(out, text::Retrieval::get, keys.size(), at, 0, 30) == 1);
+  CHECK(out == "get aaaa bbbb cccc dddd eeee\r\n");
+  out.clear();
+  CHECK(text::encode_get_many(out, text::Retrieval::get, keys.size(), at, 0, 29) == 2);
+  CHECK(out == "get aaaa bbbb cccc dddd\r\nget eeee\r\n");
 
   out.clear();
   CHECK(text::encode_get_many(out, text::Retrieval::get, keys.size(), at, 0, 10) == 5);  // one key per line at least

@@ -4717,15 +4717,30 @@ inline constexpr std::size_t get_many_bound(std::size_t n, std::size_t key_bytes
 }
 
 /// encode_get_many's bytes written straight into dst (get_many_bound bytes
-/// for the keys): the same lines, without a capacity check per key.
+/// for the keys, of key_bytes bytes in all): the same lines, without a
+/// capacity check per key, nor a line check when all fit on one.
 /// Returns the bytes written; commands is set to the number of commands.
 template <class KeyAt>
 inline std::size_t encode_get_many_run(char* dst, std::size_t& commands, Retrieval cmd, std::size_t n, KeyAt&& key_at,
-                                       std::int64_t exptime = 0, std::size_t max_line = kMaxGetLine) {
+                                       std::size_t key_bytes, std::int64_t exptime = 0,
+                                       std::size_t max_line = kMaxGetLine) {
   if ((cmd == Retrieval::gat || cmd == Retrieval::gats) && max_line > kMaxTouchLine) max_line = kMaxTouchLine;
   char prefix[32];
   const std::size_t prefix_size = detail::length(prefix, detail::retrieval_prefix(prefix, cmd, exptime));
   char* w = dst;
+  if (n != 0 && prefix_size + n + key_bytes + 2 <= max_line) {  // one line
+    std::memcpy(w, prefix, prefix_size);
+    w += prefix_size;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string_view key = key_at(i);
+      *w = ' ';
+      protocol::detail::copy_bytes(w + 1, key.data(), key.size());
+      w += 1 + key.size();
+    }
+    std::memcpy(w, "\r\n", 2);
+    commands = 1;
+    return static_cast<std::size_t>(w + 2 - dst);
+  }
   commands = 0;
   std::size_t line = 0;  // bytes of the open command line, 0 when none is open
   for (std::size_t i = 0; i < n; ++i) {
@@ -4760,7 +4775,7 @@ inline std::size_t encode_get_many(Out& out, Retrieval cmd, std::size_t n, KeyAt
   for (std::size_t i = 0; i < n; ++i) key_bytes += key_at(i).size();
   std::size_t commands = 0;
   protocol::detail::append_head(out, get_many_bound(n, key_bytes), [&](char* dst) {
-    return encode_get_many_run(dst, commands, cmd, n, key_at, exptime, max_line);
+    return encode_get_many_run(dst, commands, cmd, n, key_at, key_bytes, exptime, max_line);
   });
   return commands;
 }
@@ -5016,7 +5031,56 @@ CACHEKIT_HOT_INLINE bool names_key(const char* data, std::size_t n, std::string_
   return n >= key.size() + least && protocol::detail::starts_with(data, "VALUE ") &&
          protocol::detail::same_bytes(data + 6, key.data(), key.size()) && data[6 + key.size()] == ' ';
 }
+/// Whether data starts with `VALUE <key> `, of which the caller knows that
+/// key.size() + 7 bytes can be read.
+CACHEKIT_HOT_INLINE bool names_key(const char* data, std::string_view key) noexcept {
+  return protocol::detail::starts_with(data, "VALUE ") && protocol::detail::same_bytes(data + 6, key.data(), key.size()) &&
+         data[6 + key.size()] == ' ';
+}
 }  // namespace detail
+
+namespace detail {
+/// The end of a hit whose header (flags f, size) ends with the "\r\n" at
+/// p: its data and the "\r\n" after it (with kEnd `\r\nEND\r\n`, in one
+/// comparison) must lie among the n bytes at data. Returns the bytes of it
+/// all, or 0.
+template <bool kEnd>
+CACHEKIT_HOT_INLINE std::size_t value_after_head(const char* data, std::size_t n, const char* p, std::uint64_t f,
+                                                 std::uint64_t size, std::uint32_t& flags,
+                                                 std::string_view& value) noexcept {
+  const std::size_t head = static_cast<std::size_t>(p + 2 - data);
+  if constexpr (kEnd) {
+    if (n - head < size + 7 || !protocol::detail::starts_with(data + head + size, "\r\nEND\r\n")) return 0;
+  } else {
+    if (n - head < size + 2 || !protocol::detail::starts_with(data + head + size, "\r\n")) return 0;
+  }
+  flags = static_cast<std::uint32_t>(f);
+  value = std::string_view(data + head, static_cast<std::size_t>(size));
+  return head + static_cast<std::size_t>(size) + (kEnd ? 7 : 2);
+}
+}  // namespace detail
+
+/// decode_value_rest when n >= key_size + 32. Flags and sizes of up to
+/// seven digits are read with no bound checked: every byte read lies in the
+/// 17 after `VALUE <key> ` (flags digits, a space by the 8th, size digits
+/// from the 9th at most, "\r\n" by the 17th). A longer number gives 0, and
+/// the full decoder judges the reply.
+template <bool kEnd = false>
+CACHEKIT_HOT_INLINE std::size_t decode_value_wide(const char* data, std::size_t key_size, std::size_t max_value,
+                                                  std::size_t n, std::uint32_t& flags,
+                                                  std::string_view& value) noexcept {
+  std::uint64_t f = 0, size = 0;
+  const char* p;
+  if (protocol::detail::starts_with(data + 7 + key_size, "0 ")) {  // flags 0, the common case, in one comparison
+    p = data + 8 + key_size;
+  } else {
+    p = ascii::scan_short_digits(data + 7 + key_size, f);
+    if (p == nullptr || *p != ' ') return 0;
+  }
+  p = ascii::scan_short_digits(p + 1, size);
+  if (p == nullptr || !protocol::detail::starts_with(p, "\r\n") || size > max_value) return 0;
+  return detail::value_after_head<kEnd>(data, n, p, f, size, flags, value);
+}
 
 /// decode_value_hit after its `VALUE <key> ` (key_size bytes of key) has
 /// been matched by the caller, who checked that n >= key_size + 13. With
@@ -5025,37 +5089,14 @@ template <bool kEnd = false>
 CACHEKIT_HOT_INLINE std::size_t decode_value_rest(const char* data, std::size_t n, std::size_t key_size,
                                                   std::size_t max_value, std::uint32_t& flags,
                                                   std::string_view& value) noexcept {
+  if (n - key_size >= 32) return decode_value_wide<kEnd>(data, key_size, max_value, n, flags, value);
   std::uint64_t f = 0, size = 0;
-  const char* p;
-  if (n - key_size >= 32) {
-    // Flags and sizes of up to seven digits: every byte read lies in the
-    // 17 after `VALUE <key> ` (flags digits, a space by the 8th, size digits
-    // from the 9th at most, "\r\n" by the 17th), so no bound is checked.
-    // Flags 0 (the common case) in one comparison.
-    if (protocol::detail::starts_with(data + 7 + key_size, "0 ")) {
-      p = data + 8 + key_size;
-    } else {
-      p = ascii::scan_short_digits(data + 7 + key_size, f);
-      if (p == nullptr || *p != ' ') return 0;
-    }
-    p = ascii::scan_short_digits(p + 1, size);
-    if (p == nullptr || !protocol::detail::starts_with(p, "\r\n") || size > max_value) return 0;
-  } else {
-    const char* end = data + n;
-    p = ascii::scan_digits_before(data + 7 + key_size, end, f);
-    if (p == nullptr || *p != ' ' || f > UINT32_MAX) return 0;
-    p = ascii::scan_digits_before(p + 1, end, size);
-    if (p == nullptr || end - p < 2 || p[0] != '\r' || p[1] != '\n' || size > max_value) return 0;
-  }
-  const std::size_t head = static_cast<std::size_t>(p + 2 - data);
-  if constexpr (kEnd) {  // the data's "\r\n" and END's line in one comparison
-    if (n - head < size + 7 || !protocol::detail::starts_with(data + head + size, "\r\nEND\r\n")) return 0;
-  } else {
-    if (n - head < size + 2 || !protocol::detail::starts_with(data + head + size, "\r\n")) return 0;
-  }
-  flags = static_cast<std::uint32_t>(f);
-  value = std::string_view(data + head, static_cast<std::size_t>(size));
-  return head + static_cast<std::size_t>(size) + (kEnd ? 7 : 2);
+  const char* end = data + n;
+  const char* p = ascii::scan_digits_before(data + 7 + key_size, end, f);
+  if (p == nullptr || *p != ' ' || f > UINT32_MAX) return 0;
+  p = ascii::scan_digits_before(p + 1, end, size);
+  if (p == nullptr || end - p < 2 || p[0] != '\r' || p[1] != '\n' || size > max_value) return 0;
+  return detail::value_after_head<kEnd>(data, n, p, f, size, flags, value);
 }
 
 /// A hit `VALUE <key> <flags> <bytes>\r\n<data>\r\n` for exactly key, whole
@@ -6648,9 +6689,14 @@ CACHEKIT_HOT_INLINE bool has_bad_key_byte(const char* p, std::size_t n) noexcept
   };
   Bytes16 v;
   if (n <= 16) {
-    std::memcpy(&v, p, 8);
-    std::memcpy(reinterpret_cast<char*>(&v) + 8, p + n - 8, 8);
-    return bad16(v);
+    // The two words put together in registers (stored to memory and read
+    // back as one vector, they cost more instructions and a stall).
+    typedef std::uint64_t Words2 __attribute__((vector_size(16)));
+    std::uint64_t lo, hi;
+    std::memcpy(&lo, p, 8);
+    std::memcpy(&hi, p + n - 8, 8);
+    const Words2 w = {lo, hi};
+    return bad16(reinterpret_cast<Bytes16>(w));
   }
   for (std::size_t i = 0; i + 16 < n; i += 16) {
     std::memcpy(&v, p + i, 16);
@@ -10950,7 +10996,7 @@ struct BasicTextConversation : AsciiConversation<protocol::TextWire> {
     char* w = c.out().extend(bound);
     std::size_t commands = 0;
     const std::size_t n = protocol::text::encode_get_many_run(w, commands, protocol::text::Retrieval::get, count,
-                                                              [&](std::size_t i) { return key_of(idx[i]); });
+                                                              [&](std::size_t i) { return key_of(idx[i]); }, key_bytes);
     c.out().shrink(bound - n);
     j.ends_left = commands;
     j.cursor = 0;
@@ -10964,21 +11010,22 @@ struct BasicTextConversation : AsciiConversation<protocol::TextWire> {
     std::size_t used = 0;
     const std::size_t count = j.keys.size();
     while (used < size && j.cursor < count) {
-      // The next hit answers the key at the cursor, or one after it (the
-      // keys between missed).
-      std::string_view value;
-      std::uint32_t flags = 0;
-      std::size_t len = 0, k = j.cursor;
       const char* at = data + used;
       const std::size_t left = size - used;
-      if (left < 7 || !protocol::detail::starts_with(at, "VALUE ")) break;
-      for (; k < count; ++k) {
-        const std::string_view key = key_of(j.keys[k]);
-        if (left < key.size() + 13) break;  // cannot tell yet
-        if (protocol::detail::same_bytes(at + 6, key.data(), key.size()) && at[6 + key.size()] == ' ') {
-          len = protocol::text::decode_value_rest(at, left, key.size(), CACHEKIT_MAX_RESPONSE_BODY, flags, value);
-          break;
-        }
+      std::size_t len, k = j.cursor;
+      std::string_view value;
+      const std::string_view key = key_of(j.keys[k]);
+      // The common case, the key at the cursor with its whole header in
+      // the buffer, is matched here; a hit for a later key (the ones
+      // between missed) or one cut short goes the longer way.
+      if (left < key.size() + 32 || !protocol::text::detail::names_key(at, key)) {
+        const LaterHit h = later_hit(j, at, left, key_of);
+        len = h.len;
+        k = h.k;
+        value = h.value;
+      } else {
+        std::uint32_t flags = 0;
+        len = protocol::text::decode_value_wide(at, key.size(), CACHEKIT_MAX_RESPONSE_BODY, left, flags, value);
       }
       if (len == 0) break;
       hit(j.keys[k], value);
@@ -10986,6 +11033,32 @@ struct BasicTextConversation : AsciiConversation<protocol::TextWire> {
       used += len;
     }
     return used;
+  }
+
+  /// A hit found by later_hit: its length (0: none), key and value.
+  struct LaterHit {
+    std::size_t len = 0;
+    std::size_t k = 0;
+    std::string_view value;
+  };
+  /// fast_get_replies' hit at `at` when it is not a whole one for the key
+  /// at the cursor: one for the first requested key from the cursor on that
+  /// it names, or none when there is none or the reply is not whole.
+  template <class KeyOf>
+  CACHEKIT_LOOP_NOINLINE static LaterHit later_hit(const Job& j, const char* at, std::size_t left, KeyOf&& key_of) {
+    LaterHit h;
+    if (left < 7 || !protocol::detail::starts_with(at, "VALUE ")) return h;
+    for (std::size_t k = j.cursor; k < j.keys.size(); ++k) {
+      const std::string_view key = key_of(j.keys[k]);
+      if (left < key.size() + 13) return h;  // cannot tell yet
+      if (protocol::detail::same_bytes(at + 6, key.data(), key.size()) && at[6 + key.size()] == ' ') {
+        std::uint32_t flags = 0;
+        h.len = protocol::text::decode_value_rest(at, left, key.size(), CACHEKIT_MAX_RESPONSE_BODY, flags, h.value);
+        h.k = k;
+        return h;
+      }
+    }
+    return h;
   }
 
   /// A VALUE answers the next requested key of that name (hits come in

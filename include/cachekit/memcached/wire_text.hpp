@@ -164,7 +164,7 @@ struct BasicTextConversation : AsciiConversation<protocol::TextWire> {
     char* w = c.out().extend(bound);
     std::size_t commands = 0;
     const std::size_t n = protocol::text::encode_get_many_run(w, commands, protocol::text::Retrieval::get, count,
-                                                              [&](std::size_t i) { return key_of(idx[i]); });
+                                                              [&](std::size_t i) { return key_of(idx[i]); }, key_bytes);
     c.out().shrink(bound - n);
     j.ends_left = commands;
     j.cursor = 0;
@@ -178,21 +178,22 @@ struct BasicTextConversation : AsciiConversation<protocol::TextWire> {
     std::size_t used = 0;
     const std::size_t count = j.keys.size();
     while (used < size && j.cursor < count) {
-      // The next hit answers the key at the cursor, or one after it (the
-      // keys between missed).
-      std::string_view value;
-      std::uint32_t flags = 0;
-      std::size_t len = 0, k = j.cursor;
       const char* at = data + used;
       const std::size_t left = size - used;
-      if (left < 7 || !protocol::detail::starts_with(at, "VALUE ")) break;
-      for (; k < count; ++k) {
-        const std::string_view key = key_of(j.keys[k]);
-        if (left < key.size() + 13) break;  // cannot tell yet
-        if (protocol::detail::same_bytes(at + 6, key.data(), key.size()) && at[6 + key.size()] == ' ') {
-          len = protocol::text::decode_value_rest(at, left, key.size(), CACHEKIT_MAX_RESPONSE_BODY, flags, value);
-          break;
-        }
+      std::size_t len, k = j.cursor;
+      std::string_view value;
+      const std::string_view key = key_of(j.keys[k]);
+      // The common case, the key at the cursor with its whole header in
+      // the buffer, is matched here; a hit for a later key (the ones
+      // between missed) or one cut short goes the longer way.
+      if (left < key.size() + 32 || !protocol::text::detail::names_key(at, key)) {
+        const LaterHit h = later_hit(j, at, left, key_of);
+        len = h.len;
+        k = h.k;
+        value = h.value;
+      } else {
+        std::uint32_t flags = 0;
+        len = protocol::text::decode_value_wide(at, key.size(), CACHEKIT_MAX_RESPONSE_BODY, left, flags, value);
       }
       if (len == 0) break;
       hit(j.keys[k], value);
@@ -200,6 +201,32 @@ struct BasicTextConversation : AsciiConversation<protocol::TextWire> {
       used += len;
     }
     return used;
+  }
+
+  /// A hit found by later_hit: its length (0: none), key and value.
+  struct LaterHit {
+    std::size_t len = 0;
+    std::size_t k = 0;
+    std::string_view value;
+  };
+  /// fast_get_replies' hit at `at` when it is not a whole one for the key
+  /// at the cursor: one for the first requested key from the cursor on that
+  /// it names, or none when there is none or the reply is not whole.
+  template <class KeyOf>
+  CACHEKIT_LOOP_NOINLINE static LaterHit later_hit(const Job& j, const char* at, std::size_t left, KeyOf&& key_of) {
+    LaterHit h;
+    if (left < 7 || !protocol::detail::starts_with(at, "VALUE ")) return h;
+    for (std::size_t k = j.cursor; k < j.keys.size(); ++k) {
+      const std::string_view key = key_of(j.keys[k]);
+      if (left < key.size() + 13) return h;  // cannot tell yet
+      if (protocol::detail::same_bytes(at + 6, key.data(), key.size()) && at[6 + key.size()] == ' ') {
+        std::uint32_t flags = 0;
+        h.len = protocol::text::decode_value_rest(at, left, key.size(), CACHEKIT_MAX_RESPONSE_BODY, flags, h.value);
+        h.k = k;
+        return h;
+      }
+    }
+    return h;
   }
 
   /// A VALUE answers the next requested key of that name (hits come in

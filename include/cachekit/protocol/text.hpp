@@ -106,15 +106,30 @@ inline constexpr std::size_t get_many_bound(std::size_t n, std::size_t key_bytes
 }
 
 /// encode_get_many's bytes written straight into dst (get_many_bound bytes
-/// for the keys): the same lines, without a capacity check per key.
+/// for the keys, of key_bytes bytes in all): the same lines, without a
+/// capacity check per key, nor a line check when all fit on one.
 /// Returns the bytes written; commands is set to the number of commands.
 template <class KeyAt>
 inline std::size_t encode_get_many_run(char* dst, std::size_t& commands, Retrieval cmd, std::size_t n, KeyAt&& key_at,
-                                       std::int64_t exptime = 0, std::size_t max_line = kMaxGetLine) {
+                                       std::size_t key_bytes, std::int64_t exptime = 0,
+                                       std::size_t max_line = kMaxGetLine) {
   if ((cmd == Retrieval::gat || cmd == Retrieval::gats) && max_line > kMaxTouchLine) max_line = kMaxTouchLine;
   char prefix[32];
   const std::size_t prefix_size = detail::length(prefix, detail::retrieval_prefix(prefix, cmd, exptime));
   char* w = dst;
+  if (n != 0 && prefix_size + n + key_bytes + 2 <= max_line) {  // one line
+    std::memcpy(w, prefix, prefix_size);
+    w += prefix_size;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string_view key = key_at(i);
+      *w = ' ';
+      protocol::detail::copy_bytes(w + 1, key.data(), key.size());
+      w += 1 + key.size();
+    }
+    std::memcpy(w, "\r\n", 2);
+    commands = 1;
+    return static_cast<std::size_t>(w + 2 - dst);
+  }
   commands = 0;
   std::size_t line = 0;  // bytes of the open command line, 0 when none is open
   for (std::size_t i = 0; i < n; ++i) {
@@ -149,7 +164,7 @@ inline std::size_t encode_get_many(Out& out, Retrieval cmd, std::size_t n, KeyAt
   for (std::size_t i = 0; i < n; ++i) key_bytes += key_at(i).size();
   std::size_t commands = 0;
   protocol::detail::append_head(out, get_many_bound(n, key_bytes), [&](char* dst) {
-    return encode_get_many_run(dst, commands, cmd, n, key_at, exptime, max_line);
+    return encode_get_many_run(dst, commands, cmd, n, key_at, key_bytes, exptime, max_line);
   });
   return commands;
 }
@@ -405,7 +420,56 @@ CACHEKIT_HOT_INLINE bool names_key(const char* data, std::size_t n, std::string_
   return n >= key.size() + least && protocol::detail::starts_with(data, "VALUE ") &&
          protocol::detail::same_bytes(data + 6, key.data(), key.size()) && data[6 + key.size()] == ' ';
 }
+/// Whether data starts with `VALUE <key> `, of which the caller knows that
+/// key.size() + 7 bytes can be read.
+CACHEKIT_HOT_INLINE bool names_key(const char* data, std::string_view key) noexcept {
+  return protocol::detail::starts_with(data, "VALUE ") && protocol::detail::same_bytes(data + 6, key.data(), key.size()) &&
+         data[6 + key.size()] == ' ';
+}
 }  // namespace detail
+
+namespace detail {
+/// The end of a hit whose header (flags f, size) ends with the "\r\n" at
+/// p: its data and the "\r\n" after it (with kEnd `\r\nEND\r\n`, in one
+/// comparison) must lie among the n bytes at data. Returns the bytes of it
+/// all, or 0.
+template <bool kEnd>
+CACHEKIT_HOT_INLINE std::size_t value_after_head(const char* data, std::size_t n, const char* p, std::uint64_t f,
+                                                 std::uint64_t size, std::uint32_t& flags,
+                                                 std::string_view& value) noexcept {
+  const std::size_t head = static_cast<std::size_t>(p + 2 - data);
+  if constexpr (kEnd) {
+    if (n - head < size + 7 || !protocol::detail::starts_with(data + head + size, "\r\nEND\r\n")) return 0;
+  } else {
+    if (n - head < size + 2 || !protocol::detail::starts_with(data + head + size, "\r\n")) return 0;
+  }
+  flags = static_cast<std::uint32_t>(f);
+  value = std::string_view(data + head, static_cast<std::size_t>(size));
+  return head + static_cast<std::size_t>(size) + (kEnd ? 7 : 2);
+}
+}  // namespace detail
+
+/// decode_value_rest when n >= key_size + 32. Flags and sizes of up to
+/// seven digits are read with no bound checked: every byte read lies in the
+/// 17 after `VALUE <key> ` (flags digits, a space by the 8th, size digits
+/// from the 9th at most, "\r\n" by the 17th). A longer number gives 0, and
+/// the full decoder judges the reply.
+template <bool kEnd = false>
+CACHEKIT_HOT_INLINE std::size_t decode_value_wide(const char* data, std::size_t key_size, std::size_t max_value,
+                                                  std::size_t n, std::uint32_t& flags,
+                                                  std::string_view& value) noexcept {
+  std::uint64_t f = 0, size = 0;
+  const char* p;
+  if (protocol::detail::starts_with(data + 7 + key_size, "0 ")) {  // flags 0, the common case, in one comparison
+    p = data + 8 + key_size;
+  } else {
+    p = ascii::scan_short_digits(data + 7 + key_size, f);
+    if (p == nullptr || *p != ' ') return 0;
+  }
+  p = ascii::scan_short_digits(p + 1, size);
+  if (p == nullptr || !protocol::detail::starts_with(p, "\r\n") || size > max_value) return 0;
+  return detail::value_after_head<kEnd>(data, n, p, f, size, flags, value);
+}
 
 /// decode_value_hit after its `VALUE <key> ` (key_size bytes of key) has
 /// been matched by the caller, who checked that n >= key_size + 13. With
@@ -414,37 +478,14 @@ template <bool kEnd = false>
 CACHEKIT_HOT_INLINE std::size_t decode_value_rest(const char* data, std::size_t n, std::size_t key_size,
                                                   std::size_t max_value, std::uint32_t& flags,
                                                   std::string_view& value) noexcept {
+  if (n - key_size >= 32) return decode_value_wide<kEnd>(data, key_size, max_value, n, flags, value);
   std::uint64_t f = 0, size = 0;
-  const char* p;
-  if (n - key_size >= 32) {
-    // Flags and sizes of up to seven digits: every byte read lies in the
-    // 17 after `VALUE <key> ` (flags digits, a space by the 8th, size digits
-    // from the 9th at most, "\r\n" by the 17th), so no bound is checked.
-    // Flags 0 (the common case) in one comparison.
-    if (protocol::detail::starts_with(data + 7 + key_size, "0 ")) {
-      p = data + 8 + key_size;
-    } else {
-      p = ascii::scan_short_digits(data + 7 + key_size, f);
-      if (p == nullptr || *p != ' ') return 0;
-    }
-    p = ascii::scan_short_digits(p + 1, size);
-    if (p == nullptr || !protocol::detail::starts_with(p, "\r\n") || size > max_value) return 0;
-  } else {
-    const char* end = data + n;
-    p = ascii::scan_digits_before(data + 7 + key_size, end, f);
-    if (p == nullptr || *p != ' ' || f > UINT32_MAX) return 0;
-    p = ascii::scan_digits_before(p + 1, end, size);
-    if (p == nullptr || end - p < 2 || p[0] != '\r' || p[1] != '\n' || size > max_value) return 0;
-  }
-  const std::size_t head = static_cast<std::size_t>(p + 2 - data);
-  if constexpr (kEnd) {  // the data's "\r\n" and END's line in one comparison
-    if (n - head < size + 7 || !protocol::detail::starts_with(data + head + size, "\r\nEND\r\n")) return 0;
-  } else {
-    if (n - head < size + 2 || !protocol::detail::starts_with(data + head + size, "\r\n")) return 0;
-  }
-  flags = static_cast<std::uint32_t>(f);
-  value = std::string_view(data + head, static_cast<std::size_t>(size));
-  return head + static_cast<std::size_t>(size) + (kEnd ? 7 : 2);
+  const char* end = data + n;
+  const char* p = ascii::scan_digits_before(data + 7 + key_size, end, f);
+  if (p == nullptr || *p != ' ' || f > UINT32_MAX) return 0;
+  p = ascii::scan_digits_before(p + 1, end, size);
+  if (p == nullptr || end - p < 2 || p[0] != '\r' || p[1] != '\n' || size > max_value) return 0;
+  return detail::value_after_head<kEnd>(data, n, p, f, size, flags, value);
 }
 
 /// A hit `VALUE <key> <flags> <bytes>\r\n<data>\r\n` for exactly key, whole
