@@ -106,7 +106,8 @@ TEST_CASE("text: the multi-key get run stays within its bound for every command 
   // The plain get's own bound, as the backend reserves it.
   std::string run(text::get_many_bound(keys.size(), key_bytes, 3), '\0');
   std::size_t commands = 0;
-  CHECK(text::encode_get_many_run(&run[0], commands, text::Retrieval::get, keys.size(), at, key_bytes, 0, 1) <= run.size());
+  CHECK(text::encode_get_many_run(&run[0], commands, text::Retrieval::get, keys.size(), at, key_bytes, 0, 1) <=
+        run.size());
   CHECK(commands == keys.size());
 }
 
@@ -898,4 +899,61 @@ TEST_CASE("text: a get's hit and its END are taken together, or not at all") {
   std::string_view value;
   CHECK(text::decode_get_hit(replies[0].data(), replies[0].size(), 4, "k", flags, value) == 0);
   CHECK(text::decode_get_hit(replies[0].data(), replies[0].size(), 5, "k", flags, value) == replies[0].size());
+}
+
+TEST_CASE("text: the batch hit loop takes every whole hit of any prefix of the replies, in order") {
+  // A multi-get of seven keys: hits for 0, 2, 3, 5 (a value of 1,000 bytes:
+  // four digits) and 6 (flags other than 0), misses for 1 and 4, then END.
+  // Cut anywhere, the loop takes exactly the hits that lie whole before the
+  // cut, whichever of its two paths reads them (the key at the cursor with
+  // 32 bytes to spare, or a later key, or too few bytes left).
+  const std::vector<std::string> keys = {"k0", "m1", "key:0000000002", "a-key-of-twenty-bytes", "m4", "k5", "k6"};
+  struct Hit {
+    std::uint32_t idx;
+    std::string value;
+  };
+  const std::vector<Hit> hits = {
+      {0, "v0"}, {2, std::string(100, 'x')}, {3, ""}, {5, std::string(1000, 'y')}, {6, "seven"}};
+  std::string stream;
+  std::vector<std::size_t> ends;  // where each hit ends in the stream
+  for (const auto& h : hits) {
+    const char* flags = h.idx == 6 ? "42" : "0";
+    stream += "VALUE " + keys[h.idx] + " " + flags + " " + std::to_string(h.value.size()) + "\r\n" + h.value + "\r\n";
+    ends.push_back(stream.size());
+  }
+  stream += "END\r\n";
+  auto key_of = [&](std::uint32_t i) { return std::string_view(keys[i]); };
+  std::size_t all_taken = 0;
+  for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
+    CAPTURE(cut);
+    cachekit::detail::Job j;
+    for (std::uint32_t i = 0; i < keys.size(); ++i) j.keys.push_back(i);
+    std::vector<std::pair<std::uint32_t, std::string>> got;
+    const std::size_t used = cachekit::detail::TextConversation::fast_get_replies(
+        j, stream.data(), cut, key_of, [&](std::uint32_t idx, std::string_view v) { got.emplace_back(idx, v); });
+    std::size_t whole = 0;
+    while (whole < ends.size() && ends[whole] <= cut) ++whole;
+    REQUIRE(got.size() == whole);
+    for (std::size_t i = 0; i < whole; ++i) {
+      CHECK(got[i].first == hits[i].idx);
+      CHECK(got[i].second == hits[i].value);
+    }
+    CHECK(used == (whole == 0 ? 0 : ends[whole - 1]));
+    CHECK(j.cursor == (whole == 0 ? 0 : hits[whole - 1].idx + 1));
+    if (whole == hits.size()) ++all_taken;
+  }
+  CHECK(all_taken == 6);  // the cuts at and after the last hit: its "\r\n" and END's five bytes
+  // A hit for a key that was not asked stops the loop before it (the full
+  // decoder judges it); so does a size of eight digits.
+  for (const std::string& bad : {std::string("VALUE k9 0 2\r\nv9\r\n"), std::string("VALUE k0 0 00000002\r\nv0\r\n")}) {
+    CAPTURE(bad);
+    const std::string s = bad + std::string(40, ' ');
+    cachekit::detail::Job j;
+    for (std::uint32_t i = 0; i < keys.size(); ++i) j.keys.push_back(i);
+    std::size_t calls = 0;
+    CHECK(cachekit::detail::TextConversation::fast_get_replies(j, s.data(), s.size(), key_of,
+                                                               [&](std::uint32_t, std::string_view) { ++calls; }) == 0);
+    CHECK(calls == 0);
+    CHECK(j.cursor == 0);
+  }
 }

@@ -423,8 +423,8 @@ CACHEKIT_HOT_INLINE bool names_key(const char* data, std::size_t n, std::string_
 /// Whether data starts with `VALUE <key> `, of which the caller knows that
 /// key.size() + 7 bytes can be read.
 CACHEKIT_HOT_INLINE bool names_key(const char* data, std::string_view key) noexcept {
-  return protocol::detail::starts_with(data, "VALUE ") && protocol::detail::same_bytes(data + 6, key.data(), key.size()) &&
-         data[6 + key.size()] == ' ';
+  return protocol::detail::starts_with(data, "VALUE ") &&
+         protocol::detail::same_bytes(data + 6, key.data(), key.size()) && data[6 + key.size()] == ' ';
 }
 }  // namespace detail
 
