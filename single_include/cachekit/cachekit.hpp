@@ -5025,17 +5025,16 @@ inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Lim
 }
 
 namespace detail {
-/// Whether the n bytes at data start with `VALUE <key> ` and hold at least
-/// key.size() + least bytes in all (the shortest reply the caller reads).
-CACHEKIT_HOT_INLINE bool names_key(const char* data, std::size_t n, std::string_view key, std::size_t least) noexcept {
-  return n >= key.size() + least && protocol::detail::starts_with(data, "VALUE ") &&
-         protocol::detail::same_bytes(data + 6, key.data(), key.size()) && data[6 + key.size()] == ' ';
-}
 /// Whether data starts with `VALUE <key> `, of which the caller knows that
 /// key.size() + 7 bytes can be read.
 CACHEKIT_HOT_INLINE bool names_key(const char* data, std::string_view key) noexcept {
   return protocol::detail::starts_with(data, "VALUE ") &&
          protocol::detail::same_bytes(data + 6, key.data(), key.size()) && data[6 + key.size()] == ' ';
+}
+/// Whether the n bytes at data start with `VALUE <key> ` and hold at least
+/// key.size() + least bytes in all (the shortest reply the caller reads).
+CACHEKIT_HOT_INLINE bool names_key(const char* data, std::size_t n, std::string_view key, std::size_t least) noexcept {
+  return n >= key.size() + least && names_key(data, key);
 }
 }  // namespace detail
 
@@ -11045,7 +11044,7 @@ struct BasicTextConversation : AsciiConversation<protocol::TextWire> {
   /// at the cursor: one for the first requested key from the cursor on that
   /// it names, or none when there is none or the reply is not whole.
   template <class KeyOf>
-  CACHEKIT_LOOP_NOINLINE static LaterHit later_hit(const Job& j, const char* at, std::size_t left, KeyOf&& key_of) {
+  CACHEKIT_COLD_NOINLINE static LaterHit later_hit(const Job& j, const char* at, std::size_t left, KeyOf&& key_of) {
     LaterHit h;
     if (left < 7 || !protocol::detail::starts_with(at, "VALUE ")) return h;
     for (std::size_t k = j.cursor; k < j.keys.size(); ++k) {

@@ -213,7 +213,7 @@ struct BasicTextConversation : AsciiConversation<protocol::TextWire> {
   /// at the cursor: one for the first requested key from the cursor on that
   /// it names, or none when there is none or the reply is not whole.
   template <class KeyOf>
-  CACHEKIT_LOOP_NOINLINE static LaterHit later_hit(const Job& j, const char* at, std::size_t left, KeyOf&& key_of) {
+  CACHEKIT_COLD_NOINLINE static LaterHit later_hit(const Job& j, const char* at, std::size_t left, KeyOf&& key_of) {
     LaterHit h;
     if (left < 7 || !protocol::detail::starts_with(at, "VALUE ")) return h;
     for (std::size_t k = j.cursor; k < j.keys.size(); ++k) {

@@ -414,17 +414,16 @@ inline Decoded decode(const char* data, std::size_t n, ServerReply& r, const Lim
 }
 
 namespace detail {
-/// Whether the n bytes at data start with `VALUE <key> ` and hold at least
-/// key.size() + least bytes in all (the shortest reply the caller reads).
-CACHEKIT_HOT_INLINE bool names_key(const char* data, std::size_t n, std::string_view key, std::size_t least) noexcept {
-  return n >= key.size() + least && protocol::detail::starts_with(data, "VALUE ") &&
-         protocol::detail::same_bytes(data + 6, key.data(), key.size()) && data[6 + key.size()] == ' ';
-}
 /// Whether data starts with `VALUE <key> `, of which the caller knows that
 /// key.size() + 7 bytes can be read.
 CACHEKIT_HOT_INLINE bool names_key(const char* data, std::string_view key) noexcept {
   return protocol::detail::starts_with(data, "VALUE ") &&
          protocol::detail::same_bytes(data + 6, key.data(), key.size()) && data[6 + key.size()] == ' ';
+}
+/// Whether the n bytes at data start with `VALUE <key> ` and hold at least
+/// key.size() + least bytes in all (the shortest reply the caller reads).
+CACHEKIT_HOT_INLINE bool names_key(const char* data, std::size_t n, std::string_view key, std::size_t least) noexcept {
+  return n >= key.size() + least && names_key(data, key);
 }
 }  // namespace detail
 
